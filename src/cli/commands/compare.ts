@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `scaat compare`: not implemented yet. */
+export function registerCompare(_program: Command): void {}

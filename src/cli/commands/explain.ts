@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** `scaat explain`: not implemented yet. */
+export function registerExplain(_program: Command): void {}

@@ -1,0 +1,48 @@
+/**
+ * The error hierarchy of scaat. Every failure a user can cause (bad option, bad file, bad shape)
+ * is one of these, with a message that names the option or file, what was expected and what was
+ * found. `cli/main.ts` maps each class to an exit code; nothing else catches them.
+ */
+
+/** Base class of every error scaat throws on purpose. `code` is a stable machine-readable tag. */
+export class ScaatError extends Error {
+  override name = 'ScaatError';
+  readonly code: string;
+  constructor(message: string, code = 'SCAAT_ERROR', options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A tensor or array had the wrong shape, rank or dtype. */
+export class ShapeError extends ScaatError {
+  override name = 'ShapeError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'SHAPE_ERROR', options);
+  }
+}
+
+/** A configuration value, CLI option or config file was invalid (unknown key, wrong type, out of range). */
+export class ConfigError extends ScaatError {
+  override name = 'ConfigError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'CONFIG_ERROR', options);
+  }
+}
+
+/** A data file, dataset folder, checkpoint or model file was missing, unreadable or malformed. */
+export class DataError extends ScaatError {
+  override name = 'DataError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'DATA_ERROR', options);
+  }
+}
+
+/** Throws `ErrorClass(message())` when `cond` is false; the message is built lazily (hot paths). */
+export function check(
+  cond: unknown,
+  message: () => string,
+  ErrorClass: new (m: string) => ScaatError = ScaatError,
+): asserts cond {
+  if (!cond) throw new ErrorClass(message());
+}

@@ -1,0 +1,1 @@
+// Public API of the metrics room (re-exports only).

@@ -1,0 +1,1 @@
+// Public API of the report room (re-exports only).

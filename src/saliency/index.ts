@@ -1,0 +1,1 @@
+// Public API of the saliency room (re-exports only).

@@ -1,0 +1,1 @@
+// Public API of the scaat room (re-exports only).

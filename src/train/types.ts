@@ -1,0 +1,47 @@
+/**
+ * The contract between the shared training loop (`train/loop.ts`) and a trainer's step
+ * (regular, PGD adversarial training, saliency guided training, SCAAT).
+ *
+ * The loop owns data order, the optimizer, learning-rate schedule, evaluation, logging and
+ * checkpoints; a `Trainer` owns one optimisation step and any per-sample state (SCAAT's q_i),
+ * which it keeps in plain typed arrays so checkpoints can save it and nothing leaks.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../engine/random.js';
+import type { Classifier } from '../models/classifier.js';
+
+export interface StepInput {
+  /** NHWC float32 in [0, 1]; owned by the loop (do not dispose). */
+  readonly x: tf.Tensor4D;
+  /** int32 labels; owned by the loop. */
+  readonly y: tf.Tensor1D;
+  /** Stable sample indices in the training split. */
+  readonly index: Int32Array;
+}
+
+export interface StepContext {
+  readonly classifier: Classifier;
+  readonly optimizer: tf.Optimizer;
+  /** 0-based epoch. */
+  readonly epoch: number;
+  /** Global step count (0-based) before this step. */
+  readonly step: number;
+  /** Randomness for this trainer (attack starts, masks' noise); its state is checkpointed. */
+  readonly rng: Rng;
+}
+
+/** Numbers a step reports; the loop averages them per epoch (weighted by batch size). */
+export type StepMetrics = Readonly<Record<string, number>>;
+
+export interface Trainer {
+  /** 'regular' | 'pgd-at' | 'sgt' | 'scaat' | … */
+  readonly name: string;
+  /** One optimisation step; returns at least `loss` and `acc` (clean accuracy on the batch). */
+  step(input: StepInput, ctx: StepContext): StepMetrics;
+  /** Per-sample state to checkpoint (e.g. {q: Float32Array}); absent when stateless. */
+  getState?(): Record<string, Float32Array>;
+  /** Restores state saved by `getState`. */
+  setState?(state: Record<string, Float32Array>): void;
+  /** Extra per-epoch summary for the log (e.g. q_i distribution). Called after each epoch. */
+  epochSummary?(epoch: number): Record<string, unknown>;
+}
