@@ -11,3 +11,4 @@ export * from './train/index.js';
 export * from './scaat/index.js';
 export * from './metrics/index.js';
 export * from './report/index.js';
+export * from './io/index.js';

@@ -1,0 +1,2 @@
+// Public API of the io room (re-exports only).
+export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic.js';
