@@ -60,10 +60,16 @@ export interface DatasetInfo {
   readonly numClasses: number;
   /** Class names, index = label. */
   readonly classNames: readonly string[];
+  /** True when batches carry ground-truth relevance masks (`Batch.mask`), e.g. the synthetic set. */
+  readonly hasMask?: boolean;
 }
 
 export interface Dataset extends DatasetInfo {
-  /** Iterates batches in bounded memory. */
+  /**
+   * Iterates batches in bounded memory (one batch in flight). The order is
+   * `epochOrder(size, options)`: a pure function of (indices, shuffle, seed, epoch); batches
+   * before `startBatch` are skipped without reading or decoding anything.
+   */
   batches(options: BatchOptions): AsyncIterable<Batch>;
   /** Random access to samples by index (as one batch, in the given order). */
   get(indices: ArrayLike<number>): Promise<Batch>;

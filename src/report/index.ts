@@ -1,1 +1,46 @@
 // Public API of the report room (re-exports only).
+// The report renders plain results JSON (results.ts, the contract) into a self-contained HTML
+// file with inline SVG figures and PNG copies. It imports no TF.js and no other room except
+// errors and io: whatever produced the numbers (evaluate, demo) converts them to RunResults first.
+export {
+  RESULTS_SCHEMA_VERSION,
+  METRIC_INFO,
+  HEADLINE_METRICS,
+  METHOD_LABELS,
+  METHOD_SHORT,
+  TRAINER_INFO,
+  parseResults,
+  mergeResults,
+  decodeImage8,
+  encodeImage8,
+  metricDirection,
+  metricLabel,
+  methodLabel,
+  runLabel,
+} from './results.js';
+export type {
+  RunResults,
+  RunResult,
+  MethodResults,
+  MetricValue,
+  RobustnessCurve,
+  EpochRecord,
+  QEpoch,
+  Example,
+  Image8,
+  Histogram,
+  Direction,
+} from './results.js';
+export { buildTable, bestIndices, formatTableText, formatTableMarkdown, formatValue, formatPercent, orderRuns } from './table.js';
+export type { TableModel, TableRow, TableSection, TableColumn, TableOptions } from './table.js';
+export { figureSpecs, renderFigures, renderSpecSvg, svgToPng, missingFigures } from './figures.js';
+export type { Figure, FigureSpec } from './figures.js';
+export { exampleGridSvg } from './examples.js';
+export { renderReport, formatSeconds } from './render-html.js';
+export type { RenderOptions } from './render-html.js';
+export { heatmapPng, imagePng, encodePng, pngDataUri, decodePng, colorbar } from './heatmap.js';
+export { colorize, colormapRgb } from './colormap.js';
+export type { Colormap } from './colormap.js';
+export { loadResults, readJson, fromTrainRunDir, readTrainLog, RESULTS_FILE, RUN_CONFIG_FILE, RUN_LOG_FILE } from './load-results.js';
+export { writeReport } from './write-report.js';
+export type { WrittenReport, WriteReportOptions } from './write-report.js';

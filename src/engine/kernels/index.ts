@@ -1,7 +1,40 @@
 /**
- * Registers the kernels and gradients that make training work (and fast) on the active backend.
- * Returns the name of the native accelerator in use ('none' when pure wasm/cpu).
+ * Training kernels: what TF.js 4.22's wasm backend lacks (or gets wrong) to train and explain
+ * CNNs, one file per op family. `registerTrainingKernels` is the single place that installs them;
+ * a native accelerator (src/engine/native/) registers over some of them *after* this call.
+ *
+ *   conv2d.ts            Conv2DBackpropInput/Filter as XNNPACK forward convs; the Conv2D gradient
+ *   depthwise-conv2d.ts  DepthwiseConv2dNativeBackpropInput/Filter
+ *   pooling.ts           MaxPoolGrad (wasm drops negative maxima), AvgPoolGrad ('same' borders)
+ *   batch-norm.ts        the FusedBatchNorm gradient in one pass (stock tiles on wasm: slow)
+ *
+ * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the
+ * gradient overrides (Conv2D, FusedBatchNorm) are global but behaves exactly as stock TF.js off wasm.
  */
-export function registerTrainingKernels(_backend: string): string {
+import * as tf from '@tensorflow/tfjs';
+import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm.js';
+import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
+import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
+import { registerPoolingKernelsCpu, registerPoolingKernelsWasm } from './pooling.js';
+
+let globalsRegistered = false;
+
+/**
+ * Registers the kernels and gradients that make training work (and fast) on `backend`.
+ * Idempotent. Returns the name of the native accelerator in use ('none': pure wasm/cpu).
+ */
+export function registerTrainingKernels(backend: string): string {
+  if (!globalsRegistered) {
+    tf.registerGradient(conv2dGradConfig());
+    tf.registerGradient(fusedBatchNormGradConfig());
+    registerPoolingKernelsCpu();
+    globalsRegistered = true;
+  }
+  if (backend === 'wasm') {
+    registerConv2dKernels();
+    registerDepthwiseConv2dKernels();
+    registerPoolingKernelsWasm();
+    registerBatchNormKernels();
+  }
   return 'none';
 }

@@ -1,0 +1,210 @@
+/**
+ * Per-kernel timings: the pure-wasm kernels vs scaat's native (oneDNN) kernels, on the layer shapes
+ * of the two benchmark networks at batch 128 (4-conv CNN on 32×32×3, ResNet-20).
+ *
+ *   npx tsx bench/suites/kernels.ts [--reps 7] [--threads 1,2] [--json bench/results/kernels.json]
+ *
+ * Each kernel is called through `tf.engine().runKernel` (no tape), its output read back and freed;
+ * the time is the median of `reps` calls after one warm-up. "wasm" is what the wasm backend runs
+ * without the accelerator (stock TF.js kernels plus scaat's pure-wasm training kernels); "native"
+ * columns run the same call with the accelerator at each thread count. Nothing is printed as a
+ * speed-up unless both sides ran.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { machineSummary, setupBackend } from '../../src/engine/backend.js';
+import { writeJsonAtomic } from '../../src/io/atomic.js';
+import { loadAddon } from '../../src/engine/native/_addon.js';
+import { nativeKernels } from '../../src/engine/native/kernels.js';
+
+interface KernelCase {
+  /** Row label: network, layer and pass. */
+  readonly label: string;
+  readonly kernel: string;
+  readonly inputs: Record<string, number[]>;
+  readonly attrs: Record<string, unknown>;
+  /** Multiply-adds × 2 (for GFLOP/s), or 0 when not meaningful. */
+  readonly flops: number;
+}
+
+const B = 128;
+
+/** The three conv kernels of one layer (forward as FusedConv2D+bias+relu when `fused`). */
+function convCases(net: string, name: string, h: number, c: number, oc: number, k: number, s: number,
+  { fused = false, firstLayer = false } = {}): KernelCase[] {
+  const oh = Math.ceil(h / s);
+  const x = [B, h, h, c];
+  const f = [k, k, c, oc];
+  const dy = [B, oh, oh, oc];
+  const geo = { strides: [s, s], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
+  const flops = 2 * B * oh * oh * oc * k * k * c;
+  const tag = `${net} ${name} ${h}²×${c}→${oc} k${k}s${s}`;
+  const out: KernelCase[] = [
+    fused
+      ? { label: `${tag} fwd+bias+relu`, kernel: 'FusedConv2D', inputs: { x, filter: f, bias: [oc] },
+        attrs: { ...geo, activation: 'relu' }, flops }
+      : { label: `${tag} fwd`, kernel: 'Conv2D', inputs: { x, filter: f }, attrs: geo, flops },
+    { label: `${tag} ∂filter`, kernel: 'Conv2DBackpropFilter', inputs: { x, dy }, attrs: { ...geo, filterShape: f }, flops },
+  ];
+  if (!firstLayer) {
+    out.splice(1, 0, { label: `${tag} ∂x`, kernel: 'Conv2DBackpropInput', inputs: { dy, filter: f },
+      attrs: { ...geo, inputShape: x }, flops });
+  }
+  return out;
+}
+
+function matmulCases(label: string, m: number, k: number, n: number): KernelCase[] {
+  const flops = 2 * m * n * k;
+  return [
+    { label: `${label} fwd+bias+relu`, kernel: '_FusedMatMul', inputs: { a: [m, k], b: [k, n], bias: [n] },
+      attrs: { transposeA: false, transposeB: false, activation: 'relu' }, flops },
+    { label: `${label} ∂W = xᵀ·dy`, kernel: 'BatchMatMul', inputs: { a: [m, k], b: [m, n] },
+      attrs: { transposeA: true, transposeB: false }, flops },
+    { label: `${label} ∂x = dy·Wᵀ`, kernel: 'BatchMatMul', inputs: { a: [m, n], b: [k, n] },
+      attrs: { transposeA: false, transposeB: true }, flops },
+  ];
+}
+
+function maxPoolGradCase(label: string, h: number, c: number): KernelCase {
+  const x = [B, h, h, c];
+  const y = [B, h / 2, h / 2, c];
+  return { label: `${label} maxPool 2×2 ∂x`, kernel: 'MaxPoolGrad', inputs: { dy: y, input: x, output: y },
+    attrs: { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }, flops: 0 };
+}
+
+/** The distinct layer shapes of the two benchmark networks (bench/networks.ts), batch 128. */
+export const KERNEL_CASES: readonly KernelCase[] = [
+  ...convCases('cnn4', 'conv1', 32, 3, 32, 3, 1, { fused: true, firstLayer: true }),
+  ...convCases('cnn4', 'conv2', 32, 32, 32, 3, 1, { fused: true }),
+  maxPoolGradCase('cnn4 pool1', 32, 32),
+  ...convCases('cnn4', 'conv3', 16, 32, 64, 3, 1, { fused: true }),
+  ...convCases('cnn4', 'conv4', 16, 64, 64, 3, 1, { fused: true }),
+  maxPoolGradCase('cnn4 pool2', 16, 64),
+  ...matmulCases('cnn4 dense 4096→256', B, 4096, 256),
+  ...convCases('resnet20', 'stem', 32, 3, 16, 3, 1, { firstLayer: true }),
+  ...convCases('resnet20', 'stage1', 32, 16, 16, 3, 1),
+  ...convCases('resnet20', 'stage2 down', 32, 16, 32, 3, 2),
+  ...convCases('resnet20', 'stage2 shortcut', 32, 16, 32, 1, 2),
+  ...convCases('resnet20', 'stage2', 16, 32, 32, 3, 1),
+  ...convCases('resnet20', 'stage3 down', 16, 32, 64, 3, 2),
+  ...convCases('resnet20', 'stage3', 8, 64, 64, 3, 1),
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timeKernel(c: KernelCase, reps: number): number {
+  const inputs: Record<string, Tensor> = {};
+  for (const [name, shape] of Object.entries(c.inputs)) inputs[name] = tf.randomNormal(shape, 0, 1, 'float32', 7);
+  const once = () => {
+    const t0 = performance.now();
+    const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as NamedAttrMap) as Tensor;
+    out.dataSync();
+    const ms = performance.now() - t0;
+    out.dispose();
+    return ms;
+  };
+  try {
+    once();
+    return median(Array.from({ length: reps }, once));
+  } finally {
+    tf.dispose(Object.values(inputs));
+  }
+}
+
+interface Row {
+  readonly label: string;
+  readonly kernel: string;
+  readonly gflop: number;
+  /** Median ms per implementation: 'wasm', 'native×1', 'native×2', … */
+  readonly ms: Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      reps: { type: 'string', default: '7' },
+      threads: { type: 'string', default: '1,2' },
+      json: { type: 'string', default: path.join('bench', 'results', 'kernels.json') },
+      filter: { type: 'string' },
+    },
+  });
+  const reps = Number.parseInt(values.reps, 10);
+  const threadCounts = values.threads.split(',').map((t) => Number.parseInt(t, 10));
+  const cases = KERNEL_CASES.filter((c) => !values.filter || c.label.includes(values.filter) || c.kernel === values.filter);
+
+  await setupBackend({ backend: 'wasm' });
+  // The pure-wasm kernels as registered now (setupBackend may already have put native ones on top:
+  // take them off for the baseline).
+  const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1' });
+  const names = [...new Set(cases.map((c) => c.kernel))];
+  const wasmKernels = new Map<string, KernelConfig>();
+  for (const name of names) {
+    const k = tf.getKernel(name, 'wasm');
+    if (k) wasmKernels.set(name, k);
+  }
+  const install = (configs: Map<string, KernelConfig>) => {
+    for (const [name, config] of configs) {
+      if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel(config);
+    }
+  };
+
+  const rows: Row[] = cases.map((c) => ({ label: c.label, kernel: c.kernel, gflop: c.flops / 1e9, ms: {} }));
+  console.error(`# kernels: ${cases.length} cases, ${reps} reps, ${machineSummary()}, ${new Date().toISOString()}`);
+  cases.forEach((c, i) => {
+    if (!wasmKernels.has(c.kernel)) return;
+    rows[i]!.ms['wasm'] = timeKernel(c, reps);
+    console.error(`wasm       ${c.label}: ${rows[i]!.ms['wasm']!.toFixed(2)} ms`);
+  });
+  if (load.ok) {
+    const natives = new Map<string, KernelConfig>();
+    for (const [name, kernel] of nativeKernels(load.addon, wasmKernels)) {
+      if (names.includes(name)) natives.set(name, { kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
+    }
+    install(natives);
+    for (const th of threadCounts) {
+      load.addon.setThreads(th);
+      cases.forEach((c, i) => {
+        rows[i]!.ms[`native×${th}`] = timeKernel(c, reps);
+        console.error(`native×${th}  ${c.label}: ${rows[i]!.ms[`native×${th}`]!.toFixed(2)} ms`);
+      });
+    }
+    install(wasmKernels);
+  } else {
+    console.error(`# native accelerator unavailable: ${load.reason}`);
+  }
+
+  const cols = ['wasm', ...(load.ok ? threadCounts.map((t) => `native×${t}`) : [])];
+  const lines = [
+    `| kernel | shape / pass | ${cols.map((c) => `${c} ms`).join(' | ')} | speed-up |`,
+    `|---|---|${cols.map(() => '---:').join('|')}|---:|`,
+  ];
+  for (const r of rows) {
+    const best = Math.min(...cols.slice(1).map((c) => r.ms[c] ?? Infinity));
+    const wasm = r.ms['wasm'];
+    const speedup = wasm !== undefined && Number.isFinite(best) ? `${(wasm / best).toFixed(1)}×` : '–';
+    lines.push(`| ${r.kernel} | ${r.label} | ${cols.map((c) => (r.ms[c] === undefined ? '–' : r.ms[c]!.toFixed(2))).join(' | ')} | ${speedup} |`);
+  }
+  const total = (col: string) => rows.reduce((s, r) => s + (r.ms[col] ?? NaN), 0);
+  lines.push(`| **sum** | | ${cols.map((c) => total(c).toFixed(1)).join(' | ')} | |`);
+  console.log(lines.join('\n'));
+
+  const result = {
+    date: new Date().toISOString(),
+    machine: machineSummary(),
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    native: load.ok ? load.addon.info().library : `unavailable: ${load.reason}`,
+    reps,
+    rows,
+  };
+  await writeJsonAtomic(values.json, result);
+  console.error(`# wrote ${values.json}`);
+}
+
+await main();

@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import { ConfigError, ShapeError } from '../errors.js';
+import { Rng } from '../engine/random.js';
+import { fgsm } from './fgsm.js';
+import { batchCrossEntropy, pgd } from './pgd.js';
+import { ATTACKS } from './registry.js';
+
+const SHAPE = [4, 4, 3] as const; // H, W, C
+const B = 5;
+const EPS = 8 / 255;
+
+/** Images in [ε, 1 − ε] (so the [0, 1] clip never binds) and labels, from a seeded Rng. */
+function batch(seed: number, lo = EPS, hi = 1 - EPS, k = 2): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const rng = new Rng(seed);
+  const n = B * SHAPE[0] * SHAPE[1] * SHAPE[2];
+  const x = Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
+  const y = Int32Array.from({ length: B }, () => rng.nextInt(k));
+  return { x: tf.tensor4d(x, [B, ...SHAPE]), y: tf.tensor1d(y, 'int32') };
+}
+
+/** Per-sample CE(f(x), y). */
+function ceOf(clf: ReturnType<typeof linearClassifier>, x: tf.Tensor4D, y: tf.Tensor1D): Float32Array {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(y, clf.numClasses).toFloat(), tf.logSoftmax(clf.logits(x))), 1)).dataSync() as Float32Array);
+}
+
+/**
+ * Oracle for a 2-class linear model: ∇_x CE = −(1 − p_y)(w_y − w_other), whose sign is the constant
+ * −sign(w_y − w_other) per pixel. So each PGD step moves δ by −α·s (s = sign(w_y − w_other)).
+ */
+function signTowardOther(clf: ReturnType<typeof linearClassifier>, y: Int32Array): Float32Array {
+  const W = clf.W.arraySync(); // [d, 2]
+  const d = W.length;
+  const out = new Float32Array(y.length * d);
+  for (let b = 0; b < y.length; b++) {
+    const yb = y[b]!;
+    for (let i = 0; i < d; i++) out[b * d + i] = Math.sign(W[i]![yb]! - W[i]![1 - yb]!);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+describe('pgd', () => {
+  it('reaches the closed-form optimum x − ε·sign(w_y − w_other) on a 2-class linear model', () => {
+    const clf = linearClassifier(SHAPE, 2, { seed: 3 });
+    const { x, y } = batch(1);
+    // From any random start in (−ε, ε), 8 steps of α = ε/4 drive every δ to −ε·s.
+    const xAdv = pgd({ epsilon: EPS, alpha: EPS / 4, steps: 8 })(clf, x, y, { seed: 11 });
+    const s = signTowardOther(clf, y.dataSync() as Int32Array);
+    const xs = x.dataSync();
+    const expected = Float32Array.from(xs, (v, i) => v - EPS * s[i]!);
+    expectClose(xAdv.dataSync(), expected, { atol: 1e-6, rtol: 0, label: 'x_adv' });
+    tf.dispose([x, y, xAdv]);
+  });
+
+  it('stays in the ε-ball and in [0, 1], and leaves masked-out pixels untouched', () => {
+    const clf = linearClassifier(SHAPE, 3, { seed: 5, scale: 3 });
+    const { x, y } = batch(2, 0, 1, 3); // pixels reach the [0, 1] edges, so the clip binds
+    const rng = new Rng(9);
+    const maskData = Float32Array.from({ length: B * SHAPE[0] * SHAPE[1] }, () => (rng.next() < 0.5 ? 1 : 0));
+    const mask = tf.tensor4d(maskData, [B, SHAPE[0], SHAPE[1], 1]);
+    const xAdv = pgd({ epsilon: EPS, alpha: 2 / 255, steps: 7 })(clf, x, y, { mask, seed: 4 });
+    const a = xAdv.dataSync();
+    const x0 = x.dataSync();
+    const C = SHAPE[2];
+    let changedInside = 0;
+    for (let i = 0; i < a.length; i++) {
+      expect(Math.abs(a[i]! - x0[i]!)).toBeLessThanOrEqual(EPS + 1e-6);
+      expect(a[i]!).toBeGreaterThanOrEqual(0);
+      expect(a[i]!).toBeLessThanOrEqual(1);
+      if (maskData[Math.floor(i / C)] === 0) expect(a[i]).toBe(x0[i]);
+      else if (a[i] !== x0[i]) changedInside++;
+    }
+    expect(changedInside).toBeGreaterThan(0);
+    tf.dispose([x, y, mask, xAdv]);
+  });
+
+  it('matches the oracle inside the mask with a [B, H, W, 1] mask broadcast over channels', () => {
+    const clf = linearClassifier(SHAPE, 2, { seed: 7 });
+    const { x, y } = batch(3);
+    const hw = SHAPE[0] * SHAPE[1];
+    const maskData = Float32Array.from({ length: B * hw }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const mask = tf.tensor4d(maskData, [B, SHAPE[0], SHAPE[1], 1]);
+    const xAdv = pgd({ epsilon: EPS, alpha: EPS / 4, steps: 8 })(clf, x, y, { mask });
+    const s = signTowardOther(clf, y.dataSync() as Int32Array);
+    const expected = Float32Array.from(x.dataSync(), (v, i) => v - EPS * s[i]! * maskData[Math.floor(i / SHAPE[2])]!);
+    expectClose(xAdv.dataSync(), expected, { atol: 1e-6, rtol: 0, label: 'masked x_adv' });
+    tf.dispose([x, y, mask, xAdv]);
+  });
+
+  it('increases the loss of every sample, bounded (ε = 8/255) and unbounded (ε = 1)', () => {
+    const clf = linearClassifier(SHAPE, 10, { seed: 8, scale: 0.5 });
+    const { x, y } = batch(4, 0, 1, 10);
+    const clean = ceOf(clf, x, y);
+    for (const [epsilon, alpha] of [[EPS, 2 / 255], [1, 0.1]] as const) {
+      const xAdv = pgd({ epsilon, alpha, steps: 10 })(clf, x, y, { seed: 1 });
+      const adv = ceOf(clf, xAdv, y);
+      for (let b = 0; b < B; b++) expect(adv[b]!, `ε=${epsilon}, sample ${b}`).toBeGreaterThan(clean[b]!);
+      if (epsilon === 1) {
+        // Unbounded inside the image: the linear model's prediction is flipped for every sample.
+        const pred = tf.tidy(() => clf.logits(xAdv).argMax(1).dataSync());
+        const yy = y.dataSync();
+        for (let b = 0; b < B; b++) expect(pred[b]).not.toBe(yy[b]);
+      }
+      xAdv.dispose();
+    }
+    tf.dispose([x, y]);
+  });
+
+  it('increases the loss of a small conv net (gradient through conv, pooling and dense)', () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [...SHAPE], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }) }),
+      ],
+    });
+    const clf = { ...linearClassifier(SHAPE, 3), model, logits: (xx: tf.Tensor4D) => model.apply(xx) as tf.Tensor2D };
+    const { x, y } = batch(5, 0, 1, 3);
+    const xAdv = pgd({ epsilon: EPS, steps: 5 })(clf, x, y, { seed: 2 });
+    const before = tf.tidy(() => batchCrossEntropy(clf, x, tf.oneHot(y, 3).toFloat()).dataSync()[0]!);
+    const after = tf.tidy(() => batchCrossEntropy(clf, xAdv, tf.oneHot(y, 3).toFloat()).dataSync()[0]!);
+    expect(after).toBeGreaterThan(before);
+    tf.dispose([x, y, xAdv]);
+    model.dispose();
+  });
+
+  it('is deterministic for a seed, differs across seeds, and the factory seed gives a reproducible sequence', () => {
+    const clf = linearClassifier(SHAPE, 3, { seed: 2 });
+    const { x, y } = batch(6, 0, 1, 3);
+    const attack = pgd({ epsilon: EPS, steps: 2 });
+    const run = (f: typeof attack, seed?: number) => tf.tidy(() => Array.from((seed === undefined ? f(clf, x, y) : f(clf, x, y, { seed })).dataSync()));
+    expect(run(attack, 5)).toEqual(run(attack, 5));
+    expect(run(attack, 5)).not.toEqual(run(attack, 6));
+    const a = pgd({ epsilon: EPS, steps: 2, seed: 1 });
+    const b = pgd({ epsilon: EPS, steps: 2, seed: 1 });
+    const first = run(a);
+    expect(first).toEqual(run(b));
+    expect(run(a)).not.toEqual(first); // a fresh start on the next call
+    tf.dispose([x, y]);
+  });
+
+  it('leaks no tensors, with and without mask', async () => {
+    const clf = linearClassifier(SHAPE, 3, { seed: 2 });
+    const { x, y } = batch(7, 0, 1, 3);
+    const mask = tf.ones([B, SHAPE[0], SHAPE[1], 1]) as tf.Tensor4D;
+    await expectNoLeak(() => pgd({ steps: 3 })(clf, x, y), 'pgd');
+    await expectNoLeak(() => pgd({ steps: 3 })(clf, x, y, { mask }), 'pgd+mask');
+    await expectNoLeak(() => fgsm()(clf, x, y, { mask }), 'fgsm');
+    tf.dispose([x, y, mask]);
+  });
+
+  it('rejects mismatched shapes (ShapeError) and bad options (ConfigError)', () => {
+    const clf = linearClassifier(SHAPE, 3);
+    const { x, y } = batch(8, 0, 1, 3);
+    const badMask = tf.ones([B, 3, 4, 1]) as tf.Tensor4D;
+    expect(() => pgd()(clf, x, y, { mask: badMask })).toThrow(ShapeError);
+    expect(() => pgd()(clf, x, y, { mask: badMask })).toThrow(/expected mask \[5, 4, 4, 1\]/);
+    const badY = tf.tensor1d([0, 1], 'int32');
+    expect(() => pgd()(clf, x, badY)).toThrow(ShapeError);
+    expect(() => pgd({ epsilon: -1 })).toThrow(ConfigError);
+    expect(() => pgd({ steps: 1.5 })).toThrow(ConfigError);
+    tf.dispose([x, y, badMask, badY]);
+  });
+});
+
+describe('fgsm', () => {
+  it('is one step of α = 1.25ε from the seeded random start: clip01(x + clip(δ0 − 1.25ε·s, −ε, ε))', () => {
+    const clf = linearClassifier(SHAPE, 2, { seed: 4 });
+    const { x, y } = batch(9);
+    const seed = 77;
+    const xAdv = fgsm({ epsilon: EPS })(clf, x, y, { seed });
+    // Same random start as pgd draws: tf.randomUniform(shape, −ε, ε, 'float32', seed).
+    const d0 = tf.tidy(() => tf.randomUniform(x.shape, -EPS, EPS, 'float32', seed).dataSync());
+    const s = signTowardOther(clf, y.dataSync() as Int32Array);
+    const expected = Float32Array.from(x.dataSync(), (v, i) => v + Math.min(EPS, Math.max(-EPS, d0[i]! - 1.25 * EPS * s[i]!)));
+    expectClose(xAdv.dataSync(), expected, { atol: 1e-6, rtol: 0, label: 'fgsm x_adv' });
+    tf.dispose([x, y, xAdv]);
+  });
+
+  it('is registered next to pgd', () => {
+    expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm']);
+  });
+});

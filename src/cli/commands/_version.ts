@@ -1,0 +1,18 @@
+/** The scaat package version (from package.json, found relative to this file in src/ and dist/). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+let cached: string | undefined | null = null;
+
+/** e.g. '0.1.0'; undefined if package.json cannot be read. */
+export function scaatVersion(): string | undefined {
+  if (cached !== null) return cached;
+  try {
+    // src/cli/commands/_version.ts and dist/cli/commands/_version.js are both three levels below the root.
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
+    cached = typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    cached = undefined;
+  }
+  return cached;
+}

@@ -1,0 +1,270 @@
+/**
+ * Conv2D gradients on the wasm backend as XNNPACK *forward* convolutions.
+ *
+ * Stock TF.js 4.22 wasm has no `Conv2DBackpropFilter` kernel and a naive scalar-loop
+ * `Conv2DBackpropInput`. Both gradients are convolutions themselves, so they can run on the
+ * backend's fast forward `Conv2D` (XNNPACK). For y = conv2d(x, f) with stride s, dilation d and
+ * padding (top, left), x [B, H, W, Ci], f [kh, kw, Ci, Co], dy [B, oh, ow, Co]:
+ *
+ *   ∂x = conv2d( pad(stuff_s(dy)), rot180(f)ᵀ, stride 1, dilation d )
+ *        stuff_s inserts s−1 zeros between dy's pixels; pad adds (k−1)·d − padTop rows on top
+ *        (and what makes the output H rows on the bottom); rot180(f)ᵀ is f flipped in both
+ *        spatial axes with in/out channels swapped: [kh, kw, Co, Ci].
+ *   ∂f = crop_k( conv2d( xᵀ [Ci, H, W, B], dyᵀ [oh, ow, B, Co] as the filter,
+ *                        stride d, dilation s, padding (top, left), 'valid' otherwise ) )
+ *        i.e. ∂f[p, q, c, o] = Σ_{b,i,j} x_pad[b, i·s + p·d, j·s + q·d, c] · dy[b, i, j, o]:
+ *        batch and channels of x swap roles, dy becomes the filter and the output is [Ci, kh, kw, Co],
+ *        transposed to [kh, kw, Ci, Co].
+ *
+ * Registered by {@link registerConv2dKernels} as the wasm `Conv2DBackpropInput` /
+ * `Conv2DBackpropFilter` kernels, so every path that needs them takes the fast route: the `Conv2D`
+ * gradient, the `FusedConv2D` gradient that `tf.layers.conv2d` uses under `tf.grad`, and direct
+ * `tf.conv2dTranspose` calls. Explicit and 'same'/'valid' padding, strides, non-square kernels and
+ * dilation are supported; NCHW is not (wasm's forward `Conv2D` is NHWC only).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  GradConfig,
+  NamedAttrMap,
+  Tensor,
+  Tensor4D,
+  TensorInfo,
+} from '@tensorflow/tfjs';
+import {
+  type BackendWasm,
+  type WasmKernelArgs,
+  Scratch,
+  callWasmKernel,
+  explicitPad,
+  heapF32,
+  replaceKernel,
+  swapBatchAndChannels,
+} from './_wasm.js';
+
+type Pad = Conv2DAttrs['pad'];
+type Shape4 = [number, number, number, number];
+
+/** Geometry of the forward convolution whose gradient is taken. */
+export interface ConvGeometry {
+  readonly strides: [number, number] | number;
+  readonly dilations: [number, number] | number;
+  readonly pad: Pad;
+  readonly dimRoundingMode?: 'floor' | 'round' | 'ceil' | undefined;
+}
+
+function forwardInfo(xShape: Shape4, filterShape: Shape4, g: ConvGeometry): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape, filterShape, g.strides, g.dilations, g.pad, g.dimRoundingMode, false, 'channelsLast');
+}
+
+function assertNhwc(dataFormat: unknown, kernel: string): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
+    throw new Error(`scaat ${kernel} (wasm): only NHWC is supported, got dataFormat '${String(dataFormat)}'`);
+  }
+}
+
+/**
+ * Writes dy [B, oh, ow, C] into a zero tensor [B, LH, LW, C] at rows i·sh + top and columns
+ * j·sw + left (pixels that fall outside are dropped). Caller owns the result (in `scratch`).
+ */
+export function stuffAndPad(
+  backend: BackendWasm,
+  scratch: Scratch,
+  dy: TensorInfo,
+  [sh, sw]: [number, number],
+  [LH, LW]: [number, number],
+  top: number,
+  left: number,
+): TensorInfo {
+  const [B, oh, ow, C] = dy.shape as Shape4;
+  const out = scratch.alloc([B, LH, LW, C], { zero: true });
+  const src = heapF32(backend, dy);
+  const dst = heapF32(backend, out);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < oh; i++) {
+      const r = i * sh + top;
+      if (r < 0 || r >= LH) continue;
+      for (let j = 0; j < ow; j++) {
+        const c = j * sw + left;
+        if (c < 0 || c >= LW) continue;
+        const s0 = ((b * oh + i) * ow + j) * C;
+        dst.set(src.subarray(s0, s0 + C), ((b * LH + r) * LW + c) * C);
+      }
+    }
+  }
+  return out;
+}
+
+/** rot180(f) with in/out channels swapped: [kh, kw, Ci, Co] → [kh, kw, Co, Ci]. */
+function rotateFilter(backend: BackendWasm, scratch: Scratch, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape as Shape4;
+  const out = scratch.alloc([kh, kw, co, ci]);
+  const f = heapF32(backend, filter);
+  const r = heapF32(backend, out);
+  for (let p = 0; p < kh; p++) {
+    for (let q = 0; q < kw; q++) {
+      const fBase = ((kh - 1 - p) * kw + (kw - 1 - q)) * ci * co;
+      const rBase = (p * kw + q) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        for (let o = 0; o < co; o++) r[rBase + o * ci + c] = f[fBase + c * co + o]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * ∂L/∂x of y = conv2d(x, filter) given dy, as one forward XNNPACK convolution.
+ * Caller owns the result [B, H, W, Ci] (a wasm TensorInfo).
+ */
+export function conv2dBackpropInputWasm(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  inputShape: Shape4,
+  g: ConvGeometry,
+): TensorInfo {
+  const info = forwardInfo(inputShape, filter.shape as Shape4, g);
+  const { inHeight: H, inWidth: W, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  // Padding around the stuffed dy so that a stride-1 conv with the rotated filter yields H × W.
+  const top = (kh - 1) * dh - info.padInfo.top;
+  const left = (kw - 1) * dw - info.padInfo.left;
+  const LH = H + (kh - 1) * dh;
+  const LW = W + (kw - 1) * dw;
+  const bottom = LH - top - ((oh - 1) * sh + 1);
+  const right = LW - left - ((ow - 1) * sw + 1);
+  const scratch = new Scratch(backend);
+  try {
+    const rotated = rotateFilter(backend, scratch, filter);
+    let input = dy;
+    let pad: tf.backend_util.ExplicitPadding = explicitPad(top, bottom, left, right);
+    if (sh !== 1 || sw !== 1 || top < 0 || bottom < 0 || left < 0 || right < 0) {
+      // XNNPACK cannot dilate its input or crop: materialise the stuffed, padded dy.
+      input = stuffAndPad(backend, scratch, dy, [sh, sw], [LH, LW], top, left);
+      pad = explicitPad(0, 0, 0, 0);
+    }
+    return callWasmKernel(backend, 'Conv2D', { x: input, filter: rotated }, {
+      strides: [1, 1], pad, dilations: [dh, dw], dataFormat: 'NHWC',
+    } as unknown as NamedAttrMap);
+  } finally {
+    scratch.dispose();
+  }
+}
+
+/**
+ * ∂L/∂filter of y = conv2d(x, filter) given dy, as one forward XNNPACK convolution over the
+ * transposed input with the transposed dy as the filter. Caller owns the result [kh, kw, Ci, Co].
+ */
+export function conv2dBackpropFilterWasm(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filterShape: Shape4,
+  g: ConvGeometry,
+): TensorInfo {
+  const info = forwardInfo(x.shape as Shape4, filterShape, g);
+  const { inHeight: H, inWidth: W, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
+  const { top, left } = info.padInfo;
+  // Rows of padded x that the forward pass reads: exactly (oh−1)·sh + 1 + (kh−1)·dh.
+  const bottom = Math.max(0, (oh - 1) * sh + 1 + (kh - 1) * dh - top - H);
+  const right = Math.max(0, (ow - 1) * sw + 1 + (kw - 1) * dw - left - W);
+  const scratch = new Scratch(backend);
+  try {
+    const xT = swapBatchAndChannels(backend, scratch, x); // [Ci, H, W, B]
+    const dyT = scratch.keep(callWasmKernel(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [oh, ow, B, Co]
+    const res = scratch.keep(callWasmKernel(backend, 'Conv2D', { x: xT, filter: dyT }, {
+      strides: [dh, dw], pad: explicitPad(top, bottom, left, right), dilations: [sh, sw], dataFormat: 'NHWC',
+    } as unknown as NamedAttrMap)); // [Ci, ≥kh, ≥kw, Co]
+    const [, rh, rw] = res.shape as Shape4;
+    const out = backend.makeOutput([kh, kw, ci, co], 'float32');
+    const src = heapF32(backend, res);
+    const dst = heapF32(backend, out);
+    for (let p = 0; p < kh; p++) {
+      for (let q = 0; q < kw; q++) {
+        for (let c = 0; c < ci; c++) {
+          const s0 = ((c * rh + p) * rw + q) * co;
+          dst.set(src.subarray(s0, s0 + co), ((p * kw + q) * ci + c) * co);
+        }
+      }
+    }
+    return out;
+  } finally {
+    scratch.dispose();
+  }
+}
+
+function dilationsOf(attrs: object): [number, number] | number {
+  return (attrs as { dilations?: [number, number] | number }).dilations ?? 1;
+}
+
+/** wasm `Conv2DBackpropInput` (accepts an extra `dilations` attr, default 1). */
+export function conv2dBackpropInputKernel({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
+  const a = attrs as unknown as Conv2DBackpropInputAttrs;
+  assertNhwc(a.dataFormat, 'Conv2DBackpropInput');
+  return conv2dBackpropInputWasm(backend, inputs['dy']!, inputs['filter']!, a.inputShape, {
+    strides: a.strides, dilations: dilationsOf(a), pad: a.pad, dimRoundingMode: a.dimRoundingMode,
+  });
+}
+
+/** wasm `Conv2DBackpropFilter` (accepts an extra `dilations` attr, default 1). */
+export function conv2dBackpropFilterKernel({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
+  const a = attrs as unknown as Conv2DBackpropFilterAttrs;
+  assertNhwc(a.dataFormat, 'Conv2DBackpropFilter');
+  return conv2dBackpropFilterWasm(backend, inputs['x']!, inputs['dy']!, a.filterShape, {
+    strides: a.strides, dilations: dilationsOf(a), pad: a.pad, dimRoundingMode: a.dimRoundingMode,
+  });
+}
+
+/** Kernel names for the dilation-aware variants the `Conv2D` gradient uses on wasm when dilation > 1. */
+export const DILATED_CONV2D_BACKPROP_INPUT = 'ScaatDilatedConv2DBackpropInput';
+export const DILATED_CONV2D_BACKPROP_FILTER = 'ScaatDilatedConv2DBackpropFilter';
+
+let stockConv2dGrad: GradConfig | undefined;
+
+/**
+ * The `Conv2D` gradient: on wasm it calls the XNNPACK-based kernels above (and also handles
+ * dilation > 1, which stock TF.js rejects); on every other backend, and for NCHW, it is exactly
+ * the stock TF.js gradient (captured from the registry before it is replaced).
+ */
+export function conv2dGradConfig(): GradConfig {
+  if (stockConv2dGrad === undefined) {
+    const g = tf.getGradient('Conv2D');
+    if (g === undefined) throw new Error('scaat kernels: TF.js has no stock Conv2D gradient to wrap');
+    stockConv2dGrad = g;
+  }
+  const stock = stockConv2dGrad;
+  return {
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const a = attrs as unknown as Conv2DAttrs;
+      if (tf.getBackend() !== 'wasm' || (a.dataFormat !== undefined && a.dataFormat !== 'NHWC')) {
+        return stock.gradFunc(dy, saved, attrs);
+      }
+      const [x, filter] = saved as [Tensor4D, Tensor4D];
+      const d = a.dilations ?? 1;
+      const dilated = Array.isArray(d) ? d[0] !== 1 || d[1] !== 1 : d !== 1;
+      const common = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, dilations: d };
+      const engine = tf.engine();
+      return {
+        x: () => engine.runKernel(dilated ? DILATED_CONV2D_BACKPROP_INPUT : 'Conv2DBackpropInput',
+          { dy: dy as Tensor4D, filter }, { ...common, inputShape: x.shape } as unknown as NamedAttrMap),
+        filter: () => engine.runKernel(dilated ? DILATED_CONV2D_BACKPROP_FILTER : 'Conv2DBackpropFilter',
+          { x, dy: dy as Tensor4D }, { ...common, filterShape: filter.shape } as unknown as NamedAttrMap),
+      };
+    },
+  };
+}
+
+/** Registers the wasm conv kernels (idempotent; replaces stock `Conv2DBackpropInput`). */
+export function registerConv2dKernels(): void {
+  replaceKernel('Conv2DBackpropInput', conv2dBackpropInputKernel);
+  replaceKernel('Conv2DBackpropFilter', conv2dBackpropFilterKernel);
+  replaceKernel(DILATED_CONV2D_BACKPROP_INPUT, conv2dBackpropInputKernel);
+  replaceKernel(DILATED_CONV2D_BACKPROP_FILTER, conv2dBackpropFilterKernel);
+}

@@ -1,0 +1,66 @@
+/**
+ * Loading scaat's native addon (native/, built by scripts/build-native.mjs) and its typed surface.
+ *
+ * The addon is optional. {@link loadAddon} never throws: it returns the addon, or the reason it is
+ * not there (disabled by SCAAT_NATIVE=0, not built, or built but its library missing at run time).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The addon's functions (native/src/addon.cc). Kernels take the wasm heap and a Float64Array of
+ * geometry + byte offsets into it; the layouts are documented on each entry in addon.cc and
+ * assembled only in kernels.ts.
+ */
+export interface NativeAddon {
+  conv2d(heap: ArrayBufferLike, params: Float64Array): void;
+  pool2d(heap: ArrayBufferLike, params: Float64Array): void;
+  matmul(heap: ArrayBufferLike, params: Float64Array): void;
+  setThreads(threads: number): void;
+  info(): { library: string; threads: number };
+}
+
+/** The outcome of loading: the addon, or why there is none. */
+export type AddonLoad =
+  | { readonly ok: true; readonly addon: NativeAddon; readonly path: string }
+  | { readonly ok: false; readonly reason: string; readonly disabled: boolean };
+
+/** Where `npm ci` builds the addon, relative to the package root. */
+export const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'scaat_native.node');
+
+/** The package root: src/engine/native/ (or dist/engine/native/) → three levels up. */
+function packageRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+/**
+ * Loads the addon once. SCAAT_NATIVE=0 disables it; SCAAT_NATIVE_PATH points to another build;
+ * SCAAT_NATIVE_THREADS sets its threads (default: the machine's available parallelism).
+ */
+export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
+  const flag = env['SCAAT_NATIVE'];
+  if (flag !== undefined && ['0', 'false', 'off', 'no'].includes(flag.toLowerCase())) {
+    return { ok: false, reason: 'disabled by SCAAT_NATIVE=0', disabled: true };
+  }
+  const file = env['SCAAT_NATIVE_PATH'] ?? path.join(packageRoot(), ADDON_RELATIVE_PATH);
+  if (!existsSync(file)) {
+    return {
+      ok: false,
+      reason: `not built (no ${file}; it needs a C++ compiler and oneDNN, e.g. apt-get install libdnnl-dev, then npm run build:native)`,
+      disabled: false,
+    };
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    return { ok: false, reason: `cannot load ${file}: ${msg}`, disabled: false };
+  }
+  const threads = Number.parseInt(env['SCAAT_NATIVE_THREADS'] ?? '', 10);
+  addon.setThreads(Number.isInteger(threads) && threads > 0 ? threads : os.availableParallelism());
+  return { ok: true, addon, path: file };
+}

@@ -1,0 +1,195 @@
+/**
+ * AOPC, the area over the perturbation curve (Samek et al., 2017, https://arxiv.org/abs/1509.06321),
+ * as method.md §4 defines it:
+ *
+ * 1. split the image into non-overlapping P×P patches (edge patches smaller when P ∤ H or W);
+ *    order them by summed saliency, most relevant first (MoRF) or least relevant first (LeRF),
+ *    ties to the lower patch index (row-major);
+ * 2. x^(0) = x; x^(k) = x^(k−1) with the k-th patch of the order replaced by the fill
+ *    (uniform random values in [0, 1] by default, drawn once per image, seeded);
+ * 3. AOPC = 1/(L+1) Σ_{k=0..L} (p_c(x^(0)) − p_c(x^(k))), p_c the softmax probability of the
+ *    explained class c; the metric is its mean over images.
+ *
+ * AOPC_rel = mean AOPC_morf / mean AOPC_lerf (undefined when AOPC_lerf is 0); see evaluate.ts.
+ * Defaults: P = 4 when the longer side is ≤ 64 px (CIFAR's 32² → 64 patches), else 8 (96², 224²);
+ * L = min(100, number of patches); fill 'uniform'.
+ * Memory: at most `internalBatchSize` perturbed images per forward pass.
+ *
+ * @example
+ * const r = aopc(classifier, x, target, scores, { order: 'morf', seeds: [11, 12] });
+ * r.values   // Float64Array [B]: AOPC of each image
+ * r.curves   // Float64Array [B·(L+1)]: p_c(x⁰) − p_c(xᵏ) for k = 0..L
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Classifier } from '../models/classifier.js';
+import { deriveSeed } from '../engine/random.js';
+import { ConfigError, ShapeError } from '../errors.js';
+
+/** Perturbation order. */
+export type AopcOrder = 'morf' | 'lerf';
+/** What replaces a removed patch: uniform noise in [0, 1], black (0), or a constant value. */
+export type AopcFill = 'uniform' | 'black' | number;
+
+export interface AopcOptions {
+  /** Most relevant first or least relevant first. */
+  order: AopcOrder;
+  /** Patch side P in pixels. @default 4 when max(H, W) ≤ 64, else 8 (method.md §4) */
+  patchSize?: number;
+  /** Number of perturbation steps L. @default min(100, number of patches) */
+  steps?: number;
+  /** Fill of removed patches. @default 'uniform' */
+  fill?: AopcFill;
+  /** Seed of the uniform fill of each image (length B). @default deriveSeed(seed, b) */
+  seeds?: ArrayLike<number>;
+  /** Base seed when `seeds` is absent. @default 0 */
+  seed?: number;
+  /** Most perturbed images per forward pass. @default 256 */
+  internalBatchSize?: number;
+}
+
+export interface AopcOutput {
+  /** AOPC of each image, [B]. */
+  readonly values: Float64Array;
+  /** p_c(x⁰) − p_c(xᵏ), k = 0..L, row-major [B, L+1]. */
+  readonly curves: Float64Array;
+  /** L, the number of patches removed at the end. */
+  readonly steps: number;
+  /** P, the patch side used. */
+  readonly patchSize: number;
+}
+
+/** The default patch side for an image: 4 up to 64 px, else 8 (method.md §4). */
+export function defaultPatchSize(height: number, width: number): number {
+  return Math.max(height, width) <= 64 ? 4 : 8;
+}
+
+/** Number of patches of side P in an H×W image (edge patches included). */
+export function patchCount(height: number, width: number, patchSize: number): number {
+  return Math.ceil(height / patchSize) * Math.ceil(width / patchSize);
+}
+
+/**
+ * Patch ids (row-major over the patch grid) in perturbation order for one image's scores
+ * (row-major H·W): by summed score, descending for MoRF, ascending for LeRF; ties to the lower id.
+ * @example patchOrder([1, 0, 0, 2], 2, 2, 1, 'morf')   // Int32Array [3, 0, 1, 2]
+ */
+export function patchOrder(scores: ArrayLike<number>, height: number, width: number, patchSize: number, order: AopcOrder): Int32Array {
+  const pw = Math.ceil(width / patchSize);
+  const sums = new Float64Array(patchCount(height, width, patchSize));
+  for (let i = 0; i < height; i++) {
+    const row = Math.floor(i / patchSize) * pw;
+    for (let j = 0; j < width; j++) sums[row + Math.floor(j / patchSize)]! += scores[i * width + j]!;
+  }
+  const ids = Int32Array.from(sums, (_, k) => k);
+  const sign = order === 'morf' ? -1 : 1;
+  // Array.prototype.sort is stable; the id tie-break makes the order explicit anyway.
+  return Int32Array.from(Array.from(ids).sort((a, b) => sign * (sums[a]! - sums[b]!) || a - b));
+}
+
+/**
+ * AOPC of each image for one order. `scores` are per-pixel saliency scores [B·H·W] (e.g. Σ_c|A|),
+ * `target` the explained classes. Does not dispose its inputs; returns plain arrays.
+ * @throws ShapeError for mismatched sizes; ConfigError for bad options.
+ */
+export function aopc(
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  target: tf.Tensor1D,
+  scores: ArrayLike<number>,
+  options: AopcOptions,
+): AopcOutput {
+  const [b, h, w, c] = x.shape;
+  const { order, fill = 'uniform', seed = 0, internalBatchSize = 256 } = options;
+  const patchSize = options.patchSize ?? defaultPatchSize(h, w);
+  if (order !== 'morf' && order !== 'lerf') throw new ConfigError(`aopc: expected order 'morf' or 'lerf', got '${String(order)}'`);
+  if (!(Number.isInteger(patchSize) && patchSize >= 1)) throw new ConfigError(`aopc: expected patchSize a positive integer, got ${patchSize}`);
+  const patches = patchCount(h, w, patchSize);
+  const steps = options.steps ?? Math.min(100, patches);
+  if (!(Number.isInteger(steps) && steps >= 0 && steps <= patches)) {
+    throw new ConfigError(`aopc: expected steps an integer in [0, ${patches}] (the number of ${patchSize}×${patchSize} patches), got ${steps}`);
+  }
+  if (!(Number.isInteger(internalBatchSize) && internalBatchSize >= 1)) {
+    throw new ConfigError(`aopc: expected internalBatchSize a positive integer, got ${internalBatchSize}`);
+  }
+  if (scores.length !== b * h * w) throw new ShapeError(`aopc: expected ${b}·${h}·${w} scores, got ${scores.length}`);
+  if (target.shape[0] !== b) throw new ShapeError(`aopc: expected target of shape [${b}], got [${target.shape.join(', ')}]`);
+  if (options.seeds && options.seeds.length !== b) throw new ShapeError(`aopc: expected ${b} seeds, got ${options.seeds.length}`);
+
+  // 1) rank of each pixel's patch in the order (pixel removed at step k iff rank < k)
+  const rank = new Float32Array(b * h * w);
+  const pw = Math.ceil(w / patchSize);
+  for (let i = 0; i < b; i++) {
+    const ord = patchOrder(sliceOf(scores, i * h * w, (i + 1) * h * w), h, w, patchSize, order);
+    const rankOfPatch = new Int32Array(patches);
+    ord.forEach((p, r) => (rankOfPatch[p] = r));
+    for (let y = 0; y < h; y++) {
+      for (let z = 0; z < w; z++) rank[i * h * w + y * w + z] = rankOfPatch[Math.floor(y / patchSize) * pw + Math.floor(z / patchSize)]!;
+    }
+  }
+
+  // 2) p_c(x^(k)) for k = 0..L, at most `rows` images per forward pass
+  const probs = new Float64Array(b * (steps + 1)); // [B, L+1]
+  const sub = Math.min(b, internalBatchSize);
+  const perPass = Math.max(1, Math.floor(internalBatchSize / sub));
+  for (let s = 0; s < b; s += sub) {
+    const n = Math.min(sub, b - s);
+    const ctx = tf.tidy(() => {
+      const xs = tf.slice(x, [s, 0, 0, 0], [n, -1, -1, -1]);
+      const ts = tf.slice(target, [s], [n]).toInt();
+      const ranks = tf.tensor4d(rank.subarray(s * h * w, (s + n) * h * w), [n, h, w, 1]);
+      let filler: tf.Tensor;
+      if (fill === 'uniform') {
+        const parts = [];
+        for (let i = s; i < s + n; i++) {
+          const sd = options.seeds ? options.seeds[i]! : deriveSeed(seed, i);
+          parts.push(tf.randomUniform([1, h, w, c], 0, 1, 'float32', sd));
+        }
+        filler = tf.concat(parts, 0);
+      } else {
+        filler = tf.fill([n, h, w, c], fill === 'black' ? 0 : fillValue(fill));
+      }
+      return { xs, ts, ranks, delta: tf.sub(filler, xs), pick: tf.oneHot(ts, classifier.numClasses).toFloat() };
+    });
+    try {
+      for (let k0 = 0; k0 <= steps; k0 += perPass) {
+        const k = Math.min(perPass, steps + 1 - k0);
+        const p = tf.tidy(() => {
+          const ks = tf.tensor1d(Array.from({ length: k }, (_, j) => k0 + j)).reshape([k, 1, 1, 1, 1]);
+          const masks = tf.less(tf.expandDims(ctx.ranks, 0), ks).toFloat(); // [k, n, H, W, 1]
+          const xk = tf.add(tf.expandDims(ctx.xs, 0), tf.mul(tf.expandDims(ctx.delta, 0), masks)).reshape([k * n, h, w, c]);
+          const pr = tf.softmax(classifier.logits(xk as tf.Tensor4D));
+          return tf.sum(tf.mul(pr, tf.tile(ctx.pick, [k, 1])), 1); // [k·n], step-major
+        });
+        const v = p.dataSync();
+        p.dispose();
+        for (let j = 0; j < k; j++) for (let i = 0; i < n; i++) probs[(s + i) * (steps + 1) + k0 + j] = v[j * n + i]!;
+      }
+    } finally {
+      tf.dispose(ctx);
+    }
+  }
+
+  // 3) curves p⁰ − pᵏ and their means
+  const curves = new Float64Array(b * (steps + 1));
+  const values = new Float64Array(b);
+  for (let i = 0; i < b; i++) {
+    const p0 = probs[i * (steps + 1)]!;
+    let sum = 0;
+    for (let k = 0; k <= steps; k++) {
+      const d = p0 - probs[i * (steps + 1) + k]!;
+      curves[i * (steps + 1) + k] = d;
+      sum += d;
+    }
+    values[i] = sum / (steps + 1);
+  }
+  return { values, curves, steps, patchSize };
+}
+
+function fillValue(v: number): number {
+  if (!Number.isFinite(v)) throw new ConfigError(`aopc: expected fill 'uniform', 'black' or a number, got ${v}`);
+  return v;
+}
+
+function sliceOf(a: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
+  return ArrayBuffer.isView(a) ? (a as unknown as Float32Array).subarray(start, end) : Array.prototype.slice.call(a, start, end);
+}

@@ -1,0 +1,359 @@
+/**
+ * The evaluation pipeline: a classifier, a dataset split and saliency methods in, one plain-JSON
+ * {@link EvaluationResult} out (metrics of method.md §4 and beyond).
+ *
+ * Typical steps:
+ * 1. `const config = resolveEvaluationConfig(options, dataset)`: every default filled in;
+ * 2. the index range: the first `limit` samples, cut into `batchSize` batches, and for
+ *    `shard: {index: i, count: n}` the i-th of n contiguous runs of whole batches
+ *    ({@link shardRange}), so a shard sees exactly the batches (and seeds) of the unsharded run;
+ * 3. per batch (bounded memory; tensors freed before the next batch): clean correctness; per
+ *    method the attribution → per-pixel scores Σ_c|A| → 8-bit map → entropy, size; AOPC MoRF and
+ *    LeRF; robustness curves (masked PGD and noise); localisation (datasets with masks);
+ *    randomisation similarity;
+ * 4. per-image values and exact accumulators are kept; summaries are built by the same code
+ *    that `mergeEvaluations` uses, so merged shards equal the unsharded result.
+ *
+ * Seeds: SmoothGrad noise and attack starts from (seed, method, global batch index); the AOPC
+ * fill of an image from (seed, its dataset index), shared by MoRF/LeRF and all methods.
+ *
+ * @example
+ * const result = await evaluate(classifier, dataset, {
+ *   methods: saliencyMethods(['vanilla-gradient', 'integrated-gradients']),
+ *   limit: 1000, shard: { index: 0, count: 4 }, seed: 1,
+ * });
+ * await writeJsonAtomic('eval.shard0.json', result);
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import type { Classifier } from '../models/classifier.js';
+import type { Dataset } from '../datasets/dataset.js';
+import { toTensors } from '../datasets/dataset.js';
+import type { SaliencyFn, TargetMode } from '../saliency/types.js';
+import { toSaliencyMap } from '../saliency/postprocess.js';
+import type { ChannelReduction } from '../saliency/postprocess.js';
+import type { AttackFn } from '../attacks/types.js';
+import { pgd } from '../attacks/pgd.js';
+import { backendInfo } from '../engine/backend.js';
+import { deriveSeed } from '../engine/random.js';
+import { ConfigError, DataError } from '../errors.js';
+import { correctPredictions } from './accuracy.js';
+import { aopc } from './aopc.js';
+import type { AopcFill } from './aopc.js';
+import { pointingGame, relevanceMassAccuracy } from './localization.js';
+import { toUint8Map } from './postprocess.js';
+import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity } from './randomization.js';
+import type { RandomWeights } from './randomization.js';
+import { METRICS } from './registry.js';
+import type { EvaluationConfig, EvaluationResult } from './results.js';
+import { DEFAULT_RATIOS, lowSaliencyRobustness } from './robustness.js';
+import type { NoiseMode } from './robustness.js';
+import { saliencyEntropy } from './saliency-entropy.js';
+import { saliencySize } from './saliency-size.js';
+import type { SizeFormat } from './saliency-size.js';
+import { buildResult, toFixed } from './_summary.js';
+import type { RawEvaluation, RawMethod } from './_summary.js';
+
+/** A saliency method to evaluate, injected by the caller (see saliency/registry.ts `saliencyMethods`). */
+export interface EvaluateMethod {
+  /** Registry key (the results key). */
+  readonly name: string;
+  /** Display name. @default name */
+  readonly label?: string;
+  /** Resolved hyperparameters, recorded in the result. @default {} */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** The attribution function. */
+  readonly saliency: SaliencyFn;
+}
+
+/** Options of {@link evaluate}; every field but `methods` has a documented default. */
+export interface EvaluateOptions {
+  /** Saliency methods, in result order. */
+  methods: readonly EvaluateMethod[];
+  /** Metric keys (METRICS). @default all, minus localisation when the dataset has no masks */
+  metrics?: readonly string[];
+  /** Class explained. @default 'label' (method.md §3) */
+  target?: TargetMode;
+  /** Evaluate the first `limit` samples only. @default all */
+  limit?: number;
+  /** Evaluate the `index`-th of `count` parts. @default the whole range */
+  shard?: { index: number; count: number };
+  /** Images per batch. @default 32 */
+  batchSize?: number;
+  /** Seed of all randomness. @default 0 */
+  seed?: number;
+  /** Channel reduction to per-pixel scores. @default 'sum-abs' (method.md §4) */
+  reduction?: ChannelReduction;
+  /** Upper clipping percentile of the 8-bit map. @default 99 (method.md §4) */
+  clipPercentile?: number;
+  /** Size metric codec. @default {format: 'jpeg', quality: 75} (method.md §4) */
+  size?: { format?: SizeFormat; quality?: number };
+  /** AOPC settings. @default P and L by image size (aopc.ts), fill 'uniform', 256 rows per pass */
+  aopc?: { patchSize?: number; steps?: number; fill?: AopcFill; internalBatchSize?: number };
+  /**
+   * Robustness settings. @default ratios 0, 0.1, …, 0.9; PGD ε = 8/255, α = 2/255, 7 steps, random
+   * start (method.md §2.3); noise 'replace'
+   */
+  robustness?: { ratios?: readonly number[]; attack?: { epsilon?: number; alpha?: number; steps?: number; randomStart?: boolean }; noise?: NoiseMode };
+  /** Pointing-game tolerance in pixels. @default 0 */
+  localization?: { tolerance?: number };
+  /** Randomised layers from the top. @default all */
+  randomization?: { layers?: number };
+  /** Where the model came from (recorded). @default 'in-memory' */
+  modelSource?: string;
+  /** Replaces the PGD attack of the robustness curve (tests, other attacks). */
+  attack?: AttackFn;
+  /** Called after each batch. */
+  onProgress?: (p: { done: number; total: number }) => void;
+  /** Recorded in provenance. */
+  command?: string;
+}
+
+/**
+ * The sample positions [start, end) of shard `index` of `count` over the first `total` samples:
+ * the i-th of `count` near-equal runs of whole batches of `batchSize`.
+ * @example shardRange(100, 32, {index: 1, count: 2})   // {start: 64, end: 100} (batches 2..3 of 4)
+ */
+export function shardRange(total: number, batchSize: number, shard?: { index: number; count: number }): { start: number; end: number } {
+  if (!shard) return { start: 0, end: total };
+  const { index, count } = shard;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new ConfigError(`shard: expected i/n with integers 0 ≤ i < n, got ${index}/${count}`);
+  }
+  const batches = Math.ceil(total / batchSize);
+  const b0 = Math.floor((index * batches) / count);
+  const b1 = Math.floor(((index + 1) * batches) / count);
+  return { start: Math.min(b0 * batchSize, total), end: Math.min(b1 * batchSize, total) };
+}
+
+/** Fills in and checks every setting. @throws ConfigError naming the option. */
+export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<Dataset, 'size' | 'hasMask'>): EvaluationConfig {
+  const { methods, target = 'label', batchSize = 32, seed = 0, reduction = 'sum-abs', clipPercentile = 99 } = options;
+  if (methods.length === 0 && (options.metrics ?? []).some((m) => METRICS.get(m)?.perMethod)) {
+    throw new ConfigError('evaluate: per-method metrics need at least one saliency method');
+  }
+  const names = methods.map((m) => m.name);
+  if (new Set(names).size !== names.length) throw new ConfigError(`evaluate: methods must be distinct, got ${names.join(', ')}`);
+  if (target !== 'label' && target !== 'predicted') throw new ConfigError(`evaluate: expected target 'label' or 'predicted', got '${String(target)}'`);
+  const posInt = (v: number, what: string): void => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new ConfigError(`evaluate: expected ${what} to be a positive integer, got ${v}`);
+  };
+  posInt(batchSize, 'batchSize');
+  if (!Number.isInteger(seed)) throw new ConfigError(`evaluate: expected seed to be an integer, got ${seed}`);
+  if (options.limit !== undefined) posInt(options.limit, 'limit');
+  if (!(clipPercentile > 0 && clipPercentile <= 100)) throw new ConfigError(`evaluate: expected clipPercentile in (0, 100], got ${clipPercentile}`);
+  const hasMask = dataset.hasMask === true;
+  let metrics: string[];
+  if (options.metrics) {
+    metrics = [];
+    for (const m of options.metrics) {
+      const spec = METRICS.get(m);
+      if (!spec) throw new ConfigError(`evaluate: unknown metric '${m}'; expected one of ${[...METRICS.keys()].join(', ')}`);
+      if (spec.needsMasks && !hasMask) throw new ConfigError(`evaluate: metric '${m}' needs ground-truth masks, which this dataset does not have`);
+    }
+    // registry order, always with clean accuracy
+    metrics = [...METRICS.keys()].filter((k) => k === 'clean-accuracy' || options.metrics!.includes(k));
+  } else {
+    metrics = [...METRICS.entries()].filter(([, s]) => !s.needsMasks || hasMask).map(([k]) => k);
+  }
+  const size = { format: options.size?.format ?? 'jpeg', quality: options.size?.quality ?? 75 };
+  if (size.format !== 'jpeg' && size.format !== 'png') throw new ConfigError(`evaluate: expected size format 'jpeg' or 'png', got '${String(size.format)}'`);
+  const a = options.aopc ?? {};
+  const fill = a.fill ?? 'uniform';
+  if (!(fill === 'uniform' || fill === 'black' || (typeof fill === 'number' && Number.isFinite(fill)))) {
+    throw new ConfigError(`evaluate: expected AOPC fill 'uniform', 'black' or a number, got ${JSON.stringify(fill)}`);
+  }
+  if (a.patchSize !== undefined) posInt(a.patchSize, 'aopc.patchSize');
+  if (a.steps !== undefined && !(Number.isInteger(a.steps) && a.steps >= 0)) throw new ConfigError(`evaluate: expected aopc.steps ≥ 0, got ${a.steps}`);
+  const r = options.robustness ?? {};
+  const ratios = [...(r.ratios ?? DEFAULT_RATIOS)];
+  if (ratios.some((q) => !(q >= 0 && q <= 1))) throw new ConfigError(`evaluate: robustness ratios must lie in [0, 1], got ${ratios.join(', ')}`);
+  const attack = { epsilon: r.attack?.epsilon ?? 8 / 255, alpha: r.attack?.alpha ?? 2 / 255, steps: r.attack?.steps ?? 7, randomStart: r.attack?.randomStart ?? true };
+  const noise = r.noise ?? 'replace';
+  if (noise !== 'replace' && noise !== 'additive') throw new ConfigError(`evaluate: expected robustness noise 'replace' or 'additive', got '${String(noise)}'`);
+  const layers = options.randomization?.layers ?? null;
+  if (layers !== null) posInt(layers, 'randomization.layers');
+  return {
+    methods: methods.map((m) => ({ name: m.name, params: { ...(m.params ?? {}) } })),
+    metrics,
+    target,
+    limit: options.limit ?? null,
+    batchSize,
+    seed,
+    reduction,
+    clipPercentile,
+    size,
+    aopc: { patchSize: a.patchSize ?? null, steps: a.steps ?? null, fill, internalBatchSize: a.internalBatchSize ?? 256 },
+    robustness: { ratios, attack, noise },
+    localization: { tolerance: options.localization?.tolerance ?? 0 },
+    randomization: { layers },
+  };
+}
+
+/**
+ * Evaluates `methods` on `dataset` with `classifier` (see the module header). Streams the
+ * dataset batch by batch; leaves no tensor behind.
+ * @throws ConfigError for bad options; DataError when the dataset does not match the model.
+ */
+export async function evaluate(classifier: Classifier, dataset: Dataset, options: EvaluateOptions): Promise<EvaluationResult> {
+  const started = Date.now();
+  const config = resolveEvaluationConfig(options, dataset);
+  const [mh, mw, mc] = classifier.inputShape;
+  const [dh, dw, dc] = dataset.shape;
+  if (mh !== dh || mw !== dw || mc !== dc) {
+    throw new DataError(`evaluate: the model expects images [${classifier.inputShape.join(', ')}] but the dataset has [${dataset.shape.join(', ')}]`);
+  }
+  if (dataset.numClasses > classifier.numClasses) {
+    throw new DataError(`evaluate: the dataset has ${dataset.numClasses} classes but the model only ${classifier.numClasses}`);
+  }
+  const total = Math.min(config.limit ?? dataset.size, dataset.size);
+  const { start, end } = shardRange(total, config.batchSize, options.shard);
+  const want = (m: string): boolean => config.metrics.includes(m);
+  const wantAopc = want('aopc-morf') || want('aopc-lerf') || want('aopc-rel');
+  const ratios = config.robustness.ratios;
+  const attack = options.attack ?? pgd({ ...config.robustness.attack });
+
+  const raw: RawEvaluation = {
+    config,
+    model: { source: options.modelSource ?? 'in-memory', inputShape: [...classifier.inputShape], numClasses: classifier.numClasses },
+    dataset: datasetSummary(dataset),
+    shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
+    range: { start, end, total },
+    images: { index: [], label: [], correct: [] },
+    methods: options.methods.map((m): RawMethod => ({
+      method: m.name,
+      label: m.label ?? m.name,
+      params: { ...(m.params ?? {}) },
+      perImage: Object.fromEntries(
+        ['entropy', 'size', 'aopc-morf', 'aopc-lerf', 'relevance-mass-accuracy', 'pointing-game', 'randomization-similarity']
+          .filter((k) => want(k) || (k.startsWith('aopc') && wantAopc))
+          .map((k) => [k, []]),
+      ),
+      ...(want('robustness-attack') || want('robustness-noise')
+        ? {
+            robustness: [
+              ...(want('robustness-attack') ? [{ kind: 'attack' as const, ratios: [...ratios], correct: ratios.map(() => 0), params: { ...config.robustness.attack } }] : []),
+              ...(want('robustness-noise')
+                ? [{ kind: 'noise' as const, ratios: [...ratios], correct: ratios.map(() => 0), params: { noise: config.robustness.noise, ...(config.robustness.noise === 'additive' ? { epsilon: config.robustness.attack.epsilon } : {}) } }]
+                : []),
+            ],
+          }
+        : {}),
+    })),
+    provenance: { startedAt: new Date(started).toISOString(), seconds: { total: 0 }, backend: backendInfo() ? { ...backendInfo() } : null, scaatVersion: packageVersion(), ...(options.command ? { command: options.command } : {}) },
+  };
+  const seconds: Record<string, number> = Object.fromEntries(options.methods.map((m) => [m.name, 0]));
+
+  const randomWeights: RandomWeights | undefined = want('randomization-similarity')
+    ? drawRandomWeights(classifier, { seed: deriveSeed(config.seed, 'randomization'), ...(config.randomization.layers !== null ? { layers: config.randomization.layers } : {}) })
+    : undefined;
+  const indices = Int32Array.from({ length: end - start }, (_, i) => start + i);
+  let done = 0;
+  try {
+    if (indices.length > 0) {
+      for await (const batch of dataset.batches({ batchSize: config.batchSize, indices })) {
+        const globalBatch = Math.floor((start + done) / config.batchSize);
+        const [b, h, w] = batch.shape;
+        const { x, y } = toTensors(batch);
+        try {
+          const correct = correctPredictions(classifier, x, y);
+          raw.images.index.push(...batch.index);
+          raw.images.label.push(...batch.y);
+          raw.images.correct.push(...correct);
+          const target = config.target === 'predicted' ? tf.tidy(() => tf.argMax(classifier.logits(x), 1).toInt() as tf.Tensor1D) : y;
+          try {
+            options.methods.forEach((method, mi) => {
+              const t0 = Date.now();
+              const rm = raw.methods[mi]!;
+              const callSeed = deriveSeed(config.seed, 'saliency', method.name, globalBatch);
+              // per-pixel scores [B·H·W]
+              const scores = tf.tidy(() => toSaliencyMap(method.saliency(classifier, x, target, { seed: callSeed }), config.reduction as ChannelReduction).dataSync() as Float32Array);
+              const n = h * w;
+              for (let i = 0; i < b; i++) {
+                const s = scores.subarray(i * n, (i + 1) * n);
+                if (want('entropy') || want('size')) {
+                  const u8 = toUint8Map(s, { clipPercentile: config.clipPercentile });
+                  if (want('entropy')) rm.perImage['entropy']!.push(saliencyEntropy(u8));
+                  if (want('size')) rm.perImage['size']!.push(saliencySize(u8, w, h, config.size));
+                }
+                if (want('relevance-mass-accuracy') || want('pointing-game')) {
+                  const gt = batch.mask?.subarray(i * n, (i + 1) * n);
+                  if (!gt) throw new DataError(`evaluate: dataset '${dataset.source}' declares masks but batch has none`);
+                  if (want('relevance-mass-accuracy')) rm.perImage['relevance-mass-accuracy']!.push(relevanceMassAccuracy(s, gt));
+                  if (want('pointing-game')) rm.perImage['pointing-game']!.push(pointingGame(s, gt, h, w, config.localization));
+                }
+              }
+              if (wantAopc) {
+                const seeds = Array.from(batch.index, (idx) => deriveSeed(config.seed, 'aopc', idx));
+                const common = {
+                  fill: config.aopc.fill, seeds, internalBatchSize: config.aopc.internalBatchSize,
+                  ...(config.aopc.patchSize !== null ? { patchSize: config.aopc.patchSize } : {}),
+                  ...(config.aopc.steps !== null ? { steps: config.aopc.steps } : {}),
+                };
+                const morf = aopc(classifier, x, target, scores, { order: 'morf', ...common });
+                const lerf = aopc(classifier, x, target, scores, { order: 'lerf', ...common });
+                rm.aopc ??= { patchSize: morf.patchSize, steps: morf.steps, fill: config.aopc.fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) };
+                rm.perImage['aopc-morf']!.push(...morf.values);
+                rm.perImage['aopc-lerf']!.push(...lerf.values);
+                for (let i = 0; i < b; i++) {
+                  for (let k = 0; k <= morf.steps; k++) {
+                    rm.aopc.morf[k]! += toFixed(morf.curves[i * (morf.steps + 1) + k]!);
+                    rm.aopc.lerf[k]! += toFixed(lerf.curves[i * (lerf.steps + 1) + k]!);
+                  }
+                }
+              }
+              for (const curve of rm.robustness ?? []) {
+                const flags = lowSaliencyRobustness(classifier, x, y, scores, {
+                  kind: curve.kind, ratios, attack, noise: config.robustness.noise, epsilon: config.robustness.attack.epsilon,
+                  seed: deriveSeed(config.seed, 'robustness', method.name, globalBatch),
+                });
+                flags.forEach((f, qi) => (curve.correct[qi]! += f.reduce((s, v) => s + v, 0)));
+              }
+              if (randomWeights) {
+                rm.perImage['randomization-similarity']!.push(
+                  ...randomizationSimilarity(classifier, x, target, method.saliency, randomWeights, {
+                    seed: callSeed, ...(config.reduction === 'sum-abs' ? { original: scores } : {}),
+                  }),
+                );
+              }
+              seconds[method.name]! += (Date.now() - t0) / 1000;
+            });
+          } finally {
+            if (target !== y) target.dispose();
+          }
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+        done += b;
+        options.onProgress?.({ done, total: indices.length });
+      }
+    }
+  } finally {
+    if (randomWeights) disposeRandomWeights(randomWeights);
+  }
+  if (done !== indices.length) {
+    throw new DataError(`evaluate: dataset '${dataset.source}' yielded ${done} samples for ${indices.length} requested indices`);
+  }
+  raw.provenance = { ...raw.provenance, seconds: { total: (Date.now() - started) / 1000, ...seconds } };
+  return buildResult(raw);
+}
+
+function datasetSummary(d: Dataset): Record<string, unknown> {
+  return {
+    format: d.format, source: d.source, split: d.split, size: d.size, shape: [...d.shape], numClasses: d.numClasses,
+    classNames: [...d.classNames], hasMask: d.hasMask === true,
+  };
+}
+
+let version: string | undefined;
+function packageVersion(): string {
+  if (version === undefined) {
+    try {
+      version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
+}

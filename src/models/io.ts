@@ -1,0 +1,197 @@
+/**
+ * Models on disk in the standard TF.js layers format: `model.json` (topology + weights manifest)
+ * and `weights.bin` (little-endian weights), readable by `tf.loadLayersModel` anywhere.
+ *
+ * Pure TF.js has no `file://` handler in Node (that lives in tfjs-node), so {@link fileSystem}
+ * is a small `tf.io.IOHandler` for a folder. Writes are atomic per file and ordered (weights
+ * first, model.json last, each through temp file + fsync + rename), so a reader never sees a
+ * model.json that points at missing or partial weights; `load` also checks every weight file's
+ * size against the manifest and reports a mismatch as a DataError.
+ *
+ * Typical steps:
+ * 1. `await saveClassifier(clf, 'runs/a/model')`
+ * 2. `const clf = await loadClassifier('runs/a')` (a run folder, a model folder or a model.json)
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DataError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { fromLayersModel } from './classifier.js';
+import type { Classifier, FromLayersModelOptions } from './classifier.js';
+import { registerCustomLayers } from './layers.js';
+
+/** File names inside a model folder. */
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+/**
+ * Where a run folder (written by `scaat train`, see train/run-dir.ts) keeps its models:
+ * the final model in `model/`, checkpoints in `checkpoints/<name>/` with the newest named by
+ * `checkpoints/latest.json` ({"name": "<name>"}).
+ */
+export const RUN_LAYOUT = {
+  finalModel: 'model',
+  checkpoints: 'checkpoints',
+  latest: 'latest.json',
+} as const;
+
+/**
+ * An IOHandler that saves to / loads from a folder on the local file system.
+ * @example
+ * await model.save(fileSystem('out/model'));
+ * const m = await tf.loadLayersModel(fileSystem('out/model'));
+ */
+export function fileSystem(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) {
+        throw new DataError(`fileSystem(${dir}): binary (graph-model) topologies are not supported`);
+      }
+      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology ?? {},
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.trainingConfig) modelJson.trainingConfig = artifacts.trainingConfig;
+      if (artifacts.userDefinedMetadata) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+      // Weights first, then the JSON that references them.
+      await writeFileAtomic(path.join(dir, WEIGHTS_BIN), weights);
+      await writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: JSON.stringify(modelJson.modelTopology).length,
+          weightSpecsBytes: JSON.stringify(modelJson.weightsManifest).length,
+          weightDataBytes: weights.byteLength,
+        },
+      };
+    },
+
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const file = path.join(dir, MODEL_JSON);
+      let modelJson: tf.io.ModelJSON;
+      try {
+        modelJson = JSON.parse(await fsp.readFile(file, 'utf8')) as tf.io.ModelJSON;
+      } catch (err) {
+        throw new DataError(`cannot read model ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      if (typeof modelJson !== 'object' || modelJson === null || !modelJson.modelTopology || !Array.isArray(modelJson.weightsManifest)) {
+        throw new DataError(`${file}: expected a TF.js layers model.json with modelTopology and weightsManifest`);
+      }
+      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const parts: Uint8Array[] = [];
+        for (const group of manifest) {
+          specs.push(...group.weights);
+          for (const p of group.paths) {
+            const wf = path.join(dir, p);
+            try {
+              parts.push(await fsp.readFile(wf));
+            } catch (err) {
+              throw new DataError(`${file}: cannot read weights file ${wf}: ${(err as Error).message}`, { cause: err });
+            }
+          }
+        }
+        const total = parts.reduce((s, b) => s + b.byteLength, 0);
+        const expected = specs.reduce((s, w) => s + weightBytes(w), 0);
+        if (total !== expected) {
+          throw new DataError(`${file}: weights are ${total} bytes, the manifest describes ${expected} (corrupted or mismatched files)`);
+        }
+        const data = new Uint8Array(total);
+        let off = 0;
+        for (const b of parts) {
+          data.set(b, off);
+          off += b.byteLength;
+        }
+        return [specs, data.buffer];
+      });
+    },
+  };
+}
+
+/** Bytes of one (unquantised or quantised) weight entry. */
+function weightBytes(w: tf.io.WeightsManifestEntry): number {
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  if (w.quantization) {
+    const q = w.quantization.dtype;
+    return n * (q === 'uint8' ? 1 : 2);
+  }
+  const bytes: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
+  const b = bytes[w.dtype];
+  if (b === undefined) throw new DataError(`weight ${w.name}: unsupported dtype '${w.dtype}'`);
+  return n * b;
+}
+
+/**
+ * Saves the classifier's model (all weights, including batch-norm statistics) to `dir`
+ * as model.json + weights.bin. Creates `dir`.
+ */
+export async function saveClassifier(classifier: Classifier, dir: string): Promise<void> {
+  await classifier.model.save(fileSystem(dir));
+}
+
+/**
+ * Loads a classifier from a model.json file, a folder holding model.json, or a run folder
+ * (its final `model/`, else its latest checkpoint; see {@link RUN_LAYOUT}).
+ * @throws DataError when nothing loadable is there or the files are corrupted; ShapeError when
+ *   the model is not an image classifier (see {@link fromLayersModel}).
+ */
+export async function loadClassifier(pathOrRunDir: string, options: FromLayersModelOptions = {}): Promise<Classifier> {
+  const dir = resolveModelDir(pathOrRunDir);
+  registerCustomLayers();
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(fileSystem(dir));
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`cannot load model from ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  return fromLayersModel(model, options);
+}
+
+/** The folder holding model.json for a model.json path, a model folder or a run folder. */
+export function resolveModelDir(p: string): string {
+  if (!existsSync(p)) throw new DataError(`model path ${p} does not exist`);
+  if (statSync(p).isFile()) {
+    if (path.basename(p) !== MODEL_JSON && !p.endsWith('.json')) {
+      throw new DataError(`model path ${p}: expected a model.json file or a folder`);
+    }
+    if (path.basename(p) !== MODEL_JSON) {
+      throw new DataError(`model path ${p}: the file must be named ${MODEL_JSON} (weights are found next to it)`);
+    }
+    return path.dirname(p);
+  }
+  if (existsSync(path.join(p, MODEL_JSON))) return p;
+  const final = path.join(p, RUN_LAYOUT.finalModel);
+  if (existsSync(path.join(final, MODEL_JSON))) return final;
+  const latest = path.join(p, RUN_LAYOUT.checkpoints, RUN_LAYOUT.latest);
+  if (existsSync(latest)) {
+    const name = readLatestName(latest);
+    const dir = path.join(p, RUN_LAYOUT.checkpoints, name);
+    if (existsSync(path.join(dir, MODEL_JSON))) return dir;
+    throw new DataError(`${latest} names checkpoint '${name}', but ${dir}/${MODEL_JSON} is missing`);
+  }
+  throw new DataError(
+    `no model in ${p}: expected ${MODEL_JSON}, ${RUN_LAYOUT.finalModel}/${MODEL_JSON} or ${RUN_LAYOUT.checkpoints}/${RUN_LAYOUT.latest}`,
+  );
+}
+
+/** Reads `checkpoints/latest.json` → checkpoint folder name. */
+export function readLatestName(latestFile: string): string {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(latestFile, 'utf8'));
+  } catch (err) {
+    throw new DataError(`cannot read ${latestFile}: ${(err as Error).message}`, { cause: err });
+  }
+  const name = (v as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string' || name.length === 0 || name.includes('/') || name.includes('..')) {
+    throw new DataError(`${latestFile}: expected {"name": "<checkpoint folder>"}, got ${JSON.stringify(v)}`);
+  }
+  return name;
+}

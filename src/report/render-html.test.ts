@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { threeRunsJson } from '../../test/fixtures/index.js';
+import type { Figure } from './figures.js';
+import { formatSeconds, renderReport } from './render-html.js';
+import { parseResults } from './results.js';
+import type { RunResults } from './results.js';
+
+const results = () => parseResults(threeRunsJson());
+const stub = (id: string): Figure => ({ id, title: `Title ${id}`, caption: `Caption ${id}`, svg: `<svg xmlns="http://www.w3.org/2000/svg" data-stub="${id}"></svg>` });
+
+describe('renderReport', () => {
+  it('matches the reviewed HTML for the fixture (figures stubbed)', async () => {
+    const html = renderReport(results(), [stub('a'), stub('b')], { scaatVersion: '0.1.0', pngPaths: { a: 'figures/a.png' } });
+    await expect(html).toMatchFileSnapshot('./__snapshots__/three-runs.html');
+  });
+
+  it('marks the best cell of each row and shows ↓/↑ and gaps', () => {
+    const html = renderReport(results(), []);
+    const table = html.slice(html.indexOf('<table id="paper-table"'), html.indexOf('</table>', html.indexOf('<table id="paper-table"')));
+    // VG entropy: regular 6.31, SCAAT 4.02 (best, ↓), PGD-AT 4.05.
+    expect(table).toContain('<td class="l">Entropy (bits) ↓</td><td data-metric="entropy">6.31</td><td class="best" title="best in row" data-metric="entropy">4.02</td><td data-metric="entropy">4.05</td>');
+    expect(table).toContain('AOPC_rel (noise fill) ↑');
+    expect(table).toContain('>—</td>');
+    expect((table.match(/class="best"/g) ?? []).length).toBe(1 + 3 * 4 + 1); // accuracy + one per row + the IG AOPC_lerf tie
+  });
+
+  it('is self-contained: no scripts, no external references', () => {
+    const html = renderReport(results(), [stub('a')]);
+    expect(html).not.toMatch(/<script|<link|<iframe/i);
+    expect(html).not.toMatch(/(src|href)\s*=\s*"(https?:)?\/\//i);
+    expect(html).not.toMatch(/url\(/i);
+  });
+
+  it('escapes every string that comes from the results', () => {
+    const r = results();
+    const evil: RunResults = { ...r, title: '<script>alert(1)</script>', runs: [{ ...r.runs[0]!, id: 'a"<b>', label: '<img src=x>' }] };
+    const html = renderReport(evil, []);
+    expect(html).not.toContain('<script>alert');
+    expect(html).not.toContain('<img src=x>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('a&quot;&lt;b&gt;');
+  });
+
+  it('says which figures are missing and why', () => {
+    const r = results();
+    const bare: RunResults = { ...r, runs: r.runs.map(({ training: _t, examples: _e, ...rest }) => rest) };
+    const html = renderReport(bare, []);
+    expect(html).toContain('q_i distribution: no run logged it');
+    expect(html).toContain('Training curves: no run has a training log');
+    expect(html).toContain('Example saliency maps: no run has examples');
+  });
+
+  it('shows the resolved config, seed, backend, versions and timings of every run', () => {
+    const html = renderReport(results(), []);
+    for (const id of ['regular-s1', 'scaat-s1', 'pgd-at-s1']) expect(html).toContain(`data-run="${id}"`);
+    expect(html).toContain('&quot;batchSize&quot;: 64');
+    expect(html).toContain('wasm · 1 thread(s)');
+    expect(html).toContain('scaat 0.1.0, tfjs 4.22.0');
+    expect(html).toContain('train 2 min 05 s, evaluate 41.7 s');
+  });
+});
+
+describe('formatSeconds', () => {
+  it('switches units at a minute and an hour', () => {
+    expect(formatSeconds(12.34)).toBe('12.3 s');
+    expect(formatSeconds(59.96)).toBe('1 min 00 s');
+    expect(formatSeconds(125.3)).toBe('2 min 05 s');
+    expect(formatSeconds(3725)).toBe('1 h 02 min');
+  });
+});

@@ -1,0 +1,448 @@
+/**
+ * `RunResults`: the JSON contract the report renders (schemaVersion 1).
+ *
+ * One file describes one or more runs. Each run carries what a reader needs to trust and rerun it
+ * (trainer, resolved config, seed, backend, versions, timings), what training did (per-epoch
+ * curves, SCAAT's q_i histograms) and what evaluation measured (clean accuracy; per saliency
+ * method the metrics with their direction, per-image entropies, low-saliency robustness curves;
+ * example saliency maps). Every part except the run's identity is optional: the report shows what
+ * is there and says what is missing.
+ *
+ * Plain JSON only (no TF.js here). Producers: `scaat evaluate` / `scaat demo` (through the CLI's
+ * adapter, load-results.ts). Consumers: render-html.ts, figures.ts, table.ts.
+ *
+ * Validation: {@link parseResults} checks types and names the offending path
+ * ("runs[1].evaluation.methods[0].metrics[2].value: expected number or null, got string").
+ * Unknown keys are kept (forward compatible); a newer schemaVersion is rejected.
+ */
+import { z } from 'zod';
+import { DataError } from '../errors.js';
+
+/** The version this code writes and reads. Bump on an incompatible change. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** Which way a metric improves; the report renders ↓ / ↑ from it and marks the best value. */
+export type Direction = 'lower-is-better' | 'higher-is-better';
+
+const direction = z.enum(['lower-is-better', 'higher-is-better']);
+const finite = z.number().refine(Number.isFinite, { message: 'expected a finite number' });
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** A histogram: `counts[i]` values fell in [edges[i], edges[i+1]) (the last bin is closed). */
+const histogram = z
+  .looseObject({
+    edges: z.array(finite).min(2),
+    counts: z.array(finite.nonnegative()),
+  })
+  .refine((h) => h.edges.length === h.counts.length + 1, {
+    message: 'edges must have one more entry than counts',
+  });
+
+/** An 8-bit image, row-major H×W×C, base64 of the raw bytes (no PNG: the report encodes). */
+const image8 = z
+  .looseObject({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    channels: z.union([z.literal(1), z.literal(3)]),
+    data: z.string(),
+  })
+  .refine((im) => base64Length(im.data) === im.width * im.height * im.channels, {
+    message: 'data must hold width·height·channels bytes (base64)',
+  });
+
+const metricValue = z.looseObject({
+  name: z.string().min(1),
+  label: z.string().optional(),
+  direction: direction.optional(),
+  value: finite.nullable(),
+  std: finite.optional(),
+  n: z.number().int().nonnegative().optional(),
+  variant: z.string().optional(),
+  params: jsonObject.optional(),
+});
+
+const robustnessCurve = z
+  .looseObject({
+    kind: z.string().min(1),
+    ratios: z.array(finite),
+    accuracy: z.array(finite.nullable()),
+    params: jsonObject.optional(),
+  })
+  .refine((c) => c.ratios.length === c.accuracy.length, { message: 'ratios and accuracy must have the same length' });
+
+const methodResults = z.looseObject({
+  method: z.string().min(1),
+  label: z.string().optional(),
+  params: jsonObject.optional(),
+  metrics: z.array(metricValue),
+  perImage: z.record(z.string(), z.array(finite.nullable())).optional(),
+  robustness: z.array(robustnessCurve).optional(),
+  seconds: finite.optional(),
+});
+
+const epochRecord = z.looseObject({ epoch: z.number().int().nonnegative() }).catchall(z.unknown());
+
+const qEpoch = z.looseObject({
+  epoch: z.number().int().nonnegative(),
+  histogram,
+  mean: finite.optional(),
+  median: finite.optional(),
+});
+
+const example = z.looseObject({
+  index: z.number().int().nonnegative(),
+  label: z.number().int().optional(),
+  className: z.string().optional(),
+  predicted: z.number().int().optional(),
+  image: image8,
+  maps: z.record(z.string(), image8),
+});
+
+const runResult = z.looseObject({
+  id: z.string().min(1),
+  trainer: z.string().min(1),
+  label: z.string().optional(),
+  model: z.string().optional(),
+  dataset: jsonObject.optional(),
+  config: jsonObject,
+  seed: z.number().int().nullable(),
+  backend: jsonObject.optional(),
+  versions: z.record(z.string(), z.string()).optional(),
+  timings: z.record(z.string(), finite).optional(),
+  createdAt: z.string().optional(),
+  command: z.string().optional(),
+  source: z.string().optional(),
+  training: z
+    .looseObject({
+      epochs: z.array(epochRecord),
+      q: z.array(qEpoch).optional(),
+    })
+    .optional(),
+  evaluation: z
+    .looseObject({
+      split: z.string().optional(),
+      numImages: z.number().int().nonnegative().optional(),
+      cleanAccuracy: finite.nullable().optional(),
+      params: jsonObject.optional(),
+      methods: z.array(methodResults),
+    })
+    .optional(),
+  examples: z.array(example).optional(),
+});
+
+const runResults = z.looseObject({
+  schemaVersion: z.number().int(),
+  title: z.string().optional(),
+  createdAt: z.string().optional(),
+  command: z.string().optional(),
+  notes: z.array(z.string()).optional(),
+  runs: z.array(runResult).min(1),
+});
+
+/** `counts[i]` values in [edges[i], edges[i+1]); `edges.length === counts.length + 1`. */
+export interface Histogram {
+  readonly edges: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/**
+ * An 8-bit image or map, row-major [height, width, channels], as base64 of the raw bytes.
+ * Saliency maps are 1-channel U8 maps after method.md §4's post-processing (0 = least salient).
+ */
+export interface Image8 {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  /** base64 of width·height·channels bytes. */
+  readonly data: string;
+}
+
+/** One metric of one saliency method on one run. */
+export interface MetricValue {
+  /** Registry key, e.g. 'entropy', 'size', 'aopc-lerf', 'aopc-morf', 'aopc-rel', 'localization'. */
+  readonly name: string;
+  /** Display name (default: from {@link METRIC_INFO}, else the key). */
+  readonly label?: string;
+  /** Default: from {@link METRIC_INFO}; absent and unknown → no best value is marked. */
+  readonly direction?: Direction;
+  /** Mean over the evaluated images; null when undefined (e.g. AOPC_rel with AOPC_lerf = 0). */
+  readonly value: number | null;
+  /** Standard deviation over images, when the producer computed it. */
+  readonly std?: number;
+  /** Number of images the value averages. */
+  readonly n?: number;
+  /** Distinguishes settings of the same metric, e.g. 'noise fill' vs 'black fill' for AOPC. */
+  readonly variant?: string;
+  /** Resolved hyperparameters (patch size, fill, steps…). */
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** Accuracy when the q lowest-saliency pixels are attacked (or replaced by noise). */
+export interface RobustnessCurve {
+  /** 'attack' (masked PGD of method.md §2.3) or 'noise' (uniform noise), or another named kind. */
+  readonly kind: string;
+  /** Fractions q of pixels perturbed, e.g. [0, 0.1, …, 0.9]. */
+  readonly ratios: readonly number[];
+  /** Accuracy in [0, 1] at each ratio (null where not measured). */
+  readonly accuracy: readonly (number | null)[];
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** What evaluation measured for one saliency method. */
+export interface MethodResults {
+  /** Registry key, e.g. 'vanilla-gradient', 'smooth-grad', 'integrated-gradients'. */
+  readonly method: string;
+  /** Display name (default: from {@link METHOD_LABELS}, else the key). */
+  readonly label?: string;
+  /** Resolved hyperparameters of the method (SaliencySpec.describe()). */
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly metrics: readonly MetricValue[];
+  /** Per-image values by metric key (e.g. {entropy: [...]}) for the distribution figures. */
+  readonly perImage?: Readonly<Record<string, readonly (number | null)[]>>;
+  readonly robustness?: readonly RobustnessCurve[];
+  /** Wall-clock seconds this method's evaluation took. */
+  readonly seconds?: number;
+}
+
+/** One training epoch: `epoch` (0-based) plus any numbers the trainer logged (loss, acc, lr, seconds…). */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly [key: string]: unknown;
+}
+
+/** SCAAT's q_i (irrelevant-pixel ratio) distribution at the end of an epoch. */
+export interface QEpoch {
+  readonly epoch: number;
+  readonly histogram: Histogram;
+  readonly mean?: number;
+  readonly median?: number;
+}
+
+/** One example image with a run's saliency maps of it. */
+export interface Example {
+  /** Index in the evaluation split; the report aligns examples of different runs by it. */
+  readonly index: number;
+  readonly label?: number;
+  readonly className?: string;
+  /** The run's predicted class. */
+  readonly predicted?: number;
+  readonly image: Image8;
+  /** Saliency map per method key. */
+  readonly maps: Readonly<Record<string, Image8>>;
+}
+
+/** One trained model and what was measured on it. */
+export interface RunResult {
+  /** Unique within a report (e.g. the run folder's name). */
+  readonly id: string;
+  /** 'regular' | 'scaat' | 'pgd-at' | 'sgt' | … */
+  readonly trainer: string;
+  /** Column header (default: {@link runLabel}). */
+  readonly label?: string;
+  /** Architecture name. */
+  readonly model?: string;
+  /** Dataset description (name, split, size, shape, classes), as the producer wrote it. */
+  readonly dataset?: Readonly<Record<string, unknown>>;
+  /** The resolved configuration, verbatim (rerun with it). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Seed of the run; null if the producer did not record one. */
+  readonly seed: number | null;
+  /** BackendInfo of the run (name, tfjsVersion, threads, accelerator, machine, node). */
+  readonly backend?: Readonly<Record<string, unknown>>;
+  /** Package versions, e.g. {scaat: '0.1.0', tfjs: '4.22.0', node: 'v20…'}. */
+  readonly versions?: Readonly<Record<string, string>>;
+  /** Seconds by phase, e.g. {train: 412.3, evaluate: 95.1}. */
+  readonly timings?: Readonly<Record<string, number>>;
+  /** ISO date of the run. */
+  readonly createdAt?: string;
+  /** The command line that produced the run. */
+  readonly command?: string;
+  /** Where the results were read from. */
+  readonly source?: string;
+  readonly training?: {
+    readonly epochs: readonly EpochRecord[];
+    readonly q?: readonly QEpoch[];
+  };
+  readonly evaluation?: {
+    readonly split?: string;
+    readonly numImages?: number;
+    /** Clean test accuracy in [0, 1]. */
+    readonly cleanAccuracy?: number | null;
+    readonly params?: Readonly<Record<string, unknown>>;
+    readonly methods: readonly MethodResults[];
+  };
+  readonly examples?: readonly Example[];
+}
+
+/** The document the report renders. */
+export interface RunResults {
+  readonly schemaVersion: number;
+  readonly title?: string;
+  readonly createdAt?: string;
+  /** The command that produced this file (e.g. 'scaat demo --quick'). */
+  readonly command?: string;
+  /** Free-text remarks shown under the title (e.g. "quick demo: small subsets, read as directions"). */
+  readonly notes?: readonly string[];
+  readonly runs: readonly RunResult[];
+}
+
+/** Display name, direction and table order of the known metrics (keys as the metrics registry). */
+export const METRIC_INFO: Readonly<Record<string, { label: string; direction?: Direction; order: number }>> = {
+  entropy: { label: 'Entropy (bits)', direction: 'lower-is-better', order: 0 },
+  size: { label: 'Size (KB)', direction: 'lower-is-better', order: 1 },
+  'aopc-lerf': { label: 'AOPC_lerf', direction: 'lower-is-better', order: 2 },
+  'aopc-rel': { label: 'AOPC_rel', direction: 'higher-is-better', order: 3 },
+  'aopc-morf': { label: 'AOPC_morf', direction: 'higher-is-better', order: 4 },
+  localization: { label: 'Localisation', direction: 'higher-is-better', order: 5 },
+};
+
+/** Metrics of the paper's table, in its order. */
+export const HEADLINE_METRICS: readonly string[] = ['entropy', 'size', 'aopc-lerf', 'aopc-rel'];
+
+/** Display names of the known saliency methods (keys as the saliency registry). */
+export const METHOD_LABELS: Readonly<Record<string, string>> = {
+  'vanilla-gradient': 'Vanilla Gradient',
+  'smooth-grad': 'SmoothGrad',
+  'integrated-gradients': 'Integrated Gradients',
+};
+
+/** Short names of the known saliency methods (VG/SG/IG, as the paper's table). */
+export const METHOD_SHORT: Readonly<Record<string, string>> = {
+  'vanilla-gradient': 'VG',
+  'smooth-grad': 'SG',
+  'integrated-gradients': 'IG',
+};
+
+/** Display names of the known trainers, and their column order (regular first, SCAAT next). */
+export const TRAINER_INFO: Readonly<Record<string, { label: string; order: number }>> = {
+  regular: { label: 'Regular', order: 0 },
+  scaat: { label: 'SCAAT', order: 1 },
+  'pgd-at': { label: 'PGD-AT', order: 2 },
+  sgt: { label: 'Saliency guided', order: 3 },
+};
+
+/** The metric's direction: its own, else the known one, else undefined. */
+export function metricDirection(m: Pick<MetricValue, 'name' | 'direction'>): Direction | undefined {
+  return m.direction ?? METRIC_INFO[m.name]?.direction;
+}
+
+/** The metric's display name. */
+export function metricLabel(m: Pick<MetricValue, 'name' | 'label'>): string {
+  return m.label ?? METRIC_INFO[m.name]?.label ?? m.name;
+}
+
+/** The method's display name. */
+export function methodLabel(m: Pick<MethodResults, 'method' | 'label'>): string {
+  return m.label ?? METHOD_LABELS[m.method] ?? m.method;
+}
+
+/** The run's column header: its label, else the trainer's display name. */
+export function runLabel(r: Pick<RunResult, 'trainer' | 'label'>): string {
+  return r.label ?? TRAINER_INFO[r.trainer]?.label ?? r.trainer;
+}
+
+/**
+ * Validates plain JSON as {@link RunResults}.
+ * @param source where the JSON came from, for messages (a file name).
+ * @throws DataError naming the source, the path inside the JSON, what was expected and what was found.
+ */
+export function parseResults(json: unknown, source = 'results'): RunResults {
+  if (typeof json === 'object' && json !== null && 'schemaVersion' in json) {
+    const v = (json as { schemaVersion: unknown }).schemaVersion;
+    if (typeof v === 'number' && v > RESULTS_SCHEMA_VERSION) {
+      throw new DataError(
+        `${source}: schemaVersion ${v} is newer than this scaat reads (${RESULTS_SCHEMA_VERSION}); upgrade scaat`,
+      );
+    }
+  }
+  const parsed = runResults.safeParse(json);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.slice(0, 5).map((i) => `  ${formatPath(i.path)}: ${describeIssue(i, json)}`);
+    const more = parsed.error.issues.length > 5 ? `\n  … and ${parsed.error.issues.length - 5} more` : '';
+    throw new DataError(`${source}: not a valid scaat results file:\n${lines.join('\n')}${more}`);
+  }
+  const ids = new Set<string>();
+  for (const r of parsed.data.runs) {
+    if (ids.has(r.id)) throw new DataError(`${source}: two runs have the id '${r.id}'; ids must be unique`);
+    ids.add(r.id);
+  }
+  return parsed.data as RunResults;
+}
+
+/** Merges several results documents into one (runs concatenated; ids made unique with a suffix). */
+export function mergeResults(docs: readonly RunResults[], extra: Partial<Omit<RunResults, 'runs'>> = {}): RunResults {
+  const seen = new Map<string, number>();
+  const runs: RunResult[] = [];
+  for (const doc of docs) {
+    for (const r of doc.runs) {
+      const n = seen.get(r.id) ?? 0;
+      seen.set(r.id, n + 1);
+      runs.push(n === 0 ? r : { ...r, id: `${r.id}-${n + 1}` });
+    }
+  }
+  const notes = docs.flatMap((d) => d.notes ?? []);
+  const first = docs[0];
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    ...(first?.title !== undefined ? { title: first.title } : {}),
+    ...(first?.command !== undefined ? { command: first.command } : {}),
+    ...(notes.length > 0 ? { notes: [...new Set(notes)] } : {}),
+    ...extra,
+    runs,
+  };
+}
+
+/** Bytes encoded by a base64 string (without decoding it). */
+function base64Length(s: string): number {
+  const clean = s.replace(/\s/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) return -1;
+  const pad = clean.endsWith('==') ? 2 : clean.endsWith('=') ? 1 : 0;
+  return (clean.length / 4) * 3 - pad;
+}
+
+/** Decodes an {@link Image8}'s bytes. */
+export function decodeImage8(im: Image8): Uint8Array {
+  return new Uint8Array(Buffer.from(im.data, 'base64'));
+}
+
+/** Encodes bytes (row-major H×W×C) as an {@link Image8}. */
+export function encodeImage8(data: Uint8Array, width: number, height: number, channels: 1 | 3): Image8 {
+  if (data.length !== width * height * channels) {
+    throw new DataError(`encodeImage8: expected ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${data.length}`);
+  }
+  return { width, height, channels, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
+  return s === '' ? '(top level)' : s;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
+  const found = valueAt(root, issue.path);
+  if (issue.code === 'invalid_type') {
+    const got = found === undefined ? 'nothing (missing)' : typeOf(found);
+    return `expected ${issue.expected}, got ${got}`;
+  }
+  if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
+    return `${issue.message}, got ${JSON.stringify(found)?.slice(0, 60) ?? 'nothing'}`;
+  }
+  return issue.message;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const p of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return typeof v;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { threeRunsJson } from '../../test/fixtures/index.js';
+import { parseResults } from './results.js';
+import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent } from './table.js';
+
+const results = () => parseResults(threeRunsJson());
+
+describe('bestIndices', () => {
+  it('picks the minimum for ↓ and the maximum for ↑, with every tie', () => {
+    expect(bestIndices([3, 1, 2], 'lower-is-better')).toEqual([1]);
+    expect(bestIndices([3, 1, 3], 'higher-is-better')).toEqual([0, 2]);
+    expect(bestIndices([null, 1, 1], 'lower-is-better')).toEqual([1, 2]);
+  });
+  it('marks nothing without a direction or with fewer than two values', () => {
+    expect(bestIndices([3, 1], undefined)).toEqual([]);
+    expect(bestIndices([null, 1, null], 'lower-is-better')).toEqual([]);
+  });
+});
+
+describe('buildTable', () => {
+  it('orders columns regular, SCAAT, baselines whatever the input order', () => {
+    const t = buildTable(results());
+    expect(t.columns.map((c) => c.trainer)).toEqual(['regular', 'scaat', 'pgd-at']);
+    expect(t.columns.map((c) => c.label)).toEqual(['Regular', 'SCAAT', 'PGD-AT']);
+  });
+
+  it("keeps the paper's four metrics in its order for 'headline'", () => {
+    const t = buildTable(results(), { metrics: 'headline' });
+    expect(t.sections.map((s) => s.short)).toEqual(['VG', 'SG', 'IG']);
+    expect(t.sections[0]!.rows.map((r) => r.metric)).toEqual(['entropy', 'size', 'aopc-lerf', 'aopc-rel']);
+    const all = buildTable(results());
+    expect(all.sections[0]!.rows.map((r) => r.metric)).toEqual(['entropy', 'size', 'aopc-lerf', 'aopc-rel', 'aopc-morf']);
+  });
+
+  it('marks the best value per row from the fixture numbers', () => {
+    const t = buildTable(results(), { metrics: 'headline' });
+    // Fixture: VG entropy regular 6.31, SCAAT 4.02, PGD-AT 4.05 → SCAAT (column 1) is best (↓).
+    const vgEntropy = t.sections[0]!.rows[0]!;
+    expect(vgEntropy.values).toEqual([6.31, 4.02, 4.05]);
+    expect(vgEntropy.best).toEqual([1]);
+    // IG AOPC_lerf: regular 0.0633 = SCAAT 0.0633 < PGD-AT 0.069 → a tie, both marked.
+    const igLerf = t.sections[2]!.rows.find((r) => r.metric === 'aopc-lerf')!;
+    expect(igLerf.best).toEqual([0, 1]);
+    // IG AOPC_rel: PGD-AT's is null (undefined), shown as a gap, and not a candidate.
+    const igRel = t.sections[2]!.rows.find((r) => r.metric === 'aopc-rel')!;
+    expect(igRel.values[2]).toBeNull();
+    expect(igRel.best).toEqual([1]);
+    // Clean accuracy ↑: regular 0.977 > 0.969 > 0.965.
+    expect(t.accuracy.best).toEqual([0]);
+  });
+
+  it('renders text and Markdown with arrows, gaps and marks', () => {
+    const t = buildTable(results(), { metrics: 'headline' });
+    const text = formatTableText(t);
+    expect(text.split('\n')[0]).toMatch(/^method\s+metric\s+Regular\s+SCAAT\s+PGD-AT$/);
+    expect(text).toMatch(/VG\s+Entropy \(bits\) ↓\s+6\.31\s+4\.02\*\s+4\.05/);
+    expect(text).toMatch(/AOPC_rel \(noise fill\) ↑\s+7\.19\s+7\.30\*\s+—/);
+    expect(text).toMatch(/Clean accuracy ↑\s+97\.7 %\*/);
+    const md = formatTableMarkdown(t);
+    expect(md).toContain('| VG | Entropy (bits) ↓ | 6.31 | **4.02** | 4.05 |');
+  });
+});
+
+describe('formatValue', () => {
+  it('gives three significant digits without exponents in the usual range', () => {
+    expect(formatValue(5.612)).toBe('5.61');
+    expect(formatValue(4.2)).toBe('4.20');
+    expect(formatValue(78.14)).toBe('78.1');
+    expect(formatValue(1030.4)).toBe('1030');
+    expect(formatValue(0.0032)).toBe('0.00320');
+    expect(formatValue(0)).toBe('0');
+    expect(formatValue(null)).toBe('—');
+    expect(formatValue(Number.NaN)).toBe('—');
+    expect(formatPercent(0.9771)).toBe('97.7 %');
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * The masked L∞ attack of SCAAT, written out exactly as method.md §2.3 (internal to scaat/):
+ *
+ *   δ_0 = U(−ε, ε) ⊙ M          (randomStart; else 0)
+ *   for t = 1 … steps:
+ *     M_t = M                    (or, with `remask`, the mask of the current clip01(x + M_{t−1}⊙δ))
+ *     δ ← clip(δ + α · sign(∇_δ CE(f(clip01(x + M_t⊙δ)), y)), −ε, ε) ⊙ M_t
+ *   x_adv = clip01(x + M⊙δ)
+ *
+ * The gradient is taken w.r.t. δ through clip01 (zero where x + δ lies outside [0, 1]), as the
+ * formula reads; the classifier runs in inference mode. FGSM with random start (Wong et al. 2020)
+ * is the same loop with steps = 1 and α = 1.25ε.
+ *
+ * The trainer uses this loop when `remaskEveryAttackStep` is on (no attack of attacks/ takes a
+ * mask that changes per iteration); otherwise the attacks room's `pgd`. Both follow the same
+ * formula, which a test checks (without random start they agree exactly).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchCrossEntropy } from '../attacks/pgd.js';
+import type { Classifier } from '../models/classifier.js';
+
+export interface MaskedPgdOptions {
+  /** ε in pixel units. */
+  readonly epsilon: number;
+  /** α in pixel units. */
+  readonly alpha: number;
+  /** Iterations (1 with α = 1.25ε: FGSM-RS). */
+  readonly steps: number;
+  /** δ_0 ~ U(−ε, ε) ⊙ M. */
+  readonly randomStart: boolean;
+  /** Seed of the random start. */
+  readonly seed?: number;
+  /**
+   * Recomputes the mask before iteration t ≥ 1 from the current adversarial input; returns a new
+   * [B, H, W, 1] mask the loop owns and disposes. Absent: the mask is fixed.
+   */
+  readonly remask?: (xAdv: tf.Tensor4D, iteration: number) => tf.Tensor4D;
+}
+
+/**
+ * x_adv for `mask` ([B, H, W, 1], 1 = may perturb). Does not take ownership of x, y or mask;
+ * the caller owns the result.
+ */
+export function maskedPgd(
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  mask: tf.Tensor4D,
+  { epsilon, alpha, steps, randomStart, seed, remask }: MaskedPgdOptions,
+): tf.Tensor4D {
+  const onehot = tf.tidy(() => tf.oneHot(y.toInt(), classifier.numClasses).toFloat());
+  let m: tf.Tensor4D = mask.clone();
+  let delta: tf.Tensor4D = tf.tidy(() =>
+    randomStart ? tf.mul(tf.randomUniform(x.shape, -epsilon, epsilon, 'float32', seed), m) : tf.zerosLike(x),
+  );
+  try {
+    for (let t = 0; t < steps; t++) {
+      if (remask && t > 0) {
+        const xt = tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(m, delta)), 0, 1));
+        const next = remask(xt as tf.Tensor4D, t);
+        xt.dispose();
+        m.dispose();
+        m = next;
+      }
+      const mt = m;
+      // Σ_b CE(f(clip01(x + M_t⊙δ)), y_b), inference mode (the same loss as attacks/pgd.ts)
+      const loss = (d: tf.Tensor): tf.Scalar =>
+        batchCrossEntropy(classifier, tf.clipByValue(tf.add(x, tf.mul(mt, d)), 0, 1) as tf.Tensor4D, onehot);
+      const next = tf.tidy(() => {
+        const g = tf.grad(loss)(delta);
+        return tf.mul(tf.clipByValue(tf.add(delta, tf.mul(alpha, tf.sign(g))), -epsilon, epsilon), mt) as tf.Tensor4D;
+      });
+      delta.dispose();
+      delta = next;
+    }
+    return tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(m, delta)), 0, 1) as tf.Tensor4D);
+  } finally {
+    tf.dispose([onehot, m, delta]);
+  }
+}

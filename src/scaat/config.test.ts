@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveSteps, resolveScaatConfig } from './config.js';
+import { ConfigError } from '../errors.js';
+
+describe('SCAAT config', () => {
+  it('has the defaults of method.md §2', () => {
+    const c = resolveScaatConfig();
+    expect(c).toMatchObject({
+      attack: 'pgd',
+      epsilon: 8 / 255,
+      steps: 7,
+      randomStart: true,
+      remaskEveryAttackStep: false,
+      saliencyAggregation: 'sum-abs',
+      saliencyTarget: 'label',
+      saliencySource: 'fresh',
+      loss: 'clean+adv',
+      lambda: 1,
+      ratioInit: 0.5,
+      ratioMin: 0.05,
+      ratioMax: 0.95,
+      ratioStep: 0.02,
+      warmupEpochs: 2,
+    });
+    expect(effectiveAlpha(c)).toBeCloseTo(2 / 255, 15);
+    expect(effectiveSteps(c)).toBe(7);
+  });
+
+  it('derives FGSM-RS: one step with α = 1.25ε', () => {
+    const c = resolveScaatConfig({ attack: 'fgsm-rs', epsilon: 0.3 });
+    expect(effectiveAlpha(c)).toBeCloseTo(0.375, 15);
+    expect(effectiveSteps(c)).toBe(1);
+    expect(effectiveAlpha(resolveScaatConfig({ alpha: 0.1 }))).toBe(0.1);
+  });
+
+  it('layers later over earlier and parses CLI strings', () => {
+    const c = resolveScaatConfig({ epsilon: 0.1, steps: 3 }, { epsilon: '8/255', randomStart: 'false', lambda: '0.5' });
+    expect(c.epsilon).toBeCloseTo(8 / 255, 15);
+    expect(c.steps).toBe(3);
+    expect(c.randomStart).toBe(false);
+    expect(c.lambda).toBe(0.5);
+    expect(DEFAULT_SCAAT_CONFIG.epsilon).toBeCloseTo(8 / 255, 15); // defaults untouched
+  });
+
+  it.each([
+    [{ epsilom: 0.1 }, /unknown key 'epsilom'/],
+    [{ epsilon: 0 }, /'epsilon' must be in \(0, 1\]/],
+    [{ epsilon: 'big' }, /'epsilon' must be a finite number, got 'big'/],
+    [{ steps: 2.5 }, /'steps' must be an integer ≥ 1/],
+    [{ attack: 'cw' }, /'attack' must be one of 'pgd', 'fgsm-rs', got 'cw'/],
+    [{ randomStart: 1 }, /'randomStart' must be a boolean/],
+    [{ ratioMin: 0.6, ratioMax: 0.5 }, /'ratioMin' \(0.6\) must be ≤ 'ratioMax' \(0.5\)/],
+    [{ attack: 'fgsm-rs', randomStart: false }, /'randomStart' must be true with attack 'fgsm-rs'/],
+    [{ saliencySource: 'train-backward', loss: 'adv-only' }, /'saliencySource' 'train-backward' needs a clean-input loss term/],
+    [{ alpha: 'fast' }, /'alpha' must be a finite number or 'auto'/],
+    [{ warmupEpochs: -1 }, /'warmupEpochs' must be an integer ≥ 0/],
+  ])('rejects %j with a ConfigError naming the key', (layer, message) => {
+    expect(() => resolveScaatConfig(layer)).toThrow(ConfigError);
+    expect(() => resolveScaatConfig(layer)).toThrow(message);
+  });
+});

@@ -1,0 +1,250 @@
+/**
+ * One SCAAT training step (method.md §2), returning numbers:
+ *
+ *   1. saliency   S_b = aggregate_c |∂ logit_{y_b}(x_b) / ∂x_b|   (inference mode; or cached ranks)
+ *   2. mask       M_b = the floor(q_b·H·W) lowest-S pixels, ties by flat index, all channels
+ *   3. attack     x_adv = masked L∞ PGD (or FGSM-RS) inside M, a constant afterwards
+ *   4. loss       L = CE(f(x), y) + λ·CE(f(x_adv), y)   (training mode; or adv-only / KL)
+ *                 one backward pass, one optimizer update
+ *   5. feedback   advCorrect_b = [argmax f(x_adv_b) = y_b], for the ratio search (trainer.ts)
+ *
+ * Cost in passes (forward + backward): 1 saliency + `steps` attack + 2 training (clean and
+ * adversarial forwards, one backward through both); 'previous-visit' and 'train-backward' skip
+ * pass 1 when the batch's maps are cached, FGSM-RS has steps = 1.
+ *
+ * Memory: every tensor made here is disposed before returning; the result is plain numbers and
+ * typed arrays. x and y are not disposed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { pgd } from '../attacks/pgd.js';
+import type { AttackFn } from '../attacks/types.js';
+import { irrelevantCount, lowSaliencyMaskData, maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
+import { ShapeError } from '../errors.js';
+import type { Classifier } from '../models/classifier.js';
+import { toSaliencyMap } from '../saliency/postprocess.js';
+import { resolveTarget, vanillaGradient } from '../saliency/vanilla-gradient.js';
+import type { ScaatConfig } from './config.js';
+import { effectiveAlpha, effectiveSteps } from './config.js';
+import { maskedPgd } from './_masked-pgd.js';
+
+/** Inputs of {@link scaatStep}. */
+export interface ScaatStepArgs {
+  readonly classifier: Classifier;
+  readonly optimizer: tf.Optimizer;
+  /** NHWC float32 in [0, 1]; not disposed. */
+  readonly x: tf.Tensor4D;
+  /** int32 labels [B]; not disposed. */
+  readonly y: tf.Tensor1D;
+  /** q_b of each sample of the batch. */
+  readonly ratios: ArrayLike<number>;
+  readonly config: ScaatConfig;
+  /** The masked attack, from {@link createScaatAttack}(config). */
+  readonly attack: AttackFn;
+  /** Seed of the attack's random start. */
+  readonly seed: number;
+  /** Cached pixel ranks [B·H·W] (attacks/masks.ts `saliencyRanks`) defining the mask; absent → fresh saliency. */
+  readonly ranks?: Uint16Array | Uint32Array;
+  /** Return the ranks of the fresh saliency (to cache them). */
+  readonly returnRanks?: boolean;
+  /** Return per-pixel scores of ∂L/∂x from the training backward pass (aggregated like the saliency). */
+  readonly returnInputGradient?: boolean;
+}
+
+/** What one step reports. */
+export interface ScaatStepResult {
+  /** Training loss L of the batch (before the update). */
+  readonly loss: number;
+  /** Clean accuracy on the batch (training-mode forward; inference mode for 'adv-only'). */
+  readonly acc: number;
+  /** Accuracy on x_adv, from the source `ratioFeedback` names. */
+  readonly advAcc: number;
+  /** Mean q_b of the batch (before the ratio update). */
+  readonly q: number;
+  /** Fraction of pixels in the masks, Σ_b k_b / (B·H·W). */
+  readonly maskFraction: number;
+  /** Whether a fresh saliency pass ran (1) or cached ranks were used (0). */
+  readonly freshSaliency: number;
+  /** advCorrect_b ∈ {0, 1} for the ratio search. */
+  readonly advCorrect: Uint8Array;
+  /** Ranks of the fresh saliency (when computed and `returnRanks`). */
+  readonly ranks?: Uint16Array | Uint32Array;
+  /** Per-pixel scores [B·H·W] of ∂L/∂x (when `returnInputGradient`). */
+  readonly inputGradient?: Float32Array;
+}
+
+/**
+ * The attack of `config` with its mask supplied per call: the attacks room's `pgd` with K = steps
+ * and α = effectiveAlpha, or one step with α = 1.25ε for 'fgsm-rs'.
+ */
+export function createScaatAttack(config: ScaatConfig): AttackFn {
+  return pgd({
+    epsilon: config.epsilon,
+    alpha: effectiveAlpha(config),
+    steps: effectiveSteps(config),
+    randomStart: config.randomStart,
+  });
+}
+
+/**
+ * Per-pixel saliency scores [B, H, W] for the mask: vanilla gradient of the target logit (true
+ * label, or predicted class) in inference mode, channels reduced by `saliencyAggregation`.
+ * Caller owns the result.
+ */
+export function maskSaliency(
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  config: Pick<ScaatConfig, 'saliencyAggregation' | 'saliencyTarget'>,
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const target = resolveTarget(classifier, x, y, config.saliencyTarget);
+    const g = VANILLA(classifier, x, target);
+    return toSaliencyMap(g, config.saliencyAggregation);
+  });
+}
+const VANILLA = vanillaGradient();
+
+/** One SCAAT step; see the module header. Updates the classifier's variables through `optimizer`. */
+export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
+  const { classifier, optimizer, x, y, ratios, config } = args;
+  const [batch, h, w] = x.shape;
+  const numPixels = h * w;
+  if (ratios.length !== batch) {
+    throw new ShapeError(`scaatStep: expected ${batch} ratios (one per sample), got ${ratios.length}`);
+  }
+
+  // 1–2) saliency → mask (CPU: exact floor(q·H·W) lowest pixels, ties by index)
+  let ranks = args.ranks;
+  let fresh = 0;
+  let maskData: Uint8Array;
+  if (ranks) {
+    if (ranks.length !== batch * numPixels) {
+      throw new ShapeError(`scaatStep: expected ${batch * numPixels} cached ranks, got ${ranks.length}`);
+    }
+    maskData = maskFromRanks(ranks, batch, numPixels, ratios);
+  } else {
+    fresh = 1;
+    const s = maskSaliency(classifier, x, y, config);
+    const scores = s.dataSync();
+    s.dispose();
+    if (args.returnRanks) {
+      ranks = saliencyRanks(scores, batch, numPixels);
+      maskData = maskFromRanks(ranks, batch, numPixels, ratios);
+    } else {
+      maskData = lowSaliencyMaskData(scores, batch, numPixels, ratios);
+    }
+  }
+  let masked = 0;
+  for (let b = 0; b < batch; b++) masked += irrelevantCount(ratios[b]!, numPixels);
+
+  // 3) masked attack; x_adv is a constant for the update
+  const mask = maskTensor(maskData, batch, h, w);
+  let xAdv: tf.Tensor4D;
+  try {
+    xAdv = config.remaskEveryAttackStep
+      ? maskedPgd(classifier, x, y, mask, {
+          epsilon: config.epsilon,
+          alpha: effectiveAlpha(config),
+          steps: effectiveSteps(config),
+          randomStart: config.randomStart,
+          seed: args.seed,
+          remask: (xt) => {
+            const st = maskSaliency(classifier, xt, y, config);
+            const m = lowSaliencyMaskData(st.dataSync(), batch, numPixels, ratios);
+            st.dispose();
+            return maskTensor(m, batch, h, w);
+          },
+        })
+      : args.attack(classifier, x, y, { mask, seed: args.seed });
+  } finally {
+    mask.dispose();
+  }
+
+  // 4) loss in training mode, one backward pass, one update
+  const onehot = tf.tidy(() => tf.oneHot(y.toInt(), classifier.numClasses).toFloat());
+  const vars = classifier.trainableVariables();
+  const wantDx = args.returnInputGradient === true && config.loss !== 'adv-only';
+  const xs: tf.Tensor[] = wantDx ? [...vars, x] : [...vars];
+  // Logits of the training forwards, kept out of the gradient's tidy for the accuracies.
+  const kept: { clean?: tf.Tensor2D; adv?: tf.Tensor2D } = {};
+  const lossFn = (): tf.Scalar => {
+    const za = tf.keep(classifier.logits(xAdv, { training: true }));
+    kept.adv = za;
+    const ceAdv = tf.losses.softmaxCrossEntropy(onehot, za) as tf.Scalar;
+    if (config.loss === 'adv-only') return ceAdv;
+    const zc = tf.keep(classifier.logits(x, { training: true }));
+    kept.clean = zc;
+    const ceClean = tf.losses.softmaxCrossEntropy(onehot, zc) as tf.Scalar;
+    if (config.loss === 'clean+adv') return tf.add(ceClean, tf.mul(config.lambda, ceAdv));
+    // clean+kl: KL(softmax f(x) ‖ softmax f(x_adv)), batch mean
+    const logP = tf.logSoftmax(zc);
+    const kl = tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, tf.logSoftmax(za))), 1));
+    return tf.add(ceClean, tf.mul(config.lambda, kl));
+  };
+  const { value, grads } = tf.engine().gradients(lossFn, xs, undefined, true);
+  try {
+    const named: tf.NamedTensorMap = {};
+    vars.forEach((v, i) => {
+      const g = grads[i];
+      if (g) named[v.name] = g;
+    });
+    optimizer.applyGradients(named);
+
+    // numbers
+    const loss = value.dataSync()[0]!;
+    // 'adv-only' has no clean training forward: clean accuracy from an inference forward.
+    // Taken after the update, like 'post-step-inference' below.
+    const cleanCorrect = kept.clean ? correctness(kept.clean, y) : correctness(classifier.logits(x), y, true);
+    const advCorrect =
+      config.ratioFeedback === 'post-step-inference'
+        ? correctness(classifier.logits(xAdv), y, true)
+        : correctness(kept.adv!, y);
+    let inputGradient: Float32Array | undefined;
+    if (wantDx) {
+      const dx = grads[vars.length];
+      if (dx) {
+        const s = toSaliencyMap(dx as tf.Tensor4D, config.saliencyAggregation);
+        inputGradient = s.dataSync() as Float32Array;
+        s.dispose();
+      } else {
+        inputGradient = new Float32Array(batch * numPixels);
+      }
+    }
+    return {
+      loss,
+      acc: mean(cleanCorrect),
+      advAcc: mean(advCorrect),
+      q: meanOf(ratios),
+      maskFraction: masked / (batch * numPixels),
+      freshSaliency: fresh,
+      advCorrect,
+      ...(fresh && args.returnRanks && ranks ? { ranks } : {}),
+      ...(inputGradient ? { inputGradient } : {}),
+    };
+  } finally {
+    tf.dispose([value, ...grads.filter((g): g is tf.Tensor => g != null), onehot, xAdv]);
+    if (kept.clean) kept.clean.dispose();
+    if (kept.adv) kept.adv.dispose();
+  }
+}
+
+/** [argmax z_b = y_b] as 0/1; disposes z when `own`. */
+function correctness(z: tf.Tensor2D, y: tf.Tensor1D, own = false): Uint8Array {
+  const hit = tf.tidy(() => tf.equal(tf.argMax(z, 1), y.toInt()));
+  const out = Uint8Array.from(hit.dataSync());
+  hit.dispose();
+  if (own) z.dispose();
+  return out;
+}
+
+function mean(a: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length > 0 ? s / a.length : NaN;
+}
+
+function meanOf(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length > 0 ? s / a.length : NaN;
+}

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../engine/random.js';
+import { ConfigError, ShapeError } from '../errors.js';
+import { expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import type { StepContext } from '../train/types.js';
+import { createScaatTrainer } from './trainer.js';
+import type { ScaatTrainer } from './trainer.js';
+
+const SHAPE = [6, 6, 3] as const;
+const N = 12;
+const BATCH = 4;
+let data: tf.Tensor4D;
+let labels: tf.Tensor1D;
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  data = tf.randomUniform([N, ...SHAPE], 0, 1, 'float32', 3) as tf.Tensor4D;
+  labels = tf.tensor1d(Array.from({ length: N }, (_, i) => i % 4), 'int32');
+});
+afterAll(() => tf.dispose([data, labels]));
+
+/** A minimal loop: fixed batch order per epoch, one SGD optimizer; returns each step's metrics. */
+function runEpochs(trainer: ScaatTrainer, epochs: number, { lr = 0.1, from = 0 } = {}) {
+  const clf = linearClassifier(SHAPE, 4, { seed: 5, scale: 0.3 });
+  const optimizer = tf.train.sgd(lr);
+  const rng = new Rng(1);
+  const steps: Array<Readonly<Record<string, number>>> = [];
+  const summaries: Array<ReturnType<ScaatTrainer['epochSummary']>> = [];
+  let step = 0;
+  for (let epoch = from; epoch < from + epochs; epoch++) {
+    const order = new Rng(`order/${epoch}`).permutation(N);
+    for (let s = 0; s < N; s += BATCH) {
+      const index = order.slice(s, s + BATCH);
+      const idx = tf.tensor1d(index, 'int32');
+      const x = tf.gather(data, idx) as tf.Tensor4D;
+      const y = tf.gather(labels, idx) as tf.Tensor1D;
+      const ctx: StepContext = { classifier: clf, optimizer, epoch, step: step++, rng };
+      steps.push(trainer.step({ x, y, index }, ctx));
+      tf.dispose([idx, x, y]);
+    }
+    summaries.push(trainer.epochSummary(epoch));
+  }
+  optimizer.dispose();
+  clf.model.dispose();
+  return { steps, summaries };
+}
+
+describe('SCAAT trainer', () => {
+  it("is named 'scaat', reports loss, acc, advAcc and q, and keeps q during warm-up", () => {
+    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2 } });
+    expect(t.name).toBe('scaat');
+    expect(t.derived).toEqual({ alpha: 0.025, attackSteps: 2, passesPerStep: 5 });
+    const { steps, summaries } = runEpochs(t, 2);
+    for (const m of steps) {
+      for (const key of ['loss', 'acc', 'advAcc', 'q', 'maskFraction']) expect(Number.isFinite(m[key])).toBe(true);
+    }
+    expect(summaries.map((s) => s.warmup)).toEqual([true, true]);
+    expect(Array.from(t.irrelevantRatios())).toEqual(new Array(N).fill(0.5));
+    expect(summaries[1]!.q.histogram.counts[10]).toBe(N);
+  });
+
+  it('after warm-up, every sample moves by ±γ: mean q = q_init + γ(2·advAcc − 1)', () => {
+    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2, warmupEpochs: 0 } });
+    const { summaries } = runEpochs(t, 1);
+    const s = summaries[0]!;
+    expect(s.warmup).toBe(false);
+    expect(s.samples).toBe(N);
+    expect(s.q.mean).toBeCloseTo(0.5 + 0.02 * (2 * s.advAcc - 1), 6);
+    for (const q of t.irrelevantRatios()) expect([Math.fround(0.48), Math.fround(0.52)]).toContain(q);
+    expect(s.q.histogram.counts.reduce((a, c) => a + c, 0)).toBe(N);
+  });
+
+  it('saves q in its state and restores it; rejects a state of another training set', () => {
+    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 1, warmupEpochs: 0 } });
+    runEpochs(t, 2);
+    const state = t.getState();
+    const u = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 1, warmupEpochs: 0 } });
+    u.setState(state);
+    expect(Array.from(u.irrelevantRatios())).toEqual(Array.from(state['q']!));
+    expect(() => u.setState({ q: new Float32Array(N + 1) })).toThrow(ShapeError);
+    expect(() => u.setState({})).toThrow(/has no 'q'/);
+  });
+
+  it("'previous-visit' reuses the map for saliencyRefreshEpochs − 1 epochs and equals 'fresh' when the model is fixed", () => {
+    const cached = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2, saliencySource: 'previous-visit', saliencyRefreshEpochs: 2 } });
+    const fresh = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2 } });
+    const a = runEpochs(cached, 3, { lr: 0 });
+    const b = runEpochs(fresh, 3, { lr: 0 });
+    expect(a.summaries.map((s) => s.freshSaliency)).toEqual([1, 0, 1]);
+    expect(b.summaries.map((s) => s.freshSaliency)).toEqual([1, 1, 1]);
+    // lr = 0: the map does not change, so the cached masks are the fresh ones, step for step
+    expect(a.steps.map((m) => m['loss'])).toEqual(b.steps.map((m) => m['loss']));
+    expect(a.steps.map((m) => m['advAcc'])).toEqual(b.steps.map((m) => m['advAcc']));
+  });
+
+  it("'train-backward' takes the map from the previous visit's training backward pass", () => {
+    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2, saliencySource: 'train-backward' } });
+    const fresh = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2 } });
+    const a = runEpochs(t, 2, { lr: 0 });
+    const b = runEpochs(fresh, 2, { lr: 0 });
+    expect(a.summaries.map((s) => s.freshSaliency)).toEqual([1, 0]);
+    // first epoch identical (fresh maps), second differs (a different map: the loss gradient)
+    expect(a.steps.slice(0, 3).map((m) => m['loss'])).toEqual(b.steps.slice(0, 3).map((m) => m['loss']));
+    expect(a.steps.slice(3).map((m) => m['loss'])).not.toEqual(b.steps.slice(3).map((m) => m['loss']));
+  });
+
+  it('bounds the map cache: ConfigError naming saliencyCacheMiB', () => {
+    expect(() =>
+      createScaatTrainer({ trainSize: 50_000, inputShape: [224, 224, 3], config: { saliencySource: 'previous-visit' } }),
+    ).toThrow(/'saliencyCacheMiB' is 1024, but caching maps of 50000 samples × 50176 pixels needs 4785 MiB/);
+    expect(() => createScaatTrainer({ trainSize: 10, config: { lambda: -1 } })).toThrow(ConfigError);
+  });
+
+  it.each([['fresh'], ['previous-visit'], ['train-backward']])('%s: a training run leaks no tensors', async (source) => {
+    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 1, saliencySource: source } });
+    const clf = linearClassifier(SHAPE, 4, { seed: 5, scale: 0.3 });
+    const optimizer = tf.train.sgd(0.1);
+    const rng = new Rng(2);
+    await expectNoLeak(() => {
+      for (let epoch = 0; epoch < 2; epoch++) {
+        for (let s = 0; s < N; s += BATCH) {
+          const index = Int32Array.from({ length: BATCH }, (_, b) => s + b);
+          const x = tf.slice(data, [s, 0, 0, 0], [BATCH, -1, -1, -1]) as tf.Tensor4D;
+          const y = tf.slice(labels, [s], [BATCH]) as tf.Tensor1D;
+          t.step({ x, y, index }, { classifier: clf, optimizer, epoch, step: s, rng });
+          tf.dispose([x, y]);
+        }
+        t.epochSummary(epoch);
+      }
+    }, `scaat trainer (${source})`);
+    optimizer.dispose();
+    clf.model.dispose();
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * PGD adversarial training (Madry et al., 2018, https://arxiv.org/abs/1706.06083): the attack of
+ * method.md §2.3 on the whole image (no mask), then
+ *
+ *   L = w·CE(f(x), y) + (1 − w)·CE(f(x_adv), y)        (w = cleanWeight; 0 = Madry, 0.5 = mixed)
+ *
+ * x_adv is computed in inference mode and is a constant for the update; the loss forwards run in
+ * training mode (separate forwards for clean and adversarial inputs). Clean accuracy `acc` comes
+ * from the clean training forward when w > 0, else from an inference forward (no batch-norm update).
+ * This is the control that SCAAT must be compared to at the same ε (method.md §2, pilot).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { fgsm } from '../attacks/fgsm.js';
+import { pgd } from '../attacks/pgd.js';
+import type { AttackFn } from '../attacks/types.js';
+import { resolveOptionSection } from './config.js';
+import type { Trainer } from './types.js';
+import { accuracy, crossEntropy, minimizeKeeping, oneHot } from './_loss.js';
+
+export interface PgdAtOptions {
+  /** 'pgd' (K steps) or 'fgsm' (one step from a random start, Wong et al. 2020). @default 'pgd' */
+  attack: string;
+  /** ε, L∞ budget in [0, 1] pixel units. @default 8/255 (method.md §2.3) */
+  epsilon: number;
+  /** α, step size; 0 = auto: ε/4 for 'pgd' (2/255 at ε = 8/255) and 1.25·ε for 'fgsm'. @default 0 */
+  alpha: number;
+  /** K, PGD steps (ignored by 'fgsm'). @default 7 (method.md §2.3) */
+  steps: number;
+  /** Random start δ ~ U(−ε, ε). @default true */
+  randomStart: boolean;
+  /** w, weight of the clean loss (0 = adversarial only, as Madry). @default 0 */
+  cleanWeight: number;
+}
+
+export const PGD_AT_DEFAULTS: Readonly<PgdAtOptions> = Object.freeze({
+  attack: 'pgd',
+  epsilon: 8 / 255,
+  alpha: 0,
+  steps: 7,
+  randomStart: true,
+  cleanWeight: 0,
+});
+
+/** Validates and completes the 'pgd-at' options; alpha 0 (auto) is replaced by its value. */
+export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): PgdAtOptions {
+  const o = resolveOptionSection('trainerOptions.pgd-at', PGD_AT_DEFAULTS, raw, {
+    attack: (v) => (v === 'pgd' || v === 'fgsm' ? undefined : "'pgd' or 'fgsm'"),
+    epsilon: (v) => (v > 0 && v <= 1 ? undefined : 'in (0, 1] (pixel units)'),
+    alpha: (v) => (v >= 0 ? undefined : '≥ 0 (0 = auto)'),
+    steps: (v) => (Number.isInteger(v) && v >= 1 ? undefined : 'an integer ≥ 1'),
+    cleanWeight: (v) => (v >= 0 && v <= 1 ? undefined : 'in [0, 1]'),
+  });
+  if (o.alpha === 0) o.alpha = o.attack === 'fgsm' ? 1.25 * o.epsilon : o.epsilon / 4;
+  return o;
+}
+
+export function pgdAtTrainer(options: PgdAtOptions): Trainer {
+  const attack: AttackFn =
+    options.attack === 'fgsm'
+      ? fgsm({ epsilon: options.epsilon, alpha: options.alpha, randomStart: options.randomStart })
+      : pgd({ epsilon: options.epsilon, alpha: options.alpha, steps: options.steps, randomStart: options.randomStart });
+  const w = options.cleanWeight;
+  return {
+    name: 'pgd-at',
+    step({ x, y }, { classifier, optimizer, rng }) {
+      // 1) attack the whole image, inference mode
+      const xAdv = attack(classifier, x, y, { seed: rng.nextSeed() });
+      const onehot = oneHot(y, classifier.numClasses);
+      // 2) loss in training mode, one update
+      const { loss, kept } = minimizeKeeping(optimizer, classifier.trainableVariables(), (keep) => {
+        const adv = crossEntropy(onehot, keep(classifier.logits(xAdv, { training: true })));
+        if (w === 0) return adv;
+        const clean = crossEntropy(onehot, keep(classifier.logits(x, { training: true })));
+        return tf.add(tf.mul(w, clean), tf.mul(1 - w, adv));
+      });
+      // 3) numbers: adversarial accuracy (before the update) and clean accuracy
+      const advAcc = accuracy(kept[0]!, y);
+      let acc: number;
+      if (kept[1]) acc = accuracy(kept[1], y);
+      else {
+        const z = classifier.logits(x);
+        acc = accuracy(z, y);
+        z.dispose();
+      }
+      tf.dispose([xAdv, onehot, ...kept]);
+      return { loss, acc, advAcc };
+    },
+  };
+}

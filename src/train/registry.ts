@@ -1,0 +1,88 @@
+/**
+ * The trainers by name (`--trainer`, `config.trainer`). Each entry resolves its own options
+ * section (`trainerOptions.<name>`) and builds a {@link Trainer} for the shared loop.
+ *
+ * SCAAT lives in `src/scaat/` (one level up in the dependency chain would be circular), so this
+ * map holds the baselines; the CLI composes the full registry:
+ *
+ *   const trainers = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
+ */
+import type { TrainConfig, TrainerOptionsResolver } from './config.js';
+import { PGD_AT_DEFAULTS, pgdAtTrainer, resolvePgdAtOptions } from './pgd-at.js';
+import type { PgdAtOptions } from './pgd-at.js';
+import { regularTrainer } from './regular.js';
+import { resolveSgtOptions, SGT_DEFAULTS, sgtTrainer } from './sgt.js';
+import type { SgtOptions } from './sgt.js';
+import type { Trainer } from './types.js';
+import { resolveOptionSection } from './config.js';
+
+/** What a trainer factory is given. */
+export interface TrainerInit {
+  /** The resolved run config. */
+  readonly config: TrainConfig;
+  /** This trainer's resolved options (`config.trainerOptions[name]`). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Samples in the training split (length of per-sample state). */
+  readonly trainSize: number;
+  /** [H, W, C] of the images. */
+  readonly inputShape: readonly [number, number, number];
+  /** K. */
+  readonly numClasses: number;
+}
+
+/** A registered trainer. */
+export interface TrainerSpec {
+  /** Display name. */
+  readonly label: string;
+  /** Default options (documented in the trainer's file), for help output. */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** Validates and completes the options section; throws ConfigError naming the key. */
+  resolveOptions(raw: Readonly<Record<string, unknown>>): Record<string, unknown>;
+  create(init: TrainerInit): Trainer;
+}
+
+export type TrainerRegistry = ReadonlyMap<string, TrainerSpec>;
+
+export const TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
+  [
+    'regular',
+    {
+      label: 'Regular (cross-entropy)',
+      defaults: {},
+      resolveOptions: (raw) => resolveOptionSection<Record<string, never>>('trainerOptions.regular', {}, raw),
+      create: () => regularTrainer(),
+    },
+  ],
+  [
+    'pgd-at',
+    {
+      label: 'PGD adversarial training (Madry)',
+      defaults: PGD_AT_DEFAULTS,
+      resolveOptions: (raw) => ({ ...resolvePgdAtOptions(raw) }),
+      create: ({ options }) => pgdAtTrainer(options as unknown as PgdAtOptions),
+    },
+  ],
+  [
+    'sgt',
+    {
+      label: 'Saliency guided training (Ismail et al.)',
+      defaults: SGT_DEFAULTS,
+      resolveOptions: (raw) => ({ ...resolveSgtOptions(raw) }),
+      create: ({ options }) => sgtTrainer(options as unknown as SgtOptions),
+    },
+  ],
+]);
+
+/** A registry with extra entries (e.g. SCAAT), later entries replacing earlier ones of the same name. */
+export function withTrainers(base: TrainerRegistry, extra: Iterable<readonly [string, TrainerSpec]>): TrainerRegistry {
+  return new Map([...base, ...extra]);
+}
+
+/** The registry as the {@link TrainerOptionsResolver} that resolveConfig takes. */
+export function optionsResolver(registry: TrainerRegistry): TrainerOptionsResolver {
+  return {
+    has: (name) => registry.has(name),
+    keys: () => registry.keys(),
+    resolveOptions: (name, raw) => registry.get(name)!.resolveOptions(raw),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * `scaat --help` lists every command of the issue, and every option that has a default shows it
+ * in its command's help (so `scaat <command> --help` is the whole reference).
+ */
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
+import { runCli, spawnCli } from '../fixtures/cli.js';
+
+/** The verbs the issue asks for (`data` holds `data inspect`). */
+const COMMANDS = ['train', 'explain', 'evaluate', 'compare', 'report', 'data', 'demo'];
+
+function allCommands(cmd: Command, prefix: string[] = []): { path: string[]; cmd: Command }[] {
+  return cmd.commands.flatMap((c) => [{ path: [...prefix, c.name()], cmd: c }, ...allCommands(c, [...prefix, c.name()])]);
+}
+
+describe('scaat --help', () => {
+  it('lists every command with a description', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    expect(code).toBe(0);
+    for (const name of COMMANDS) expect(stdout, `'${name}' in scaat --help`).toMatch(new RegExp(`^\\s+${name}\\b.*\\S`, 'm'));
+  });
+
+  it("has 'data inspect'", () => {
+    const data = buildProgram().commands.find((c) => c.name() === 'data');
+    expect(data?.commands.map((c) => c.name())).toContain('inspect');
+  });
+
+  it('shows the default of every option that has one', () => {
+    const missing: string[] = [];
+    for (const { path, cmd } of allCommands(buildProgram())) {
+      const help = cmd.createHelp();
+      for (const opt of cmd.options) {
+        if (opt.defaultValue === undefined || opt.negate) continue;
+        // The text `scaat <command> --help` prints for this option.
+        if (!/\bdefault: /.test(help.optionDescription(opt))) missing.push(`scaat ${path.join(' ')} ${opt.flags}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('exits 0 with the usage from a real process', () => {
+    const r = spawnCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: scaat/m);
+    for (const name of COMMANDS) expect(r.stdout).toContain(name);
+  });
+});
