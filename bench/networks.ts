@@ -3,7 +3,7 @@
  * them in PyTorch (same layers, shapes, padding and parameter counts), so the two can be compared.
  *
  *   small-cnn  32×32×3: conv32-conv32-maxpool2-conv64-conv64-maxpool2-dense128-dense10, ReLU,
- *              3×3 'same' convs with bias (1,250,858 parameters)
+ *              3×3 'same' convs with bias (591,274 parameters)
  *   resnet20   CIFAR ResNet-20 (He et al., 2016, §4.2): conv16-BN-ReLU, 3 stages × 3 basic blocks
  *              (16/32/64 channels, stride 2 at the start of stages 2 and 3, 1×1 conv + BN
  *              projection shortcuts there), global average pooling, dense10; convs without bias

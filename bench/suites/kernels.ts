@@ -4,8 +4,9 @@
  *
  *   npx tsx bench/suites/kernels.ts [--reps 7] [--threads 1,2] [--json bench/results/kernels.json]
  *
- * Each kernel is called through `tf.engine().runKernel` (no tape), its output read back and freed;
- * the time is the median of `reps` calls after one warm-up. "wasm" is what the wasm backend runs
+ * Each kernel is called through `tf.engine().runKernel` (no tape; wasm and native kernels are
+ * synchronous, so the call's wall time is the kernel's) and its outputs freed; the time is the
+ * median of `reps` calls after one warm-up. "wasm" is what the wasm backend runs
  * without the accelerator (stock TF.js kernels plus scaat's pure-wasm training kernels); "native"
  * columns run the same call with the accelerator at each thread count. Nothing is printed as a
  * speed-up unless both sides ran.
@@ -67,22 +68,39 @@ function matmulCases(label: string, m: number, k: number, n: number): KernelCase
   ];
 }
 
-function maxPoolGradCase(label: string, h: number, c: number): KernelCase {
+function maxPoolCases(label: string, h: number, c: number): KernelCase[] {
   const x = [B, h, h, c];
   const y = [B, h / 2, h / 2, c];
-  return { label: `${label} maxPool 2×2 ∂x`, kernel: 'MaxPoolGrad', inputs: { dy: y, input: x, output: y },
-    attrs: { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }, flops: 0 };
+  const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
+  return [
+    { label: `${label} maxPool 2×2 fwd`, kernel: 'MaxPool', inputs: { x }, attrs, flops: 0 },
+    { label: `${label} maxPool 2×2 ∂x`, kernel: 'MaxPoolGrad', inputs: { dy: y, input: x, output: y }, attrs, flops: 0 },
+  ];
+}
+
+/** Bias gradient (Sum over N, H, W), batch-norm statistics (Mean) and batch norm forward / backward. */
+function channelCases(label: string, h: number, c: number): KernelCase[] {
+  const x = [B, h, h, c];
+  const eps = { varianceEpsilon: 1e-5 };
+  return [
+    { label: `${label} Σ over N,H,W (bias ∂)`, kernel: 'Sum', inputs: { x }, attrs: { axis: [0, 1, 2], keepDims: false }, flops: 0 },
+    { label: `${label} mean over N,H,W (BN moments)`, kernel: 'Mean', inputs: { x }, attrs: { axis: [0, 1, 2], keepDims: false }, flops: 0 },
+    { label: `${label} batch norm fwd`, kernel: 'FusedBatchNorm',
+      inputs: { x, mean: [c], variance: [c], offset: [c], scale: [c] }, attrs: eps, flops: 0 },
+    { label: `${label} batch norm ∂ (one pass)`, kernel: 'ScaatFusedBatchNormGrad',
+      inputs: { x, dy: x, mean: [c], variance: [c], scale: [c] }, attrs: eps, flops: 0 },
+  ];
 }
 
 /** The distinct layer shapes of the two benchmark networks (bench/networks.ts), batch 128. */
 export const KERNEL_CASES: readonly KernelCase[] = [
-  ...convCases('cnn4', 'conv1', 32, 3, 32, 3, 1, { fused: true, firstLayer: true }),
-  ...convCases('cnn4', 'conv2', 32, 32, 32, 3, 1, { fused: true }),
-  maxPoolGradCase('cnn4 pool1', 32, 32),
-  ...convCases('cnn4', 'conv3', 16, 32, 64, 3, 1, { fused: true }),
-  ...convCases('cnn4', 'conv4', 16, 64, 64, 3, 1, { fused: true }),
-  maxPoolGradCase('cnn4 pool2', 16, 64),
-  ...matmulCases('cnn4 dense 4096→256', B, 4096, 256),
+  ...convCases('small-cnn', 'conv1', 32, 3, 32, 3, 1, { fused: true, firstLayer: true }),
+  ...convCases('small-cnn', 'conv2', 32, 32, 32, 3, 1, { fused: true }),
+  ...maxPoolCases('small-cnn pool1', 32, 32),
+  ...convCases('small-cnn', 'conv3', 16, 32, 64, 3, 1, { fused: true }),
+  ...convCases('small-cnn', 'conv4', 16, 64, 64, 3, 1, { fused: true }),
+  ...maxPoolCases('small-cnn pool2', 16, 64),
+  ...matmulCases('small-cnn dense 4096→128', B, 4096, 128),
   ...convCases('resnet20', 'stem', 32, 3, 16, 3, 1, { firstLayer: true }),
   ...convCases('resnet20', 'stage1', 32, 16, 16, 3, 1),
   ...convCases('resnet20', 'stage2 down', 32, 16, 32, 3, 2),
@@ -90,6 +108,8 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...convCases('resnet20', 'stage2', 16, 32, 32, 3, 1),
   ...convCases('resnet20', 'stage3 down', 16, 32, 64, 3, 2),
   ...convCases('resnet20', 'stage3', 8, 64, 64, 3, 1),
+  ...channelCases('small-cnn conv2', 32, 32),
+  ...channelCases('resnet20 stage1', 32, 16),
 ];
 
 function median(xs: number[]): number {
@@ -99,13 +119,16 @@ function median(xs: number[]): number {
 
 function timeKernel(c: KernelCase, reps: number): number {
   const inputs: Record<string, Tensor> = {};
-  for (const [name, shape] of Object.entries(c.inputs)) inputs[name] = tf.randomNormal(shape, 0, 1, 'float32', 7);
+  for (const [name, shape] of Object.entries(c.inputs)) {
+    const t = tf.randomNormal(shape, 0, 1, 'float32', 7);
+    inputs[name] = name === 'variance' ? tf.tidy(() => tf.add(tf.square(t), 0.5)) : t;
+    if (name === 'variance') t.dispose();
+  }
   const once = () => {
     const t0 = performance.now();
-    const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as NamedAttrMap) as Tensor;
-    out.dataSync();
-    const ms = performance.now() - t0;
-    out.dispose();
+    const res = tf.engine().runKernel(c.kernel, inputs, c.attrs as NamedAttrMap) as Tensor | Tensor[];
+    const ms = performance.now() - t0; // wasm and native kernels are synchronous: done on return
+    tf.dispose(res);
     return ms;
   };
   try {

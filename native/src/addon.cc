@@ -13,6 +13,7 @@
 #include <exception>
 #include <string>
 
+#include "omp_kernels.h"
 #include "onednn_kernels.h"
 
 namespace {
@@ -131,23 +132,22 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// pool2d params: [op, max, n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, offX, offDy, offOut]
-//   op 0 forward:  offX = x,               offOut = y
-//   op 1 backward: offX = x (max only, else -1), offDy = dy, offOut = dx
-napi_value Pool2d(napi_env env, napi_callback_info info) {
+// maxPool2d params: [op, n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, offX, offDy, offOut]
+//   op 0 forward:  offX = x,              offOut = y
+//   op 1 backward: offX = x, offDy = dy,  offOut = dx
+napi_value MaxPool2d(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 19);
+    const Call c(env, info, 18);
     const int64_t op = c.i(0);
-    const bool max = c.i(1) != 0;
-    scaat::PoolShape s{c.dim(2), c.dim(3), c.dim(4), c.dim(5), c.dim(6), c.dim(7), c.dim(8),
-                       c.dim(9), c.dim(10), c.dim(11), c.i(12), c.i(13), c.i(14), c.i(15)};
+    scaat::PoolShape s{c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5), c.dim(6), c.dim(7),
+                       c.dim(8), c.dim(9), c.dim(10), c.i(11), c.i(12), c.i(13), c.i(14)};
     const int64_t xs = s.n * s.h * s.w * s.c, ys = s.n * s.oh * s.ow * s.c;
     if (op == 0) {
-      scaat::pool2dForward(s, max, c.f32(16, xs), c.f32(18, ys));
+      scaat::maxPool2dForward(s, c.f32(15, xs), c.f32(17, ys));
     } else if (op == 1) {
-      scaat::pool2dBackward(s, max, max ? c.f32(16, xs) : nullptr, c.f32(17, ys), c.f32(18, xs));
+      scaat::maxPool2dBackward(s, c.f32(15, xs), c.f32(16, ys), c.f32(17, xs));
     } else {
-      throw CallError{"pool2d: unknown op " + std::to_string(op)};
+      throw CallError{"maxPool2d: unknown op " + std::to_string(op)};
     }
     return undefinedValue(env);
   });
@@ -166,6 +166,39 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
     const float* bias = c.f32(10, n, true);
     scaat::matmul(batch, m, n, k, c.i(4) != 0, c.i(5) != 0, a, strideA, b, strideB, bias, actOf(c.i(11)),
                   static_cast<float>(c.p[12]), c.f32(13, batch * m * n));
+    return undefinedValue(env);
+  });
+}
+
+// reduceRows params: [rows, cols, scale, offX, offOut]: out[c] = scale · Σ_r x[r, c]
+napi_value ReduceRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 5);
+    const int64_t rows = c.dim(0), cols = c.dim(1);
+    scaat::reduceRows(c.f32(3, rows * cols), rows, cols, c.p[2], c.f32(4, cols));
+    return undefinedValue(env);
+  });
+}
+
+// batchNorm params (x, y, dy, dx [rows, c]; the rest [c]; optional ones -1 when absent):
+//   op 0 forward:  [0, rows, c, eps, offX, offMean, offVar, offScale, offOffset, offY]
+//   op 1 backward: [1, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDx, offDmean, offDvar,
+//                   offDscale, offDoffset]
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 10);
+    const int64_t op = c.i(0), rows = c.dim(1), ch = c.dim(2), n = rows * ch;
+    const float eps = static_cast<float>(c.p[3]);
+    if (op == 0) {
+      scaat::batchNormForward(c.f32(4, n), rows, ch, c.f32(5, ch), c.f32(6, ch), c.f32(7, ch, true), c.f32(8, ch, true),
+                              eps, c.f32(9, n));
+    } else if (op == 1) {
+      if (c.np < 14) throw CallError{"batchNorm backward: expected 14 params"};
+      scaat::batchNormBackward(c.f32(4, n), c.f32(5, n), rows, ch, c.f32(6, ch), c.f32(7, ch), c.f32(8, ch, true), eps,
+                               c.f32(9, n), c.f32(10, ch), c.f32(11, ch), c.f32(12, ch), c.f32(13, ch));
+    } else {
+      throw CallError{"batchNorm: unknown op " + std::to_string(op)};
+    }
     return undefinedValue(env);
   });
 }
@@ -198,8 +231,10 @@ napi_value Info(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"pool2d", nullptr, Pool2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool2d", nullptr, MaxPool2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -270,7 +270,7 @@ ConvPrims& convPrims(ConvOp op, const ConvShape& s, bool bias, Act act, float al
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pooling (plain NHWC: oneDNN's JIT pooling handles it directly)
+// Max pooling (plain NHWC: oneDNN's JIT pooling handles it directly)
 
 struct PoolPrims {
   std::unique_ptr<primitive> fwd, bwd;
@@ -279,7 +279,7 @@ struct PoolPrims {
 
 struct PoolCtx {
   const PoolShape* s;
-  bool max, backward;
+  bool backward;
 };
 
 PoolPrims* buildPool(const Key&, const void* p) {
@@ -289,7 +289,7 @@ PoolPrims* buildPool(const Key&, const void* p) {
   const auto src = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), dst = md({s.n, s.c, s.oh, s.ow}, tag::nhwc);
   const memory::dims strides{s.sh, s.sw}, kernel{s.kh, s.kw}, pl{s.pt, s.pl},
       pr{std::max<int64_t>(s.pb, 0), std::max<int64_t>(s.pr, 0)};
-  const auto alg = c.max ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
+  const auto alg = algorithm::pooling_max;
   const auto prop = c.backward ? prop_kind::forward_training : prop_kind::forward_inference;
 #if DNNL_VERSION_MAJOR >= 3
   const memory::dims dil{0, 0};
@@ -313,10 +313,10 @@ PoolPrims* buildPool(const Key&, const void* p) {
   return r;
 }
 
-PoolPrims& poolPrims(const PoolShape& s, bool max, bool backward) {
+PoolPrims& poolPrims(const PoolShape& s, bool backward) {
   static std::map<Key, std::unique_ptr<PoolPrims>> cache;
-  const PoolCtx ctx{&s, max, backward};
-  const Key key{max ? 1 : 0, backward ? 1 : 0, s.n, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.pt, s.pl,
+  const PoolCtx ctx{&s, backward};
+  const Key key{backward ? 1 : 0, s.n, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.pt, s.pl,
                 s.pb, s.pr};
   return cached(cache, key, &buildPool, &ctx);
 }
@@ -366,8 +366,8 @@ void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, 
   r.strm.wait();
 }
 
-void pool2dForward(const PoolShape& s, bool max, const float* x, float* y) {
-  auto& p = poolPrims(s, max, false);
+void maxPool2dForward(const PoolShape& s, const float* x, float* y) {
+  auto& p = poolPrims(s, false);
   auto& r = rt();
   const auto src = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), dst = md({s.n, s.c, s.oh, s.ow}, tag::nhwc);
   p.fwd->execute(r.strm, {{DNNL_ARG_SRC, memory(src, r.eng, const_cast<float*>(x))},
@@ -375,21 +375,19 @@ void pool2dForward(const PoolShape& s, bool max, const float* x, float* y) {
   r.strm.wait();
 }
 
-void pool2dBackward(const PoolShape& s, bool max, const float* x, const float* dy, float* dx) {
-  auto& p = poolPrims(s, max, true);
+void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx) {
+  auto& p = poolPrims(s, true);
   auto& r = rt();
   const auto src = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), dst = md({s.n, s.c, s.oh, s.ow}, tag::nhwc);
   if (s.pb < 0 || s.pr < 0) std::memset(dx, 0, sizeof(float) * s.n * s.h * s.w * s.c);  // unread rows
   std::unordered_map<int, memory> bargs{{DNNL_ARG_DIFF_DST, memory(dst, r.eng, const_cast<float*>(dy))},
                                         {DNNL_ARG_DIFF_SRC, memory(src, r.eng, dx)}};
-  if (max) {
-    // oneDNN's max-pool backward routes dy through the forward pass's argmax workspace: recompute it.
-    memory ws(p.wsMd, r.eng, arena(1).get(p.wsMd.get_size()));
-    p.fwd->execute(r.strm, {{DNNL_ARG_SRC, memory(src, r.eng, const_cast<float*>(x))},
-                            {DNNL_ARG_DST, memory(dst, r.eng, arena(0).get(dst.get_size()))},
-                            {DNNL_ARG_WORKSPACE, ws}});
-    bargs.emplace(DNNL_ARG_WORKSPACE, ws);
-  }
+  // oneDNN's max-pool backward routes dy through the forward pass's argmax workspace: recompute it.
+  memory ws(p.wsMd, r.eng, arena(1).get(p.wsMd.get_size()));
+  p.fwd->execute(r.strm, {{DNNL_ARG_SRC, memory(src, r.eng, const_cast<float*>(x))},
+                          {DNNL_ARG_DST, memory(dst, r.eng, arena(0).get(dst.get_size()))},
+                          {DNNL_ARG_WORKSPACE, ws}});
+  bargs.emplace(DNNL_ARG_WORKSPACE, ws);
   p.bwd->execute(r.strm, bargs);
   r.strm.wait();
 }

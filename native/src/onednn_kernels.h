@@ -31,10 +31,10 @@ void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, 
 struct PoolShape {
   int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr;  // pb, pr as in ConvShape
 };
-/** y = maxpool(x) (max = true) or avgpool(x) excluding padding (TF semantics). */
-void pool2dForward(const PoolShape& s, bool max, const float* x, float* y);
-/** dx of maxpool (needs x) or avgpool (x unused, may be null) given dy. */
-void pool2dBackward(const PoolShape& s, bool max, const float* x, const float* dy, float* dx);
+/** y = maxpool(x); padding never wins. */
+void maxPool2dForward(const PoolShape& s, const float* x, float* y);
+/** dx of y = maxpool(x) given dy: each dy to its window's first maximum. */
+void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx);
 
 /**
  * Batched row-major matmul: for each b < batch, C_b = act(op(A_b) · op(B_b) + bias).

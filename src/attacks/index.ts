@@ -8,3 +8,4 @@ export { fgsm } from './fgsm.js';
 export type { FgsmOptions } from './fgsm.js';
 export { ATTACKS } from './registry.js';
 export type { AttackSpec } from './registry.js';
+export { lowSaliencyMask, lowSaliencyMaskData, saliencyRanks, maskFromRanks, maskTensor, irrelevantCount, MAX_MASK_PIXELS } from './masks.js';

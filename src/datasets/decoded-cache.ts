@@ -121,7 +121,7 @@ export async function buildDecodedCache(
     classNames: meta.classNames, dataOffset, labelsOffset: dataOffset + count * rec,
   });
   let dataOffset = 64;
-  let json = Buffer.alloc(0);
+  let json: Buffer;
   for (;;) {
     json = Buffer.from(JSON.stringify(draft(dataOffset)), 'utf8');
     const need = Math.ceil((12 + json.length) / 8) * 8;

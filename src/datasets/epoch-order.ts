@@ -35,8 +35,8 @@ export function epochOrder(size: number, options: EpochOrderOptions = {}): Int32
     order = new Int32Array(size);
     for (let i = 0; i < size; i++) order[i] = i;
   } else {
+    checkIndices(indices, size, 'indices');
     order = Int32Array.from(indices);
-    checkIndices(order, size, 'indices');
   }
   if (shuffle) new Rng(deriveSeed(seed, 'order', epoch)).shuffle(order);
   return order;

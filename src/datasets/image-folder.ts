@@ -11,17 +11,17 @@
  *      default) or one warning listing the skipped files (`onBadFile: 'skip'`). A class folder
  *      with no images is a DataError;
  *   3. each image is decoded (jpeg-js / pngjs), converted to `channels`, resized so its shorter
- *      side is `resize` (antialiased bilinear, as PIL), centre-cropped to `size`×`size` and
+ *      side is `resize` (antialiased bilinear, as PIL), centre-cropped to `imageSize`×`imageSize` and
  *      rounded to uint8 (torchvision `Resize(resize)` + `CenterCrop(size)`);
  *   4. with `cache`, step 3 runs once for the whole split and its output is stored as a compact
  *      binary file (see `decoded-cache.ts`); later opens read records from it lazily.
  *
  * @example
- * const ds = await openImageFolder({ root: '../shared/data/cifar10-jpg', split: 'test', size: 32, cache: true });
+ * const ds = await openImageFolder({ root: '../shared/data/cifar10-jpg', split: 'test', imageSize: 32, cache: true });
  * ds.size;         // 10000
  * ds.classNames;   // ['airplane', 'automobile', …]
  */
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, DataError } from '../errors.js';
 import { checkAugmentation, makeDataset, type SampleSource } from './_base.js';
@@ -38,8 +38,8 @@ export interface ImageFolderOptions {
   /** The split folder under `root`. @default 'train' */
   split?: string;
   /** Output height = width after the centre crop. @default the shorter side of the split's first image */
-  size?: number;
-  /** Shorter side after resizing, before the crop (ImageNet: 256 for size 224). @default size */
+  imageSize?: number;
+  /** Shorter side after resizing, before the crop (ImageNet: 256 for imageSize 224). @default imageSize */
   resize?: number;
   /** Output channels (1 = luma, 3 = RGB). @default 3 */
   channels?: 1 | 3;
@@ -49,7 +49,7 @@ export interface ImageFolderOptions {
   cache?: boolean | string;
   /** Pin the label map (index = label); class folders not listed are an error. @default sorted folder names */
   classNames?: readonly string[];
-  /** Training augmentation. @default random crop with padding size/8 and horizontal flip */
+  /** Training augmentation. @default random crop with padding imageSize/8 and horizontal flip */
   augmentation?: Augmentation;
   /** Receives warnings (skipped files). @default writes to stderr */
   onWarning?: (message: string) => void;
@@ -152,12 +152,12 @@ export async function openImageFolder(options: ImageFolderOptions): Promise<Data
   if (channels !== 1 && channels !== 3) throw new ConfigError(`${format}: expected channels 1 or 3, got ${String(channels)}`);
   const listing = listImageFolder(options);
   const splitDir = path.join(listing.root, listing.split);
-  const size = options.size ?? firstImageSize(path.join(splitDir, listing.files[0]!.path));
+  const size = options.imageSize ?? firstImageSize(path.join(splitDir, listing.files[0]!.path));
   const resize = options.resize ?? size;
-  for (const [name, v] of [['size', size], ['resize', resize]] as const) {
+  for (const [name, v] of [['imageSize', size], ['resize', resize]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${format}: expected ${name} a positive integer, got ${v}`);
   }
-  if (resize < size) throw new ConfigError(`${format}: expected resize ≥ size (${size}), got ${resize}`);
+  if (resize < size) throw new ConfigError(`${format}: expected resize ≥ imageSize (${size}), got ${resize}`);
   const shape = [size, size, channels] as const;
   const rec = size * size * channels;
   const count = listing.files.length;
@@ -184,10 +184,11 @@ export async function openImageFolder(options: ImageFolderOptions): Promise<Data
   if (options.cache) {
     const dir = typeof options.cache === 'string' ? path.resolve(options.cache) : defaultCacheDir();
     const key = cacheKey({ root: realpathSync(listing.root), split: listing.split, shape, resize, classNames: listing.classNames, files: listing.files });
-    const name = `${path.basename(listing.root).replace(/[^A-Za-z0-9._-]/g, '_')}-${listing.split}-${size}x${size}x${channels}-${key.slice(0, 16)}.scaat-cache`;
-    const file = path.join(dir, name);
+    const prefix = `${path.basename(listing.root).replace(/[^A-Za-z0-9._-]/g, '_')}-${listing.split}-${size}x${size}x${channels}-`;
+    const file = path.join(dir, `${prefix}${key.slice(0, 16)}.scaat-cache`);
     let cached = openDecodedCache(file, key);
     if (!cached) {
+      removeStaleCaches(dir, prefix);
       await buildDecodedCache(file, { key, root: listing.root, split: listing.split, shape, classNames: listing.classNames, labels: listing.labels }, decodeOne, options.onProgress);
       cached = openDecodedCache(file, key);
       if (!cached) throw new DataError(`${file}: expected the decoded cache just written to be readable, found it missing or invalid`);
@@ -236,6 +237,17 @@ function checkImageFile(file: string, isDir: boolean, head: Uint8Array): string 
   } finally {
     closeSync(fd);
   }
+}
+
+/** Deletes caches of the same root, split and shape built for an older state of the folder. */
+function removeStaleCaches(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no cache folder yet
+  }
+  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.scaat-cache')) rmSync(path.join(dir, n), { force: true });
 }
 
 function firstImageSize(file: string): number {

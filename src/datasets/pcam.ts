@@ -14,6 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type h5wasmModule from 'h5wasm/node';
 import type { Dataset as H5Dataset, File as H5File } from 'h5wasm/node';
 import { ConfigError, DataError } from '../errors.js';
 import { checkAugmentation, makeDataset, type SampleSource } from './_base.js';
@@ -57,7 +58,7 @@ export function isPcamFolder(dir: string): boolean {
   return PCAM_SPLITS.some((s) => existsSync(pcamFiles(dir, s).x));
 }
 
-type H5 = typeof import('h5wasm/node').default;
+type H5 = typeof h5wasmModule;
 let h5Ready: Promise<H5> | undefined;
 
 /** h5wasm, loaded once, with HDF5's error stack turned into exceptions (not printed to stderr). */

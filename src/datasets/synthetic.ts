@@ -207,8 +207,19 @@ export function renderSyntheticSample(
   for (const d of distractors) paint(d, x, xOffset, S, C, undefined, 0);
   if (drawObject) paint(object, x, xOffset, S, C, mask, maskOffset);
   else paint(object, x, xOffset, S, C, mask, maskOffset, true);
+  // noise: sfc32 inlined (the hot loop; same generator as Rng), seeded from the noise stream
+  let a = noise.nextUint32() | 0;
+  let b = noise.nextUint32() | 0;
+  let c = noise.nextUint32() | 0;
+  let d = noise.nextUint32() | 0;
   for (let p = 0; p < S * S * C; p++) {
-    const val = x[xOffset + p]! + noise.uniform(-0.05, 0.05);
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    const val = x[xOffset + p]! + ((t >>> 0) / 4294967296 - 0.5) * 0.1;
     x[xOffset + p] = val < 0 ? 0 : val > 1 ? 1 : val;
   }
 }

@@ -168,11 +168,21 @@ function filterTaps(n: number, m: number): Array<{ start: number; weights: Float
   return taps;
 }
 
-/** The central [size, size] window of an interleaved [h, w, c] image (torchvision `CenterCrop`). */
+/** Python's round(): halves to the nearest even integer. */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+}
+
+/**
+ * The central [size, size] window of an interleaved [h, w, c] image (torchvision `CenterCrop`:
+ * offsets round((h − size)/2), halves to even as Python rounds); zero where the image is smaller.
+ */
 export function centerCrop(src: Uint8Array, h: number, w: number, c: number, size: number): Uint8Array {
   if (h === size && w === size) return src;
-  const top = Math.round((h - size) / 2);
-  const left = Math.round((w - size) / 2);
+  const top = roundHalfEven((h - size) / 2);
+  const left = roundHalfEven((w - size) / 2);
   const out = new Uint8Array(size * size * c);
   for (let y = 0; y < size; y++) {
     const sy = y + top;

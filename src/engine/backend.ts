@@ -56,18 +56,19 @@ export async function setupBackend(
         "backend: 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu (optional peers); install one or use --backend wasm",
       );
     }
-  } else if (name === 'wasm') {
-    await import('@tensorflow/tfjs-backend-wasm');
   }
+  let threads = name === 'tensorflow' ? os.cpus().length : 1;
+  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   // tfjs-node registers itself at higher priority; silence its banner-free warnings by setting explicitly.
   const ok = await tf.setBackend(name);
   if (!ok) throw new ConfigError(`backend: TF.js could not initialise '${name}'`);
   await tf.ready();
+  if (name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   const accelerator = registerTrainingKernels(name);
   current = {
     name,
     tfjsVersion: tf.version.tfjs,
-    threads: name === 'tensorflow' ? os.cpus().length : 1,
+    threads,
     accelerator,
     machine: machineSummary(),
     node: process.version,

@@ -91,38 +91,37 @@ function descale(x: number, n: number): number {
 
 /** In-place jpeg_fdct_islow on 64 level-shifted samples (row-major); output scaled by 8. */
 function fdctIslow(d: Float64Array): void {
+  // pass 1 (rows, stride 1) keeps PASS1_BITS extra bits; pass 2 (columns, stride 8) removes them
   for (let pass = 0; pass < 2; pass++) {
-    const stride = pass === 0 ? 1 : 8; // element step within a row (pass 1) or column (pass 2)
-    const next = pass === 0 ? 8 : 1; // step to the next row / column
-    const shiftEven = pass === 0 ? 0 : PASS1_BITS;
+    const s = pass === 0 ? 1 : 8;
+    const next = pass === 0 ? 8 : 1;
     const shiftOdd = pass === 0 ? CONST_BITS - PASS1_BITS : CONST_BITS + PASS1_BITS;
     for (let r = 0; r < 8; r++) {
       const o = r * next;
-      const v = (i: number): number => d[o + i * stride]!;
-      const tmp0 = v(0) + v(7);
-      let tmp7 = v(0) - v(7);
-      const tmp1 = v(1) + v(6);
-      let tmp6 = v(1) - v(6);
-      const tmp2 = v(2) + v(5);
-      let tmp5 = v(2) - v(5);
-      const tmp3 = v(3) + v(4);
-      let tmp4 = v(3) - v(4);
+      const d0 = d[o]!, d1 = d[o + s]!, d2 = d[o + 2 * s]!, d3 = d[o + 3 * s]!;
+      const d4 = d[o + 4 * s]!, d5 = d[o + 5 * s]!, d6 = d[o + 6 * s]!, d7 = d[o + 7 * s]!;
+      const tmp0 = d0 + d7;
+      let tmp7 = d0 - d7;
+      const tmp1 = d1 + d6;
+      let tmp6 = d1 - d6;
+      const tmp2 = d2 + d5;
+      let tmp5 = d2 - d5;
+      const tmp3 = d3 + d4;
+      let tmp4 = d3 - d4;
       const tmp10 = tmp0 + tmp3;
       const tmp13 = tmp0 - tmp3;
       const tmp11 = tmp1 + tmp2;
       const tmp12 = tmp1 - tmp2;
-      const out = new Array<number>(8);
       if (pass === 0) {
-        out[0] = (tmp10 + tmp11) * 4; // LEFT_SHIFT(·, PASS1_BITS)
-        out[4] = (tmp10 - tmp11) * 4;
+        d[o] = (tmp10 + tmp11) * 4; // LEFT_SHIFT(·, PASS1_BITS)
+        d[o + 4 * s] = (tmp10 - tmp11) * 4;
       } else {
-        out[0] = descale(tmp10 + tmp11, PASS1_BITS);
-        out[4] = descale(tmp10 - tmp11, PASS1_BITS);
+        d[o] = descale(tmp10 + tmp11, PASS1_BITS);
+        d[o + 4 * s] = descale(tmp10 - tmp11, PASS1_BITS);
       }
-      void shiftEven;
       let z1 = (tmp12 + tmp13) * F_0_541;
-      out[2] = descale(z1 + tmp13 * F_0_765, shiftOdd);
-      out[6] = descale(z1 - tmp12 * F_1_847, shiftOdd);
+      d[o + 2 * s] = descale(z1 + tmp13 * F_0_765, shiftOdd);
+      d[o + 6 * s] = descale(z1 - tmp12 * F_1_847, shiftOdd);
       z1 = tmp4 + tmp7;
       let z2 = tmp5 + tmp6;
       let z3 = tmp4 + tmp6;
@@ -134,15 +133,12 @@ function fdctIslow(d: Float64Array): void {
       tmp7 *= F_1_501;
       z1 *= -F_0_899;
       z2 *= -F_2_562;
-      z3 *= -F_1_961;
-      z4 *= -F_0_390;
-      z3 += z5;
-      z4 += z5;
-      out[7] = descale(tmp4 + z1 + z3, shiftOdd);
-      out[5] = descale(tmp5 + z2 + z4, shiftOdd);
-      out[3] = descale(tmp6 + z2 + z3, shiftOdd);
-      out[1] = descale(tmp7 + z1 + z4, shiftOdd);
-      for (let i = 0; i < 8; i++) d[o + i * stride] = out[i]!;
+      z3 = z3 * -F_1_961 + z5;
+      z4 = z4 * -F_0_390 + z5;
+      d[o + 7 * s] = descale(tmp4 + z1 + z3, shiftOdd);
+      d[o + 5 * s] = descale(tmp5 + z2 + z4, shiftOdd);
+      d[o + 3 * s] = descale(tmp6 + z2 + z3, shiftOdd);
+      d[o + s] = descale(tmp7 + z1 + z4, shiftOdd);
     }
   }
 }
@@ -170,17 +166,17 @@ class BitWriter {
     this.byte((w >> 8) & 0xff);
     this.byte(w & 0xff);
   }
-  /** Writes the low `n` bits of `v`, MSB first, with 0xFF byte stuffing. */
+  /** Writes the low `n` (≤ 16) bits of `v`, MSB first, with 0xFF byte stuffing. */
   bits(v: number, n: number): void {
-    for (let i = n - 1; i >= 0; i--) {
-      this.acc = (this.acc << 1) | ((v >> i) & 1);
-      if (++this.nbits === 8) {
-        this.byte(this.acc);
-        if (this.acc === 0xff) this.byte(0);
-        this.acc = 0;
-        this.nbits = 0;
-      }
+    this.acc = (this.acc << n) | (v & ((1 << n) - 1));
+    this.nbits += n;
+    while (this.nbits >= 8) {
+      const b = (this.acc >> (this.nbits - 8)) & 0xff;
+      this.byte(b);
+      if (b === 0xff) this.byte(0);
+      this.nbits -= 8;
     }
+    this.acc &= (1 << this.nbits) - 1;
   }
   /** Pads the last byte with 1-bits (T.81 F.1.2.3). */
   flush(): void {

@@ -145,7 +145,6 @@ export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<
   const hasMask = dataset.hasMask === true;
   let metrics: string[];
   if (options.metrics) {
-    metrics = [];
     for (const m of options.metrics) {
       const spec = METRICS.get(m);
       if (!spec) throw new ConfigError(`evaluate: unknown metric '${m}'; expected one of ${[...METRICS.keys()].join(', ')}`);

@@ -57,15 +57,17 @@ export function drawRandomWeights(classifier: Classifier, { layers, seed = 0 }: 
   const chosen = weighted.slice(0, count);
   const vars: WeightVar[] = [];
   const values: tf.Tensor[] = [];
-  for (const layer of chosen) {
-    for (const wv of layer.trainableWeights as unknown as WeightVar[]) {
+  // seeds by position (layer from the top, weight within it): variable names are not stable across
+  // loads of the same model in one process (TF.js makes them unique)
+  for (const [li, layer] of chosen.entries()) {
+    for (const [wi, wv] of (layer.trainableWeights as unknown as WeightVar[]).entries()) {
       vars.push(wv);
       values.push(
         tf.tidy(() => {
           const v = wv.read();
           const { mean, variance } = tf.moments(v);
           const std = Math.sqrt(variance.dataSync()[0]!);
-          return tf.add(tf.randomNormal(v.shape, 0, std > 0 ? std : 0, 'float32', deriveSeed(seed, wv.name)), mean);
+          return tf.add(tf.randomNormal(v.shape, 0, std > 0 ? std : 0, 'float32', deriveSeed(seed, li, wi)), mean);
         }),
       );
     }

@@ -10,7 +10,7 @@ const results = () => parseResults(threeRunsJson());
 
 describe('figureSpecs', () => {
   it('has one figure per kind of data in the fixture', () => {
-    expect(figureSpecs(results()).map((f) => f.id)).toEqual(['entropy-distribution', 'robustness', 'q-distribution', 'training-curves']);
+    expect(figureSpecs(results()).map((f) => f.id)).toEqual(['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves']);
     expect(missingFigures(results())).toEqual([]);
   });
 
@@ -40,7 +40,7 @@ describe('figureSpecs', () => {
 describe('rendering', () => {
   it('renders every figure to a standalone SVG and a PNG of twice its size', async () => {
     const figures = await renderFigures(results());
-    expect(figures.map((f) => f.id)).toEqual(['entropy-distribution', 'robustness', 'q-distribution', 'training-curves', 'examples']);
+    expect(figures.map((f) => f.id)).toEqual(['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves', 'examples']);
     for (const f of figures) {
       expect(f.svg.startsWith('<svg'), f.id).toBe(true);
       expect(f.svg, f.id).not.toMatch(/(href|src)="(https?:)?\/\//);

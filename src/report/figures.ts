@@ -10,6 +10,7 @@
  * Figures (each omitted, with a reason in {@link missingFigures}, when the data is absent):
  * - `entropy-distribution`: histograms of per-image saliency entropy, per method, one colour per run;
  * - `robustness`: accuracy when the q lowest-saliency pixels are attacked or noised;
+ * - `aopc-curves`: the mean MoRF / LeRF perturbation curves behind AOPC;
  * - `q-distribution`: SCAAT's q_i histogram per epoch (which regime the ratio search is in);
  * - `training-curves`: per-epoch loss, accuracy and the other logged numbers;
  * - `examples`: example images with each run's saliency maps per method (see examples.ts).
@@ -56,8 +57,11 @@ const CONFIG = {
   header: { labelFontSize: 12, titleFontSize: 12 },
 } as const;
 
-/** Keys of an epoch record that are not curves. */
-const NOT_A_CURVE = new Set(['epoch', 'step', 'steps', 'seconds', 'time', 'timeSeconds', 'elapsed', 'timestamp', 'samples']);
+/** Keys of an epoch record that are not curves (bookkeeping), by their last dotted part. */
+const NOT_A_CURVE = new Set(['epoch', 'step', 'steps', 'seconds', 'time', 'timeSeconds', 'elapsed', 'timestamp', 'samples', 'count', 'samplesPerSecond', 'freshSaliency', 'std']);
+
+/** Curves shown first, in this order (train/loop.ts and SCAAT's epoch summary keys); others follow. */
+const CURVE_ORDER = ['train.loss', 'test.loss', 'loss', 'train.acc', 'test.acc', 'acc', 'trainer.advAcc', 'train.advAcc', 'trainer.q.mean', 'trainer.qAtMax', 'trainer.qAtMin', 'lr'];
 
 /** The run labels and their colours, shared by every figure so a run keeps its colour. */
 function runColors(results: RunResults): { domain: string[]; range: string[]; label: Map<string, string> } {
@@ -154,6 +158,46 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
     });
   }
 
+  // 2b) Mean AOPC curves (MoRF should fall fast, LeRF stay flat).
+  const aopcRows: Record<string, unknown>[] = [];
+  const fills = new Set<string>();
+  for (const r of results.runs) {
+    for (const m of r.evaluation?.methods ?? []) {
+      if (!m.aopc) continue;
+      fills.add(`${m.aopc.fill} fill, ${m.aopc.patchSize}×${m.aopc.patchSize} patches`);
+      for (const [order, curve] of [['MoRF', m.aopc.morf], ['LeRF', m.aopc.lerf]] as const) {
+        curve.forEach((drop, k) => aopcRows.push({ run: colors.label.get(r.id), method: methodLabel(m), order, k, drop }));
+      }
+    }
+  }
+  if (aopcRows.length > 0) {
+    specs.push({
+      id: 'aopc-curves',
+      title: 'AOPC perturbation curves',
+      caption:
+        `Mean drop of the explained class's probability after replacing the k most relevant (MoRF, top: a faithful map drops fast) or least relevant (LeRF, bottom: a faithful map stays flat) patches (${[...fills].join('; ')}). AOPC_morf and AOPC_lerf are the means of these curves.`,
+      spec: {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        config: CONFIG,
+        data: { values: aopcRows },
+        facet: {
+          column: { field: 'method', type: 'nominal', title: null, sort: methodOrder },
+          row: { field: 'order', type: 'nominal', title: null, sort: ['MoRF', 'LeRF'] },
+        },
+        spec: {
+          width: 220,
+          height: 130,
+          mark: { type: 'line', point: { filled: true, size: 16 } },
+          encoding: {
+            x: { field: 'k', type: 'quantitative', title: 'patches replaced (k)' },
+            y: { field: 'drop', type: 'quantitative', title: 'p(x⁰) − p(xᵏ)' },
+            color: color(),
+          },
+        },
+      } as TopLevelSpec,
+    });
+  }
+
   // 3) q_i distribution over epochs.
   const qRows: Record<string, unknown>[] = [];
   for (const r of results.runs) {
@@ -214,17 +258,39 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
   for (const r of results.runs) {
     for (const e of r.training?.epochs ?? []) {
       for (const [k, v] of Object.entries(e)) {
-        if (NOT_A_CURVE.has(k) || typeof v !== 'number' || !Number.isFinite(v)) continue;
+        if (NOT_A_CURVE.has(k.slice(k.lastIndexOf('.') + 1)) || typeof v !== 'number' || !Number.isFinite(v)) continue;
         curveRows.push({ run: colors.label.get(r.id), epoch: e.epoch + 1, measure: k, value: v });
       }
     }
   }
   if (curveRows.length > 0) {
-    const measures = [...new Set(curveRows.map((row) => row['measure'] as string))];
+    // Drop flat series (e.g. a constant learning rate: nothing to see) and a trainer summary
+    // that repeats a training mean ('trainer.acc' = 'train.acc').
+    const series = new Map<string, Map<string, number>>();
+    for (const row of curveRows) {
+      const m = row['measure'] as string;
+      if (!series.has(m)) series.set(m, new Map());
+      series.get(m)!.set(`${String(row['run'])}@${String(row['epoch'])}`, row['value'] as number);
+    }
+    const same = (a: Map<string, number>, b: Map<string, number>) =>
+      a.size === b.size && [...a].every(([k, v]) => b.has(k) && Math.abs(b.get(k)! - v) <= 1e-9 * Math.max(1, Math.abs(v)));
+    const drop = new Set<string>();
+    for (const [m, values] of series) {
+      if (new Set(values.values()).size <= 1) drop.add(m);
+      const twin = m.startsWith('trainer.') ? series.get(`train.${m.slice('trainer.'.length)}`) : undefined;
+      if (twin && same(values, twin)) drop.add(m);
+    }
+    const kept = curveRows.filter((row) => !drop.has(row['measure'] as string));
+    curveRows.length = 0;
+    curveRows.push(...kept);
+  }
+  if (curveRows.length > 0) {
+    const present = new Set(curveRows.map((row) => row['measure'] as string));
+    const measures = [...CURVE_ORDER.filter((m) => present.has(m)), ...[...present].filter((m) => !CURVE_ORDER.includes(m))];
     specs.push({
       id: 'training-curves',
       title: 'Training curves',
-      caption: 'Per-epoch averages logged by the training loop (loss, accuracy, learning rate and trainer-specific numbers).',
+      caption: 'Per-epoch averages logged by the training loop: loss and accuracy on the training batches (train.*) and the test split (test.*), and trainer-specific numbers (e.g. SCAAT\'s adversarial accuracy inside the mask and mean q_i). Series that stay constant (such as a constant learning rate) are left out.',
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         config: CONFIG,
@@ -254,6 +320,7 @@ export function missingFigures(results: RunResults): string[] {
   const why: Record<string, string> = {
     'entropy-distribution': 'Saliency-entropy distributions: no run has per-image entropies (evaluation.methods[].perImage.entropy).',
     robustness: 'Low-saliency robustness curves: no run has them (evaluation.methods[].robustness).',
+    'aopc-curves': 'AOPC curves: no run has them (evaluation.methods[].aopc).',
     'q-distribution': 'q_i distribution: no run logged it (training.q; SCAAT runs only).',
     'training-curves': 'Training curves: no run has a training log (training.epochs).',
   };

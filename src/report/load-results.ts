@@ -2,16 +2,21 @@
  * Reading results from disk for `scaat report` and `scaat compare` (plain JSON; no TF.js).
  *
  * A RUN argument may be:
- * 1. a results file (`RunResults`, schemaVersion 1), as written by `scaat evaluate`, `scaat demo`
- *    or a previous `scaat report` (its results.json);
- * 2. a folder holding `results.json`;
- * 3. a run folder written by `scaat train` (config.json + log.jsonl), which gives a run with its
+ * 1. a results file (`RunResults`, schemaVersion 1), as written by `scaat demo`, `scaat compare
+ *    --save` or a previous `scaat report` (its results.json);
+ * 2. an evaluation file of `scaat evaluate` / `scaat merge` (`kind: 'scaat-evaluation'`); the run
+ *    folder of the evaluated model (from its `model.source`, else the file's folder) adds the
+ *    trainer, config, seed and training curves;
+ * 3. a folder holding `results.json`, or exactly one evaluation file;
+ * 4. a run folder written by `scaat train` (config.json + log.jsonl), which gives a run with its
  *    config and training curves but no evaluation.
  * All runs are merged into one document, in argument order.
  */
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../errors.js';
+import { fromEvaluation, isEvaluationJson } from './from-evaluation.js';
+import type { RunContext } from './from-evaluation.js';
 import { mergeResults, parseResults, RESULTS_SCHEMA_VERSION } from './results.js';
 import type { EpochRecord, QEpoch, RunResult, RunResults } from './results.js';
 
@@ -30,13 +35,57 @@ export async function loadResults(paths: readonly string[]): Promise<RunResults>
 
 async function loadOne(p: string): Promise<RunResults> {
   if (!existsSync(p)) throw new DataError(`${p}: no such file or folder (expected a results JSON file or a run folder)`);
-  if (statSync(p).isDirectory()) {
-    const file = path.join(p, RESULTS_FILE);
-    if (existsSync(file)) return withSource(parseResults(await readJson(file), file), file);
-    if (existsSync(path.join(p, RUN_CONFIG_FILE))) return fromTrainRunDir(p);
-    throw new DataError(`${p}: a folder without ${RESULTS_FILE} or ${RUN_CONFIG_FILE}; expected a results folder or a run folder from 'scaat train'`);
+  if (!statSync(p).isDirectory()) return fromJsonFile(p);
+  const file = path.join(p, RESULTS_FILE);
+  if (existsSync(file)) return fromJsonFile(file);
+  const evaluations = await findEvaluations(p);
+  if (evaluations.length > 1) {
+    throw new DataError(`${p}: holds several evaluation files (${evaluations.map((f) => path.basename(f)).join(', ')}); pass the one to report`);
   }
-  return withSource(parseResults(await readJson(p), p), p);
+  if (evaluations.length === 1) return fromJsonFile(evaluations[0]!);
+  if (existsSync(path.join(p, RUN_CONFIG_FILE))) return fromTrainRunDir(p);
+  throw new DataError(
+    `${p}: a folder without ${RESULTS_FILE}, an evaluation file or ${RUN_CONFIG_FILE}; expected a results folder or a run folder from 'scaat train'`,
+  );
+}
+
+/** A results file, or an evaluation file completed with its run folder's context. */
+async function fromJsonFile(file: string): Promise<RunResults> {
+  const json = await readJson(file);
+  if (!isEvaluationJson(json)) return withSource(parseResults(json, file), file);
+  const modelSource = (json as { model?: { source?: unknown } }).model?.source;
+  const runDir = findRunDir([...(typeof modelSource === 'string' ? [modelSource, path.dirname(modelSource)] : []), path.dirname(file)]);
+  const context = runDir ? await runContext(runDir) : {};
+  const run = fromEvaluation(json, file, { ...(runDir ? {} : { id: path.basename(file, '.json') }), ...context });
+  return parseResults({ schemaVersion: RESULTS_SCHEMA_VERSION, runs: [run] }, file);
+}
+
+/** The first candidate folder holding a config.json (a run folder), if any. */
+function findRunDir(candidates: readonly string[]): string | undefined {
+  for (const c of candidates) {
+    const dir = existsSync(c) && statSync(c).isFile() ? path.dirname(c) : c;
+    if (existsSync(path.join(dir, RUN_CONFIG_FILE))) return dir;
+    // A model folder inside a run folder (<run>/model) points at its run.
+    if (existsSync(path.join(dir, '..', RUN_CONFIG_FILE)) && path.basename(dir) === 'model') return path.dirname(dir);
+  }
+  return undefined;
+}
+
+/** Top-level *.json files of `dir` that are evaluation files (small files only are opened). */
+async function findEvaluations(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of (await fsp.readdir(dir)).sort()) {
+    if (!f.endsWith('.json') || f === RUN_CONFIG_FILE) continue;
+    const file = path.join(dir, f);
+    const st = statSync(file);
+    if (!st.isFile() || st.size > 256 * 2 ** 20) continue;
+    try {
+      if (isEvaluationJson(JSON.parse(await fsp.readFile(file, 'utf8')))) out.push(file);
+    } catch {
+      // not JSON: not an evaluation file
+    }
+  }
+  return out;
 }
 
 function withSource(doc: RunResults, source: string): RunResults {
@@ -59,34 +108,59 @@ export async function readJson(file: string): Promise<unknown> {
 }
 
 /**
- * A run folder from `scaat train` (no evaluation yet): config.json is the resolved config;
- * log.jsonl holds one JSON record per line, and the records with a numeric `epoch` are the
- * per-epoch summaries (the last one per epoch wins). A nested `q.histogram` ({edges, counts}) in
- * an epoch record is SCAAT's q_i distribution.
+ * What a run folder of `scaat train` says about its run: config.json is the resolved config
+ * (trainer, model, seed); log.jsonl holds one JSON record per line, and the records with a
+ * numeric `epoch` (and no other `type` than 'epoch') are the per-epoch summaries (the last one per
+ * epoch wins). A nested `q.histogram` ({edges, counts}) in an epoch record is SCAAT's q_i
+ * distribution. The training time is the sum of the epochs' `seconds`.
  */
-export async function fromTrainRunDir(dir: string): Promise<RunResults> {
+export async function runContext(dir: string): Promise<RunContext> {
   const configFile = path.join(dir, RUN_CONFIG_FILE);
   const config = await readJson(configFile);
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new DataError(`${configFile}: expected a JSON object (the resolved config)`);
   }
   const cfg = config as Record<string, unknown>;
-  const { epochs, q } = existsSync(path.join(dir, RUN_LOG_FILE)) ? await readTrainLog(path.join(dir, RUN_LOG_FILE)) : { epochs: [], q: [] };
-  const trainer = typeof cfg['trainer'] === 'string' ? cfg['trainer'] : 'unknown';
-  const run: RunResult = {
+  const log = path.join(dir, RUN_LOG_FILE);
+  const { epochs, q, backend } = existsSync(log) ? await readTrainLog(log) : { epochs: [], q: [], backend: undefined };
+  const trainSeconds = epochs.reduce((s, e) => s + (typeof e['seconds'] === 'number' ? e['seconds'] : 0), 0);
+  return {
     id: path.basename(path.resolve(dir)),
-    trainer,
+    trainer: typeof cfg['trainer'] === 'string' ? cfg['trainer'] : 'unknown',
+    ...(typeof cfg['model'] === 'string' ? { model: cfg['model'] } : {}),
     config: cfg,
     seed: typeof cfg['seed'] === 'number' && Number.isInteger(cfg['seed']) ? cfg['seed'] : null,
-    ...(typeof cfg['model'] === 'string' ? { model: cfg['model'] } : {}),
-    source: dir,
     training: { epochs, ...(q.length > 0 ? { q } : {}) },
+    ...(trainSeconds > 0 ? { timings: { train: trainSeconds } } : {}),
+    ...(backend ? { backend } : {}),
+  };
+}
+
+/** A run folder from `scaat train` without an evaluation: config and training curves only. */
+export async function fromTrainRunDir(dir: string): Promise<RunResults> {
+  const c = await runContext(dir);
+  const run: RunResult = {
+    id: c.id!,
+    trainer: c.trainer!,
+    ...(c.model !== undefined ? { model: c.model } : {}),
+    config: c.config ?? {},
+    seed: c.seed ?? null,
+    ...(c.timings ? { timings: c.timings } : {}),
+    ...(c.backend ? { backend: c.backend } : {}),
+    source: dir,
+    ...(c.training ? { training: c.training } : {}),
   };
   return parseResults({ schemaVersion: RESULTS_SCHEMA_VERSION, runs: [run] }, dir);
 }
 
-/** Reads the per-epoch records (and q_i histograms) of a training log. */
-export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[]; q: QEpoch[] }> {
+/**
+ * Reads the per-epoch records (and q_i histograms) of a training log (train/loop.ts): records of
+ * `type: 'epoch'` (or without a type) with a numeric `epoch`; the last one per epoch wins (a
+ * resumed run rewrites them). Nested numbers are flattened with dotted keys ('train.loss',
+ * 'test.acc', 'trainer.advAcc'); the q_i distribution is `trainer.q` (SCAAT) or `q`. The 'start'
+ * record's `backend` is returned too.
+ */
+export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[]; q: QEpoch[]; backend?: Record<string, unknown> }> {
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
@@ -94,6 +168,7 @@ export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[
     throw new DataError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   const byEpoch = new Map<number, Record<string, unknown>>();
+  let backend: Record<string, unknown> | undefined;
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let rec: unknown;
@@ -104,30 +179,32 @@ export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[
     }
     if (typeof rec !== 'object' || rec === null) return;
     const r = rec as Record<string, unknown>;
-    if (typeof r['epoch'] === 'number' && Number.isInteger(r['epoch']) && r['epoch'] >= 0 && isEpochRecord(r)) byEpoch.set(r['epoch'], r);
+    const type = r['type'];
+    if (type === 'start' && typeof r['backend'] === 'object' && r['backend'] !== null) backend = r['backend'] as Record<string, unknown>;
+    if ((type === undefined || type === 'epoch') && typeof r['epoch'] === 'number' && Number.isInteger(r['epoch']) && r['epoch'] >= 0) byEpoch.set(r['epoch'], r);
   });
   const epochs: EpochRecord[] = [];
   const q: QEpoch[] = [];
   for (const [epoch, r] of [...byEpoch.entries()].sort((a, b) => a[0] - b[0])) {
     epochs.push({ ...flatNumbers(r), epoch });
-    const hist = qHistogram(r);
+    const trainer = r['trainer'];
+    const hist = qHistogram(typeof trainer === 'object' && trainer !== null && 'q' in trainer ? (trainer as Record<string, unknown>) : r);
     if (hist) q.push({ epoch, ...hist });
   }
-  return { epochs, q };
+  return { epochs, q, ...(backend ? { backend } : {}) };
 }
 
-/** Epoch summaries are marked `type: 'epoch'` or carry no `type`/`step`-only marker. */
-function isEpochRecord(r: Record<string, unknown>): boolean {
-  const t = r['type'] ?? r['kind'] ?? r['event'];
-  return t === undefined || t === 'epoch' || t === 'epoch-end';
-}
+/** Keys whose contents are not curves (distributions, machine info). */
+const NOT_FLATTENED = new Set(['histogram', 'quantiles', 'backend']);
 
-/** The record's top-level finite numbers, plus `q.mean` as `qMean` (the curves figure plots them). */
-function flatNumbers(r: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-  const q = r['q'];
-  if (typeof q === 'object' && q !== null && typeof (q as Record<string, unknown>)['mean'] === 'number') out['qMean'] = (q as Record<string, unknown>)['mean'];
+/** The record's finite numbers; nested ones under dotted keys ('train.loss', 'trainer.q.mean'). */
+function flatNumbers(r: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(r)) {
+    if (typeof v === 'number' && Number.isFinite(v)) out[prefix + k] = v;
+    else if (typeof v === 'object' && v !== null && !Array.isArray(v) && !NOT_FLATTENED.has(k) && prefix.split('.').length < 3) {
+      flatNumbers(v as Record<string, unknown>, `${prefix}${k}.`, out);
+    }
+  }
   return out;
 }
 

@@ -77,6 +77,15 @@ const methodResults = z.looseObject({
   metrics: z.array(metricValue),
   perImage: z.record(z.string(), z.array(finite.nullable())).optional(),
   robustness: z.array(robustnessCurve).optional(),
+  aopc: z
+    .looseObject({
+      patchSize: finite,
+      steps: finite,
+      fill: z.union([z.string(), finite]),
+      morf: z.array(finite),
+      lerf: z.array(finite),
+    })
+    .optional(),
   seconds: finite.optional(),
 });
 
@@ -159,7 +168,7 @@ export interface Image8 {
 
 /** One metric of one saliency method on one run. */
 export interface MetricValue {
-  /** Registry key, e.g. 'entropy', 'size', 'aopc-lerf', 'aopc-morf', 'aopc-rel', 'localization'. */
+  /** Registry key (metrics/registry.ts), e.g. 'entropy', 'size', 'aopc-lerf', 'aopc-morf', 'aopc-rel'. */
   readonly name: string;
   /** Display name (default: from {@link METRIC_INFO}, else the key). */
   readonly label?: string;
@@ -200,6 +209,18 @@ export interface MethodResults {
   /** Per-image values by metric key (e.g. {entropy: [...]}) for the distribution figures. */
   readonly perImage?: Readonly<Record<string, readonly (number | null)[]>>;
   readonly robustness?: readonly RobustnessCurve[];
+  /**
+   * Mean AOPC curves: p_c(x⁰) − p_c(xᵏ) averaged over images for k = 0..steps, removing patches
+   * most relevant first (morf) and least relevant first (lerf).
+   */
+  readonly aopc?: {
+    readonly patchSize: number;
+    readonly steps: number;
+    /** 'uniform', 'black' or a constant. */
+    readonly fill: string | number;
+    readonly morf: readonly number[];
+    readonly lerf: readonly number[];
+  };
   /** Wall-clock seconds this method's evaluation took. */
   readonly seconds?: number;
 }
@@ -293,7 +314,11 @@ export const METRIC_INFO: Readonly<Record<string, { label: string; direction?: D
   'aopc-lerf': { label: 'AOPC_lerf', direction: 'lower-is-better', order: 2 },
   'aopc-rel': { label: 'AOPC_rel', direction: 'higher-is-better', order: 3 },
   'aopc-morf': { label: 'AOPC_morf', direction: 'higher-is-better', order: 4 },
-  localization: { label: 'Localisation', direction: 'higher-is-better', order: 5 },
+  'robustness-attack': { label: 'Low-saliency robustness (attack)', direction: 'higher-is-better', order: 5 },
+  'robustness-noise': { label: 'Low-saliency robustness (noise)', direction: 'higher-is-better', order: 6 },
+  'relevance-mass-accuracy': { label: 'Relevance mass accuracy', direction: 'higher-is-better', order: 7 },
+  'pointing-game': { label: 'Pointing game', direction: 'higher-is-better', order: 8 },
+  'randomization-similarity': { label: 'Randomisation similarity (ρ)', direction: 'lower-is-better', order: 9 },
 };
 
 /** Metrics of the paper's table, in its order. */

@@ -181,6 +181,8 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
     const kl = tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, tf.logSoftmax(za))), 1));
     return tf.add(ceClean, tf.mul(config.lambda, kl));
   };
+  // engine().gradients rather than optimizer.minimize: one backward pass also yields ∂L/∂x
+  // ('train-backward'); the update itself is optimizer.applyGradients, as minimize does.
   const { value, grads } = tf.engine().gradients(lossFn, xs, undefined, true);
   try {
     const named: tf.NamedTensorMap = {};

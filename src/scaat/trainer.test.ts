@@ -4,7 +4,10 @@ import { Rng } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import type { StepContext } from '../train/types.js';
-import { createScaatTrainer } from './trainer.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createScaatTrainer, SCAAT_TRAINER_SPEC, writeIrrelevantRatios } from './trainer.js';
 import type { ScaatTrainer } from './trainer.js';
 
 const SHAPE = [6, 6, 3] as const;
@@ -78,6 +81,11 @@ describe('SCAAT trainer', () => {
     const u = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 1, warmupEpochs: 0 } });
     u.setState(state);
     expect(Array.from(u.irrelevantRatios())).toEqual(Array.from(state['q']!));
+    expect(Object.keys(state).sort()).toEqual(['epochTotals', 'q']);
+    // the epoch's running totals come back too: after a full epoch's summary they were reset
+    expect(Array.from(state['epochTotals']!)).toEqual([0, 0, 0, 0, 0]);
+    u.setState({ q: state['q']!, epochTotals: Float32Array.from([4, 3, 4, 1, 1]) });
+    expect(u.epochSummary(5)).toMatchObject({ samples: 4, advAcc: 0.75, acc: 1, freshSaliency: 1 });
     expect(() => u.setState({ q: new Float32Array(N + 1) })).toThrow(ShapeError);
     expect(() => u.setState({})).toThrow(/has no 'q'/);
   });
@@ -131,5 +139,39 @@ describe('SCAAT trainer', () => {
     }, `scaat trainer (${source})`);
     optimizer.dispose();
     clf.model.dispose();
+  });
+});
+
+describe('q as a .npy file', () => {
+  it('writes a NumPy 1.0 header and the little-endian float32 values', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-npy-'));
+    try {
+      const q = Float32Array.from([0.5, 0.52, 0.05, 0.95, 1 / 3]);
+      const file = path.join(dir, 'q.npy');
+      await writeIrrelevantRatios(file, q);
+      const bytes = readFileSync(file);
+      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+      const headerLen = bytes.readUInt16LE(8);
+      expect((10 + headerLen) % 64).toBe(0);
+      const header = bytes.subarray(10, 10 + headerLen).toString('latin1');
+      expect(header).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(5,\), \} *\n$/);
+      const values = Array.from({ length: 5 }, (_, i) => bytes.readFloatLE(10 + headerLen + 4 * i));
+      expect(values).toEqual(Array.from(q));
+      expect(bytes.length).toBe(10 + headerLen + 20);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SCAAT_TRAINER_SPEC', () => {
+  it('resolves trainerOptions.scaat and builds the trainer', () => {
+    const o = SCAAT_TRAINER_SPEC.resolveOptions({ epsilon: '0.3', attack: 'fgsm-rs' });
+    expect(o['epsilon']).toBe(0.3);
+    expect(o['steps']).toBe(7);
+    expect(() => SCAAT_TRAINER_SPEC.resolveOptions({ gamma: 0.1 })).toThrow(/^trainerOptions.scaat: unknown key 'gamma'/);
+    const t = SCAAT_TRAINER_SPEC.create({ config: {} as never, options: o, trainSize: 3, inputShape: [4, 4, 1], numClasses: 2 });
+    expect(t.name).toBe('scaat');
+    expect(t.getState!()['q']).toHaveLength(3);
   });
 });

@@ -7,7 +7,12 @@
  *      → cache the map for the next visit (cheap variants) → ratio search on every sample
  *   3. per epoch: the q_i distribution (mean, quantiles, histogram), adversarial accuracy, and
  *      the share of q_i at q_min / q_max (which regime the search is in, method.md §2 pilot)
- *   4. state: q_i (Float32Array) for checkpoints; `irrelevantRatios()` for the final .npy file
+ *   4. state: q_i (Float32Array) and the epoch's running totals for checkpoints;
+ *      `irrelevantRatios()` / `writeIrrelevantRatios()` for the final .npy file
+ *
+ * Resuming: q_i and the epoch totals are restored exactly, so 'fresh' resumes bit for bit; the
+ * cheap variants' map cache is not checkpointed (it can be 100s of MiB), so their first visit
+ * after a resume computes fresh saliency.
  *
  * Cheap variants (`saliencySource`):
  * - 'fresh' (default): the mask's vanilla gradient is computed at every visit (1 extra pass).
@@ -191,11 +196,19 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
 
     // 4) state
     irrelevantRatios: () => ratios.getState(),
-    getState: () => ({ q: ratios.getState() }),
+    // q_i, and this epoch's running totals (a mid-epoch checkpoint resumes the epoch's summary)
+    getState: () => ({
+      q: ratios.getState(),
+      epochTotals: Float32Array.from([acc.samples, acc.advCorrect, acc.cleanCorrect, acc.batches, acc.freshBatches]),
+    }),
     setState(state: Record<string, Float32Array>) {
       const q = state['q'];
       if (!q) throw new ConfigError(`scaat trainer: checkpoint state has no 'q' (irrelevant-feature ratios); keys: ${Object.keys(state).join(', ') || 'none'}`);
       ratios.setState(q);
+      const t = state['epochTotals'];
+      if (t && t.length === 5) {
+        acc = { samples: t[0]!, advCorrect: t[1]!, cleanCorrect: t[2]!, batches: t[3]!, freshBatches: t[4]! };
+      }
       cache?.clear(); // maps are not checkpointed: the next visits compute fresh saliency
     },
   };

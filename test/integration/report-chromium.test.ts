@@ -16,7 +16,7 @@ import type { ChromiumSession } from '../fixtures/chromium.js';
 import { THREE_RUNS_JSON } from '../fixtures/index.js';
 
 const status = chromiumStatus();
-const FIGURES = ['entropy-distribution', 'robustness', 'q-distribution', 'training-curves', 'examples'];
+const FIGURES = ['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves', 'examples'];
 
 describe('report HTML in headless Chromium', () => {
   if (status.mode === 'skip') {

@@ -1,4 +1,149 @@
+/**
+ * `scaat explain`: attributions of a model on data, written as NumPy .npy files.
+ *
+ *   scaat explain -m runs/scaat -d cifar10-bin --data-path data/cifar-10-batches-bin \
+ *     --method integrated-gradients --method-options '{"steps":100}' --limit 256 \
+ *     --out out/ig.npy --maps out/ig-maps.npy
+ *
+ * Writes `<out>` (float32 [N, H, W, C], the attributions), optionally `--maps` (uint8 [N, H, W],
+ * the 8-bit maps of method.md §4) and `<out>.json` (indices, labels, explained classes, method and
+ * options, model, data, backend; `label` and `target` are per-image arrays). Files appear atomically, only when complete.
+ */
 import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import { toTensors } from '../../datasets/dataset.js';
+import { getSaliency } from '../../saliency/registry.js';
+import { toSaliencyMap } from '../../saliency/postprocess.js';
+import type { ChannelReduction } from '../../saliency/postprocess.js';
+import { CHANNEL_REDUCTIONS } from '../../saliency/postprocess.js';
+import { toUint8Map } from '../../metrics/postprocess.js';
+import { shardRange } from '../../metrics/evaluate.js';
+import { deriveSeed } from '../../engine/random.js';
+import { NpyWriter } from '../../io/npy.js';
+import { writeJsonAtomic } from '../../io/atomic.js';
+import { ConfigError, DataError } from '../../errors.js';
+import type { InputOptions } from './_inputs.js';
+import { addInputOptions, loadInputs, parseJsonObject, parsePositiveInt, parseShard, progressPrinter } from './_inputs.js';
+import { scaatVersion } from './_version.js';
 
-/** `scaat explain`: not implemented yet. */
-export function registerExplain(_program: Command): void {}
+/** Options of `scaat explain`. */
+export interface ExplainCommandOptions extends InputOptions {
+  method: string;
+  methodOptions?: string;
+  target: string;
+  limit?: string;
+  shard?: string;
+  batchSize: string;
+  seed: string;
+  reduction: string;
+  out: string;
+  maps?: string;
+  quiet?: boolean;
+}
+
+/** Adds `scaat explain`. */
+export function registerExplain(program: Command): void {
+  addInputOptions(
+    program.command('explain').description('compute saliency attributions and write them as NumPy .npy files (plus a JSON sidecar)'),
+  )
+    .option('--method <name>', 'saliency method (vanilla-gradient, smooth-grad, integrated-gradients, gradient-x-input)', 'vanilla-gradient')
+    .option('--method-options <json>', 'options of the method as JSON, e.g. \'{"samples":50,"noiseLevel":0.15}\'')
+    .option('--target <which>', 'class to explain: label or predicted', 'label')
+    .option('--limit <n>', 'only the first n samples')
+    .option('--shard <i/n>', 'only the i-th of n parts (whole batches)')
+    .option('--batch-size <n>', 'images per batch', '32')
+    .option('--seed <n>', 'seed of the method\'s randomness', '0')
+    .option('--reduction <how>', `channel reduction of --maps: ${CHANNEL_REDUCTIONS.join(', ')}`, 'sum-abs')
+    .requiredOption('-o, --out <file.npy>', 'attributions .npy [N, H, W, C] float32')
+    .option('--maps <file.npy>', 'also write the 8-bit maps .npy [N, H, W] uint8 (method.md §4)')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (opts: ExplainCommandOptions) => {
+      await runExplain(opts);
+    });
+}
+
+/** Runs `scaat explain`; returns the number of images written. */
+export async function runExplain(o: ExplainCommandOptions): Promise<number> {
+  if (o.target !== 'label' && o.target !== 'predicted') throw new ConfigError(`--target: expected label or predicted, got '${o.target}'`);
+  if (!(CHANNEL_REDUCTIONS as readonly string[]).includes(o.reduction)) throw new ConfigError(`--reduction: expected one of ${CHANNEL_REDUCTIONS.join(', ')}, got '${o.reduction}'`);
+  if (!o.out.endsWith('.npy') || (o.maps !== undefined && !o.maps.endsWith('.npy'))) throw new ConfigError('--out and --maps: expected file names ending in .npy');
+  const spec = getSaliency(o.method);
+  const methodOptions = o.methodOptions ? parseJsonObject(o.methodOptions, '--method-options') : {};
+  const saliency = spec.create(methodOptions);
+  const batchSize = parsePositiveInt(o.batchSize, '--batch-size');
+  const seed = Number(o.seed);
+  if (!Number.isInteger(seed)) throw new ConfigError(`--seed: expected an integer, got '${o.seed}'`);
+  const { backend, classifier, dataset } = await loadInputs(o);
+  try {
+    const total = Math.min(o.limit !== undefined ? parsePositiveInt(o.limit, '--limit') : dataset.size, dataset.size);
+    const { start, end } = shardRange(total, batchSize, o.shard ? parseShard(o.shard) : undefined);
+    const n = end - start;
+    const [h, w, c] = dataset.shape;
+    const attributions = await NpyWriter.create(o.out, 'float32', [n, h, w, c]);
+    const maps = o.maps ? await NpyWriter.create(o.maps, 'uint8', [n, h, w]) : undefined;
+    const meta = { index: [] as number[], label: [] as number[], target: [] as number[] };
+    const progress = o.quiet ? undefined : progressPrinter('explain');
+    try {
+      let done = 0;
+      const indices = Int32Array.from({ length: n }, (_, i) => start + i);
+      for await (const batch of n > 0 ? dataset.batches({ batchSize, indices }) : []) {
+        const { x, y } = toTensors(batch);
+        try {
+          if (o.target === 'label' && batch.y.some((v) => v < 0)) throw new ConfigError('--target label needs labels (--labels for --data npy); or use --target predicted');
+          const target = o.target === 'predicted' ? tf.tidy(() => tf.argMax(classifier.logits(x), 1).toInt() as tf.Tensor1D) : y;
+          try {
+            const a = saliency(classifier, x, target, { seed: deriveSeed(seed, 'saliency', o.method, Math.floor((start + done) / batchSize)) });
+            try {
+              await attributions.append(a.dataSync() as Float32Array);
+              if (maps) {
+                const scores = tf.tidy(() => toSaliencyMap(a, o.reduction as ChannelReduction).dataSync() as Float32Array);
+                const u8 = new Uint8Array(scores.length);
+                for (let i = 0; i < batch.shape[0]; i++) u8.set(toUint8Map(scores.subarray(i * h * w, (i + 1) * h * w)), i * h * w);
+                await maps.append(u8);
+              }
+            } finally {
+              a.dispose();
+            }
+            meta.index.push(...batch.index);
+            meta.label.push(...batch.y);
+            meta.target.push(...(target.dataSync() as Int32Array));
+          } finally {
+            if (target !== y) target.dispose();
+          }
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+        done += batch.shape[0];
+        progress?.({ done, total: n });
+      }
+      if (done !== n) throw new DataError(`explain: the dataset yielded ${done} of ${n} samples`);
+      await attributions.close();
+      await maps?.close();
+    } catch (err) {
+      await attributions.abort();
+      await maps?.abort();
+      throw err;
+    }
+    await writeJsonAtomic(`${o.out}.json`, {
+      kind: 'scaat-attributions',
+      method: o.method,
+      methodLabel: spec.label,
+      params: spec.describe(methodOptions),
+      targetMode: o.target,
+      seed,
+      shape: [n, h, w, c],
+      files: { attributions: o.out, ...(o.maps ? { maps: o.maps, mapReduction: o.reduction } : {}) },
+      model: o.model,
+      dataset: { format: dataset.format, source: dataset.source, split: dataset.split, size: dataset.size, range: { start, end } },
+      ...meta,
+      backend,
+      scaatVersion: scaatVersion() ?? 'unknown',
+      createdAt: new Date().toISOString(),
+    });
+    if (!o.quiet) process.stdout.write(`explain: ${n} attributions (${o.method}) → ${o.out}${o.maps ? `, maps → ${o.maps}` : ''}, metadata → ${o.out}.json\n`);
+    return n;
+  } finally {
+    await dataset.close?.();
+  }
+}

@@ -1,4 +1,177 @@
+/**
+ * `scaat train`: train a model with one of the trainers (regular, pgd-at, sgt, scaat) into a run
+ * folder, or continue one with --resume. Thin: it resolves the config, opens the data, installs
+ * the Ctrl-C handler and calls `train()` (src/train/loop.ts).
+ *
+ *   scaat train --trainer pgd-at --model resnet-20 --data ../shared/data/cifar10-jpg \
+ *     --config configs/cifar10-resnet20.json --set pgd-at.epsilon=8/255 --out runs/pgd-at
+ *   scaat train --resume runs/pgd-at            # after a crash or Ctrl-C; --epochs N extends it
+ *
+ * Config layers, later winning: defaults ← --config FILE ← flags (--trainer, --model, --data,
+ * --epochs, --seed, --backend) ← --set key=value. Ctrl-C finishes the current step, writes a
+ * checkpoint and exits with code 130; a second Ctrl-C kills at once.
+ */
 import type { Command } from 'commander';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, DataError } from '../../errors.js';
+import type { Dataset } from '../../datasets/dataset.js';
+import { findCifarBinDir, openCifarBin } from '../../datasets/cifar-bin.js';
+import { imageFolderSplits, openImageFolder } from '../../datasets/image-folder.js';
+import { openFashionMnist, openMnist } from '../../datasets/mnist.js';
+import { isPcamFolder, openPcam } from '../../datasets/pcam.js';
+import { openSynthetic } from '../../datasets/synthetic.js';
+import { SCAAT_TRAINER_SPEC } from '../../scaat/trainer.js';
+import { describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
+import type { ConfigLayer, TrainConfig } from '../../train/config.js';
+import { train } from '../../train/loop.js';
+import { consoleProgress } from '../../train/progress.js';
+import { optionsResolver, TRAINERS, withTrainers } from '../../train/registry.js';
+import type { TrainerRegistry } from '../../train/registry.js';
+import { readRunConfig } from '../../train/run-dir.js';
 
-/** `scaat train`: not implemented yet. */
-export function registerTrain(_program: Command): void {}
+/** Every trainer the CLI offers: the baselines of src/train plus SCAAT (src/scaat/). */
+export const CLI_TRAINERS: TrainerRegistry = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
+
+export interface TrainFlags {
+  trainer?: string;
+  model?: string;
+  data?: string;
+  config?: string;
+  set: string[];
+  epochs?: string;
+  seed?: string;
+  backend?: string;
+  out?: string;
+  resume?: string;
+  helpConfig?: boolean;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a classifier (regular, pgd-at, sgt, scaat) into a run folder, or resume one')
+    .option('--trainer <name>', `trainer: ${[...CLI_TRAINERS.keys()].join(', ')} (default regular)`)
+    .option('--model <name|path>', 'zoo model (mlp, small-cnn, resnet-20, resnet-pcam, resnet-18) or a saved model to start from (default small-cnn)')
+    .option('--data <name|path>', 'synthetic, mnist, fashion-mnist, a CIFAR-10 binary folder, a PCAM folder or an image folder with train/ and test/ (default synthetic)')
+    .option('--config <file>', 'preset JSON file (e.g. configs/cifar10-resnet20.json)')
+    .option('--set <key=value>', 'override a config key (repeatable); trainer options as <trainer>.<option>=value', collect, [])
+    .option('--epochs <n>', 'passes over the training set')
+    .option('--seed <n>', 'seed of weights, data order and attacks')
+    .option('--backend <name>', 'auto, wasm, cpu or tensorflow (default auto: tfjs-node if installed, else wasm)')
+    .option('--out <dir>', 'run folder (default runs/<trainer>-<model>-<date>)')
+    .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (--epochs and --backend may change)')
+    .option('--help-config', 'list every config key with its default and exit')
+    .action(async (flags: TrainFlags) => {
+      if (flags.helpConfig) {
+        process.stdout.write(`config keys (set with --config FILE or --set key=value):\n${describeConfig()}\n${describeTrainers()}`);
+        return;
+      }
+      const { config, runDir, resume } = resolveRun(flags);
+      const data = {
+        train: await openDataSplit(config.data, 'train'),
+        ...(config.evalEvery > 0 ? { test: await openDataSplit(config.data, 'test') } : {}),
+      };
+      const abort = new AbortController();
+      const progress = consoleProgress();
+      const onSignal = (sig: NodeJS.Signals) => {
+        progress.message(`${sig}: finishing the current step and writing a checkpoint (again to kill at once)`);
+        abort.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const r = await train({ config, data, runDir, resume, trainers: CLI_TRAINERS, signal: abort.signal, progress });
+        const test = r.test ? `, test accuracy ${(100 * r.test.acc).toFixed(2)} % on ${r.test.samples} samples` : '';
+        process.stdout.write(`trained ${r.steps} steps${test}; model in ${path.join(runDir, 'model')}, log in ${path.join(runDir, 'log.jsonl')}\n`);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await Promise.all([data.train.close?.(), data.test?.close?.()]);
+      }
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The resolved config and run folder of a new or resumed run. */
+export function resolveRun(flags: TrainFlags): { config: TrainConfig; runDir: string; resume: boolean } {
+  const resolver = optionsResolver(CLI_TRAINERS);
+  const flagValues: Record<string, unknown> = {};
+  if (flags.trainer !== undefined) flagValues['trainer'] = flags.trainer;
+  if (flags.model !== undefined) flagValues['model'] = flags.model;
+  if (flags.data !== undefined) flagValues['data'] = flags.data;
+  if (flags.epochs !== undefined) flagValues['epochs'] = flags.epochs;
+  if (flags.seed !== undefined) flagValues['seed'] = flags.seed;
+  if (flags.backend !== undefined) flagValues['backend'] = flags.backend;
+
+  if (flags.resume !== undefined) {
+    const changing = Object.keys(flagValues).filter((k) => k !== 'epochs' && k !== 'backend');
+    if (changing.length > 0 || flags.config !== undefined || flags.set.length > 0 || flags.out !== undefined) {
+      const what = [...changing.map((k) => `--${k}`), ...(flags.config ? ['--config'] : []), ...(flags.set.length ? ['--set'] : []), ...(flags.out ? ['--out'] : [])];
+      throw new ConfigError(`--resume continues a run with its own config.json; only --epochs and --backend may change, got ${what.join(', ')}`);
+    }
+    const saved = readRunConfig(flags.resume);
+    const config = resolveConfig([{ source: path.join(flags.resume, 'config.json'), values: saved }, { source: 'command line', values: flagValues }], resolver);
+    return { config, runDir: flags.resume, resume: true };
+  }
+
+  const layers: ConfigLayer[] = [];
+  if (flags.config !== undefined) layers.push({ source: flags.config, values: readPreset(flags.config) });
+  layers.push({ source: 'command line', values: flagValues });
+  layers.push({ source: '--set', values: parseSetOverrides(flags.set, CLI_TRAINERS.keys()) });
+  const config = resolveConfig(layers, resolver);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const runDir = flags.out ?? path.join('runs', `${config.trainer}-${path.basename(config.model)}-${stamp}`);
+  return { config, runDir, resume: false };
+}
+
+/** Reads a preset JSON file (ConfigError naming the file when unreadable or not an object). */
+function readPreset(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: cannot read: ${(err as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`--config ${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`--config ${file}: expected a JSON object of config keys`);
+  const { $comment: _comment, ...values } = v as Record<string, unknown>;
+  return values;
+}
+
+/**
+ * Opens the train or test split of `--data`.
+ * TODO(datasets room): replace with the datasets room's own opener when it has one.
+ */
+export async function openDataSplit(spec: string, split: 'train' | 'test'): Promise<Dataset> {
+  switch (spec) {
+    case 'synthetic':
+      return openSynthetic({ split });
+    case 'mnist':
+      return openMnist({ split });
+    case 'fashion-mnist':
+      return openFashionMnist({ split });
+  }
+  if (!existsSync(spec)) {
+    throw new ConfigError(`--data: '${spec}' is neither a dataset name (synthetic, mnist, fashion-mnist) nor an existing path`);
+  }
+  if (!statSync(spec).isDirectory()) throw new DataError(`--data ${spec}: expected a folder`);
+  if (findCifarBinDir(spec)) return openCifarBin({ path: spec, split });
+  if (isPcamFolder(spec)) return openPcam({ path: spec, split });
+  const splits = imageFolderSplits(spec);
+  if (splits.includes(split)) return openImageFolder({ root: spec, split });
+  throw new DataError(`--data ${spec}: not a CIFAR-10 binary folder, a PCAM folder, or an image folder with a '${split}' sub-folder (found: ${splits.join(', ') || 'none'})`);
+}
+
+function describeTrainers(): string {
+  const lines = [...CLI_TRAINERS].map(([name, spec]) => `  ${name.padEnd(8)} ${spec.label}; options (--set ${name}.<option>=value): ${JSON.stringify(spec.defaults)}`);
+  return `trainers:\n${lines.join('\n')}\n`;
+}

@@ -104,3 +104,22 @@ export function swapBatchAndChannels(backend: BackendWasm, scratch: Scratch, x: 
   }
   return out;
 }
+
+/** `t` viewed with another shape (same data, no copy, no ownership): for kernels that read `shape` only. */
+export function reshaped(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/**
+ * Per-channel sums of a channel-last float32 tensor as one XNNPACK GEMM, ones[1, n] · x[n, C]
+ * (SIMD, no transpose: ~15× faster than wasm's `Sum` over leading axes, which transposes first).
+ * Returns [1, 1, C] (in `scratch` unless `keep`).
+ */
+export function channelSums(backend: BackendWasm, scratch: Scratch, x: TensorInfo, { keep = false } = {}): TensorInfo {
+  const C = x.shape[x.shape.length - 1]!;
+  const n = tf.util.sizeFromShape(x.shape) / C;
+  const ones = scratch.alloc([1, 1, n]);
+  heapF32(backend, ones).fill(1);
+  const out = callWasmKernel(backend, 'BatchMatMul', { a: ones, b: reshaped(x, [1, n, C]) }, { transposeA: false, transposeB: false });
+  return keep ? out : scratch.keep(out);
+}

@@ -7,15 +7,19 @@
  *   depthwise-conv2d.ts  DepthwiseConv2dNativeBackpropInput/Filter
  *   pooling.ts           MaxPoolGrad (wasm drops negative maxima), AvgPoolGrad ('same' borders)
  *   batch-norm.ts        the FusedBatchNorm gradient in one pass (stock tiles on wasm: slow)
+ *   matmul.ts            BatchMatMul with transposed operands (stock is 10–35× slower then)
+ *   reductions.ts        per-channel Sum/Mean and their gradients (stock transposes / builds ones)
  *
  * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the
- * gradient overrides (Conv2D, FusedBatchNorm) are global but behaves exactly as stock TF.js off wasm.
+ * gradient overrides (Conv2D, FusedBatchNorm, Sum, Mean) are global but behave exactly as stock TF.js off wasm.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
+import { registerMatMulKernels } from './matmul.js';
 import { registerPoolingKernelsCpu, registerPoolingKernelsWasm } from './pooling.js';
+import { reductionGradConfigs, registerReductionKernels } from './reductions.js';
 
 let globalsRegistered = false;
 
@@ -27,6 +31,7 @@ export function registerTrainingKernels(backend: string): string {
   if (!globalsRegistered) {
     tf.registerGradient(conv2dGradConfig());
     tf.registerGradient(fusedBatchNormGradConfig());
+    for (const g of reductionGradConfigs()) tf.registerGradient(g);
     registerPoolingKernelsCpu();
     globalsRegistered = true;
   }
@@ -35,6 +40,8 @@ export function registerTrainingKernels(backend: string): string {
     registerDepthwiseConv2dKernels();
     registerPoolingKernelsWasm();
     registerBatchNormKernels();
+    registerMatMulKernels();
+    registerReductionKernels();
   }
   return 'none';
 }

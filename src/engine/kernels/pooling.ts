@@ -33,31 +33,55 @@ function windowOf(ci: tf.backend_util.Conv2DInfo, i: number, j: number): [number
 /** Writes ∂x of max pooling into `dx` (length of x; overwritten). */
 export function maxPoolGradInto(ci: tf.backend_util.Conv2DInfo, x: Float32Array, dy: Float32Array, dx: Float32Array): void {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = ci;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = ci;
+  const { top, left } = ci.padInfo;
+  // Offsets of the window's pixels from its first one, for windows entirely inside the image.
+  const offsets = new Int32Array(KH * KW);
+  for (let p = 0; p < KH; p++) for (let q = 0; q < KW; q++) offsets[p * KW + q] = (p * W + q) * C;
+  const K = offsets.length;
   dx.fill(0);
-  const best = new Float32Array(C);
-  const arg = new Int32Array(C);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < OH; i++) {
+      const r = i * SH - top;
       for (let j = 0; j < OW; j++) {
+        const c = j * SW - left;
+        const yBase = ((b * OH + i) * OW + j) * C;
+        if (r >= 0 && c >= 0 && r + KH <= H && c + KW <= W) {
+          // Fast path: the whole window is inside.
+          const base = ((b * H + r) * W + c) * C;
+          for (let ch = 0; ch < C; ch++) {
+            const first = base + ch;
+            let arg = first;
+            let best = x[arg]!;
+            for (let t = 1; t < K; t++) {
+              const k = first + offsets[t]!;
+              const v = x[k]!;
+              if (v > best) {
+                best = v;
+                arg = k;
+              }
+            }
+            dx[arg]! += dy[yBase + ch]!;
+          }
+          continue;
+        }
         const [r0, r1, c0, c1] = windowOf(ci, i, j);
-        if (r0 >= r1 || c0 >= c1) continue;
-        best.fill(-Infinity);
-        arg.fill(-1);
-        for (let r = r0; r < r1; r++) {
-          for (let c = c0; c < c1; c++) {
-            const base = ((b * H + r) * W + c) * C;
-            for (let ch = 0; ch < C; ch++) {
-              const v = x[base + ch]!;
+        for (let ch = 0; ch < C; ch++) {
+          let best = -Infinity;
+          let arg = -1;
+          for (let rr = r0; rr < r1; rr++) {
+            let k = ((b * H + rr) * W + c0) * C + ch;
+            for (let cc = c0; cc < c1; cc++, k += C) {
+              const v = x[k]!;
               // `arg < 0` takes the first pixel even if it is -Infinity or NaN.
-              if (v > best[ch]! || arg[ch]! < 0) {
-                best[ch] = v;
-                arg[ch] = base + ch;
+              if (v > best || arg < 0) {
+                best = v;
+                arg = k;
               }
             }
           }
+          if (arg >= 0) dx[arg]! += dy[yBase + ch]!;
         }
-        const yBase = ((b * OH + i) * OW + j) * C;
-        for (let ch = 0; ch < C; ch++) dx[arg[ch]!]! += dy[yBase + ch]!;
       }
     }
   }
@@ -73,11 +97,12 @@ export function avgPoolGradInto(ci: tf.backend_util.Conv2DInfo, dy: Float32Array
         const [r0, r1, c0, c1] = windowOf(ci, i, j);
         const n = (r1 - r0) * (c1 - c0);
         if (n <= 0) continue;
+        const inv = 1 / n;
         const yBase = ((b * OH + i) * OW + j) * C;
         for (let r = r0; r < r1; r++) {
           for (let c = c0; c < c1; c++) {
             const base = ((b * H + r) * W + c) * C;
-            for (let ch = 0; ch < C; ch++) dx[base + ch]! += dy[yBase + ch]! / n;
+            for (let ch = 0; ch < C; ch++) dx[base + ch]! += dy[yBase + ch]! * inv;
           }
         }
       }

@@ -17,8 +17,10 @@ import { fileURLToPath } from 'node:url';
  */
 export interface NativeAddon {
   conv2d(heap: ArrayBufferLike, params: Float64Array): void;
-  pool2d(heap: ArrayBufferLike, params: Float64Array): void;
+  maxPool2d(heap: ArrayBufferLike, params: Float64Array): void;
   matmul(heap: ArrayBufferLike, params: Float64Array): void;
+  reduceRows(heap: ArrayBufferLike, params: Float64Array): void;
+  batchNorm(heap: ArrayBufferLike, params: Float64Array): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };
 }

@@ -65,7 +65,7 @@ function withGrads(f: Fn, nInputs: number): Fn {
 
 /** A filter dilated by zero-stuffing: conv2d(x, dilate(f)) = conv2d(x, f, dilation d) on any backend. */
 function dilateFilter(f: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
-  const [kh, kw, ci, co] = f.shape;
+  const [kh, kw] = f.shape;
   const stuff = (t: tf.Tensor4D, axis: 0 | 1, d: number, k: number): tf.Tensor4D => {
     const parts: tf.Tensor4D[] = [];
     for (let i = 0; i < k; i++) {
@@ -209,11 +209,43 @@ describeNative('native kernels agree with the cpu backend', () => {
   ];
 
   describe.each(POOL_CASES)('maxPool: $name', (c) => {
-    it('gradient (MaxPoolGrad)', async () => {
+    it('forward and gradient (MaxPool, MaxPoolGrad)', async () => {
       const ci = tf.backend_util.computePool2DInfo(c.x, c.k, c.s, 1, c.pad);
       const fn = withGrads((x) => tf.maxPool(x as tf.Tensor4D, c.k, c.s, c.pad as 'same'), 1);
       await expectAgrees(fn, [randn(c.x), randn(ci.outShape)]);
     });
+  });
+
+  const REDUCE_CASES: Array<{ axis: number | number[]; keepDims: boolean }> = [
+    { axis: 0, keepDims: false },
+    { axis: [0, 1], keepDims: true },
+    { axis: [2, 0, 1], keepDims: false },
+    { axis: [-4, -3, -2], keepDims: true },
+    { axis: [0, 1, 2, 3], keepDims: false },
+  ];
+  describe.each(REDUCE_CASES)('reductions over leading axes $axis (keepDims $keepDims)', ({ axis, keepDims }) => {
+    it('Sum and Mean, forward and gradient', async () => {
+      const fn = withGrads((x) => tf.add(tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)), 1);
+      const outShape = tf.tidy(() => tf.sum(tf.zeros([4, 3, 5, 6]), axis, keepDims).shape);
+      await expectAgrees(fn, [randn([4, 3, 5, 6]), randn(outShape)]);
+    });
+  });
+
+  it('batchNorm with [C] statistics: forward and the gradients w.r.t. x, mean, variance, offset, scale', async () => {
+    const C = 5;
+    const positive = (i: Input) => ({ ...i, data: i.data.map((v) => 0.5 + v * v) });
+    const fn = withGrads((x, m, v, o, g) => tf.batchNorm(x as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D,
+      o as tf.Tensor1D, g as tf.Tensor1D, 1e-3), 5);
+    await expectAgrees(fn, [randn([3, 4, 6, C]), randn([C]), positive(randn([C])), randn([C]), randn([C]), randn([3, 4, 6, C])]);
+  });
+
+  it('batchNorm in training mode (batch moments, as tf.layers): gradients through the statistics', async () => {
+    // (TF.js's batchNorm gradient needs `scale`: without it, saving inputs for backprop fails on every backend.)
+    const fn = withGrads((x, g, b) => {
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      return tf.batchNorm(x as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5);
+    }, 3);
+    await expectAgrees(fn, [randn([4, 5, 3, 6]), randn([6]), randn([6]), randn([4, 5, 3, 6])]);
   });
 
   it('rejects operands outside the heap with an error, not a crash', () => {

@@ -14,16 +14,19 @@ import type {
   Conv2DAttrs,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
+  FusedBatchNormAttrs,
   FusedConv2DAttrs,
   KernelConfig,
   KernelFunc,
   MaxPoolAttrs,
   NamedAttrMap,
   NamedTensorInfoMap,
+  SumAttrs,
   TensorInfo,
   _FusedMatMulAttrs,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
 import type { NativeAddon } from './_addon.js';
 
@@ -33,7 +36,7 @@ export interface NativeKernelArgs {
   readonly backend: BackendWasm;
   readonly attrs?: NamedAttrMap;
 }
-export type NativeKernel = (args: NativeKernelArgs) => TensorInfo;
+export type NativeKernel = (args: NativeKernelArgs) => TensorInfo | TensorInfo[];
 
 type Shape4 = [number, number, number, number];
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -56,7 +59,7 @@ export type Fallbacks = ReadonlyMap<string, KernelConfig>;
 /** Builds the native kernels over `addon`, deferring to `fallbacks` for unsupported calls. */
 export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): ReadonlyMap<string, NativeKernel> {
   const setUp = new Set<string>();
-  const defer = (name: string, args: NativeKernelArgs, why: string): TensorInfo => {
+  const defer = <T extends TensorInfo | TensorInfo[] = TensorInfo>(name: string, args: NativeKernelArgs, why: string): T => {
     const k = fallbacks.get(name);
     if (k === undefined) throw new Error(`scaat native ${name}: unsupported here (${why}) and no wasm kernel to fall back to`);
     // A replaced stock kernel misses its setup when the backend initialises after the swap; setup is idempotent.
@@ -64,7 +67,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
       k.setupFunc(args.backend);
       setUp.add(name);
     }
-    return k.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
+    return k.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as T;
   };
 
   const conv2d: NativeKernel = (args) => {
@@ -127,6 +130,18 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     return runMatmul(addon, args.backend, plan, a, b, bias, act, attrs.leakyreluAlpha ?? DEFAULT_LEAKY_ALPHA);
   };
 
+  const maxPool: NativeKernel = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const a = args.attrs as unknown as MaxPoolAttrs;
+    const info = floatNhwc([x], undefined) ? poolInfo(x.shape, a) : undefined;
+    const g = info && poolGeometry(info);
+    if (!info || !g) return defer('MaxPool', args, 'dtype or padding');
+    const { backend } = args;
+    const y = backend.makeOutput(info.outShape, 'float32');
+    addon.maxPool2d(heapOf(backend, y), new Float64Array([0, ...g, offsetOf(backend, x), -1, offsetOf(backend, y)]));
+    return y;
+  };
+
   const maxPoolGrad: NativeKernel = (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
     const a = args.attrs as unknown as MaxPoolAttrs;
@@ -135,11 +150,64 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!g) return defer('MaxPoolGrad', args, 'dtype or padding');
     const { backend } = args;
     const dx = backend.makeOutput([...input.shape], 'float32');
-    addon.pool2d(heapOf(backend, dx), new Float64Array([1, 1, ...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)]));
+    addon.maxPool2d(heapOf(backend, dx), new Float64Array([1, ...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)]));
     return dx;
   };
 
+  // Sum / Mean over leading axes (bias gradients, batch-norm moments): wasm transposes those
+  // axes innermost first, a full copy of an activation. Other reductions stay on wasm.
+  const reduce = (name: 'Sum' | 'Mean'): NativeKernel => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    const plan = x.dtype === 'float32' && x.shape.every((d) => d > 0) ? leadingReduction(x.shape, axis) : undefined;
+    if (!plan) return defer(name, args, 'dtype or axes');
+    const { backend } = args;
+    const out = backend.makeOutput(keepDims ? plan.keptShape : plan.outShape, 'float32');
+    const scale = name === 'Mean' ? 1 / plan.rows : 1;
+    addon.reduceRows(heapOf(backend, out), new Float64Array([plan.rows, plan.cols, scale, offsetOf(backend, x), offsetOf(backend, out)]));
+    return out;
+  };
+
+  const fusedBatchNorm: NativeKernel = (args) => {
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+    const eps = (args.attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
+    const c = x?.shape[x.shape.length - 1];
+    const ok = x && mean && variance && c !== undefined &&
+      floatNhwc([x, mean, variance, ...(offset ? [offset] : []), ...(scale ? [scale] : [])], undefined) &&
+      [mean, variance, offset, scale].every((t) => !t || isVector(t.shape, c));
+    if (!ok || !x || !mean || !variance || c === undefined) return defer('FusedBatchNorm', args, 'dtype or statistics shape');
+    const { backend } = args;
+    const y = backend.makeOutput([...x.shape], 'float32');
+    const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
+    addon.batchNorm(heapOf(backend, y), new Float64Array([0, tf.util.sizeFromShape(x.shape) / c, c, eps,
+      offsetOf(backend, x), offsetOf(backend, mean), offsetOf(backend, variance), opt(scale), opt(offset), offsetOf(backend, y)]));
+    return y;
+  };
+
+  // src/engine/kernels/batch-norm.ts's one-pass FusedBatchNorm gradient: outputs [∂x, ∂μ, ∂σ², ∂γ, ∂β].
+  const fusedBatchNormGrad: NativeKernel = (args) => {
+    const { x, dy, mean, variance, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+    const eps = (args.attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
+    const c = x?.shape[x.shape.length - 1];
+    const ok = x && dy && mean && variance && c !== undefined && sameShape(x.shape, dy.shape) &&
+      floatNhwc([x, dy, mean, variance, ...(scale ? [scale] : [])], undefined) &&
+      [mean, variance, scale].every((t) => !t || isVector(t.shape, c));
+    if (!ok || !x || !dy || !mean || !variance || c === undefined) {
+      return defer<TensorInfo[]>(FUSED_BATCH_NORM_GRAD, args, 'dtype or statistics shape');
+    }
+    const { backend } = args;
+    const outs = [[...x.shape], [c], [c], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
+    addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([1, tf.util.sizeFromShape(x.shape) / c, c, eps,
+      offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, mean), offsetOf(backend, variance),
+      scale ? offsetOf(backend, scale) : -1, ...outs.map((o) => offsetOf(backend, o))]));
+    return outs;
+  };
+
   return new Map<string, NativeKernel>([
+    ['Sum', reduce('Sum')],
+    ['Mean', reduce('Mean')],
+    ['FusedBatchNorm', fusedBatchNorm],
+    [FUSED_BATCH_NORM_GRAD, fusedBatchNormGrad],
     ['Conv2D', conv2d],
     ['FusedConv2D', fusedConv2d],
     ['Conv2DBackpropInput', conv2dBackpropInput('Conv2DBackpropInput')],
@@ -148,6 +216,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     [DILATED_CONV2D_BACKPROP_FILTER, conv2dBackpropFilter(DILATED_CONV2D_BACKPROP_FILTER)],
     ['BatchMatMul', batchMatMul],
     ['_FusedMatMul', fusedMatMul],
+    ['MaxPool', maxPool],
     ['MaxPoolGrad', maxPoolGrad],
   ]);
 }
@@ -243,6 +312,19 @@ function poolGeometry(i: Conv2DInfo): number[] | undefined {
   }
   return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
     i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left, pb, pr];
+}
+
+/** x seen as [rows, cols] when `axis` is exactly its leading axes 0..k−1 (k = 0: a copy), else undefined. */
+function leadingReduction(shape: readonly number[], axis: number | number[]) {
+  const axes = [...new Set(tf.util.parseAxisParam(axis, [...shape]))].sort((a, b) => a - b);
+  if (!axes.every((a, i) => a === i)) return undefined;
+  const k = axes.length;
+  return {
+    rows: tf.util.sizeFromShape(shape.slice(0, k)),
+    cols: tf.util.sizeFromShape(shape.slice(k)),
+    outShape: shape.slice(k),
+    keptShape: shape.map((d, i) => (i < k ? 1 : d)),
+  };
 }
 
 interface MatmulPlan {

@@ -1,0 +1,152 @@
+/**
+ * Engine suite: ms per batch of 128 on the wasm backend for the passes scaat runs, on the networks
+ * of bench/networks.ts, side by side with the PyTorch peer (bench/peer_torch.py) when available.
+ *
+ *   train      SGD momentum (lr 0.01, 0.9): forward in training mode, softmax cross-entropy,
+ *              backward, update (optimizer.minimize)
+ *   gradient   vanilla gradient: ∂(Σ true-class logits)/∂x in inference mode (tf.grad)
+ *   inference  model.apply(x) in inference mode
+ *
+ * Each number is the median of `reps` timed calls after `warmup` untimed ones; each call ends by
+ * reading its result back (dataSync), so nothing is left queued.
+ *
+ *   npm run bench -- --suite engine [--reps 10] [--warmup 2] -- [--networks small-cnn] [--passes train]
+ *                                                               [--backend wasm] [--no-peer] [--peer-threads 2]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { setupBackend } from '../../src/engine/backend.js';
+import type { BackendName } from '../../src/engine/backend.js';
+import { NETWORKS } from '../networks.js';
+import { REPO_ROOT, markdownTable, median, timeIt } from '../_common.js';
+import type { Suite, SuiteOptions } from '../_common.js';
+
+const BATCH = 128;
+const PASSES = ['train', 'gradient', 'inference'] as const;
+type Pass = (typeof PASSES)[number];
+
+/** Debian's interpreter with python3-torch (not the first python3 on PATH). */
+const PEER_PYTHON = '/usr/bin/python3';
+/** glibc malloc settings for the peer: keep freed blocks instead of returning them to the OS each step. */
+const PEER_ENV = { MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '4000000000', MALLOC_TOP_PAD_: '536870912' };
+
+interface PeerResult {
+  readonly torch: string;
+  readonly threads: number;
+  readonly results: Record<string, { params: number } & Partial<Record<`${Pass}_ms`, number[]>>>;
+}
+
+function trainableParams(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+/** Times the passes of one network on the current backend: ms per batch, every timed call. */
+function benchNetwork(build: () => tf.LayersModel, passes: readonly Pass[], o: SuiteOptions) {
+  const model = build();
+  const x = tf.randomUniform([BATCH, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.randomUniform([BATCH], 0, 10, 'int32', 2) as tf.Tensor1D;
+  const onehot = tf.oneHot(labels, 10);
+  const opt = tf.train.momentum(0.01, 0.9);
+  const fns: Record<Pass, () => void> = {
+    train: () => {
+      const loss = opt.minimize(
+        () => tf.losses.softmaxCrossEntropy(onehot, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+      loss.dataSync();
+      loss.dispose();
+    },
+    gradient: () => tf.tidy(() => {
+      tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, onehot)))(x).dataSync();
+    }),
+    inference: () => tf.tidy(() => {
+      (model.apply(x) as tf.Tensor).dataSync();
+    }),
+  };
+  const ms: Partial<Record<Pass, number[]>> = {};
+  for (const p of passes) {
+    ms[p] = timeIt(fns[p], o);
+    console.error(`  ${p.padEnd(9)} median ${median(ms[p]).toFixed(0)} ms  (${ms[p].map((t) => t.toFixed(0)).join(', ')})`);
+  }
+  const params = trainableParams(model);
+  tf.dispose([x, labels, onehot]);
+  opt.dispose();
+  model.dispose();
+  return { params, ms };
+}
+
+function runPeer(networks: readonly string[], passes: readonly Pass[], o: SuiteOptions, threads: number): PeerResult | string {
+  const script = path.join(REPO_ROOT, 'bench', 'peer_torch.py');
+  if (!existsSync(PEER_PYTHON)) return `${PEER_PYTHON} not found (apt-get install python3-torch)`;
+  const probe = spawnSync(PEER_PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return `${PEER_PYTHON} cannot import torch (apt-get install python3-torch)`;
+  console.error(`# peer: ${PEER_PYTHON} ${path.relative(REPO_ROOT, script)} (torch, ${threads} threads)`);
+  const r = spawnSync(PEER_PYTHON, [script, '--batch', String(BATCH), '--reps', String(o.reps), '--warmup', String(o.warmup),
+    '--threads', String(threads), '--networks', networks.join(','), '--passes', passes.join(',')], {
+    encoding: 'utf8', env: { ...process.env, ...PEER_ENV }, maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) return `peer_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`;
+  try {
+    return JSON.parse(r.stdout) as PeerResult;
+  } catch {
+    return `peer_torch.py printed no JSON: ${r.stdout.slice(0, 200)}`;
+  }
+}
+
+export const engineSuite: Suite = {
+  description: 'ms per batch of 128: train step / vanilla gradient / inference, small CNN and ResNet-20, vs PyTorch',
+  async run(o) {
+    const { values } = parseArgs({
+      args: [...o.args],
+      options: {
+        networks: { type: 'string', default: NETWORKS.map((n) => n.name).join(',') },
+        passes: { type: 'string', default: PASSES.join(',') },
+        backend: { type: 'string', default: 'wasm' },
+        'no-peer': { type: 'boolean', default: false },
+        'peer-threads': { type: 'string', default: '2' },
+      },
+    });
+    const names = values.networks.split(',');
+    const nets = NETWORKS.filter((n) => names.includes(n.name));
+    const passes = PASSES.filter((p) => values.passes.split(',').includes(p));
+    const unknown = names.filter((n) => !NETWORKS.some((m) => m.name === n));
+    if (unknown.length || !nets.length || !passes.length) {
+      throw new Error(`engine suite: --networks from ${NETWORKS.map((n) => n.name).join(',')}, --passes from ${PASSES.join(',')}; got ${values.networks} / ${values.passes}`);
+    }
+    const info = await setupBackend({ backend: values.backend as BackendName });
+    console.error(`# engine: ${info.name} (${info.threads} thread(s), accelerator ${info.accelerator}), ${info.machine}, batch ${BATCH}, median of ${o.reps} after ${o.warmup} warm-up, ${new Date().toISOString()}`);
+
+    const scaat: Record<string, ReturnType<typeof benchNetwork>> = {};
+    for (const net of nets) {
+      console.error(`# scaat ${net.name}`);
+      scaat[net.name] = benchNetwork(() => net.build(1), passes, o);
+    }
+    const peer = values['no-peer'] ? 'disabled with --no-peer' : runPeer(nets.map((n) => n.name), passes, o, Number(values['peer-threads']));
+    const peerOk = typeof peer !== 'string';
+
+    const rows: string[][] = [];
+    for (const net of nets) {
+      const s = scaat[net.name]!;
+      const pr = peerOk ? peer.results[net.name] : undefined;
+      for (const p of passes) {
+        const ours = median(s.ms[p]!);
+        const theirs = pr?.[`${p}_ms`] ? median(pr[`${p}_ms`]!) : undefined;
+        rows.push([net.name, p, ours.toFixed(0), theirs === undefined ? '–' : theirs.toFixed(0),
+          theirs === undefined ? '–' : `${(ours / theirs).toFixed(2)}×`]);
+      }
+      if (pr && pr.params !== s.params) {
+        console.error(`# WARNING: ${net.name} has ${s.params} trainable parameters in scaat but ${pr.params} in PyTorch`);
+      }
+    }
+    const peerCol = peerOk ? `PyTorch ${peer.torch} (${peer.threads} thr) ms` : 'PyTorch ms';
+    console.log(`\nengine suite, batch ${BATCH}, ${info.name} ${info.threads} thread(s) (accelerator ${info.accelerator}), ${info.machine}, ${new Date().toISOString()}`);
+    console.log(markdownTable(['network', 'pass', 'scaat ms', peerCol, 'scaat / PyTorch'], rows, ['l', 'l', 'r', 'r', 'r']));
+    console.log(peerOk ? '' : `\nPyTorch peer not available: ${peer}. Ratios are not shown.`);
+    return {
+      batch: BATCH, reps: o.reps, warmup: o.warmup,
+      scaat: Object.fromEntries(Object.entries(scaat).map(([k, v]) => [k, { params: v.params, ms: v.ms, medianMs: Object.fromEntries(Object.entries(v.ms).map(([p, t]) => [p, median(t)])) }])),
+      peer: peerOk ? peer : { unavailable: peer },
+    };
+  },
+};

@@ -1,0 +1,89 @@
+#include "omp_kernels.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <vector>
+
+namespace scaat {
+namespace {
+
+/**
+ * Per-channel sums over rows of f(r, c) in double: each thread sums a contiguous block of rows
+ * into its own partial (so the result does not depend on scheduling for a given thread count).
+ */
+template <class F>
+void channelSums(int64_t rows, int64_t c, int nsums, std::vector<double>& out, F&& f) {
+  const int nt = omp_get_max_threads();
+  std::vector<double> partial(static_cast<size_t>(nt) * nsums * c, 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+    const int64_t r0 = rows * t / n, r1 = rows * (t + 1) / n;
+    double* acc = partial.data() + static_cast<size_t>(t) * nsums * c;
+    for (int64_t r = r0; r < r1; r++) f(r, acc);
+  }
+  out.assign(static_cast<size_t>(nsums) * c, 0.0);
+  for (int t = 0; t < nt; t++) {
+    for (int64_t i = 0; i < nsums * c; i++) out[i] += partial[static_cast<size_t>(t) * nsums * c + i];
+  }
+}
+
+}  // namespace
+
+void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float* out) {
+  std::vector<double> sums;
+  channelSums(rows, cols, 1, sums, [&](int64_t r, double* acc) {
+    const float* row = x + r * cols;
+    for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
+  });
+  for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(sums[j] * scale);
+}
+
+void batchNormForward(const float* x, int64_t rows, int64_t c, const float* mean, const float* var,
+                      const float* scale, const float* offset, float eps, float* y) {
+  // (x − mean)·k + β rather than x·k + (β − mean·k): no cancellation when |mean| ≫ std.
+  std::vector<float> k(c), b(c);
+  for (int64_t j = 0; j < c; j++) {
+    k[j] = static_cast<float>((scale ? scale[j] : 1.0) / std::sqrt(static_cast<double>(var[j]) + eps));
+    b[j] = offset ? offset[j] : 0.f;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    for (int64_t j = 0; j < c; j++) yr[j] = (xr[j] - mean[j]) * k[j] + b[j];
+  }
+}
+
+void batchNormBackward(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* var,
+                       const float* scale, float eps, float* dx, float* dmean, float* dvar, float* dscale,
+                       float* doffset) {
+  std::vector<double> sums;  // [Σdy (c), Σdy·(x − mean) (c)]
+  channelSums(rows, c, 2, sums, [&](int64_t r, double* acc) {
+    const float* xr = x + r * c;
+    const float* gr = dy + r * c;
+    for (int64_t j = 0; j < c; j++) {
+      acc[j] += gr[j];
+      acc[c + j] += static_cast<double>(gr[j]) * (xr[j] - mean[j]);
+    }
+  });
+  std::vector<float> k(c);
+  for (int64_t j = 0; j < c; j++) {
+    const double rj = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
+    const double g = scale ? scale[j] : 1.0;
+    k[j] = static_cast<float>(g * rj);
+    dmean[j] = static_cast<float>(-g * rj * sums[j]);
+    dvar[j] = static_cast<float>(-0.5 * g * rj * rj * rj * sums[c + j]);
+    dscale[j] = static_cast<float>(rj * sums[c + j]);
+    doffset[j] = static_cast<float>(sums[j]);
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* gr = dy + r * c;
+    float* dr = dx + r * c;
+    for (int64_t j = 0; j < c; j++) dr[j] = gr[j] * k[j];
+  }
+}
+
+}  // namespace scaat

@@ -1,0 +1,30 @@
+// scaat native kernels that no library call covers in TF.js's exact form: memory-bound reductions
+// and batch-norm passes over NHWC data viewed as rows × channels, parallel over rows with OpenMP
+// (the runtime oneDNN already uses: one thread pool). Sums accumulate in double.
+#pragma once
+
+#include <cstdint>
+
+namespace scaat {
+
+/** out[c] = scale · Σ_r x[r, c] for x [rows, cols] row-major (Sum: scale 1; Mean: 1 / rows). */
+void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float* out);
+
+/**
+ * y = (x − mean) · γ / √(var + ε) + β per channel, x and y [rows, c]; mean/var/γ/β [c]
+ * (γ, β may be null: 1 and 0).
+ */
+void batchNormForward(const float* x, int64_t rows, int64_t c, const float* mean, const float* var,
+                      const float* scale, const float* offset, float eps, float* y);
+
+/**
+ * The gradient of batchNormForward w.r.t. x, mean, var, γ and β given dy (mean and var as inputs,
+ * not batch statistics: their gradients are separate outputs). With r = (var + ε)^(−1/2):
+ *   dx = dy · γ · r,  dmean = −γ · r · Σdy,  dvar = −½ · γ · r³ · Σdy·(x − mean),
+ *   dscale = r · Σdy·(x − mean),  doffset = Σdy      (sums over rows).
+ */
+void batchNormBackward(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* var,
+                       const float* scale, float eps, float* dx, float* dmean, float* dvar, float* dscale,
+                       float* doffset);
+
+}  // namespace scaat

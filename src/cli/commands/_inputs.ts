@@ -1,0 +1,207 @@
+/**
+ * Inputs shared by `scaat explain` and `scaat evaluate`: the backend, the model (a model.json,
+ * a model folder or a run folder) and the data (a named format + path, or NumPy .npy arrays).
+ * Every failure is a ConfigError (bad option) or DataError (bad file) naming the option or file.
+ */
+import type { Command } from 'commander';
+import { setupBackend } from '../../engine/backend.js';
+import type { BackendInfo } from '../../engine/backend.js';
+import { loadClassifier } from '../../models/io.js';
+import type { Classifier } from '../../models/classifier.js';
+import type { Batch, BatchOptions, Dataset } from '../../datasets/dataset.js';
+import { openSynthetic } from '../../datasets/synthetic.js';
+import { openMnist, openFashionMnist } from '../../datasets/mnist.js';
+import { openCifarBin } from '../../datasets/cifar-bin.js';
+import { openImageFolder } from '../../datasets/image-folder.js';
+import { openPcam } from '../../datasets/pcam.js';
+import { NpyReader } from '../../io/npy.js';
+import { ConfigError, DataError } from '../../errors.js';
+
+/** Data formats `--data` accepts. */
+export const DATA_FORMATS = ['synthetic', 'mnist', 'fashion-mnist', 'cifar10-bin', 'image-folder', 'pcam', 'npy'] as const;
+
+/** Options common to explain and evaluate. */
+export interface InputOptions {
+  model: string;
+  data: string;
+  dataPath?: string;
+  labels?: string;
+  split: string;
+  numClasses?: string;
+  backend: string;
+}
+
+/** Adds the shared options to a command. */
+export function addInputOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-m, --model <path>', 'model.json, a folder holding it, or a run folder from scaat train')
+    .requiredOption('-d, --data <format>', `data format: ${DATA_FORMATS.join(', ')}`)
+    .option('--data-path <path>', 'dataset folder or file (image-folder root, cifar10-bin folder, pcam folder, idx folder, or inputs .npy [N,H,W,C])')
+    .option('--labels <file>', 'with --data npy: labels .npy [N] (integers)')
+    .option('--split <name>', 'dataset split', 'test')
+    .option('--num-classes <k>', 'with --data npy: number of classes (default: the model\'s)')
+    .option('--backend <name>', 'TF.js backend: auto, wasm, cpu, tensorflow', 'auto');
+}
+
+/** Sets up the backend and loads the model. */
+export async function loadInputs(o: InputOptions): Promise<{ backend: BackendInfo; classifier: Classifier; dataset: Dataset }> {
+  const backend = await setupBackend({ backend: o.backend });
+  const classifier = await loadClassifier(o.model);
+  const dataset = await openData(o, classifier.numClasses);
+  return { backend, classifier, dataset };
+}
+
+/** Opens `--data` (with `--data-path`, `--split`). */
+export async function openData(o: Pick<InputOptions, 'data' | 'dataPath' | 'labels' | 'split' | 'numClasses'>, modelClasses?: number): Promise<Dataset> {
+  const need = (): string => {
+    if (!o.dataPath) throw new ConfigError(`--data ${o.data} needs --data-path <path>`);
+    return o.dataPath;
+  };
+  switch (o.data) {
+    case 'synthetic':
+      return openSynthetic({ split: o.split });
+    case 'mnist':
+      return openMnist({ split: o.split, ...(o.dataPath ? { path: o.dataPath } : {}) });
+    case 'fashion-mnist':
+      return openFashionMnist({ split: o.split, ...(o.dataPath ? { path: o.dataPath } : {}) });
+    case 'cifar10-bin':
+      return openCifarBin({ path: need(), split: o.split });
+    case 'image-folder':
+      return openImageFolder({ root: need(), split: o.split });
+    case 'pcam':
+      return openPcam({ path: need(), split: o.split });
+    case 'npy': {
+      const k = o.numClasses !== undefined ? parsePositiveInt(o.numClasses, '--num-classes') : modelClasses;
+      if (k === undefined) throw new ConfigError('--data npy needs --num-classes (or a model)');
+      return openNpyDataset(need(), o.labels, k);
+    }
+    default:
+      throw new ConfigError(`--data: expected one of ${DATA_FORMATS.join(', ')}, got '${o.data}'`);
+  }
+}
+
+/**
+ * A dataset over NumPy arrays: inputs [N, H, W, C] (float32/64 in [0, 1], or uint8 0–255, scaled
+ * by 1/255) read by rows on demand, and optional integer labels [N] (absent: label −1, usable
+ * with `--target predicted` only).
+ */
+export async function openNpyDataset(xFile: string, yFile: string | undefined, numClasses: number): Promise<Dataset> {
+  const reader = await NpyReader.open(xFile);
+  const shape = reader.shape;
+  if (shape.length !== 4) {
+    await reader.close();
+    throw new DataError(`${xFile}: expected inputs of shape [N, H, W, C], got [${shape.join(', ')}]`);
+  }
+  const [n, h, w, c] = shape as [number, number, number, number];
+  let labels: Int32Array;
+  if (yFile) {
+    const { readNpy } = await import('../../io/npy.js');
+    const y = await readNpy(yFile);
+    if (y.shape.length !== 1 || y.shape[0] !== n) throw new DataError(`${yFile}: expected labels of shape [${n}], got [${y.shape.join(', ')}]`);
+    labels = Int32Array.from(y.data, (v) => {
+      if (!(Number.isInteger(v) && v >= 0 && v < numClasses)) throw new DataError(`${yFile}: label ${v} is not an integer in [0, ${numClasses})`);
+      return v;
+    });
+  } else {
+    labels = new Int32Array(n).fill(-1);
+  }
+  const scale = reader.dtype === 'uint8' ? 1 / 255 : 1;
+  const per = h * w * c;
+  const get = async (indices: ArrayLike<number>): Promise<Batch> => {
+    const x = new Float32Array(indices.length * per);
+    // read runs of consecutive indices in one call
+    for (let k = 0; k < indices.length; ) {
+      let e = k + 1;
+      while (e < indices.length && indices[e] === indices[e - 1]! + 1) e++;
+      const start = indices[k]!;
+      if (!(Number.isInteger(start) && start >= 0 && indices[e - 1]! < n)) throw new DataError(`${xFile}: index ${start} outside [0, ${n})`);
+      const rows = await reader.rows(start, e - k);
+      for (let i = 0; i < rows.length; i++) x[k * per + i] = rows[i]! * scale;
+      k = e;
+    }
+    const idx = Int32Array.from(indices);
+    return { x, y: Int32Array.from(idx, (i) => labels[i]!), index: idx, shape: [indices.length, h, w, c] };
+  };
+  return {
+    format: 'npy',
+    source: xFile,
+    split: 'npy',
+    size: n,
+    shape: [h, w, c],
+    numClasses,
+    classNames: Array.from({ length: numClasses }, (_, i) => String(i)),
+    hasMask: false,
+    async *batches({ batchSize, indices, startBatch = 0 }: BatchOptions) {
+      const order = indices ?? Int32Array.from({ length: n }, (_, i) => i);
+      for (let s = startBatch * batchSize; s < order.length; s += batchSize) yield await get(order.subarray(s, s + batchSize));
+    },
+    get,
+    async labelHistogram() {
+      const hist = new Array<number>(numClasses).fill(0);
+      for (const v of labels) if (v >= 0) hist[v]! += 1;
+      return hist;
+    },
+    close: () => reader.close(),
+  };
+}
+
+/** A positive integer option. */
+export function parsePositiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) throw new ConfigError(`${name}: expected a positive integer, got '${v}'`);
+  return n;
+}
+
+/** An integer option (≥ 0). */
+export function parseNonNegativeInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 0)) throw new ConfigError(`${name}: expected an integer ≥ 0, got '${v}'`);
+  return n;
+}
+
+/** A number, also written as a fraction 'a/b' (e.g. 8/255). */
+export function parseNumber(v: string, name: string): number {
+  const m = /^\s*(-?[\d.eE+-]+)\s*\/\s*([\d.eE+-]+)\s*$/.exec(v);
+  const n = m ? Number(m[1]) / Number(m[2]) : Number(v);
+  if (!Number.isFinite(n) || v.trim() === '') throw new ConfigError(`${name}: expected a number (or a fraction such as 8/255), got '${v}'`);
+  return n;
+}
+
+/** `--shard i/n` → {index, count}. */
+export function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1 && index < count)) throw new ConfigError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '${v}'`);
+  return { index, count };
+}
+
+/** A JSON object option. */
+export function parseJsonObject(v: string, name: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (err) {
+    throw new ConfigError(`${name}: expected a JSON object, got '${v}' (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${name}: expected a JSON object, got '${v}'`);
+  return parsed as Record<string, unknown>;
+}
+
+/** A comma-separated list. */
+export function parseList(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** Prints progress to stderr at most every `everyMs`. */
+export function progressPrinter(label: string, everyMs = 5000): (p: { done: number; total: number }) => void {
+  const t0 = Date.now();
+  let last = 0;
+  return ({ done, total }) => {
+    const now = Date.now();
+    if (now - last < everyMs && done < total) return;
+    last = now;
+    const rate = done / Math.max((now - t0) / 1000, 1e-9);
+    process.stderr.write(`${label}: ${done}/${total} images (${rate.toFixed(1)} img/s)\n`);
+  };
+}

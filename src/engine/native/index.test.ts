@@ -1,0 +1,75 @@
+/**
+ * Registration contract of the native accelerator: loading reports why it is off, registering is
+ * idempotent, and every call the native kernels do not handle runs on the wasm kernel registered
+ * before them, with the cpu backend's result (the oracle).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { relError } from '../../../test/helpers/index.js';
+import { setupBackend } from '../backend.js';
+import { Rng } from '../random.js';
+import { loadAddon } from './_addon.js';
+import { nativeInfo, registerNativeKernels } from './index.js';
+
+const available = loadAddon({ ...process.env, SCAAT_NATIVE: '1' }).ok;
+const inCi = ['1', 'true'].includes((process.env['CI'] ?? '').toLowerCase());
+
+describe('loadAddon', () => {
+  it('is off, silently, under SCAAT_NATIVE=0', () => {
+    const r = loadAddon({ SCAAT_NATIVE: '0' });
+    expect(r).toMatchObject({ ok: false, disabled: true });
+  });
+  it('says what is missing when the addon file is absent', () => {
+    const r = loadAddon({ SCAAT_NATIVE_PATH: '/nonexistent/scaat_native.node' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.disabled).toBe(false);
+      expect(r.reason).toMatch(/not built.*\/nonexistent\/scaat_native\.node.*libdnnl-dev/);
+    }
+  });
+});
+
+(available || inCi ? describe : describe.skip)('registerNativeKernels on wasm', () => {
+  const rng = new Rng('native-index');
+  const randn = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+
+  beforeAll(async () => {
+    await setupBackend({ backend: 'cpu' });
+    await setupBackend({ backend: 'wasm' });
+  });
+
+  it("returns 'onednn', reports its kernels, and is idempotent", () => {
+    expect(registerNativeKernels()).toBe('onednn');
+    const first = tf.getKernel('Conv2D', 'wasm')?.kernelFunc;
+    expect(registerNativeKernels()).toBe('onednn');
+    expect(tf.getKernel('Conv2D', 'wasm')?.kernelFunc).toBe(first);
+    const info = nativeInfo();
+    expect(info?.accelerator).toBe('onednn');
+    expect(info?.library).toMatch(/^oneDNN \d+\.\d+/);
+    expect(info?.threads).toBeGreaterThanOrEqual(1);
+    expect(info?.kernels).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'BatchMatMul', 'MaxPoolGrad']));
+  });
+
+  // Calls outside the native kernels' cases: each must take the wasm kernel registered before.
+  const DEFERRED: Array<{ name: string; shapes: number[][]; fn: (...xs: tf.Tensor[]) => tf.Tensor }> = [
+    { name: 'FusedConv2D with prelu', shapes: [[2, 5, 5, 3], [3, 3, 3, 4], [4], [4]],
+      fn: (x, f, b, a) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 1, pad: 'same',
+        activation: 'prelu', preluActivationWeights: a }) },
+    { name: 'Sum over inner axes', shapes: [[3, 4, 5]], fn: (x) => tf.sum(x, [1, 2]) },
+    { name: 'Mean over a middle axis', shapes: [[3, 4, 5]], fn: (x) => tf.mean(x, 1) },
+    { name: 'int32 Sum over the leading axis', shapes: [[3, 4]], fn: (x) => tf.sum(tf.cast(tf.round(x), 'int32'), 0) },
+    { name: 'matMul with a two-sided batch broadcast', shapes: [[2, 1, 3, 4], [1, 5, 4, 2]], fn: (a, b) => tf.matMul(a, b) },
+  ];
+
+  it.each(DEFERRED)('$name falls back to wasm and agrees with cpu', async ({ shapes, fn }) => {
+    registerNativeKernels();
+    const data = shapes.map(randn);
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => fn(...data.map((d, i) => tf.tensor(d, shapes[i]))).dataSync());
+    };
+    const want = await run('cpu');
+    const got = await run('wasm');
+    expect(relError(got, want)).toBeLessThanOrEqual(1e-5);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Adapter: the `EvaluationResult` JSON of `scaat evaluate` / `scaat merge` (metrics/results.ts,
+ * `kind: 'scaat-evaluation'`) → one {@link RunResult} the report renders.
+ *
+ * The evaluation says what was measured; who trained the model (trainer, config, seed, training
+ * curves) comes from the run folder, when the caller finds one (see load-results.ts). Only the
+ * fields the report uses are checked here; the rest of the file is kept out of the report.
+ */
+import { z } from 'zod';
+import { DataError } from '../errors.js';
+import type { MethodResults, RunResult } from './results.js';
+
+/** The marker of an evaluation file. */
+export const EVALUATION_KIND = 'scaat-evaluation';
+
+const num = z.number();
+const evaluationSchema = z.looseObject({
+  schemaVersion: z.number().int(),
+  kind: z.literal(EVALUATION_KIND),
+  config: z.record(z.string(), z.unknown()),
+  model: z.looseObject({ source: z.string(), inputShape: z.array(num).optional(), numClasses: num.optional() }),
+  dataset: z.record(z.string(), z.unknown()),
+  shard: z.looseObject({ index: num, count: num }).nullable(),
+  images: z.looseObject({ index: z.array(num), label: z.array(num), correct: z.array(num) }),
+  cleanAccuracy: z.looseObject({ value: num.nullable() }),
+  methods: z.array(
+    z.looseObject({
+      method: z.string(),
+      label: z.string().optional(),
+      params: z.record(z.string(), z.unknown()).optional(),
+      metrics: z.array(z.looseObject({ name: z.string(), value: num.nullable() })),
+      perImage: z.record(z.string(), z.array(num.nullable())).optional(),
+      aopc: z
+        .looseObject({
+          patchSize: num,
+          steps: num,
+          fill: z.union([z.string(), num]),
+          morf: z.looseObject({ mean: z.array(num) }),
+          lerf: z.looseObject({ mean: z.array(num) }),
+        })
+        .optional(),
+      robustness: z.array(z.looseObject({ kind: z.string(), ratios: z.array(num), accuracy: z.array(num), params: z.record(z.string(), z.unknown()).optional() })).optional(),
+    }),
+  ),
+  provenance: z.looseObject({
+    startedAt: z.string().optional(),
+    seconds: z.record(z.string(), num).optional(),
+    backend: z.record(z.string(), z.unknown()).nullable().optional(),
+    scaatVersion: z.string().optional(),
+    command: z.string().optional(),
+  }),
+});
+
+/** Whether `json` is an evaluation file (by its `kind`). */
+export function isEvaluationJson(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && (json as { kind?: unknown }).kind === EVALUATION_KIND;
+}
+
+/** What the run folder adds to an evaluation (all optional). */
+export interface RunContext {
+  readonly id?: string;
+  readonly trainer?: string;
+  readonly model?: string;
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly seed?: number | null;
+  readonly training?: RunResult['training'];
+  readonly timings?: Readonly<Record<string, number>>;
+  readonly createdAt?: string;
+  readonly command?: string;
+  /** BackendInfo of the training run (the evaluation's own is preferred). */
+  readonly backend?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Converts an evaluation file's JSON to a report run.
+ * @param source the file it came from (messages, `source`).
+ * @throws DataError naming the source and the offending path.
+ */
+export function fromEvaluation(json: unknown, source: string, context: RunContext = {}): RunResult {
+  const parsed = evaluationSchema.safeParse(json);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new DataError(`${source}: not a valid scaat evaluation file: ${i.path.map(String).join('.') || '(top level)'}: ${i.message}`);
+  }
+  const e = parsed.data;
+  const seconds = e.provenance.seconds ?? {};
+  const backend = e.provenance.backend ?? context.backend ?? undefined;
+  const methods: MethodResults[] = e.methods.map((m) => ({
+    ...(m as unknown as MethodResults),
+    method: m.method,
+    ...(m.label !== undefined ? { label: m.label } : {}),
+    ...(m.params !== undefined ? { params: m.params } : {}),
+    metrics: m.metrics as unknown as MethodResults['metrics'],
+    ...(m.perImage !== undefined ? { perImage: m.perImage } : {}),
+    ...(m.robustness !== undefined ? { robustness: m.robustness.map((c) => ({ kind: c.kind, ratios: c.ratios, accuracy: c.accuracy, ...(c.params ? { params: c.params } : {}) })) } : {}),
+    ...(m.aopc !== undefined
+      ? { aopc: { patchSize: m.aopc.patchSize, steps: m.aopc.steps, fill: m.aopc.fill, morf: m.aopc.morf.mean, lerf: m.aopc.lerf.mean } }
+      : {}),
+    ...(seconds[m.method] !== undefined ? { seconds: seconds[m.method]! } : {}),
+  }));
+  const versions: Record<string, string> = {};
+  if (e.provenance.scaatVersion) versions['scaat'] = e.provenance.scaatVersion;
+  if (typeof backend?.['tfjsVersion'] === 'string') versions['tfjs'] = backend['tfjsVersion'];
+  if (typeof backend?.['node'] === 'string') versions['node'] = backend['node'];
+  const shardNote = e.shard ? ` (shard ${e.shard.index + 1} of ${e.shard.count} only)` : '';
+  return {
+    id: context.id ?? source,
+    trainer: context.trainer ?? 'unknown',
+    ...(context.model !== undefined ? { model: context.model } : {}),
+    dataset: e.dataset,
+    config: context.config ?? {},
+    seed: context.seed ?? null,
+    ...(backend ? { backend } : {}),
+    ...(Object.keys(versions).length > 0 ? { versions } : {}),
+    timings: { ...(context.timings ?? {}), ...(seconds['total'] !== undefined ? { evaluate: seconds['total'] } : {}) },
+    ...(context.createdAt ?? e.provenance.startedAt ? { createdAt: (context.createdAt ?? e.provenance.startedAt)! } : {}),
+    ...(context.command ?? e.provenance.command ? { command: (context.command ?? e.provenance.command)! } : {}),
+    source: `${source}${shardNote}`,
+    ...(context.training ? { training: context.training } : {}),
+    evaluation: {
+      ...(typeof e.dataset['split'] === 'string' ? { split: e.dataset['split'] } : {}),
+      numImages: e.images.index.length,
+      cleanAccuracy: e.cleanAccuracy.value,
+      params: e.config,
+      methods,
+    },
+  };
+}

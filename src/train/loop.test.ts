@@ -1,0 +1,147 @@
+import type * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../test/helpers/index.js';
+import { ConfigError, DataError, ScaatError, ShapeError } from '../errors.js';
+import { loadClassifier, saveClassifier } from '../models/io.js';
+import { MODELS } from '../models/registry.js';
+import { resolveConfig } from './config.js';
+import type { TrainConfig } from './config.js';
+import { train } from './loop.js';
+import { SILENT_PROGRESS } from './progress.js';
+import { optionsResolver, TRAINERS, withTrainers } from './registry.js';
+import type { TrainerSpec } from './registry.js';
+import { blobsDataset } from './_testing.js';
+
+const SHAPE = [6, 6, 1] as const;
+let tmp: string;
+
+/** A trainer with per-sample state (visits per sample) around 'regular', to test state checkpoints. */
+const COUNTING: TrainerSpec = {
+  label: 'counting',
+  defaults: {},
+  resolveOptions: () => ({}),
+  create: (init) => {
+    const inner = TRAINERS.get('pgd-at')!.create({ ...init, options: TRAINERS.get('pgd-at')!.resolveOptions({ steps: 2 }) });
+    let visits = new Float32Array(init.trainSize);
+    const summaries: number[] = [];
+    return {
+      name: 'counting',
+      step(input, ctx) {
+        for (const i of input.index) visits[i]! += 1;
+        return inner.step(input, ctx);
+      },
+      getState: () => ({ visits: visits.slice() }),
+      setState: (s) => {
+        visits = s['visits']!.slice();
+      },
+      epochSummary: (epoch) => {
+        summaries.push(epoch);
+        return { totalVisits: visits.reduce((a, b) => a + b, 0) };
+      },
+    };
+  },
+};
+const REGISTRY = withTrainers(TRAINERS, [['counting', COUNTING]]);
+
+function config(extra: Record<string, unknown> = {}): TrainConfig {
+  return resolveConfig(
+    [{ source: 'test', values: { trainer: 'counting', model: 'mlp', width: 0.125, epochs: 2, batchSize: 16, optimizer: 'adam', lr: 0.01, evalBatchSize: 32, logEvery: 1, backend: 'cpu', seed: 7, ...extra } }],
+    optionsResolver(REGISTRY),
+  );
+}
+const data = () => ({
+  train: blobsDataset({ size: 64, shape: SHAPE, numClasses: 3, noise: 0.2, seed: 1 }),
+  test: blobsDataset({ size: 30, shape: SHAPE, numClasses: 3, noise: 0.2, seed: 1, split: 'test' }),
+});
+const weightsOf = (m: tf.LayersModel) => m.getWeights().map((t) => Array.from(t.dataSync()));
+const records = (dir: string) => readFileSync(path.join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+/** Log records without wall-clock fields. */
+const timeless = (rs: Array<Record<string, unknown>>) =>
+  rs.filter((r) => r['type'] === 'step' || r['type'] === 'epoch').map(({ seconds: _s, samplesPerSecond: _p, ...r }) => r);
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-loop-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('train', () => {
+  let straightDir: string;
+  let straightWeights: number[][];
+
+  it('trains, logs start/step/epoch/end records, evaluates, keeps 2 checkpoints and saves a loadable model', async () => {
+    straightDir = path.join(tmp, 'straight');
+    const r = await train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY });
+    expect(r.steps).toBe(8);
+    straightWeights = weightsOf(r.classifier.model);
+    const rs = records(straightDir);
+    expect(rs.map((x) => x['type'])).toEqual(['start', 'step', 'step', 'step', 'step', 'epoch', 'step', 'step', 'step', 'step', 'epoch', 'end']);
+    const epoch1 = rs[10]!;
+    expect(epoch1['test']).toMatchObject({ samples: 30 });
+    expect(epoch1['trainer']).toEqual({ totalVisits: 128 }); // epochSummary after 2 epochs of 64 samples
+    expect(epoch1['backend']).toBe('cpu');
+    expect(readdirSync(path.join(straightDir, 'checkpoints')).sort()).toEqual(['latest.json', 'step-00000004', 'step-00000008']);
+    const back = await loadClassifier(straightDir);
+    expect(weightsOf(back.model)).toEqual(straightWeights);
+    const cfg = JSON.parse(readFileSync(path.join(straightDir, 'config.json'), 'utf8'));
+    expect(cfg.trainer).toBe('counting');
+  });
+
+  it('interrupted mid-epoch (abort) then resumed ends with the same weights, state and log, bit for bit', async () => {
+    const dir = path.join(tmp, 'interrupted');
+    const abort = new AbortController();
+    let steps = 0;
+    const progress = { ...SILENT_PROGRESS, step: () => (++steps === 3 ? abort.abort() : undefined) };
+    const err = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, signal: abort.signal, progress }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScaatError);
+    expect((err as ScaatError).code).toBe('INTERRUPTED');
+    expect((err as Error).message).toMatch(/epoch 1, batch 3, step 3; checkpoint step-00000003 written; continue with: scaat train --resume/);
+    const r = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
+    expect(r.steps).toBe(8);
+    expect(weightsOf(r.classifier.model)).toEqual(straightWeights);
+    expect(timeless(records(dir))).toEqual(timeless(records(straightDir)));
+    expect(records(dir).map((x) => x['type'])).toContain('resume');
+  });
+
+  it('refuses to overwrite a run, and reports a corrupted checkpoint, leaving every file untouched', async () => {
+    const before = snapshot(straightDir);
+    await expect(train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY })).rejects.toThrow(ConfigError);
+    await expect(train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY })).rejects.toThrow(/already holds a run .*--resume/);
+    const w = path.join(straightDir, 'checkpoints', 'step-00000008', 'weights.bin');
+    const bytes = readFileSync(w);
+    bytes[5] = bytes[5]! ^ 0xff;
+    writeFileSync(w, bytes);
+    const corrupted = snapshot(straightDir);
+    const err = await train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY, resume: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as Error).message).toMatch(/step-00000008 is corrupted or incomplete: weights\.bin does not match its SHA-256/);
+    expect(snapshot(straightDir)).toEqual(corrupted);
+    expect(Object.keys(corrupted).sort()).toEqual(Object.keys(before).sort());
+  });
+
+  it('rejects a saved model that does not fit the data (ShapeError) before creating the run folder', async () => {
+    const modelDir = path.join(tmp, 'other-model');
+    await saveClassifier(MODELS.get('mlp')!.create({ inputShape: [5, 5, 1], numClasses: 3, width: 0.1 }), modelDir);
+    const dir = path.join(tmp, 'never');
+    await expect(train({ config: config({ model: modelDir }), data: data(), runDir: dir, trainers: REGISTRY })).rejects.toThrow(ShapeError);
+    expect(existsSync(dir)).toBe(false);
+    await expect(train({ config: config({ model: 'no-such-model' }), data: data(), runDir: dir, trainers: REGISTRY })).rejects.toThrow(/neither a zoo model/);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

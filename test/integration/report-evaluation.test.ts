@@ -1,0 +1,95 @@
+/**
+ * The report reads what the other rooms write: a real `evaluate()` result (metrics room) saved
+ * in a run folder with a training config and log (train room's layout) becomes one report run
+ * with the right trainer, config, curves and metric values, and renders every data figure.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSynthetic } from '../../src/datasets/synthetic.js';
+import { evaluate } from '../../src/metrics/evaluate.js';
+import type { EvaluationResult } from '../../src/metrics/results.js';
+import { figureSpecs } from '../../src/report/figures.js';
+import { loadResults } from '../../src/report/load-results.js';
+import { buildTable } from '../../src/report/table.js';
+import { saliencyMethods } from '../../src/saliency/registry.js';
+import { linearClassifier, useBackend } from '../helpers/index.js';
+
+describe('report ← evaluate + run folder', () => {
+  let dir: string;
+  let run: string;
+  let evaluation: EvaluationResult;
+
+  beforeAll(async () => {
+    await useBackend('cpu');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-report-eval-'));
+    run = path.join(dir, 'scaat-run');
+    mkdirSync(run);
+    const dataset = await openSynthetic({ count: 6, imageSize: 16, channels: 1, numClasses: 2, split: 'test', seed: 1 });
+    const clf = linearClassifier([16, 16, 1], 2, { seed: 3, scale: 0.1 });
+    try {
+      evaluation = await evaluate(clf, dataset, {
+        methods: saliencyMethods(['vanilla-gradient', 'smooth-grad', 'integrated-gradients'], { 'smooth-grad': { samples: 2 }, 'integrated-gradients': { steps: 4 } }),
+        metrics: ['entropy', 'size', 'aopc-morf', 'aopc-lerf', 'aopc-rel', 'robustness-attack', 'robustness-noise'],
+        batchSize: 6,
+        robustness: { ratios: [0, 0.5], attack: { steps: 1 } },
+        modelSource: run,
+      });
+    } finally {
+      clf.model.dispose();
+      tf.dispose([clf.W, clf.b]);
+    }
+    writeFileSync(path.join(run, 'eval.json'), JSON.stringify(evaluation));
+    writeFileSync(path.join(run, 'config.json'), JSON.stringify({ trainer: 'scaat', model: 'linear', seed: 3, epochs: 2 }));
+    const hist = (c: number[]) => ({ edges: [0, 0.25, 0.5, 0.75, 1], counts: c });
+    writeFileSync(
+      path.join(run, 'log.jsonl'),
+      [
+        { type: 'start', time: '2025-01-01T00:00:00Z' },
+        { type: 'step', epoch: 0, step: 0, loss: 2 },
+        { type: 'epoch', epoch: 0, loss: 0.9, acc: 0.6, lr: 0.001, seconds: 10, q: { mean: 0.5, quantiles: { median: 0.5 }, histogram: hist([0, 6, 0, 0]) } },
+        { type: 'epoch', epoch: 1, loss: 0.5, acc: 0.8, lr: 0.001, seconds: 12, q: { mean: 0.55, quantiles: { median: 0.55 }, histogram: hist([0, 2, 4, 0]) } },
+        { type: 'end' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes trainer, config, seed and curves from the run folder', async () => {
+    const results = await loadResults([run]);
+    expect(results.runs).toHaveLength(1);
+    const r = results.runs[0]!;
+    expect([r.id, r.trainer, r.model, r.seed]).toEqual(['scaat-run', 'scaat', 'linear', 3]);
+    expect(r.training!.epochs.map((e) => [e.epoch, e['loss']])).toEqual([[0, 0.9], [1, 0.5]]);
+    expect(r.training!.q!.map((q) => q.histogram.counts)).toEqual([[0, 6, 0, 0], [0, 2, 4, 0]]);
+    expect(r.timings).toEqual({ train: 22, evaluate: evaluation.provenance.seconds.total });
+  });
+
+  it('carries every metric value of the evaluation into the table', async () => {
+    const results = await loadResults([path.join(run, 'eval.json')]);
+    const t = buildTable(results, { metrics: 'all' });
+    expect(t.accuracy.values).toEqual([evaluation.cleanAccuracy.value]);
+    expect(t.sections.map((s) => s.method)).toEqual(['vanilla-gradient', 'smooth-grad', 'integrated-gradients']);
+    for (const [i, m] of evaluation.methods.entries()) {
+      for (const metric of m.metrics) {
+        const key = metric.variant ? `${metric.name} (${metric.variant})` : metric.name;
+        const row = t.sections[i]!.rows.find((x) => x.key === key);
+        expect(row?.values, `${m.method} ${key}`).toEqual([metric.value]);
+        expect(row?.direction).toBe(metric.direction);
+      }
+    }
+    expect(results.runs[0]!.evaluation!.methods[0]!.perImage!['entropy']).toHaveLength(6);
+  });
+
+  it('has the data for every data figure', async () => {
+    const results = await loadResults([run]);
+    expect(figureSpecs(results).map((f) => f.id)).toEqual(['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves']);
+  });
+});
