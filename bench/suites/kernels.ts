@@ -11,6 +11,7 @@
  * columns run the same call with the accelerator at each thread count. Nothing is printed as a
  * speed-up unless both sides ran.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -59,7 +60,8 @@ function convCases(net: string, name: string, h: number, c: number, oc: number, 
 function matmulCases(label: string, m: number, k: number, n: number): KernelCase[] {
   const flops = 2 * m * n * k;
   return [
-    { label: `${label} fwd+bias+relu`, kernel: '_FusedMatMul', inputs: { a: [m, k], b: [k, n], bias: [n] },
+    // tf.fused.matMul hands the kernel rank-3 operands (the stock wasm kernel needs them).
+    { label: `${label} fwd+bias+relu`, kernel: '_FusedMatMul', inputs: { a: [1, m, k], b: [1, k, n], bias: [n] },
       attrs: { transposeA: false, transposeB: false, activation: 'relu' }, flops },
     { label: `${label} ∂W = xᵀ·dy`, kernel: 'BatchMatMul', inputs: { a: [m, k], b: [m, n] },
       attrs: { transposeA: true, transposeB: false }, flops },
@@ -72,10 +74,7 @@ function maxPoolCases(label: string, h: number, c: number): KernelCase[] {
   const x = [B, h, h, c];
   const y = [B, h / 2, h / 2, c];
   const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
-  return [
-    { label: `${label} maxPool 2×2 fwd`, kernel: 'MaxPool', inputs: { x }, attrs, flops: 0 },
-    { label: `${label} maxPool 2×2 ∂x`, kernel: 'MaxPoolGrad', inputs: { dy: y, input: x, output: y }, attrs, flops: 0 },
-  ];
+  return [{ label: `${label} maxPool 2×2 ∂x`, kernel: 'MaxPoolGrad', inputs: { dy: y, input: x, output: y }, attrs, flops: 0 }];
 }
 
 /** Bias gradient (Sum over N, H, W), batch-norm statistics (Mean) and batch norm forward / backward. */
@@ -177,30 +176,31 @@ async function main(): Promise<void> {
     }
   };
 
-  const rows: Row[] = cases.map((c) => ({ label: c.label, kernel: c.kernel, gflop: c.flops / 1e9, ms: {} }));
-  console.error(`# kernels: ${cases.length} cases, ${reps} reps, ${machineSummary()}, ${new Date().toISOString()}`);
-  cases.forEach((c, i) => {
-    if (!wasmKernels.has(c.kernel)) return;
-    rows[i]!.ms['wasm'] = timeKernel(c, reps);
-    console.error(`wasm       ${c.label}: ${rows[i]!.ms['wasm']!.toFixed(2)} ms`);
-  });
+  const natives = new Map<string, KernelConfig>();
   if (load.ok) {
-    const natives = new Map<string, KernelConfig>();
     for (const [name, kernel] of nativeKernels(load.addon, wasmKernels)) {
       if (names.includes(name)) natives.set(name, { kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
     }
-    install(natives);
-    for (const th of threadCounts) {
-      load.addon.setThreads(th);
-      cases.forEach((c, i) => {
-        rows[i]!.ms[`native×${th}`] = timeKernel(c, reps);
-        console.error(`native×${th}  ${c.label}: ${rows[i]!.ms[`native×${th}`]!.toFixed(2)} ms`);
-      });
-    }
-    install(wasmKernels);
   } else {
     console.error(`# native accelerator unavailable: ${load.reason}`);
   }
+  // Implementations are interleaved case by case, so a busy machine slows all columns alike.
+  const impls: Array<{ col: string; kernels: Map<string, KernelConfig>; threads?: number }> = [
+    { col: 'wasm', kernels: wasmKernels },
+    ...(load.ok ? threadCounts.map((t) => ({ col: `native×${t}`, kernels: natives, threads: t })) : []),
+  ];
+  const rows: Row[] = cases.map((c) => ({ label: c.label, kernel: c.kernel, gflop: c.flops / 1e9, ms: {} }));
+  console.error(`# kernels: ${cases.length} cases, ${reps} reps, ${machineSummary()}, ${new Date().toISOString()}, load ${os.loadavg()[0]!.toFixed(1)}`);
+  cases.forEach((c, i) => {
+    for (const impl of impls) {
+      if (!impl.kernels.has(c.kernel)) continue;
+      install(impl.kernels);
+      if (load.ok && impl.threads !== undefined) load.addon.setThreads(impl.threads);
+      rows[i]!.ms[impl.col] = timeKernel(c, reps);
+    }
+    console.error(`${c.label}: ${impls.map((m) => `${m.col} ${rows[i]!.ms[m.col]?.toFixed(2) ?? '–'}`).join(', ')} ms`);
+  });
+  install(wasmKernels);
 
   const cols = ['wasm', ...(load.ok ? threadCounts.map((t) => `native×${t}`) : [])];
   const lines = [
@@ -224,6 +224,7 @@ async function main(): Promise<void> {
     tfjs: tf.version.tfjs,
     native: load.ok ? load.addon.info().library : `unavailable: ${load.reason}`,
     reps,
+    loadAverage: os.loadavg(),
     rows,
   };
   await writeJsonAtomic(values.json, result);

@@ -1,7 +1,7 @@
 /**
  * SCAAT's cost and effect, per variant, against regular training (issue #5):
  *
- *   npx tsx bench/suites/scaat.ts [--backend wasm] [--quick] [--seeds 3] [--json bench/results/scaat.json]
+ *   npx tsx bench/suites/scaat.ts [--backend wasm] [--quick] [--seeds 3] [--parts timing,effect] [--json bench/results/scaat.json]
  *
  * 1. Step time. A SCAAT step is 1 saliency pass + K attack passes + 2 training forwards (one
  *    backward). Every variant trains its own copy of the same model on the same batches for 5
@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '../../src/engine/backend.js';
+import { ConfigError } from '../../src/errors.js';
 import type { BackendInfo } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/random.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
@@ -67,6 +68,8 @@ export interface ScaatSuiteOptions {
   readonly quick?: boolean;
   /** Seeds of the effect runs (model initialisation). @default 3 (1 with quick) */
   readonly seeds?: number;
+  /** Which parts to run. @default ['timing', 'effect'] */
+  readonly parts?: ReadonlyArray<'timing' | 'effect'>;
   /** Progress lines. @default console.log */
   readonly log?: (line: string) => void;
 }
@@ -89,8 +92,11 @@ export interface StepTimeRow {
 export interface EffectRow {
   readonly variant: string;
   readonly seeds: number;
-  /** Mean over seeds of the mean relevance mass inside the object (higher: more on the object). */
+  /** Mean over seeds of the mean relevance mass inside the object (higher: more on the object);
+   *  over the images whose map is not all zero (NaN when every map is zero: a dead network). */
   readonly relevanceMass: number;
+  /** Share of test images whose saliency map is all zero (mean over seeds). */
+  readonly zeroMaps: number;
   readonly relevanceMassMin: number;
   readonly relevanceMassMax: number;
   /** Mean saliency entropy in bits (lower: sparser). */
@@ -107,7 +113,7 @@ export interface ScaatSuiteResult {
   readonly suite: 'scaat';
   readonly date: string;
   readonly backend: BackendInfo;
-  readonly options: { readonly quick: boolean; readonly seeds: number };
+  readonly options: { readonly quick: boolean; readonly seeds: number; readonly parts: ReadonlyArray<'timing' | 'effect'> };
   readonly timing: readonly StepTimeRow[];
   readonly effect: readonly EffectRow[];
 }
@@ -227,7 +233,7 @@ function median(a: readonly number[]): number {
 }
 
 /** Relevance mass, entropy and accuracy of a trained classifier on the ground-truth test set. */
-function evaluate(clf: Classifier, test: Data): { mass: number; entropy: number; acc: number } {
+function evaluate(clf: Classifier, test: Data): { mass: number; zeroMaps: number; entropy: number; acc: number } {
   const x = tf.tensor4d(test.x, [test.n, ...test.shape]);
   const y = tf.tensor1d(test.y, 'int32');
   const s = tf.tidy(() => tf.sum(tf.abs(vanillaGradient()(clf, x, y)), 3));
@@ -241,15 +247,15 @@ function evaluate(clf: Classifier, test: Data): { mass: number; entropy: number;
   for (let i = 0; i < test.n; i++) {
     const si = scores.subarray(i * n, (i + 1) * n);
     const m = relevanceMassAccuracy(si, test.mask.subarray(i * n, (i + 1) * n));
-    if (m !== null) masses.push(m);
+    if (m !== null) masses.push(m); // null: an all-zero map (every object mask is non-empty)
     entropies.push(saliencyEntropy(toUint8Map(si)));
   }
-  return { mass: mean(masses), entropy: mean(entropies), acc };
+  return { mass: masses.length > 0 ? mean(masses) : NaN, zeroMaps: 1 - masses.length / test.n, entropy: mean(entropies), acc };
 }
 
 /** Runs both parts; see the module header. */
 export async function scaatSuite(options: ScaatSuiteOptions = {}): Promise<ScaatSuiteResult> {
-  const { backend = 'wasm', quick = false, log = console.log } = options;
+  const { backend = 'wasm', quick = false, parts = ['timing', 'effect'], log = console.log } = options;
   const seeds = options.seeds ?? (quick ? 1 : 3);
   const info = await setupBackend({ backend });
   log(`scaat suite on ${info.name} (${info.machine}), ${new Date().toISOString()}`);
@@ -265,7 +271,7 @@ export async function scaatSuite(options: ScaatSuiteOptions = {}): Promise<Scaat
       build: () => smallCnn({ inputShape: [32, 32, 3], numClasses: 10, width: quick ? 0.25 : 1, seed: 1 }),
     },
   ];
-  for (const m of models) {
+  for (const m of parts.includes('timing') ? models : []) {
     const runs = SCAAT_BENCH_VARIANTS.map((v) => ({
       v,
       clf: m.build(),
@@ -314,8 +320,8 @@ export async function scaatSuite(options: ScaatSuiteOptions = {}): Promise<Scaat
   const train = objects(512, 1);
   const test = objects(256, 2);
   const effect: EffectRow[] = [];
-  for (const v of SCAAT_BENCH_VARIANTS) {
-    const runs: Array<{ mass: number; entropy: number; acc: number; q: number; ms: number }> = [];
+  for (const v of parts.includes('effect') ? SCAAT_BENCH_VARIANTS : []) {
+    const runs: Array<{ mass: number; zeroMaps: number; entropy: number; acc: number; q: number; ms: number }> = [];
     for (let seed = 1; seed <= seeds; seed++) {
       const clf = mlp({ inputShape: [H, H, 1], numClasses: K, width: 0.25, seed });
       const optimizer = tf.train.adam(0.01);
@@ -332,16 +338,19 @@ export async function scaatSuite(options: ScaatSuiteOptions = {}): Promise<Scaat
       relevanceMass: mean(runs.map((r) => r.mass)),
       relevanceMassMin: Math.min(...runs.map((r) => r.mass)),
       relevanceMassMax: Math.max(...runs.map((r) => r.mass)),
+      zeroMaps: mean(runs.map((r) => r.zeroMaps)),
       entropy: mean(runs.map((r) => r.entropy)),
       testAcc: mean(runs.map((r) => r.acc)),
       qMean: mean(runs.map((r) => r.q)),
       msPerStep: mean(runs.map((r) => r.ms)),
     };
     effect.push(row);
-    log(`  effect ${v.name}: mass ${row.relevanceMass.toFixed(4)} [${row.relevanceMassMin.toFixed(4)}, ${row.relevanceMassMax.toFixed(4)}], entropy ${row.entropy.toFixed(3)}, acc ${row.testAcc.toFixed(3)}, q ${row.qMean.toFixed(3)}`);
+    log(`  effect ${v.name}: mass ${row.relevanceMass.toFixed(4)} [${row.relevanceMassMin.toFixed(4)}, ${row.relevanceMassMax.toFixed(4)}], zero maps ${row.zeroMaps.toFixed(3)}, entropy ${row.entropy.toFixed(3)}, acc ${row.testAcc.toFixed(3)}, q ${row.qMean.toFixed(3)}`);
   }
-  return { suite: 'scaat', date: new Date().toISOString(), backend: info, options: { quick, seeds }, timing, effect };
+  return { suite: 'scaat', date: new Date().toISOString(), backend: info, options: { quick, seeds, parts: [...parts] }, timing, effect };
 }
+
+const num = (v: number): string => (Number.isNaN(v) ? '–' : v.toFixed(3));
 
 /** Markdown tables of a result (for README / docs). */
 export function formatScaatSuite(r: ScaatSuiteResult): string {
@@ -357,11 +366,11 @@ export function formatScaatSuite(r: ScaatSuiteResult): string {
     '',
     `SCAAT effect on ground-truth objects (MLP, 10 epochs, ε = 0.3, ${r.options.seeds} seed(s); mass: higher = more saliency on the object; entropy: lower = sparser)`,
     '',
-    '| variant | relevance mass (min–max) | entropy (bits) | test acc | mean q | ms/step |',
-    '|---|---|---|---|---|---|',
+    '| variant | relevance mass (min–max) | all-zero maps | entropy (bits) | test acc | mean q | ms/step |',
+    '|---|---|---|---|---|---|---|',
     ...r.effect.map(
       (e) =>
-        `| ${e.variant} | ${e.relevanceMass.toFixed(3)} (${e.relevanceMassMin.toFixed(3)}–${e.relevanceMassMax.toFixed(3)}) | ${e.entropy.toFixed(2)} | ${e.testAcc.toFixed(3)} | ${Number.isNaN(e.qMean) ? '–' : e.qMean.toFixed(3)} | ${e.msPerStep.toFixed(1)} |`,
+        `| ${e.variant} | ${num(e.relevanceMass)} (${num(e.relevanceMassMin)}–${num(e.relevanceMassMax)}) | ${e.zeroMaps.toFixed(3)} | ${e.entropy.toFixed(2)} | ${e.testAcc.toFixed(3)} | ${num(e.qMean)} | ${e.msPerStep.toFixed(1)} |`,
     ),
   ];
   return lines.join('\n');
@@ -373,12 +382,18 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       backend: { type: 'string', default: 'wasm' },
       quick: { type: 'boolean', default: false },
       seeds: { type: 'string' },
+      parts: { type: 'string', default: 'timing,effect' },
       json: { type: 'string' },
     },
   });
+  const parts = values.parts.split(',').map((p) => p.trim());
+  for (const p of parts) {
+    if (p !== 'timing' && p !== 'effect') throw new ConfigError(`--parts: expected 'timing' and/or 'effect', got '${p}'`);
+  }
   const result = await scaatSuite({
     backend: values.backend,
     quick: values.quick,
+    parts: parts as Array<'timing' | 'effect'>,
     ...(values.seeds ? { seeds: Number(values.seeds) } : {}),
   });
   console.log('\n' + formatScaatSuite(result));

@@ -132,23 +132,15 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// maxPool2d params: [op, n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, offX, offDy, offOut]
-//   op 0 forward:  offX = x,              offOut = y
-//   op 1 backward: offX = x, offDy = dy,  offOut = dx
-napi_value MaxPool2d(napi_env env, napi_callback_info info) {
+// maxPool2dGrad params: [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, offX, offDy, offDx]
+napi_value MaxPool2dGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 18);
-    const int64_t op = c.i(0);
-    scaat::PoolShape s{c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5), c.dim(6), c.dim(7),
-                       c.dim(8), c.dim(9), c.dim(10), c.i(11), c.i(12), c.i(13), c.i(14)};
+    const Call c(env, info, 15);
+    const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
+                             c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
+    if (s.pt < 0 || s.pl < 0) throw CallError{"maxPool2dGrad: negative padding"};
     const int64_t xs = s.n * s.h * s.w * s.c, ys = s.n * s.oh * s.ow * s.c;
-    if (op == 0) {
-      scaat::maxPool2dForward(s, c.f32(15, xs), c.f32(17, ys));
-    } else if (op == 1) {
-      scaat::maxPool2dBackward(s, c.f32(15, xs), c.f32(16, ys), c.f32(17, xs));
-    } else {
-      throw CallError{"maxPool2d: unknown op " + std::to_string(op)};
-    }
+    scaat::maxPool2dBackward(s, c.f32(12, xs), c.f32(13, ys), c.f32(14, xs));
     return undefinedValue(env);
   });
 }
@@ -176,6 +168,16 @@ napi_value ReduceRows(napi_env env, napi_callback_info info) {
     const Call c(env, info, 5);
     const int64_t rows = c.dim(0), cols = c.dim(1);
     scaat::reduceRows(c.f32(3, rows * cols), rows, cols, c.p[2], c.f32(4, cols));
+    return undefinedValue(env);
+  });
+}
+
+// broadcastRows params: [rows, cols, scale, offV, offOut]: out[r, c] = scale · v[c]
+napi_value BroadcastRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 5);
+    const int64_t rows = c.dim(0), cols = c.dim(1);
+    scaat::broadcastRows(c.f32(3, cols), rows, cols, c.p[2], c.f32(4, rows * cols));
     return undefinedValue(env);
   });
 }
@@ -231,9 +233,10 @@ napi_value Info(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxPool2d", nullptr, MaxPool2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool2dGrad", nullptr, MaxPool2dGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"broadcastRows", nullptr, BroadcastRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

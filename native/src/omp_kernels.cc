@@ -2,7 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace scaat {
@@ -31,6 +33,48 @@ void channelSums(int64_t rows, int64_t c, int nsums, std::vector<double>& out, F
 
 }  // namespace
 
+void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx) {
+  const int64_t c = s.c, image = s.h * s.w * c;
+  // One image per iteration: windows of different images never overlap, so no two threads
+  // write the same dx.
+#pragma omp parallel
+  {
+    std::vector<float> best(c);
+    std::vector<int64_t> arg(c);
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < s.n; b++) {
+      const float* xb = x + b * image;
+      float* dxb = dx + b * image;
+      std::memset(dxb, 0, sizeof(float) * image);
+      for (int64_t i = 0; i < s.oh; i++) {
+        const int64_t r0 = std::max<int64_t>(i * s.sh - s.pt, 0), r1 = std::min(i * s.sh - s.pt + s.kh, s.h);
+        for (int64_t j = 0; j < s.ow; j++) {
+          const int64_t c0 = std::max<int64_t>(j * s.sw - s.pl, 0), c1 = std::min(j * s.sw - s.pl + s.kw, s.w);
+          if (r0 >= r1 || c0 >= c1) continue;
+          const int64_t first = (r0 * s.w + c0) * c;
+          for (int64_t ch = 0; ch < c; ch++) {
+            best[ch] = xb[first + ch];
+            arg[ch] = first + ch;
+          }
+          for (int64_t r = r0; r < r1; r++) {
+            for (int64_t q = (r == r0 ? c0 + 1 : c0); q < c1; q++) {
+              const int64_t base = (r * s.w + q) * c;
+              for (int64_t ch = 0; ch < c; ch++) {
+                if (xb[base + ch] > best[ch]) {
+                  best[ch] = xb[base + ch];
+                  arg[ch] = base + ch;
+                }
+              }
+            }
+          }
+          const float* g = dy + ((b * s.oh + i) * s.ow + j) * c;
+          for (int64_t ch = 0; ch < c; ch++) dxb[arg[ch]] += g[ch];
+        }
+      }
+    }
+  }
+}
+
 void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float* out) {
   std::vector<double> sums;
   channelSums(rows, cols, 1, sums, [&](int64_t r, double* acc) {
@@ -38,6 +82,13 @@ void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float*
     for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
   });
   for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(sums[j] * scale);
+}
+
+void broadcastRows(const float* v, int64_t rows, int64_t cols, double scale, float* out) {
+  std::vector<float> row(cols);
+  for (int64_t j = 0; j < cols; j++) row[j] = static_cast<float>(v[j] * scale);
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) std::memcpy(out + r * cols, row.data(), sizeof(float) * cols);
 }
 
 void batchNormForward(const float* x, int64_t rows, int64_t c, const float* mean, const float* var,

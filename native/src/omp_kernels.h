@@ -7,8 +7,22 @@
 
 namespace scaat {
 
+/** Geometry of a 2-D pooling window over NHWC x [n, h, w, c] → y [n, oh, ow, c]; pt, pl: padding before. */
+struct PoolShape {
+  int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl;
+};
+
+/**
+ * dx of y = maxpool(x) given dy: each dy goes to its window's first maximum in row-major window
+ * order (TF's cpu kernel; padding never wins; overlapping windows accumulate).
+ */
+void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx);
+
 /** out[c] = scale · Σ_r x[r, c] for x [rows, cols] row-major (Sum: scale 1; Mean: 1 / rows). */
 void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float* out);
+
+/** out[r, c] = scale · v[c] for r < rows: v [cols] broadcast down the rows (the gradient of reduceRows). */
+void broadcastRows(const float* v, int64_t rows, int64_t cols, double scale, float* out);
 
 /**
  * y = (x − mean) · γ / √(var + ε) + β per channel, x and y [rows, c]; mean/var/γ/β [c]

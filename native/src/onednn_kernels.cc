@@ -9,6 +9,10 @@
 //
 // Primitives are built once per shape and cached; blocked temporaries live in a few grow-only
 // buffers reused by every call (calls are synchronous, from the one JS thread).
+//
+// Max pooling is not here: XNNPACK's single-threaded forward beat oneDNN's, and oneDNN's backward
+// must first recompute the forward for its argmax workspace (bench/suites/kernels.ts); the
+// gradient is a one-pass loop in omp_kernels.cc instead.
 #include "onednn_kernels.h"
 
 #include <omp.h>
@@ -269,58 +273,6 @@ ConvPrims& convPrims(ConvOp op, const ConvShape& s, bool bias, Act act, float al
   return cached(convCache(), convKey(op, s, bias, act, alpha), &buildConv, &ctx);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Max pooling (plain NHWC: oneDNN's JIT pooling handles it directly)
-
-struct PoolPrims {
-  std::unique_ptr<primitive> fwd, bwd;
-  memory::desc wsMd;
-};
-
-struct PoolCtx {
-  const PoolShape* s;
-  bool backward;
-};
-
-PoolPrims* buildPool(const Key&, const void* p) {
-  const auto& c = *static_cast<const PoolCtx*>(p);
-  const auto& s = *c.s;
-  auto& e = rt().eng;
-  const auto src = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), dst = md({s.n, s.c, s.oh, s.ow}, tag::nhwc);
-  const memory::dims strides{s.sh, s.sw}, kernel{s.kh, s.kw}, pl{s.pt, s.pl},
-      pr{std::max<int64_t>(s.pb, 0), std::max<int64_t>(s.pr, 0)};
-  const auto alg = algorithm::pooling_max;
-  const auto prop = c.backward ? prop_kind::forward_training : prop_kind::forward_inference;
-#if DNNL_VERSION_MAJOR >= 3
-  const memory::dims dil{0, 0};
-  dnnl::pooling_forward::primitive_desc fpd(e, prop, alg, src, dst, strides, kernel, dil, pl, pr);
-#else
-  dnnl::pooling_forward::primitive_desc fpd(dnnl::pooling_forward::desc(prop, alg, src, dst, strides, kernel, pl, pr),
-                                            e);
-#endif
-  auto r = new PoolPrims();
-  r->fwd = std::make_unique<primitive>(dnnl::pooling_forward(fpd));
-  if (c.backward) {
-    r->wsMd = fpd.workspace_desc();
-#if DNNL_VERSION_MAJOR >= 3
-    dnnl::pooling_backward::primitive_desc bpd(e, alg, src, dst, strides, kernel, dil, pl, pr, fpd);
-#else
-    dnnl::pooling_backward::primitive_desc bpd(dnnl::pooling_backward::desc(alg, src, dst, strides, kernel, pl, pr),
-                                               e, fpd);
-#endif
-    r->bwd = std::make_unique<primitive>(dnnl::pooling_backward(bpd));
-  }
-  return r;
-}
-
-PoolPrims& poolPrims(const PoolShape& s, bool backward) {
-  static std::map<Key, std::unique_ptr<PoolPrims>> cache;
-  const PoolCtx ctx{&s, backward};
-  const Key key{backward ? 1 : 0, s.n, s.h, s.w, s.c, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.pt, s.pl,
-                s.pb, s.pr};
-  return cached(cache, key, &buildPool, &ctx);
-}
-
 inline float activate(Act act, float alpha, float v) {
   switch (act) {
     case Act::kRelu: return v > 0.f ? v : 0.f;
@@ -363,32 +315,6 @@ void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, 
   const memory xm = p.s0.in(x, 0), dym = p.s1.in(dy, 1), dwm = p.out.out(dw, 2);
   p.prim->execute(r.strm, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
   p.out.finish(dwm, dw);
-  r.strm.wait();
-}
-
-void maxPool2dForward(const PoolShape& s, const float* x, float* y) {
-  auto& p = poolPrims(s, false);
-  auto& r = rt();
-  const auto src = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), dst = md({s.n, s.c, s.oh, s.ow}, tag::nhwc);
-  p.fwd->execute(r.strm, {{DNNL_ARG_SRC, memory(src, r.eng, const_cast<float*>(x))},
-                          {DNNL_ARG_DST, memory(dst, r.eng, y)}});
-  r.strm.wait();
-}
-
-void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx) {
-  auto& p = poolPrims(s, true);
-  auto& r = rt();
-  const auto src = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), dst = md({s.n, s.c, s.oh, s.ow}, tag::nhwc);
-  if (s.pb < 0 || s.pr < 0) std::memset(dx, 0, sizeof(float) * s.n * s.h * s.w * s.c);  // unread rows
-  std::unordered_map<int, memory> bargs{{DNNL_ARG_DIFF_DST, memory(dst, r.eng, const_cast<float*>(dy))},
-                                        {DNNL_ARG_DIFF_SRC, memory(src, r.eng, dx)}};
-  // oneDNN's max-pool backward routes dy through the forward pass's argmax workspace: recompute it.
-  memory ws(p.wsMd, r.eng, arena(1).get(p.wsMd.get_size()));
-  p.fwd->execute(r.strm, {{DNNL_ARG_SRC, memory(src, r.eng, const_cast<float*>(x))},
-                          {DNNL_ARG_DST, memory(dst, r.eng, arena(0).get(dst.get_size()))},
-                          {DNNL_ARG_WORKSPACE, ws}});
-  bargs.emplace(DNNL_ARG_WORKSPACE, ws);
-  p.bwd->execute(r.strm, bargs);
   r.strm.wait();
 }
 

@@ -27,15 +27,6 @@ void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, flo
 /** dw = ∂L/∂w of y = conv2d(x, w) given dy. */
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw);
 
-/** Geometry of a 2-D pooling window over NHWC x [n, h, w, c] → y [n, oh, ow, c]. */
-struct PoolShape {
-  int64_t n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr;  // pb, pr as in ConvShape
-};
-/** y = maxpool(x); padding never wins. */
-void maxPool2dForward(const PoolShape& s, const float* x, float* y);
-/** dx of y = maxpool(x) given dy: each dy to its window's first maximum. */
-void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx);
-
 /**
  * Batched row-major matmul: for each b < batch, C_b = act(op(A_b) · op(B_b) + bias).
  * op(A_b) is [m, k], op(B_b) is [k, n]; A_b starts at a + b·strideA (strideA = 0 broadcasts).

@@ -25,7 +25,7 @@ function makeCifar(dir: string, perFile = 2, test = 3, mutate?: (name: string, b
   const files: Array<[string, number, number]> = [1, 2, 3, 4, 5].map((k) => [`data_batch_${k}.bin`, perFile, (k - 1) * perFile]);
   files.push(['test_batch.bin', test, 1000]);
   for (const [name, n, first] of files) {
-    let bytes = new Uint8Array(n * CIFAR_RECORD_BYTES);
+    let bytes: Uint8Array = new Uint8Array(n * CIFAR_RECORD_BYTES);
     for (let r = 0; r < n; r++) {
       const g = first + r;
       bytes[r * CIFAR_RECORD_BYTES] = label(g);

@@ -139,12 +139,14 @@ export async function openCifarBin(options: CifarBinOptions): Promise<Dataset> {
   return makeDataset(source, checkAugmentation(options.augmentation ?? CIFAR_AUGMENTATION, 32, 32, 'cifar10-bin'));
 }
 
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
 /** One record's 3×1024 planar bytes → 1024×3 interleaved floats in [0, 1]. */
 function planarToInterleaved(src: Uint8Array, s: number, dst: Float32Array, d: number): void {
   for (let p = 0; p < 1024; p++) {
-    dst[d + 3 * p] = src[s + p]! / 255;
-    dst[d + 3 * p + 1] = src[s + 1024 + p]! / 255;
-    dst[d + 3 * p + 2] = src[s + 2048 + p]! / 255;
+    dst[d + 3 * p] = UNIT[src[s + p]!]!;
+    dst[d + 3 * p + 1] = UNIT[src[s + 1024 + p]!]!;
+    dst[d + 3 * p + 2] = UNIT[src[s + 2048 + p]!]!;
   }
 }
 

@@ -16,7 +16,7 @@ import { DataError } from '../errors.js';
 import { checkAugmentation, makeDataset, type SampleSource } from './_base.js';
 import { FileRecords, MemoryRecords, isGzip, readHead, readMaybeGzip, requireFile, type RecordStore } from './_files.js';
 import type { Dataset } from './dataset.js';
-import { NO_AUGMENTATION, type Augmentation } from './transforms.js';
+import { bytesToUnit, NO_AUGMENTATION, type Augmentation } from './transforms.js';
 
 /** Options of {@link openIdx}. */
 export interface IdxOptions {
@@ -122,7 +122,7 @@ export async function openIdx(options: IdxOptions): Promise<Dataset> {
     read(indices, x) {
       if (scratch.length < indices.length * rec) scratch = new Uint8Array(indices.length * rec);
       store.read(indices, scratch);
-      for (let i = 0; i < indices.length * rec; i++) x[i] = scratch[i]! / 255;
+      bytesToUnit(scratch, x, 0, 0, indices.length * rec);
     },
     close: () => store.close(),
   };

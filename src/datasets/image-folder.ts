@@ -198,7 +198,7 @@ export async function openImageFolder(options: ImageFolderOptions): Promise<Data
     read = (indices, x) => {
       if (scratch.length < indices.length * rec) scratch = new Uint8Array(indices.length * rec);
       store.read(indices, scratch);
-      for (let k = 0; k < indices.length * rec; k++) x[k] = scratch[k]! / 255;
+      bytesToUnit(scratch, x, 0, 0, indices.length * rec);
     };
     close = () => store.close();
     source = file;

@@ -20,7 +20,7 @@ import { ConfigError, DataError } from '../errors.js';
 import { checkAugmentation, makeDataset, type SampleSource } from './_base.js';
 import { forEachRun, readHead, requireDir, requireFile } from './_files.js';
 import type { Dataset } from './dataset.js';
-import type { Augmentation } from './transforms.js';
+import { bytesToUnit, type Augmentation } from './transforms.js';
 
 /** PCam's class names, index = label. */
 export const PCAM_CLASSES = ['normal', 'tumour'] as const;
@@ -178,11 +178,7 @@ export async function openPcam(options: PcamOptions): Promise<Dataset> {
         } catch (err) {
           throw new DataError(`${xFile}: expected to read samples ${first}..${last} of 'x', found an error (${h5Reason(err)})`, { cause: err });
         }
-        for (const p of positions) {
-          const s = (indices[p]! - first) * rec;
-          const d = p * rec;
-          for (let k = 0; k < rec; k++) x[d + k] = px[s + k]! / 255;
-        }
+        for (const p of positions) bytesToUnit(px, x, p * rec, (indices[p]! - first) * rec, rec);
       });
     },
     close() {

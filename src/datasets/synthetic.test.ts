@@ -33,14 +33,16 @@ describe('openSynthetic', () => {
 
   it('mask oracle: drawing the object changes exactly the masked pixels, and visibly', () => {
     for (const channels of [1, 3] as const) {
-      const o = resolveSyntheticOptions({ count: 200, imageSize: 32, channels, numClasses: 8, seed: 2 });
+      const o = resolveSyntheticOptions({ count: 160, imageSize: 32, channels, numClasses: 8, seed: 2 });
       const n = 32 * 32 * channels;
       const [x1, x0] = [new Float32Array(n), new Float32Array(n)];
       const [m1, m0] = [new Uint8Array(1024), new Uint8Array(1024)];
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 160; i++) {
         renderSyntheticSample(o, i, x1, 0, m1, 0, true);
         renderSyntheticSample(o, i, x0, 0, m0, 0, false);
-        expect(m0).toEqual(m1);
+        let maskDiff = 0;
+        for (let p = 0; p < 1024; p++) if (m0[p] !== m1[p]) maskDiff++;
+        expect(maskDiff).toBe(0);
         let inMask = 0;
         let diff = 0;
         let changedOutside = 0;

@@ -74,9 +74,12 @@ export function applyAugmentation<T extends Float32Array | Uint8Array>(
   }
 }
 
-/** Writes `src` (uint8) scaled to [0, 1] into `dst` at `offset`. */
-export function bytesToUnit(src: Uint8Array, dst: Float32Array, offset = 0): void {
-  for (let i = 0; i < src.length; i++) dst[offset + i] = src[i]! / 255;
+/** v / 255 for every byte value (a table lookup is exact and faster than dividing). */
+const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/** Writes `n` bytes of `src` from `srcOffset`, scaled to [0, 1] (v / 255), into `dst` at `dstOffset`. */
+export function bytesToUnit(src: Uint8Array, dst: Float32Array, dstOffset = 0, srcOffset = 0, n = src.length - srcOffset): void {
+  for (let i = 0; i < n; i++) dst[dstOffset + i] = UNIT[src[srcOffset + i]!]!;
 }
 
 /**

@@ -29,8 +29,8 @@ export type {
   Example,
   Image8,
   Histogram,
-  Direction,
 } from './results.js';
+// `Direction` (lower/higher-is-better) is the same union as the metrics room's, exported from there.
 export { buildTable, bestIndices, formatTableText, formatTableMarkdown, formatValue, formatPercent, orderRuns } from './table.js';
 export type { TableModel, TableRow, TableSection, TableColumn, TableOptions } from './table.js';
 export { figureSpecs, renderFigures, renderSpecSvg, svgToPng, missingFigures } from './figures.js';

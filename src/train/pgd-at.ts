@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { fgsm } from '../attacks/fgsm.js';
 import { pgd } from '../attacks/pgd.js';
 import type { AttackFn } from '../attacks/types.js';
-import { resolveOptionSection } from './config.js';
+import { ConfigError } from '../errors.js';
+import { resolveOptionSection, toNumber } from './config.js';
 import type { Trainer } from './types.js';
 import { accuracy, crossEntropy, minimizeKeeping, oneHot } from './_loss.js';
 
@@ -22,7 +23,11 @@ export interface PgdAtOptions {
   attack: string;
   /** ε, L∞ budget in [0, 1] pixel units. @default 8/255 (method.md §2.3) */
   epsilon: number;
-  /** α, step size; 0 = auto: ε/4 for 'pgd' (2/255 at ε = 8/255) and 1.25·ε for 'fgsm'. @default 0 */
+  /**
+   * α, step size in pixel units. Given as 'auto' (the default) it resolves to ε/4 for 'pgd'
+   * (2/255 at ε = 8/255, method.md §2.3) and 1.25·ε for 'fgsm' (Wong et al.); the resolved config
+   * holds the number. @default 'auto'
+   */
   alpha: number;
   /** K, PGD steps (ignored by 'fgsm'). @default 7 (method.md §2.3) */
   steps: number;
@@ -32,26 +37,32 @@ export interface PgdAtOptions {
   cleanWeight: number;
 }
 
-export const PGD_AT_DEFAULTS: Readonly<PgdAtOptions> = Object.freeze({
+export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha'> & { alpha: number | 'auto' }> = Object.freeze({
   attack: 'pgd',
   epsilon: 8 / 255,
-  alpha: 0,
+  alpha: 'auto',
   steps: 7,
   randomStart: true,
   cleanWeight: 0,
 });
 
-/** Validates and completes the 'pgd-at' options; alpha 0 (auto) is replaced by its value. */
+/** Validates and completes the 'pgd-at' options; alpha 'auto' is replaced by its value. */
 export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): PgdAtOptions {
-  const o = resolveOptionSection('trainerOptions.pgd-at', PGD_AT_DEFAULTS, raw, {
+  const { alpha: rawAlpha, ...rest } = raw;
+  const { alpha: _auto, ...defaults } = PGD_AT_DEFAULTS;
+  const o = resolveOptionSection('trainerOptions.pgd-at', defaults, rest, {
     attack: (v) => (v === 'pgd' || v === 'fgsm' ? undefined : "'pgd' or 'fgsm'"),
     epsilon: (v) => (v > 0 && v <= 1 ? undefined : 'in (0, 1] (pixel units)'),
-    alpha: (v) => (v >= 0 ? undefined : '≥ 0 (0 = auto)'),
     steps: (v) => (Number.isInteger(v) && v >= 1 ? undefined : 'an integer ≥ 1'),
     cleanWeight: (v) => (v >= 0 && v <= 1 ? undefined : 'in [0, 1]'),
   });
-  if (o.alpha === 0) o.alpha = o.attack === 'fgsm' ? 1.25 * o.epsilon : o.epsilon / 4;
-  return o;
+  let alpha: number;
+  if (rawAlpha === undefined || rawAlpha === 'auto') alpha = o.attack === 'fgsm' ? 1.25 * o.epsilon : o.epsilon / 4;
+  else {
+    alpha = toNumber(rawAlpha);
+    if (!(alpha > 0)) throw new ConfigError(`trainerOptions.pgd-at: 'alpha' must be a number > 0 or 'auto', got ${JSON.stringify(rawAlpha)}`);
+  }
+  return { ...o, alpha };
 }
 
 export function pgdAtTrainer(options: PgdAtOptions): Trainer {

@@ -97,11 +97,13 @@ describe('sgt masked fill', () => {
 });
 
 describe('pgd-at options', () => {
-  it('resolves alpha 0 to 1.25ε for fgsm and ε/4 for pgd', () => {
+  it("resolves alpha 'auto' to 1.25ε for fgsm and ε/4 for pgd, and rejects α ≤ 0", () => {
     const r = (o: Record<string, unknown>) => TRAINERS.get('pgd-at')!.resolveOptions(o);
     expect(r({ attack: 'fgsm', epsilon: 0.1 })['alpha']).toBeCloseTo(0.125, 12);
     expect(r({ epsilon: 0.1 })['alpha']).toBeCloseTo(0.025, 12);
     expect(r({ alpha: 0.5 })['alpha']).toBe(0.5);
+    expect(r({ alpha: '2/255', epsilon: 0.1 })['alpha']).toBeCloseTo(2 / 255, 12);
+    expect(() => r({ alpha: 0 })).toThrow(/'alpha' must be a number > 0 or 'auto', got 0/);
     expect(DEFAULT_TRAIN_CONFIG.trainer).toBe('regular');
   });
 });

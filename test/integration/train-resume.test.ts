@@ -4,7 +4,7 @@
  * exactly the weights (bit for bit) and log records of an uninterrupted run with the same seed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,12 @@ describe('scaat train --resume', () => {
     const bad = await runCli(['train', '--set', 'lrr=1', '--out', path.join(tmp, 'bad')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/ConfigError: --set: unknown config key 'lrr'; did you mean 'lr'\?/);
+    expect(existsSync(path.join(tmp, 'bad'))).toBe(false);
+    const preset = path.join(tmp, 'broken.json');
+    writeFileSync(preset, '{"epochs": 3,');
+    const broken = await runCli(['train', '--config', preset, '--out', path.join(tmp, 'bad')]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(`ConfigError: --config ${preset}: not valid JSON`);
     expect(existsSync(path.join(tmp, 'bad'))).toBe(false);
     expect(readFileSync(path.join(dir, 'log.jsonl'), 'utf8')).toBe(before);
   });

@@ -6,6 +6,7 @@
  *   scaat train --trainer pgd-at --model resnet-20 --data ../shared/data/cifar10-jpg \
  *     --config configs/cifar10-resnet20.json --set pgd-at.epsilon=8/255 --out runs/pgd-at
  *   scaat train --resume runs/pgd-at            # after a crash or Ctrl-C; --epochs N extends it
+ *                                               # (the lr schedule is then recomputed for the new length)
  *
  * Config layers, later winning: defaults ← --config FILE ← flags (--trainer, --model, --data,
  * --epochs, --seed, --backend) ← --set key=value. Ctrl-C finishes the current step, writes a
@@ -22,7 +23,7 @@ import { openFashionMnist, openMnist } from '../../datasets/mnist.js';
 import { isPcamFolder, openPcam } from '../../datasets/pcam.js';
 import { openSynthetic } from '../../datasets/synthetic.js';
 import { SCAAT_TRAINER_SPEC } from '../../scaat/trainer.js';
-import { describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
+import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
 import type { ConfigLayer, TrainConfig } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
@@ -56,8 +57,8 @@ export function registerTrain(program: Command): void {
     .option('--data <name|path>', 'synthetic, mnist, fashion-mnist, a CIFAR-10 binary folder, a PCAM folder or an image folder with train/ and test/ (default synthetic)')
     .option('--config <file>', 'preset JSON file (e.g. configs/cifar10-resnet20.json)')
     .option('--set <key=value>', 'override a config key (repeatable); trainer options as <trainer>.<option>=value', collect, [])
-    .option('--epochs <n>', 'passes over the training set')
-    .option('--seed <n>', 'seed of weights, data order and attacks')
+    .option('--epochs <n>', `passes over the training set (default ${DEFAULT_TRAIN_CONFIG.epochs})`)
+    .option('--seed <n>', `seed of weights, data order and attacks (default ${DEFAULT_TRAIN_CONFIG.seed})`)
     .option('--backend <name>', 'auto, wasm, cpu or tensorflow (default auto: tfjs-node if installed, else wasm)')
     .option('--out <dir>', 'run folder (default runs/<trainer>-<model>-<date>)')
     .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (--epochs and --backend may change)')

@@ -17,9 +17,10 @@ import { fileURLToPath } from 'node:url';
  */
 export interface NativeAddon {
   conv2d(heap: ArrayBufferLike, params: Float64Array): void;
-  maxPool2d(heap: ArrayBufferLike, params: Float64Array): void;
+  maxPool2dGrad(heap: ArrayBufferLike, params: Float64Array): void;
   matmul(heap: ArrayBufferLike, params: Float64Array): void;
   reduceRows(heap: ArrayBufferLike, params: Float64Array): void;
+  broadcastRows(heap: ArrayBufferLike, params: Float64Array): void;
   batchNorm(heap: ArrayBufferLike, params: Float64Array): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };
@@ -39,8 +40,9 @@ function packageRoot(): string {
 }
 
 /**
- * Loads the addon once. SCAAT_NATIVE=0 disables it; SCAAT_NATIVE_PATH points to another build;
- * SCAAT_NATIVE_THREADS sets its threads (default: the machine's available parallelism).
+ * Loads the addon. SCAAT_NATIVE=0 disables it; SCAAT_NATIVE_PATH points to another build;
+ * SCAAT_NATIVE_THREADS sets its threads (default: the machine's available parallelism);
+ * OMP_WAIT_POLICY defaults to 'passive' (see below).
  */
 export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
   const flag = env['SCAAT_NATIVE'];
@@ -55,6 +57,11 @@ export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
       disabled: false,
     };
   }
+  // OpenMP threads that sleep at once when idle (libgomp reads this when the addon loads it):
+  // spinning ones steal the core from the JS thread and, on a shared machine, from each other —
+  // on 2 busy cores, ResNet-20 training ran 2.9× slower with the default spin than with passive
+  // waits (scratch A/B, 2025-11-25). An explicit OMP_WAIT_POLICY wins.
+  process.env['OMP_WAIT_POLICY'] ??= 'passive';
   let addon: NativeAddon;
   try {
     addon = createRequire(import.meta.url)(file) as NativeAddon;

@@ -28,6 +28,7 @@ import type {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
+import { BROADCAST_CHANNELS } from '../kernels/reductions.js';
 import type { NativeAddon } from './_addon.js';
 
 /** What a TF.js kernel function receives on the wasm backend. */
@@ -130,18 +131,6 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     return runMatmul(addon, args.backend, plan, a, b, bias, act, attrs.leakyreluAlpha ?? DEFAULT_LEAKY_ALPHA);
   };
 
-  const maxPool: NativeKernel = (args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    const a = args.attrs as unknown as MaxPoolAttrs;
-    const info = floatNhwc([x], undefined) ? poolInfo(x.shape, a) : undefined;
-    const g = info && poolGeometry(info);
-    if (!info || !g) return defer('MaxPool', args, 'dtype or padding');
-    const { backend } = args;
-    const y = backend.makeOutput(info.outShape, 'float32');
-    addon.maxPool2d(heapOf(backend, y), new Float64Array([0, ...g, offsetOf(backend, x), -1, offsetOf(backend, y)]));
-    return y;
-  };
-
   const maxPoolGrad: NativeKernel = (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
     const a = args.attrs as unknown as MaxPoolAttrs;
@@ -150,7 +139,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!g) return defer('MaxPoolGrad', args, 'dtype or padding');
     const { backend } = args;
     const dx = backend.makeOutput([...input.shape], 'float32');
-    addon.maxPool2d(heapOf(backend, dx), new Float64Array([1, ...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)]));
+    addon.maxPool2dGrad(heapOf(backend, dx), new Float64Array([...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)]));
     return dx;
   };
 
@@ -165,6 +154,19 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const out = backend.makeOutput(keepDims ? plan.keptShape : plan.outShape, 'float32');
     const scale = name === 'Mean' ? 1 / plan.rows : 1;
     addon.reduceRows(heapOf(backend, out), new Float64Array([plan.rows, plan.cols, scale, offsetOf(backend, x), offsetOf(backend, out)]));
+    return out;
+  };
+
+  // src/engine/kernels/reductions.ts's gradient of those reductions: out[i] = dy[i mod C] · scale.
+  const broadcastChannels: NativeKernel = (args) => {
+    const { dy } = args.inputs as { dy: TensorInfo };
+    const { shape, scale } = args.attrs as unknown as { shape: number[]; scale: number };
+    const cols = tf.util.sizeFromShape(dy.shape);
+    const size = tf.util.sizeFromShape(shape);
+    if (dy.dtype !== 'float32' || cols === 0 || size % cols !== 0) return defer(BROADCAST_CHANNELS, args, 'dtype or shape');
+    const { backend } = args;
+    const out = backend.makeOutput([...shape], 'float32');
+    addon.broadcastRows(heapOf(backend, out), new Float64Array([size / cols, cols, scale, offsetOf(backend, dy), offsetOf(backend, out)]));
     return out;
   };
 
@@ -206,6 +208,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
   return new Map<string, NativeKernel>([
     ['Sum', reduce('Sum')],
     ['Mean', reduce('Mean')],
+    [BROADCAST_CHANNELS, broadcastChannels],
     ['FusedBatchNorm', fusedBatchNorm],
     [FUSED_BATCH_NORM_GRAD, fusedBatchNormGrad],
     ['Conv2D', conv2d],
@@ -216,7 +219,6 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     [DILATED_CONV2D_BACKPROP_FILTER, conv2dBackpropFilter(DILATED_CONV2D_BACKPROP_FILTER)],
     ['BatchMatMul', batchMatMul],
     ['_FusedMatMul', fusedMatMul],
-    ['MaxPool', maxPool],
     ['MaxPoolGrad', maxPoolGrad],
   ]);
 }
@@ -301,17 +303,11 @@ function poolInfo(xShape: readonly number[], a: MaxPoolAttrs): Conv2DInfo | unde
   return tf.backend_util.computePool2DInfo([...xShape] as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
 }
 
-/** The addon's pool geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr] (see {@link convGeometry}). */
+/** The addon's max-pool geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]. */
 function poolGeometry(i: Conv2DInfo): number[] | undefined {
-  const pb = (i.outHeight - 1) * i.strideHeight + i.effectiveFilterHeight - i.inHeight - i.padInfo.top;
-  const pr = (i.outWidth - 1) * i.strideWidth + i.effectiveFilterWidth - i.inWidth - i.padInfo.left;
-  if (i.padInfo.top < 0 || i.padInfo.left < 0) return undefined;
-  // A window lying wholly in the padding has no max: TF and oneDNN disagree there, so defer.
-  if (i.padInfo.top >= i.filterHeight || i.padInfo.left >= i.filterWidth || pb >= i.filterHeight || pr >= i.filterWidth) {
-    return undefined;
-  }
+  if (i.padInfo.top < 0 || i.padInfo.left < 0 || i.dilationHeight !== 1 || i.dilationWidth !== 1) return undefined;
   return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
-    i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left, pb, pr];
+    i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left];
 }
 
 /** x seen as [rows, cols] when `axis` is exactly its leading axes 0..k−1 (k = 0: a copy), else undefined. */
