@@ -162,26 +162,6 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   });
 }
 
-// reduceRows params: [rows, cols, scale, offX, offOut]: out[c] = scale · Σ_r x[r, c]
-napi_value ReduceRows(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() {
-    const Call c(env, info, 5);
-    const int64_t rows = c.dim(0), cols = c.dim(1);
-    scaat::reduceRows(c.f32(3, rows * cols), rows, cols, c.p[2], c.f32(4, cols));
-    return undefinedValue(env);
-  });
-}
-
-// broadcastRows params: [rows, cols, scale, offV, offOut]: out[r, c] = scale · v[c]
-napi_value BroadcastRows(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() {
-    const Call c(env, info, 5);
-    const int64_t rows = c.dim(0), cols = c.dim(1);
-    scaat::broadcastRows(c.f32(3, cols), rows, cols, c.p[2], c.f32(4, rows * cols));
-    return undefinedValue(env);
-  });
-}
-
 // batchNorm params (x, y, dy, dx [rows, c]; the rest [c]; optional ones -1 when absent):
 //   op 0 forward:  [0, rows, c, eps, offX, offMean, offVar, offScale, offOffset, offY]
 //   op 1 backward: [1, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDx, offDmean, offDvar,
@@ -235,8 +215,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2dGrad", nullptr, MaxPool2dGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reduceRows", nullptr, ReduceRows, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"broadcastRows", nullptr, BroadcastRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -75,22 +75,6 @@ void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, floa
   }
 }
 
-void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float* out) {
-  std::vector<double> sums;
-  channelSums(rows, cols, 1, sums, [&](int64_t r, double* acc) {
-    const float* row = x + r * cols;
-    for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
-  });
-  for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(sums[j] * scale);
-}
-
-void broadcastRows(const float* v, int64_t rows, int64_t cols, double scale, float* out) {
-  std::vector<float> row(cols);
-  for (int64_t j = 0; j < cols; j++) row[j] = static_cast<float>(v[j] * scale);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; r++) std::memcpy(out + r * cols, row.data(), sizeof(float) * cols);
-}
-
 void batchNormForward(const float* x, int64_t rows, int64_t c, const float* mean, const float* var,
                       const float* scale, const float* offset, float eps, float* y) {
   // (x − mean)·k + β rather than x·k + (β − mean·k): no cancellation when |mean| ≫ std.

@@ -1,6 +1,6 @@
-// scaat native kernels that no library call covers in TF.js's exact form: memory-bound reductions
-// and batch-norm passes over NHWC data viewed as rows × channels, parallel over rows with OpenMP
-// (the runtime oneDNN already uses: one thread pool). Sums accumulate in double.
+// scaat native kernels that no library call covers in TF.js's exact form: the max-pool gradient
+// and batch-norm passes over NHWC data viewed as rows × channels, parallel with OpenMP (the
+// runtime oneDNN already uses: one thread pool). Sums accumulate in double.
 #pragma once
 
 #include <cstdint>
@@ -17,12 +17,6 @@ struct PoolShape {
  * order (TF's cpu kernel; padding never wins; overlapping windows accumulate).
  */
 void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx);
-
-/** out[c] = scale · Σ_r x[r, c] for x [rows, cols] row-major (Sum: scale 1; Mean: 1 / rows). */
-void reduceRows(const float* x, int64_t rows, int64_t cols, double scale, float* out);
-
-/** out[r, c] = scale · v[c] for r < rows: v [cols] broadcast down the rows (the gradient of reduceRows). */
-void broadcastRows(const float* v, int64_t rows, int64_t cols, double scale, float* out);
 
 /**
  * y = (x − mean) · γ / √(var + ε) + β per channel, x and y [rows, c]; mean/var/γ/β [c]

@@ -252,6 +252,10 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
     if (indices.length > 0) {
       for await (const batch of dataset.batches({ batchSize: config.batchSize, indices })) {
         const globalBatch = Math.floor((start + done) / config.batchSize);
+        const bad = batch.y.findIndex((v) => !(v >= 0 && v < classifier.numClasses));
+        if (bad >= 0) {
+          throw new DataError(`evaluate: sample ${batch.index[bad]} of '${dataset.source}' has label ${batch.y[bad]}; evaluation needs labels in [0, ${classifier.numClasses})`);
+        }
         const [b, h, w] = batch.shape;
         const { x, y } = toTensors(batch);
         try {

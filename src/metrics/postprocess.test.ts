@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readNpy, writeNpy } from '../io/npy.js';
+import { Rng } from '../engine/random.js';
 import { percentile, toUint8Map } from './postprocess.js';
 import { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 import { ConfigError } from '../errors.js';
@@ -40,6 +46,44 @@ describe('toUint8Map (method.md §4)', () => {
     expect(u8[17]).toBe(255);
     expect(u8.reduce((a, v) => a + v, 0)).toBe(255);
     expect(Array.from(toUint8Map([2, 2, 2]))).toEqual([0, 0, 0]);
+  });
+});
+
+describe('toUint8Map against NumPy', () => {
+  const python = '/usr/bin/python3';
+  const hasNumpy = existsSync(python) && (() => {
+    try {
+      execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  // Oracle: method.md §4 written in NumPy (np.percentile, float64), on heavy-tailed maps with ties.
+  it.skipIf(!hasNumpy)('equals the NumPy reference of method.md §4 on random maps', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-u8-'));
+    try {
+      const rng = new Rng(4);
+      const n = 20;
+      const size = 17 * 13;
+      const s = Float32Array.from({ length: n * size }, (_, i) => (i % size < 30 ? 0 : rng.next() ** 6 * (1 + (i % 7))));
+      await writeNpy(path.join(dir, 's.npy'), s, [n, size]);
+      execFileSync(python, ['-c', `
+import numpy as np
+S = np.load(${JSON.stringify(path.join(dir, 's.npy'))}).astype(np.float64)
+out = []
+for s in S:
+    mn, p = s.min(), np.percentile(s, 99)
+    out.append(np.where(s > mn, 255, 0) if p == mn else np.floor(255 * np.clip((s - mn) / (p - mn), 0, 1) + 0.5))
+np.save(${JSON.stringify(path.join(dir, 'u8.npy'))}, np.array(out, dtype=np.uint8))
+`]);
+      const ref = await readNpy(path.join(dir, 'u8.npy'));
+      const ours = new Uint8Array(n * size);
+      for (let i = 0; i < n; i++) ours.set(toUint8Map(s.subarray(i * size, (i + 1) * size)), i * size);
+      expect(Array.from(ours)).toEqual(Array.from(ref.data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import type { StepContext } from '../train/types.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readNpy } from '../io/npy.js';
 import { createScaatTrainer, SCAAT_TRAINER_SPEC, writeIrrelevantRatios } from './trainer.js';
 import type { ScaatTrainer } from './trainer.js';
 
@@ -143,21 +144,17 @@ describe('SCAAT trainer', () => {
 });
 
 describe('q as a .npy file', () => {
-  it('writes a NumPy 1.0 header and the little-endian float32 values', async () => {
+  it('writes q_i as a 1-D float32 array that reads back exactly', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-npy-'));
     try {
       const q = Float32Array.from([0.5, 0.52, 0.05, 0.95, 1 / 3]);
       const file = path.join(dir, 'q.npy');
       await writeIrrelevantRatios(file, q);
-      const bytes = readFileSync(file);
-      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-      const headerLen = bytes.readUInt16LE(8);
-      expect((10 + headerLen) % 64).toBe(0);
-      const header = bytes.subarray(10, 10 + headerLen).toString('latin1');
-      expect(header).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(5,\), \} *\n$/);
-      const values = Array.from({ length: 5 }, (_, i) => bytes.readFloatLE(10 + headerLen + 4 * i));
-      expect(values).toEqual(Array.from(q));
-      expect(bytes.length).toBe(10 + headerLen + 20);
+      const back = await readNpy(file);
+      expect(back.dtype).toBe('float32');
+      expect(back.shape).toEqual([5]);
+      expect(Array.from(back.data)).toEqual(Array.from(q));
+      expect(readFileSync(file).subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -38,7 +38,7 @@
  */
 import { saliencyRanks } from '../attacks/masks.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeNpy } from '../io/npy.js';
 import type { TrainerSpec } from '../train/registry.js';
 import type { StepContext, StepInput, StepMetrics, Trainer } from '../train/types.js';
 import type { ScaatConfig } from './config.js';
@@ -46,7 +46,6 @@ import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveSteps, resolveScaatConfi
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
 import { createScaatAttack, scaatStep } from './step.js';
-import { encodeNpyFloat32 } from './_npy.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
@@ -302,7 +301,7 @@ class MapCache {
  * `np.load(file)` reads it back.
  */
 export async function writeIrrelevantRatios(file: string, q: Float32Array): Promise<void> {
-  await writeFileAtomic(file, encodeNpyFloat32(q));
+  await writeNpy(file, q, [q.length]);
 }
 
 /**

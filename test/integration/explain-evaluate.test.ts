@@ -35,7 +35,7 @@ beforeAll(async () => {
   await writeNpy(f('x.npy'), Float32Array.from({ length: N * 64 }, () => rng.next()), [N, 8, 8, 1]);
   await writeNpy(f('y.npy'), Int32Array.from({ length: N }, (_, i) => i % 3), [N]);
 });
-afterAll(() => (process.env.KEEP_TMP ? console.log(dir) : rmSync(dir, { recursive: true, force: true })));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const common = ['-m', f('model'), '-d', 'npy', '--data-path', f('x.npy'), '--labels', f('y.npy'), '--backend', 'cpu', '-q'];
 
@@ -71,7 +71,7 @@ describe('scaat explain / evaluate / merge', () => {
     for (let i = 0; i < 3; i++) expect(await main([...evalArgs, '--shard', `${i}/3`, '--out', f(`part${i}.json`)])).toBe(0);
     expect(await main(['merge', f('part2.json'), f('part0.json'), f('part1.json'), '--out', f('merged.json'), '-q'])).toBe(0);
     const read = (n: string): EvaluationResult => JSON.parse(readFileSync(f(n), 'utf8')) as EvaluationResult;
-    const strip = (r: EvaluationResult): unknown => ({ ...r, provenance: null, config: r.config });
+    const strip = (r: EvaluationResult): unknown => ({ ...r, provenance: null });
     const whole = read('whole.json');
     expect(strip(read('merged.json'))).toEqual(strip(whole));
     expect(whole.images.index).toHaveLength(N);

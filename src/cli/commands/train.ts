@@ -10,18 +10,15 @@
  *
  * Config layers, later winning: defaults ← --config FILE ← flags (--trainer, --model, --data,
  * --epochs, --seed, --backend) ← --set key=value. Ctrl-C finishes the current step, writes a
- * checkpoint and exits with code 130; a second Ctrl-C kills at once.
+ * checkpoint and exits with code 130; a second Ctrl-C kills at once. Data is opened by the
+ * datasets room (`openDataset`), so `--data` takes whatever `scaat data inspect` takes.
  */
 import type { Command } from 'commander';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DataError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { Dataset } from '../../datasets/dataset.js';
-import { findCifarBinDir, openCifarBin } from '../../datasets/cifar-bin.js';
-import { imageFolderSplits, openImageFolder } from '../../datasets/image-folder.js';
-import { openFashionMnist, openMnist } from '../../datasets/mnist.js';
-import { isPcamFolder, openPcam } from '../../datasets/pcam.js';
-import { openSynthetic } from '../../datasets/synthetic.js';
+import { DATASETS, openDataset, parseDataSource } from '../../datasets/registry.js';
 import { SCAAT_TRAINER_SPEC } from '../../scaat/trainer.js';
 import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
 import type { ConfigLayer, TrainConfig } from '../../train/config.js';
@@ -54,7 +51,7 @@ export function registerTrain(program: Command): void {
     .description('train a classifier (regular, pgd-at, sgt, scaat) into a run folder, or resume one')
     .option('--trainer <name>', `trainer: ${[...CLI_TRAINERS.keys()].join(', ')} (default regular)`)
     .option('--model <name|path>', 'zoo model (mlp, small-cnn, resnet-20, resnet-pcam, resnet-18) or a saved model to start from (default small-cnn)')
-    .option('--data <name|path>', 'synthetic, mnist, fashion-mnist, a CIFAR-10 binary folder, a PCAM folder or an image folder with train/ and test/ (default synthetic)')
+    .option('--data <name|path>', `dataset: ${[...DATASETS.keys()].join(', ')} (options as name:key=value,…), or a path (IDX files, CIFAR-10 binary, PCAM, image folder with train/ and test/) (default synthetic)`)
     .option('--config <file>', 'preset JSON file (e.g. configs/cifar10-resnet20.json)')
     .option('--set <key=value>', 'override a config key (repeatable); trainer options as <trainer>.<option>=value', collect, [])
     .option('--epochs <n>', `passes over the training set (default ${DEFAULT_TRAIN_CONFIG.epochs})`)
@@ -148,28 +145,10 @@ function readPreset(file: string): Record<string, unknown> {
   return values;
 }
 
-/**
- * Opens the train or test split of `--data`.
- * TODO(datasets room): replace with the datasets room's own opener when it has one.
- */
+/** Opens the train or test split of `--data` (a DATASETS name, `name:key=value,…`, or a path). */
 export async function openDataSplit(spec: string, split: 'train' | 'test'): Promise<Dataset> {
-  switch (spec) {
-    case 'synthetic':
-      return openSynthetic({ split });
-    case 'mnist':
-      return openMnist({ split });
-    case 'fashion-mnist':
-      return openFashionMnist({ split });
-  }
-  if (!existsSync(spec)) {
-    throw new ConfigError(`--data: '${spec}' is neither a dataset name (synthetic, mnist, fashion-mnist) nor an existing path`);
-  }
-  if (!statSync(spec).isDirectory()) throw new DataError(`--data ${spec}: expected a folder`);
-  if (findCifarBinDir(spec)) return openCifarBin({ path: spec, split });
-  if (isPcamFolder(spec)) return openPcam({ path: spec, split });
-  const splits = imageFolderSplits(spec);
-  if (splits.includes(split)) return openImageFolder({ root: spec, split });
-  throw new DataError(`--data ${spec}: not a CIFAR-10 binary folder, a PCAM folder, or an image folder with a '${split}' sub-folder (found: ${splits.join(', ') || 'none'})`);
+  const { source, options } = parseDataSource(spec);
+  return openDataset({ ...options, source, split });
 }
 
 function describeTrainers(): string {

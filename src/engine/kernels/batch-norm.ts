@@ -12,7 +12,7 @@
  * exactly the stock formulas (μ and σ² are inputs of the kernel; when they come from
  * `tf.moments(x)`, as in tf.layers training mode, their own gradients flow on through the
  * moments ops). The two channel sums are XNNPACK GEMMs with a ones vector, ∂x one broadcast
- * multiply: ~6 wasm SIMD passes, no tile.
+ * multiply: a handful of wasm SIMD passes, no tile.
  * Applies to channel-last inputs with per-channel [C] statistics; anything else, and every other
  * backend, gets the stock gradient.
  */
@@ -81,6 +81,7 @@ export function fusedBatchNormGradConfig(): GradConfig {
       if (tf.getBackend() !== 'wasm' || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) {
         return stock.gradFunc(dy, saved, attrs);
       }
+      // All five at once: lazily computed outputs would belong to the first closure's tidy scope.
       const inputs: Record<string, Tensor> = { x: x!, dy: dy as Tensor, mean: mean!, variance: variance! };
       if (scale) inputs['scale'] = scale;
       const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, inputs, attrs) as Tensor[];

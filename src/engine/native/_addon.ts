@@ -19,8 +19,6 @@ export interface NativeAddon {
   conv2d(heap: ArrayBufferLike, params: Float64Array): void;
   maxPool2dGrad(heap: ArrayBufferLike, params: Float64Array): void;
   matmul(heap: ArrayBufferLike, params: Float64Array): void;
-  reduceRows(heap: ArrayBufferLike, params: Float64Array): void;
-  broadcastRows(heap: ArrayBufferLike, params: Float64Array): void;
   batchNorm(heap: ArrayBufferLike, params: Float64Array): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };

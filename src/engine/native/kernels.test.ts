@@ -219,21 +219,6 @@ describeNative('native kernels agree with the cpu backend', () => {
     });
   });
 
-  const REDUCE_CASES: Array<{ axis: number | number[]; keepDims: boolean }> = [
-    { axis: 0, keepDims: false },
-    { axis: [0, 1], keepDims: true },
-    { axis: [2, 0, 1], keepDims: false },
-    { axis: [-4, -3, -2], keepDims: true },
-    { axis: [0, 1, 2, 3], keepDims: false },
-  ];
-  describe.each(REDUCE_CASES)('reductions over leading axes $axis (keepDims $keepDims)', ({ axis, keepDims }) => {
-    it('Sum and Mean, forward and gradient', async () => {
-      const fn = withGrads((x) => tf.add(tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)), 1);
-      const outShape = tf.tidy(() => tf.sum(tf.zeros([4, 3, 5, 6]), axis, keepDims).shape);
-      await expectAgrees(fn, [randn([4, 3, 5, 6]), randn(outShape)]);
-    });
-  });
-
   it('batchNorm with [C] statistics: forward and the gradients w.r.t. x, mean, variance, offset, scale', async () => {
     const C = 5;
     const positive = (i: Input) => ({ ...i, data: i.data.map((v) => 0.5 + v * v) });

@@ -21,14 +21,12 @@ import type {
   MaxPoolAttrs,
   NamedAttrMap,
   NamedTensorInfoMap,
-  SumAttrs,
   TensorInfo,
   _FusedMatMulAttrs,
 } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
-import { BROADCAST_CHANNELS } from '../kernels/reductions.js';
 import type { NativeAddon } from './_addon.js';
 
 /** What a TF.js kernel function receives on the wasm backend. */
@@ -143,33 +141,6 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     return dx;
   };
 
-  // Sum / Mean over leading axes (bias gradients, batch-norm moments): wasm transposes those
-  // axes innermost first, a full copy of an activation. Other reductions stay on wasm.
-  const reduce = (name: 'Sum' | 'Mean'): NativeKernel => (args) => {
-    const { x } = args.inputs as { x: TensorInfo };
-    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
-    const plan = x.dtype === 'float32' && x.shape.every((d) => d > 0) ? leadingReduction(x.shape, axis) : undefined;
-    if (!plan) return defer(name, args, 'dtype or axes');
-    const { backend } = args;
-    const out = backend.makeOutput(keepDims ? plan.keptShape : plan.outShape, 'float32');
-    const scale = name === 'Mean' ? 1 / plan.rows : 1;
-    addon.reduceRows(heapOf(backend, out), new Float64Array([plan.rows, plan.cols, scale, offsetOf(backend, x), offsetOf(backend, out)]));
-    return out;
-  };
-
-  // src/engine/kernels/reductions.ts's gradient of those reductions: out[i] = dy[i mod C] · scale.
-  const broadcastChannels: NativeKernel = (args) => {
-    const { dy } = args.inputs as { dy: TensorInfo };
-    const { shape, scale } = args.attrs as unknown as { shape: number[]; scale: number };
-    const cols = tf.util.sizeFromShape(dy.shape);
-    const size = tf.util.sizeFromShape(shape);
-    if (dy.dtype !== 'float32' || cols === 0 || size % cols !== 0) return defer(BROADCAST_CHANNELS, args, 'dtype or shape');
-    const { backend } = args;
-    const out = backend.makeOutput([...shape], 'float32');
-    addon.broadcastRows(heapOf(backend, out), new Float64Array([size / cols, cols, scale, offsetOf(backend, dy), offsetOf(backend, out)]));
-    return out;
-  };
-
   const fusedBatchNorm: NativeKernel = (args) => {
     const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
     const eps = (args.attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
@@ -206,9 +177,6 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
   };
 
   return new Map<string, NativeKernel>([
-    ['Sum', reduce('Sum')],
-    ['Mean', reduce('Mean')],
-    [BROADCAST_CHANNELS, broadcastChannels],
     ['FusedBatchNorm', fusedBatchNorm],
     [FUSED_BATCH_NORM_GRAD, fusedBatchNormGrad],
     ['Conv2D', conv2d],
@@ -308,19 +276,6 @@ function poolGeometry(i: Conv2DInfo): number[] | undefined {
   if (i.padInfo.top < 0 || i.padInfo.left < 0 || i.dilationHeight !== 1 || i.dilationWidth !== 1) return undefined;
   return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
     i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left];
-}
-
-/** x seen as [rows, cols] when `axis` is exactly its leading axes 0..k−1 (k = 0: a copy), else undefined. */
-function leadingReduction(shape: readonly number[], axis: number | number[]) {
-  const axes = [...new Set(tf.util.parseAxisParam(axis, [...shape]))].sort((a, b) => a - b);
-  if (!axes.every((a, i) => a === i)) return undefined;
-  const k = axes.length;
-  return {
-    rows: tf.util.sizeFromShape(shape.slice(0, k)),
-    cols: tf.util.sizeFromShape(shape.slice(k)),
-    outShape: shape.slice(k),
-    keptShape: shape.map((d, i) => (i < k ? 1 : d)),
-  };
 }
 
 interface MatmulPlan {
