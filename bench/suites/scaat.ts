@@ -105,7 +105,7 @@ export interface EffectRow {
   readonly testAcc: number;
   /** Mean q_i at the end (NaN for regular). */
   readonly qMean: number;
-  /** Mean training ms per step (whole run). */
+  /** Mean wall ms per training step over the whole run (not interleaved: use the timing part for cost). */
   readonly msPerStep: number;
 }
 
@@ -366,11 +366,11 @@ export function formatScaatSuite(r: ScaatSuiteResult): string {
     '',
     `SCAAT effect on ground-truth objects (MLP, 10 epochs, ε = 0.3, ${r.options.seeds} seed(s); mass: higher = more saliency on the object; entropy: lower = sparser)`,
     '',
-    '| variant | relevance mass (min–max) | all-zero maps | entropy (bits) | test acc | mean q | ms/step |',
+    '| variant | relevance mass (min–max) | all-zero maps | entropy (bits) | test acc | mean q | wall ms/step (not interleaved) |',
     '|---|---|---|---|---|---|---|',
     ...r.effect.map(
       (e) =>
-        `| ${e.variant} | ${num(e.relevanceMass)} (${num(e.relevanceMassMin)}–${num(e.relevanceMassMax)}) | ${e.zeroMaps.toFixed(3)} | ${e.entropy.toFixed(2)} | ${e.testAcc.toFixed(3)} | ${num(e.qMean)} | ${e.msPerStep.toFixed(1)} |`,
+        `| ${e.variant} | ${Number.isNaN(e.relevanceMass) ? '–' : `${num(e.relevanceMass)} (${num(e.relevanceMassMin)}–${num(e.relevanceMassMax)})`} | ${e.zeroMaps.toFixed(3)} | ${e.entropy.toFixed(2)} | ${e.testAcc.toFixed(3)} | ${num(e.qMean)} | ${e.msPerStep.toFixed(1)} |`,
     ),
   ];
   return lines.join('\n');

@@ -217,11 +217,18 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
     }
   }
   if (qRows.length > 0) {
+    // Zoom to the occupied bins (to 0.1): early in training q_i moves by γ per visit only.
+    const occupied = qRows.filter((row) => (row['fraction'] as number) > 0);
+    const qLo = Math.max(0, Math.floor(Math.min(...occupied.map((row) => row['q0'] as number)) * 10 - 1e-9) / 10);
+    const qHi = Math.min(1, Math.ceil(Math.max(...occupied.map((row) => row['q1'] as number)) * 10 - 1e-9) / 10);
+    const shown = qRows.filter((row) => (row['q1'] as number) > qLo && (row['q0'] as number) < qHi);
+    qRows.length = 0;
+    qRows.push(...shown);
     specs.push({
       id: 'q-distribution',
       title: 'SCAAT irrelevant-pixel ratio q_i over epochs',
       caption:
-        'Share of training samples per q_i bin at the end of each epoch (colour), with the mean (white line). q_i climbing steadily to q_max means the masked attack rarely succeeds (ε too small: SCAAT drifts toward whole-image adversarial training); a spread distribution means the search adapts per sample.',
+        'Share of training samples per q_i bin at the end of each epoch (colour; the axis is zoomed to the occupied range), with the mean (white line). q_i climbing steadily to q_max means the masked attack rarely succeeds (ε too small: SCAAT drifts toward whole-image adversarial training); a spread distribution means the search adapts per sample.',
       spec: {
         $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
         config: CONFIG,
@@ -235,7 +242,7 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
               mark: { type: 'rect' },
               encoding: {
                 x: { field: 'epoch', type: 'ordinal', title: 'epoch' },
-                y: { field: 'q0', type: 'quantitative', title: 'q_i', scale: { domain: [0, 1] } },
+                y: { field: 'q0', type: 'quantitative', title: 'q_i', scale: { domain: [qLo, qHi], nice: false } },
                 y2: { field: 'q1' },
                 color: { field: 'fraction', type: 'quantitative', title: 'share', scale: { scheme: 'viridis' }, legend: { format: '.0%' } },
               },
@@ -272,13 +279,14 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
       if (!series.has(m)) series.set(m, new Map());
       series.get(m)!.set(`${String(row['run'])}@${String(row['epoch'])}`, row['value'] as number);
     }
-    const same = (a: Map<string, number>, b: Map<string, number>) =>
-      a.size === b.size && [...a].every(([k, v]) => b.has(k) && Math.abs(b.get(k)! - v) <= 1e-9 * Math.max(1, Math.abs(v)));
+    // Every point of `a` is in `b` with the same value (to float summation order).
+    const covered = (a: Map<string, number>, b: Map<string, number>) =>
+      [...a].every(([k, v]) => b.has(k) && Math.abs(b.get(k)! - v) <= 1e-6 * Math.max(1, Math.abs(v)));
     const drop = new Set<string>();
     for (const [m, values] of series) {
       if (new Set(values.values()).size <= 1) drop.add(m);
       const twin = m.startsWith('trainer.') ? series.get(`train.${m.slice('trainer.'.length)}`) : undefined;
-      if (twin && same(values, twin)) drop.add(m);
+      if (twin && covered(values, twin)) drop.add(m);
     }
     const kept = curveRows.filter((row) => !drop.has(row['measure'] as string));
     curveRows.length = 0;

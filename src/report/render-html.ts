@@ -94,18 +94,27 @@ function renderSummary(results: RunResults): string {
     const epochs = r.training?.epochs.length;
     const ev = r.evaluation;
     return `<tr><td class="l">${escapeHtml(labels[i])}</td><td class="l"><code>${escapeHtml(r.id)}</code></td><td class="l">${escapeHtml(r.trainer)}</td>` +
-      `<td class="l">${escapeHtml(r.model ?? '')}</td><td class="l">${escapeHtml(ds)}</td><td>${epochs ?? '—'}</td>` +
+      `<td class="l">${escapeHtml(r.model ?? '')}</td><td class="l">${escapeHtml(ds)}</td><td>${escapeHtml(trainImages(r.config))}</td><td>${epochs ?? '—'}</td>` +
       `<td>${ev?.numImages ?? '—'}</td><td>${r.seed ?? '—'}</td></tr>`;
   });
   return `<h2 id="runs">Runs</h2><table class="runs"><thead><tr><th class="l">column</th><th class="l">id</th><th class="l">trainer</th>` +
-    `<th class="l">model</th><th class="l">dataset</th><th>epochs</th><th>eval images</th><th>seed</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    `<th class="l">model</th><th class="l">dataset</th><th>train images</th><th>epochs</th><th>eval images</th><th>seed</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** e.g. "mnist, 28×28×1 (test split: 10000)". */
 function describeDataset(d: Readonly<Record<string, unknown>>): string {
   const name = d['name'] ?? d['format'] ?? '';
   const shape = Array.isArray(d['shape']) ? (d['shape'] as unknown[]).join('×') : '';
-  const size = d['size'] ?? d['trainSize'];
-  return [name, shape, size !== undefined ? `${size} train` : ''].filter((x) => x !== '' && x !== undefined).join(', ');
+  const size = d['size'];
+  const split = typeof d['split'] === 'string' ? d['split'] : undefined;
+  const count = size !== undefined ? ` (${split ? `${split} split: ` : ''}${String(size)})` : '';
+  return `${[name, shape].filter((x) => x !== '').join(', ')}${count}`;
+}
+
+/** Training samples from the resolved config's `trainLimit` (0 = all), when it has one. */
+function trainImages(config: Readonly<Record<string, unknown>>): string {
+  const n = config['trainLimit'];
+  return typeof n === 'number' ? (n > 0 ? String(n) : 'all') : '—';
 }
 
 function renderTable(t: TableModel, id: string): string {

@@ -135,6 +135,13 @@ describe('train', () => {
     expect(Object.keys(corrupted).sort()).toEqual(Object.keys(before).sort());
   });
 
+  it("stops a diverging run with ScaatError code 'DIVERGED'", async () => {
+    const nan: TrainerSpec = { ...COUNTING, create: () => ({ name: 'nan', step: () => ({ loss: NaN, acc: 0 }) }) };
+    const err = await train({ config: config(), data: data(), runDir: path.join(tmp, 'nan'), trainers: withTrainers(REGISTRY, [['counting', nan]]) }).catch((e: unknown) => e);
+    expect((err as ScaatError).code).toBe('DIVERGED');
+    expect((err as Error).message).toMatch(/epoch 1, step 1: the loss is NaN; training diverged/);
+  });
+
   it('rejects a saved model that does not fit the data (ShapeError) before creating the run folder', async () => {
     const modelDir = path.join(tmp, 'other-model');
     await saveClassifier(MODELS.get('mlp')!.create({ inputShape: [5, 5, 1], numClasses: 3, width: 0.1 }), modelDir);

@@ -9,6 +9,9 @@
  *   4. end of epoch: trainer.epochSummary → test evaluation → 'epoch' log record → checkpoint
  *   5. save the final model to <run>/model
  *
+ * A non-finite loss stops the run with ScaatError code 'DIVERGED' (nothing after the last
+ * checkpoint is kept).
+ *
  * Runs are reproducible: with the same config and seed, a run that was killed and resumed ends
  * with the same weights, bit for bit, as one that never stopped (data order, learning rate and
  * every random seed are functions of (seed, epoch, step) or of checkpointed RNG state).
@@ -199,6 +202,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         metrics = trainer.step({ x, y, index: batch.index }, { classifier, optimizer, epoch, step, rng });
       } finally {
         tf.dispose([x, y]);
+      }
+      if (!Number.isFinite(metrics['loss'])) {
+        progress.stop();
+        throw new ScaatError(
+          `epoch ${epoch + 1}, step ${step + 1}: the loss is ${metrics['loss']}; training diverged (try a lower lr). The last good checkpoint is in ${paths.checkpoints}`,
+          'DIVERGED',
+        );
       }
       const b = batch.y.length;
       for (const [k, v] of Object.entries(metrics)) sums[k] = (sums[k] ?? 0) + v * b;

@@ -37,7 +37,7 @@ import { toUint8Map } from '../../metrics/postprocess.js';
 import type { Classifier } from '../../models/classifier.js';
 import { encodePng } from '../../report/heatmap.js';
 import { loadResults } from '../../report/load-results.js';
-import { encodeImage8, RESULTS_SCHEMA_VERSION } from '../../report/results.js';
+import { encodeImage8, RESULTS_SCHEMA_VERSION, TRAINER_INFO } from '../../report/results.js';
 import type { Example, RunResults } from '../../report/results.js';
 import { buildTable, formatTableText } from '../../report/table.js';
 import { writeReport } from '../../report/write-report.js';
@@ -220,7 +220,8 @@ export function demoTrainConfig(plan: DemoPlan, trainer: string): TrainConfig {
   const trainerOptions: Record<string, Record<string, unknown>> = {
     // FGSM with a random start inside the mask: the cheap variant, which matched 7-step PGD in
     // the pilot (method.md §2); one warm-up epoch so the short demo shows the ratio search move.
-    scaat: { epsilon: plan.epsilon, attack: 'fgsm-rs', warmupEpochs: 1 },
+    // q_i histogram bins of γ = 0.02, so the report can show single steps of the search.
+    scaat: { epsilon: plan.epsilon, attack: 'fgsm-rs', warmupEpochs: 1, ratioHistogramBins: 50 },
     // The control at the same ε and attack, and the same clean + adversarial loss mix.
     'pgd-at': { epsilon: plan.epsilon, attack: 'fgsm', cleanWeight: 0.5 },
   };
@@ -382,7 +383,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
   const command = `scaat demo${plan.quick ? ' --quick' : ''}${plan.data !== 'mnist' ? ` --data ${plan.data}` : ''}`;
   const results: RunResults = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
-    title: `SCAAT demo${plan.quick ? ' (quick)' : ''}: ${p.trainers.join(' vs ')} on ${plan.data}`,
+    title: `SCAAT demo${plan.quick ? ' (quick)' : ''}: ${p.trainers.map((t) => TRAINER_INFO[t]?.label ?? t).join(' vs ')} on ${plan.data === 'mnist' ? 'MNIST' : 'the synthetic set'}`,
     createdAt: new Date().toISOString(),
     command,
     notes: [

@@ -55,11 +55,18 @@ describe('loadAddon', () => {
     { name: 'FusedConv2D with prelu', shapes: [[2, 5, 5, 3], [3, 3, 3, 4], [4], [4]],
       fn: (x, f, b, a) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 1, pad: 'same',
         activation: 'prelu', preluActivationWeights: a }) },
-    { name: 'Sum over inner axes', shapes: [[3, 4, 5]], fn: (x) => tf.sum(x, [1, 2]) },
-    { name: 'Mean over a middle axis', shapes: [[3, 4, 5]], fn: (x) => tf.mean(x, 1) },
-    { name: 'int32 Sum over the leading axis', shapes: [[3, 4]], fn: (x) => tf.sum(tf.cast(tf.round(x), 'int32'), 0) },
+    { name: 'FusedMatMul with prelu', shapes: [[3, 4], [4, 5], [5], [5]],
+      fn: (a, b, bias, alpha) => tf.fused.matMul({ a, b, bias, activation: 'prelu', preluActivationWeights: alpha }) },
+    { name: 'batchNorm with per-element statistics', shapes: [[2, 3, 4, 5], [2, 3, 4, 5], [2, 3, 4, 5]],
+      fn: (x, m, v) => tf.batchNorm(x, m, tf.add(tf.square(v), 0.5)) },
     { name: 'matMul with a two-sided batch broadcast', shapes: [[2, 1, 3, 4], [1, 5, 4, 2]], fn: (a, b) => tf.matMul(a, b) },
   ];
+
+  it('hands an int32 matMul to the wasm kernel, which rejects it exactly as without the accelerator', async () => {
+    registerNativeKernels();
+    await tf.setBackend('wasm');
+    expect(() => tf.tidy(() => tf.matMul(tf.ones([2, 2], 'int32'), tf.ones([2, 2], 'int32')))).toThrow(/non-float32/);
+  });
 
   it.each(DEFERRED)('$name falls back to wasm and agrees with cpu', async ({ shapes, fn }) => {
     registerNativeKernels();
