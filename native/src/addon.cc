@@ -5,12 +5,13 @@
 // so kernels read and write tensors in place (zero-copy). Offsets and sizes are bounds-checked
 // against the heap before any access: a bad call throws a JS error, it never touches memory
 // outside the heap. The TypeScript side is src/engine/native/_addon.ts; the parameter layouts
-// below must match it.
+// below must match it. Calls are synchronous and serialised (one kernel at a time per process).
 #include <node_api.h>
 
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <string>
 
 #include "omp_kernels.h"
@@ -86,9 +87,16 @@ scaat::Act actOf(int64_t a) {
   return static_cast<scaat::Act>(a);
 }
 
+/**
+ * Serialises kernel calls: the kernels share primitive caches and scratch buffers, and Node may
+ * load the addon in several worker threads (each with its own TF.js) at once.
+ */
+std::mutex callMutex;
+
 template <class F>
 napi_value guarded(napi_env env, F&& f) {
   try {
+    const std::lock_guard<std::mutex> lock(callMutex);
     return f();
   } catch (const CallError& e) {
     napi_throw_error(env, "SCAAT_NATIVE", e.msg.c_str());

@@ -190,15 +190,29 @@ export function renderSyntheticSample(
   }
 
   // render: background, distractors, object (mask), noise
+  // v(x, y) = g·(x cos θ + y sin θ) + a·sin(2πf(x cos φ + y sin φ) + ψ), with x, y the pixel centres
+  // in [−½, ½]; the sine is split by angle addition into per-column and per-row tables.
   const ca = Math.cos(gAngle);
   const sa = Math.sin(gAngle);
   const ct = Math.cos(tAngle);
   const st = Math.sin(tAngle);
+  const w = 2 * Math.PI * tFreq;
+  const colSin = new Float64Array(S);
+  const colCos = new Float64Array(S);
+  const rowSin = new Float64Array(S);
+  const rowCos = new Float64Array(S);
+  for (let q = 0; q < S; q++) {
+    const f = (q + 0.5) / S - 0.5;
+    colSin[q] = Math.sin(w * f * ct + tPhase);
+    colCos[q] = Math.cos(w * f * ct + tPhase);
+    rowSin[q] = Math.sin(w * f * st);
+    rowCos[q] = Math.cos(w * f * st);
+  }
   for (let py = 0; py < S; py++) {
+    const fy = (py + 0.5) / S - 0.5;
     for (let px = 0; px < S; px++) {
       const fx = (px + 0.5) / S - 0.5;
-      const fy = (py + 0.5) / S - 0.5;
-      const v = gAmp * (fx * ca + fy * sa) + tAmp * Math.sin(2 * Math.PI * tFreq * (fx * ct + fy * st) + tPhase);
+      const v = gAmp * (fx * ca + fy * sa) + tAmp * (colSin[px]! * rowCos[py]! + colCos[px]! * rowSin[py]!);
       const o0 = xOffset + (py * S + px) * C;
       for (let k = 0; k < C; k++) x[o0 + k] = bgColour[k]! + v;
     }

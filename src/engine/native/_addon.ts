@@ -43,6 +43,9 @@ function packageRoot(): string {
  * OMP_WAIT_POLICY defaults to 'passive' (see below).
  */
 export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
+  if (typeof process === 'undefined' || process.versions?.node === undefined) {
+    return { ok: false, reason: 'not running in Node.js', disabled: true };
+  }
   const flag = env['SCAAT_NATIVE'];
   if (flag !== undefined && ['0', 'false', 'off', 'no'].includes(flag.toLowerCase())) {
     return { ok: false, reason: 'disabled by SCAAT_NATIVE=0', disabled: true };
