@@ -17,6 +17,7 @@ import { SILENT_PROGRESS } from '../train/progress.js';
 import { optionsResolver, TRAINERS, withTrainers } from '../train/registry.js';
 import { blobsDataset } from '../train/_testing.js';
 import { SCAAT_TRAINER_SPEC } from './trainer.js';
+import { readNpy } from '../io/npy.js';
 
 const REGISTRY = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
 const config = () =>
@@ -72,6 +73,11 @@ describe('SCAAT on the shared loop', () => {
     // epochs 1 and 2 adapt: each visit moves q by ±γ, so the mean moves by γ(2·advAcc − 1)
     const m1 = (summaries[1]!['q'] as { mean: number }).mean;
     expect(m1).toBeCloseTo(0.5 + 0.02 * (2 * (summaries[1]!['advAcc'] as number) - 1), 5);
+    // the final q_i of every training sample is written as q.npy, equal to the trainer's state
+    const q = await readNpy(path.join(dir, 'q.npy'));
+    expect(q.shape).toEqual([48]);
+    const mean = Array.from(q.data as Float32Array).reduce((a, v) => a + v, 0) / 48;
+    expect(mean).toBeCloseTo((summaries[2]!['q'] as { mean: number }).mean, 5);
   });
 
   it('interrupted mid-epoch and resumed, ends with the same weights and log, bit for bit', async () => {

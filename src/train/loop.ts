@@ -24,6 +24,8 @@ import type { BackendInfo } from '../engine/backend.js';
 import { deriveSeed, Rng } from '../engine/random.js';
 import { ConfigError, DataError, ScaatError, ShapeError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
+import { writeNpy } from '../io/npy.js';
+import path from 'node:path';
 import { toTensors } from '../datasets/dataset.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { countBatches } from '../datasets/epoch-order.js';
@@ -255,8 +257,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await checkpoint(next);
   }
 
-  // 5) final model
+  // 5) final model, and every per-sample state array (SCAAT's q_i) as <name>.npy for NumPy users
   await saveClassifier(classifier, paths.model);
+  for (const [name, values] of Object.entries(trainer.getState?.() ?? {})) {
+    await writeNpy(path.join(runDir, `${name}.npy`), values, [values.length]);
+  }
   log.write({ type: 'end', time: new Date().toISOString(), step, ...(lastTest ? { test: lastTest } : {}) });
   progress.stop();
   optimizer.dispose();
