@@ -50,10 +50,9 @@ function convCases(net: string, name: string, h: number, c: number, oc: number, 
       : { label: `${tag} fwd`, kernel: 'Conv2D', inputs: { x, filter: f }, attrs: geo, flops },
     { label: `${tag} ∂filter`, kernel: 'Conv2DBackpropFilter', inputs: { x, dy }, attrs: { ...geo, filterShape: f }, flops },
   ];
-  if (!firstLayer) {
-    out.splice(1, 0, { label: `${tag} ∂x`, kernel: 'Conv2DBackpropInput', inputs: { dy, filter: f },
-      attrs: { ...geo, inputShape: x }, flops });
-  }
+  // The first layer's ∂x is the saliency map itself (not needed to train).
+  out.splice(1, 0, { label: `${tag} ∂x${firstLayer ? ' (saliency only)' : ''}`, kernel: 'Conv2DBackpropInput',
+    inputs: { dy, filter: f }, attrs: { ...geo, inputShape: x }, flops });
   return out;
 }
 

@@ -170,6 +170,16 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   });
 }
 
+// reluGrad params: [n, offDy, offX, offDx]
+napi_value ReluGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 4);
+    const int64_t n = c.dim(0);
+    scaat::reluGrad(c.f32(1, n), c.f32(2, n), n, c.f32(3, n));
+    return undefinedValue(env);
+  });
+}
+
 // batchNorm params (x, y, dy, dx [rows, c]; the rest [c]; optional ones -1 when absent):
 //   op 0 forward:  [0, rows, c, eps, offX, offMean, offVar, offScale, offOffset, offY]
 //   op 1 backward: [1, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDx, offDmean, offDvar,
@@ -223,6 +233,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool2dGrad", nullptr, MaxPool2dGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -18,6 +18,9 @@ struct PoolShape {
  */
 void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx);
 
+/** dx = dy · [x > 0] over n values (the ReLU gradient as TF.js defines it: dy · step(x)). */
+void reluGrad(const float* dy, const float* x, int64_t n, float* dx);
+
 /**
  * y = (x − mean) · γ / √(var + ε) + β per channel, x and y [rows, c]; mean/var/γ/β [c]
  * (γ, β may be null: 1 and 0).

@@ -97,7 +97,10 @@ async function openH5Dataset(file: string, name: string, what: string): Promise<
   const entity = keys.includes(name) ? f.get(name) : null;
   if (!entity || !(entity instanceof h5.Dataset)) {
     f.close();
-    throw new DataError(`${file}: expected an HDF5 dataset '${name}', found ${keys.length ? `only ${keys.map((k) => `'${k}'`).join(', ')}` : 'an empty file'}`);
+    const found = entity
+      ? `'${name}' as a ${entity.constructor.name.toLowerCase()}, not a dataset`
+      : keys.length ? `only ${keys.map((k) => `'${k}'`).join(', ')}` : 'an empty file';
+    throw new DataError(`${file}: expected an HDF5 dataset '${name}', found ${found}`);
   }
   return { file: f, ds: entity };
 }

@@ -111,15 +111,16 @@ export function reshaped(t: TensorInfo, shape: number[]): TensorInfo {
 }
 
 /**
- * Per-channel sums of a channel-last float32 tensor as one XNNPACK GEMM, ones[1, n] · x[n, C]
- * (SIMD, no transpose: ~15× faster than wasm's `Sum` over leading axes, which transposes first).
- * Returns [1, 1, C] (in `scratch` unless `keep`).
+ * Per-channel means of a channel-last float32 tensor as one XNNPACK global average pooling over x
+ * viewed as [1, 1, n, C] (no copy): a single SIMD pass, ~20× faster than wasm's `Sum`/`Mean`
+ * over leading axes, which transpose first. Float32 accumulation, like the stock kernels.
+ * Returns [1, 1, 1, C] (in `scratch` unless `keep`).
  */
-export function channelSums(backend: BackendWasm, scratch: Scratch, x: TensorInfo, { keep = false } = {}): TensorInfo {
+export function channelMeans(backend: BackendWasm, scratch: Scratch, x: TensorInfo, { keep = false } = {}): TensorInfo {
   const C = x.shape[x.shape.length - 1]!;
   const n = tf.util.sizeFromShape(x.shape) / C;
-  const ones = scratch.alloc([1, 1, n]);
-  heapF32(backend, ones).fill(1);
-  const out = callWasmKernel(backend, 'BatchMatMul', { a: ones, b: reshaped(x, [1, n, C]) }, { transposeA: false, transposeB: false });
+  const out = callWasmKernel(backend, 'AvgPool', { x: reshaped(x, [1, 1, n, C]) }, {
+    filterSize: [1, n], strides: [1, 1], pad: 'valid',
+  });
   return keep ? out : scratch.keep(out);
 }

@@ -11,14 +11,14 @@
  *
  * exactly the stock formulas (μ and σ² are inputs of the kernel; when they come from
  * `tf.moments(x)`, as in tf.layers training mode, their own gradients flow on through the
- * moments ops). The two channel sums are XNNPACK GEMMs with a ones vector, ∂x one broadcast
+ * moments ops). The two channel sums are XNNPACK global average pools (×n), ∂x one broadcast
  * multiply: a handful of wasm SIMD passes, no tile.
  * Applies to channel-last inputs with per-channel [C] statistics; anything else, and every other
  * backend, gets the stock gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
-import { type WasmKernelArgs, Scratch, callWasmKernel, channelSums, heapF32, replaceKernel } from './_wasm.js';
+import { type WasmKernelArgs, Scratch, callWasmKernel, channelMeans, heapF32, replaceKernel } from './_wasm.js';
 
 /** Kernel name of the one-pass batch-norm backward (wasm only). Outputs [∂x, ∂μ, ∂σ², ∂γ, ∂β]. */
 export const FUSED_BATCH_NORM_GRAD = 'ScaatFusedBatchNormGrad';
@@ -30,28 +30,31 @@ function fusedBatchNormGradKernel({ inputs, backend, attrs }: WasmKernelArgs): T
   const C = mean!.shape[0]!;
   const scratch = new Scratch(backend);
   try {
-    // 1) the two per-channel sums, as XNNPACK GEMMs with a ones vector (x − μ first: no cancellation)
-    const sumDy = channelSums(backend, scratch, dy!);
+    // 1) the two per-channel sums, as XNNPACK global average pools ×n (x − μ first: no cancellation)
+    const n = tf.util.sizeFromShape(x!.shape) / C;
+    const meanDy = channelMeans(backend, scratch, dy!);
     const xm = scratch.keep(callWasmKernel(backend, 'Sub', { a: x!, b: mean! }));
     const prod = scratch.keep(callWasmKernel(backend, 'Multiply', { a: dy!, b: xm }));
-    const sumDyXm = channelSums(backend, scratch, prod);
+    const meanDyXm = channelMeans(backend, scratch, prod);
     // 2) the [C] gradients and the per-channel factor γ·r, in float64
     const small = [0, 1, 2, 3].map(() => backend.makeOutput([C], 'float32'));
     const k = scratch.alloc([C]);
     const [dmean, dvar, dscale, doffset] = small.map((o) => heapF32(backend, o)) as Float32Array[];
     const kv = heapF32(backend, k);
-    const sd = heapF32(backend, sumDy);
-    const sdx = heapF32(backend, sumDyXm);
+    const md = heapF32(backend, meanDy);
+    const mdx = heapF32(backend, meanDyXm);
     const v = heapF32(backend, variance!);
     const gamma = scale === undefined ? undefined : heapF32(backend, scale);
     for (let c = 0; c < C; c++) {
       const r = 1 / Math.sqrt(v[c]! + eps);
       const ga = gamma === undefined ? 1 : gamma[c]!;
+      const sumDy = n * md[c]!;
+      const sumDyXm = n * mdx[c]!;
       kv[c] = ga * r;
-      dmean![c] = -ga * r * sd[c]!;
-      dvar![c] = -0.5 * ga * r * r * r * sdx[c]!;
-      dscale![c] = r * sdx[c]!;
-      doffset![c] = sd[c]!;
+      dmean![c] = -ga * r * sumDy;
+      dvar![c] = -0.5 * ga * r * r * r * sumDyXm;
+      dscale![c] = r * sumDyXm;
+      doffset![c] = sumDy;
     }
     // 3) ∂x = dy · γ·r (broadcast over channels)
     const dx = callWasmKernel(backend, 'Multiply', { a: dy!, b: k });

@@ -5,15 +5,15 @@
  * Batch norm in training mode (tf.moments over [0, 1, 2]) and bias gradients reduce an NHWC
  * activation to one value per channel. Stock wasm first transposes the reduced axes innermost
  * (a full copy through its slow generic `Transpose`), and the stock gradients of Sum/Mean build
- * `ones(x.shape)` in JS and multiply. Here both directions are single XNNPACK GEMMs with a ones
- * vector (x viewed as [n, C], no copy):
- *   Sum(x)  = ones[1, n] · x[n, C]                         Mean = Sum · C / size(x)
- *   ∂x      = ones[n, 1] · (s · dy)[1, C]   (outer product; s = 1 for Sum, C / size(x) for Mean)
+ * `ones(x.shape)` in JS and multiply. Here each direction is one XNNPACK pass over x viewed as
+ * [n, C] (no copy):
+ *   Mean(x) = global average pooling of x as [1, 1, n, C]          Sum = n · Mean
+ *   ∂x      = ones[n, 1] · (s · dy)[1, C]   (outer-product GEMM; s = 1 for Sum, 1 / n for Mean)
  * Any other axis set, dtype or backend goes to the stock kernel / gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, MeanAttrs, NamedAttrMap, SumAttrs, Tensor, TensorInfo } from '@tensorflow/tfjs';
-import { type WasmKernelArgs, Scratch, callWasmKernel, channelSums, heapF32, replaceKernel } from './_wasm.js';
+import { type WasmKernelArgs, Scratch, callWasmKernel, channelMeans, heapF32, replaceKernel } from './_wasm.js';
 
 /** Kernel name of the channel broadcast used by the gradients: out[i] = dy[i mod C] · scale. */
 export const BROADCAST_CHANNELS = 'ScaatBroadcastChannels';
@@ -37,11 +37,11 @@ function reduceKernel(name: 'Sum' | 'Mean') {
     const C = x.shape[x.shape.length - 1]!;
     const scratch = new Scratch(backend);
     try {
-      const out = channelSums(backend, scratch, x, { keep: true });
-      if (name === 'Mean') {
+      const out = channelMeans(backend, scratch, x, { keep: true });
+      if (name === 'Sum') {
         const o = heapF32(backend, out);
-        const scale = C / tf.util.sizeFromShape(x.shape);
-        for (let c = 0; c < C; c++) o[c] = o[c]! * scale;
+        const n = tf.util.sizeFromShape(x.shape) / C;
+        for (let c = 0; c < C; c++) o[c] = o[c]! * n;
       }
       out.shape = keepDims ? [...x.shape.slice(0, -1).map(() => 1), C] : [C];
       return out;

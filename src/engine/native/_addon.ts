@@ -20,6 +20,7 @@ export interface NativeAddon {
   maxPool2dGrad(heap: ArrayBufferLike, params: Float64Array): void;
   matmul(heap: ArrayBufferLike, params: Float64Array): void;
   batchNorm(heap: ArrayBufferLike, params: Float64Array): void;
+  reluGrad(heap: ArrayBufferLike, params: Float64Array): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };
 }

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadAddon } from './_addon.js';
 import type { AddonLoad } from './_addon.js';
+import { reluGradConfig } from './gradients.js';
 import { nativeKernels } from './kernels.js';
 import type { NativeKernel } from './kernels.js';
 
@@ -31,14 +32,16 @@ export interface NativeInfo {
 let load: AddonLoad | undefined;
 let warned = false;
 let registered: NativeInfo | undefined;
+let gradientsRegistered = false;
 /** The wasm kernels the native ones defer to, captured before they are replaced. */
 const fallbacks = new Map<string, KernelConfig>();
 const ours = new WeakSet<KernelFunc>();
 
 /**
  * Registers the native kernels for the 'wasm' backend, over whatever is registered there (call it
- * after scaat's pure-wasm kernels: they become the fallbacks). Idempotent; safe to call again
- * after other code re-registered wasm kernels.
+ * after scaat's pure-wasm kernels: they become the fallbacks), and the gradient overrides of
+ * ./gradients.ts (global, but stock TF.js off wasm). Idempotent; safe to call again after other
+ * code re-registered wasm kernels.
  * @returns 'onednn' when the native kernels are active, else 'none' (warned once why, unless
  *   SCAAT_NATIVE=0 disabled them on purpose).
  */
@@ -53,6 +56,10 @@ export function registerNativeKernels(): 'onednn' | 'none' {
   }
   const kernels = nativeKernels(load.addon, fallbacks);
   for (const [name, kernel] of kernels) install(name, kernel);
+  if (!gradientsRegistered) {
+    tf.registerGradient(reluGradConfig());
+    gradientsRegistered = true;
+  }
   const { library, threads } = load.addon.info();
   registered = { accelerator: 'onednn', library, threads, path: load.path, kernels: [...kernels.keys()] };
   return 'onednn';

@@ -15,6 +15,7 @@ import { relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon } from './_addon.js';
+import { reluGradConfig } from './gradients.js';
 import { nativeKernels } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1', SCAAT_NATIVE_THREADS: '2' });
@@ -130,6 +131,7 @@ describeNative('native kernels agree with the cpu backend', () => {
       }
       tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as KernelFunc });
     }
+    tf.registerGradient(reluGradConfig()); // native on wasm, stock on cpu
   });
   afterAll(() => {
     for (const [name, config] of replaced) {
@@ -234,6 +236,12 @@ describeNative('native kernels agree with the cpu backend', () => {
       return tf.batchNorm(x as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-5);
     }, 3);
     await expectAgrees(fn, [randn([4, 5, 3, 6]), randn([6]), randn([6]), randn([4, 5, 3, 6])]);
+  });
+
+  it('relu gradient (NATIVE_RELU_GRAD), with exact zeros in x', async () => {
+    const x = randn([3, 5, 7, 4]);
+    x.data.forEach((v, i) => (x.data[i] = Math.round(v * 2) / 2)); // many exact 0s: step(0) = 0
+    await expectAgrees(withGrads((t) => tf.relu(t), 1), [x, randn([3, 5, 7, 4])]);
   });
 
   it('rejects operands outside the heap with an error, not a crash', () => {

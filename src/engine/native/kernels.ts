@@ -29,6 +29,9 @@ import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
 import type { NativeAddon } from './_addon.js';
 
+/** Kernel of the native ReLU gradient (inputs {dy, x}, float32, same shape): dy · [x > 0]. */
+export const NATIVE_RELU_GRAD = 'ScaatNativeReluGrad';
+
 /** What a TF.js kernel function receives on the wasm backend. */
 export interface NativeKernelArgs {
   readonly inputs: NamedTensorInfoMap;
@@ -176,7 +179,17 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     return outs;
   };
 
+  // Only reached through reluGradConfig (./gradients.ts), which checks dtype and shapes first.
+  const reluGrad: NativeKernel = ({ inputs, backend }) => {
+    const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const n = tf.util.sizeFromShape(x.shape);
+    if (n > 0) addon.reluGrad(heapOf(backend, dx), new Float64Array([n, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx)]));
+    return dx;
+  };
+
   return new Map<string, NativeKernel>([
+    [NATIVE_RELU_GRAD, reluGrad],
     ['FusedBatchNorm', fusedBatchNorm],
     [FUSED_BATCH_NORM_GRAD, fusedBatchNormGrad],
     ['Conv2D', conv2d],

@@ -1,0 +1,33 @@
+/**
+ * Gradient overrides that route TF.js's multi-op gradients to one native kernel when the
+ * accelerator is active on wasm. Each behaves exactly as the stock TF.js gradient everywhere else
+ * (other backends, other dtypes, accelerator off), which it captures from the registry once.
+ *
+ *   Relu:  ∂x = dy · step(x)   stock: Step, Cast (a copy), Multiply — three passes and two
+ *                              temporaries per ReLU; here one pass (NATIVE_RELU_GRAD).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { NATIVE_RELU_GRAD } from './kernels.js';
+
+let stockRelu: GradConfig | undefined;
+
+/** The `Relu` gradient: the native kernel on wasm when it is registered, else stock TF.js. */
+export function reluGradConfig(): GradConfig {
+  stockRelu ??= tf.getGradient('Relu');
+  const stock = stockRelu;
+  if (stock === undefined) throw new Error('scaat native: TF.js has no stock Relu gradient to wrap');
+  return {
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const x = saved[0]!;
+      const g = dy as Tensor;
+      const native = tf.getBackend() === 'wasm' && tf.getKernel(NATIVE_RELU_GRAD, 'wasm') !== undefined;
+      if (!native || x.dtype !== 'float32' || g.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, g.shape)) {
+        return stock.gradFunc(dy, saved, attrs);
+      }
+      return { x: () => tf.engine().runKernel(NATIVE_RELU_GRAD, { dy: g, x }) as Tensor };
+    },
+  };
+}
