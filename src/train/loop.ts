@@ -104,7 +104,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const trainer = spec.create({
     config,
     options: config.trainerOptions[config.trainer] ?? {},
-    trainSize: trainSet.size,
+    trainSize, // the limited set: per-sample state covers only the samples trained on (indices 0..trainSize-1)
     inputShape: trainSet.shape,
     numClasses: trainSet.numClasses,
   });
