@@ -11,13 +11,21 @@ import { parseArgs } from 'node:util';
 import { backendInfo } from '../src/engine/backend.js';
 import { REPO_ROOT, writeResult } from './_common.js';
 import type { Suite } from './_common.js';
-import { engineSuite } from './suites/engine.js';
-import { saliencySuite } from './suites/saliency.js';
-import { trainSuite } from './suites/train.js';
+
+/** A registry entry: the suite's one-line description and a lazy import (a broken suite breaks only itself). */
+interface SuiteEntry {
+  readonly description: string;
+  load(): Promise<Suite>;
+}
+
+/** A suite module exporting a {@link Suite}. */
+function moduleSuite(description: string, load: () => Promise<Suite>): SuiteEntry {
+  return { description, load };
+}
 
 /** A suite that is a standalone script (it parses its own flags and writes its own JSON). */
-function scriptSuite(file: string, description: string): Suite {
-  return {
+function scriptSuite(file: string, description: string): SuiteEntry {
+  return moduleSuite(description, async () => ({
     description,
     async run({ args }) {
       // `--reps`/`--warmup` are not forwarded: such a script has its own flags (pass them after `--`).
@@ -25,16 +33,19 @@ function scriptSuite(file: string, description: string): Suite {
       if (r.status !== 0) throw new Error(`${file} exited with ${r.status}`);
       return undefined;
     },
-  };
+  }));
 }
 
 /** Every suite, by the name `--suite` takes. Suites in another room's style run as their own script. */
-export const SUITES = new Map<string, Suite>([
-  ['engine', engineSuite],
+export const SUITES = new Map<string, SuiteEntry>([
+  ['engine', moduleSuite('ms per batch of 128: train step / vanilla gradient / inference, small CNN and ResNet-20, vs PyTorch',
+    async () => (await import('./suites/engine.js')).engineSuite)],
   ['kernels', scriptSuite('bench/suites/kernels.ts', 'per-kernel ms: pure wasm vs native accelerator, layer shapes at batch 128')],
-  ['saliency', saliencySuite],
+  ['saliency', moduleSuite('saliency methods and metrics: images/s at 32² and 96²; IG 200-step peak memory at 224²',
+    async () => (await import('./suites/saliency.js')).saliencySuite)],
   ['scaat', scriptSuite('bench/suites/scaat.ts', 'SCAAT step cost per variant vs regular training; effect on ground-truth data')],
-  ['train', trainSuite],
+  ['train', moduleSuite('numTensors / bytes / heap over 1000 training steps per trainer (leak check) and ms per step',
+    async () => (await import('./suites/train.js')).trainSuite)],
 ]);
 
 async function main(): Promise<number> {
@@ -60,7 +71,8 @@ async function main(): Promise<number> {
     return 2;
   }
   for (const name of names) {
-    const payload = await SUITES.get(name)!.run({ reps, warmup, args: positionals });
+    const suite = await SUITES.get(name)!.load();
+    const payload = await suite.run({ reps, warmup, args: positionals });
     if (payload) console.error(`# wrote ${path.relative(REPO_ROOT, await writeResult(name, backendInfo(), payload))}`);
   }
   return 0;

@@ -4,7 +4,7 @@
  * can count batches without touching data.
  *
  * @example
- * epochOrder(5, { shuffle: true, seed: 1, epoch: 0 });   // Int32Array [3, 0, 4, 1, 2] (a permutation)
+ * epochOrder(5, { shuffle: true, seed: 1, epoch: 0 });   // Int32Array [0, 3, 4, 2, 1]
  * countBatches(10, 4);                                   // 3 (4 + 4 + 2)
  * countBatches(10, 4, true);                             // 2 (the last, incomplete batch is dropped)
  */

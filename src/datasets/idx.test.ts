@@ -44,6 +44,9 @@ describe('openIdx', () => {
     const expected = [4, 0, 2].flatMap((i) => Array.from(pixels.subarray(i * H * W, (i + 1) * H * W), (v) => Math.fround(v / 255)));
     expect(Array.from(b.x)).toEqual(expected);
     expect(await ds.labelHistogram()).toEqual([1, 1, 0, 2, 0, 0, 0, 0, 0, 1]);
+    // repeated and consecutive indices (one coalesced read) land in their own slots
+    const r = await ds.get([2, 2, 1, 3]);
+    expect(Array.from(r.x)).toEqual([2, 2, 1, 3].flatMap((i) => Array.from(pixels.subarray(i * H * W, (i + 1) * H * W), (v) => Math.fround(v / 255))));
     await ds.close?.();
   });
 

@@ -7,7 +7,7 @@
  *   depthwise-conv2d.ts  DepthwiseConv2dNativeBackpropInput/Filter
  *   pooling.ts           MaxPoolGrad (wasm drops negative maxima), AvgPoolGrad ('same' borders)
  *   batch-norm.ts        the FusedBatchNorm gradient in one pass (stock tiles on wasm: slow)
- *   matmul.ts            BatchMatMul with transposed operands (stock is 10–35× slower then)
+ *   matmul.ts            BatchMatMul with transposed operands (stock takes a slow path then)
  *   reductions.ts        per-channel Sum/Mean and their gradients (stock transposes / builds ones)
  *
  * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the

@@ -2,8 +2,8 @@
  * `BatchMatMul` with transposed operands on wasm.
  *
  * The dense-layer gradients are ∂W = xᵀ·dy and ∂x = dy·Wᵀ. Stock wasm `BatchMatMul` handles
- * `transposeA`/`transposeB` with strided access that runs 10–35× slower than the plain product
- * (measured: 128×4096ᵀ · 128×128 took 771 ms, transposing first then multiplying 37 ms). This
+ * `transposeA`/`transposeB` on a slow path: 128×4096ᵀ · 128×128 took 771 ms, transposing first
+ * then multiplying 37 ms (2-core dev machine under load, 2026-11-25). This
  * kernel materialises the transposed operand with wasm's `Transpose` and calls the stock kernel
  * with both flags off. Same values: only the operand layout changes, the products and their
  * summation are the stock kernel's.

@@ -62,6 +62,16 @@ describe('loadAddon', () => {
     { name: 'matMul with a two-sided batch broadcast', shapes: [[2, 1, 3, 4], [1, 5, 4, 2]], fn: (a, b) => tf.matMul(a, b) },
   ];
 
+  it('leaves the Relu gradient stock off wasm (the override is global)', async () => {
+    registerNativeKernels();
+    await tf.setBackend('cpu');
+    const x = tf.tensor1d([-2, -0.5, 0, 0.5, 3]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5]);
+    const [dx] = tf.grads((t: tf.Tensor) => tf.relu(t))([x], dy);
+    expect(Array.from(dx!.dataSync())).toEqual([0, 0, 0, 4, 5]); // dy · step(x), step(0) = 0
+    tf.dispose([x, dy, dx!]);
+  });
+
   it('hands an int32 matMul to the wasm kernel, which rejects it exactly as without the accelerator', async () => {
     registerNativeKernels();
     await tf.setBackend('wasm');

@@ -140,8 +140,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!g) return defer('MaxPoolGrad', args, 'dtype or padding');
     const { backend } = args;
     const dx = backend.makeOutput([...input.shape], 'float32');
-    addon.maxPool2dGrad(heapOf(backend, dx), new Float64Array([...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)]));
-    return dx;
+    return into(backend, dx, () =>
+      addon.maxPool2dGrad(heapOf(backend, dx), new Float64Array([...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)])));
   };
 
   const fusedBatchNorm: NativeKernel = (args) => {
@@ -155,9 +155,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const { backend } = args;
     const y = backend.makeOutput([...x.shape], 'float32');
     const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
-    addon.batchNorm(heapOf(backend, y), new Float64Array([0, tf.util.sizeFromShape(x.shape) / c, c, eps,
-      offsetOf(backend, x), offsetOf(backend, mean), offsetOf(backend, variance), opt(scale), opt(offset), offsetOf(backend, y)]));
-    return y;
+    return into(backend, y, () => addon.batchNorm(heapOf(backend, y), new Float64Array([0, tf.util.sizeFromShape(x.shape) / c, c, eps,
+      offsetOf(backend, x), offsetOf(backend, mean), offsetOf(backend, variance), opt(scale), opt(offset), offsetOf(backend, y)])));
   };
 
   // src/engine/kernels/batch-norm.ts's one-pass FusedBatchNorm gradient: outputs [∂x, ∂μ, ∂σ², ∂γ, ∂β].
@@ -173,10 +172,9 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     }
     const { backend } = args;
     const outs = [[...x.shape], [c], [c], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-    addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([1, tf.util.sizeFromShape(x.shape) / c, c, eps,
+    return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([1, tf.util.sizeFromShape(x.shape) / c, c, eps,
       offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, mean), offsetOf(backend, variance),
-      scale ? offsetOf(backend, scale) : -1, ...outs.map((o) => offsetOf(backend, o))]));
-    return outs;
+      scale ? offsetOf(backend, scale) : -1, ...outs.map((o) => offsetOf(backend, o))])));
   };
 
   // Only reached through reluGradConfig (./gradients.ts), which checks dtype and shapes first.
@@ -184,8 +182,9 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
     const dx = backend.makeOutput([...x.shape], 'float32');
     const n = tf.util.sizeFromShape(x.shape);
-    if (n > 0) addon.reluGrad(heapOf(backend, dx), new Float64Array([n, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx)]));
-    return dx;
+    if (n === 0) return dx;
+    return into(backend, dx, () =>
+      addon.reluGrad(heapOf(backend, dx), new Float64Array([n, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx)])));
   };
 
   return new Map<string, NativeKernel>([
@@ -213,6 +212,17 @@ function heapOf(backend: BackendWasm, t: TensorInfo): ArrayBufferLike {
 
 function offsetOf(backend: BackendWasm, t: TensorInfo): number {
   return backend.getMemoryOffset(t.dataId);
+}
+
+/** Runs the addon call that fills `outs`; frees them if it throws (nothing leaks on the heap). */
+function into<T extends TensorInfo | TensorInfo[]>(backend: BackendWasm, outs: T, call: () => void): T {
+  try {
+    call();
+  } catch (err) {
+    for (const o of Array.isArray(outs) ? outs : [outs]) backend.disposeData(o.dataId);
+    throw err;
+  }
+  return outs;
 }
 
 function floatNhwc(ts: readonly TensorInfo[], dataFormat: string | undefined): boolean {
@@ -270,13 +280,7 @@ function runConv(
   const out = backend.makeOutput(outShape, 'float32');
   const params = new Float64Array([op, ...geometry, act, alpha, offsetOf(backend, in0), offsetOf(backend, in1),
     bias ? offsetOf(backend, bias) : -1, offsetOf(backend, out)]);
-  try {
-    addon.conv2d(heapOf(backend, out), params);
-  } catch (err) {
-    backend.disposeData(out.dataId);
-    throw err;
-  }
-  return out;
+  return into(backend, out, () => addon.conv2d(heapOf(backend, out), params));
 }
 
 function poolInfo(xShape: readonly number[], a: MaxPoolAttrs): Conv2DInfo | undefined {
@@ -348,11 +352,5 @@ function runMatmul(
   const params = new Float64Array([p.batch, p.m, p.n, p.k, p.transA ? 1 : 0, p.transB ? 1 : 0,
     offsetOf(backend, a), p.strideA, offsetOf(backend, b), p.strideB, bias ? offsetOf(backend, bias) : -1,
     act, alpha, offsetOf(backend, out)]);
-  try {
-    addon.matmul(heapOf(backend, out), params);
-  } catch (err) {
-    backend.disposeData(out.dataId);
-    throw err;
-  }
-  return out;
+  return into(backend, out, () => addon.matmul(heapOf(backend, out), params));
 }
