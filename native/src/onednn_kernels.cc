@@ -11,9 +11,9 @@
 // Primitives are built once per shape (and thread count) and cached; blocked temporaries live in
 // three grow-only buffers reused by every call (addon.cc serialises calls).
 //
-// Max pooling is not here: XNNPACK's single-threaded forward beat oneDNN's, and oneDNN's backward
-// must first recompute the forward for its argmax workspace (bench/suites/kernels.ts); the
-// gradient is a one-pass loop in omp_kernels.cc instead.
+// Max pooling is not here: XNNPACK's single-threaded forward beat oneDNN's (batch 128, 16×16×64,
+// 2×2: 1.4 vs 9 ms, on a busy machine, 2026-11-25), and oneDNN's backward must first recompute
+// the forward for its argmax workspace; the gradient is a one-pass loop in omp_kernels.cc.
 #include "onednn_kernels.h"
 
 #include <omp.h>
