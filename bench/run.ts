@@ -38,6 +38,8 @@ function scriptSuite(file: string, description: string): SuiteEntry {
 
 /** Every suite, by the name `--suite` takes. Suites in another room's style run as their own script. */
 export const SUITES = new Map<string, SuiteEntry>([
+  ['datasets', moduleSuite('images/s to decode and batch each dataset format; peak RSS over a 7 GB PCAM-shaped file',
+    async () => (await import('./suites/datasets.js')).datasetsSuite)],
   ['engine', moduleSuite('ms per batch of 128: train step / vanilla gradient / inference, small CNN and ResNet-20, vs PyTorch',
     async () => (await import('./suites/engine.js')).engineSuite)],
   ['kernels', scriptSuite('bench/suites/kernels.ts', 'per-kernel ms: pure wasm vs native accelerator, layer shapes at batch 128')],
