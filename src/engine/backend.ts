@@ -63,6 +63,9 @@ export async function setupBackend(
   const ok = await tf.setBackend(name);
   if (!ok) throw new ConfigError(`backend: TF.js could not initialise '${name}'`);
   await tf.ready();
+  // The cpu backend greets its first write in Node with an advert for tfjs-node, which cannot be
+  // installed offline; scaat chose 'cpu' on purpose (the exact reference), so skip the banner.
+  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   if (name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   const accelerator = registerTrainingKernels(name);
   current = {
