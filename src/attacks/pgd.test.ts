@@ -183,6 +183,6 @@ describe('fgsm', () => {
   });
 
   it('is registered next to pgd', () => {
-    expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm']);
+    expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm-rs']);
   });
 });

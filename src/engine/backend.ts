@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { ConfigError } from '../errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
+import { nativeInfo } from './native/index.js';
 
 /** The backends scaat can run on. */
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
@@ -26,7 +27,7 @@ export interface BackendInfo {
   readonly tfjsVersion: string;
   /** Threads the backend computes with. */
   readonly threads: number;
-  /** The native accelerator used by scaat's kernels, if any (e.g. 'openblas'), else 'none'. */
+  /** The native accelerator used by scaat's kernels, if any (e.g. 'onednn'), else 'none'. */
   readonly accelerator: string;
   /** Machine summary: CPU model and core count. */
   readonly machine: string;
@@ -68,6 +69,7 @@ export async function setupBackend(
   if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   if (name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   const accelerator = registerTrainingKernels(name);
+  if (name === 'wasm') threads = nativeInfo()?.threads ?? threads;
   current = {
     name,
     tfjsVersion: tf.version.tfjs,

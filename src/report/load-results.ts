@@ -72,7 +72,7 @@ function findRunDir(candidates: readonly string[]): string | undefined {
 }
 
 /** Top-level *.json files of `dir` that are evaluation files (small files only are opened). */
-async function findEvaluations(dir: string): Promise<string[]> {
+export async function findEvaluations(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const f of (await fsp.readdir(dir)).sort()) {
     if (!f.endsWith('.json') || f === RUN_CONFIG_FILE) continue;

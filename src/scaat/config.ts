@@ -9,12 +9,14 @@
  * cfg.alpha;                 // 'auto' → effectiveAlpha(cfg) = 1.25 · 0.3 = 0.375
  * resolveScaatConfig({ epsilom: 1 });   // ConfigError: scaat config: unknown key 'epsilom' …
  */
+import { canonicalAttackName } from '../attacks/registry.js';
+import type { AttackName } from '../attacks/registry.js';
 import { ConfigError } from '../errors.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { TargetMode } from '../saliency/types.js';
 
 /** The attack inside the mask (method.md §2.3). */
-export type ScaatAttack = 'pgd' | 'fgsm-rs';
+export type ScaatAttack = AttackName;
 /** Where the map that defines the mask comes from (the cheap variants of the issue). */
 export type SaliencySource = 'fresh' | 'previous-visit' | 'train-backward';
 /** The training loss (method.md §2.4). */
@@ -25,7 +27,8 @@ export type RatioFeedback = 'training-pass' | 'post-step-inference';
 export interface ScaatConfig {
   // ---- 3. masked attack ---------------------------------------------------------------------
   /** Attack: `pgd` (L∞ PGD, `steps` iterations) or `fgsm-rs` (one step from a random start,
-   *  Wong et al. 2020, the cheap variant). @default 'pgd' (method.md §2.3) */
+   *  Wong et al. 2020, the cheap variant; `fgsm` is accepted as an alias, resolved by the attacks
+   *  registry's resolveAttackName). @default 'pgd' (method.md §2.3) */
   attack: ScaatAttack;
   /** ε, L∞ budget inside the mask, in [0, 1] pixel units; 1 = unbounded adversary inside the mask.
    *  @default 8/255 (method.md §2.3; use 0.3 for MNIST-like data, see configs/) */
@@ -171,6 +174,8 @@ export function resolveScaatConfigAt(
 function coerce(where: string, key: keyof ScaatConfig, raw: unknown): unknown {
   const def = DEFAULT_SCAAT_CONFIG[key];
   const choices = CHOICES[key];
+  // attack names and their aliases ('fgsm' = 'fgsm-rs') are resolved by the attacks registry
+  if (key === 'attack') raw = canonicalAttackName(raw) ?? raw;
   if (choices) {
     if (typeof raw !== 'string' || !choices.includes(raw)) {
       throw new ConfigError(`${where}: '${key}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${show(raw)}`);

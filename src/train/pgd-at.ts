@@ -12,6 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from '../attacks/fgsm.js';
 import { pgd } from '../attacks/pgd.js';
+import { canonicalAttackName, describeAttackNames } from '../attacks/registry.js';
+import type { AttackName } from '../attacks/registry.js';
 import type { AttackFn } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
 import { resolveOptionSection, toNumber } from './config.js';
@@ -19,17 +21,20 @@ import type { Trainer } from './types.js';
 import { accuracy, crossEntropy, minimizeKeeping, oneHot } from './_loss.js';
 
 export interface PgdAtOptions {
-  /** 'pgd' (K steps) or 'fgsm' (one step from a random start, Wong et al. 2020). @default 'pgd' */
-  attack: string;
+  /**
+   * 'pgd' (K steps) or 'fgsm-rs' (one step from a random start, Wong et al. 2020; 'fgsm' is
+   * accepted as an alias and resolved by the attacks registry). @default 'pgd'
+   */
+  attack: AttackName;
   /** ε, L∞ budget in [0, 1] pixel units. @default 8/255 (method.md §2.3) */
   epsilon: number;
   /**
    * α, step size in pixel units. Given as 'auto' (the default) it resolves to ε/4 for 'pgd'
-   * (2/255 at ε = 8/255, method.md §2.3) and 1.25·ε for 'fgsm' (Wong et al.); the resolved config
+   * (2/255 at ε = 8/255, method.md §2.3) and 1.25·ε for 'fgsm-rs' (Wong et al.); the resolved config
    * holds the number. @default 'auto'
    */
   alpha: number;
-  /** K, PGD steps (ignored by 'fgsm'). @default 7 (method.md §2.3) */
+  /** K, PGD steps (ignored by 'fgsm-rs'). @default 7 (method.md §2.3) */
   steps: number;
   /** Random start δ ~ U(−ε, ε). @default true */
   randomStart: boolean;
@@ -37,7 +42,7 @@ export interface PgdAtOptions {
   cleanWeight: number;
 }
 
-export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha'> & { alpha: number | 'auto' }> = Object.freeze({
+export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha' | 'attack'> & { attack: string; alpha: number | 'auto' }> = Object.freeze({
   attack: 'pgd',
   epsilon: 8 / 255,
   alpha: 'auto',
@@ -51,23 +56,24 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
   const { alpha: rawAlpha, ...rest } = raw;
   const { alpha: _auto, ...defaults } = PGD_AT_DEFAULTS;
   const o = resolveOptionSection('trainerOptions.pgd-at', defaults, rest, {
-    attack: (v) => (v === 'pgd' || v === 'fgsm' ? undefined : "'pgd' or 'fgsm'"),
+    attack: (v) => (canonicalAttackName(v) ? undefined : `one of ${describeAttackNames()}`),
     epsilon: (v) => (v > 0 && v <= 1 ? undefined : 'in (0, 1] (pixel units)'),
     steps: (v) => (Number.isInteger(v) && v >= 1 ? undefined : 'an integer ≥ 1'),
     cleanWeight: (v) => (v >= 0 && v <= 1 ? undefined : 'in [0, 1]'),
   });
+  const attack = canonicalAttackName(o.attack)!;
   let alpha: number;
-  if (rawAlpha === undefined || rawAlpha === 'auto') alpha = o.attack === 'fgsm' ? 1.25 * o.epsilon : o.epsilon / 4;
+  if (rawAlpha === undefined || rawAlpha === 'auto') alpha = attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
   else {
     alpha = toNumber(rawAlpha);
     if (!(alpha > 0)) throw new ConfigError(`trainerOptions.pgd-at: 'alpha' must be a number > 0 or 'auto', got ${JSON.stringify(rawAlpha)}`);
   }
-  return { ...o, alpha };
+  return { ...o, attack, alpha };
 }
 
 export function pgdAtTrainer(options: PgdAtOptions): Trainer {
   const attack: AttackFn =
-    options.attack === 'fgsm'
+    options.attack === 'fgsm-rs'
       ? fgsm({ epsilon: options.epsilon, alpha: options.alpha, randomStart: options.randomStart })
       : pgd({ epsilon: options.epsilon, alpha: options.alpha, steps: options.steps, randomStart: options.randomStart });
   const w = options.cleanWeight;

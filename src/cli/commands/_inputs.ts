@@ -1,6 +1,7 @@
 /**
  * Inputs shared by `scaat explain` and `scaat evaluate`: the backend, the model (a model.json,
- * a model folder or a run folder) and the data (a named format + path, or NumPy .npy arrays).
+ * a model folder or a run folder) and the data (through the datasets registry: a name, `name:key=value,…`
+ * or a path; or NumPy .npy arrays).
  * Every failure is a ConfigError (bad option) or DataError (bad file) naming the option or file.
  */
 import type { Command } from 'commander';
@@ -9,16 +10,33 @@ import type { BackendInfo } from '../../engine/backend.js';
 import { loadClassifier } from '../../models/io.js';
 import type { Classifier } from '../../models/classifier.js';
 import type { Batch, BatchOptions, Dataset } from '../../datasets/dataset.js';
-import { openSynthetic } from '../../datasets/synthetic.js';
-import { openMnist, openFashionMnist } from '../../datasets/mnist.js';
-import { openCifarBin } from '../../datasets/cifar-bin.js';
-import { openImageFolder } from '../../datasets/image-folder.js';
-import { openPcam } from '../../datasets/pcam.js';
+import { existsSync } from 'node:fs';
+import { DATASETS, openDataset, parseDataSource } from '../../datasets/registry.js';
 import { NpyReader } from '../../io/npy.js';
 import { ConfigError, DataError } from '../../errors.js';
 
-/** Data formats `--data` accepts. */
-export const DATA_FORMATS = ['synthetic', 'mnist', 'fashion-mnist', 'cifar10-bin', 'image-folder', 'pcam', 'npy'] as const;
+/**
+ * Older `--data` names of explain/evaluate, kept as aliases; each needs `--data-path`:
+ * `cifar10-bin` = the registry's `cifar10`, `image-folder` = the path's detected format.
+ */
+const PATH_ALIASES: Readonly<Record<string, string | undefined>> = { 'cifar10-bin': 'cifar10', 'image-folder': undefined };
+
+/** Data names `--data` accepts (besides `name:key=value,…` options and a dataset path). */
+export const DATA_FORMATS: readonly string[] = [...DATASETS.keys(), ...Object.keys(PATH_ALIASES), 'npy'];
+
+/**
+ * Opens a CLI data source through the datasets registry: a {@link DATASETS} name with optional
+ * `name:key=value,…` options (see `parseDataSource`), or a dataset path whose format is detected.
+ * `path` is the folder of a named dataset that lives on disk. Anything else is a ConfigError that
+ * names `option` and lists the accepted names.
+ */
+export async function openDataSource(spec: string, o: { option: string; split: string; path?: string }): Promise<Dataset> {
+  const { source, options } = parseDataSource(spec);
+  if (!DATASETS.has(source) && !existsSync(source)) {
+    throw new ConfigError(`${o.option}: expected a dataset name (${[...DATASETS.keys()].join(', ')}) or an existing dataset path, got '${spec}'`);
+  }
+  return openDataset({ ...options, ...(o.path !== undefined ? { path: o.path } : {}), source, split: o.split });
+}
 
 /** Options common to explain and evaluate. */
 export interface InputOptions {
@@ -35,8 +53,8 @@ export interface InputOptions {
 export function addInputOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-m, --model <path>', 'model.json, a folder holding it, or a run folder from scaat train')
-    .requiredOption('-d, --data <format>', `data format: ${DATA_FORMATS.join(', ')}`)
-    .option('--data-path <path>', 'dataset folder or file (image-folder root, cifar10-bin folder, pcam folder, idx folder, or inputs .npy [N,H,W,C])')
+    .requiredOption('-d, --data <name|path>', `dataset: ${DATA_FORMATS.join(', ')} (options as name:key=value,…), or a dataset path`)
+    .option('--data-path <path>', 'folder of a named dataset on disk (fashion-mnist, cifar10, pcam; required by cifar10-bin, image-folder), or with --data npy the inputs .npy [N,H,W,C]')
     .option('--labels <file>', 'with --data npy: labels .npy [N] (integers)')
     .option('--split <name>', 'dataset split', 'test')
     .option('--num-classes <k>', 'with --data npy: number of classes (default: the model\'s)')
@@ -57,27 +75,19 @@ export async function openData(o: Pick<InputOptions, 'data' | 'dataPath' | 'labe
     if (!o.dataPath) throw new ConfigError(`--data ${o.data} needs --data-path <path>`);
     return o.dataPath;
   };
-  switch (o.data) {
-    case 'synthetic':
-      return openSynthetic({ split: o.split });
-    case 'mnist':
-      return openMnist({ split: o.split, ...(o.dataPath ? { path: o.dataPath } : {}) });
-    case 'fashion-mnist':
-      return openFashionMnist({ split: o.split, ...(o.dataPath ? { path: o.dataPath } : {}) });
-    case 'cifar10-bin':
-      return openCifarBin({ path: need(), split: o.split });
-    case 'image-folder':
-      return openImageFolder({ root: need(), split: o.split });
-    case 'pcam':
-      return openPcam({ path: need(), split: o.split });
-    case 'npy': {
-      const k = o.numClasses !== undefined ? parsePositiveInt(o.numClasses, '--num-classes') : modelClasses;
-      if (k === undefined) throw new ConfigError('--data npy needs --num-classes (or a model)');
-      return openNpyDataset(need(), o.labels, k);
-    }
-    default:
-      throw new ConfigError(`--data: expected one of ${DATA_FORMATS.join(', ')}, got '${o.data}'`);
+  if (o.data === 'npy') {
+    const k = o.numClasses !== undefined ? parsePositiveInt(o.numClasses, '--num-classes') : modelClasses;
+    if (k === undefined) throw new ConfigError('--data npy needs --num-classes (or a model)');
+    return openNpyDataset(need(), o.labels, k);
   }
+  if (Object.hasOwn(PATH_ALIASES, o.data)) {
+    const named = PATH_ALIASES[o.data];
+    return named !== undefined ? openDataset({ source: named, path: need(), split: o.split }) : openDataset({ source: need(), split: o.split });
+  }
+  if (!DATASETS.has(parseDataSource(o.data).source) && !existsSync(o.data)) {
+    throw new ConfigError(`--data: expected one of ${DATA_FORMATS.join(', ')} (options as name:key=value,…) or a dataset path, got '${o.data}'`);
+  }
+  return openDataSource(o.data, { option: '--data', split: o.split, ...(o.dataPath !== undefined ? { path: o.dataPath } : {}) });
 }
 
 /**

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { Dataset } from '../../datasets/dataset.js';
-import { DATASETS, openDataset, parseDataSource } from '../../datasets/registry.js';
+import { DATASETS } from '../../datasets/registry.js';
 import { SCAAT_TRAINER_SPEC } from '../../scaat/trainer.js';
 import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
 import type { ConfigLayer, TrainConfig } from '../../train/config.js';
@@ -27,6 +27,7 @@ import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver, TRAINERS, withTrainers } from '../../train/registry.js';
 import type { TrainerRegistry } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
+import { openDataSource } from './_inputs.js';
 
 /** Every trainer the CLI offers: the baselines of src/train plus SCAAT (src/scaat/). */
 export const CLI_TRAINERS: TrainerRegistry = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
@@ -147,8 +148,7 @@ function readPreset(file: string): Record<string, unknown> {
 
 /** Opens the train or test split of `--data` (a DATASETS name, `name:key=value,…`, or a path). */
 export async function openDataSplit(spec: string, split: 'train' | 'test'): Promise<Dataset> {
-  const { source, options } = parseDataSource(spec);
-  return openDataset({ ...options, source, split });
+  return openDataSource(spec, { option: "--data (config key 'data')", split });
 }
 
 function describeTrainers(): string {

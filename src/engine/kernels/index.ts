@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm.js';
+import { registerNativeKernels } from '../native/index.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
 import { registerMatMulKernels } from './matmul.js';
@@ -42,6 +43,9 @@ export function registerTrainingKernels(backend: string): string {
     registerBatchNormKernels();
     registerMatMulKernels();
     registerReductionKernels();
+    // The optional native accelerator (oneDNN addon) registers over some of these; it says once
+    // why when it is unavailable and leaves the pure-wasm kernels in place.
+    return registerNativeKernels();
   }
   return 'none';
 }
