@@ -2,36 +2,148 @@
  * `scaat compare RUNS...`: several runs side by side in the terminal: the paper's table
  * (metrics ↓/↑ per saliency method, clean accuracy, best marked with '*'), as text, Markdown or
  * the merged results JSON.
+ *
+ * A run folder from `scaat train` that has no evaluation yet (no results.json and no evaluation
+ * JSON at its top level) is evaluated first with the metrics room's `evaluate()` on the first
+ * `--limit` images of `--split` of its own dataset (config.json `data`, or `--data`), and the
+ * evaluation is written atomically to `<run>/eval.json`, so the next compare reuses it.
+ *
+ *   scaat compare runs/regular runs/scaat                 # evaluates either run if needed (64 images)
+ *   scaat compare runs/* --limit 1000 --format markdown
+ *   scaat compare runs/* --no-evaluate                    # only read existing evaluations
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { setupBackend } from '../../engine/backend.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
-import { loadResults } from '../../report/load-results.js';
+import { evaluate } from '../../metrics/evaluate.js';
+import { METRICS } from '../../metrics/registry.js';
+import { loadClassifier } from '../../models/io.js';
+import { findEvaluations, loadResults, RESULTS_FILE, RUN_CONFIG_FILE } from '../../report/load-results.js';
 import { buildTable, formatTableMarkdown, formatTableText } from '../../report/table.js';
+import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
+import { readRunConfig } from '../../train/run-dir.js';
+import { ConfigError, DataError } from '../../errors.js';
+import { openDataSource, parseList, parsePositiveInt, progressPrinter } from './_inputs.js';
+
+/** Where compare writes the evaluation of a run folder. */
+export const RUN_EVALUATION_FILE = 'eval.json';
+
+/** Defaults of the evaluation compare runs for a run folder without one (documented in --help). */
+export const COMPARE_EVALUATION_DEFAULTS = Object.freeze({
+  methods: 'vanilla-gradient,smooth-grad,integrated-gradients',
+  split: 'test',
+  limit: '64',
+  batchSize: '32',
+  seed: '0',
+  backend: 'auto',
+});
 
 /** Options of `scaat compare`. */
 export interface CompareCommandOptions {
   metrics: 'headline' | 'all';
   format: 'text' | 'markdown' | 'json';
   save?: string;
+  /** false (`--no-evaluate`): never evaluate, only read. @default true */
+  evaluate?: boolean;
+  data?: string;
+  split?: string;
+  limit?: string;
+  methods?: string;
+  evalMetrics?: string;
+  batchSize?: string;
+  seed?: string;
+  backend?: string;
+  quiet?: boolean;
 }
 
 /** Adds `scaat compare`. */
 export function registerCompare(program: Command): void {
+  const d = COMPARE_EVALUATION_DEFAULTS;
   program
     .command('compare')
-    .description('compare evaluated runs side by side: the paper\'s table of saliency metrics per method and trainer')
+    .description('compare runs side by side: the paper\'s table of saliency metrics per method and trainer (run folders without an evaluation are evaluated first)')
     .argument('<runs...>', 'results JSON files, folders holding results.json, or run folders')
     .addOption(new Option('--metrics <set>', "'headline' (entropy, size, AOPC_lerf, AOPC_rel) or 'all'").choices(['headline', 'all']).default('headline'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
     .option('--save <file>', 'also write the merged results JSON here (input to scaat report)')
+    .option('--no-evaluate', `do not evaluate run folders that have no evaluation yet (default: evaluate them into <run>/${RUN_EVALUATION_FILE})`)
+    .option('--data <name|path>', "dataset of those evaluations (default: each run's own, config.json 'data')")
+    .option('--split <name>', 'split evaluated', d.split)
+    .option('--limit <n>', 'images evaluated per run (the first n of the split)', d.limit)
+    .option('--methods <list>', `saliency methods, comma-separated (${[...SALIENCY.keys()].join(', ')})`, d.methods)
+    .option('--eval-metrics <list>', `metrics computed, comma-separated (default: all that apply): ${[...METRICS.keys()].join(', ')}`)
+    .option('--batch-size <n>', 'images per evaluation batch', d.batchSize)
+    .option('--seed <n>', 'seed of the evaluation', d.seed)
+    .option('--backend <name>', 'TF.js backend of the evaluation: auto, wasm, cpu, tensorflow', d.backend)
+    .option('-q, --quiet', 'no progress output')
     .action(async (runs: string[], opts: CompareCommandOptions) => {
       await runCompare(runs, opts);
     });
 }
 
-/** Loads the runs and prints the comparison. */
+/** True when `p` is a run folder of `scaat train` with nothing that {@link loadResults} would read as an evaluation. */
+export async function needsEvaluation(p: string): Promise<boolean> {
+  if (!existsSync(p) || !statSync(p).isDirectory()) return false;
+  if (!existsSync(path.join(p, RUN_CONFIG_FILE)) || existsSync(path.join(p, RESULTS_FILE))) return false;
+  return (await findEvaluations(p)).length === 0;
+}
+
+/**
+ * Evaluates the run folder `runDir` (its model, the first `limit` images of its own dataset or
+ * `data`) and writes `<runDir>/eval.json` atomically. The backend must be set up.
+ */
+export async function evaluateRun(runDir: string, opts: CompareCommandOptions): Promise<string> {
+  const d = COMPARE_EVALUATION_DEFAULTS;
+  const methods = saliencyMethods(parseList(opts.methods ?? d.methods));
+  const limit = parsePositiveInt(opts.limit ?? d.limit, '--limit');
+  const batchSize = parsePositiveInt(opts.batchSize ?? d.batchSize, '--batch-size');
+  const seed = Number(opts.seed ?? d.seed);
+  if (!Number.isInteger(seed)) throw new ConfigError(`--seed: expected an integer, got '${opts.seed}'`);
+  let spec = opts.data;
+  let option = '--data';
+  if (spec === undefined) {
+    const data = readRunConfig(runDir)['data'];
+    option = `${path.join(runDir, RUN_CONFIG_FILE)} 'data' (or pass --data)`;
+    if (typeof data !== 'string' || data.length === 0) throw new DataError(`${option}: expected a dataset name or path, found ${JSON.stringify(data)}`);
+    spec = data;
+  }
+  const classifier = await loadClassifier(runDir);
+  const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
+  const out = path.join(runDir, RUN_EVALUATION_FILE);
+  try {
+    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, first ${Math.min(limit, dataset.size)} images) → ${out}\n`);
+    const result = await evaluate(classifier, dataset, {
+      methods,
+      ...(opts.evalMetrics ? { metrics: parseList(opts.evalMetrics) } : {}),
+      limit,
+      batchSize,
+      seed,
+      modelSource: runDir,
+      command: `scaat ${process.argv.slice(2).join(' ')}`,
+      ...(opts.quiet ? {} : { onProgress: progressPrinter(`evaluate ${path.basename(runDir)}`) }),
+    });
+    await writeJsonAtomic(out, result);
+    return out;
+  } finally {
+    classifier.model.dispose();
+    await dataset.close?.();
+  }
+}
+
+/** Evaluates the run folders that need it (unless `--no-evaluate`), loads the runs and prints the comparison. */
 export async function runCompare(runs: readonly string[], opts: CompareCommandOptions): Promise<void> {
+  if (opts.evaluate !== false) {
+    const pending: string[] = [];
+    for (const r of runs) if (await needsEvaluation(r)) pending.push(r);
+    if (pending.length > 0) {
+      saliencyMethods(parseList(opts.methods ?? COMPARE_EVALUATION_DEFAULTS.methods)); // validates before any loading
+      await setupBackend({ backend: opts.backend ?? COMPARE_EVALUATION_DEFAULTS.backend });
+      for (const r of pending) await evaluateRun(r, opts);
+    }
+  }
   const results = await loadResults(runs);
   if (opts.save) await writeJsonAtomic(opts.save, results);
   if (opts.format === 'json') {

@@ -18,6 +18,7 @@ import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm
 import { registerNativeKernels } from '../native/index.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
+import { registerIdentityKernel } from './identity.js';
 import { registerMatMulKernels } from './matmul.js';
 import { registerPoolingKernelsCpu, registerPoolingKernelsWasm } from './pooling.js';
 import { reductionGradConfigs, registerReductionKernels } from './reductions.js';
@@ -43,6 +44,7 @@ export function registerTrainingKernels(backend: string): string {
     registerBatchNormKernels();
     registerMatMulKernels();
     registerReductionKernels();
+    registerIdentityKernel();
     // The optional native accelerator (oneDNN addon) registers over some of these; it says once
     // why when it is unavailable and leaves the pure-wasm kernels in place.
     return registerNativeKernels();

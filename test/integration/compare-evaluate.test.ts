@@ -1,0 +1,58 @@
+/**
+ * `scaat compare RUN` on a run folder without an evaluation: it evaluates the run on its own
+ * dataset (config.json 'data'), writes <run>/eval.json atomically, prints the table, and the next
+ * compare reuses the file instead of evaluating again.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EvaluationResult } from '../../src/metrics/results.js';
+import { runCli } from '../fixtures/cli.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-compare-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const DATA = 'synthetic:count=24,imageSize=16,channels=1,numClasses=3';
+
+describe('scaat compare on a run folder without an evaluation', () => {
+  it('evaluates it into <run>/eval.json, prints the table, and reuses the file next time', async () => {
+    const run = path.join(tmp, 'regular');
+    const trained = await runCli([
+      'train', '--model', 'mlp', '--data', DATA, '--epochs', '1', '--seed', '1', '--backend', 'wasm', '--out', run,
+      '--set', 'width=0.25', '--set', 'batchSize=8', '--set', 'evalEvery=0',
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(existsSync(path.join(run, 'eval.json'))).toBe(false);
+
+    const args = ['compare', run, '--limit', '5', '--batch-size', '2', '--methods', 'vanilla-gradient', '--eval-metrics', 'clean-accuracy,entropy,size,aopc-morf,aopc-lerf,aopc-rel', '--backend', 'wasm', '-q'];
+    const first = await runCli(args);
+    expect(first.code, first.stderr).toBe(0);
+    const evalFile = path.join(run, 'eval.json');
+    const result = JSON.parse(readFileSync(evalFile, 'utf8')) as EvaluationResult;
+    // its own dataset (16×16×1, 3 classes), the test split, the first --limit images
+    expect(result.images.index).toEqual([0, 1, 2, 3, 4]);
+    expect(result.methods.map((m) => m.method)).toEqual(['vanilla-gradient']);
+    expect(readdirSync(run).filter((f) => f.includes('.tmp'))).toEqual([]); // atomic: no temp file left
+    expect(first.stdout).toMatch(/Entropy/);
+    expect(first.stdout).toMatch(/AOPC_lerf/);
+
+    // the second compare reads the file (unchanged) and prints the same table
+    const mtime = statSync(evalFile).mtimeMs;
+    const second = await runCli(args);
+    expect(second.code, second.stderr).toBe(0);
+    expect(statSync(evalFile).mtimeMs).toBe(mtime);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
+  it('names --data and lists the dataset names for an unknown dataset, writing nothing', async () => {
+    const run = path.join(tmp, 'regular');
+    const other = path.join(tmp, 'other');
+    const r0 = await runCli(['train', '--model', 'mlp', '--data', DATA, '--epochs', '1', '--backend', 'wasm', '--out', other, '--set', 'width=0.25', '--set', 'batchSize=8', '--set', 'evalEvery=0']);
+    expect(r0.code, r0.stderr).toBe(0);
+    const r = await runCli(['compare', run, other, '--data', 'cifar', '--backend', 'wasm', '-q']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--data: expected a dataset name \(mnist, .*synthetic.*\) or an existing dataset path, got 'cifar'/);
+    expect(existsSync(path.join(other, 'eval.json'))).toBe(false);
+  });
+});
