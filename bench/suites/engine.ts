@@ -5,6 +5,8 @@
  *   train      SGD momentum (lr 0.01, 0.9): forward in training mode, softmax cross-entropy,
  *              backward, update (optimizer.minimize)
  *   gradient   vanilla gradient: ∂(Σ true-class logits)/∂x in inference mode (tf.grad)
+ *   gradient-input-only  the same inside inputGradientOnly (src/engine/grad-scope.ts: conv filter
+ *              gradients skipped), as the saliency methods and the attacks run it
  *   inference  model.apply(x) in inference mode
  *
  * Each number is the median of `reps` timed calls after `warmup` untimed ones; each call ends by
@@ -19,13 +21,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '../../src/engine/backend.js';
+import { inputGradientOnly } from '../../src/engine/grad-scope.js';
 import type { BackendName } from '../../src/engine/backend.js';
 import { NETWORKS } from '../networks.js';
 import { REPO_ROOT, markdownTable, median, timeIt } from '../_common.js';
 import type { Suite, SuiteOptions } from '../_common.js';
 
 const BATCH = 128;
-const PASSES = ['train', 'gradient', 'inference'] as const;
+const PASSES = ['train', 'gradient', 'gradient-input-only', 'inference'] as const;
 type Pass = (typeof PASSES)[number];
 
 /** Debian's interpreter with python3-torch (not the first python3 on PATH). */
@@ -59,6 +62,9 @@ function benchNetwork(build: () => tf.LayersModel, passes: readonly Pass[], o: S
     },
     gradient: () => tf.tidy(() => {
       tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, onehot)))(x).dataSync();
+    }),
+    'gradient-input-only': () => tf.tidy(() => {
+      inputGradientOnly(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, onehot)))(x)).dataSync();
     }),
     inference: () => tf.tidy(() => {
       (model.apply(x) as tf.Tensor).dataSync();

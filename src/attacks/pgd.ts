@@ -16,6 +16,7 @@
  * const xAdv = attack(classifier, x, y, {mask, seed: 3});   // caller disposes xAdv
  */
 import * as tf from '@tensorflow/tfjs';
+import { inputGradientOnly } from '../engine/grad-scope.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError } from '../errors.js';
 import type { Classifier } from '../models/classifier.js';
@@ -73,7 +74,8 @@ export function pgd(options: PgdOptions = {}): AttackFn {
         : tf.zerosLike(x);
       for (let t = 0; t < steps; t++) {
         const next = tf.tidy(() => {
-          const g = gradOf(delta);
+          // ∂loss/∂δ only: conv filter gradients are skipped (engine/grad-scope.ts).
+          const g = inputGradientOnly(() => gradOf(delta));
           return applyMask(tf.clipByValue(tf.add(delta, tf.mul(alpha, tf.sign(g))), -epsilon, epsilon), m);
         });
         delta.dispose();

@@ -4,3 +4,4 @@ export { Rng, deriveSeed } from './random.js';
 export { countTensors, leakGuard, measureLeak, disposeAll } from './memory.js';
 export { assertShape } from './shapes.js';
 export type { Images, Labels, Mask, Logits } from './shapes.js';
+export { inputGradientOnly, isInputGradientOnly } from './grad-scope.js';

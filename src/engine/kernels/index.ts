@@ -12,9 +12,12 @@
  *
  * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the
  * gradient overrides (Conv2D, FusedBatchNorm, Sum, Mean) are global but behave exactly as stock TF.js off wasm.
+ * Last of all, on every backend, the final filter-gradient kernels are wrapped for the
+ * `inputGradientOnly` scope (../grad-scope.ts), over whichever implementation won (wasm or native).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm.js';
+import { installInputGradientOnlyKernels } from '../grad-scope.js';
 import { registerNativeKernels } from '../native/index.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
@@ -47,7 +50,11 @@ export function registerTrainingKernels(backend: string): string {
     registerIdentityKernel();
     // The optional native accelerator (oneDNN addon) registers over some of these; it says once
     // why when it is unavailable and leaves the pure-wasm kernels in place.
-    return registerNativeKernels();
+    const accelerator = registerNativeKernels();
+    // After every registration: wraps whichever filter-gradient kernel is final (wasm or native).
+    installInputGradientOnlyKernels(backend);
+    return accelerator;
   }
+  installInputGradientOnlyKernels(backend);
   return 'none';
 }
