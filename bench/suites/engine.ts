@@ -137,7 +137,9 @@ export const engineSuite: Suite = {
       const pr = peerOk ? peer.results[net.name] : undefined;
       for (const p of passes) {
         const ours = median(s.ms[p]!);
-        const theirs = pr?.[`${p}_ms`] ? median(pr[`${p}_ms`]!) : undefined;
+        // the peer's gradient pass (torch.autograd.grad w.r.t. x) computes ∂x only: it is both rows' peer
+        const key = `${p === 'gradient-input-only' ? 'gradient' : p}_ms` as const;
+        const theirs = pr?.[key] ? median(pr[key]!) : undefined;
         rows.push([net.name, p, ours.toFixed(0), theirs === undefined ? '–' : theirs.toFixed(0),
           theirs === undefined ? '–' : `${(ours / theirs).toFixed(2)}×`]);
       }

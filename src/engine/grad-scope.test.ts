@@ -16,20 +16,30 @@ const B = 2;
 const init = (seed: number) => tf.initializers.heNormal({ seed });
 const bias = (seed: number) => tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed });
 
-/** conv(bias, relu) → depthwise conv ×2 (bias, relu, stride 2) → conv(bias, relu) → dense: fused paths. */
+/**
+ * conv(bias, linear) → ReLU → depthwise(bias, ReLU, stride 2) → conv(no bias) → dense. Under a
+ * gradient TF.js unfuses convs with a non-linear activation (lazy, pruned gradients) but keeps
+ * FusedConv2D for 'linear' ones, whose customGrad computes ∂filter eagerly: the case that matters.
+ */
 function net(): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [S, S, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu',
+      tf.layers.conv2d({ inputShape: [S, S, 3], filters: 4, kernelSize: 3, padding: 'same',
         kernelInitializer: init(1), biasInitializer: bias(2) }),
+      tf.layers.reLU(),
       tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', activation: 'relu',
         depthwiseInitializer: init(3), biasInitializer: bias(4) }),
-      tf.layers.conv2d({ filters: 5, kernelSize: 2, padding: 'valid', activation: 'relu',
-        kernelInitializer: init(5), biasInitializer: bias(6) }),
+      tf.layers.conv2d({ filters: 5, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: init(5) }),
       tf.layers.flatten(),
       tf.layers.dense({ units: K, kernelInitializer: init(7) }),
     ],
   });
+}
+
+/** Kernels run by `fn` (tf.profile). */
+async function kernelsOf(fn: () => tf.Tensor): Promise<string[]> {
+  const info = await tf.profile(() => fn());
+  return info.kernelNames;
 }
 
 describe('inputGradientOnly (wasm)', () => {
@@ -47,7 +57,7 @@ describe('inputGradientOnly (wasm)', () => {
   };
   /** The conv and depthwise filters (not biases, not the dense layer). */
   const filterNames = (): string[] =>
-    model.layers.filter((l) => /conv/i.test(l.getClassName())).map((l) => l.trainableWeights[0]!.val.name);
+    model.layers.filter((l) => /conv/i.test(l.getClassName())).map((l) => l.trainableWeights[0]!.name);
 
   beforeAll(async () => {
     await setupBackend({ backend: 'wasm' });
@@ -56,7 +66,11 @@ describe('inputGradientOnly (wasm)', () => {
     pick = tf.oneHot(tf.tensor1d([1, 3], 'int32'), K).toFloat() as tf.Tensor2D;
   });
 
-  it('leaves the input gradient unchanged (fused conv + depthwise, bias, ReLU)', () => {
+  it('leaves the input gradient unchanged (fused conv + depthwise, bias, ReLU)', async () => {
+    // the problem exists: outside the scope, ∂x alone runs FusedConv2D and a filter gradient
+    const ran = await kernelsOf(() => tf.grad(score)(x));
+    expect(ran).toContain('FusedConv2D');
+    expect(ran).toContain('Conv2DBackpropFilter');
     const outside = inputGrad();
     const inside = inputGradientOnly(inputGrad);
     expect(Math.max(...outside.map(Math.abs))).toBeGreaterThan(1e-3);
@@ -95,6 +109,28 @@ describe('inputGradientOnly (wasm)', () => {
     expect(isInputGradientOnly()).toBe(false);
     const after = weightGrads();
     for (const n of Object.keys(before)) expect(relError(after[n]!, before[n]!), n).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('skips the fused depthwise filter gradient; ∂x and ∂bias unchanged', async () => {
+    const f = tf.randomNormal([3, 3, 3, 2], 0, 0.5, 'float32', 21) as tf.Tensor4D;
+    const b = tf.randomNormal([6], 0, 0.1, 'float32', 22) as tf.Tensor1D;
+    const w = tf.randomNormal([B, 4, 4, 6], 0, 1, 'float32', 23);
+    // 'linear' (no activation) keeps FusedDepthwiseConv2D under the gradient
+    const g = (): Float32Array[] => tf.tidy(() => tf.grads((xi: tf.Tensor, fi: tf.Tensor, bi: tf.Tensor) =>
+      tf.sum(tf.mul(tf.fused.depthwiseConv2d({ x: xi as tf.Tensor4D, filter: fi as tf.Tensor4D, bias: bi, strides: 2, pad: 'same' }), w)))([x, f, b])
+      .map((t) => t.dataSync() as Float32Array));
+    // outside the scope, ∂x alone computes the depthwise filter gradient too (FusedDepthwiseConv2D's customGrad)
+    const ran = await kernelsOf(() => tf.grad((xi: tf.Tensor) =>
+      tf.sum(tf.mul(tf.fused.depthwiseConv2d({ x: xi as tf.Tensor4D, filter: f, bias: b, strides: 2, pad: 'same' }), w)))(x));
+    expect(ran).toContain('DepthwiseConv2dNativeBackpropFilter');
+    const [dxOut, dfOut, dbOut] = g();
+    const [dxIn, dfIn, dbIn] = inputGradientOnly(g);
+    expect(Math.max(...dfOut!.map(Math.abs))).toBeGreaterThan(1e-3);
+    expect(dfIn!.every((v) => v === 0)).toBe(true);
+    expect(relError(dxIn!, dxOut!)).toBeLessThanOrEqual(1e-6);
+    expect(relError(dbIn!, dbOut!)).toBeLessThanOrEqual(1e-6);
+    expect(relError(g()[1]!, dfOut!)).toBeLessThanOrEqual(1e-6);
+    tf.dispose([f, b, w]);
   });
 
   it('leaks no tensors', async () => {

@@ -66,9 +66,9 @@ export interface DemoPreset {
   readonly width: number;
   /** Test images evaluated with every method and metric. */
   readonly evalSize: number;
-  /** SmoothGrad samples (method.md default 50; fewer here for time). */
+  /** SmoothGrad samples (method.md default 50; --quick uses fewer). */
   readonly sgSamples: number;
-  /** Integrated-gradients steps (method.md default 50; fewer here for time). */
+  /** Integrated-gradients steps (method.md default 50; --quick uses fewer). */
   readonly igSteps: number;
   /** q values of the robustness curves. */
   readonly ratios: readonly number[];
@@ -80,20 +80,21 @@ export interface DemoPreset {
 
 /**
  * Sizes of `scaat demo` and `scaat demo --quick`, chosen from measured step times on the 2-core
- * machine (wasm backend, small CNN at width 0.25 on 28×28: about 0.3–0.7 s per regular step of
- * 128 images, and 2.5× that for SCAAT with FGSM-RS; the README has the measured totals).
+ * machine (wasm backend with the oneDNN accelerator; the README has the measured totals: full
+ * ≈ 3.3 min, --quick ≈ 18 s on 2 cores, 2026-11-25). The full demo evaluates with method.md's
+ * defaults for SmoothGrad (n = 50), IG (m = 50) and the robustness curve (q = 0, 0.1, …, 0.9, K = 7).
  */
 export const DEMO_PRESETS: Readonly<Record<'full' | 'quick', DemoPreset>> = {
   full: {
     trainers: ['regular', 'scaat', 'pgd-at'],
-    trainSize: 8192,
+    trainSize: 12288,
     epochs: 3,
     width: 0.25,
-    evalSize: 200,
-    sgSamples: 16,
-    igSteps: 16,
-    ratios: [0, 0.2, 0.4, 0.6, 0.8],
-    attackSteps: 3,
+    evalSize: 256,
+    sgSamples: 50, // method.md §3 defaults
+    igSteps: 50,
+    ratios: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], // method.md §4: q in {0, 0.1, …, 0.9}
+    attackSteps: 7, // method.md §2.3 default K
     examples: 6,
   },
   quick: {
