@@ -10,3 +10,4 @@ export { scaatStep, createScaatAttack, maskSaliency } from './step.js';
 export type { ScaatStepArgs, ScaatStepResult } from './step.js';
 export { createScaatTrainer, writeIrrelevantRatios, SCAAT_TRAINER_SPEC } from './trainer.js';
 export type { ScaatTrainer, ScaatTrainerOptions, ScaatEpochSummary } from './trainer.js';
+export { ALL_TRAINERS } from './registry.js';

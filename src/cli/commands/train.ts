@@ -19,18 +19,18 @@ import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { Dataset } from '../../datasets/dataset.js';
 import { DATASETS } from '../../datasets/registry.js';
-import { SCAAT_TRAINER_SPEC } from '../../scaat/trainer.js';
+import { ALL_TRAINERS } from '../../scaat/registry.js';
 import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
 import type { ConfigLayer, TrainConfig } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
-import { optionsResolver, TRAINERS, withTrainers } from '../../train/registry.js';
+import { optionsResolver } from '../../train/registry.js';
 import type { TrainerRegistry } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { openDataSource } from './_inputs.js';
 
 /** Every trainer the CLI offers: the baselines of src/train plus SCAAT (src/scaat/). */
-export const CLI_TRAINERS: TrainerRegistry = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
+export const CLI_TRAINERS: TrainerRegistry = ALL_TRAINERS;
 
 export interface TrainFlags {
   trainer?: string;
