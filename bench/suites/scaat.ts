@@ -42,6 +42,8 @@ import { vanillaGradient } from '../../src/saliency/vanilla-gradient.js';
 import { createScaatTrainer } from '../../src/scaat/trainer.js';
 import { regularTrainer } from '../../src/train/regular.js';
 import type { Trainer } from '../../src/train/types.js';
+import { OBJECTS_CLASSES, OBJECTS_SIZE, objectsDataset } from '../../src/scaat/_testing.js';
+import type { ObjectsData } from '../../src/scaat/_testing.js';
 
 /** A trained variant: 'regular' or SCAAT with config layers over the defaults. */
 export interface ScaatBenchVariant {
@@ -118,44 +120,11 @@ export interface ScaatSuiteResult {
   readonly effect: readonly EffectRow[];
 }
 
-const H = 16;
-const K = 4;
-const OBJECT = 4;
-const POSITIONS = [[2, 2], [2, 10], [10, 2], [10, 10]] as const;
-
-interface Data {
-  readonly x: Float32Array;
-  readonly y: Int32Array;
-  readonly mask: Uint8Array;
-  readonly n: number;
-  readonly shape: readonly [number, number, number];
-}
-
-/** The ground-truth set of the module header (same generator as src/scaat/effect.test.ts). */
-function objects(n: number, seed: number): Data {
-  const rng = new Rng(seed);
-  const patterns = Array.from({ length: K }, (_, k) => {
-    const r = new Rng(`pattern/${k}`);
-    return Array.from({ length: OBJECT * OBJECT }, () => r.next() < 0.5);
-  });
-  const x = new Float32Array(n * H * H);
-  const y = new Int32Array(n);
-  const mask = new Uint8Array(n * H * H);
-  for (let i = 0; i < n; i++) {
-    const k = rng.nextInt(K);
-    y[i] = k;
-    for (let p = 0; p < H * H; p++) x[i * H * H + p] = rng.uniform(0, 0.5);
-    const [r0, c0] = POSITIONS[rng.nextInt(POSITIONS.length)]!;
-    for (let a = 0; a < OBJECT; a++) {
-      for (let b = 0; b < OBJECT; b++) {
-        const p = i * H * H + (r0 + a) * H + c0 + b;
-        x[p] = patterns[k]![a * OBJECT + b] ? rng.uniform(0.8, 1) : rng.uniform(0, 0.1);
-        mask[p] = 1;
-      }
-    }
-  }
-  return { x, y, mask, n, shape: [H, H, 1] };
-}
+const H = OBJECTS_SIZE;
+const K = OBJECTS_CLASSES;
+type Data = ObjectsData;
+/** The ground-truth set of the module header (shared with src/scaat/effect.test.ts). */
+const objects = objectsDataset;
 
 /** Random pixels and labels (timing only). */
 function noise(n: number, shape: readonly [number, number, number], classes: number, seed: number): Data {

@@ -23,43 +23,13 @@ import { regularTrainer } from '../train/regular.js';
 import type { Trainer } from '../train/types.js';
 import { useBackend } from '../../test/helpers/index.js';
 import { createScaatTrainer } from './trainer.js';
+import { OBJECTS_CLASSES, OBJECTS_SIZE, objectsDataset } from './_testing.js';
+import type { ObjectsData } from './_testing.js';
 
-const H = 16;
-const K = 4;
-const P = 4;
-const POSITIONS = [[2, 2], [2, 10], [10, 2], [10, 10]] as const;
-
-interface Synthetic {
-  readonly x: Float32Array;
-  readonly y: Int32Array;
-  readonly mask: Uint8Array;
-  readonly n: number;
-}
-
-function synthetic(n: number, seed: number): Synthetic {
-  const rng = new Rng(seed);
-  const patterns = Array.from({ length: K }, (_, k) => {
-    const r = new Rng(`pattern/${k}`);
-    return Array.from({ length: P * P }, () => r.next() < 0.5);
-  });
-  const x = new Float32Array(n * H * H);
-  const y = new Int32Array(n);
-  const mask = new Uint8Array(n * H * H);
-  for (let i = 0; i < n; i++) {
-    const k = rng.nextInt(K);
-    y[i] = k;
-    for (let p = 0; p < H * H; p++) x[i * H * H + p] = rng.uniform(0, 0.5);
-    const [r0, c0] = POSITIONS[rng.nextInt(POSITIONS.length)]!;
-    for (let a = 0; a < P; a++) {
-      for (let b = 0; b < P; b++) {
-        const p = i * H * H + (r0 + a) * H + c0 + b;
-        x[p] = patterns[k]![a * P + b] ? rng.uniform(0.8, 1) : rng.uniform(0, 0.1);
-        mask[p] = 1;
-      }
-    }
-  }
-  return { x, y, mask, n };
-}
+const H = OBJECTS_SIZE;
+const K = OBJECTS_CLASSES;
+type Synthetic = ObjectsData;
+const synthetic = objectsDataset;
 
 /** Mean over images of Σ_{p ∈ object} S_p / Σ_p S_p with S = |∂ logit_y / ∂x|, and the accuracy. */
 function relevanceMass(clf: Classifier, test: Synthetic): { inside: number; acc: number } {
