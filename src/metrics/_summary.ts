@@ -4,7 +4,7 @@
  */
 import { METRICS } from './registry.js';
 import type {
-  AopcResult, EvaluationConfig, EvaluationResult, MethodEvaluation, MetricInfo, MetricSummary, Provenance, RobustnessCurveResult,
+  AopcResult, EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, MetricSummary, Provenance, RobustnessCurveResult,
 } from './results.js';
 import { EVALUATION_SCHEMA_VERSION } from './results.js';
 
@@ -52,6 +52,8 @@ export interface RawEvaluation {
   range: EvaluationResult['range'];
   images: { index: number[]; label: number[]; correct: number[] };
   methods: RawMethod[];
+  /** Example images with maps, ascending index (at most config.examples). */
+  examples: EvaluationExample[];
   provenance: Provenance;
 }
 
@@ -159,6 +161,7 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
     cleanAccuracy,
     metricInfo,
     methods,
+    ...((config.examples ?? 0) > 0 ? { examples: raw.examples } : {}),
     provenance: raw.provenance,
   };
 }
@@ -182,6 +185,7 @@ export function toRaw(r: EvaluationResult): RawEvaluation {
         : {}),
       ...(m.robustness ? { robustness: m.robustness.map((c) => ({ kind: c.kind, ratios: [...c.ratios], correct: [...c.correct], params: { ...c.params } })) } : {}),
     })),
+    examples: [...(r.examples ?? [])],
     provenance: r.provenance,
   };
 }

@@ -10,6 +10,7 @@ import { tinyCnn } from '../saliency/_testing.js';
 import { saliencyMethods } from '../saliency/registry.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
+import { saliencyEntropy } from './saliency-entropy.js';
 
 beforeAll(() => useBackend('cpu'));
 
@@ -78,6 +79,28 @@ describe('evaluate', () => {
       expect(m.aopc!.morf.mean[0]).toBe(0);
       expect(value('relevance-mass-accuracy')).not.toBeNull();
     }
+
+    // examples (default 4): the lowest indices; shard 0 holds only [0, 3), so merge takes index 3 from shard 1
+    expect(shards.find((p) => p.shard!.index === 0)!.examples!.map((e) => e.index)).toEqual([0, 1, 2]);
+    expect(whole.examples!.map((e) => [e.index, e.label])).toEqual([[0, 0], [1, 1], [2, 2], [3, 0]]);
+    const rng = new Rng(9);
+    const pixels = Float32Array.from({ length: 4 * 64 }, () => rng.next()); // tinySet's first 4 images
+    for (const [k, e] of whole.examples!.entries()) {
+      // the image is round(255·x); each map is the metrics' own U8 map (its entropy is the per-image entropy)
+      const bytes = (d: string): Uint8Array => new Uint8Array(Buffer.from(d, 'base64'));
+      expect([e.image.width, e.image.height, e.image.channels]).toEqual([8, 8, 1]);
+      expect(Array.from(bytes(e.image.data))).toEqual(Array.from(pixels.subarray(k * 64, (k + 1) * 64), (v) => Math.round(255 * v)));
+      expect(Object.keys(e.maps)).toEqual(['vanilla-gradient', 'smooth-grad', 'integrated-gradients']);
+      for (const m of whole.methods) {
+        const map = e.maps[m.method]!;
+        expect([map.width, map.height, map.channels]).toEqual([8, 8, 1]);
+        expect(saliencyEntropy(bytes(map.data))).toBe(m.perImage['entropy']![k]);
+      }
+      expect(e.predicted).toBeGreaterThanOrEqual(0);
+    }
+    const none = await evaluate(net, ds, { ...options(), metrics: ['entropy'], examples: 0 });
+    expect(none.examples).toBeUndefined();
+    expect(() => resolveEvaluationConfig({ ...options(), examples: -1 }, ds)).toThrow(/examples/);
   });
 
   it('limits, and rejects bad options and incompatible shards with named errors', async () => {

@@ -10,7 +10,7 @@
  * 3. per batch (bounded memory; tensors freed before the next batch): clean correctness; per
  *    method the attribution → per-pixel scores Σ_c|A| → 8-bit map → entropy, size; AOPC MoRF and
  *    LeRF; robustness curves (masked PGD and noise); localisation (datasets with masks);
- *    randomisation similarity;
+ *    randomisation similarity; the first `examples` images with each method's 8-bit map;
  * 4. per-image values and exact accumulators are kept; summaries are built by the same code
  *    that `mergeEvaluations` uses, so merged shards equal the unsharded result.
  *
@@ -42,10 +42,11 @@ import { aopc } from './aopc.js';
 import type { AopcFill } from './aopc.js';
 import { pointingGame, relevanceMassAccuracy } from './localization.js';
 import { toUint8Map } from './postprocess.js';
+import { exampleImage, exampleMap } from './examples.js';
 import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity } from './randomization.js';
 import type { RandomWeights } from './randomization.js';
 import { METRICS } from './registry.js';
-import type { EvaluationConfig, EvaluationResult } from './results.js';
+import type { EvaluationConfig, EvaluationExample, EvaluationResult } from './results.js';
 import { DEFAULT_RATIOS, lowSaliencyRobustness } from './robustness.js';
 import type { NoiseMode } from './robustness.js';
 import { saliencyEntropy } from './saliency-entropy.js';
@@ -99,6 +100,11 @@ export interface EvaluateOptions {
   localization?: { tolerance?: number };
   /** Randomised layers from the top. @default all */
   randomization?: { layers?: number };
+  /**
+   * Keep the first `examples` evaluated images (lowest indices) with each method's 8-bit map in
+   * the result, for the report's example grid (0 = none). @default 4
+   */
+  examples?: number;
   /** Where the model came from (recorded). @default 'in-memory' */
   modelSource?: string;
   /** Replaces the PGD attack of the robustness curve (tests, other attacks). */
@@ -170,6 +176,8 @@ export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<
   const attack = { epsilon: r.attack?.epsilon ?? 8 / 255, alpha: r.attack?.alpha ?? 2 / 255, steps: r.attack?.steps ?? 7, randomStart: r.attack?.randomStart ?? true };
   const noise = r.noise ?? 'replace';
   if (noise !== 'replace' && noise !== 'additive') throw new ConfigError(`evaluate: expected robustness noise 'replace' or 'additive', got '${String(noise)}'`);
+  const examples = options.examples ?? 4;
+  if (!(Number.isInteger(examples) && examples >= 0)) throw new ConfigError(`evaluate: expected examples to be an integer ≥ 0, got ${examples}`);
   const layers = options.randomization?.layers ?? null;
   if (layers !== null) posInt(layers, 'randomization.layers');
   return {
@@ -186,6 +194,7 @@ export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<
     robustness: { ratios, attack, noise },
     localization: { tolerance: options.localization?.tolerance ?? 0 },
     randomization: { layers },
+    examples,
   };
 }
 
@@ -219,6 +228,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
     shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
     range: { start, end, total },
     images: { index: [], label: [], correct: [] },
+    examples: [],
     methods: options.methods.map((m): RawMethod => ({
       method: m.name,
       label: m.label ?? m.name,
@@ -263,6 +273,22 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
           raw.images.index.push(...batch.index);
           raw.images.label.push(...batch.y);
           raw.images.correct.push(...correct);
+          // the first `examples` evaluated images (ascending index): image now, maps per method below
+          const nExamples = Math.max(0, Math.min(b, (config.examples ?? 0) - done));
+          const batchExamples: Array<EvaluationExample & { maps: Record<string, EvaluationExample['image']> }> = [];
+          if (nExamples > 0) {
+            const predicted = tf.tidy(() => Array.from(tf.argMax(classifier.logits(x.slice(0, nExamples)), 1).dataSync()));
+            const px = h * w * batch.shape[3];
+            for (let i = 0; i < nExamples; i++) {
+              const label = batch.y[i]!;
+              const className = dataset.classNames[label];
+              batchExamples.push({
+                index: batch.index[i]!, label, ...(className !== undefined ? { className } : {}), predicted: predicted[i]!,
+                image: exampleImage(batch.x.subarray(i * px, (i + 1) * px), w, h, batch.shape[3]), maps: {},
+              });
+            }
+            raw.examples.push(...batchExamples);
+          }
           const target = config.target === 'predicted' ? tf.tidy(() => tf.argMax(classifier.logits(x), 1).toInt() as tf.Tensor1D) : y;
           try {
             options.methods.forEach((method, mi) => {
@@ -274,10 +300,11 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
               const n = h * w;
               for (let i = 0; i < b; i++) {
                 const s = scores.subarray(i * n, (i + 1) * n);
-                if (want('entropy') || want('size')) {
+                if (want('entropy') || want('size') || i < nExamples) {
                   const u8 = toUint8Map(s, { clipPercentile: config.clipPercentile });
                   if (want('entropy')) rm.perImage['entropy']!.push(saliencyEntropy(u8));
                   if (want('size')) rm.perImage['size']!.push(saliencySize(u8, w, h, config.size));
+                  if (i < nExamples) batchExamples[i]!.maps[method.name] = exampleMap(u8, w, h);
                 }
                 if (want('relevance-mass-accuracy') || want('pointing-game')) {
                   const gt = batch.mask?.subarray(i * n, (i + 1) * n);

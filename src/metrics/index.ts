@@ -22,8 +22,9 @@ export { correctPredictions } from './accuracy.js';
 export { evaluate, resolveEvaluationConfig, shardRange } from './evaluate.js';
 export type { EvaluateOptions, EvaluateMethod } from './evaluate.js';
 export { mergeEvaluations } from './merge.js';
+export { exampleImage, exampleMap, encodeExampleImage, lowestExamples, toBytes, toDisplayChannels } from './examples.js';
 export { EVALUATION_SCHEMA_VERSION } from './results.js';
 export type {
   EvaluationResult, EvaluationConfig, MethodEvaluation, MetricSummary, MetricInfo, RobustnessCurveResult, AopcResult as AopcCurves,
-  AopcCurveResult, Provenance,
+  AopcCurveResult, Provenance, EvaluationExample, ExampleImage,
 } from './results.js';

@@ -1,8 +1,9 @@
 /**
  * Merging the shard results of one evaluation (`scaat evaluate --shard i/n`, e.g. a Slurm array
  * job or a Kubernetes indexed Job) into exactly the result of the unsharded run: per-image values
- * are concatenated in index order, counts and fixed-point curve sums added, and the summaries
- * rebuilt by the same code evaluate() uses. Only `provenance` differs (it lists the shards').
+ * are concatenated in index order, counts and fixed-point curve sums added, example images cut to
+ * the `config.examples` lowest indices across shards, and the summaries rebuilt by the same code
+ * evaluate() uses. Only `provenance` differs (it lists the shards').
  *
  * @example
  * const merged = mergeEvaluations([shard0, shard1, shard2]);   // any order
@@ -11,6 +12,7 @@ import { DataError } from '../errors.js';
 import type { EvaluationResult } from './results.js';
 import { EVALUATION_SCHEMA_VERSION } from './results.js';
 import { buildResult, toRaw } from './_summary.js';
+import { lowestExamples } from './examples.js';
 
 /**
  * Combines all `count` shards of one run (any order).
@@ -67,6 +69,7 @@ export function mergeEvaluations(parts: readonly EvaluationResult[], sources: re
       m.robustness?.forEach((c, ci) => c.correct.forEach((v, qi) => (o.robustness![ci]!.correct[qi]! += v)));
     });
   }
+  out.examples = lowestExamples(raws.map((r) => r.examples), first.config.examples ?? 0);
   out.shard = null;
   out.range = { start: raws[0]!.range.start, end: raws[raws.length - 1]!.range.end, total: first.range.total };
   const shardProv = raws.map((r) => r.provenance);

@@ -115,6 +115,32 @@ export interface MethodEvaluation {
   readonly robustness?: readonly RobustnessCurveResult[];
 }
 
+/** An 8-bit image or map, row-major [height, width, channels], base64 of the raw bytes (the report's Image8). */
+export interface ExampleImage {
+  readonly width: number;
+  readonly height: number;
+  /** 1 (gray, or a saliency map) or 3 (RGB). */
+  readonly channels: 1 | 3;
+  /** base64 of width·height·channels bytes. */
+  readonly data: string;
+}
+
+/** One example of the report's grid: an evaluated image and each method's 8-bit map (the report's Example). */
+export interface EvaluationExample {
+  /** Sample index in the split. */
+  readonly index: number;
+  /** True label. */
+  readonly label: number;
+  /** Class name of the label, when the dataset has names. */
+  readonly className?: string;
+  /** The model's predicted class. */
+  readonly predicted: number;
+  /** The input image, round(255·x). */
+  readonly image: ExampleImage;
+  /** Per method key: the 8-bit map U8 of method.md §4 (the metrics' post-processing, postprocess.ts). */
+  readonly maps: Readonly<Record<string, ExampleImage>>;
+}
+
 /** The resolved evaluation settings (every default filled in). */
 export interface EvaluationConfig {
   /** Saliency methods in order, with their resolved options. */
@@ -149,6 +175,8 @@ export interface EvaluationConfig {
   readonly localization: { readonly tolerance: number };
   /** Layers randomised from the top (null = all). */
   readonly randomization: { readonly layers: number | null };
+  /** Examples kept: the first `examples` evaluated images (0 = none; absent in older files = none). */
+  readonly examples?: number;
 }
 
 /** Where and when (part of) a result was computed; not part of the deterministic result. */
@@ -198,6 +226,12 @@ export interface EvaluationResult {
   readonly metricInfo: Readonly<Record<string, MetricInfo>>;
   /** One entry per saliency method, in config order. */
   readonly methods: readonly MethodEvaluation[];
+  /**
+   * The first `config.examples` evaluated images (lowest indices) with each method's map, in
+   * ascending index; absent when config.examples is 0. A shard keeps the first of its own range,
+   * merge the lowest across shards.
+   */
+  readonly examples?: readonly EvaluationExample[];
   /** Where and when it ran (excluded from shard/merge equality). */
   readonly provenance: Provenance;
 }

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DataError } from '../errors.js';
-import type { MethodResults, RunResult } from './results.js';
+import type { Example, MethodResults, RunResult } from './results.js';
 
 /** The marker of an evaluation file. */
 export const EVALUATION_KIND = 'scaat-evaluation';
@@ -42,6 +42,15 @@ const evaluationSchema = z.looseObject({
       robustness: z.array(z.looseObject({ kind: z.string(), ratios: z.array(num), accuracy: z.array(num), params: z.record(z.string(), z.unknown()).optional() })).optional(),
     }),
   ),
+  examples: z
+    .array(
+      z.looseObject({
+        index: num,
+        image: z.looseObject({ width: num, height: num, channels: num, data: z.string() }),
+        maps: z.record(z.string(), z.looseObject({ width: num, height: num, channels: num, data: z.string() })),
+      }),
+    )
+    .optional(),
   provenance: z.looseObject({
     startedAt: z.string().optional(),
     seconds: z.record(z.string(), num).optional(),
@@ -124,5 +133,7 @@ export function fromEvaluation(json: unknown, source: string, context: RunContex
       params: e.config,
       methods,
     },
+    // same shape as the report's Example (metrics/results.ts EvaluationExample)
+    ...(e.examples && e.examples.length > 0 ? { examples: e.examples as unknown as Example[] } : {}),
   };
 }

@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSynthetic } from '../../src/datasets/synthetic.js';
 import { evaluate } from '../../src/metrics/evaluate.js';
 import type { EvaluationResult } from '../../src/metrics/results.js';
+import { exampleGridSvg } from '../../src/report/examples.js';
 import { figureSpecs } from '../../src/report/figures.js';
 import { loadResults } from '../../src/report/load-results.js';
+import { parseResults } from '../../src/report/results.js';
 import { buildTable } from '../../src/report/table.js';
 import { saliencyMethods } from '../../src/saliency/registry.js';
 import { linearClassifier, useBackend } from '../helpers/index.js';
@@ -36,6 +38,7 @@ describe('report ← evaluate + run folder', () => {
         batchSize: 6,
         robustness: { ratios: [0, 0.5], attack: { steps: 1 } },
         modelSource: run,
+        examples: 3,
       });
     } finally {
       clf.model.dispose();
@@ -91,5 +94,17 @@ describe('report ← evaluate + run folder', () => {
   it('has the data for every data figure', async () => {
     const results = await loadResults([run]);
     expect(figureSpecs(results).map((f) => f.id)).toEqual(['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves']);
+  });
+
+  it('shows the evaluation\'s example images and maps in the example grid', async () => {
+    const results = parseResults(JSON.parse(JSON.stringify(await loadResults([run]))), 'loaded'); // valid per the report's schema
+    const r = results.runs[0]!;
+    expect(r.examples!.map((e) => e.index)).toEqual([0, 1, 2]);
+    expect(r.examples).toEqual(evaluation.examples);
+    expect(Object.keys(r.examples![0]!.maps)).toEqual(['vanilla-gradient', 'smooth-grad', 'integrated-gradients']);
+    const grid = exampleGridSvg(results);
+    expect(grid?.id).toBe('examples');
+    // one embedded PNG per image and per map: 3 rows × (1 image + 3 methods)
+    expect(grid!.svg.match(/data:image\/png;base64,/g)?.length).toBeGreaterThanOrEqual(3 * 4);
   });
 });

@@ -5,8 +5,8 @@
  *   1. trains a regular and a SCAAT model briefly (plus the whole-image adversarial-training
  *      control at the same ε, method.md §2, in the full demo),
  *   2. evaluates each with all three saliency methods and all metrics (`evaluate()`),
- *   3. computes example saliency maps, writes the report (HTML + PNG figures) and sample images
- *      for the browser page,
+ *   3. writes the report (HTML + PNG figures, with the example maps the evaluation kept) and
+ *      sample images for the browser page,
  *   4. prints where the report is and the headline table.
  *
  * Sizes are chosen for a 2-core machine on the wasm backend: the full demo in under 15 minutes,
@@ -21,29 +21,24 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../../errors.js';
 import { setupBackend } from '../../engine/backend.js';
 import type { Dataset } from '../../datasets/dataset.js';
-import { toTensors } from '../../datasets/dataset.js';
 import { openMnist } from '../../datasets/mnist.js';
 import { openSynthetic } from '../../datasets/synthetic.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
 import { evaluate } from '../../metrics/evaluate.js';
-import { toUint8Map } from '../../metrics/postprocess.js';
-import type { Classifier } from '../../models/classifier.js';
+import { toBytes, toDisplayChannels } from '../../metrics/examples.js';
 import { encodePng } from '../../report/heatmap.js';
 import { loadResults } from '../../report/load-results.js';
-import { encodeImage8, RESULTS_SCHEMA_VERSION, TRAINER_INFO } from '../../report/results.js';
-import type { Example, RunResults } from '../../report/results.js';
+import { RESULTS_SCHEMA_VERSION, TRAINER_INFO } from '../../report/results.js';
+import type { RunResults } from '../../report/results.js';
 import { buildTable, formatTableText } from '../../report/table.js';
 import { writeReport } from '../../report/write-report.js';
-import { toSaliencyMap } from '../../saliency/postprocess.js';
 import { saliencyMethods } from '../../saliency/registry.js';
-import type { ResolvedSaliency } from '../../saliency/registry.js';
 import { resolveConfig } from '../../train/config.js';
 import type { TrainConfig } from '../../train/config.js';
 import { train } from '../../train/loop.js';
@@ -315,7 +310,6 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
   const examples = Int32Array.from({ length: Math.min(p.examples, testSet.size) }, (_, i) => i);
   const exampleBatch = await testSet.get(examples);
   const runDirs: string[] = [];
-  const runExamples = new Map<string, Example[]>();
   const abort = new AbortController();
   const onSignal = () => {
     log('Ctrl-C: finishing the current step and writing a checkpoint');
@@ -352,6 +346,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
             ...(testSet.hasMask ? ['relevance-mass-accuracy', 'pointing-game'] : []),
           ],
           limit: p.evalSize,
+          examples: p.examples, // 3) example maps: the evaluation's own (same maps as the metrics)
           batchSize: 50,
           seed: plan.seed,
           aopc: { patchSize: Math.max(4, Math.round(testSet.shape[0] / 4)) },
@@ -367,8 +362,6 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
         });
         timings[`evaluate ${trainer}`] = (performance.now() - ts) / 1000;
         await writeJsonAtomic(path.join(runDir, 'eval.json'), result);
-        // 3) example maps, with the same methods and seeds policy as the evaluation
-        runExamples.set(trainer, exampleMaps(r.classifier, exampleBatch, methods, plan.seed, testSet.classNames));
       } finally {
         r.classifier.model.dispose();
       }
@@ -400,7 +393,6 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
       versions: { ...(run.versions ?? {}), ...(scaatVersion() ? { scaat: scaatVersion()! } : {}) },
       timings: { ...(run.timings ?? {}), train: timings[`train ${run.trainer}`] ?? run.timings?.['train'] ?? 0 },
       command: `${command} (config: ${path.join(plan.out, run.trainer, 'config.json')})`,
-      ...(runExamples.has(run.trainer) ? { examples: runExamples.get(run.trainer)! } : {}),
     })),
   };
   await writeJsonAtomic(path.join(plan.out, 'results.json'), results);
@@ -436,55 +428,12 @@ async function prepareOut(plan: DemoPlan): Promise<void> {
   for (const f of taken) await fsp.rm(path.join(plan.out, f), { recursive: true, force: true });
 }
 
-/** Each example's image and its saliency map per method (method.md §4's 8-bit map). */
-function exampleMaps(
-  clf: Classifier,
-  batch: Awaited<ReturnType<Dataset['get']>>,
-  methods: readonly ResolvedSaliency[],
-  seed: number,
-  classNames: readonly string[],
-): Example[] {
-  const [B, H, W, C] = batch.shape;
-  const { x, y } = toTensors(batch);
-  try {
-    const predicted = tf.tidy(() => Array.from(tf.argMax(clf.logits(x), 1).dataSync()));
-    const maps = methods.map((m) =>
-      tf.tidy(() => toSaliencyMap(m.saliency(clf, x, y, { seed })).dataSync() as Float32Array),
-    );
-    return Array.from({ length: B }, (_, b) => {
-      const image = new Uint8Array(H * W * C);
-      for (let i = 0; i < image.length; i++) image[i] = Math.round(255 * Math.min(Math.max(batch.x[b * H * W * C + i]!, 0), 1));
-      const label = batch.y[b]!;
-      return {
-        index: batch.index[b]!,
-        label,
-        ...(classNames[label] !== undefined ? { className: classNames[label] } : {}),
-        predicted: predicted[b]!,
-        image: encodeImage8(C === 1 ? image : toRgb(image, C), W, H, C === 1 ? 1 : 3),
-        maps: Object.fromEntries(methods.map((m, k) => [m.name, encodeImage8(toUint8Map(maps[k]!.subarray(b * H * W, (b + 1) * H * W)), W, H, 1)])),
-      };
-    });
-  } finally {
-    tf.dispose([x, y]);
-  }
-}
-
-function toRgb(image: Uint8Array, C: number): Uint8Array {
-  if (C === 3) return image;
-  const n = image.length / C;
-  const rgb = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = image[i * C + Math.min(c, C - 1)]!;
-  return rgb;
-}
-
 /** samples/<i>.png: the example images, for the browser page. */
 async function writeSamples(out: string, batch: Awaited<ReturnType<Dataset['get']>>): Promise<void> {
   const [B, H, W, C] = batch.shape;
   for (let b = 0; b < B; b++) {
-    const px = new Uint8Array(H * W * C);
-    for (let i = 0; i < px.length; i++) px[i] = Math.round(255 * Math.min(Math.max(batch.x[b * H * W * C + i]!, 0), 1));
-    const channels = C === 1 ? 1 : 3;
-    await writeFileAtomic(path.join(out, 'samples', `${b}.png`), encodePng(C === 1 ? px : toRgb(px, C), W, H, channels));
+    const { bytes, channels } = toDisplayChannels(toBytes(batch.x.subarray(b * H * W * C, (b + 1) * H * W * C)), C);
+    await writeFileAtomic(path.join(out, 'samples', `${b}.png`), encodePng(bytes, W, H, channels));
   }
 }
 

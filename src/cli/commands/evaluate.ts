@@ -48,6 +48,7 @@ export interface EvaluateCommandOptions extends InputOptions {
   noise: string;
   tolerance: string;
   randomizeLayers?: string;
+  examples?: string;
   out: string;
   quiet?: boolean;
 }
@@ -76,6 +77,7 @@ export function registerEvaluate(program: Command): void {
     .option('--noise <mode>', 'robustness noise: replace (uniform [0,1]) or additive (±epsilon)', 'replace')
     .option('--tolerance <px>', 'pointing-game tolerance in pixels', '0')
     .option('--randomize-layers <n>', 'randomisation test: layers re-drawn from the top (default all)')
+    .option('--examples <n>', 'keep the first n images with each method\'s 8-bit map for the report\'s example grid (0 = none)', '4')
     .requiredOption('-o, --out <file.json>', 'results JSON (one shard or the whole run)')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: EvaluateCommandOptions) => {
@@ -117,6 +119,7 @@ export function evaluateOptionsFrom(o: EvaluateCommandOptions): Omit<EvaluateOpt
     },
     localization: { tolerance: parseNumber(o.tolerance, '--tolerance') },
     ...(o.randomizeLayers !== undefined ? { randomization: { layers: parsePositiveInt(o.randomizeLayers, '--randomize-layers') } } : {}),
+    examples: parseNonNegativeInt(o.examples ?? '4', '--examples'),
   };
 }
 
