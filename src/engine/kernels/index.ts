@@ -9,6 +9,7 @@
  *   batch-norm.ts        the FusedBatchNorm gradient in one pass (stock tiles on wasm: slow)
  *   matmul.ts            BatchMatMul with transposed operands (stock takes a slow path then)
  *   reductions.ts        per-channel Sum/Mean and their gradients (stock transposes / builds ones)
+ *   identity.ts          zero-copy Identity and same-dtype Cast (stock copies)
  *
  * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the
  * gradient overrides (Conv2D, FusedBatchNorm, Sum, Mean) are global but behave exactly as stock TF.js off wasm.
@@ -21,7 +22,7 @@ import { installInputGradientOnlyKernels } from '../grad-scope.js';
 import { registerNativeKernels } from '../native/index.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
-import { registerIdentityKernel } from './identity.js';
+import { registerCastKernel, registerIdentityKernel } from './identity.js';
 import { registerMatMulKernels } from './matmul.js';
 import { registerPoolingKernelsCpu, registerPoolingKernelsWasm } from './pooling.js';
 import { reductionGradConfigs, registerReductionKernels } from './reductions.js';
@@ -48,6 +49,7 @@ export function registerTrainingKernels(backend: string): string {
     registerMatMulKernels();
     registerReductionKernels();
     registerIdentityKernel();
+    registerCastKernel();
     // The optional native accelerator (oneDNN addon) registers over some of these; it says once
     // why when it is unavailable and leaves the pure-wasm kernels in place.
     const accelerator = registerNativeKernels();
