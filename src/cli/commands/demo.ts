@@ -76,7 +76,7 @@ export interface DemoPreset {
 /**
  * Sizes of `scaat demo` and `scaat demo --quick`, chosen from measured step times on the 2-core
  * machine (wasm backend with the oneDNN accelerator; the README has the measured totals: full
- * ≈ 3.3 min, --quick ≈ 18 s on 2 cores, 2026-11-25). The full demo evaluates with method.md's
+ * ≈ 2.8 min, --quick ≈ 15–18 s on 2 cores, 2026-11-25). The full demo evaluates with method.md's
  * defaults for SmoothGrad (n = 50), IG (m = 50) and the robustness curve (q = 0, 0.1, …, 0.9, K = 7).
  */
 export const DEMO_PRESETS: Readonly<Record<'full' | 'quick', DemoPreset>> = {
