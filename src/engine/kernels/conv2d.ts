@@ -128,27 +128,12 @@ export function conv2dBackpropInputWasm(
   g: ConvGeometry,
 ): TensorInfo {
   const info = forwardInfo(inputShape, filter.shape as Shape4, g);
-  const { inHeight: H, inWidth: W, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
-  // Padding around the stuffed dy so that a stride-1 conv with the rotated filter yields H × W.
-  const top = (kh - 1) * dh - info.padInfo.top;
-  const left = (kw - 1) * dw - info.padInfo.left;
-  const LH = H + (kh - 1) * dh;
-  const LW = W + (kw - 1) * dw;
-  const bottom = LH - top - ((oh - 1) * sh + 1);
-  const right = LW - left - ((ow - 1) * sw + 1);
   const scratch = new Scratch(backend);
   try {
     const rotated = rotateFilter(backend, scratch, filter);
-    let input = dy;
-    let pad: tf.backend_util.ExplicitPadding = explicitPad(top, bottom, left, right);
-    if (sh !== 1 || sw !== 1 || top < 0 || bottom < 0 || left < 0 || right < 0) {
-      // XNNPACK cannot dilate its input or crop: materialise the stuffed, padded dy.
-      input = stuffAndPad(backend, scratch, dy, [sh, sw], [LH, LW], top, left);
-      pad = explicitPad(0, 0, 0, 0);
-    }
+    const { input, pad } = transposedConvInput(backend, scratch, dy, info);
     return callWasmKernel(backend, 'Conv2D', { x: input, filter: rotated }, {
-      strides: [1, 1], pad, dilations: [dh, dw], dataFormat: 'NHWC',
+      strides: [1, 1], pad, dilations: [info.dilationHeight, info.dilationWidth], dataFormat: 'NHWC',
     } as unknown as NamedAttrMap);
   } finally {
     scratch.dispose();
@@ -267,4 +252,30 @@ export function registerConv2dKernels(): void {
   replaceKernel('Conv2DBackpropFilter', conv2dBackpropFilterKernel);
   replaceKernel(DILATED_CONV2D_BACKPROP_INPUT, conv2dBackpropInputKernel);
   replaceKernel(DILATED_CONV2D_BACKPROP_FILTER, conv2dBackpropFilterKernel);
+}
+
+/**
+ * dy prepared for an input gradient computed as a stride-1 forward convolution with the rotated
+ * filter (conv2d and depthwise alike): padded so the result is H × W. XNNPACK cannot dilate its
+ * input or crop, so with strides > 1 or a negative padding the zero-stuffed, padded dy is
+ * materialised (owned by `scratch`); otherwise dy is used as it is, with explicit padding.
+ */
+export function transposedConvInput(
+  backend: BackendWasm,
+  scratch: Scratch,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): { input: TensorInfo; pad: tf.backend_util.ExplicitPadding } {
+  const { inHeight: H, inWidth: W, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  const top = (kh - 1) * dh - info.padInfo.top;
+  const left = (kw - 1) * dw - info.padInfo.left;
+  const LH = H + (kh - 1) * dh;
+  const LW = W + (kw - 1) * dw;
+  const bottom = LH - top - ((oh - 1) * sh + 1);
+  const right = LW - left - ((ow - 1) * sw + 1);
+  if (sh !== 1 || sw !== 1 || top < 0 || bottom < 0 || left < 0 || right < 0) {
+    return { input: stuffAndPad(backend, scratch, dy, [sh, sw], [LH, LW], top, left), pad: explicitPad(0, 0, 0, 0) };
+  }
+  return { input: dy, pad: explicitPad(top, bottom, left, right) };
 }

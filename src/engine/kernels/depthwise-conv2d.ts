@@ -16,8 +16,8 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from '@tensorflow/tfjs';
-import { type BackendWasm, type WasmKernelArgs, Scratch, callWasmKernel, explicitPad, heapF32, replaceKernel } from './_wasm.js';
-import { stuffAndPad } from './conv2d.js';
+import { type BackendWasm, type WasmKernelArgs, Scratch, callWasmKernel, heapF32, replaceKernel } from './_wasm.js';
+import { transposedConvInput } from './conv2d.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -61,17 +61,10 @@ export function depthwiseBackpropInputWasm(
   a: DepthwiseConv2dNativeBackpropInputAttrs,
 ): TensorInfo {
   const ci = depthwiseInfo(a.inputShape, filter.shape as Shape4, a);
-  const { inHeight: H, inWidth: W, inChannels: C, filterHeight: kh, filterWidth: kw } = ci;
+  const { inChannels: C, filterHeight: kh, filterWidth: kw } = ci;
   const m = ci.outChannels / C;
   if (m === 1) {
     // Forward XNNPACK depthwise conv of the stuffed, padded dy with the spatially flipped filter.
-    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, outHeight: oh, outWidth: ow } = ci;
-    const top = (kh - 1) * dh - ci.padInfo.top;
-    const left = (kw - 1) * dw - ci.padInfo.left;
-    const LH = H + (kh - 1) * dh;
-    const LW = W + (kw - 1) * dw;
-    const bottom = LH - top - ((oh - 1) * sh + 1);
-    const right = LW - left - ((ow - 1) * sw + 1);
     const scratch = new Scratch(backend);
     try {
       const rot = scratch.alloc([kh, kw, C, 1]);
@@ -83,14 +76,9 @@ export function depthwiseBackpropInputWasm(
           rv.set(f.subarray(s0, s0 + C), (p * kw + r) * C);
         }
       }
-      let input = dy;
-      let pad = explicitPad(top, bottom, left, right);
-      if (sh !== 1 || sw !== 1 || top < 0 || bottom < 0 || left < 0 || right < 0) {
-        input = stuffAndPad(backend, scratch, dy, [sh, sw], [LH, LW], top, left);
-        pad = explicitPad(0, 0, 0, 0);
-      }
+      const { input, pad } = transposedConvInput(backend, scratch, dy, ci);
       return callWasmKernel(backend, 'DepthwiseConv2dNative', { x: input, filter: rot }, {
-        strides: [1, 1], pad, dilations: [dh, dw],
+        strides: [1, 1], pad, dilations: [ci.dilationHeight, ci.dilationWidth],
       } as unknown as NamedAttrMap);
     } finally {
       scratch.dispose();
