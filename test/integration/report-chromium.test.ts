@@ -11,23 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { decodePng } from '../../src/report/heatmap.js';
-import { chromiumStatus, launchChromium } from '../fixtures/chromium.js';
+import { chromiumReady, launchChromium } from '../fixtures/chromium.js';
 import type { ChromiumSession } from '../fixtures/chromium.js';
 import { THREE_RUNS_JSON } from '../fixtures/index.js';
 
-const status = chromiumStatus();
 const FIGURES = ['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves', 'examples'];
 
 describe('report HTML in headless Chromium', () => {
-  if (status.mode === 'skip') {
-    console.warn(status.reason);
-    it.skip(status.reason, () => {});
-    return;
-  }
-  if (status.mode === 'fail') {
-    it('has Chromium', () => expect.fail(status.reason));
-    return;
-  }
+  if (!chromiumReady()) return;
 
   let out: string;
   let session: ChromiumSession;
