@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { Rng } from '../engine/random.js';
 import { percentile, toUint8Map } from './postprocess.js';
 import { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 import { ConfigError } from '../errors.js';
+import { pythonHas, SYSTEM_PYTHON } from '../../test/helpers/index.js';
 
 describe('percentile (NumPy linear)', () => {
   it('interpolates between order statistics', () => {
@@ -50,15 +51,8 @@ describe('toUint8Map (method.md §4)', () => {
 });
 
 describe('toUint8Map against NumPy', () => {
-  const python = '/usr/bin/python3';
-  const hasNumpy = existsSync(python) && (() => {
-    try {
-      execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const python = SYSTEM_PYTHON;
+  const hasNumpy = pythonHas('numpy');
   // Oracle: method.md §4 written in NumPy (np.percentile, float64), on heavy-tailed maps with ties.
   it.skipIf(!hasNumpy)('equals the NumPy reference of method.md §4 on random maps', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-u8-'));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeSaliencyMap, saliencySize } from './saliency-size.js';
 import { luminanceTable } from './_jpeg-gray.js';
 import { ConfigError, ShapeError } from '../errors.js';
+import { pythonHas, SYSTEM_PYTHON } from '../../test/helpers/index.js';
 
 function blob(w: number, h: number): Uint8Array {
   const u = new Uint8Array(w * h);
@@ -64,15 +65,8 @@ describe('saliencySize', () => {
   });
 
   // Oracle: byte-identical to libjpeg-turbo through PIL, when that Python stack is installed.
-  const python = '/usr/bin/python3';
-  const hasPil = existsSync(python) && (() => {
-    try {
-      execFileSync(python, ['-c', 'import PIL, numpy'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const python = SYSTEM_PYTHON;
+  const hasPil = pythonHas('PIL', 'numpy');
   it.skipIf(!hasPil)('produces the same bytes as PIL (libjpeg-turbo) at quality 75', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-jpeg-'));
     try {

@@ -2,6 +2,8 @@
  * Shared test helpers: tolerance checks, leak checks, backends and tiny analytic classifiers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
 import { setupBackend } from '../../src/engine/backend.js';
 import type { Classifier } from '../../src/models/classifier.js';
@@ -87,4 +89,18 @@ export function linearClassifier(
     logits: (x, { training = false } = {}) => model.apply(x, { training }) as tf.Tensor2D,
     trainableVariables: () => model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
   };
+}
+
+/** Debian's Python, where numpy/PIL live when installed (the first python3 on PATH may lack them). */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** Whether {@link SYSTEM_PYTHON} can import every module named, e.g. `pythonHas('PIL', 'numpy')`. */
+export function pythonHas(...modules: string[]): boolean {
+  if (!existsSync(SYSTEM_PYTHON)) return false;
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
