@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../backend.js';
+import { inputGradientOnly } from '../grad-scope.js';
 import { Rng } from '../random.js';
 import { relError } from '../../../test/helpers/index.js';
 
@@ -83,6 +84,20 @@ describe('FusedBatchNorm gradient', () => {
     await tf.setBackend('cpu');
     const ref = grads(d, { training });
     await tf.setBackend('wasm');
+    for (const [k, name] of ['x', 'gamma', 'beta'].entries()) {
+      expect(relError(got[k]!, ref[k]!), name).toBeLessThan(1e-5);
+    }
+  });
+
+  it.each([
+    ['training mode', true],
+    ['inference mode (fixed statistics)', false],
+  ] as const)('inside inputGradientOnly (∂x in one pass) every gradient still matches cpu: %s', async (_n, training) => {
+    const d = data(training ? 5 : 6);
+    await tf.setBackend('cpu');
+    const ref = grads(d, { training });
+    await tf.setBackend('wasm');
+    const got = inputGradientOnly(() => grads(d, { training }));
     for (const [k, name] of ['x', 'gamma', 'beta'].entries()) {
       expect(relError(got[k]!, ref[k]!), name).toBeLessThan(1e-5);
     }

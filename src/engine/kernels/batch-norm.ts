@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
+import { isInputGradientOnly } from '../grad-scope.js';
 import { type WasmKernelArgs, Scratch, callWasmKernel, channelMeans, heapF32, replaceKernel } from './_wasm.js';
 
 /** Kernel name of the one-pass batch-norm backward (wasm only). Outputs [∂x, ∂μ, ∂σ², ∂γ, ∂β]. */
@@ -84,10 +85,22 @@ export function fusedBatchNormGradConfig(): GradConfig {
       if (tf.getBackend() !== 'wasm' || !perChannel(mean) || !perChannel(variance) || !perChannel(scale)) {
         return stock.gradFunc(dy, saved, attrs);
       }
-      // All five at once: lazily computed outputs would belong to the first closure's tidy scope.
       const inputs: Record<string, Tensor> = { x: x!, dy: dy as Tensor, mean: mean!, variance: variance! };
       if (scale) inputs['scale'] = scale;
-      const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, inputs, attrs) as Tensor[];
+      const all = () => tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, inputs, attrs) as Tensor[];
+      if (isInputGradientOnly()) {
+        // Only ∂x is wanted (the statistics and γ, β are not on the path to the input): one pass,
+        // dy · γ/√(σ² + ε), as a batch norm of dy with zero mean and offset — no channel sums. The
+        // other closures stay correct (each runs the full kernel) for the rare call that wants them.
+        const eps = (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
+        const pick = (i: number) => () => all()[i]!;
+        return {
+          x: () => tf.batchNorm(dy as Tensor, tf.zerosLike(mean!), variance!, undefined, scale, eps),
+          mean: pick(1), variance: pick(2), scale: pick(3), offset: pick(4),
+        };
+      }
+      // All five at once: lazily computed outputs would belong to the first closure's tidy scope.
+      const [dx, dmean, dvar, dscale, doffset] = all();
       return { x: () => dx!, mean: () => dmean!, variance: () => dvar!, scale: () => dscale!, offset: () => doffset! };
     },
   };
