@@ -8,7 +8,8 @@
   "targets": [
     {
       "target_name": "scaat_native",
-      "sources": ["src/addon.cc", "src/onednn_kernels.cc", "src/omp_kernels.cc"],
+      "sources": ["src/addon.cc", "src/onednn_kernels.cc", "src/omp_kernels.cc", "src/bn_train.cc",
+                  "src/elementwise.cc", "src/pooling.cc"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp", "-fno-trapping-math", "-fno-math-errno"],

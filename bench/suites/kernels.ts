@@ -2,24 +2,32 @@
  * Per-kernel timings: the pure-wasm kernels vs scaat's native (oneDNN) kernels, on the layer shapes
  * of the two benchmark networks at batch 128 (4-conv CNN on 32×32×3, ResNet-20).
  *
- *   npx tsx bench/suites/kernels.ts [--reps 7] [--threads 1,2] [--json bench/results/kernels.json]
+ *   npx tsx bench/suites/kernels.ts [--reps 7] [--threads 1,2] [--filter label-or-kernel,…] [--min-size N]
+ *     [--json bench/results/kernels.json]
  *
  * Each kernel is called through `tf.engine().runKernel` (no tape; wasm and native kernels are
  * synchronous, so the call's wall time is the kernel's) and its outputs freed; the time is the
  * median of `reps` calls after one warm-up. "wasm" is what the wasm backend runs
- * without the accelerator (stock TF.js kernels plus scaat's pure-wasm training kernels); "native"
- * columns run the same call with the accelerator at each thread count. Nothing is printed as a
- * speed-up unless both sides ran.
+ * without the accelerator (stock TF.js kernels plus scaat's pure-wasm training kernels, captured
+ * with SCAAT_NATIVE=0 before the addon is loaded); "native" columns run the same call with the
+ * accelerator at each thread count (a call a native kernel defers runs the wasm kernel there too).
+ * Nothing is printed as a speed-up unless both sides ran.
+ *
+ * `--min-size N` sets the glue kernels' size threshold (src/engine/native/elementwise.ts) for this
+ * run; `--filter size --min-size 1` times them natively at every size of the threshold sweep.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import type { KernelConfig, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { machineSummary, setupBackend } from '../../src/engine/backend.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { loadAddon } from '../../src/engine/native/_addon.js';
+import { DEFAULT_MIN_SIZE, elementwiseKernels } from '../../src/engine/native/elementwise.js';
+import type { Defer } from '../../src/engine/native/elementwise.js';
 import { nativeKernels } from '../../src/engine/native/kernels.js';
+import type { NativeKernelArgs } from '../../src/engine/native/kernels.js';
 
 interface KernelCase {
   /** Row label: network, layer and pass. */
@@ -88,13 +96,47 @@ function batchNormCases(label: string, h: number, c: number): KernelCase[] {
   ];
 }
 
+/**
+ * The glue between the convolutions (src/engine/native/elementwise.ts): in training mode TF.js
+ * runs conv, bias add and ReLU as three kernels; the bias gradient is a Sum over all but channels.
+ */
+function glueCases(label: string, h: number, c: number, { bias = false, pool = false } = {}): KernelCase[] {
+  const x = [B, h, h, c];
+  const out: KernelCase[] = [];
+  if (bias) out.push({ label: `${label} bias add`, kernel: 'Add', inputs: { a: x, b: [c] }, attrs: {}, flops: 0 });
+  else out.push({ label: `${label} residual add`, kernel: 'Add', inputs: { a: x, b: x }, attrs: {}, flops: 0 });
+  out.push({ label: `${label} relu`, kernel: 'Relu', inputs: { x }, attrs: {}, flops: 0 });
+  if (bias) {
+    out.push({ label: `${label} bias ∂ (sum over N, H, W)`, kernel: 'Sum', inputs: { x }, attrs: { axis: [0, 1, 2], keepDims: false }, flops: 0 });
+  } else {
+    out.push({ label: `${label} x − mean`, kernel: 'Sub', inputs: { a: x, b: [1, 1, 1, c] }, attrs: {}, flops: 0 });
+    out.push({ label: `${label} dy · x`, kernel: 'Multiply', inputs: { a: x, b: x }, attrs: {}, flops: 0 });
+    out.push({ label: `${label} batch mean`, kernel: 'Mean', inputs: { x }, attrs: { axis: [0, 1, 2], keepDims: true }, flops: 0 });
+  }
+  if (pool) {
+    out.push({ label: `${label} maxPool 2×2 fwd`, kernel: 'MaxPool', inputs: { x },
+      attrs: { filterSize: [2, 2], strides: [2, 2], pad: 'valid' }, flops: 0 });
+  }
+  return out;
+}
+
+/** Same-shape Add and Relu from 16K to 2M values: where the glue kernels' size threshold lies. */
+function sizeSweepCases(): KernelCase[] {
+  return [16384, 65536, 262144, 524288, 1048576, 2097152].flatMap((n) => [
+    { label: `size ${n} add`, kernel: 'Add', inputs: { a: [n], b: [n] }, attrs: {}, flops: 0 },
+    { label: `size ${n} relu`, kernel: 'Relu', inputs: { x: [n] }, attrs: {}, flops: 0 },
+  ]);
+}
+
 /** The distinct layer shapes of the two benchmark networks (bench/networks.ts), batch 128. */
 export const KERNEL_CASES: readonly KernelCase[] = [
   ...convCases('small-cnn', 'conv1', 32, 3, 32, 3, 1, { fused: true, firstLayer: true }),
   ...convCases('small-cnn', 'conv2', 32, 32, 32, 3, 1, { fused: true }),
+  ...glueCases('small-cnn conv2', 32, 32, { bias: true, pool: true }),
   ...maxPoolCases('small-cnn pool1', 32, 32),
   ...convCases('small-cnn', 'conv3', 16, 32, 64, 3, 1, { fused: true }),
   ...convCases('small-cnn', 'conv4', 16, 64, 64, 3, 1, { fused: true }),
+  ...glueCases('small-cnn conv4', 16, 64, { bias: true, pool: true }),
   ...maxPoolCases('small-cnn pool2', 16, 64),
   ...matmulCases('small-cnn dense 4096→128', B, 4096, 128),
   ...convCases('resnet20', 'stem', 32, 3, 16, 3, 1, { firstLayer: true }),
@@ -106,6 +148,9 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...convCases('resnet20', 'stage3', 8, 64, 64, 3, 1),
   ...batchNormCases('resnet20 stage1', 32, 16),
   ...batchNormCases('resnet20 stage3', 8, 64),
+  ...glueCases('resnet20 stage1', 32, 16),
+  ...glueCases('resnet20 stage3', 8, 64),
+  ...sizeSweepCases(),
 ];
 
 function median(xs: number[]): number {
@@ -150,15 +195,24 @@ async function main(): Promise<void> {
       threads: { type: 'string', default: '1,2' },
       json: { type: 'string', default: path.join('bench', 'results', 'kernels.json') },
       filter: { type: 'string' },
+      'min-size': { type: 'string', default: String(DEFAULT_MIN_SIZE) },
     },
   });
   const reps = Number.parseInt(values.reps, 10);
   const threadCounts = values.threads.split(',').map((t) => Number.parseInt(t, 10));
-  const cases = KERNEL_CASES.filter((c) => !values.filter || c.label.includes(values.filter) || c.kernel === values.filter);
+  const filters = values.filter?.split(',') ?? [];
+  const cases = KERNEL_CASES.filter((c) => !filters.length || filters.some((f) => c.label.includes(f) || c.kernel === f));
 
-  await setupBackend({ backend: 'wasm' });
-  // The pure-wasm kernels as registered now (setupBackend may already have put native ones on top:
-  // take them off for the baseline).
+  // The baseline is pure wasm: setupBackend registers the native kernels over the wasm ones when
+  // the addon loads, so it runs with the accelerator off and the addon is loaded only afterwards.
+  const userNative = process.env['SCAAT_NATIVE'];
+  process.env['SCAAT_NATIVE'] = '0';
+  try {
+    await setupBackend({ backend: 'wasm' });
+  } finally {
+    if (userNative === undefined) delete process.env['SCAAT_NATIVE'];
+    else process.env['SCAAT_NATIVE'] = userNative;
+  }
   const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1' });
   const names = [...new Set(cases.map((c) => c.kernel))];
   const wasmKernels = new Map<string, KernelConfig>();
@@ -175,7 +229,10 @@ async function main(): Promise<void> {
 
   const natives = new Map<string, KernelConfig>();
   if (load.ok) {
-    for (const [name, kernel] of nativeKernels(load.addon, wasmKernels)) {
+    const defer: Defer = <T extends TensorInfo | TensorInfo[] = TensorInfo>(name: string, args: NativeKernelArgs) =>
+      wasmKernels.get(name)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as T;
+    const minSize = Number.parseInt(values['min-size'], 10);
+    for (const [name, kernel] of [...nativeKernels(load.addon, wasmKernels), ...elementwiseKernels(load.addon, defer, { minSize })]) {
       if (names.includes(name)) natives.set(name, { kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as tf.KernelFunc });
     }
   } else {
@@ -210,8 +267,9 @@ async function main(): Promise<void> {
     const speedup = wasm !== undefined && Number.isFinite(best) ? `${(wasm / best).toFixed(1)}×` : '–';
     lines.push(`| ${r.kernel} | ${r.label} | ${cols.map((c) => (r.ms[c] === undefined ? '–' : r.ms[c]!.toFixed(2))).join(' | ')} | ${speedup} |`);
   }
-  const total = (col: string) => rows.reduce((s, r) => s + (r.ms[col] ?? NaN), 0);
-  lines.push(`| **sum** | | ${cols.map((c) => total(c).toFixed(1)).join(' | ')} | |`);
+  // A column's sum only when it timed every row (else '–', not NaN).
+  const total = (col: string) => (rows.every((r) => r.ms[col] !== undefined) ? rows.reduce((s, r) => s + r.ms[col]!, 0).toFixed(1) : '–');
+  lines.push(`| **sum** | | ${cols.map((c) => total(c)).join(' | ')} | |`);
   console.log(lines.join('\n'));
 
   const result = {

@@ -14,8 +14,11 @@
 #include <mutex>
 #include <string>
 
+#include "bn_train.h"
+#include "elementwise.h"
 #include "omp_kernels.h"
 #include "onednn_kernels.h"
+#include "pooling.h"
 
 namespace {
 
@@ -184,6 +187,9 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
 //   op 0 forward:  [0, rows, c, eps, offX, offMean, offVar, offScale, offOffset, offY]
 //   op 1 backward: [1, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDx, offDmean, offDvar,
 //                   offDscale, offDoffset]
+//   op 2 training forward (batch statistics): [2, rows, c, eps, offX, offScale, offOffset, offY, offMean, offVar]
+//   op 3 training backward: [3, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDmean, offDvar, offDx,
+//                            offDscale, offDoffset]
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
     const Call c(env, info, 10);
@@ -196,12 +202,72 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
       if (c.np < 14) throw CallError{"batchNorm backward: expected 14 params"};
       scaat::batchNormBackward(c.f32(4, n), c.f32(5, n), rows, ch, c.f32(6, ch), c.f32(7, ch), c.f32(8, ch, true), eps,
                                c.f32(9, n), c.f32(10, ch), c.f32(11, ch), c.f32(12, ch), c.f32(13, ch));
+    } else if (op == 2) {
+      scaat::batchNormTrainForward(c.f32(4, n), rows, ch, c.f32(5, ch, true), c.f32(6, ch, true), eps, c.f32(7, n),
+                                   c.f32(8, ch), c.f32(9, ch));
+    } else if (op == 3) {
+      if (c.np < 14) throw CallError{"batchNorm training backward: expected 14 params"};
+      scaat::batchNormTrainBackward(c.f32(4, n), c.f32(5, n), rows, ch, c.f32(6, ch), c.f32(7, ch), c.f32(8, ch, true),
+                                    c.f32(9, ch, true), c.f32(10, ch, true), eps, c.f32(11, n), c.f32(12, ch),
+                                    c.f32(13, ch));
     } else {
       throw CallError{"batchNorm: unknown op " + std::to_string(op)};
     }
     return undefinedValue(env);
   });
 }
+
+// ---- Glue kernels between the convolutions (elementwise.h, pooling.h) ------------------------
+
+// elementwise params: [op, broadcast, n, m, offA, offB, offOut]   op 0 add, 1 sub, 2 mul;
+//   broadcast 0: a, b [n];  1: a [n], b [m] (b[i mod m]);  2: a [m], b [n];  m divides n
+napi_value Elementwise(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 7);
+    const int64_t op = c.i(0), broadcast = c.i(1), n = c.dim(2), m = c.dim(3);
+    if (op < 0 || op > 2) throw CallError{"elementwise: unknown op " + std::to_string(op)};
+    if (broadcast < 0 || broadcast > 2) throw CallError{"elementwise: unknown broadcast " + std::to_string(broadcast)};
+    if (broadcast == 0 ? m != n : n % m != 0) throw CallError{"elementwise: m must divide n"};
+    scaat::binary(static_cast<scaat::BinaryOp>(op), static_cast<int>(broadcast), n, m,
+                  c.f32(4, broadcast == 2 ? m : n), c.f32(5, broadcast == 1 ? m : n), c.f32(6, n));
+    return undefinedValue(env);
+  });
+}
+
+// relu params: [n, offX, offY]
+napi_value Relu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 3);
+    const int64_t n = c.dim(0);
+    scaat::relu(c.f32(1, n), n, c.f32(2, n));
+    return undefinedValue(env);
+  });
+}
+
+// maxPool2d params: [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, offX, offY]
+napi_value MaxPool2d(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 14);
+    const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
+                             c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
+    if (s.pt < 0 || s.pl < 0) throw CallError{"maxPool2d: negative padding"};
+    scaat::maxPool2dForward(s, c.f32(12, s.n * s.h * s.w * s.c), c.f32(13, s.n * s.oh * s.ow * s.c));
+    return undefinedValue(env);
+  });
+}
+
+// channelSum params: [rows, c, mean, offX, offOut]   x [rows, c] → out [c]: Σ over rows (÷ rows when mean = 1)
+napi_value ChannelSum(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() {
+    const Call c(env, info, 5);
+    const int64_t rows = c.dim(0), ch = c.dim(1);
+    const double scale = c.i(2) != 0 ? 1.0 / static_cast<double>(rows) : 1.0;
+    scaat::channelSum(c.f32(3, rows * ch), rows, ch, scale, c.f32(4, ch));
+    return undefinedValue(env);
+  });
+}
+
+// ---- End of the glue kernels -------------------------------------------------------------------
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
@@ -235,6 +301,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reluGrad", nullptr, ReluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relu", nullptr, Relu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool2d", nullptr, MaxPool2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"channelSum", nullptr, ChannelSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include "pooling.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -34,6 +36,7 @@ void channelSums(int64_t rows, int64_t c, int nsums, std::vector<double>& out, F
 }  // namespace
 
 void maxPool2dBackward(const PoolShape& s, const float* x, const float* dy, float* dx) {
+  if (maxPool2dBackwardTiled(s, x, dy, dx)) return;  // non-overlapping windows: pooling.cc
   const int64_t c = s.c, image = s.h * s.w * c;
   // One image per iteration: windows of different images never overlap, so no two threads
   // write the same dx.

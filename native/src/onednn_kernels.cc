@@ -1,12 +1,15 @@
 // scaat native kernels on oneDNN (https://github.com/oneapi-src/oneDNN), the library PyTorch uses
 // for its CPU convolutions.
 //
-// Why blocked layouts: on the 2-core AVX2 machine of issue #8, oneDNN's convolutions on plain NHWC
-// fall back to its gemm implementation (x64:gemm:jit) and ran 2–3× slower than its direct JIT
-// kernels on blocked layouts (nChw8c), reorders to and from NHWC included (batch 128,
-// 32×32×32→32, 3×3: forward 56 vs 21 ms, ∂x 37 vs 26 ms, ∂w 49 vs 32 ms; 2026-11-25). So each
-// call reorders its operands into the layout the primitive wants, runs it, and reorders the
-// result back into the caller's NHWC/HWIO buffer.
+// Layouts: oneDNN's AVX2 direct convolution kernels (jit:avx2, jit_1x1:avx2) take the activations
+// in plain NHWC when the weights are in a blocked layout, which is how PyTorch runs channels-last
+// convolutions, so each call reorders only the (small) weights and reads and writes the caller's
+// NHWC buffers in place. Where oneDNN has no direct kernel for NHWC (it would pick its gemm
+// fallback, 2–3× slower), activations are reordered to and from the blocked nChw8c as well.
+// Measured on the 2-core AVX2 machine of issue #8 (batch 128, `npx tsx bench/suites/kernels.ts`,
+// 2026-11-25): the NHWC path saves 10–40 % per convolution against all-blocked (ResNet-20 stage 1
+// 3×3 forward 5.4 → 4.6 ms, ∂x 4.6 → 3.5, ∂w 5.4 → 4.5; 1×1 stride-2 shortcut forward 1.2 → 0.6).
+// SCAAT_CONV_LAYOUT=blocked forces the old all-blocked path (for comparison).
 //
 // Primitives are built once per shape (and thread count) and cached; blocked temporaries live in
 // three grow-only buffers reused by every call (addon.cc serialises calls).
@@ -188,16 +191,32 @@ struct ConvCtx {
   float alpha;
 };
 
-ConvPrims* buildConv(const Key&, const void* p) {
-  const auto& c = *static_cast<const ConvCtx*>(p);
+/** Whether oneDNN picked one of its direct JIT kernels (not its gemm or reference fallbacks). */
+bool directJit(const char* impl) {
+  const std::string i(impl);
+  return i.rfind("jit", 0) == 0 && i.find("gemm") == std::string::npos;
+}
+
+/**
+ * The primitives of one convolution. With `plainActivations`, src/dst (and their gradients) stay in
+ * the caller's NHWC and only the weights are blocked (oneDNN's AVX2 direct kernels take NHWC
+ * activations with blocked weights, as PyTorch's channels-last convolutions run them): no
+ * activation-sized reorders. Returns null when oneDNN has no direct JIT kernel for that (it would
+ * fall back to gemm): the caller then builds the all-blocked version.
+ */
+ConvPrims* buildConvLayout(const ConvCtx& c, bool plainActivations) {
   const auto& s = *c.s;
   auto& e = rt().eng;
   const memory::dims src = viewDims(s.n, s.h, s.w, s.c, s.pb, s.pr), wei{s.oc, s.c, s.kh, s.kw},
                      dst{s.n, s.oc, s.oh, s.ow};
+  // Blocked layouts need padding_r >= 0 (a view without the unread rows, see viewDims); the direct
+  // kernels on NHWC take the whole input with a negative padding_r, as PyTorch passes it.
   const memory::dims strides{s.sh, s.sw}, dil{s.dh - 1, s.dw - 1}, pl{s.pt, s.pl},
-      pr{std::max<int64_t>(s.pb, 0), std::max<int64_t>(s.pr, 0)};
-  const auto srcU = nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr), weiU = md(wei, tag::hwio), dstU = md(dst, tag::nhwc);
-  const auto srcA = md(src, tag::any), weiA = md(wei, tag::any), dstA = md(dst, tag::any);
+      pr{plainActivations ? s.pb : std::max<int64_t>(s.pb, 0), plainActivations ? s.pr : std::max<int64_t>(s.pr, 0)};
+  const auto srcU = plainActivations ? md({s.n, s.c, s.h, s.w}, tag::nhwc) : nhwcView(s.n, s.h, s.w, s.c, s.pb, s.pr);
+  const auto weiU = md(wei, tag::hwio), dstU = md(dst, tag::nhwc);
+  const auto srcA = plainActivations ? srcU : md(src, tag::any), weiA = md(wei, tag::any),
+             dstA = plainActivations ? dstU : md(dst, tag::any);
   const auto biasMd = md({s.oc}, tag::x);
   const auto none = memory::desc();
 
@@ -223,9 +242,10 @@ ConvPrims* buildConv(const Key&, const void* p) {
                                       dstA, strides, dil, pl, pr),
       attr, e);
 #endif
-  auto r = new ConvPrims();
+  auto r = std::make_unique<ConvPrims>();
   switch (c.op) {
     case ConvOp::kForward:
+      if (plainActivations && !directJit(fpd.impl_info_str())) return nullptr;
       r->prim = std::make_unique<primitive>(dnnl::convolution_forward(fpd));
       r->s0 = Staged(srcU, fpd.src_desc(), false);
       r->s1 = Staged(weiU, fpd.weights_desc(), false);
@@ -240,6 +260,7 @@ ConvPrims* buildConv(const Key&, const void* p) {
           dnnl::convolution_backward_data::desc(algorithm::convolution_direct, srcA, weiA, dstA, strides, dil, pl, pr),
           e, fpd);
 #endif
+      if (plainActivations && !directJit(bpd.impl_info_str())) return nullptr;
       r->prim = std::make_unique<primitive>(dnnl::convolution_backward_data(bpd));
       r->s0 = Staged(dstU, bpd.diff_dst_desc(), false);
       r->s1 = Staged(weiU, bpd.weights_desc(), false);
@@ -256,6 +277,7 @@ ConvPrims* buildConv(const Key&, const void* p) {
                                                    pr),
           e, fpd);
 #endif
+      if (plainActivations && !directJit(bpd.impl_info_str())) return nullptr;
       r->prim = std::make_unique<primitive>(dnnl::convolution_backward_weights(bpd));
       r->s0 = Staged(srcU, bpd.src_desc(), false);
       r->s1 = Staged(dstU, bpd.diff_dst_desc(), false);
@@ -263,7 +285,32 @@ ConvPrims* buildConv(const Key&, const void* p) {
       break;
     }
   }
-  return r;
+  return r.release();
+}
+
+/** SCAAT_CONV_LAYOUT=blocked: every convolution on blocked activations (the pre-NHWC path, for comparison). */
+bool forceBlocked() {
+  static const bool blocked = [] {
+    const char* v = std::getenv("SCAAT_CONV_LAYOUT");
+    return v != nullptr && std::string(v) == "blocked";
+  }();
+  return blocked;
+}
+
+ConvPrims* buildConv(const Key&, const void* p) {
+  const auto& c = *static_cast<const ConvCtx*>(p);
+  // oneDNN 2.6.3's weight gradient on NHWC with a negative padding_r is wrong for channel counts
+  // that are not multiples of 8 (1×1 stride 2 on an even input, 4 → 6 channels: off by 100 %;
+  // src/engine/native/kernels.test.ts): that one op takes the blocked path with the view.
+  const bool negative = c.s->pb < 0 || c.s->pr < 0;
+  if (!forceBlocked() && !(negative && c.op == ConvOp::kBackwardWeights)) {
+    try {
+      if (ConvPrims* r = buildConvLayout(c, true)) return r;
+    } catch (const dnnl::error&) {
+      // no implementation for this geometry on NHWC activations: the blocked one below
+    }
+  }
+  return buildConvLayout(c, false);
 }
 
 std::map<Key, std::unique_ptr<ConvPrims>>& convCache() {

@@ -21,6 +21,11 @@ export interface NativeAddon {
   matmul(heap: ArrayBufferLike, params: Float64Array): void;
   batchNorm(heap: ArrayBufferLike, params: Float64Array): void;
   reluGrad(heap: ArrayBufferLike, params: Float64Array): void;
+  /** Glue kernels (./elementwise.ts): binary ops with a last-axis broadcast, ReLU, max pooling, channel sums. */
+  elementwise(heap: ArrayBufferLike, params: Float64Array): void;
+  relu(heap: ArrayBufferLike, params: Float64Array): void;
+  maxPool2d(heap: ArrayBufferLike, params: Float64Array): void;
+  channelSum(heap: ArrayBufferLike, params: Float64Array): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };
 }

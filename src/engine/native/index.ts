@@ -1,7 +1,8 @@
 /**
  * The optional native accelerator (issue #8): an N-API addon over oneDNN whose kernels replace the
- * wasm backend's slowest ones (convolutions and their gradients, matmuls, max-pool gradient) and
- * run on every core, in place on the wasm heap. Without it (not built, library missing, or
+ * wasm backend's slowest ones (convolutions and their gradients, matmuls, max-pool gradient, and
+ * the glue between them: bias adds, ReLU, pooling, channel sums) and run on every core, in place
+ * on the wasm heap. Without it (not built, library missing, or
  * SCAAT_NATIVE=0) scaat runs on pure wasm, with one warning saying why.
  *
  * What does not live here: the pure-wasm training kernels and gradients (../kernels/), which this
@@ -11,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadAddon } from './_addon.js';
 import type { AddonLoad } from './_addon.js';
+import { installFusedBatchNormLayer } from './batch-norm-layer.js';
 import { reluGradConfig } from './gradients.js';
 import { nativeKernels } from './kernels.js';
 import type { NativeKernel } from './kernels.js';
@@ -60,6 +62,7 @@ export function registerNativeKernels(): 'onednn' | 'none' {
     tf.registerGradient(reluGradConfig());
     gradientsRegistered = true;
   }
+  installFusedBatchNormLayer();
   const { library, threads } = load.addon.info();
   registered = { accelerator: 'onednn', library, threads, path: load.path, kernels: [...kernels.keys()] };
   return 'onednn';

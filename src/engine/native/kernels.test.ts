@@ -15,6 +15,7 @@ import { relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon } from './_addon.js';
+import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { reluGradConfig } from './gradients.js';
 import { nativeKernels } from './kernels.js';
 
@@ -102,6 +103,11 @@ const CONV_CASES: ConvCase[] = [
     pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { name: 'numeric padding 1, stride 2', x: [2, 6, 6, 2], f: [3, 3, 2, 3], strides: 2, pad: 1 },
   { name: '1x1 projection stride 2', x: [2, 7, 5, 3], f: [1, 1, 3, 4], strides: 2, pad: 'same' },
+  // even input: the last row and column are never read (oneDNN sees padding_r = −1)
+  { name: '1x1 projection stride 2, even input (ResNet shortcut)', x: [3, 8, 8, 4], f: [1, 1, 4, 6], strides: 2, pad: 'same' },
+  { name: '1x1 stride 2, even input, 8 channels', x: [2, 16, 16, 8], f: [1, 1, 8, 16], strides: 2, pad: 'same' },
+  { name: '3x3 stride 2 valid, even input', x: [2, 8, 8, 8], f: [3, 3, 8, 8], strides: 2, pad: 'valid' },
+  { name: '3x3 stride 2 valid, even input, odd channels', x: [2, 10, 8, 3], f: [3, 3, 3, 5], strides: 2, pad: 'valid' },
   { name: 'kernel larger than input, same', x: [1, 4, 4, 1], f: [5, 5, 1, 2], strides: 1, pad: 'same' },
   { name: 'dilation 2 same', x: [2, 9, 9, 2], f: [3, 3, 2, 2], strides: 1, pad: 'same', dilations: [2, 2] },
   { name: 'dilation [2,1] valid', x: [1, 8, 7, 2], f: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: [2, 1] },
@@ -123,7 +129,9 @@ describeNative('native kernels agree with the cpu backend', () => {
     await setupBackend({ backend: 'cpu' });
     await setupBackend({ backend: 'wasm' });
     if (!load.ok) throw new Error(load.reason);
-    for (const [name, kernel] of nativeKernels(load.addon, new Map())) {
+    // The glue kernels (tested in elementwise.test.ts) leave tiny tensors to wasm: only they get fallbacks.
+    const glue = new Map(ELEMENTWISE_KERNELS.map((name) => [name, tf.getKernel(name, 'wasm')!] as const));
+    for (const [name, kernel] of nativeKernels(load.addon, glue)) {
       const old = tf.getKernel(name, 'wasm');
       if (old) {
         replaced.set(name, old);
@@ -152,6 +160,21 @@ describeNative('native kernels agree with the cpu backend', () => {
     it('forward, ∂x and ∂filter (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter)', async () => {
       await expectAgrees(withGrads(conv, 2), [randn(c.x), randn(c.f), randn(ci.outShape)]);
     });
+  });
+
+  // A sweep over the geometry that decides oneDNN's kernel and layout (NHWC or blocked): channel
+  // counts below, at and off multiples of 8, odd and even sizes (unread last rows), 1×1 and 3×3,
+  // strides 1 and 2, 'same' and 'valid'.
+  const SWEEP = [3, 8, 12].flatMap((ch) => [7, 8].flatMap((size) => [1, 3].flatMap((k) => [1, 2].flatMap((st) =>
+    (['same', 'valid'] as const).map((pad) => ({ ch, size, k, st, pad }))))));
+  it(`forward, ∂x and ∂filter over ${SWEEP.length} geometries (channels 3/8/12, size 7/8, k 1/3, stride 1/2, same/valid)`, async () => {
+    for (const g of SWEEP) {
+      const x: Shape4 = [2, g.size, g.size, g.ch];
+      const f: Shape4 = [g.k, g.k, g.ch, g.ch + 2];
+      const out = tf.backend_util.computeConv2DInfo(x, f, g.st, 1, g.pad, undefined, false, 'channelsLast').outShape;
+      const conv = (xx: tf.Tensor, ff: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, g.st, g.pad);
+      await expectAgrees(withGrads(conv, 2), [randn(x), randn(f), randn(out)]);
+    }
   });
 
   describe.each(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu'] as const)('fused conv2d + bias + %s', (activation) => {

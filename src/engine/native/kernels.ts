@@ -28,9 +28,22 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
 import type { NativeAddon } from './_addon.js';
+import { elementwiseKernels } from './elementwise.js';
 
 /** Kernel of the native ReLU gradient (inputs {dy, x}, float32, same shape): dy · [x > 0]. */
 export const NATIVE_RELU_GRAD = 'ScaatNativeReluGrad';
+
+/**
+ * Kernel of training-mode batch norm with batch statistics (./batch-norm-layer.ts): inputs
+ * {x, scale?, offset?} (x float32, channels last; scale/offset [C]), attrs {varianceEpsilon};
+ * outputs [y, mean, variance] (mean and biased variance over every axis but the last, [C]).
+ */
+export const NATIVE_BATCH_NORM_TRAINING = 'ScaatNativeBatchNormTraining';
+/**
+ * Its gradient: inputs {x, dy, mean, variance, scale?, dmean?, dvariance?} (the last two: the
+ * gradients reaching the statistics outputs), attrs {varianceEpsilon}; outputs [dx, dscale, doffset].
+ */
+export const NATIVE_BATCH_NORM_TRAINING_GRAD = 'ScaatNativeBatchNormTrainingGrad';
 
 /** What a TF.js kernel function receives on the wasm backend. */
 export interface NativeKernelArgs {
@@ -177,6 +190,30 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
       scale ? offsetOf(backend, scale) : -1, ...outs.map((o) => offsetOf(backend, o))])));
   };
 
+  // Only reached through ./batch-norm-layer.ts, which checks dtype and layout and always passes
+  // scale and offset (ones and zeros when the layer has none).
+  const batchNormTraining: NativeKernel = ({ inputs, backend, attrs }) => {
+    const { x, scale, offset } = inputs as Record<string, TensorInfo | undefined>;
+    const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
+    const c = x!.shape[x!.shape.length - 1]!;
+    const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
+    const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
+    return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([2,
+      tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), opt(scale), opt(offset),
+      ...outs.map((o) => offsetOf(backend, o))])));
+  };
+
+  const batchNormTrainingGrad: NativeKernel = ({ inputs, backend, attrs }) => {
+    const { x, dy, mean, variance, scale, dmean, dvariance } = inputs as Record<string, TensorInfo | undefined>;
+    const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
+    const c = x!.shape[x!.shape.length - 1]!;
+    const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
+    const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
+    return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([3,
+      tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, mean!),
+      offsetOf(backend, variance!), opt(scale), opt(dmean), opt(dvariance), ...outs.map((o) => offsetOf(backend, o))])));
+  };
+
   // Only reached through reluGradConfig (./gradients.ts), which checks dtype and shapes first.
   const reluGrad: NativeKernel = ({ inputs, backend }) => {
     const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
@@ -189,6 +226,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
 
   return new Map<string, NativeKernel>([
     [NATIVE_RELU_GRAD, reluGrad],
+    [NATIVE_BATCH_NORM_TRAINING, batchNormTraining],
+    [NATIVE_BATCH_NORM_TRAINING_GRAD, batchNormTrainingGrad],
     ['FusedBatchNorm', fusedBatchNorm],
     [FUSED_BATCH_NORM_GRAD, fusedBatchNormGrad],
     ['Conv2D', conv2d],
@@ -200,6 +239,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     ['BatchMatMul', batchMatMul],
     ['_FusedMatMul', fusedMatMul],
     ['MaxPoolGrad', maxPoolGrad],
+    ...elementwiseKernels(addon, defer), // Add, Sub, Multiply, Relu, MaxPool, Sum, Mean: ./elementwise.ts
   ]);
 }
 

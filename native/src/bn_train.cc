@@ -1,0 +1,130 @@
+#include "bn_train.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace scaat {
+namespace {
+
+/** Rows summed in float before they are added into the double totals (short enough to stay exact to ~1e-7). */
+constexpr int64_t kBlock = 32;
+
+/**
+ * K per-channel sums over rows into double totals: each thread takes a contiguous block of rows
+ * (so the result depends only on the thread count), sums kBlock rows at a time in float
+ * (vectorised over channels: `add(r, acc)` adds row r's K quantities to acc[k·c + j]), then adds the
+ * block into its double partials. Returns the K·c totals.
+ */
+template <int K, class F>
+std::vector<double> channelSums(int64_t rows, int64_t c, F&& add) {
+  const int nt = std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>((rows + kBlock - 1) / kBlock)));
+  std::vector<double> partial(static_cast<size_t>(nt) * K * c, 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+    const int64_t r0 = rows * t / n, r1 = rows * (t + 1) / n;
+    double* p = partial.data() + static_cast<size_t>(t) * K * c;
+    std::vector<float> f(static_cast<size_t>(K) * c);
+    for (int64_t b0 = r0; b0 < r1; b0 += kBlock) {
+      std::fill(f.begin(), f.end(), 0.f);
+      const int64_t b1 = std::min(b0 + kBlock, r1);
+      for (int64_t r = b0; r < b1; r++) add(r, f.data());
+      for (int64_t i = 0; i < K * c; i++) p[i] += f[i];
+    }
+  }
+  std::vector<double> total(static_cast<size_t>(K) * c, 0.0);
+  for (int t = 0; t < nt; t++) {
+    for (int64_t i = 0; i < K * c; i++) total[i] += partial[static_cast<size_t>(t) * K * c + i];
+  }
+  return total;
+}
+
+}  // namespace
+
+void batchNormTrainForward(const float* x, int64_t rows, int64_t c, const float* scale, const float* offset,
+                           float eps, float* y, float* mean, float* var) {
+  // Shifted sums: d = x − x[0] keeps Σd² − (Σd)²/n free of cancellation when |mean| ≫ std.
+  const std::vector<float> shift(x, x + c);
+  const float* __restrict k0 = shift.data();
+  const std::vector<double> s = channelSums<2>(rows, c, [&](int64_t r, float* __restrict acc) {
+    const float* __restrict xr = x + r * c;
+    for (int64_t j = 0; j < c; j++) {
+      const float d = xr[j] - k0[j];
+      acc[j] += d;
+      acc[c + j] += d * d;
+    }
+  });
+  // The mean as float32 plus its rounding error, mlo: y uses (x − mean) − mlo, the exact mean's
+  // deviation (x − mean is exact for x near the mean), as the backward pass does.
+  std::vector<float> m(c), lo(c), k(c), o(c);
+  const double n = static_cast<double>(rows);
+  for (int64_t j = 0; j < c; j++) {
+    const double md = s[j] / n;
+    const double exact = shift[j] + md;
+    mean[j] = static_cast<float>(exact);
+    var[j] = static_cast<float>(std::max(0.0, s[c + j] / n - md * md));
+    m[j] = mean[j];
+    lo[j] = static_cast<float>(exact - mean[j]);
+    k[j] = static_cast<float>((scale ? scale[j] : 1.0) / std::sqrt(static_cast<double>(var[j]) + eps));
+    o[j] = offset ? offset[j] : 0.f;
+  }
+  const float* __restrict mp = m.data();
+  const float* __restrict lp = lo.data();
+  const float* __restrict kp = k.data();
+  const float* __restrict op = o.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict xr = x + r * c;
+    float* __restrict yr = y + r * c;
+    for (int64_t j = 0; j < c; j++) yr[j] = ((xr[j] - mp[j]) - lp[j]) * kp[j] + op[j];
+  }
+}
+
+void batchNormTrainBackward(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean,
+                            const float* var, const float* scale, const float* dmean, const float* dvar, float eps,
+                            float* dx, float* dscale, float* doffset) {
+  // Σdy, Σdy·(x − mean), Σ(x − mean): the last gives the float32 mean's rounding error (mlo), so the
+  // deviations below are those from the exact batch mean, as in the forward pass.
+  const float* __restrict mp = mean;
+  const std::vector<double> s = channelSums<3>(rows, c, [&](int64_t r, float* __restrict acc) {
+    const float* __restrict xr = x + r * c;
+    const float* __restrict gr = dy + r * c;
+    for (int64_t j = 0; j < c; j++) {
+      const float d = xr[j] - mp[j];
+      acc[j] += gr[j];
+      acc[c + j] += gr[j] * d;
+      acc[2 * c + j] += d;
+    }
+  });
+  std::vector<float> ka(c), kb(c), kc(c), lo(c);
+  const double n = static_cast<double>(rows);
+  for (int64_t j = 0; j < c; j++) {
+    const double mlo = s[2 * c + j] / n;
+    const double s1 = s[j], s2 = s[c + j] - mlo * s1;  // Σdy·(x − exact mean)
+    const double r = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);
+    const double g = scale ? scale[j] : 1.0;
+    const double gm = dmean ? dmean[j] : 0.0, gv = dvar ? dvar[j] : 0.0;
+    lo[j] = static_cast<float>(mlo);
+    ka[j] = static_cast<float>(g * r);
+    kb[j] = static_cast<float>(2.0 * gv / n - g * r * r * r * s2 / n);
+    kc[j] = static_cast<float>((gm - g * r * s1) / n);
+    dscale[j] = static_cast<float>(r * s2);
+    doffset[j] = static_cast<float>(s1);
+  }
+  const float* __restrict ap = ka.data();
+  const float* __restrict bp = kb.data();
+  const float* __restrict cp = kc.data();
+  const float* __restrict lp = lo.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* __restrict xr = x + r * c;
+    const float* __restrict gr = dy + r * c;
+    float* __restrict dr = dx + r * c;
+    for (int64_t j = 0; j < c; j++) dr[j] = ap[j] * gr[j] + bp[j] * ((xr[j] - mp[j]) - lp[j]) + cp[j];
+  }
+}
+
+}  // namespace scaat

@@ -1,0 +1,172 @@
+/**
+ * The native glue kernels for the wasm backend: the cheap ops between the convolutions, which
+ * TF.js's wasm backend runs on one thread (XNNPACK) and which, with the convolutions native,
+ * were most of the remaining gap to PyTorch (issue #8). Each runs in the addon's OpenMP pool, in
+ * place on the wasm heap, and gives exactly the cpu backend's values:
+ *
+ *   Add, Sub, Multiply  float32, same shape, or one side a vector [C] / [1, …, 1, C] over the
+ *                       other's last axis (the bias add; x − mean)
+ *   Relu                float32 (relu(NaN) = NaN, relu(−0) = +0, as the cpu backend)
+ *   MaxPool             float32 NHWC (padding never wins; NaN never wins, as the cpu backend)
+ *   Sum, Mean           float32 over every axis but the last (the bias gradient, batch moments),
+ *                       summed in double
+ *
+ * Every other call (int32, scalars, other broadcasts, other axes, tensors under
+ * {@link DEFAULT_MIN_SIZE} values, where waking threads costs more than the op) goes unchanged to
+ * the kernel registered before (stock wasm, or ../kernels/reductions.ts for Sum/Mean).
+ *
+ * What does not live here: the max-pool gradient (./kernels.ts; its fast path for
+ * non-overlapping windows is native/src/pooling.cc), the ReLU gradient (./gradients.ts), the
+ * convolutions and batch norm (./kernels.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MaxPoolAttrs, SumAttrs, TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { reducesAllButLast } from '../kernels/reductions.js';
+import type { NativeAddon } from './_addon.js';
+import type { NativeKernel, NativeKernelArgs } from './kernels.js';
+
+/** The TF.js kernels this file registers natively (on wasm). */
+export const ELEMENTWISE_KERNELS = ['Add', 'Sub', 'Multiply', 'Relu', 'MaxPool', 'Sum', 'Mean'] as const;
+
+/**
+ * Tensors with fewer values than this stay on wasm. Waking the second OpenMP thread costs 70–100
+ * µs on the 2-core VM measured (passive waits, see ./_addon.ts), and one native thread is no
+ * faster than wasm on these memory-bound passes. Measured on 2 cores (2026-11-25): inside
+ * ResNet-20 steps, Add/Relu of 2^19 values took the same time natively and on wasm (0.21 ms), of
+ * 2^20 values 0.36/0.27 ms natively vs 0.45/0.32 ms on wasm; on hot data (`npx tsx
+ * bench/suites/kernels.ts --filter size --min-size 1`) native wins from 2^21 values.
+ */
+export const DEFAULT_MIN_SIZE = 1 << 20;
+
+/** Hands a call to the kernel registered before (./kernels.ts's `defer`). */
+export type Defer = <T extends TensorInfo | TensorInfo[] = TensorInfo>(name: string, args: NativeKernelArgs, why: string) => T;
+
+/** Options of {@link elementwiseKernels}. */
+export interface ElementwiseOptions {
+  /** Smallest tensor (values) run natively; tests pass 1 to run every size natively. */
+  readonly minSize?: number;
+}
+
+/** Op codes of the addon's `elementwise` (native/src/elementwise.h, BinaryOp). */
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2 } as const;
+
+/**
+ * The glue kernels over `addon`, as [kernel name, kernel] entries for ./kernels.ts's map; none
+ * when the addon predates them (an older build: the wasm kernels stay).
+ */
+export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: ElementwiseOptions = {}): Array<[string, NativeKernel]> {
+  if (typeof addon.elementwise !== 'function') return [];
+  const minSize = Math.max(1, options.minSize ?? DEFAULT_MIN_SIZE);
+
+  const binary = (name: keyof typeof BINARY_OPS): NativeKernel => (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const plan = binaryPlan(a, b, minSize);
+    if (!plan) return defer(name, args, 'dtype, broadcast or size');
+    const { backend } = args;
+    const out = backend.makeOutput(plan.outShape, 'float32');
+    return into(backend, out, () => addon.elementwise(heapOf(backend, out), new Float64Array([BINARY_OPS[name], plan.broadcast,
+      plan.n, plan.m, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out)])));
+  };
+
+  const relu: NativeKernel = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const n = tf.util.sizeFromShape(x.shape);
+    if (x.dtype !== 'float32' || n < minSize) return defer('Relu', args, 'dtype or size');
+    const { backend } = args;
+    const y = backend.makeOutput([...x.shape], 'float32');
+    return into(backend, y, () => addon.relu(heapOf(backend, y), new Float64Array([n, offsetOf(backend, x), offsetOf(backend, y)])));
+  };
+
+  const maxPool: NativeKernel = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const a = args.attrs as unknown as MaxPoolAttrs;
+    const ok = x.dtype === 'float32' && x.shape.length === 4 && tf.util.sizeFromShape(x.shape) >= minSize;
+    const info = ok ? tf.backend_util.computePool2DInfo([...x.shape] as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode) : undefined;
+    const g = info && poolGeometry(info);
+    if (!info || !g) return defer('MaxPool', args, 'dtype, rank, size or padding');
+    const { backend } = args;
+    const y = backend.makeOutput([...info.outShape], 'float32');
+    return into(backend, y, () => addon.maxPool2d(heapOf(backend, y), new Float64Array([...g, offsetOf(backend, x), offsetOf(backend, y)])));
+  };
+
+  const reduce = (name: 'Sum' | 'Mean'): NativeKernel => (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    const n = tf.util.sizeFromShape(x.shape);
+    if (x.dtype !== 'float32' || n < minSize || !reducesAllButLast(axis, x.shape.length)) return defer(name, args, 'dtype, axes or size');
+    const c = x.shape[x.shape.length - 1]!;
+    const { backend } = args;
+    const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), c] : [c], 'float32');
+    return into(backend, out, () => addon.channelSum(heapOf(backend, out), new Float64Array([n / c, c, name === 'Mean' ? 1 : 0,
+      offsetOf(backend, x), offsetOf(backend, out)])));
+  };
+
+  return [
+    ['Add', binary('Add')],
+    ['Sub', binary('Sub')],
+    ['Multiply', binary('Multiply')],
+    ['Relu', relu],
+    ['MaxPool', maxPool],
+    ['Sum', reduce('Sum')],
+    ['Mean', reduce('Mean')],
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Shape4 = [number, number, number, number];
+
+/** The addon's elementwise call for a, b: broadcast 0 (same shape), 1 (b a vector), 2 (a a vector). */
+interface BinaryPlan {
+  readonly broadcast: 0 | 1 | 2;
+  readonly n: number;
+  readonly m: number;
+  readonly outShape: number[];
+}
+
+/** Same shape, or one side [C] / [1, …, 1, C] over the other's last axis C; else undefined (deferred). */
+function binaryPlan(a: TensorInfo, b: TensorInfo, minSize: number): BinaryPlan | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const na = tf.util.sizeFromShape(a.shape);
+  const nb = tf.util.sizeFromShape(b.shape);
+  if (tf.util.arraysEqual(a.shape, b.shape)) {
+    return na >= minSize ? { broadcast: 0, n: na, m: na, outShape: [...a.shape] } : undefined;
+  }
+  const [big, small, broadcast] = na >= nb ? [a, b, 1 as const] : [b, a, 2 as const];
+  const n = Math.max(na, nb);
+  const c = big.shape[big.shape.length - 1];
+  if (n < minSize || c === undefined || small.shape.length > big.shape.length) return undefined;
+  const isVector = small.shape.length >= 1 && small.shape.every((d, i) => d === (i === small.shape.length - 1 ? c : 1));
+  return isVector ? { broadcast, n, m: c, outShape: [...big.shape] } : undefined;
+}
+
+/** The addon's max-pool geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]; undefined when it does not apply. */
+function poolGeometry(i: tf.backend_util.Conv2DInfo): number[] | undefined {
+  if (i.padInfo.top < 0 || i.padInfo.left < 0 || i.dilationHeight !== 1 || i.dilationWidth !== 1) return undefined;
+  if (!i.outShape.every((d) => d > 0)) return undefined;
+  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
+    i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left];
+}
+
+// The heap helpers of ./kernels.ts (kept private there), for this file's kernels.
+
+function heapOf(backend: BackendWasm, t: TensorInfo): ArrayBufferLike {
+  // Taken after every allocation of the call: an allocation may grow (and replace) the heap.
+  return backend.typedArrayFromHeap(t).buffer;
+}
+
+function offsetOf(backend: BackendWasm, t: TensorInfo): number {
+  return backend.getMemoryOffset(t.dataId);
+}
+
+/** Runs the addon call that fills `out`; frees it if the call throws. */
+function into(backend: BackendWasm, out: TensorInfo, call: () => void): TensorInfo {
+  try {
+    call();
+  } catch (err) {
+    backend.disposeData(out.dataId);
+    throw err;
+  }
+  return out;
+}
