@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 
@@ -77,13 +78,30 @@ struct Call {
     const int64_t off = i(k);
     if (off == -1 && optional) return nullptr;
     if (off < 0 || off % 4 != 0) throw CallError{"operand offset " + std::to_string(off) + " is not a float32 offset"};
-    if (static_cast<uint64_t>(off) + static_cast<uint64_t>(count) * 4 > heapBytes) {
-      throw CallError{"operand [" + std::to_string(off) + ", +" + std::to_string(count * 4) +
-                      " bytes) lies outside the heap of " + std::to_string(heapBytes) + " bytes"};
+    if (count < 0 || static_cast<uint64_t>(count) > heapBytes / 4 ||
+        static_cast<uint64_t>(off) + static_cast<uint64_t>(count) * 4 > heapBytes) {
+      throw CallError{"operand of " + std::to_string(count) + " floats at byte " + std::to_string(off) +
+                      " lies outside the heap of " + std::to_string(heapBytes) + " bytes"};
     }
     return reinterpret_cast<float*>(heap + off);
   }
 };
+
+/** a · b · …, or a CallError when the product overflows int64 (sizes are checked before use). */
+int64_t prod(std::initializer_list<int64_t> xs) {
+  int64_t r = 1;
+  for (const int64_t x : xs) {
+    if (__builtin_mul_overflow(r, x, &r)) throw CallError{"operand size overflows"};
+  }
+  return r;
+}
+
+/** a + b, or a CallError on overflow. */
+int64_t sum(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) throw CallError{"operand size overflows"};
+  return r;
+}
 
 scaat::Act actOf(int64_t a) {
   if (a < 0 || a > 5) throw CallError{"unknown activation code " + std::to_string(a)};
@@ -128,7 +146,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     const int64_t op = c.i(0);
     scaat::ConvShape s{c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5), c.dim(6), c.dim(7), c.dim(8), c.dim(9),
                        c.dim(10), c.dim(11), c.dim(12), c.dim(13), c.i(14), c.i(15), c.i(16), c.i(17)};
-    const int64_t xs = s.n * s.h * s.w * s.c, ws = s.kh * s.kw * s.c * s.oc, ys = s.n * s.oh * s.ow * s.oc;
+    const int64_t xs = prod({s.n, s.h, s.w, s.c}), ws = prod({s.kh, s.kw, s.c, s.oc}), ys = prod({s.n, s.oh, s.ow, s.oc});
     const scaat::Act act = actOf(c.i(18));
     const float alpha = static_cast<float>(c.p[19]);
     switch (op) {
@@ -150,7 +168,7 @@ napi_value MaxPool2dGrad(napi_env env, napi_callback_info info) {
     const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
                              c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
     if (s.pt < 0 || s.pl < 0) throw CallError{"maxPool2dGrad: negative padding"};
-    const int64_t xs = s.n * s.h * s.w * s.c, ys = s.n * s.oh * s.ow * s.c;
+    const int64_t xs = prod({s.n, s.h, s.w, s.c}), ys = prod({s.n, s.oh, s.ow, s.c});
     scaat::maxPool2dBackward(s, c.f32(12, xs), c.f32(13, ys), c.f32(14, xs));
     return undefinedValue(env);
   });
@@ -164,11 +182,11 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
     const int64_t batch = c.dim(0), m = c.dim(1), n = c.dim(2), k = c.dim(3);
     const int64_t strideA = c.i(7), strideB = c.i(9);
     if (strideA < 0 || strideB < 0) throw CallError{"matmul: negative batch stride"};
-    const float* a = c.f32(6, (batch - 1) * strideA + m * k);
-    const float* b = c.f32(8, (batch - 1) * strideB + k * n);
+    const float* a = c.f32(6, sum(prod({batch - 1, strideA}), prod({m, k})));
+    const float* b = c.f32(8, sum(prod({batch - 1, strideB}), prod({k, n})));
     const float* bias = c.f32(10, n, true);
     scaat::matmul(batch, m, n, k, c.i(4) != 0, c.i(5) != 0, a, strideA, b, strideB, bias, actOf(c.i(11)),
-                  static_cast<float>(c.p[12]), c.f32(13, batch * m * n));
+                  static_cast<float>(c.p[12]), c.f32(13, prod({batch, m, n})));
     return undefinedValue(env);
   });
 }
@@ -193,7 +211,7 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
     const Call c(env, info, 10);
-    const int64_t op = c.i(0), rows = c.dim(1), ch = c.dim(2), n = rows * ch;
+    const int64_t op = c.i(0), rows = c.dim(1), ch = c.dim(2), n = prod({rows, ch});
     const float eps = static_cast<float>(c.p[3]);
     if (op == 0) {
       scaat::batchNormForward(c.f32(4, n), rows, ch, c.f32(5, ch), c.f32(6, ch), c.f32(7, ch, true), c.f32(8, ch, true),
@@ -251,7 +269,7 @@ napi_value MaxPool2d(napi_env env, napi_callback_info info) {
     const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
                              c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
     if (s.pt < 0 || s.pl < 0) throw CallError{"maxPool2d: negative padding"};
-    scaat::maxPool2dForward(s, c.f32(12, s.n * s.h * s.w * s.c), c.f32(13, s.n * s.oh * s.ow * s.c));
+    scaat::maxPool2dForward(s, c.f32(12, prod({s.n, s.h, s.w, s.c})), c.f32(13, prod({s.n, s.oh, s.ow, s.c})));
     return undefinedValue(env);
   });
 }
@@ -262,7 +280,7 @@ napi_value ChannelSum(napi_env env, napi_callback_info info) {
     const Call c(env, info, 5);
     const int64_t rows = c.dim(0), ch = c.dim(1);
     const double scale = c.i(2) != 0 ? 1.0 / static_cast<double>(rows) : 1.0;
-    scaat::channelSum(c.f32(3, rows * ch), rows, ch, scale, c.f32(4, ch));
+    scaat::channelSum(c.f32(3, prod({rows, ch})), rows, ch, scale, c.f32(4, ch));
     return undefinedValue(env);
   });
 }

@@ -10,7 +10,8 @@ namespace scaat {
 /**
  * Batch statistics and output: per channel, mean = Σx / n and var = Σ(x − mean)² / n (biased, as
  * tf.moments), then y = (x − mean) · γ / √(var + ε) + β. x, y [rows, c]; γ, β [c] (may be null:
- * 1 and 0); mean, var [c] outputs. One pass for the statistics (shifted sums), one for y.
+ * 1 and 0); mean, var [c] outputs. One pass for the statistics (per-block moments merged in
+ * double, so no data order costs digits), one for y.
  */
 void batchNormTrainForward(const float* x, int64_t rows, int64_t c, const float* scale, const float* offset,
                            float eps, float* y, float* mean, float* var);

@@ -14,9 +14,9 @@
 // Primitives are built once per shape (and thread count) and cached; blocked temporaries live in
 // three grow-only buffers reused by every call (addon.cc serialises calls).
 //
-// Max pooling is not here: XNNPACK's single-threaded forward beat oneDNN's (batch 128, 16×16×64,
-// 2×2: 1.4 vs 9 ms, on a busy machine, 2026-11-25), and oneDNN's backward must first recompute
-// the forward for its argmax workspace; the gradient is a one-pass loop in omp_kernels.cc.
+// Max pooling is not on oneDNN: its forward lost to XNNPACK's (batch 128, 16×16×64, 2×2: 9 vs
+// 1.4 ms, 2026-11-25) and its backward must first recompute the forward for an argmax workspace;
+// both are plain OpenMP loops in pooling.cc / omp_kernels.cc.
 #include "onednn_kernels.h"
 
 #include <omp.h>

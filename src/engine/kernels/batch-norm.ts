@@ -87,20 +87,28 @@ export function fusedBatchNormGradConfig(): GradConfig {
       }
       const inputs: Record<string, Tensor> = { x: x!, dy: dy as Tensor, mean: mean!, variance: variance! };
       if (scale) inputs['scale'] = scale;
-      const all = () => tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, inputs, attrs) as Tensor[];
       if (isInputGradientOnly()) {
-        // Only ∂x is wanted (the statistics and γ, β are not on the path to the input): one pass,
-        // dy · γ/√(σ² + ε), as a batch norm of dy with zero mean and offset — no channel sums. The
-        // other closures stay correct (each runs the full kernel) for the rare call that wants them.
+        // Only ∂x is wanted as a rule (γ, β and moving statistics are not on the path to the
+        // input): one pass, dy · γ/√(σ² + ε), as a batch norm of dy with zero mean and offset — no
+        // channel sums. The other closures each compute just their own sums (training-mode
+        // statistics from tf.moments(x) are on the path: ∂μ, ∂σ² then run too, once each).
         const eps = (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
-        const pick = (i: number) => () => all()[i]!;
+        const g = dy as Tensor;
+        const axes = Array.from({ length: x!.rank - 1 }, (_, i) => i);
+        const r = () => tf.rsqrt(tf.add(variance!, eps));
+        const gamma = () => scale ?? tf.onesLike(variance!);
+        const sumDy = () => tf.sum(g, axes);
+        const sumDyXm = () => tf.sum(tf.mul(g, tf.sub(x!, mean!)), axes);
         return {
-          x: () => tf.batchNorm(dy as Tensor, tf.zerosLike(mean!), variance!, undefined, scale, eps),
-          mean: pick(1), variance: pick(2), scale: pick(3), offset: pick(4),
+          x: () => tf.batchNorm(g, tf.zerosLike(mean!), variance!, undefined, scale, eps),
+          mean: () => tf.neg(tf.mul(tf.mul(gamma(), r()), sumDy())),
+          variance: () => tf.mul(tf.mul(-0.5, tf.mul(gamma(), tf.pow(r(), 3))), sumDyXm()),
+          scale: () => tf.mul(r(), sumDyXm()),
+          offset: sumDy,
         };
       }
       // All five at once: lazily computed outputs would belong to the first closure's tidy scope.
-      const [dx, dmean, dvar, dscale, doffset] = all();
+      const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(FUSED_BATCH_NORM_GRAD, inputs, attrs) as Tensor[];
       return { x: () => dx!, mean: () => dmean!, variance: () => dvar!, scale: () => dscale!, offset: () => doffset! };
     },
   };

@@ -4,8 +4,8 @@
  * In training mode, tf.layers' `BatchNormalization` computes the batch statistics with
  * `tf.moments` (Mean, Sub, Square, Mean) and normalises with `tf.batchNorm`; autodiff then runs
  * the gradients of all of them, so each layer costs about fifteen activation-sized passes of
- * single-threaded wasm (ResNet-20 at batch 128: ~170 of ~490 ms per training step, measured with
- * scratch-free `npm run bench -- --suite engine`). Here one kernel computes the statistics and the
+ * wasm (ResNet-20, batch 128: ~170 of ~490 ms per training step; docs/benchmarks.md has the
+ * step with and without, `SCAAT_FUSED_BATCH_NORM=0`). Here one kernel computes the statistics and the
  * output ({@link NATIVE_BATCH_NORM_TRAINING}, two passes over x) and one kernel the whole gradient,
  * through the statistics ({@link NATIVE_BATCH_NORM_TRAINING_GRAD}, two passes), as PyTorch's
  * `native_batch_norm` does.
@@ -40,10 +40,15 @@ let gradientRegistered = false;
 
 /**
  * y, mean, variance of training-mode batch norm over every axis but the last (the native kernel;
- * differentiable w.r.t. x, scale and offset). Absent scale/offset mean 1 and 0.
+ * differentiable w.r.t. x, scale and offset). Absent scale/offset mean 1 and 0. Runs only on the
+ * wasm backend with the accelerator registered (throws otherwise): elsewhere use tf.moments +
+ * tf.batchNorm.
  */
 export function batchNormTraining(x: Tensor, scale: Tensor | undefined, offset: Tensor | undefined,
   epsilon: number): [Tensor, Tensor, Tensor] {
+  if (tf.getBackend() !== 'wasm' || tf.getKernel(NATIVE_BATCH_NORM_TRAINING, 'wasm') === undefined) {
+    throw new Error(`scaat batchNormTraining: needs the wasm backend with the native accelerator (backend is '${tf.getBackend()}')`);
+  }
   return tf.tidy(() => {
     const c = x.shape[x.rank - 1]!;
     const inputs = { x, scale: scale ?? tf.ones([c]), offset: offset ?? tf.zeros([c]) };
@@ -70,11 +75,16 @@ export function batchNormTrainingGradConfig(): GradConfig {
   };
 }
 
-/** Whether the fused path takes this call (else the stock layer runs it). */
+/**
+ * Whether the fused path takes this call (else the stock layer runs it). Only what the stock layer
+ * also runs: it needs γ and β (its training path reads both) and ranks 2–4 (tf.batchNorm's), so a
+ * model never trains with the accelerator that would fail without it.
+ */
 function fusedApplies(layer: BatchNormLayerFields, x: Tensor): boolean {
   if (tf.getBackend() !== 'wasm' || tf.getKernel(NATIVE_BATCH_NORM_TRAINING, 'wasm') === undefined) return false;
+  if (!layer.gamma || !layer.beta) return false;
   const axis = layer.axis < 0 ? layer.axis + x.rank : layer.axis;
-  return x.dtype === 'float32' && x.rank >= 2 && axis === x.rank - 1 && x.size > 0;
+  return x.dtype === 'float32' && x.rank >= 2 && x.rank <= 4 && axis === x.rank - 1 && x.size > 0;
 }
 
 /** tf.layers' moving-average update: v ← v − (v − value)·(1 − momentum). */
@@ -88,9 +98,13 @@ function movingAverage(variable: tf.LayerVariable, value: Tensor, momentum: numb
 /**
  * Wraps tf.layers' `BatchNormalization.prototype.call` so that training-mode calls on the
  * accelerated wasm backend run the fused kernels (see the file comment). Idempotent; false when
- * TF.js has no registered BatchNormalization class (then nothing changes).
+ * TF.js has no registered BatchNormalization class, or SCAAT_FUSED_BATCH_NORM=0 (for comparisons),
+ * and then nothing changes.
  */
-export function installFusedBatchNormLayer(): boolean {
+export function installFusedBatchNormLayer(
+  env: Readonly<Record<string, string | undefined>> = typeof process === 'undefined' ? {} : process.env,
+): boolean {
+  if (['0', 'false', 'off', 'no'].includes((env['SCAAT_FUSED_BATCH_NORM'] ?? '').toLowerCase())) return false;
   if (!gradientRegistered) {
     tf.registerGradient(batchNormTrainingGradConfig());
     gradientRegistered = true;
@@ -106,7 +120,7 @@ export function installFusedBatchNormLayer(): boolean {
     const layer = this as unknown as BatchNormLayerFields;
     if (!kwargs?.['training'] || x === undefined || !fusedApplies(layer, x)) return stock.call(this, inputs, kwargs);
     return tf.tidy(() => {
-      const [y, mean, variance] = batchNormTraining(x, layer.gamma?.read(), layer.beta?.read(), layer.epsilon);
+      const [y, mean, variance] = batchNormTraining(x, layer.gamma!.read(), layer.beta!.read(), layer.epsilon);
       movingAverage(layer.movingMean, mean, layer.momentum);
       movingAverage(layer.movingVariance, variance, layer.momentum);
       return y;

@@ -130,7 +130,8 @@ describeNative('native glue kernels agree with the cpu backend', () => {
     { name: '[1, C] on the left of [N, C]', a: [1, 9], b: [7, 9] },
     { name: 'last axis 1', a: [5, 3, 1], b: [1] },
     { name: 'threaded: same shape, 43550 values', a: [2, 65, 67, 5], b: [2, 65, 67, 5] },
-    { name: 'threaded: bias, C = 5 (rows cross the threads\' chunks)', a: [2, 65, 67, 5], b: [5] },
+    // 2 threads split 60970 values at 30480 (a multiple of 16), 2 values into a row of 7
+    { name: 'threaded: bias, C = 7 (a thread\'s chunk starts mid-row)', a: [2, 65, 67, 7], b: [7] },
     { name: 'threaded: vector on the left', a: [1, 1, 7], b: [3, 41, 43, 7] },
   ];
   const OPS = [

@@ -7,7 +7,10 @@
  *   Add, Sub, Multiply  float32, same shape, or one side a vector [C] / [1, …, 1, C] over the
  *                       other's last axis (the bias add; x − mean)
  *   Relu                float32 (relu(NaN) = NaN, relu(−0) = +0, as the cpu backend)
- *   MaxPool             float32 NHWC (padding never wins; NaN never wins, as the cpu backend)
+ *   MaxPool             float32 NHWC (padding never wins; NaN never wins, as the cpu backend;
+ *                       stock wasm/XNNPACK differs on windows with NaN, and the max-pool
+ *                       gradient — native and pure wasm alike — gives dy to a window's first
+ *                       pixel when that is NaN, where cpu gives it to the largest number)
  *   Sum, Mean           float32 over every axis but the last (the bias gradient, batch moments),
  *                       summed in double
  *
@@ -30,12 +33,13 @@ import type { NativeKernel, NativeKernelArgs } from './kernels.js';
 export const ELEMENTWISE_KERNELS = ['Add', 'Sub', 'Multiply', 'Relu', 'MaxPool', 'Sum', 'Mean'] as const;
 
 /**
- * Tensors with fewer values than this stay on wasm. Waking the second OpenMP thread costs 70–100
- * µs on the 2-core VM measured (passive waits, see ./_addon.ts), and one native thread is no
- * faster than wasm on these memory-bound passes. Measured on 2 cores (2026-11-25): inside
- * ResNet-20 steps, Add/Relu of 2^19 values took the same time natively and on wasm (0.21 ms), of
- * 2^20 values 0.36/0.27 ms natively vs 0.45/0.32 ms on wasm; on hot data (`npx tsx
- * bench/suites/kernels.ts --filter size --min-size 1`) native wins from 2^21 values.
+ * Tensors with fewer values than this stay on wasm: waking the second OpenMP thread (passive waits,
+ * see ./_addon.ts) costs more than these memory-bound passes save on small tensors, and one native
+ * thread is no faster than wasm. `npx tsx bench/suites/kernels.ts --filter size --min-size 1`
+ * sweeps the sizes on hot data (native ahead from about 2^21 values on the 2-core machine of
+ * issue #8, 2026-11-25); inside a network, where the data comes from memory,
+ * `npx tsx bench/profile.ts --by-shape Add,Relu` showed the crossover one size lower (2^19: a
+ * tie; 2^20: native ahead), hence 2^20.
  */
 export const DEFAULT_MIN_SIZE = 1 << 20;
 
