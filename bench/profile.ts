@@ -5,7 +5,7 @@
  * wall time of the synchronous kernel call; "other" is the pass's time outside kernels (TF.js's
  * engine, tape and tidy bookkeeping).
  *
- *   npx tsx bench/profile.ts [--network small-cnn|resnet20] [--passes train,gradient-input-only,inference]
+ *   npx tsx bench/profile.ts [--network small-cnn|resnet20] [--passes train,gradient,gradient-input-only,inference]
  *                            [--reps 5] [--top 16] [--by-shape Add,Relu]
  *
  * --by-shape lists the named kernels per input shapes (ms per call), e.g. to see which tensor
@@ -67,6 +67,9 @@ const passes: Record<string, () => void> = {
     loss.dataSync();
     loss.dispose();
   },
+  gradient: () => tf.tidy(() => {
+    tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, y)))(x).dataSync();
+  }),
   'gradient-input-only': () => tf.tidy(() => {
     inputGradientOnly(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, y)))(x)).dataSync();
   }),
@@ -78,7 +81,7 @@ const passes: Record<string, () => void> = {
 console.log(`# ${net.name}, batch 128, ${machineSummary()}, ${new Date().toISOString()}, mean of ${reps} after 2 warm-ups`);
 for (const name of values.passes.split(',')) {
   const pass = passes[name];
-  if (!pass) throw new Error(`--passes: unknown pass '${name}' (train, gradient-input-only, inference)`);
+  if (!pass) throw new Error(`--passes: unknown pass '${name}' (train, gradient, gradient-input-only, inference)`);
   pass();
   pass();
   totals.clear();

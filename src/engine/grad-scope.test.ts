@@ -5,8 +5,9 @@
  * outside it, after nesting and after an exception; no tensor leaks.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from './backend.js';
+import { installLazyConvGradients, uninstallLazyConvGradients } from './conv-layer.js';
 import { inputGradientOnly, isInputGradientOnly } from './grad-scope.js';
 import { expectNoLeak, relError } from '../../test/helpers/index.js';
 
@@ -61,9 +62,15 @@ describe('inputGradientOnly (wasm)', () => {
 
   beforeAll(async () => {
     await setupBackend({ backend: 'wasm' });
+    // scaat's Conv2D layers already avoid the fused op under a tape (./conv-layer.ts); the stock
+    // layer is what exercises the scope on FusedConv2D (as a direct tf.fused.conv2d call would).
+    uninstallLazyConvGradients();
     model = net();
     x = tf.randomUniform([B, S, S, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
     pick = tf.oneHot(tf.tensor1d([1, 3], 'int32'), K).toFloat() as tf.Tensor2D;
+  });
+  afterAll(() => {
+    installLazyConvGradients();
   });
 
   it('leaves the input gradient unchanged (fused conv + depthwise, bias, ReLU)', async () => {

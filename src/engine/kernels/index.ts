@@ -13,12 +13,14 @@
  *
  * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the
  * gradient overrides (Conv2D, FusedBatchNorm, Sum, Mean) are global but behave exactly as stock TF.js off wasm.
+ * Once, for every backend, tf.layers' Conv2D gets lazy filter gradients under a tape (../conv-layer.ts).
  * Last of all, on every backend, the final filter-gradient kernels are wrapped for the
  * `inputGradientOnly` scope (../grad-scope.ts), over whichever implementation won (wasm or native).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm.js';
 import { installInputGradientOnlyKernels } from '../grad-scope.js';
+import { installLazyConvGradients } from '../conv-layer.js';
 import { registerNativeKernels } from '../native/index.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
@@ -39,6 +41,7 @@ export function registerTrainingKernels(backend: string): string {
     tf.registerGradient(fusedBatchNormGradConfig());
     for (const g of reductionGradConfigs()) tf.registerGradient(g);
     registerPoolingKernelsCpu();
+    installLazyConvGradients();
     globalsRegistered = true;
   }
   if (backend === 'wasm') {
