@@ -14,8 +14,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { machineSummary, setupBackend } from '../src/engine/backend.js';
-import { inputGradientOnly } from '../src/engine/grad-scope.js';
 import { NETWORKS } from './networks.js';
+import { passFunctions } from './suites/engine.js';
 
 const { values } = parseArgs({
   options: {
@@ -61,22 +61,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
   });
 }
 
-const passes: Record<string, () => void> = {
-  train: () => {
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
-    loss.dataSync();
-    loss.dispose();
-  },
-  gradient: () => tf.tidy(() => {
-    tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, y)))(x).dataSync();
-  }),
-  'gradient-input-only': () => tf.tidy(() => {
-    inputGradientOnly(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(model.apply(xi) as tf.Tensor, y)))(x)).dataSync();
-  }),
-  inference: () => tf.tidy(() => {
-    (model.apply(x) as tf.Tensor).dataSync();
-  }),
-};
+const passes: Record<string, () => void> = passFunctions(model, x, y, opt);
 
 console.log(`# ${net.name}, batch 128, ${machineSummary()}, ${new Date().toISOString()}, mean of ${reps} after 2 warm-ups`);
 for (const name of values.passes.split(',')) {

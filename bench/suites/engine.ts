@@ -14,6 +14,10 @@
  *
  *   npm run bench -- --suite engine [--reps 10] [--warmup 2] -- [--networks small-cnn] [--passes train]
  *                                                               [--backend wasm] [--no-peer] [--peer-threads 2]
+ *                                                               [--rounds 1]
+ *
+ * With --rounds N, scaat and the peer are timed N times in turn; each row reports the medians over
+ * rounds and the range of the per-round ratios (a shared machine's noise moves single rounds).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -28,8 +32,8 @@ import { REPO_ROOT, markdownTable, median, timeIt } from '../_common.js';
 import type { Suite, SuiteOptions } from '../_common.js';
 
 const BATCH = 128;
-const PASSES = ['train', 'gradient', 'gradient-input-only', 'inference'] as const;
-type Pass = (typeof PASSES)[number];
+export const PASSES = ['train', 'gradient', 'gradient-input-only', 'inference'] as const;
+export type Pass = (typeof PASSES)[number];
 
 /** Debian's interpreter with python3-torch (not the first python3 on PATH). */
 const PEER_PYTHON = '/usr/bin/python3';
@@ -46,14 +50,12 @@ function trainableParams(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }
 
-/** Times the passes of one network on the current backend: ms per batch, every timed call. */
-function benchNetwork(build: () => tf.LayersModel, passes: readonly Pass[], o: SuiteOptions) {
-  const model = build();
-  const x = tf.randomUniform([BATCH, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.randomUniform([BATCH], 0, 10, 'int32', 2) as tf.Tensor1D;
-  const onehot = tf.oneHot(labels, 10);
-  const opt = tf.train.momentum(0.01, 0.9);
-  const fns: Record<Pass, () => void> = {
+/**
+ * The timed passes over `model` on the batch (x, one-hot labels), each ending with a read-back (so
+ * nothing is left queued); `opt` is the train pass's optimizer. Shared with bench/profile.ts.
+ */
+export function passFunctions(model: tf.LayersModel, x: tf.Tensor, onehot: tf.Tensor, opt: tf.Optimizer): Record<Pass, () => void> {
+  return {
     train: () => {
       const loss = opt.minimize(
         () => tf.losses.softmaxCrossEntropy(onehot, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
@@ -70,6 +72,16 @@ function benchNetwork(build: () => tf.LayersModel, passes: readonly Pass[], o: S
       (model.apply(x) as tf.Tensor).dataSync();
     }),
   };
+}
+
+/** Times the passes of one network on the current backend: ms per batch, every timed call. */
+function benchNetwork(build: () => tf.LayersModel, passes: readonly Pass[], o: SuiteOptions) {
+  const model = build();
+  const x = tf.randomUniform([BATCH, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.randomUniform([BATCH], 0, 10, 'int32', 2) as tf.Tensor1D;
+  const onehot = tf.oneHot(labels, 10);
+  const opt = tf.train.momentum(0.01, 0.9);
+  const fns = passFunctions(model, x, onehot, opt);
   const ms: Partial<Record<Pass, number[]>> = {};
   for (const p of passes) {
     ms[p] = timeIt(fns[p], o);
@@ -111,8 +123,11 @@ export const engineSuite: Suite = {
         backend: { type: 'string', default: 'wasm' },
         'no-peer': { type: 'boolean', default: false },
         'peer-threads': { type: 'string', default: '2' },
+        rounds: { type: 'string', default: '1' },
       },
     });
+    const rounds = Number.parseInt(values.rounds, 10);
+    if (!(rounds >= 1)) throw new Error(`engine suite: --rounds must be an integer >= 1, got ${values.rounds}`);
     const names = values.networks.split(',');
     const nets = NETWORKS.filter((n) => names.includes(n.name));
     const passes = PASSES.filter((p) => values.passes.split(',').includes(p));
@@ -123,38 +138,54 @@ export const engineSuite: Suite = {
     const info = await setupBackend({ backend: values.backend as BackendName });
     console.error(`# engine: ${info.name} (${info.threads} thread(s), accelerator ${info.accelerator}), ${info.machine}, batch ${BATCH}, median of ${o.reps} after ${o.warmup} warm-up, ${new Date().toISOString()}`);
 
-    const scaat: Record<string, ReturnType<typeof benchNetwork>> = {};
-    for (const net of nets) {
-      console.error(`# scaat ${net.name}`);
-      scaat[net.name] = benchNetwork(() => net.build(1), passes, o);
+    // Each round times scaat, then the peer; ratios are per round, so a noisy stretch of the
+    // (shared) machine moves one round's ratio, not the reported median.
+    const scaatRounds: Array<Record<string, ReturnType<typeof benchNetwork>>> = [];
+    const peerRounds: Array<PeerResult | string> = [];
+    for (let round = 0; round < rounds; round++) {
+      const scaat: Record<string, ReturnType<typeof benchNetwork>> = {};
+      for (const net of nets) {
+        console.error(`# scaat ${net.name}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}`);
+        scaat[net.name] = benchNetwork(() => net.build(1), passes, o);
+      }
+      scaatRounds.push(scaat);
+      peerRounds.push(values['no-peer'] ? 'disabled with --no-peer' : runPeer(nets.map((n) => n.name), passes, o, Number(values['peer-threads'])));
     }
-    const peer = values['no-peer'] ? 'disabled with --no-peer' : runPeer(nets.map((n) => n.name), passes, o, Number(values['peer-threads']));
-    const peerOk = typeof peer !== 'string';
+    const scaat = scaatRounds[0]!;
+    const peer = peerRounds[0]!;
+    const peerOk = peerRounds.every((r) => typeof r !== 'string');
 
     const rows: string[][] = [];
     for (const net of nets) {
-      const s = scaat[net.name]!;
-      const pr = peerOk ? peer.results[net.name] : undefined;
       for (const p of passes) {
-        const ours = median(s.ms[p]!);
         // the peer's gradient pass (torch.autograd.grad w.r.t. x) computes ∂x only: it is both rows' peer
         const key = `${p === 'gradient-input-only' ? 'gradient' : p}_ms` as const;
-        const theirs = pr?.[key] ? median(pr[key]!) : undefined;
-        rows.push([net.name, p, ours.toFixed(0), theirs === undefined ? '–' : theirs.toFixed(0),
-          theirs === undefined ? '–' : `${(ours / theirs).toFixed(2)}×`]);
+        const ours = scaatRounds.map((r) => median(r[net.name]!.ms[p]!));
+        const theirs = peerOk ? peerRounds.map((r) => (r as PeerResult).results[net.name]?.[key]).map((t) => (t ? median(t) : NaN)) : [];
+        const ratios = theirs.map((t, i) => ours[i]! / t).filter((r) => Number.isFinite(r));
+        const row = [net.name, p, median(ours).toFixed(0), ratios.length ? median(theirs).toFixed(0) : '–',
+          ratios.length ? `${median(ratios).toFixed(2)}×` : '–'];
+        if (rounds > 1) row.push(ratios.length ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×` : '–');
+        rows.push(row);
       }
-      if (pr && pr.params !== s.params) {
-        console.error(`# WARNING: ${net.name} has ${s.params} trainable parameters in scaat but ${pr.params} in PyTorch`);
+      const pr = peerOk ? (peer as PeerResult).results[net.name] : undefined;
+      if (pr && pr.params !== scaat[net.name]!.params) {
+        console.error(`# WARNING: ${net.name} has ${scaat[net.name]!.params} trainable parameters in scaat but ${pr.params} in PyTorch`);
       }
     }
-    const peerCol = peerOk ? `PyTorch ${peer.torch} (${peer.threads} thr) ms` : 'PyTorch ms';
-    console.log(`\nengine suite, batch ${BATCH}, ${info.name} ${info.threads} thread(s) (accelerator ${info.accelerator}), ${info.machine}, ${new Date().toISOString()}`);
-    console.log(markdownTable(['network', 'pass', 'scaat ms', peerCol, 'scaat / PyTorch'], rows, ['l', 'l', 'r', 'r', 'r']));
-    console.log(peerOk ? '' : `\nPyTorch peer not available: ${peer}. Ratios are not shown.`);
+    const peerCol = peerOk ? `PyTorch ${(peer as PeerResult).torch} (${(peer as PeerResult).threads} thr) ms` : 'PyTorch ms';
+    const roundsNote = rounds > 1 ? `, ${rounds} rounds (ms and ratio: medians over rounds)` : '';
+    console.log(`\nengine suite, batch ${BATCH}, ${info.name} ${info.threads} thread(s) (accelerator ${info.accelerator}), ${info.machine}, ${new Date().toISOString()}${roundsNote}`);
+    const header = ['network', 'pass', 'scaat ms', peerCol, 'scaat / PyTorch', ...(rounds > 1 ? ['ratio per round'] : [])];
+    console.log(markdownTable(header, rows, ['l', 'l', 'r', 'r', 'r', 'r'].slice(0, header.length) as Parameters<typeof markdownTable>[2]));
+    console.log(peerOk ? '' : `\nPyTorch peer not available: ${peerRounds.find((r) => typeof r === 'string')}. Ratios are not shown.`);
+    const msOf = (r: Record<string, ReturnType<typeof benchNetwork>>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { params: v.params, ms: v.ms, medianMs: Object.fromEntries(Object.entries(v.ms).map(([p, t]) => [p, median(t)])) }]));
     return {
-      batch: BATCH, reps: o.reps, warmup: o.warmup,
-      scaat: Object.fromEntries(Object.entries(scaat).map(([k, v]) => [k, { params: v.params, ms: v.ms, medianMs: Object.fromEntries(Object.entries(v.ms).map(([p, t]) => [p, median(t)])) }])),
-      peer: peerOk ? peer : { unavailable: peer },
+      batch: BATCH, reps: o.reps, warmup: o.warmup, rounds,
+      scaat: msOf(scaat),
+      peer: peerOk ? peer : { unavailable: peerRounds.find((r) => typeof r === 'string') },
+      ...(rounds > 1 ? { scaatRounds: scaatRounds.map(msOf), peerRounds } : {}),
     };
   },
 };

@@ -103,6 +103,14 @@ int64_t sum(int64_t a, int64_t b) {
   return r;
 }
 
+/** The pooling geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl] at params[0..11]. */
+scaat::PoolShape poolShape(const Call& c, const char* what) {
+  const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
+                           c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
+  if (s.pt < 0 || s.pl < 0) throw CallError{std::string(what) + ": negative padding"};
+  return s;
+}
+
 scaat::Act actOf(int64_t a) {
   if (a < 0 || a > 5) throw CallError{"unknown activation code " + std::to_string(a)};
   return static_cast<scaat::Act>(a);
@@ -165,9 +173,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 napi_value MaxPool2dGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
     const Call c(env, info, 15);
-    const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
-                             c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
-    if (s.pt < 0 || s.pl < 0) throw CallError{"maxPool2dGrad: negative padding"};
+    const scaat::PoolShape s = poolShape(c, "maxPool2dGrad");
     const int64_t xs = prod({s.n, s.h, s.w, s.c}), ys = prod({s.n, s.oh, s.ow, s.c});
     scaat::maxPool2dBackward(s, c.f32(12, xs), c.f32(13, ys), c.f32(14, xs));
     return undefinedValue(env);
@@ -266,9 +272,7 @@ napi_value Relu(napi_env env, napi_callback_info info) {
 napi_value MaxPool2d(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
     const Call c(env, info, 14);
-    const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
-                             c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
-    if (s.pt < 0 || s.pl < 0) throw CallError{"maxPool2d: negative padding"};
+    const scaat::PoolShape s = poolShape(c, "maxPool2d");
     scaat::maxPool2dForward(s, c.f32(12, prod({s.n, s.h, s.w, s.c})), c.f32(13, prod({s.n, s.oh, s.ow, s.c})));
     return undefinedValue(env);
   });

@@ -1,5 +1,7 @@
 #include "bn_train.h"
 
+#include "channel_sums.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -9,42 +11,9 @@
 namespace scaat {
 namespace {
 
-/** Rows summed in float before they are added into the double totals (short enough to stay exact to ~1e-7). */
-constexpr int64_t kBlock = 32;
-/** Fewer values than this run on one thread: waking the others costs more than the pass. */
-constexpr int64_t kParallelMin = 1 << 15;
-
-/**
- * K per-channel sums over rows into double totals: each thread takes a contiguous block of rows
- * (so the result depends only on the thread count), sums kBlock rows at a time in float
- * (vectorised over channels: `add(r, acc)` adds row r's K quantities to acc[k·c + j]), then adds the
- * block into its double partials. Returns the K·c totals.
- */
-template <int K, class F>
-std::vector<double> channelSums(int64_t rows, int64_t c, F&& add) {
-  const int nt = rows * c < kParallelMin
-                     ? 1
-                     : std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>((rows + kBlock - 1) / kBlock)));
-  std::vector<double> partial(static_cast<size_t>(nt) * K * c, 0.0);
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    const int64_t r0 = rows * t / n, r1 = rows * (t + 1) / n;
-    double* p = partial.data() + static_cast<size_t>(t) * K * c;
-    std::vector<float> f(static_cast<size_t>(K) * c);
-    for (int64_t b0 = r0; b0 < r1; b0 += kBlock) {
-      std::fill(f.begin(), f.end(), 0.f);
-      const int64_t b1 = std::min(b0 + kBlock, r1);
-      for (int64_t r = b0; r < b1; r++) add(r, f.data());
-      for (int64_t i = 0; i < K * c; i++) p[i] += f[i];
-    }
-  }
-  std::vector<double> total(static_cast<size_t>(K) * c, 0.0);
-  for (int t = 0; t < nt; t++) {
-    for (int64_t i = 0; i < K * c; i++) total[i] += partial[static_cast<size_t>(t) * K * c + i];
-  }
-  return total;
-}
+using detail::channelSums;
+using detail::kParallelMin;
+constexpr int64_t kBlock = detail::kSumBlock;
 
 /**
  * Per-channel mean and M2 = Σ(x − mean)² over rows, in double, robust to any data order: each
@@ -54,9 +23,7 @@ std::vector<double> channelSums(int64_t rows, int64_t c, F&& add) {
  * thread count.
  */
 void channelMoments(const float* x, int64_t rows, int64_t c, std::vector<double>& mean, std::vector<double>& m2) {
-  const int nt = rows * c < kParallelMin
-                     ? 1
-                     : std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>((rows + kBlock - 1) / kBlock)));
+  const int nt = detail::sumThreads(rows, c);
   struct Moments {
     std::vector<double> n, mean, m2;
   };

@@ -1,5 +1,7 @@
 #include "omp_kernels.h"
 
+#include "channel_sums.h"
+
 #include <omp.h>
 
 #include "pooling.h"
@@ -11,36 +13,6 @@
 
 namespace scaat {
 namespace {
-
-/**
- * Per-channel sums over rows into double totals: each thread sums a contiguous block of rows (so
- * the result does not depend on scheduling for a given thread count), 32 rows at a time in float
- * (vectorised over channels; `f(r, acc)` adds row r's nsums quantities to acc[k·c + j]), each
- * block then added into its double partials.
- */
-template <class F>
-void channelSums(int64_t rows, int64_t c, int nsums, std::vector<double>& out, F&& f) {
-  constexpr int64_t kBlock = 32;
-  const int nt = rows * c < (1 << 15) ? 1 : omp_get_max_threads();
-  std::vector<double> partial(static_cast<size_t>(nt) * nsums * c, 0.0);
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    const int64_t r0 = rows * t / n, r1 = rows * (t + 1) / n;
-    double* acc = partial.data() + static_cast<size_t>(t) * nsums * c;
-    std::vector<float> block(static_cast<size_t>(nsums) * c);
-    for (int64_t b0 = r0; b0 < r1; b0 += kBlock) {
-      std::fill(block.begin(), block.end(), 0.f);
-      const int64_t b1 = std::min(b0 + kBlock, r1);
-      for (int64_t r = b0; r < b1; r++) f(r, block.data());
-      for (int64_t i = 0; i < nsums * c; i++) acc[i] += block[i];
-    }
-  }
-  out.assign(static_cast<size_t>(nsums) * c, 0.0);
-  for (int t = 0; t < nt; t++) {
-    for (int64_t i = 0; i < nsums * c; i++) out[i] += partial[static_cast<size_t>(t) * nsums * c + i];
-  }
-}
 
 }  // namespace
 
@@ -119,10 +91,10 @@ void batchNormForward(const float* x, int64_t rows, int64_t c, const float* mean
 void batchNormBackward(const float* x, const float* dy, int64_t rows, int64_t c, const float* mean, const float* var,
                        const float* scale, float eps, float* dx, float* dmean, float* dvar, float* dscale,
                        float* doffset) {
-  std::vector<double> sums;  // [Σdy (c), Σdy·(x − mean) (c)]
+  // [Σdy (c), Σdy·(x − mean) (c)]
   const std::vector<float> m(mean, mean + c);
   const float* __restrict mp = m.data();
-  channelSums(rows, c, 2, sums, [&](int64_t r, float* __restrict acc) {
+  const std::vector<double> sums = detail::channelSums<2>(rows, c, [&](int64_t r, float* __restrict acc) {
     const float* __restrict xr = x + r * c;
     const float* __restrict gr = dy + r * c;
     for (int64_t j = 0; j < c; j++) {

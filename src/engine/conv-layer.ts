@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs';
+import { singleInput, unwrapLayerCall, wrapLayerCall } from './layer-patch.js';
 
 /** The fields of tf.layers' Conv2D the wrapper reads (TF.js 4.x). */
 interface ConvLayerFields {
@@ -29,15 +30,6 @@ interface ConvLayerFields {
   readonly kernel: tf.LayerVariable;
   readonly bias?: tf.LayerVariable | null;
 }
-type LayerCall = (this: tf.layers.Layer, inputs: Tensor | Tensor[], kwargs: Record<string, unknown>) => Tensor | Tensor[];
-
-let stockCall: LayerCall | undefined;
-
-function conv2dPrototype(): { call?: LayerCall } | undefined {
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap['Conv2D'];
-  return entry?.[0]?.prototype as { call?: LayerCall } | undefined;
-}
-
 /**
  * Whether the lazy path takes this call: under a tape, a 2-D channels-last linear convolution
  * without dilation (TF.js's fused gradient rejects dilation, and so would the stock conv2d one).
@@ -54,13 +46,8 @@ function lazyApplies(layer: ConvLayerFields, x: Tensor): boolean {
  * no registered Conv2D class (then nothing changes).
  */
 export function installLazyConvGradients(): boolean {
-  if (stockCall !== undefined) return true;
-  const proto = conv2dPrototype();
-  if (proto?.call === undefined) return false;
-  const stock = proto.call;
-  stockCall = stock;
-  proto.call = function lazyConv2dCall(this: tf.layers.Layer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+  return wrapLayerCall('Conv2D', (stock) => function lazyConv2dCall(this: tf.layers.Layer, inputs, kwargs) {
+    const x = singleInput(inputs);
     const layer = this as unknown as ConvLayerFields;
     if (x === undefined || !lazyApplies(layer, x)) return stock.call(this, inputs, kwargs);
     return tf.tidy(() => {
@@ -68,14 +55,10 @@ export function installLazyConvGradients(): boolean {
         layer.padding as 'same' | 'valid', 'NHWC');
       return layer.bias ? tf.add(y, layer.bias.read()) : y;
     });
-  };
-  return true;
+  });
 }
 
 /** Puts the stock `call()` back (tests compare the two). */
 export function uninstallLazyConvGradients(): void {
-  if (stockCall === undefined) return;
-  const proto = conv2dPrototype();
-  if (proto) proto.call = stockCall;
-  stockCall = undefined;
+  unwrapLayerCall('Conv2D');
 }

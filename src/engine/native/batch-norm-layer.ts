@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { singleInput, unwrapLayerCall, wrapLayerCall } from '../layer-patch.js';
 import { NATIVE_BATCH_NORM_TRAINING, NATIVE_BATCH_NORM_TRAINING_GRAD } from './kernels.js';
 
 /** The fields of tf.layers' BatchNormalization the wrapper reads (TF.js 4.x). */
@@ -33,9 +34,6 @@ interface BatchNormLayerFields {
   readonly movingMean: tf.LayerVariable;
   readonly movingVariance: tf.LayerVariable;
 }
-type LayerCall = (this: tf.layers.Layer, inputs: Tensor | Tensor[], kwargs: Record<string, unknown>) => Tensor | Tensor[];
-
-let stockCall: LayerCall | undefined;
 let gradientRegistered = false;
 
 /**
@@ -109,14 +107,8 @@ export function installFusedBatchNormLayer(
     tf.registerGradient(batchNormTrainingGradConfig());
     gradientRegistered = true;
   }
-  if (stockCall !== undefined) return true;
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization'];
-  const proto = entry?.[0]?.prototype as { call?: LayerCall } | undefined;
-  if (proto?.call === undefined) return false;
-  const stock = proto.call;
-  stockCall = stock;
-  proto.call = function fusedBatchNormCall(this: tf.layers.Layer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0] : undefined) : inputs;
+  return wrapLayerCall('BatchNormalization', (stock) => function fusedBatchNormCall(this: tf.layers.Layer, inputs, kwargs) {
+    const x = singleInput(inputs);
     const layer = this as unknown as BatchNormLayerFields;
     if (!kwargs?.['training'] || x === undefined || !fusedApplies(layer, x)) return stock.call(this, inputs, kwargs);
     return tf.tidy(() => {
@@ -125,15 +117,10 @@ export function installFusedBatchNormLayer(
       movingAverage(layer.movingVariance, variance, layer.momentum);
       return y;
     });
-  };
-  return true;
+  });
 }
 
 /** Puts the stock `call()` back (tests and benchmarks compare the two). */
 export function uninstallFusedBatchNormLayer(): void {
-  if (stockCall === undefined) return;
-  const entry = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization'];
-  const proto = entry?.[0]?.prototype as { call?: LayerCall } | undefined;
-  if (proto) proto.call = stockCall;
-  stockCall = undefined;
+  unwrapLayerCall('BatchNormalization');
 }
