@@ -43,6 +43,11 @@ function packageRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 }
 
+/** Whether an on/off environment switch (SCAAT_NATIVE, SCAAT_FUSED_BATCH_NORM) says off: 0, false, off or no. */
+export function switchedOff(value: string | undefined): boolean {
+  return value !== undefined && ['0', 'false', 'off', 'no'].includes(value.toLowerCase());
+}
+
 /**
  * Loads the addon. SCAAT_NATIVE=0 disables it; SCAAT_NATIVE_PATH points to another build;
  * SCAAT_NATIVE_THREADS sets its threads (default: the machine's available parallelism);
@@ -52,8 +57,7 @@ export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
   if (typeof process === 'undefined' || process.versions?.node === undefined) {
     return { ok: false, reason: 'not running in Node.js', disabled: true };
   }
-  const flag = env['SCAAT_NATIVE'];
-  if (flag !== undefined && ['0', 'false', 'off', 'no'].includes(flag.toLowerCase())) {
+  if (switchedOff(env['SCAAT_NATIVE'])) {
     return { ok: false, reason: 'disabled by SCAAT_NATIVE=0', disabled: true };
   }
   const file = env['SCAAT_NATIVE_PATH'] ?? path.join(packageRoot(), ADDON_RELATIVE_PATH);

@@ -7,10 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { relError } from '../../../test/helpers/index.js';
+import { expectClose, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
-import { loadAddon } from './_addon.js';
+import { loadAddon, switchedOff } from './_addon.js';
 import { batchNormTraining, installFusedBatchNormLayer, uninstallFusedBatchNormLayer } from './batch-norm-layer.js';
 import { registerNativeKernels } from './index.js';
 import { NATIVE_BATCH_NORM_TRAINING } from './kernels.js';
@@ -18,7 +18,7 @@ import { NATIVE_BATCH_NORM_TRAINING } from './kernels.js';
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1' });
 const inCi = ['1', 'true'].includes((process.env['CI'] ?? '').toLowerCase());
 // SCAAT_NATIVE=0 turns the accelerator (and with it the fused layer) off: nothing to test then.
-const disabled = ['0', 'false', 'off', 'no'].includes((process.env['SCAAT_NATIVE'] ?? '').toLowerCase());
+const disabled = switchedOff(process.env['SCAAT_NATIVE']);
 const describeNative = !disabled && (load.ok || inCi) ? describe : describe.skip;
 const TOL = 1e-5;
 
@@ -28,11 +28,9 @@ const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const randn = (shape: readonly number[], shift = 0, scale = 1) =>
   Float32Array.from({ length: size(shape) }, () => shift + scale * rng.normal());
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
-  expect(got.length, `${what}: size`).toBe(want.length);
-  const err = relError(got, want);
-  expect(err, `${what}: relative error ${err}`).toBeLessThanOrEqual(TOL);
-}
+/** max|got − want| ≤ TOL · max|want| (‖·‖∞ relative error ≤ TOL). */
+const expectRel = (got: ArrayLike<number>, want: ArrayLike<number>, label: string) =>
+  expectClose(got, want, { rtol: TOL, atol: 0, label });
 
 /** Training-mode batch norm of x ([rows, C]) in float64. */
 function batchNorm64(x: ArrayLike<number>, C: number, gamma: Float32Array, beta: Float32Array, eps: number): Float64Array {
@@ -148,10 +146,10 @@ describeNative('fused training-mode batch norm (native)', () => {
       expect(got.kernels).toContain(NATIVE_BATCH_NORM_TRAINING);
       expect(got.kernels).not.toContain('Square'); // no tf.moments graph left
       expect(want.kernels).not.toContain(NATIVE_BATCH_NORM_TRAINING);
-      expectClose(got.y, batchNorm64(data.x, C, data.gamma, data.beta, 1e-3), 'y vs float64');
-      if (!c.illConditioned) expectClose(got.y, want.y, 'y');
+      expectRel(got.y, batchNorm64(data.x, C, data.gamma, data.beta, 1e-3), 'y vs float64');
+      if (!c.illConditioned) expectRel(got.y, want.y, 'y');
       const fd = finiteDifferenceGradX(data.x, data.r, C, data.gamma, data.beta, 1e-3);
-      expectClose(got.grads.x, fd, '∂x vs float64 finite differences');
+      expectRel(got.grads.x, fd, '∂x vs float64 finite differences');
       // ∂γ = Σ r·x̂ and ∂β = Σ r per channel, in float64
       const xhat = batchNorm64(data.x, C, new Float32Array(C).fill(1), new Float32Array(C), 1e-3);
       const dgamma = new Float64Array(C);
@@ -160,13 +158,13 @@ describeNative('fused training-mode batch norm (native)', () => {
         dgamma[i % C] += ri * xhat[i]!;
         dbeta[i % C] += ri;
       });
-      expectClose(got.grads.gamma, dgamma, '∂γ vs float64');
-      expectClose(got.grads.beta, dbeta, '∂β vs float64');
+      expectRel(got.grads.gamma, dgamma, '∂γ vs float64');
+      expectRel(got.grads.beta, dbeta, '∂β vs float64');
       if (!c.illConditioned) {
-        for (const k of ['x', 'gamma', 'beta'] as const) expectClose(got.grads[k], want.grads[k], `∂${k}`);
+        for (const k of ['x', 'gamma', 'beta'] as const) expectRel(got.grads[k], want.grads[k], `∂${k}`);
       }
-      expectClose(got.moving[0]!, want.moving[0]!, 'moving mean');
-      expectClose(got.moving[1]!, want.moving[1]!, 'moving variance');
+      expectRel(got.moving[0]!, want.moving[0]!, 'moving mean');
+      expectRel(got.moving[1]!, want.moving[1]!, 'moving variance');
     });
   });
 
@@ -202,7 +200,7 @@ describeNative('fused training-mode batch norm (native)', () => {
       const got = await run('wasm', withScale);
       expect(got.length).toBe(withScale ? 4 : 3);
       ['loss', '∂x', '∂offset', '∂scale'].slice(0, got.length).forEach((what, i) => {
-        expectClose(got[i]!, want[i]!, `${what}${withScale ? '' : ' (no scale)'}`);
+        expectRel(got[i]!, want[i]!, `${what}${withScale ? '' : ' (no scale)'}`);
       });
     }
   });
@@ -219,7 +217,7 @@ describeNative('fused training-mode batch norm (native)', () => {
     const v64 = new Float64Array(C);
     x.forEach((v, i) => (m64[i % C] += v / rows));
     x.forEach((v, i) => (v64[i % C] += (v - m64[i % C]!) ** 2 / rows));
-    expectClose(mean!, m64, 'mean');
+    expectRel(mean!, m64, 'mean');
     expect(relError(variance!, v64), 'variance').toBeLessThanOrEqual(1e-6);
   });
 

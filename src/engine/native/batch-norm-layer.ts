@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { singleInput, unwrapLayerCall, wrapLayerCall } from '../layer-patch.js';
+import { switchedOff } from './_addon.js';
 import { NATIVE_BATCH_NORM_TRAINING, NATIVE_BATCH_NORM_TRAINING_GRAD } from './kernels.js';
 
 /** The fields of tf.layers' BatchNormalization the wrapper reads (TF.js 4.x). */
@@ -36,6 +37,11 @@ interface BatchNormLayerFields {
 }
 let gradientRegistered = false;
 
+/** Whether the fused kernel can run now: the wasm backend with the accelerator's kernel registered. */
+function kernelActive(): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel(NATIVE_BATCH_NORM_TRAINING, 'wasm') !== undefined;
+}
+
 /**
  * y, mean, variance of training-mode batch norm over every axis but the last (the native kernel;
  * differentiable w.r.t. x, scale and offset). Absent scale/offset mean 1 and 0. Runs only on the
@@ -44,7 +50,7 @@ let gradientRegistered = false;
  */
 export function batchNormTraining(x: Tensor, scale: Tensor | undefined, offset: Tensor | undefined,
   epsilon: number): [Tensor, Tensor, Tensor] {
-  if (tf.getBackend() !== 'wasm' || tf.getKernel(NATIVE_BATCH_NORM_TRAINING, 'wasm') === undefined) {
+  if (!kernelActive()) {
     throw new Error(`scaat batchNormTraining: needs the wasm backend with the native accelerator (backend is '${tf.getBackend()}')`);
   }
   return tf.tidy(() => {
@@ -79,7 +85,7 @@ export function batchNormTrainingGradConfig(): GradConfig {
  * model never trains with the accelerator that would fail without it.
  */
 function fusedApplies(layer: BatchNormLayerFields, x: Tensor): boolean {
-  if (tf.getBackend() !== 'wasm' || tf.getKernel(NATIVE_BATCH_NORM_TRAINING, 'wasm') === undefined) return false;
+  if (!kernelActive()) return false;
   if (!layer.gamma || !layer.beta) return false;
   const axis = layer.axis < 0 ? layer.axis + x.rank : layer.axis;
   return x.dtype === 'float32' && x.rank >= 2 && x.rank <= 4 && axis === x.rank - 1 && x.size > 0;
@@ -102,7 +108,7 @@ function movingAverage(variable: tf.LayerVariable, value: Tensor, momentum: numb
 export function installFusedBatchNormLayer(
   env: Readonly<Record<string, string | undefined>> = typeof process === 'undefined' ? {} : process.env,
 ): boolean {
-  if (['0', 'false', 'off', 'no'].includes((env['SCAAT_FUSED_BATCH_NORM'] ?? '').toLowerCase())) return false;
+  if (switchedOff(env['SCAAT_FUSED_BATCH_NORM'])) return false;
   if (!gradientRegistered) {
     tf.registerGradient(batchNormTrainingGradConfig());
     gradientRegistered = true;

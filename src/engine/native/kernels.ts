@@ -167,9 +167,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!ok || !x || !mean || !variance || c === undefined) return defer('FusedBatchNorm', args, 'dtype or statistics shape');
     const { backend } = args;
     const y = backend.makeOutput([...x.shape], 'float32');
-    const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
     return into(backend, y, () => addon.batchNorm(heapOf(backend, y), new Float64Array([0, tf.util.sizeFromShape(x.shape) / c, c, eps,
-      offsetOf(backend, x), offsetOf(backend, mean), offsetOf(backend, variance), opt(scale), opt(offset), offsetOf(backend, y)])));
+      offsetOf(backend, x), offsetOf(backend, mean), offsetOf(backend, variance), optionalOffset(backend, scale), optionalOffset(backend, offset), offsetOf(backend, y)])));
   };
 
   // src/engine/kernels/batch-norm.ts's one-pass FusedBatchNorm gradient: outputs [∂x, ∂μ, ∂σ², ∂γ, ∂β].
@@ -187,7 +186,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const outs = [[...x.shape], [c], [c], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
     return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([1, tf.util.sizeFromShape(x.shape) / c, c, eps,
       offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, mean), offsetOf(backend, variance),
-      scale ? offsetOf(backend, scale) : -1, ...outs.map((o) => offsetOf(backend, o))])));
+      optionalOffset(backend, scale), ...outs.map((o) => offsetOf(backend, o))])));
   };
 
   // Only reached through ./batch-norm-layer.ts, which checks dtype and layout and always passes
@@ -197,9 +196,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
     const c = x!.shape[x!.shape.length - 1]!;
     const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-    const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
     return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([2,
-      tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), opt(scale), opt(offset),
+      tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), optionalOffset(backend, scale), optionalOffset(backend, offset),
       ...outs.map((o) => offsetOf(backend, o))])));
   };
 
@@ -208,10 +206,9 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
     const c = x!.shape[x!.shape.length - 1]!;
     const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-    const opt = (t: TensorInfo | undefined) => (t ? offsetOf(backend, t) : -1);
     return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([3,
       tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, mean!),
-      offsetOf(backend, variance!), opt(scale), opt(dmean), opt(dvariance), ...outs.map((o) => offsetOf(backend, o))])));
+      offsetOf(backend, variance!), optionalOffset(backend, scale), optionalOffset(backend, dmean), optionalOffset(backend, dvariance), ...outs.map((o) => offsetOf(backend, o))])));
   };
 
   // Only reached through reluGradConfig (./gradients.ts), which checks dtype and shapes first.
@@ -252,6 +249,11 @@ function heapOf(backend: BackendWasm, t: TensorInfo): ArrayBufferLike {
 
 function offsetOf(backend: BackendWasm, t: TensorInfo): number {
   return backend.getMemoryOffset(t.dataId);
+}
+
+/** The offset of an optional operand, or -1 (the addon's "absent"). */
+function optionalOffset(backend: BackendWasm, t: TensorInfo | undefined): number {
+  return t ? offsetOf(backend, t) : -1;
 }
 
 /** Runs the addon call that fills `outs`; frees them if it throws (nothing leaks on the heap). */
@@ -319,7 +321,7 @@ function runConv(
 ): TensorInfo {
   const out = backend.makeOutput(outShape, 'float32');
   const params = new Float64Array([op, ...geometry, act, alpha, offsetOf(backend, in0), offsetOf(backend, in1),
-    bias ? offsetOf(backend, bias) : -1, offsetOf(backend, out)]);
+    optionalOffset(backend, bias), offsetOf(backend, out)]);
   return into(backend, out, () => addon.conv2d(heapOf(backend, out), params));
 }
 
@@ -390,7 +392,7 @@ function runMatmul(
 ): TensorInfo {
   const out = backend.makeOutput(p.outShape, 'float32');
   const params = new Float64Array([p.batch, p.m, p.n, p.k, p.transA ? 1 : 0, p.transB ? 1 : 0,
-    offsetOf(backend, a), p.strideA, offsetOf(backend, b), p.strideB, bias ? offsetOf(backend, bias) : -1,
+    offsetOf(backend, a), p.strideA, offsetOf(backend, b), p.strideB, optionalOffset(backend, bias),
     act, alpha, offsetOf(backend, out)]);
   return into(backend, out, () => addon.matmul(heapOf(backend, out), params));
 }
