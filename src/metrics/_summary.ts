@@ -6,7 +6,7 @@ import { METRICS } from './registry.js';
 import type {
   AopcResult, EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, MetricSummary, Provenance, RobustnessCurveResult,
 } from './results.js';
-import { EVALUATION_SCHEMA_VERSION } from './results.js';
+import { AOPC_REL_MIN_LERF, EVALUATION_SCHEMA_VERSION, FILL_BACKGROUND_WARNING } from './results.js';
 
 /** 2^32: fixed-point scale of the AOPC curve sums. */
 const FIXED_SCALE = 4294967296;
@@ -54,6 +54,8 @@ export interface RawEvaluation {
   methods: RawMethod[];
   /** Example images with maps, ascending index (at most config.examples). */
   examples: EvaluationExample[];
+  /** Pixel values equal to a constant AOPC fill, and all pixel values seen (absent for 'uniform'). */
+  fillCoverage?: { equal: number; total: number };
   provenance: Provenance;
 }
 
@@ -115,9 +117,12 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
       if (name === 'aopc-rel') {
         const morf = meanSummary('aopc-morf', rm.perImage['aopc-morf'] ?? []);
         const lerf = meanSummary('aopc-lerf', rm.perImage['aopc-lerf'] ?? []);
-        const value = morf.value !== null && lerf.value !== null && lerf.value !== 0 ? morf.value / lerf.value : null;
+        const { value, undefinedReason } = aopcRel(morf.value, lerf.value);
         const i = info(name);
-        metrics.push({ name, label: i.label, direction: i.direction, value, n: lerf.n, ...(fillVariant ? { variant: fillVariant } : {}), params: aopcParams });
+        metrics.push({
+          name, label: i.label, direction: i.direction, value, ...(undefinedReason ? { undefinedReason } : {}), n: lerf.n,
+          ...(fillVariant ? { variant: fillVariant } : {}), params: aopcParams,
+        });
       } else if (name === 'robustness-attack' || name === 'robustness-noise') {
         const curve = robustness?.find((r) => r.kind === (name === 'robustness-attack' ? 'attack' : 'noise'));
         const i = info(name);
@@ -149,6 +154,7 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
     };
   });
 
+  const warnings = warningsOf(raw);
   return {
     schemaVersion: EVALUATION_SCHEMA_VERSION,
     kind: 'scaat-evaluation',
@@ -162,8 +168,44 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
     metricInfo,
     methods,
     ...((config.examples ?? 0) > 0 ? { examples: raw.examples } : {}),
+    ...(raw.fillCoverage ? { fillCoverage: { ...raw.fillCoverage } } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
     provenance: raw.provenance,
   };
+}
+
+/**
+ * AOPC_rel = mean AOPC_morf / mean AOPC_lerf, or null with the reason when the AOPC_lerf mean is
+ * ≤ {@link AOPC_REL_MIN_LERF} (at or below float noise, zero or negative: the ratio means nothing).
+ * @example aopcRel(0.2, 0.001)   // {value: 200}
+ * @example aopcRel(0.2, -3e-7)   // {value: null, undefinedReason: 'AOPC_lerf mean -3.0e-7 ≤ 1e-5 …'}
+ */
+export function aopcRel(morf: number | null, lerf: number | null): { value: number | null; undefinedReason?: string } {
+  if (morf === null || lerf === null) return { value: null };
+  if (!(lerf > AOPC_REL_MIN_LERF)) {
+    return {
+      value: null,
+      undefinedReason:
+        `AOPC_lerf mean ${lerf.toExponential(1)} ≤ ${AOPC_REL_MIN_LERF.toExponential(0)}: removing the least relevant patches ` +
+        `did not lower p_c beyond float noise${lerf < 0 ? ' (it raised it)' : ''}, so the ratio MoRF/LeRF is undefined`,
+    };
+  }
+  return { value: morf / lerf };
+}
+
+/** Warnings derived from the raw parts (the same for a merged result as for the unsharded one). */
+function warningsOf(raw: RawEvaluation): string[] {
+  const out: string[] = [];
+  const c = raw.fillCoverage;
+  if (c && c.total > 0 && c.equal / c.total >= FILL_BACKGROUND_WARNING) {
+    const fill = raw.config.aopc.fill;
+    out.push(
+      `AOPC fill ${fill === 'black' ? "'black'" : `constant ${fill}`} equals the data's background: ${((100 * c.equal) / c.total).toFixed(1)} % of the ` +
+        `evaluated pixel values already are ${fill === 'black' ? 0 : fill}, so replacing them changes nothing and AOPC_lerf (and AOPC_rel) ` +
+        `mostly measure where the background is; use the uniform fill ('--aopc-fill uniform') on such data`,
+    );
+  }
+  return out;
 }
 
 /** Raw parts back from a result (for merging). */
@@ -186,6 +228,7 @@ export function toRaw(r: EvaluationResult): RawEvaluation {
       ...(m.robustness ? { robustness: m.robustness.map((c) => ({ kind: c.kind, ratios: [...c.ratios], correct: [...c.correct], params: { ...c.params } })) } : {}),
     })),
     examples: [...(r.examples ?? [])],
+    ...(r.fillCoverage ? { fillCoverage: { ...r.fillCoverage } } : {}),
     provenance: r.provenance,
   };
 }

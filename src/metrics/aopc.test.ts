@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, useBackend } from '../../test/helpers/index.js';
-import { aopc, patchOrder, defaultPatchSize } from './aopc.js';
+import { aopc, patchOrder, defaultPatchSize, stepsForFraction, DEFAULT_AOPC_FRACTION } from './aopc.js';
 import { asClassifier, randomImages, tinyCnn } from '../saliency/_testing.js';
 import { ConfigError } from '../errors.js';
 
@@ -24,10 +24,27 @@ describe('patchOrder', () => {
     const s = [1, 1, 5, 1, 1, 0, 0, 0, 9];
     expect(Array.from(patchOrder(s, 3, 3, 2, 'morf'))).toEqual([3, 1, 0, 2]); // sums 4, 5, 0, 9
   });
-  it('uses P = 4 for images up to 64 px and 8 above (method.md §4)', () => {
-    expect(defaultPatchSize(32, 32)).toBe(4);
-    expect(defaultPatchSize(96, 96)).toBe(8);
-    expect(defaultPatchSize(224, 224)).toBe(8);
+  it('treats every image size alike: a grid of about 28 × 28 patches, 10 % of it removed (method.md §4)', () => {
+    expect(DEFAULT_AOPC_FRACTION).toBe(0.1);
+    const cases: Array<[number, number, number]> = [
+      // side, P, L
+      [28, 1, 78],
+      [32, 1, 102],
+      [96, 3, 102],
+      [224, 8, 78],
+    ];
+    for (const [side, p, l] of cases) {
+      expect(defaultPatchSize(side, side), `P at ${side} px`).toBe(p);
+      const patches = Math.ceil(side / p) ** 2;
+      expect(stepsForFraction(patches, DEFAULT_AOPC_FRACTION), `L at ${side} px`).toBe(l);
+      // the removed area is 10 % of the image within one patch's rounding
+      expect(Math.abs((l * p * p) / (side * side) - 0.1)).toBeLessThan((p * p) / (side * side));
+    }
+    expect(defaultPatchSize(8, 8)).toBe(1);
+    expect(stepsForFraction(4, 0.1)).toBe(1); // at least one step
+    expect(stepsForFraction(64, 1)).toBe(64); // the whole-image curve
+    expect(() => stepsForFraction(64, 0)).toThrow(ConfigError);
+    expect(() => stepsForFraction(64, 1.5)).toThrow(ConfigError);
   });
 });
 
@@ -37,8 +54,8 @@ describe('aopc', () => {
     const x = tf.ones([1, 2, 2, 1]) as tf.Tensor4D;
     const t = tf.tensor1d([0], 'int32');
     const scores = [3, 2, 1, 0]; // = gradient × input
-    const morf = aopc(clf, x, t, scores, { order: 'morf', patchSize: 1, fill: 'black' });
-    const lerf = aopc(clf, x, t, scores, { order: 'lerf', patchSize: 1, fill: 'black' });
+    const morf = aopc(clf, x, t, scores, { order: 'morf', patchSize: 1, fill: 'black', fraction: 1 });
+    const lerf = aopc(clf, x, t, scores, { order: 'lerf', patchSize: 1, fill: 'black', fraction: 1 });
     expect(morf.steps).toBe(4);
     // MoRF removes w = 3, 2, 1, 0 in turn: Σwx = 6, 3, 1, 0, 0; LeRF removes 0, 1, 2, 3: 6, 6, 5, 3, 0
     const curve = (z: number[]): number[] => z.map((v) => sigmoid(6) - sigmoid(v));
@@ -85,6 +102,26 @@ describe('aopc', () => {
     expectClose(alone.curves, a.subarray(4, 8), { atol: 1e-7, label: 'alone' });
     const other = aopc(net, x, t, scores, { order: 'morf', seeds: [1, 2, 3], steps: 3 }).curves;
     expect(Array.from(other)).not.toEqual(Array.from(a));
+    tf.dispose([x, t]);
+    net.model.dispose();
+  });
+
+  it('by default stops after 10 % of the patches: the prefix of the whole-image curves', () => {
+    // 10×10 image, P = 1 by default → 100 patches, L = 10; the fraction-1 curve's first 11 points
+    const net = tinyCnn([10, 10, 1], 2);
+    const x = randomImages([2, 10, 10, 1], 32);
+    const t = tf.tensor1d([1, 0], 'int32');
+    const scores = Float32Array.from({ length: 2 * 100 }, (_, i) => Math.cos(i * 0.7));
+    for (const order of ['morf', 'lerf'] as const) {
+      const part = aopc(net, x, t, scores, { order, seeds: [3, 4] });
+      const whole = aopc(net, x, t, scores, { order, seeds: [3, 4], fraction: 1 });
+      expect([part.patchSize, part.steps, whole.steps]).toEqual([1, 10, 100]);
+      for (let i = 0; i < 2; i++) {
+        const prefix = whole.curves.subarray(i * 101, i * 101 + 11);
+        expectClose(part.curves.subarray(i * 11, (i + 1) * 11), prefix, { atol: 1e-7, label: `${order} image ${i}` });
+        expect(part.values[i]).toBeCloseTo(prefix.reduce((s, v) => s + v, 0) / 11, 7);
+      }
+    }
     tf.dispose([x, t]);
     net.model.dispose();
   });

@@ -10,9 +10,15 @@
  * 3. AOPC = 1/(L+1) Σ_{k=0..L} (p_c(x^(0)) − p_c(x^(k))), p_c the softmax probability of the
  *    explained class c; the metric is its mean over images.
  *
- * AOPC_rel = mean AOPC_morf / mean AOPC_lerf (undefined when AOPC_lerf is 0); see evaluate.ts.
- * Defaults: P = 4 when the longer side is ≤ 64 px (CIFAR's 32² → 64 patches), else 8 (96², 224²);
- * L = min(100, number of patches); fill 'uniform'.
+ * AOPC_rel = mean AOPC_morf / mean AOPC_lerf (undefined when the AOPC_lerf mean is ≤ 1e-5; see
+ * _summary.ts).
+ *
+ * Regime (method.md §4): perturb a small part of the image, as Samek et al. do (100 regions of 9×9
+ * on 224² ≈ 16 %). Defaults: P = max(1, round(max(H, W) / 28)), so every image size gets a grid of
+ * about 28 × 28 patches (28/32 px → P = 1, 96 px → 3, 224 px → 8); L = round(fraction · number of
+ * patches) with fraction 0.1, so MoRF and LeRF each remove about 10 % of the pixels (28² → 78 steps,
+ * 32² → 102, 96² → 102, 224² → 78). fraction = 1 gives the whole-image curve (every patch replaced,
+ * MoRF and LeRF end on the same fully filled image, which caps AOPC_rel near 2). Fill 'uniform'.
  * Memory: at most `internalBatchSize` perturbed images per forward pass.
  *
  * @example
@@ -33,9 +39,14 @@ export type AopcFill = 'uniform' | 'black' | number;
 export interface AopcOptions {
   /** Most relevant first or least relevant first. */
   order: AopcOrder;
-  /** Patch side P in pixels. @default 4 when max(H, W) ≤ 64, else 8 (method.md §4) */
+  /** Patch side P in pixels. @default max(1, round(max(H, W) / 28)) ({@link defaultPatchSize}) */
   patchSize?: number;
-  /** Number of perturbation steps L. @default min(100, number of patches) */
+  /**
+   * Fraction of the image's patches removed at the end, in (0, 1]: L = max(1, round(fraction ·
+   * patches)). Ignored when `steps` is given. @default 0.1 ({@link DEFAULT_AOPC_FRACTION})
+   */
+  fraction?: number;
+  /** Number of perturbation steps L (overrides `fraction`). @default from `fraction` */
   steps?: number;
   /** Fill of removed patches. @default 'uniform' */
   fill?: AopcFill;
@@ -58,9 +69,28 @@ export interface AopcOutput {
   readonly patchSize: number;
 }
 
-/** The default patch side for an image: 4 up to 64 px, else 8 (method.md §4). */
+/** Default fraction of the image perturbed by AOPC (method.md §4: about 10 %). */
+export const DEFAULT_AOPC_FRACTION = 0.1;
+
+/** Patches per side that {@link defaultPatchSize} aims at, whatever the image size. */
+export const AOPC_GRID_SIDE = 28;
+
+/**
+ * The default patch side for an image: max(1, round(max(H, W) / 28)), a grid of about 28 × 28
+ * patches at every size (28 and 32 px → 1, 96 px → 3, 224 px → 8; method.md §4).
+ */
 export function defaultPatchSize(height: number, width: number): number {
-  return Math.max(height, width) <= 64 ? 4 : 8;
+  return Math.max(1, Math.round(Math.max(height, width) / AOPC_GRID_SIDE));
+}
+
+/**
+ * The number of steps L that removes `fraction` of the patches: max(1, round(fraction · patches)),
+ * at most all of them.
+ * @throws ConfigError unless 0 < fraction ≤ 1.
+ */
+export function stepsForFraction(patches: number, fraction: number): number {
+  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`aopc: expected fraction in (0, 1], got ${fraction}`);
+  return Math.min(patches, Math.max(1, Math.round(fraction * patches)));
 }
 
 /** Number of patches of side P in an H×W image (edge patches included). */
@@ -104,7 +134,7 @@ export function aopc(
   if (order !== 'morf' && order !== 'lerf') throw new ConfigError(`aopc: expected order 'morf' or 'lerf', got '${String(order)}'`);
   if (!(Number.isInteger(patchSize) && patchSize >= 1)) throw new ConfigError(`aopc: expected patchSize a positive integer, got ${patchSize}`);
   const patches = patchCount(h, w, patchSize);
-  const steps = options.steps ?? Math.min(100, patches);
+  const steps = options.steps ?? stepsForFraction(patches, options.fraction ?? DEFAULT_AOPC_FRACTION);
   if (!(Number.isInteger(steps) && steps >= 0 && steps <= patches)) {
     throw new ConfigError(`aopc: expected steps an integer in [0, ${patches}] (the number of ${patchSize}×${patchSize} patches), got ${steps}`);
   }

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../test/helpers/index.js';
-import { evaluate, resolveEvaluationConfig, shardRange } from './evaluate.js';
+import { evaluate, resolveEvaluationConfig, robustnessAlpha, shardRange } from './evaluate.js';
 import type { EvaluateOptions } from './evaluate.js';
 import { mergeEvaluations } from './merge.js';
 import type { EvaluationResult } from './results.js';
+import { AOPC_REL_MIN_LERF } from './results.js';
+import { aopcRel } from './_summary.js';
 import { arrayDataset } from './_testing.js';
-import { tinyCnn } from '../saliency/_testing.js';
+import { asClassifier, tinyCnn } from '../saliency/_testing.js';
 import { saliencyMethods } from '../saliency/registry.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
@@ -116,5 +118,96 @@ describe('evaluate', () => {
     const other = await evaluate(net, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['entropy'], limit: 4, batchSize: 2, seed: 1, shard: { index: 1, count: 2 } });
     expect(() => mergeEvaluations([part, other])).toThrow(DataError);
     expect(() => mergeEvaluations([part, other])).toThrow(/different config/);
+  });
+});
+
+/** logits = [Σ_p w·x_p − b, 0] on [s, s, 1] images (a dense layer, no hidden units). */
+function linearClassifier(side: number, w: number, b: number): ReturnType<typeof asClassifier> {
+  const n = side * side;
+  const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [side, side, 1] }), tf.layers.dense({ units: 2 })] });
+  model.setWeights([tf.tensor2d(Array.from({ length: n }, () => [w, 0])), tf.tensor1d([-b, 0])]);
+  return asClassifier(model, 2);
+}
+
+describe('evaluate: AOPC_rel undefined and the background warning (issue 12.2)', () => {
+  it('a black fill on black-background images gives AOPC_rel undefined with its reason and a warning, never a number', async () => {
+    // 6×6 images: a bright 2×2 square on black, w = 1 on every pixel. LeRF removes black pixels
+    // first, and a black fill changes nothing there: AOPC_lerf = 0 up to float noise.
+    const side = 6;
+    const n = 4;
+    const x = new Float32Array(n * side * side);
+    for (let i = 0; i < n; i++) for (const [r, c] of [[2, 2], [2, 3], [3, 2], [3, 3]]) x[i * side * side + r! * side + c!] = 0.9;
+    const clf = linearClassifier(side, 1, 1.8); // logit_0 = 3.6 − 1.8 > 0 on every image
+    const ds = arrayDataset(x, new Int32Array(n), [side, side, 1], 2);
+    // gradient × input = w·x finds the square: MoRF removes it first, LeRF removes 9 black pixels
+    const options = { methods: saliencyMethods(['gradient-x-input']), metrics: ['aopc-morf', 'aopc-lerf', 'aopc-rel'], aopc: { fill: 'black' as const, fraction: 0.25 } };
+    const r = await evaluate(clf, ds, options);
+    const m = r.methods[0]!.metrics;
+    expect(m.find((s) => s.name === 'aopc-morf')!.value!).toBeGreaterThan(0.1);
+    const lerf = m.find((s) => s.name === 'aopc-lerf')!.value!;
+    const rel = m.find((s) => s.name === 'aopc-rel')!;
+    expect(Math.abs(lerf)).toBeLessThanOrEqual(AOPC_REL_MIN_LERF);
+    expect(rel.value).toBeNull();
+    expect(rel.undefinedReason).toMatch(/AOPC_lerf mean .* ≤ 1e-5/);
+    expect(r.fillCoverage).toEqual({ equal: n * (side * side - 4), total: n * side * side });
+    expect(r.warnings?.[0]).toMatch(/AOPC fill 'black' equals the data's background: 88\.9 %/);
+    // the same through merge of two shards
+    const parts = [0, 1].map((index) => evaluate(clf, ds, { ...options, batchSize: 2, shard: { index, count: 2 } }));
+    const merged = mergeEvaluations(await Promise.all(parts));
+    expect(merged.fillCoverage).toEqual(r.fillCoverage);
+    expect(merged.warnings).toEqual(r.warnings);
+    clf.model.dispose();
+  });
+
+  it('aopcRel: a ratio only over an AOPC_lerf mean above float noise', () => {
+    expect(aopcRel(0.2, 0.001)).toEqual({ value: 0.2 / 0.001 });
+    for (const lerf of [0, -3e-7, 1e-6, AOPC_REL_MIN_LERF, -7e-4]) {
+      const r = aopcRel(0.2, lerf);
+      expect(r.value, `lerf ${lerf}`).toBeNull();
+      expect(r.undefinedReason).toContain('undefined');
+    }
+    expect(aopcRel(0.2, -7e-4).undefinedReason).toContain('raised it');
+    expect(aopcRel(null, 0.1)).toEqual({ value: null });
+  });
+
+  it('uniform fill gives no warning and no coverage count', async () => {
+    const ds = arrayDataset(new Float32Array(2 * 36), new Int32Array(2), [6, 6, 1], 2);
+    const clf = linearClassifier(6, 1, -1);
+    const r = await evaluate(clf, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['aopc-rel'] });
+    expect(r.warnings).toBeUndefined();
+    expect(r.fillCoverage).toBeUndefined();
+    clf.model.dispose();
+  });
+});
+
+describe('evaluate: the AOPC regime and the robustness attack reach their settings (issues 12.1, 12.5)', () => {
+  it('AOPC by default removes 10 % of the image in 1-px patches at 28 px (L = 78)', async () => {
+    const side = 28;
+    const ds = arrayDataset(Float32Array.from({ length: side * side }, (_, i) => (i % 7) / 7), new Int32Array(1), [side, side, 1], 2);
+    const clf = linearClassifier(side, 0.01, 0);
+    const r = await evaluate(clf, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['aopc-lerf'] });
+    expect(r.config.aopc).toMatchObject({ patchSize: null, fraction: 0.1, steps: null });
+    expect([r.methods[0]!.aopc!.patchSize, r.methods[0]!.aopc!.steps]).toEqual([1, 78]);
+    const whole = await evaluate(clf, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['aopc-lerf'], aopc: { fraction: 1 } });
+    expect(whole.methods[0]!.aopc!.steps).toBe(side * side);
+    expect(() => resolveEvaluationConfig({ methods: [], aopc: { fraction: 0 } }, ds)).toThrow(/aopc.fraction in \(0, 1\]/);
+    clf.model.dispose();
+  });
+
+  it('the robustness attack at ε = 0.3 moves the masked pixels by ε (α = 2.5ε/K), flipping a margin that needs 0.2', async () => {
+    // logit_0 = Σ x − b with x = 0.5 on 16 px, b = 6.4: margin 1.6. Attacking 8 px (q = 0.5) by δ
+    // lowers it by 8δ: flips iff δ > 0.2. ε = 0.3 reaches it; the old α = 2/255 × 7 = 0.055 did not.
+    const side = 4;
+    const ds = arrayDataset(new Float32Array(2 * 16).fill(0.5), new Int32Array(2), [side, side, 1], 2);
+    const clf = linearClassifier(side, 1, 6.4);
+    const r = await evaluate(clf, ds, {
+      methods: saliencyMethods(['vanilla-gradient']), metrics: ['robustness-attack'],
+      robustness: { ratios: [0, 0.25, 0.5], attack: { epsilon: 0.3 } },
+    });
+    expect(r.config.robustness.attack.alpha).toBeCloseTo((2.5 * 0.3) / 7, 12);
+    expect(robustnessAlpha(0.3, 7) * 7).toBeGreaterThanOrEqual(0.3);
+    // q = 0.25: 4 px × 0.3 = 1.2 < 1.6 → still correct; q = 0.5: 8 px × 0.3 = 2.4 > 1.6 → flipped
+    expect(r.methods[0]!.robustness![0]!.accuracy).toEqual([1, 1, 0]);
+    clf.model.dispose();
   });
 });

@@ -38,7 +38,7 @@ import { backendInfo } from '../engine/backend.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { correctPredictions } from './accuracy.js';
-import { aopc } from './aopc.js';
+import { aopc, DEFAULT_AOPC_FRACTION } from './aopc.js';
 import type { AopcFill } from './aopc.js';
 import { pointingGame, relevanceMassAccuracy } from './localization.js';
 import { toUint8Map } from './postprocess.js';
@@ -89,11 +89,15 @@ export interface EvaluateOptions {
   clipPercentile?: number;
   /** Size metric codec. @default {format: 'jpeg', quality: 75} (method.md §4) */
   size?: { format?: SizeFormat; quality?: number };
-  /** AOPC settings. @default P and L by image size (aopc.ts), fill 'uniform', 256 rows per pass */
-  aopc?: { patchSize?: number; steps?: number; fill?: AopcFill; internalBatchSize?: number };
   /**
-   * Robustness settings. @default ratios 0, 0.1, …, 0.9; PGD ε = 8/255, α = 2/255, 7 steps, random
-   * start (method.md §2.3); noise 'replace'
+   * AOPC settings. @default the paper's regime (aopc.ts): P by image size (about 28 × 28 patches),
+   * `fraction` 0.1 of them removed (L = round(0.1 · patches); `steps` overrides it, `fraction: 1` is
+   * the whole-image curve), fill 'uniform', 256 rows per pass
+   */
+  aopc?: { patchSize?: number; fraction?: number; steps?: number; fill?: AopcFill; internalBatchSize?: number };
+  /**
+   * Robustness settings. @default ratios 0, 0.1, …, 0.9; PGD ε = 8/255, K = 7 steps, α = 2.5·ε/K
+   * (Madry et al.: the attack can reach ε whatever K), random start (method.md §2.3); noise 'replace'
    */
   robustness?: { ratios?: readonly number[]; attack?: { epsilon?: number; alpha?: number; steps?: number; randomStart?: boolean }; noise?: NoiseMode };
   /** Pointing-game tolerance in pixels. @default 0 */
@@ -130,6 +134,15 @@ export function shardRange(total: number, batchSize: number, shard?: { index: nu
   const b0 = Math.floor((index * batches) / count);
   const b1 = Math.floor(((index + 1) * batches) / count);
   return { start: Math.min(b0 * batchSize, total), end: Math.min(b1 * batchSize, total) };
+}
+
+/**
+ * The robustness attack's default step size for budget ε and K steps: α = 2.5·ε/K (Madry et al.
+ * 2018), so K steps can travel 2.5ε and reach the ε-ball's boundary from any start.
+ * @example robustnessAlpha(0.3, 7)   // 0.107…
+ */
+export function robustnessAlpha(epsilon: number, steps: number): number {
+  return (2.5 * epsilon) / steps;
 }
 
 /** Fills in and checks every setting. @throws ConfigError naming the option. */
@@ -170,10 +183,17 @@ export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<
   }
   if (a.patchSize !== undefined) posInt(a.patchSize, 'aopc.patchSize');
   if (a.steps !== undefined && !(Number.isInteger(a.steps) && a.steps >= 0)) throw new ConfigError(`evaluate: expected aopc.steps ≥ 0, got ${a.steps}`);
+  const fraction = a.fraction ?? DEFAULT_AOPC_FRACTION;
+  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`evaluate: expected aopc.fraction in (0, 1], got ${fraction}`);
   const r = options.robustness ?? {};
   const ratios = [...(r.ratios ?? DEFAULT_RATIOS)];
   if (ratios.some((q) => !(q >= 0 && q <= 1))) throw new ConfigError(`evaluate: robustness ratios must lie in [0, 1], got ${ratios.join(', ')}`);
-  const attack = { epsilon: r.attack?.epsilon ?? 8 / 255, alpha: r.attack?.alpha ?? 2 / 255, steps: r.attack?.steps ?? 7, randomStart: r.attack?.randomStart ?? true };
+  const epsilon = r.attack?.epsilon ?? 8 / 255;
+  const attackSteps = r.attack?.steps ?? 7;
+  if (!(epsilon > 0 && epsilon <= 1)) throw new ConfigError(`evaluate: expected robustness.attack.epsilon in (0, 1], got ${epsilon}`);
+  if (!(Number.isInteger(attackSteps) && attackSteps >= 1)) throw new ConfigError(`evaluate: expected robustness.attack.steps to be an integer ≥ 1, got ${attackSteps}`);
+  const attack = { epsilon, alpha: r.attack?.alpha ?? robustnessAlpha(epsilon, attackSteps), steps: attackSteps, randomStart: r.attack?.randomStart ?? true };
+  if (!(attack.alpha > 0)) throw new ConfigError(`evaluate: expected robustness.attack.alpha > 0, got ${attack.alpha}`);
   const noise = r.noise ?? 'replace';
   if (noise !== 'replace' && noise !== 'additive') throw new ConfigError(`evaluate: expected robustness noise 'replace' or 'additive', got '${String(noise)}'`);
   const examples = options.examples ?? 4;
@@ -190,7 +210,7 @@ export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<
     reduction,
     clipPercentile,
     size,
-    aopc: { patchSize: a.patchSize ?? null, steps: a.steps ?? null, fill, internalBatchSize: a.internalBatchSize ?? 256 },
+    aopc: { patchSize: a.patchSize ?? null, fraction, steps: a.steps ?? null, fill, internalBatchSize: a.internalBatchSize ?? 256 },
     robustness: { ratios, attack, noise },
     localization: { tolerance: options.localization?.tolerance ?? 0 },
     randomization: { layers },
@@ -270,6 +290,12 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
         const { x, y } = toTensors(batch);
         try {
           const correct = correctPredictions(classifier, x, y);
+          if (wantAopc && config.aopc.fill !== 'uniform') {
+            const v = config.aopc.fill === 'black' ? 0 : config.aopc.fill;
+            let equal = 0;
+            for (const p of batch.x) if (p === v) equal++;
+            raw.fillCoverage = { equal: (raw.fillCoverage?.equal ?? 0) + equal, total: (raw.fillCoverage?.total ?? 0) + batch.x.length };
+          }
           raw.images.index.push(...batch.index);
           raw.images.label.push(...batch.y);
           raw.images.correct.push(...correct);
@@ -316,7 +342,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
               if (wantAopc) {
                 const seeds = Array.from(batch.index, (idx) => deriveSeed(config.seed, 'aopc', idx));
                 const common = {
-                  fill: config.aopc.fill, seeds, internalBatchSize: config.aopc.internalBatchSize,
+                  fill: config.aopc.fill, seeds, internalBatchSize: config.aopc.internalBatchSize, fraction: config.aopc.fraction,
                   ...(config.aopc.patchSize !== null ? { patchSize: config.aopc.patchSize } : {}),
                   ...(config.aopc.steps !== null ? { steps: config.aopc.steps } : {}),
                 };

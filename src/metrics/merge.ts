@@ -59,6 +59,7 @@ export function mergeEvaluations(parts: readonly EvaluationResult[], sources: re
     out.images.index.push(...r.images.index);
     out.images.label.push(...r.images.label);
     out.images.correct.push(...r.images.correct);
+    if (r.fillCoverage) out.fillCoverage = { equal: (out.fillCoverage?.equal ?? 0) + r.fillCoverage.equal, total: (out.fillCoverage?.total ?? 0) + r.fillCoverage.total };
     r.methods.forEach((m, mi) => {
       const o = out.methods[mi]!;
       for (const [k, v] of Object.entries(m.perImage)) o.perImage[k]!.push(...v);

@@ -36,8 +36,13 @@ export interface MetricSummary {
   readonly label: string;
   /** Which way it improves. */
   readonly direction: 'lower-is-better' | 'higher-is-better';
-  /** Mean over the images where it is defined; null when defined for none (or AOPC_rel with AOPC_lerf = 0). */
+  /**
+   * Mean over the images where it is defined; null when defined for none, or for AOPC_rel when the
+   * AOPC_lerf mean is ≤ {@link AOPC_REL_MIN_LERF} (then `undefinedReason` says why).
+   */
   readonly value: number | null;
+  /** Why `value` is null when it is a ratio whose denominator is not meaningful (AOPC_rel). */
+  readonly undefinedReason?: string;
   /** Population standard deviation over the same images (absent for ratios and curve areas). */
   readonly std?: number;
   /** Number of images the value averages. */
@@ -161,8 +166,17 @@ export interface EvaluationConfig {
   readonly clipPercentile: number;
   /** Codec and quality of the size metric. */
   readonly size: { readonly format: 'jpeg' | 'png'; readonly quality: number };
-  /** AOPC settings; null patchSize/steps mean the per-image-size defaults. */
-  readonly aopc: { readonly patchSize: number | null; readonly steps: number | null; readonly fill: 'uniform' | 'black' | number; readonly internalBatchSize: number };
+  /**
+   * AOPC settings; null patchSize means the per-image-size default (aopc.ts defaultPatchSize); null
+   * steps means L = round(fraction · patches) (fraction 1 = the whole-image curve).
+   */
+  readonly aopc: {
+    readonly patchSize: number | null;
+    readonly fraction: number;
+    readonly steps: number | null;
+    readonly fill: 'uniform' | 'black' | number;
+    readonly internalBatchSize: number;
+  };
   /** Robustness-curve settings. */
   readonly robustness: {
     readonly ratios: readonly number[];
@@ -232,6 +246,27 @@ export interface EvaluationResult {
    * merge the lowest across shards.
    */
   readonly examples?: readonly EvaluationExample[];
+  /**
+   * For a constant AOPC fill ('black' or a number): how many of the evaluated pixel values (all
+   * channels) already equal the fill. Exact integers, summed by merge.
+   */
+  readonly fillCoverage?: { readonly equal: number; readonly total: number };
+  /** Warnings about what the numbers can mean (e.g. a fill equal to the data's background); shown by the CLI and the report. */
+  readonly warnings?: readonly string[];
   /** Where and when it ran (excluded from shard/merge equality). */
   readonly provenance: Provenance;
 }
+
+/**
+ * AOPC_rel is undefined when the AOPC_lerf mean is at or below this: 100 float32 steps of a
+ * probability near 1 (2^-23 ≈ 1.2e-7 each). Below it, p_c(x⁰) − p_c(xᵏ) can be the rounding of the
+ * forward pass (e.g. another batch composition), not an effect, and the ratio is noise over noise;
+ * the poster's smallest AOPC_lerf (0.21e-3) is 20× above it.
+ */
+export const AOPC_REL_MIN_LERF = 1e-5;
+
+/**
+ * A constant AOPC fill that at least this fraction of the evaluated pixel values already equal
+ * (black fill on MNIST: about 80 %) gets a warning: replacing those pixels changes nothing.
+ */
+export const FILL_BACKGROUND_WARNING = 0.25;

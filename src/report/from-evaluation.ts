@@ -23,6 +23,7 @@ const evaluationSchema = z.looseObject({
   shard: z.looseObject({ index: num, count: num }).nullable(),
   images: z.looseObject({ index: z.array(num), label: z.array(num), correct: z.array(num) }),
   cleanAccuracy: z.looseObject({ value: num.nullable() }),
+  warnings: z.array(z.string()).optional(),
   methods: z.array(
     z.looseObject({
       method: z.string(),
@@ -132,6 +133,7 @@ export function fromEvaluation(json: unknown, source: string, context: RunContex
       cleanAccuracy: e.cleanAccuracy.value,
       params: e.config,
       methods,
+      ...(e.warnings && e.warnings.length > 0 ? { warnings: e.warnings } : {}),
     },
     // same shape as the report's Example (metrics/results.ts EvaluationExample)
     ...(e.examples && e.examples.length > 0 ? { examples: e.examples as unknown as Example[] } : {}),

@@ -11,7 +11,7 @@ import type { Figure } from './figures.js';
 import { missingFigures } from './figures.js';
 import { methodLabel, runLabel } from './results.js';
 import type { RunResult, RunResults } from './results.js';
-import { arrow, buildTable, formatPercent, formatValue, orderRuns, uniqueLabels } from './table.js';
+import { arrow, buildTable, formatPercent, formatValue, orderRuns, undefinedNotes, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
 
 /** Options of {@link renderReport}. */
@@ -32,7 +32,8 @@ h3{font-size:1.05em;margin-top:1.2em}
 table{border-collapse:collapse;margin:8px 0 4px;font-size:.93em}
 th,td{border:1px solid #ddd;padding:4px 9px;text-align:right;vertical-align:top}
 th{background:#f5f5f5}td.l,th.l{text-align:left}
-td.best{font-weight:bold;background:#e8f5e9}
+td.best{font-weight:bold;background:#e8f5e9}td.undefined{color:#8a5a00;font-style:italic}
+ul.caveats{font-size:.88em;color:#6b4a00;background:#fff8e1;padding:6px 10px 6px 28px;margin:6px 0}
 tr.sep td{border-top:2px solid #999}
 .legend{font-size:.85em;color:#555}
 figure{margin:18px 0;overflow-x:auto}figure svg{max-width:100%;height:auto}
@@ -45,8 +46,8 @@ code{font-size:.92em}footer{margin-top:3em;color:#777;font-size:.85em}
 export function renderReport(results: RunResults, figures: readonly Figure[], options: RenderOptions = {}): string {
   const title = results.title ?? 'SCAAT report';
   const generatedAt = options.generatedAt ?? results.createdAt;
-  const headline = buildTable(results, { metrics: 'headline' });
-  const all = buildTable(results, { metrics: 'all' });
+  const headline = buildTable(results, { metrics: 'headline', posterUnits: true });
+  const all = buildTable(results, { metrics: 'all', posterUnits: true });
   const extraRows = all.sections.some((s, i) => s.rows.length > (headline.sections[i]?.rows.length ?? 0));
   const missing = missingFigures(results);
 
@@ -63,8 +64,9 @@ export function renderReport(results: RunResults, figures: readonly Figure[], op
     renderSummary(results),
     `<h2 id="table">Saliency quality</h2>`,
     `<p class="legend">Rows: metrics per saliency method (↓ lower is better, ↑ higher is better); columns: trainers. ` +
-      `The best value in each row is <b>bold</b>. Metric values are means over the evaluated images.</p>`,
+      `The best value in each row is <b>bold</b>. Metric values are means over the evaluated images; AOPC_lerf is in the poster's unit, ×10⁻³.</p>`,
     renderTable(headline, 'paper-table'),
+    renderCaveats(all, results),
     extraRows ? `<h3>All metrics</h3>${renderTable(all, 'all-metrics')}` : '',
     renderEvaluationParams(results),
     `<h2 id="figures">Figures</h2>`,
@@ -129,10 +131,23 @@ function renderTable(t: TableModel, id: string): string {
   return `<table id="${id}" class="metrics">${head}<tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** Undefined values with their reasons, and the evaluations' warnings, under the paper's table. */
+function renderCaveats(all: TableModel, results: RunResults): string {
+  const notes = undefinedNotes(all);
+  const runs = orderRuns(results.runs);
+  const labels = uniqueLabels(runs);
+  const warnings = runs.flatMap((r, i) => (r.evaluation?.warnings ?? []).map((w) => `${labels[i]}: ${w}`));
+  if (notes.length === 0 && warnings.length === 0) return '';
+  const items = [...notes.map((n) => `<li>undefined: ${escapeHtml(n)}</li>`), ...warnings.map((w) => `<li>warning: ${escapeHtml(w)}</li>`)];
+  return `<ul class="caveats">${items.join('')}</ul>`;
+}
+
 function rowHtml(method: string, r: TableRow, fmt: (v: number | null) => string, cls: string): string {
   const label = `${r.label} ${arrow(r.direction)}`.trim();
   const cells = r.values.map((v, i) => {
     const best = r.best.includes(i);
+    const reason = r.undefinedReasons[i];
+    if (reason) return `<td class="undefined" title="${escapeHtml(reason)}" data-metric="${escapeHtml(r.key)}">undefined</td>`;
     return `<td${best ? ' class="best" title="best in row"' : ''} data-metric="${escapeHtml(r.key)}">${escapeHtml(fmt(v))}</td>`;
   });
   return `<tr${cls ? ` class="${cls}"` : ''}><td class="l">${escapeHtml(method)}</td><td class="l">${escapeHtml(label)}</td>${cells.join('')}</tr>`;

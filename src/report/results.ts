@@ -59,6 +59,7 @@ const metricValue = z.looseObject({
   n: z.number().int().nonnegative().optional(),
   variant: z.string().optional(),
   params: jsonObject.optional(),
+  undefinedReason: z.string().optional(),
 });
 
 const robustnessCurve = z
@@ -134,6 +135,7 @@ const runResult = z.looseObject({
       cleanAccuracy: finite.nullable().optional(),
       params: jsonObject.optional(),
       methods: z.array(methodResults),
+      warnings: z.array(z.string()).optional(),
     })
     .optional(),
   examples: z.array(example).optional(),
@@ -174,8 +176,10 @@ export interface MetricValue {
   readonly label?: string;
   /** Default: from {@link METRIC_INFO}; absent and unknown → no best value is marked. */
   readonly direction?: Direction;
-  /** Mean over the evaluated images; null when undefined (e.g. AOPC_rel with AOPC_lerf = 0). */
+  /** Mean over the evaluated images; null when undefined (e.g. AOPC_rel with AOPC_lerf ≤ float noise). */
   readonly value: number | null;
+  /** Why the value is undefined (not merely missing), e.g. AOPC_rel over an AOPC_lerf at float noise. */
+  readonly undefinedReason?: string;
   /** Standard deviation over images, when the producer computed it. */
   readonly std?: number;
   /** Number of images the value averages. */
@@ -291,6 +295,8 @@ export interface RunResult {
     readonly cleanAccuracy?: number | null;
     readonly params?: Readonly<Record<string, unknown>>;
     readonly methods: readonly MethodResults[];
+    /** What the numbers cannot say (e.g. an AOPC fill equal to the data's background), from the evaluation. */
+    readonly warnings?: readonly string[];
   };
   readonly examples?: readonly Example[];
 }

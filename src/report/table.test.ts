@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
 import { parseResults } from './results.js';
-import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent } from './table.js';
+import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent, undefinedNotes } from './table.js';
 
 const results = () => parseResults(threeRunsJson());
 
@@ -72,5 +72,41 @@ describe('formatValue', () => {
     expect(formatValue(null)).toBe('—');
     expect(formatValue(Number.NaN)).toBe('—');
     expect(formatPercent(0.9771)).toBe('97.7 %');
+  });
+});
+
+describe('undefined values and the poster unit (issue 12)', () => {
+  /** The fixture with SCAAT's VG AOPC_rel made undefined (as evaluate() writes it). */
+  const withUndefined = () => {
+    const json = threeRunsJson() as { runs: Array<{ trainer: string; evaluation: { methods: Array<{ method: string; metrics: Array<Record<string, unknown>> }> } }> };
+    const scaat = json.runs.find((r) => r.trainer === 'scaat')!;
+    const rel = scaat.evaluation.methods.find((m) => m.method === 'vanilla-gradient')!.metrics.find((v) => v['name'] === 'aopc-rel')!;
+    rel['value'] = null;
+    rel['undefinedReason'] = 'AOPC_lerf mean -3.0e-7 ≤ 1e-5: … undefined';
+    return parseResults(json);
+  };
+
+  it("prints 'undefined' (not a number, not '—') where the value is undefined, and lists why", () => {
+    const table = buildTable(withUndefined(), { metrics: 'headline' });
+    const row = table.sections.find((s) => s.method === 'vanilla-gradient')!.rows.find((r) => r.metric === 'aopc-rel')!;
+    const col = table.columns.findIndex((c) => c.trainer === 'scaat');
+    expect(row.values[col]).toBeNull();
+    expect(row.undefinedReasons[col]).toContain('≤ 1e-5');
+    expect(row.best).not.toContain(col);
+    const text = formatTableText(table);
+    expect(text.split('\n').find((l) => l.includes('AOPC_rel'))).toMatch(/undefined/);
+    expect(formatTableMarkdown(table)).toContain('| undefined |');
+    expect(undefinedNotes(table)).toEqual([expect.stringMatching(/^VG AOPC_rel.*, SCAAT: AOPC_lerf mean -3\.0e-7/)]);
+  });
+
+  it('shows AOPC_lerf in the poster unit ×10⁻³ when asked, same ranking', () => {
+    const plain = buildTable(results(), { metrics: 'headline' });
+    const poster = buildTable(results(), { metrics: 'headline', posterUnits: true });
+    const lerf = (t: typeof plain) => t.sections[0]!.rows.find((r) => r.metric === 'aopc-lerf')!;
+    expect(lerf(poster).label).toContain('(×10⁻³)');
+    lerf(plain).values.forEach((v, i) => expect(lerf(poster).values[i]).toBeCloseTo(v! * 1000, 9));
+    expect(lerf(poster).best).toEqual(lerf(plain).best);
+    // other rows unchanged
+    expect(poster.sections[0]!.rows.find((r) => r.metric === 'entropy')!.values).toEqual(plain.sections[0]!.rows.find((r) => r.metric === 'entropy')!.values);
   });
 });

@@ -33,8 +33,10 @@ export interface TableRow {
   readonly metric: string;
   readonly label: string;
   readonly direction: Direction | undefined;
-  /** One per column; null where the run lacks the value. */
+  /** One per column; null where the run lacks the value or the value is undefined. */
   readonly values: readonly (number | null)[];
+  /** One per column: why a null value is undefined (not merely missing), else null. */
+  readonly undefinedReasons: readonly (string | null)[];
   /** Column indices holding the best value (empty when there is no direction or fewer than two values). */
   readonly best: readonly number[];
   /** Whether the metric is one of the paper's four. */
@@ -61,7 +63,15 @@ export interface TableModel {
 export interface TableOptions {
   /** 'headline': the paper's four metrics only; 'all': every metric in the results. @default 'all' */
   readonly metrics?: 'headline' | 'all';
+  /**
+   * Show AOPC_lerf in the poster's unit, ×10⁻³ (values × 1000, label 'AOPC_lerf (×10⁻³)'), as the
+   * paper's table does. @default false
+   */
+  readonly posterUnits?: boolean;
 }
+
+/** Metrics the paper's table shows in a scaled unit: key → [factor, unit label]. */
+export const POSTER_UNITS: Readonly<Record<string, readonly [number, string]>> = { 'aopc-lerf': [1000, '×10⁻³'] };
 
 /** Runs in column order: known trainers by {@link TRAINER_INFO} order, others after, stable. */
 export function orderRuns(runs: readonly RunResult[]): RunResult[] {
@@ -73,13 +83,13 @@ export function orderRuns(runs: readonly RunResult[]): RunResult[] {
 }
 
 /** Builds the table from results (pure). */
-export function buildTable(results: RunResults, { metrics = 'all' }: TableOptions = {}): TableModel {
+export function buildTable(results: RunResults, { metrics = 'all', posterUnits = false }: TableOptions = {}): TableModel {
   const runs = orderRuns(results.runs);
   const labels = uniqueLabels(runs);
   const columns: TableColumn[] = runs.map((r, i) => ({ id: r.id, label: labels[i]!, trainer: r.trainer }));
 
   const accValues = runs.map((r) => r.evaluation?.cleanAccuracy ?? null);
-  const accuracy = makeRow('clean-accuracy', 'clean-accuracy', 'Clean accuracy', 'higher-is-better', accValues, false);
+  const accuracy = makeRow('clean-accuracy', 'clean-accuracy', 'Clean accuracy', 'higher-is-better', accValues, accValues.map(() => null), false);
 
   // Methods in first-seen order, known ones first.
   const methodKeys: string[] = [];
@@ -96,7 +106,9 @@ export function buildTable(results: RunResults, { metrics = 'all' }: TableOption
         if (metrics === 'headline' && !HEADLINE_METRICS.includes(v.name)) continue;
         const key = v.variant ? `${v.name} (${v.variant})` : v.name;
         if (!rowInfo.has(key)) {
-          const label = v.variant ? `${metricLabel(v)} (${v.variant})` : metricLabel(v);
+          const unit = posterUnits ? POSTER_UNITS[v.name] : undefined;
+          const name = unit ? `${metricLabel(v)} (${unit[1]})` : metricLabel(v);
+          const label = v.variant ? `${name} (${v.variant})` : name;
           rowInfo.set(key, { metric: v.name, label, direction: metricDirection(v) });
         }
       }
@@ -108,12 +120,14 @@ export function buildTable(results: RunResults, { metrics = 'all' }: TableOption
     });
     const rows = keys.map((key) => {
       const info = rowInfo.get(key)!;
-      const values = runs.map((r) => {
+      const found = runs.map((r) => {
         const m = r.evaluation?.methods.find((x) => x.method === method);
-        const v = m?.metrics.find((x) => (x.variant ? `${x.name} (${x.variant})` : x.name) === key);
-        return v?.value ?? null;
+        return m?.metrics.find((x) => (x.variant ? `${x.name} (${x.variant})` : x.name) === key);
       });
-      return makeRow(key, info.metric, info.label, info.direction, values, HEADLINE_METRICS.includes(info.metric));
+      const factor = posterUnits ? (POSTER_UNITS[info.metric]?.[0] ?? 1) : 1;
+      const values = found.map((v) => (v?.value === null || v?.value === undefined ? null : v.value * factor));
+      const reasons = found.map((v) => (v?.value === null && v.undefinedReason ? v.undefinedReason : null));
+      return makeRow(key, info.metric, info.label, info.direction, values, reasons, HEADLINE_METRICS.includes(info.metric));
     });
     const first = runs.flatMap((r) => r.evaluation?.methods ?? []).find((m) => m.method === method)!;
     return { method, label: methodLabel(first), short: METHOD_SHORT[method] ?? method, rows };
@@ -169,7 +183,7 @@ export function formatTableText(table: TableModel): string {
   for (const s of table.sections) {
     s.rows.forEach((row, k) => {
       const label = `${row.label} ${arrow(row.direction)}`.trim();
-      lines.push([k === 0 ? s.short : '', label, ...row.values.map((v, i) => mark(formatValue(v), row.best.includes(i)))]);
+      lines.push([k === 0 ? s.short : '', label, ...row.values.map((v, i) => mark(formatCell(row, i), row.best.includes(i)))]);
     });
   }
   const widths = header.map((_, j) => Math.max(...lines.map((l) => [...l[j]!].length)));
@@ -186,7 +200,7 @@ export function formatTableMarkdown(table: TableModel): string {
   for (const s of table.sections) {
     for (const row of s.rows) {
       rows.push(
-        `| ${s.short} | ${`${row.label} ${arrow(row.direction)}`.trim()} | ${row.values.map((v, i) => bold(formatValue(v), row.best.includes(i))).join(' | ')} |`,
+        `| ${s.short} | ${`${row.label} ${arrow(row.direction)}`.trim()} | ${row.values.map((_, i) => bold(formatCell(row, i), row.best.includes(i))).join(' | ')} |`,
       );
     }
   }
@@ -199,9 +213,28 @@ function makeRow(
   label: string,
   direction: Direction | undefined,
   values: (number | null)[],
+  undefinedReasons: (string | null)[],
   headline: boolean,
 ): TableRow {
-  return { key, metric, label, direction, values, best: bestIndices(values, direction), headline };
+  return { key, metric, label, direction, values, undefinedReasons, best: bestIndices(values, direction), headline };
+}
+
+/** A metric cell: {@link formatValue}, or 'undefined' where the value is undefined rather than missing. */
+export function formatCell(row: TableRow, column: number): string {
+  return row.undefinedReasons[column] ? 'undefined' : formatValue(row.values[column]);
+}
+
+/** Every undefined cell of the table with its reason: 'VG AOPC_rel, SCAAT: AOPC_lerf mean … ≤ 1e-5 …'. */
+export function undefinedNotes(table: TableModel): string[] {
+  const out: string[] = [];
+  for (const s of table.sections) {
+    for (const row of s.rows) {
+      row.undefinedReasons.forEach((r, i) => {
+        if (r) out.push(`${s.short} ${row.label}, ${table.columns[i]!.label}: ${r}`);
+      });
+    }
+  }
+  return out;
 }
 
 function rankOf(list: readonly string[], key: string): number {

@@ -39,6 +39,16 @@ describe('scaat --help', () => {
     expect(missing).toEqual([]);
   });
 
+  it("'scaat evaluate --help' states the AOPC regime (10 % of the image) in one line", async () => {
+    const { code, stdout } = await runCli(['evaluate', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('--aopc-fraction');
+    const evaluate = buildProgram().commands.find((c) => c.name() === 'evaluate')!;
+    const describe = (flag: string): string => evaluate.createHelp().optionDescription(evaluate.options.find((o) => o.long === flag)!);
+    expect(describe('--aopc-fraction')).toMatch(/fraction of the image.*Samek.*whole-image.*default: "0\.1"/);
+    expect(describe('--alpha')).toMatch(/default 2\.5·epsilon\/attack-steps/);
+  });
+
   it('exits 0 with the usage from a real process', () => {
     const r = spawnCli(['--help']);
     expect(r.code).toBe(0);

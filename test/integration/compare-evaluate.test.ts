@@ -3,11 +3,12 @@
  * dataset (config.json 'data'), writes <run>/eval.json atomically, prints the table, and the next
  * compare reuses the file instead of evaluating again.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvaluationResult } from '../../src/metrics/results.js';
+import { runEpsilon, trainingEpsilon } from '../../src/cli/commands/compare.js';
 import { runCli } from '../fixtures/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-compare-'));
@@ -54,5 +55,29 @@ describe('scaat compare on a run folder without an evaluation', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--data: expected a dataset name \(mnist, .*synthetic.*\) or an existing dataset path, got 'cifar'/);
     expect(existsSync(path.join(other, 'eval.json'))).toBe(false);
+  });
+});
+
+describe("scaat compare's robustness ε (issue 12.5)", () => {
+  const fakeRun = (name: string, trainer: string, epsilon?: number): string => {
+    const dir = path.join(tmp, 'eps', name);
+    mkdirSync(dir, { recursive: true });
+    const trainerOptions = epsilon === undefined ? {} : { [trainer]: { epsilon } };
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ trainer, trainerOptions }));
+    return dir;
+  };
+
+  it("uses the runs' one training ε, --epsilon when given, 8/255 when no run has one; refuses different ε", () => {
+    const regular = fakeRun('regular', 'regular');
+    const scaat = fakeRun('scaat', 'scaat', 0.3);
+    const pgd = fakeRun('pgd', 'pgd-at', 0.3);
+    const other = fakeRun('other', 'pgd-at', 8 / 255);
+    expect(runEpsilon(scaat)).toBe(0.3);
+    expect(runEpsilon(regular)).toBeNull();
+    expect(trainingEpsilon([regular, scaat, pgd])).toBe(0.3);
+    expect(trainingEpsilon([regular])).toBeCloseTo(8 / 255, 15);
+    expect(trainingEpsilon([regular, scaat], '16/255')).toBeCloseTo(16 / 255, 15);
+    expect(() => trainingEpsilon([scaat, other])).toThrow(/trained at different ε.*pass --epsilon/);
+    expect(trainingEpsilon([scaat, other], '0.1')).toBe(0.1);
   });
 });

@@ -26,7 +26,7 @@ import { buildTable, formatTableMarkdown, formatTableText } from '../../report/t
 import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { ConfigError, DataError } from '../../errors.js';
-import { openDataSource, parseList, parsePositiveInt, progressPrinter } from './_inputs.js';
+import { openDataSource, parseList, parseNumber, parsePositiveInt, progressPrinter } from './_inputs.js';
 
 /** Where compare writes the evaluation of a run folder. */
 export const RUN_EVALUATION_FILE = 'eval.json';
@@ -56,6 +56,8 @@ export interface CompareCommandOptions {
   batchSize?: string;
   seed?: string;
   backend?: string;
+  /** ε of the robustness curve's attack (default: the runs' common training ε, see {@link trainingEpsilon}). */
+  epsilon?: string;
   quiet?: boolean;
 }
 
@@ -77,6 +79,7 @@ export function registerCompare(program: Command): void {
     .option('--eval-metrics <list>', `metrics computed, comma-separated (default: all that apply): ${[...METRICS.keys()].join(', ')}`)
     .option('--batch-size <n>', 'images per evaluation batch', d.batchSize)
     .option('--seed <n>', 'seed of the evaluation', d.seed)
+    .option('--epsilon <e>', "ε of the robustness curve's attack (default: the ε the compared runs were trained with; 8/255 when none has one)")
     .option('--backend <name>', 'TF.js backend of the evaluation: auto, wasm, cpu, tensorflow', d.backend)
     .option('-q, --quiet', 'no progress output')
     .action(async (runs: string[], opts: CompareCommandOptions) => {
@@ -91,11 +94,43 @@ export async function needsEvaluation(p: string): Promise<boolean> {
   return (await findEvaluations(p)).length === 0;
 }
 
+/** The attack budget of a run folder's trainer (SCAAT's or PGD-AT's `epsilon`), or null (regular, SGT, no run folder). */
+export function runEpsilon(dir: string): number | null {
+  if (!existsSync(path.join(dir, RUN_CONFIG_FILE))) return null;
+  const config = readRunConfig(dir);
+  const trainer = config['trainer'];
+  const options = (config['trainerOptions'] as Record<string, Record<string, unknown>> | undefined)?.[String(trainer)];
+  const eps = options?.['epsilon'];
+  return (trainer === 'scaat' || trainer === 'pgd-at') && typeof eps === 'number' ? eps : null;
+}
+
+/**
+ * The ε of the robustness curve for a comparison: `--epsilon` when given, else the one ε the
+ * adversarially trained runs among `runs` share (so the curve attacks at the budget the models
+ * were trained for, and every run is attacked alike), else 8/255.
+ * @throws ConfigError when the runs were trained at different ε and no --epsilon is given.
+ */
+export function trainingEpsilon(runs: readonly string[], given?: string): number {
+  if (given !== undefined) return parseNumber(given, '--epsilon');
+  const found = new Map<number, string>();
+  for (const r of runs) {
+    const eps = runEpsilon(r);
+    if (eps !== null && !found.has(eps)) found.set(eps, r);
+  }
+  if (found.size > 1) {
+    throw new ConfigError(
+      `--epsilon: the runs were trained at different ε (${[...found].map(([e, r]) => `${r}: ${e.toPrecision(4)}`).join(', ')}); pass --epsilon to attack them all at one budget`,
+    );
+  }
+  return found.size === 1 ? [...found.keys()][0]! : 8 / 255;
+}
+
 /**
  * Evaluates the run folder `runDir` (its model, the first `limit` images of its own dataset or
- * `data`) and writes `<runDir>/eval.json` atomically. The backend must be set up.
+ * `data`) and writes `<runDir>/eval.json` atomically; the robustness attack uses `epsilon` (default
+ * 8/255) with α = 2.5ε/K. The backend must be set up.
  */
-export async function evaluateRun(runDir: string, opts: CompareCommandOptions): Promise<string> {
+export async function evaluateRun(runDir: string, opts: CompareCommandOptions, epsilon = 8 / 255): Promise<string> {
   const d = COMPARE_EVALUATION_DEFAULTS;
   const methods = saliencyMethods(parseList(opts.methods ?? d.methods));
   const limit = parsePositiveInt(opts.limit ?? d.limit, '--limit');
@@ -114,13 +149,14 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions): 
   const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
   const out = path.join(runDir, RUN_EVALUATION_FILE);
   try {
-    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, first ${Math.min(limit, dataset.size)} images) → ${out}\n`);
+    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, first ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}\n`);
     const result = await evaluate(classifier, dataset, {
       methods,
       ...(opts.evalMetrics ? { metrics: parseList(opts.evalMetrics) } : {}),
       limit,
       batchSize,
       seed,
+      robustness: { attack: { epsilon } },
       modelSource: runDir,
       command: `scaat ${process.argv.slice(2).join(' ')}`,
       ...(opts.quiet ? {} : { onProgress: progressPrinter(`evaluate ${path.basename(runDir)}`) }),
@@ -140,8 +176,9 @@ export async function runCompare(runs: readonly string[], opts: CompareCommandOp
     for (const r of runs) if (await needsEvaluation(r)) pending.push(r);
     if (pending.length > 0) {
       saliencyMethods(parseList(opts.methods ?? COMPARE_EVALUATION_DEFAULTS.methods)); // validates before any loading
+      const epsilon = trainingEpsilon(runs, opts.epsilon);
       await setupBackend({ backend: opts.backend ?? COMPARE_EVALUATION_DEFAULTS.backend });
-      for (const r of pending) await evaluateRun(r, opts);
+      for (const r of pending) await evaluateRun(r, opts, epsilon);
     }
   }
   const results = await loadResults(runs);

@@ -349,8 +349,9 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
           examples: p.examples, // 3) example maps: the evaluation's own (same maps as the metrics)
           batchSize: 50,
           seed: plan.seed,
-          aopc: { patchSize: Math.max(4, Math.round(testSet.shape[0] / 4)) },
-          robustness: { ratios: p.ratios, attack: { epsilon: plan.epsilon, alpha: (2.5 * plan.epsilon) / p.attackSteps, steps: p.attackSteps } },
+          // AOPC in its default regime (10 % of the image, 1-px patches at 28 px); the robustness
+          // attack at the training ε with α = 2.5ε/K (evaluate()'s default), so it reaches ε
+          robustness: { ratios: p.ratios, attack: { epsilon: plan.epsilon, steps: p.attackSteps } },
           modelSource: runDir,
           command: `scaat demo${plan.quick ? ' --quick' : ''}`,
           onProgress: ({ done, total }) => {

@@ -39,11 +39,12 @@ export interface EvaluateCommandOptions extends InputOptions {
   sizeFormat: string;
   jpegQuality: string;
   aopcPatchSize?: string;
+  aopcFraction: string;
   aopcSteps?: string;
   aopcFill: string;
   ratios?: string;
   epsilon: string;
-  alpha: string;
+  alpha?: string;
   attackSteps: string;
   noise: string;
   tolerance: string;
@@ -67,12 +68,13 @@ export function registerEvaluate(program: Command): void {
     .option('--reduction <how>', `channel reduction to per-pixel scores: ${CHANNEL_REDUCTIONS.join(', ')}`, 'sum-abs')
     .option('--size-format <fmt>', 'codec of the size metric: jpeg or png', 'jpeg')
     .option('--jpeg-quality <q>', 'JPEG quality of the size metric', '75')
-    .option('--aopc-patch-size <p>', 'AOPC patch side in pixels (default 4 up to 64 px, else 8)')
-    .option('--aopc-steps <l>', 'AOPC steps L (default min(100, patches))')
+    .option('--aopc-fraction <f>', 'AOPC regime: perturb this fraction of the image, as Samek et al. (L = round(f · patches); 1 = whole-image curve)', '0.1')
+    .option('--aopc-patch-size <p>', 'AOPC patch side in pixels (default max(1, round(side / 28)): 1 at 28–32 px, 3 at 96, 8 at 224)')
+    .option('--aopc-steps <l>', 'AOPC steps L, overrides --aopc-fraction')
     .option('--aopc-fill <fill>', 'AOPC fill: uniform, black or a number', 'uniform')
     .option('--ratios <list>', 'robustness ratios q, comma-separated (default 0,0.1,…,0.9)')
     .option('--epsilon <e>', 'robustness attack L∞ budget (pixel units; fractions allowed)', '8/255')
-    .option('--alpha <a>', 'robustness attack step size', '2/255')
+    .option('--alpha <a>', 'robustness attack step size (default 2.5·epsilon/attack-steps, so the attack reaches epsilon)')
     .option('--attack-steps <k>', 'robustness attack steps', '7')
     .option('--noise <mode>', 'robustness noise: replace (uniform [0,1]) or additive (±epsilon)', 'replace')
     .option('--tolerance <px>', 'pointing-game tolerance in pixels', '0')
@@ -109,12 +111,17 @@ export function evaluateOptionsFrom(o: EvaluateCommandOptions): Omit<EvaluateOpt
     size: { format: o.sizeFormat, quality: parsePositiveInt(o.jpegQuality, '--jpeg-quality') },
     aopc: {
       fill,
+      fraction: parseNumber(o.aopcFraction ?? '0.1', '--aopc-fraction'),
       ...(o.aopcPatchSize !== undefined ? { patchSize: parsePositiveInt(o.aopcPatchSize, '--aopc-patch-size') } : {}),
       ...(o.aopcSteps !== undefined ? { steps: parseNonNegativeInt(o.aopcSteps, '--aopc-steps') } : {}),
     },
     robustness: {
       ...(o.ratios ? { ratios: parseList(o.ratios).map((v) => parseNumber(v, '--ratios')) } : {}),
-      attack: { epsilon: parseNumber(o.epsilon, '--epsilon'), alpha: parseNumber(o.alpha, '--alpha'), steps: parseNonNegativeInt(o.attackSteps, '--attack-steps') },
+      attack: {
+        epsilon: parseNumber(o.epsilon, '--epsilon'),
+        ...(o.alpha !== undefined ? { alpha: parseNumber(o.alpha, '--alpha') } : {}),
+        steps: parsePositiveInt(o.attackSteps, '--attack-steps'),
+      },
       noise: o.noise,
     },
     localization: { tolerance: parseNumber(o.tolerance, '--tolerance') },
@@ -137,6 +144,7 @@ export async function runEvaluate(o: EvaluateCommandOptions): Promise<Evaluation
       ...(o.quiet ? {} : { onProgress: progressPrinter(`evaluate${rest.shard ? ` shard ${rest.shard.index}/${rest.shard.count}` : ''}`) }),
     });
     await writeJsonAtomic(o.out, result);
+    for (const w of result.warnings ?? []) process.stderr.write(`evaluate: warning: ${w}\n`);
     if (!o.quiet) process.stdout.write(summaryText(result, o.out));
     return result;
   } finally {
@@ -152,7 +160,8 @@ export function summaryText(r: EvaluationResult, file: string): string {
     `  clean accuracy ${fmt(r.cleanAccuracy.value)}`,
   ];
   for (const m of r.methods) {
-    lines.push(`  ${m.label}: ${m.metrics.map((s) => `${s.name} ${s.direction === 'lower-is-better' ? '↓' : '↑'} ${fmt(s.value)}`).join(', ')}`);
+    lines.push(`  ${m.label}: ${m.metrics.map((s) => `${s.name} ${s.direction === 'lower-is-better' ? '↓' : '↑'} ${s.undefinedReason ? 'undefined' : fmt(s.value)}`).join(', ')}`);
+    for (const s of m.metrics) if (s.undefinedReason) lines.push(`    ${s.name} undefined: ${s.undefinedReason}`);
   }
   return lines.join('\n') + '\n';
 }
