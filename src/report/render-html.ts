@@ -11,7 +11,7 @@ import type { Figure } from './figures.js';
 import { missingFigures } from './figures.js';
 import { methodLabel, runLabel } from './results.js';
 import type { RunResult, RunResults } from './results.js';
-import { arrow, buildTable, formatPercent, formatValue, orderRuns, undefinedNotes, uniqueLabels } from './table.js';
+import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
 
 /** Options of {@link renderReport}. */
@@ -133,13 +133,8 @@ function renderTable(t: TableModel, id: string): string {
 
 /** Undefined values with their reasons, and the evaluations' warnings, under the paper's table. */
 function renderCaveats(all: TableModel, results: RunResults): string {
-  const notes = undefinedNotes(all);
-  const runs = orderRuns(results.runs);
-  const labels = uniqueLabels(runs);
-  const warnings = runs.flatMap((r, i) => (r.evaluation?.warnings ?? []).map((w) => `${labels[i]}: ${w}`));
-  if (notes.length === 0 && warnings.length === 0) return '';
-  const items = [...notes.map((n) => `<li>undefined: ${escapeHtml(n)}</li>`), ...warnings.map((w) => `<li>warning: ${escapeHtml(w)}</li>`)];
-  return `<ul class="caveats">${items.join('')}</ul>`;
+  const caveats = tableCaveats(all, results);
+  return caveats.length > 0 ? `<ul class="caveats">${caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>` : '';
 }
 
 function rowHtml(method: string, r: TableRow, fmt: (v: number | null) => string, cls: string): string {

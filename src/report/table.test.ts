@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
 import { parseResults } from './results.js';
-import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent, undefinedNotes } from './table.js';
+import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent, tableCaveats, undefinedNotes } from './table.js';
+import { renderReport } from './render-html.js';
 
 const results = () => parseResults(threeRunsJson());
 
@@ -97,6 +98,19 @@ describe('undefined values and the poster unit (issue 12)', () => {
     expect(text.split('\n').find((l) => l.includes('AOPC_rel'))).toMatch(/undefined/);
     expect(formatTableMarkdown(table)).toContain('| undefined |');
     expect(undefinedNotes(table)).toEqual([expect.stringMatching(/^VG AOPC_rel.*, SCAAT: AOPC_lerf mean -3\.0e-7/)]);
+  });
+
+  it('lists undefined cells and the evaluations\' warnings as caveats, in the report too', () => {
+    const base = withUndefined();
+    const results = { ...base, runs: base.runs.map((r) => (r.trainer === 'pgd-at' ? { ...r, evaluation: { ...r.evaluation!, warnings: ["AOPC fill 'black' equals the data's background"] } } : r)) };
+    const table = buildTable(results, { metrics: 'headline' });
+    expect(tableCaveats(table, results)).toEqual([
+      expect.stringMatching(/^undefined: VG AOPC_rel.*SCAAT/),
+      "warning (PGD-AT): AOPC fill 'black' equals the data's background",
+    ]);
+    const html = renderReport(results, []);
+    expect(html).toMatch(/<td class="undefined" title="AOPC_lerf mean -3\.0e-7[^"]*" data-metric="aopc-rel[^"]*">undefined<\/td>/);
+    expect(html).toMatch(/<ul class="caveats"><li>undefined: VG AOPC_rel.*<li>warning \(PGD-AT\): AOPC fill &#39;black&#39;|<ul class="caveats"><li>undefined: VG AOPC_rel.*<li>warning \(PGD-AT\): AOPC fill &#x27;black&#x27;|<ul class="caveats"><li>undefined: VG AOPC_rel.*<li>warning \(PGD-AT\): AOPC fill 'black'/);
   });
 
   it('shows AOPC_lerf in the poster unit ×10⁻³ when asked, same ranking', () => {

@@ -224,6 +224,18 @@ export function formatCell(row: TableRow, column: number): string {
   return row.undefinedReasons[column] ? 'undefined' : formatValue(row.values[column]);
 }
 
+/**
+ * What a reader of the table must know: every undefined cell with its reason ('undefined: …') and
+ * every run's evaluation warning ('warning (run): …'), in column order.
+ */
+export function tableCaveats(table: TableModel, results: RunResults): string[] {
+  const runs = orderRuns(results.runs);
+  return [
+    ...undefinedNotes(table).map((n) => `undefined: ${n}`),
+    ...runs.flatMap((r, i) => (r.evaluation?.warnings ?? []).map((w) => `warning (${table.columns[i]?.label ?? r.id}): ${w}`)),
+  ];
+}
+
 /** Every undefined cell of the table with its reason: 'VG AOPC_rel, SCAAT: AOPC_lerf mean … ≤ 1e-5 …'. */
 export function undefinedNotes(table: TableModel): string[] {
   const out: string[] = [];

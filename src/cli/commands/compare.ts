@@ -22,7 +22,7 @@ import { evaluate } from '../../metrics/evaluate.js';
 import { METRICS } from '../../metrics/registry.js';
 import { loadClassifier } from '../../models/io.js';
 import { findEvaluations, loadResults, RESULTS_FILE, RUN_CONFIG_FILE } from '../../report/load-results.js';
-import { buildTable, formatTableMarkdown, formatTableText, undefinedNotes } from '../../report/table.js';
+import { buildTable, formatTableMarkdown, formatTableText, tableCaveats } from '../../report/table.js';
 import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { ConfigError, DataError } from '../../errors.js';
@@ -190,9 +190,6 @@ export async function runCompare(runs: readonly string[], opts: CompareCommandOp
   const table = buildTable(results, { metrics: opts.metrics });
   process.stdout.write((opts.format === 'markdown' ? formatTableMarkdown(table) : formatTableText(table)) + '\n');
   if (opts.format === 'text') process.stdout.write("\n(* = best in row; ↓ lower is better, ↑ higher is better)\n");
-  const caveats = [
-    ...undefinedNotes(table).map((n) => `undefined: ${n}`),
-    ...results.runs.flatMap((r) => (r.evaluation?.warnings ?? []).map((w) => `warning (${r.id}): ${w}`)),
-  ];
+  const caveats = tableCaveats(table, results);
   if (caveats.length > 0) process.stdout.write(`\n${caveats.join('\n')}\n`);
 }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { buildTable, formatTableText } from '../../report/table.js';
+import { buildTable, formatTableText, tableCaveats } from '../../report/table.js';
 import { loadResults } from '../../report/load-results.js';
 import { writeReport } from '../../report/write-report.js';
 import { scaatVersion } from './_version.js';
@@ -40,11 +40,13 @@ export async function runReport(runs: readonly string[], opts: ReportCommandOpti
     generatedAt: new Date().toISOString(),
     ...(version ? { scaatVersion: version } : {}),
   });
+  const table = buildTable(results, { metrics: 'headline' });
   process.stdout.write(
     `report: ${path.resolve(written.html)}\n` +
       `  ${written.figureIds.length} figures (${written.figureIds.join(', ') || 'none'})` +
       `${written.pngs.length > 0 ? `, PNGs in ${path.resolve(opts.out, 'figures')}` : ''}\n\n` +
-      `${formatTableText(buildTable(results, { metrics: 'headline' }))}\n`,
+      `${formatTableText(table)}\n` +
+      tableCaveats(table, results).map((c) => `${c}\n`).join(''),
   );
   return written.html;
 }
