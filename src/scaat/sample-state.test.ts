@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IrrelevantRatios, nextBisection, nextIrrelevantRatio, quantile, summarizeRatios } from './sample-state.js';
 import type { RatioBracket } from './sample-state.js';
+import { effectiveRatioStep } from './config.js';
 import { ShapeError } from '../errors.js';
 import { Rng } from '../engine/random.js';
 
@@ -113,6 +114,43 @@ describe('nextBisection', () => {
         expect(p.ratioMin - 1e-6 <= s.lo && s.lo <= s.q && s.q <= s.hi && s.hi <= p.ratioMax + 1e-6, JSON.stringify({ p, s })).toBe(true);
       }
     }
+  });
+});
+
+describe("ratioStep 'auto' (γ scaled to the run's length) with the ramp", () => {
+  it.each([
+    [3, 2],
+    [4, 2],
+    [5, 0],
+    [9, 2],
+    [52, 2],
+  ])('%i epochs, %i of warm-up: from q_min, constant failure reaches q_max in exactly the epochs after warm-up', (epochs, warmupEpochs) => {
+    const p = { ...P, warmupEpochs, ratioStep: effectiveRatioStep({ ...P, warmupEpochs, ratioStep: 'auto' }, epochs) };
+    const up = new IrrelevantRatios(1, 0.05);
+    const down = new IrrelevantRatios(1, 0.95);
+    const [reachedMax, reachedMin]: number[][] = [[], []];
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      up.update([0], [1], epoch, p);
+      down.update([0], [0], epoch, p); // and constant success from q_max reaches q_min
+      if (epoch < warmupEpochs) expect([up.gather([0])[0], down.gather([0])[0]]).toEqual([0.05, 0.95].map(Math.fround));
+      if (up.gather([0])[0] === Math.fround(0.95)) reachedMax.push(epoch);
+      if (down.gather([0])[0] === Math.fround(0.05)) reachedMin.push(epoch);
+    }
+    // at the last epoch, not earlier
+    expect(reachedMax).toEqual([epochs - 1]);
+    expect(reachedMin).toEqual([epochs - 1]);
+  });
+
+  it('from q_init = 0.5 reaches q_max in ⌈0.45/γ⌉ epochs', () => {
+    const gamma = effectiveRatioStep({ ...P, ratioStep: 'auto' }, 9); // 0.9/7 rounded up: 0.128572
+    expect(gamma).toBe(0.128572);
+    const q = new IrrelevantRatios(1, 0.5);
+    const path: number[] = [];
+    for (let epoch = 0; epoch < 9; epoch++) {
+      q.update([0], [1], epoch, { ...P, ratioStep: gamma });
+      path.push(q.gather([0])[0]!);
+    }
+    expect(path).toEqual([0.5, 0.5, 0.628572, 0.757144, 0.885716, 0.95, 0.95, 0.95, 0.95].map(Math.fround));
   });
 });
 
