@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveSteps, resolveScaatConfig } from './config.js';
+import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveRatioStep, effectiveSteps, resolveScaatConfig } from './config.js';
 import { ConfigError } from '../errors.js';
 
 describe('SCAAT config', () => {
@@ -16,6 +16,7 @@ describe('SCAAT config', () => {
       saliencySource: 'fresh',
       loss: 'clean+adv',
       lambda: 1,
+      ratioSearch: 'ramp',
       ratioInit: 0.5,
       ratioMin: 0.05,
       ratioMax: 0.95,
@@ -31,6 +32,19 @@ describe('SCAAT config', () => {
     expect(effectiveAlpha(c)).toBeCloseTo(0.375, 15);
     expect(effectiveSteps(c)).toBe(1);
     expect(effectiveAlpha(resolveScaatConfig({ alpha: 0.1 }))).toBe(0.1);
+  });
+
+  it("resolves the ratio search: 'bisect', and ratioStep 'auto' = (q_max − q_min)/(epochs − warm-up) rounded up to 1e-6", () => {
+    const c = resolveScaatConfig({ ratioSearch: 'bisect', ratioStep: 'auto' });
+    expect(c.ratioSearch).toBe('bisect');
+    expect(c.ratioStep).toBe('auto');
+    expect(effectiveRatioStep(c, 7)).toBe(0.18); // 0.9/5
+    expect(effectiveRatioStep(c, 9)).toBe(0.128572); // 0.9/7 = 0.1285714… rounded up
+    expect(effectiveRatioStep({ ...c, ratioMin: 0.2, ratioMax: 0.8, warmupEpochs: 0 }, 4)).toBe(0.15);
+    expect(effectiveRatioStep(c, 2)).toBe(0.9); // no epoch after warm-up: one epoch's worth
+    expect(effectiveRatioStep(resolveScaatConfig({ ratioStep: '0.05' }))).toBe(0.05);
+    expect(() => effectiveRatioStep(c)).toThrow(/'ratioStep' 'auto' scales γ to the run's length and needs the run's number of epochs/);
+    expect(() => effectiveRatioStep(c, 0)).toThrow(ConfigError);
   });
 
   it('layers later over earlier and parses CLI strings', () => {
@@ -54,6 +68,9 @@ describe('SCAAT config', () => {
     [{ saliencySource: 'train-backward', loss: 'adv-only' }, /'saliencySource' 'train-backward' needs a clean-input loss term/],
     [{ alpha: 'fast' }, /'alpha' must be a finite number or 'auto'/],
     [{ warmupEpochs: -1 }, /'warmupEpochs' must be an integer ≥ 0/],
+    [{ ratioSearch: 'binary' }, /'ratioSearch' must be one of 'ramp', 'bisect', got 'binary'/],
+    [{ ratioStep: 'fast' }, /'ratioStep' must be a finite number or 'auto', got 'fast'/],
+    [{ ratioStep: 1.5 }, /'ratioStep' must be in \[0, 1\] or 'auto', got 1.5/],
   ])('rejects %j with a ConfigError naming the key', (layer, message) => {
     expect(() => resolveScaatConfig(layer)).toThrow(ConfigError);
     expect(() => resolveScaatConfig(layer)).toThrow(message);

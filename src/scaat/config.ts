@@ -23,6 +23,8 @@ export type SaliencySource = 'fresh' | 'previous-visit' | 'train-backward';
 export type ScaatLoss = 'clean+adv' | 'adv-only' | 'clean+kl';
 /** Which prediction on x_adv drives the ratio search (method.md §2.5 leaves it open). */
 export type RatioFeedback = 'training-pass' | 'post-step-inference';
+/** How q_i moves after warm-up: the poster's ±γ ramp or per-sample bisection (sample-state.ts). */
+export type RatioSearch = 'ramp' | 'bisect';
 
 export interface ScaatConfig {
   // ---- 3. masked attack ---------------------------------------------------------------------
@@ -74,14 +76,26 @@ export interface ScaatConfig {
   lambda: number;
 
   // ---- 5. ratio search ----------------------------------------------------------------------
+  /** How q_i moves at each visit after warm-up (README "The q_i search"). 'ramp': the poster's rule,
+   *  q_i + γ if the masked attack failed (f(x_adv) predicts y_i), − γ if it succeeded, clipped to
+   *  [q_min, q_max]. 'bisect': each sample keeps a bracket [lo_i, hi_i] (initially [q_min, q_max]):
+   *  a failure at q sets lo_i = q, a success hi_i = q, and the next q_i is the midpoint; the bracket
+   *  stays at least 2γ wide, from where each visit moves q_i by ±γ as the ramp does (so q_i follows
+   *  the boundary as the model changes; γ = 0: plain bisection, which stops once converged).
+   *  @default 'ramp' (method.md §2.5) */
+  ratioSearch: RatioSearch;
   /** q_init, initial irrelevant-feature ratio of every sample. @default 0.5 (method.md §2.5) */
   ratioInit: number;
   /** q_min. @default 0.05 (method.md §2.5) */
   ratioMin: number;
   /** q_max. @default 0.95 (method.md §2.5) */
   ratioMax: number;
-  /** γ, step of the q_i search. @default 0.02 (method.md §2.5) */
-  ratioStep: number;
+  /** γ, step of the q_i search per visit (one visit per epoch), in [0, 1]; for 'bisect', half the
+   *  bracket's minimum width. 'auto' scales it to the run's length: γ = (q_max − q_min)/(epochs −
+   *  warmupEpochs), rounded up to the 1e-6 grid, so q_i can cross [q_min, q_max] within the epochs
+   *  after warm-up (from q_init = 0.5 with the default range: in half of them); see
+   *  {@link effectiveRatioStep}. @default 0.02 (method.md §2.5) */
+  ratioStep: number | 'auto';
   /** N_warm-up in epochs: q_i is kept during epochs 0 … N−1 (the poster counts iterations; method.md
    *  §2.5 counts epochs). @default 2 (method.md §2.5) */
   warmupEpochs: number;
@@ -108,6 +122,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
   saliencyCacheMiB: 1024,
   loss: 'clean+adv',
   lambda: 1,
+  ratioSearch: 'ramp',
   ratioInit: 0.5,
   ratioMin: 0.05,
   ratioMax: 0.95,
@@ -125,12 +140,35 @@ const CHOICES: Readonly<Partial<Record<keyof ScaatConfig, readonly string[]>>> =
   saliencySource: ['fresh', 'previous-visit', 'train-backward'],
   loss: ['clean+adv', 'adv-only', 'clean+kl'],
   ratioFeedback: ['training-pass', 'post-step-inference'],
+  ratioSearch: ['ramp', 'bisect'],
 };
 
 /** The step size the attack uses: `alpha`, or its 'auto' value (see {@link ScaatConfig.alpha}). */
 export function effectiveAlpha(config: Pick<ScaatConfig, 'alpha' | 'attack' | 'epsilon'>): number {
   if (config.alpha !== 'auto') return config.alpha;
   return config.attack === 'fgsm-rs' ? 1.25 * config.epsilon : config.epsilon / 4;
+}
+
+/**
+ * γ the ratio search uses: `ratioStep`, or its 'auto' value (q_max − q_min)/max(1, epochs −
+ * warmupEpochs) rounded up to the 1e-6 grid (see {@link ScaatConfig.ratioStep}).
+ * @throws ConfigError for 'auto' without `epochs` (an integer ≥ 1).
+ * @example
+ * effectiveRatioStep({ ratioStep: 'auto', ratioMin: 0.05, ratioMax: 0.95, warmupEpochs: 2 }, 7); // 0.18
+ */
+export function effectiveRatioStep(
+  config: Pick<ScaatConfig, 'ratioStep' | 'ratioMin' | 'ratioMax' | 'warmupEpochs'>,
+  epochs?: number,
+): number {
+  if (config.ratioStep !== 'auto') return config.ratioStep;
+  if (epochs === undefined || !(Number.isInteger(epochs) && epochs >= 1)) {
+    throw new ConfigError(
+      `scaat config: 'ratioStep' 'auto' scales γ to the run's length and needs the run's number of epochs (createScaatTrainer's 'epochs'), an integer ≥ 1; got ${String(epochs)}`,
+    );
+  }
+  // integer micro-units: the range is on the 1e-6 grid, and rounding up lets q_i cross it in time
+  const units = Math.round((config.ratioMax - config.ratioMin) * 1e6);
+  return Math.ceil(units / Math.max(1, epochs - config.warmupEpochs)) / 1e6;
 }
 
 /** Attack iterations actually run: `steps` for PGD, 1 for FGSM-RS. */
@@ -182,16 +220,16 @@ function coerce(where: string, key: keyof ScaatConfig, raw: unknown): unknown {
     }
     return raw;
   }
-  if (key === 'alpha' && raw === 'auto') return raw;
+  if ((key === 'alpha' || key === 'ratioStep') && raw === 'auto') return raw;
   if (typeof def === 'boolean') {
     if (typeof raw === 'boolean') return raw;
     if (raw === 'true' || raw === 'false') return raw === 'true';
     throw new ConfigError(`${where}: '${key}' must be a boolean, got ${show(raw)}`);
   }
-  // numbers (alpha: number or 'auto')
+  // numbers (alpha, ratioStep: number or 'auto')
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumber(raw) : NaN;
   if (!Number.isFinite(n)) {
-    const what = key === 'alpha' ? "a finite number or 'auto'" : 'a finite number';
+    const what = key === 'alpha' || key === 'ratioStep' ? "a finite number or 'auto'" : 'a finite number';
     throw new ConfigError(`${where}: '${key}' must be ${what}, got ${show(raw)}`);
   }
   return n;
@@ -222,7 +260,7 @@ function validate(where: string, c: ScaatConfig): void {
   range('ratioInit', c.ratioInit, c.ratioInit >= 0 && c.ratioInit <= 1, 'in [0, 1]');
   range('ratioMin', c.ratioMin, c.ratioMin >= 0 && c.ratioMin <= 1, 'in [0, 1]');
   range('ratioMax', c.ratioMax, c.ratioMax >= 0 && c.ratioMax <= 1, 'in [0, 1]');
-  range('ratioStep', c.ratioStep, c.ratioStep >= 0 && c.ratioStep <= 1, 'in [0, 1]');
+  if (c.ratioStep !== 'auto') range('ratioStep', c.ratioStep, c.ratioStep >= 0 && c.ratioStep <= 1, "in [0, 1] or 'auto'");
   range('warmupEpochs', c.warmupEpochs, Number.isInteger(c.warmupEpochs) && c.warmupEpochs >= 0, 'an integer ≥ 0');
   range('ratioHistogramBins', c.ratioHistogramBins, Number.isInteger(c.ratioHistogramBins) && c.ratioHistogramBins >= 1, 'an integer ≥ 1');
   if (c.ratioMin > c.ratioMax) {

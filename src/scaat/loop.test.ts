@@ -18,16 +18,17 @@ import { optionsResolver, TRAINERS, withTrainers } from '../train/registry.js';
 import { blobsDataset } from '../train/_testing.js';
 import { SCAAT_TRAINER_SPEC } from './trainer.js';
 import { readNpy } from '../io/npy.js';
+import type { RatioSummary } from './sample-state.js';
 
 const REGISTRY = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
-const config = () =>
+const config = (scaat: Readonly<Record<string, unknown>> = {}) =>
   resolveConfig(
     [
       {
         source: 'test',
         values: {
           trainer: 'scaat',
-          trainerOptions: { scaat: { epsilon: 0.2, steps: 2, warmupEpochs: 1 } },
+          trainerOptions: { scaat: { epsilon: 0.2, steps: 2, warmupEpochs: 1, ...scaat } },
           model: 'mlp', width: 0.125, epochs: 3, batchSize: 16, optimizer: 'adam', lr: 0.01,
           evalBatchSize: 32, logEvery: 1, backend: 'cpu', seed: 3,
         },
@@ -90,5 +91,59 @@ describe('SCAAT on the shared loop', () => {
     const r = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
     expect(weightsOf(r.classifier.model)).toEqual(straight.weights);
     expect(epochs(dir)).toEqual(epochs(straight.dir));
+  });
+});
+
+describe("SCAAT on the shared loop with ratioSearch 'bisect'", () => {
+  const BISECT = { ratioSearch: 'bisect' };
+  let straight: { dir: string; weights: number[][] };
+
+  // The blobs overlap (noise 0.2 around 3 random means), so after one epoch of a tiny MLP some
+  // samples resist the masked attack and others do not: the ramp could only spread them over
+  // 0.5 ± 2γ in the 2 epochs after warm-up; bisection sends them to 4 different bins.
+  it('spreads q_i over the histogram, keeps q during warm-up and writes the brackets as qLow.npy / qHigh.npy', async () => {
+    const dir = path.join(tmp, 'bisect');
+    const r = await train({ config: config(BISECT), data: data(), runDir: dir, trainers: REGISTRY });
+    straight = { dir, weights: weightsOf(r.classifier.model) };
+    const summaries = epochs(dir).map((e) => e['trainer'] as { q: RatioSummary; warmup: boolean });
+    expect(summaries.map((s) => s.warmup)).toEqual([true, false, false]);
+    expect(summaries[0]!.q.histogram.counts[10]).toBe(48); // warm-up: every q_i still 0.5
+    const final = summaries[2]!.q;
+    expect(final.histogram.counts.filter((c) => c > 0).length, JSON.stringify(final.histogram.counts)).toBeGreaterThan(2);
+    expect(final.quantiles.max - final.quantiles.min).toBeGreaterThan(2 * 2 * 0.02);
+    // two visits of bisection from 0.5 in [0.05, 0.95]: q ∈ {0.1625, 0.3875, 0.6125, 0.8375},
+    // the midpoint of a bracket of width 0.9/4
+    const [q, lo, hi] = await Promise.all(['q', 'qLow', 'qHigh'].map(async (n) => (await readNpy(path.join(dir, `${n}.npy`))).data as Float32Array));
+    for (let i = 0; i < 48; i++) {
+      expect([0.1625, 0.3875, 0.6125, 0.8375].map(Math.fround)).toContain(q![i]);
+      expect(hi![i]! - lo![i]!).toBeCloseTo(0.225, 6);
+      expect((lo![i]! + hi![i]!) / 2).toBeCloseTo(q![i]!, 6);
+    }
+  });
+
+  it('interrupted mid-epoch and resumed, ends with the same weights, log and q_i, bit for bit', async () => {
+    const dir = path.join(tmp, 'bisect-interrupted');
+    const abort = new AbortController();
+    let steps = 0;
+    // step 5 of 9: in epoch 1, the first that moves q_i
+    const progress = { ...SILENT_PROGRESS, step: () => (++steps === 5 ? abort.abort() : undefined) };
+    const err = await train({ config: config(BISECT), data: data(), runDir: dir, trainers: REGISTRY, signal: abort.signal, progress }).catch((e: unknown) => e);
+    expect((err as ScaatError).code).toBe('INTERRUPTED');
+    const r = await train({ config: config(BISECT), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
+    expect(weightsOf(r.classifier.model)).toEqual(straight.weights);
+    expect(epochs(dir)).toEqual(epochs(straight.dir));
+    for (const name of ['q', 'qLow', 'qHigh']) {
+      const [a, b] = await Promise.all([dir, straight.dir].map((d) => readFileSync(path.join(d, `${name}.npy`))));
+      expect(a!.equals(b!), `${name}.npy`).toBe(true);
+    }
+  });
+});
+
+describe("SCAAT on the shared loop with ratioStep 'auto'", () => {
+  it("takes the run's epochs: γ = 0.9/(3 − 1), so the mean q moves by 0.45(2·advAcc − 1) in epoch 1", async () => {
+    const dir = path.join(tmp, 'auto');
+    await train({ config: config({ ratioStep: 'auto' }), data: data(), runDir: dir, trainers: REGISTRY });
+    const s = epochs(dir).map((e) => e['trainer'] as { q: RatioSummary; advAcc: number })[1]!;
+    expect(s.q.mean).toBeCloseTo(0.5 + 0.45 * (2 * s.advAcc - 1), 5);
   });
 });

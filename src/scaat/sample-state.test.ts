@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IrrelevantRatios, nextIrrelevantRatio, quantile, summarizeRatios } from './sample-state.js';
+import { IrrelevantRatios, nextBisection, nextIrrelevantRatio, quantile, summarizeRatios } from './sample-state.js';
+import type { RatioBracket } from './sample-state.js';
+import { effectiveRatioStep } from './config.js';
 import { ShapeError } from '../errors.js';
 import { Rng } from '../engine/random.js';
 
@@ -45,6 +47,113 @@ describe('nextIrrelevantRatio (poster algorithm)', () => {
   });
 });
 
+describe('nextBisection', () => {
+  const RANGE: RatioBracket = { lo: 0.05, hi: 0.95 };
+  /** Visits of one sample against a scripted boundary: the attack succeeds iff q > q*. */
+  function visits(qStar: number, count: number, ratioStep: number) {
+    let state = { q: 0.5, ...RANGE };
+    const out: Array<{ q: number; lo: number; hi: number }> = [];
+    for (let k = 0; k < count; k++) {
+      state = nextBisection(state.q, state, { ...P, ratioStep, epoch: 2, advCorrect: !(state.q > qStar) });
+      out.push(state);
+    }
+    return out;
+  }
+
+  it('halves the bracket, then moves by ±γ: hand-worked traces under constant failure and constant success', () => {
+    // failure at 0.5: [0.5, 0.95] → 0.725; … once narrower than 2γ = 0.04 the bracket is kept
+    // 0.04 wide (0.921875 → hi = 0.961875, q = 0.941875), and q is clipped to q_max
+    const up = [0.725, 0.8375, 0.89375, 0.921875, 0.941875, 0.95, 0.95, 0.95];
+    const down = [0.275, 0.1625, 0.10625, 0.078125, 0.058125, 0.05, 0.05, 0.05];
+    expect(visits(1, up.length, 0.02).map((v) => v.q)).toEqual(up.map((q) => expect.closeTo(q, 12)));
+    expect(visits(0, down.length, 0.02).map((v) => v.q)).toEqual(down.map((q) => expect.closeTo(q, 12)));
+    // the poster's ramp needs (0.95 − 0.5)/γ ≈ 23 visits to reach q_max, bisection 6
+    const after = visits(1, 6, 0.02).at(-1)!;
+    expect(after).toEqual({ q: expect.closeTo(0.95, 12), lo: expect.closeTo(0.941875, 12), hi: expect.closeTo(0.95, 12) });
+  });
+
+  it.each([[0.2137], [0.5], [0.8123], [0.0501], [0.9499]])(
+    'converges to a scripted boundary q* = %f from either side: |q − q*| ≤ max(0.9/2^(k+1), γ) after k visits, lo ≤ q* < hi',
+    (qStar) => {
+      for (const gamma of [0, 0.02]) {
+        const trace = visits(qStar, 60, gamma);
+        trace.forEach(({ q, lo, hi }, i) => {
+          const k = i + 1;
+          const grid = 1e-6 * Math.min(k, 20); // each visit rounds to the 1e-6 grid
+          expect(lo, `visit ${k}, γ = ${gamma}`).toBeLessThanOrEqual(qStar);
+          expect(hi, `visit ${k}, γ = ${gamma}`).toBeGreaterThan(qStar);
+          expect(Math.abs(q - qStar), `visit ${k}, γ = ${gamma}`).toBeLessThanOrEqual(Math.max(0.9 / 2 ** (k + 1), gamma) + grid);
+          for (const v of [q, lo, hi]) {
+            expect(v).toBeGreaterThanOrEqual(0.05 - 1e-12); // the grid's 0.05 is 0.049999999999999996
+            expect(v).toBeLessThanOrEqual(0.95 + 1e-12);
+          }
+        });
+      }
+    },
+  );
+
+  it('follows the boundary at ±γ once converged, like the ramp, where the ramp is still ramping', () => {
+    const trace = visits(0.2137, 30, 0.02);
+    // converged: every later visit moves q by exactly γ
+    for (let k = 5; k < trace.length; k++) expect(Math.abs(trace[k]!.q - trace[k - 1]!.q)).toBeCloseTo(0.02, 9);
+    // the ramp, after the same 5 visits, is 5γ = 0.1 from q_init, still 0.19 above q*
+    let ramp = 0.5;
+    for (let k = 0; k < 5; k++) ramp = nextIrrelevantRatio(ramp, { ...P, epoch: 2, advCorrect: !(ramp > 0.2137) });
+    expect(ramp).toBeCloseTo(0.4, 12);
+    expect(Math.abs(trace[4]!.q - 0.2137)).toBeLessThanOrEqual(0.02);
+  });
+
+  it('keeps q and the bracket during warm-up, and keeps q in [lo, hi] ⊆ [q_min, q_max] for any outcomes', () => {
+    expect(nextBisection(0.3, { lo: 0.1, hi: 0.7 }, { ...P, epoch: 1, advCorrect: true })).toEqual({ q: 0.3, lo: 0.1, hi: 0.7 });
+    const rng = new Rng(5);
+    for (let run = 0; run < 20; run++) {
+      const p = { ...P, ratioStep: rng.uniform(0, 0.2), ratioMin: rng.uniform(0, 0.4), ratioMax: rng.uniform(0.6, 1) };
+      let s = { q: rng.uniform(0, 1), lo: p.ratioMin, hi: p.ratioMax }; // q_init may lie outside [q_min, q_max]
+      for (let k = 0; k < 200; k++) {
+        s = nextBisection(s.q, s, { ...p, epoch: 3, advCorrect: rng.next() < 0.5 });
+        expect(p.ratioMin - 1e-6 <= s.lo && s.lo <= s.q && s.q <= s.hi && s.hi <= p.ratioMax + 1e-6, JSON.stringify({ p, s })).toBe(true);
+      }
+    }
+  });
+});
+
+describe("ratioStep 'auto' (γ scaled to the run's length) with the ramp", () => {
+  it.each([
+    [3, 2],
+    [4, 2],
+    [5, 0],
+    [9, 2],
+    [52, 2],
+  ])('%i epochs, %i of warm-up: from q_min, constant failure reaches q_max in exactly the epochs after warm-up', (epochs, warmupEpochs) => {
+    const p = { ...P, warmupEpochs, ratioStep: effectiveRatioStep({ ...P, warmupEpochs, ratioStep: 'auto' }, epochs) };
+    const up = new IrrelevantRatios(1, 0.05);
+    const down = new IrrelevantRatios(1, 0.95);
+    const [reachedMax, reachedMin]: number[][] = [[], []];
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      up.update([0], [1], epoch, p);
+      down.update([0], [0], epoch, p); // and constant success from q_max reaches q_min
+      if (epoch < warmupEpochs) expect([up.gather([0])[0], down.gather([0])[0]]).toEqual([0.05, 0.95].map(Math.fround));
+      if (up.gather([0])[0] === Math.fround(0.95)) reachedMax.push(epoch);
+      if (down.gather([0])[0] === Math.fround(0.05)) reachedMin.push(epoch);
+    }
+    // at the last epoch, not earlier
+    expect(reachedMax).toEqual([epochs - 1]);
+    expect(reachedMin).toEqual([epochs - 1]);
+  });
+
+  it('from q_init = 0.5 reaches q_max in ⌈0.45/γ⌉ epochs', () => {
+    const gamma = effectiveRatioStep({ ...P, ratioStep: 'auto' }, 9); // 0.9/7 rounded up: 0.128572
+    expect(gamma).toBe(0.128572);
+    const q = new IrrelevantRatios(1, 0.5);
+    const path: number[] = [];
+    for (let epoch = 0; epoch < 9; epoch++) {
+      q.update([0], [1], epoch, { ...P, ratioStep: gamma });
+      path.push(q.gather([0])[0]!);
+    }
+    expect(path).toEqual([0.5, 0.5, 0.628572, 0.757144, 0.885716, 0.95, 0.95, 0.95, 0.95].map(Math.fround));
+  });
+});
+
 describe('IrrelevantRatios', () => {
   it('matches an exact integer random walk after 2000 float32 updates (no drift)', () => {
     // Reference in integer micro-units: q = 500000, γ = 20000, clip [50000, 950000].
@@ -82,6 +191,52 @@ describe('IrrelevantRatios', () => {
     expect(() => t.setState(new Float32Array(3))).toThrow(ShapeError);
     expect(() => t.setState(Float32Array.from([0.5, 0.5, 2, 0.5]))).toThrow(/outside \[0, 1\]/);
     expect(() => t.gather([4])).toThrow(/outside the training split/);
+  });
+});
+
+describe('IrrelevantRatios with bisection brackets', () => {
+  const BR = { lo: 0.05, hi: 0.95 };
+
+  it('searches each sample by bisection and keeps the other samples', () => {
+    const s = new IrrelevantRatios(4, 0.5, BR);
+    s.update([2, 0], [1, 0], 2, P);
+    expect(Array.from(s.gather([0, 1, 2, 3]))).toEqual([0.275, 0.5, 0.725, 0.5].map(Math.fround));
+    expect(s.getBrackets()).toEqual({ lo: Float32Array.from([0.05, 0.05, 0.5, 0.05]), hi: Float32Array.from([0.5, 0.95, 0.95, 0.95]) });
+    s.update([2], [0], 1, P); // warm-up: kept
+    expect(s.gather([2])[0]).toBe(Math.fround(0.725));
+    expect(new IrrelevantRatios(4, 0.5).getBrackets()).toBeUndefined();
+  });
+
+  it('round-trips q and the brackets bit for bit: a restored copy continues exactly like the original', () => {
+    const n = 9;
+    const a = new IrrelevantRatios(n, 0.5, BR);
+    const rng = new Rng(3);
+    const visit = (s: IrrelevantRatios, r: Rng) => {
+      const index = Int32Array.from(r.permutation(n).slice(0, 5));
+      s.update(index, Uint8Array.from(index, () => (r.next() < 0.4 ? 1 : 0)), 4, { ...P, ratioStep: 0.013 });
+    };
+    for (let t = 0; t < 7; t++) visit(a, rng);
+    const b = new IrrelevantRatios(n, 0.5, BR);
+    b.setState(a.getState());
+    b.setBrackets(a.getBrackets()!);
+    const [ra, rb] = [new Rng(8), new Rng(8)];
+    for (let t = 0; t < 40; t++) {
+      visit(a, ra);
+      visit(b, rb);
+    }
+    const bytes = (f: Float32Array) => Array.from(new Uint8Array(f.buffer));
+    expect(bytes(b.getState())).toEqual(bytes(a.getState()));
+    expect(bytes(b.getBrackets()!.lo)).toEqual(bytes(a.getBrackets()!.lo));
+    expect(bytes(b.getBrackets()!.hi)).toEqual(bytes(a.getBrackets()!.hi));
+  });
+
+  it('rejects brackets of the wrong length, out of order or out of range, and brackets for the ramp', () => {
+    const s = new IrrelevantRatios(2, 0.5, BR);
+    expect(() => s.setBrackets({ lo: new Float32Array(3), hi: new Float32Array(3) })).toThrow(/expected 2 brackets/);
+    expect(() => s.setBrackets({ lo: Float32Array.from([0.2, 0.6]), hi: Float32Array.from([0.3, 0.5]) })).toThrow(/bracket 1 = \[0\.6/);
+    expect(() => s.setBrackets({ lo: Float32Array.from([0.2, 0.2]), hi: Float32Array.from([0.3, 1.5]) })).toThrow(ShapeError);
+    expect(() => new IrrelevantRatios(2, 0.5).setBrackets({ lo: new Float32Array(2), hi: new Float32Array(2) })).toThrow(/keeps no brackets/);
+    expect(() => new IrrelevantRatios(2, 0.5, { lo: 0.7, hi: 0.3 })).toThrow(/0 ≤ lo ≤ hi ≤ 1/);
   });
 });
 

@@ -1,9 +1,14 @@
 /**
- * Per-sample irrelevant-feature ratios q_i and the poster's update rule ("Irrelevant Feature Ratio
- * Searching", SCAAT, Xu et al. BMVC 2023; method.md §2.5).
+ * Per-sample irrelevant-feature ratios q_i and their update rules after each visit of a sample:
+ * - 'ramp': the poster's rule ("Irrelevant Feature Ratio Searching", SCAAT, Xu et al. BMVC 2023;
+ *   method.md §2.5): q_i ± γ, clipped ({@link nextIrrelevantRatio});
+ * - 'bisect': bisection on the boundary between the masked attack failing and succeeding, with a
+ *   per-sample bracket [lo_i, hi_i] that stops shrinking at 2γ, from where it moves like the ramp
+ *   and follows a boundary that drifts as the model trains ({@link nextBisection}).
  *
- * q_i is indexed by the sample's position in the training split and lives in a Float32Array (no
- * tensors), so it is checkpointed with `getState()` / `setState()` and summarised each epoch.
+ * q_i (and the brackets) are indexed by the sample's position in the training split and live in
+ * Float32Arrays (no tensors), so they are checkpointed with `getState()` / `setState()` (and
+ * `getBrackets()` / `setBrackets()`) and summarised each epoch.
  *
  * Resolution: q_i is kept on a grid of 1e-6 (each update is rounded to it). Float32 cannot hold
  * 0.52 exactly (it stores 0.51999998), so without the grid repeated ±γ steps would drift and
@@ -45,6 +50,50 @@ export function nextIrrelevantRatio(q: number, s: RatioSearchStep): number {
   return snapRatio(Math.min(Math.max(next, s.ratioMin), s.ratioMax));
 }
 
+/** A bisection bracket [lo, hi] of q (see {@link nextBisection}). */
+export interface RatioBracket {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * The bisection rule for q_i, one visit at ratio q with bracket [lo, hi] (initially [q_min, q_max]).
+ * Pure; no tensors.
+ *
+ *   1) warm-up (epoch < N_warm-up): keep q and the bracket
+ *   2) the attack failed at q (f(x_adv) predicts y): the boundary lies above q, lo ← q;
+ *      it succeeded: the boundary lies at or below q, hi ← q
+ *   3) the bracket stays at least w = 2γ wide: hi ← max(hi, lo + w), resp. lo ← min(lo, hi − w)
+ *   4) next q = (lo + hi)/2, clipped to [q_min, q_max]; the stored bracket is clipped too
+ *
+ * Against a fixed boundary q_min ≤ q* < q_max (the attack succeeds iff q > q*) the bracket keeps
+ * lo ≤ q* < hi, and from q_init = (q_min + q_max)/2 its width after k visits is at most
+ * max((q_max − q_min)/2^k, 2γ), so |q − q*| ≤ max((q_max − q_min)/2^(k+1), γ). Once it is 2γ wide, step 3 makes each visit move q by
+ * exactly ±γ, as the ramp does, so q keeps following a boundary that moves during training; γ = 0
+ * gives plain bisection, which stops moving once converged.
+ * @example
+ * nextBisection(0.5, {lo: 0.05, hi: 0.95}, {epoch: 2, warmupEpochs: 2, advCorrect: true, ratioStep: 0.02, ratioMin: 0.05, ratioMax: 0.95});
+ * // {q: 0.725, lo: 0.5, hi: 0.95}
+ */
+export function nextBisection(q: number, bracket: RatioBracket, s: RatioSearchStep): { q: number } & RatioBracket {
+  // 1) warm-up: keep q_i and its bracket
+  if (s.epoch < s.warmupEpochs) return { q, lo: bracket.lo, hi: bracket.hi };
+  const clip = (v: number): number => Math.min(Math.max(v, s.ratioMin), s.ratioMax);
+  const at = clip(q);
+  const width = 2 * s.ratioStep;
+  let { lo, hi } = bracket;
+  // 2)–3) move the bound on q's side of the boundary to q; keep the bracket at least 2γ wide
+  if (s.advCorrect) {
+    lo = at;
+    hi = Math.max(hi, at + width);
+  } else {
+    hi = at;
+    lo = Math.min(lo, at - width);
+  }
+  // 4) the midpoint, and the bracket, in [q_min, q_max] on the 1e-6 grid
+  return { q: snapRatio(clip((lo + hi) / 2)), lo: snapRatio(clip(lo)), hi: snapRatio(clip(hi)) };
+}
+
 /** q rounded to the {@link RATIO_RESOLUTION} grid. */
 export function snapRatio(q: number): number {
   return Math.round(q / RATIO_RESOLUTION) * RATIO_RESOLUTION;
@@ -81,22 +130,34 @@ export interface RatioSummary {
 }
 
 /**
- * The per-sample ratios of a training split.
+ * The per-sample ratios of a training split, searched by the ramp, or by bisection when
+ * constructed with a bracket.
  * @example
- * const q = new IrrelevantRatios(50_000, 0.5);
+ * const q = new IrrelevantRatios(50_000, 0.5);            // ramp; bisection: (50_000, 0.5, {lo: 0.05, hi: 0.95})
  * q.gather(batch.index);                                  // Float32Array of the batch's q_i
  * q.update(batch.index, advCorrect, epoch, params);       // after the step
  * q.summarize(20);                                        // {mean, quantiles, histogram}
  */
 export class IrrelevantRatios {
   private values: Float32Array;
+  /** Per-sample bisection brackets ('bisect'); undefined for the ramp. */
+  private brackets: { lo: Float32Array; hi: Float32Array } | undefined;
 
-  /** `size` samples, all at `init` (q_init). */
-  constructor(size: number, init: number) {
+  /**
+   * `size` samples, all at `init` (q_init). With `bracket` ([q_min, q_max]), each sample is
+   * searched by {@link nextBisection} from its own copy of it; without, by {@link nextIrrelevantRatio}.
+   */
+  constructor(size: number, init: number, bracket?: RatioBracket) {
     if (!Number.isInteger(size) || size < 1) {
       throw new ConfigError(`IrrelevantRatios: expected the training-set size to be a positive integer, got ${size}`);
     }
     this.values = new Float32Array(size).fill(snapRatio(init));
+    if (bracket) {
+      if (!(bracket.lo >= 0 && bracket.lo <= bracket.hi && bracket.hi <= 1)) {
+        throw new ConfigError(`IrrelevantRatios: expected a bracket with 0 ≤ lo ≤ hi ≤ 1, got [${bracket.lo}, ${bracket.hi}]`);
+      }
+      this.brackets = { lo: new Float32Array(size).fill(snapRatio(bracket.lo)), hi: new Float32Array(size).fill(snapRatio(bracket.hi)) };
+    }
   }
 
   /** Number of samples. */
@@ -111,14 +172,26 @@ export class IrrelevantRatios {
     return out;
   }
 
-  /** Applies {@link nextIrrelevantRatio} to each sample of a step. `advCorrect[b]` ≠ 0: f(x_adv_b) predicted y_b. */
+  /**
+   * Applies {@link nextIrrelevantRatio} (ramp) or {@link nextBisection} (with brackets) to each
+   * sample of a step. `advCorrect[b]` ≠ 0: f(x_adv_b) predicted y_b.
+   */
   update(index: ArrayLike<number>, advCorrect: ArrayLike<number | boolean>, epoch: number, p: RatioSearchParams): void {
     if (advCorrect.length !== index.length) {
       throw new ShapeError(`IrrelevantRatios.update: expected ${index.length} adversarial outcomes, got ${advCorrect.length}`);
     }
+    const br = this.brackets;
     for (let b = 0; b < index.length; b++) {
       const i = this.checkIndex(index[b]!);
-      this.values[i] = nextIrrelevantRatio(this.values[i]!, { ...p, epoch, advCorrect: Boolean(advCorrect[b]) });
+      const step = { ...p, epoch, advCorrect: Boolean(advCorrect[b]) };
+      if (!br) {
+        this.values[i] = nextIrrelevantRatio(this.values[i]!, step);
+        continue;
+      }
+      const next = nextBisection(this.values[i]!, { lo: br.lo[i]!, hi: br.hi[i]! }, step);
+      this.values[i] = next.q;
+      br.lo[i] = next.lo;
+      br.hi[i] = next.hi;
     }
   }
 
@@ -137,6 +210,30 @@ export class IrrelevantRatios {
       if (!(v >= 0 && v <= 1)) throw new ShapeError(`IrrelevantRatios.setState: q[${i}] = ${v} is outside [0, 1]`);
     }
     this.values = q.slice();
+  }
+
+  /** Copies of the bisection brackets (lo_i, hi_i), or undefined for the ramp (for checkpoints and .npy files). */
+  getBrackets(): { lo: Float32Array; hi: Float32Array } | undefined {
+    return this.brackets && { lo: this.brackets.lo.slice(), hi: this.brackets.hi.slice() };
+  }
+
+  /**
+   * Restores the brackets from {@link getBrackets}.
+   * @throws ShapeError without brackets (a ramp search), for a length other than the training-set
+   *   size, or a bracket outside 0 ≤ lo ≤ hi ≤ 1.
+   */
+  setBrackets(b: { readonly lo: Float32Array; readonly hi: Float32Array }): void {
+    if (!this.brackets) throw new ShapeError('IrrelevantRatios.setBrackets: this search is the ramp, which keeps no brackets');
+    const n = this.values.length;
+    if (b.lo.length !== n || b.hi.length !== n) {
+      throw new ShapeError(`IrrelevantRatios.setBrackets: expected ${n} brackets (the training-set size), got ${b.lo.length} lo and ${b.hi.length} hi`);
+    }
+    for (let i = 0; i < n; i++) {
+      const lo = b.lo[i]!;
+      const hi = b.hi[i]!;
+      if (!(lo >= 0 && lo <= hi && hi <= 1)) throw new ShapeError(`IrrelevantRatios.setBrackets: bracket ${i} = [${lo}, ${hi}] is not within 0 ≤ lo ≤ hi ≤ 1`);
+    }
+    this.brackets = { lo: b.lo.slice(), hi: b.hi.slice() };
   }
 
   /** Mean, std, quantiles and a `bins`-bin histogram on [0, 1] of all q_i. */

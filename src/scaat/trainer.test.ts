@@ -54,7 +54,7 @@ describe('SCAAT trainer', () => {
   it("is named 'scaat', reports loss, acc, advAcc and q, and keeps q during warm-up", () => {
     const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2 } });
     expect(t.name).toBe('scaat');
-    expect(t.derived).toEqual({ alpha: 0.025, attackSteps: 2, passesPerStep: 5 });
+    expect(t.derived).toEqual({ alpha: 0.025, attackSteps: 2, passesPerStep: 5, ratioStep: 0.02 });
     const { steps, summaries } = runEpochs(t, 2);
     for (const m of steps) {
       for (const key of ['loss', 'acc', 'advAcc', 'q', 'maskFraction']) expect(Number.isFinite(m[key])).toBe(true);
@@ -73,6 +73,49 @@ describe('SCAAT trainer', () => {
     expect(s.q.mean).toBeCloseTo(0.5 + 0.02 * (2 * s.advAcc - 1), 6);
     for (const q of t.irrelevantRatios()) expect([Math.fround(0.48), Math.fround(0.52)]).toContain(q);
     expect(s.q.histogram.counts.reduce((a, c) => a + c, 0)).toBe(N);
+  });
+
+  it("ratioStep 'auto': γ = (q_max − q_min)/(epochs − warm-up), every sample moves by ±γ", () => {
+    const t = createScaatTrainer({ trainSize: N, epochs: 2, config: { epsilon: 0.1, steps: 2, warmupEpochs: 0, ratioStep: 'auto' } });
+    expect(t.derived.ratioStep).toBe(0.45);
+    const s = runEpochs(t, 1).summaries[0]!;
+    expect(s.q.mean).toBeCloseTo(0.5 + 0.45 * (2 * s.advAcc - 1), 6);
+    for (const q of t.irrelevantRatios()) expect([Math.fround(0.05), Math.fround(0.95)]).toContain(q);
+    expect(() => createScaatTrainer({ trainSize: N, config: { ratioStep: 'auto' } })).toThrow(/needs the run's number of epochs/);
+  });
+
+  it("'bisect': a failure at q_init moves q to (q_init + q_max)/2, a success to (q_min + q_init)/2, with the bracket", () => {
+    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, steps: 2, warmupEpochs: 0, ratioSearch: 'bisect' } });
+    const s = runEpochs(t, 1).summaries[0]!;
+    expect(s.q.mean).toBeCloseTo(0.275 + 0.45 * s.advAcc, 6);
+    expect(s.advAcc > 0 && s.advAcc < 1, `both outcomes occur (advAcc ${s.advAcc})`).toBe(true);
+    const { q, qLow, qHigh } = t.getState();
+    for (let i = 0; i < N; i++) {
+      const failed = q[i] === Math.fround(0.725);
+      expect(failed || q[i] === Math.fround(0.275)).toBe(true);
+      expect([qLow![i], qHigh![i]]).toEqual(failed ? [0.5, Math.fround(0.95)] : [Math.fround(0.05), 0.5]);
+    }
+  });
+
+  it("'bisect': q and the brackets restored from the state continue bit for bit; a state of the other search is refused", () => {
+    const cfg = { epsilon: 0.1, steps: 1, warmupEpochs: 1, ratioSearch: 'bisect' };
+    const t = createScaatTrainer({ trainSize: N, config: cfg });
+    runEpochs(t, 2);
+    const saved = t.getState();
+    expect(Object.keys(saved).sort()).toEqual(['epochTotals', 'q', 'qHigh', 'qLow']);
+    const u = createScaatTrainer({ trainSize: N, config: cfg });
+    u.setState(saved);
+    // both continue from the same model, batches and seeds (runEpochs starts them afresh)
+    runEpochs(t, 2, { from: 2 });
+    runEpochs(u, 2, { from: 2 });
+    const bytes = (state: Record<string, Float32Array>) => Object.fromEntries(Object.entries(state).map(([k, v]) => [k, Array.from(new Uint8Array(v.buffer))]));
+    expect(bytes(u.getState())).toEqual(bytes(t.getState()));
+    expect(Array.from(t.getState()['qLow']!)).not.toEqual(Array.from(saved['qLow']!)); // it did move
+    const ramp = createScaatTrainer({ trainSize: N, config: { ...cfg, ratioSearch: 'ramp' } });
+    expect(() => ramp.setState(saved)).toThrow(/ratioSearch 'ramp' keeps no brackets, but the checkpoint state has 'qLow'\/'qHigh'/);
+    expect(() => u.setState({ q: saved['q']! })).toThrow(/ratioSearch 'bisect' needs its brackets 'qLow' and 'qHigh' in the checkpoint state; keys: q$/);
+    expect(() => u.setState({ q: saved['q']!, qLow: saved['qLow']! })).toThrow(ConfigError);
+    expect(() => u.setState({ ...saved, qLow: new Float32Array(N + 1) })).toThrow(ShapeError);
   });
 
   it('saves q in its state and restores it; rejects a state of another training set', () => {

@@ -5,13 +5,14 @@
  *   1. resolve the config (defaults ← preset ← flags) and check the map cache fits its budget
  *   2. per step: gather q_b → mask source (fresh saliency or cached ranks) → scaatStep
  *      → cache the map for the next visit (cheap variants) → ratio search on every sample
+ *      ('ramp' or 'bisect', γ fixed or scaled to the run's epochs: config.ts `ratioSearch`, `ratioStep`)
  *   3. per epoch: the q_i distribution (mean, quantiles, histogram), adversarial accuracy, and
  *      the share of q_i at q_min / q_max (which regime the search is in, method.md §2 pilot)
- *   4. state: q_i (Float32Array) and the epoch's running totals for checkpoints;
- *      `irrelevantRatios()` / `writeIrrelevantRatios()` for the final .npy file
+ *   4. state: q_i (Float32Array), with 'bisect' the brackets (qLow, qHigh), and the epoch's running
+ *      totals for checkpoints; `irrelevantRatios()` / `writeIrrelevantRatios()` for the final .npy file
  *
- * Resuming: q_i and the epoch totals are restored exactly, so 'fresh' resumes bit for bit; the
- * cheap variants' map cache is not checkpointed (it can be 100s of MiB), so their first visit
+ * Resuming: q_i (with 'bisect' its brackets) and the epoch totals are restored exactly, so 'fresh'
+ * resumes bit for bit; the cheap variants' map cache is not checkpointed (it can be 100s of MiB), so their first visit
  * after a resume computes fresh saliency.
  *
  * Cheap variants (`saliencySource`):
@@ -42,7 +43,7 @@ import { writeNpy } from '../io/npy.js';
 import type { TrainerSpec } from '../train/registry.js';
 import type { StepContext, StepInput, StepMetrics, Trainer } from '../train/types.js';
 import type { ScaatConfig } from './config.js';
-import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveSteps, resolveScaatConfig, resolveScaatConfigAt } from './config.js';
+import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveRatioStep, effectiveSteps, resolveScaatConfig, resolveScaatConfigAt } from './config.js';
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
 import { createScaatAttack, scaatStep } from './step.js';
@@ -55,6 +56,8 @@ export interface ScaatTrainerOptions {
   readonly config?: Readonly<Record<string, unknown>> | ReadonlyArray<Readonly<Record<string, unknown>>>;
   /** [H, W, C] of the images: lets the map-cache budget be checked at construction, not at the first step. */
   readonly inputShape?: readonly [number, number, number];
+  /** The run's number of epochs: needed for `ratioStep` 'auto' (γ scaled to the run's length). */
+  readonly epochs?: number;
 }
 
 /** The per-epoch log record of SCAAT (returned by `epochSummary`). */
@@ -81,8 +84,8 @@ export interface ScaatTrainer extends Trainer {
   readonly name: 'scaat';
   /** The resolved configuration (for results.json). */
   readonly config: ScaatConfig;
-  /** Derived quantities worth logging once: effective α and attack steps, passes per step. */
-  readonly derived: { readonly alpha: number; readonly attackSteps: number; readonly passesPerStep: number };
+  /** Derived quantities worth logging once: effective α and attack steps, passes per step, effective γ. */
+  readonly derived: { readonly alpha: number; readonly attackSteps: number; readonly passesPerStep: number; readonly ratioStep: number };
   /** A copy of q_i for the whole training split (for the final .npy file). */
   irrelevantRatios(): Float32Array;
   getState(): Record<string, Float32Array>;
@@ -104,14 +107,16 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
     attackSteps,
     // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards
     passesPerStep: (config.saliencySource === 'fresh' ? 1 : 0) + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2,
+    ratioStep: effectiveRatioStep(config, options.epochs),
   };
-  const ratios = new IrrelevantRatios(options.trainSize, config.ratioInit);
+  const bisect = config.ratioSearch === 'bisect';
+  const ratios = new IrrelevantRatios(options.trainSize, config.ratioInit, bisect ? { lo: config.ratioMin, hi: config.ratioMax } : undefined);
   const attack = createScaatAttack(config);
   const cache = config.saliencySource === 'fresh' ? undefined : new MapCache(options.trainSize, config.saliencyCacheMiB);
   if (cache && options.inputShape) cache.ensure(options.inputShape[0] * options.inputShape[1]);
   const searchParams = {
     warmupEpochs: config.warmupEpochs,
-    ratioStep: config.ratioStep,
+    ratioStep: derived.ratioStep,
     ratioMin: config.ratioMin,
     ratioMax: config.ratioMax,
   };
@@ -195,15 +200,29 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
 
     // 4) state
     irrelevantRatios: () => ratios.getState(),
-    // q_i, and this epoch's running totals (a mid-epoch checkpoint resumes the epoch's summary)
-    getState: () => ({
-      q: ratios.getState(),
-      epochTotals: Float32Array.from([acc.samples, acc.advCorrect, acc.cleanCorrect, acc.batches, acc.freshBatches]),
-    }),
+    // q_i (with 'bisect' its brackets), and this epoch's running totals (a mid-epoch checkpoint resumes the epoch's summary)
+    getState: () => {
+      const brackets = ratios.getBrackets();
+      return {
+        q: ratios.getState(),
+        ...(brackets ? { qLow: brackets.lo, qHigh: brackets.hi } : {}),
+        epochTotals: Float32Array.from([acc.samples, acc.advCorrect, acc.cleanCorrect, acc.batches, acc.freshBatches]),
+      };
+    },
     setState(state: Record<string, Float32Array>) {
       const q = state['q'];
       if (!q) throw new ConfigError(`scaat trainer: checkpoint state has no 'q' (irrelevant-feature ratios); keys: ${Object.keys(state).join(', ') || 'none'}`);
+      const [lo, hi] = [state['qLow'], state['qHigh']];
+      if (bisect ? !(lo && hi) : Boolean(lo || hi)) {
+        const found = `keys: ${Object.keys(state).join(', ')}`;
+        throw new ConfigError(
+          bisect
+            ? `scaat trainer: ratioSearch 'bisect' needs its brackets 'qLow' and 'qHigh' in the checkpoint state; ${found}`
+            : `scaat trainer: ratioSearch 'ramp' keeps no brackets, but the checkpoint state has 'qLow'/'qHigh' (from a 'bisect' run); ${found}`,
+        );
+      }
       ratios.setState(q);
+      if (lo && hi) ratios.setBrackets({ lo, hi });
       const t = state['epochTotals'];
       if (t && t.length === 5) {
         acc = { samples: t[0]!, advCorrect: t[1]!, cleanCorrect: t[2]!, batches: t[3]!, freshBatches: t[4]! };
@@ -313,5 +332,5 @@ export const SCAAT_TRAINER_SPEC: TrainerSpec = {
   label: 'SCAAT (saliency constrained adaptive adversarial training)',
   defaults: DEFAULT_SCAAT_CONFIG,
   resolveOptions: (raw) => ({ ...resolveScaatConfigAt('trainerOptions.scaat', [raw]) }),
-  create: ({ options, trainSize, inputShape }) => createScaatTrainer({ trainSize, inputShape, config: options }),
+  create: ({ config, options, trainSize, inputShape }) => createScaatTrainer({ trainSize, inputShape, epochs: config.epochs, config: options }),
 };

@@ -49,6 +49,13 @@ describe('scaat --help', () => {
     expect(describe('--alpha')).toMatch(/default 2\.5·epsilon\/attack-steps/);
   });
 
+  it("'train --help-config' lists SCAAT's options with their defaults, the ratio search's included", async () => {
+    const { code, stdout } = await runCli(['train', '--help-config']);
+    expect(code).toBe(0);
+    const scaat = /^\s+scaat\s.*$/m.exec(stdout)?.[0] ?? '';
+    for (const entry of ['"ratioSearch":"ramp"', '"ratioStep":0.02', '"ratioInit":0.5', '"warmupEpochs":2']) expect(scaat).toContain(entry);
+  });
+
   it('exits 0 with the usage from a real process', () => {
     const r = spawnCli(['--help']);
     expect(r.code).toBe(0);
