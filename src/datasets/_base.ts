@@ -91,6 +91,10 @@ class SourceDataset implements Dataset {
     return hist;
   }
 
+  async labels(): Promise<Int32Array> {
+    return Int32Array.from(this.src.labels);
+  }
+
   async close(): Promise<void> {
     await this.src.close?.();
   }

@@ -75,6 +75,11 @@ export interface Dataset extends DatasetInfo {
   get(indices: ArrayLike<number>): Promise<Batch>;
   /** Counts per label (for `scaat data inspect`). */
   labelHistogram(): Promise<number[]>;
+  /**
+   * The label of every sample in index order (length `size`; −1 where unknown), read without
+   * decoding any image: what class-stratified subsets are drawn from (subset.ts).
+   */
+  labels(): Promise<Int32Array>;
   /** Releases file handles. */
   close?(): Promise<void> | void;
 }

@@ -1,13 +1,14 @@
 // IDX loader on tiny files written here (known bytes in → known values out), every malformed
 // case, and the embedded MNIST / installed Fashion-MNIST.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../errors.js';
 import { openIdx, parseIdxHeader } from './idx.js';
-import { DEBIAN_FASHION_MNIST, openFashionMnist, openMnist } from './mnist.js';
+import { openFashionMnist, openMnist } from './mnist.js';
+import { itRequires, REQUIREMENTS } from '../../test/helpers/index.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -101,7 +102,7 @@ describe('MNIST (embedded) and Fashion-MNIST', () => {
     await ds.close?.();
   });
 
-  it.skipIf(!existsSync(DEBIAN_FASHION_MNIST))('opens Fashion-MNIST from the Debian package: balanced, 1000 per class in test', async () => {
+  itRequires(REQUIREMENTS.fashionMnist)('opens Fashion-MNIST from the Debian package: balanced, 1000 per class in test', async () => {
     const ds = await openFashionMnist({ split: 'test' });
     expect([ds.size, ...ds.shape]).toEqual([10000, 28, 28, 1]);
     expect(await ds.labelHistogram()).toEqual(new Array(10).fill(1000));

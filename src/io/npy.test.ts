@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NpyReader, NpyWriter, encodeNpy, parseNpy, readNpy, writeNpy } from './npy.js';
 import { DataError, ShapeError } from '../errors.js';
-import { pythonHas, SYSTEM_PYTHON } from '../../test/helpers/index.js';
+import { itRequires, REQUIREMENTS, SYSTEM_PYTHON } from '../../test/helpers/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-npy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,8 +77,7 @@ describe('npy', () => {
   });
 
   const python = SYSTEM_PYTHON;
-  const hasNumpy = pythonHas('numpy');
-  it.skipIf(!hasNumpy)('round-trips with NumPy (np.load / np.save)', async () => {
+  itRequires(REQUIREMENTS.numpy)('round-trips with NumPy (np.load / np.save)', async () => {
     const ours = path.join(dir, 'ours.npy');
     await writeNpy(ours, Float32Array.from([0.5, -1, 3.25, 7, 8, 9]), [1, 2, 3]);
     const theirs = path.join(dir, 'theirs.npy');

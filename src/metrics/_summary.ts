@@ -48,6 +48,7 @@ export interface RawEvaluation {
   config: EvaluationConfig;
   model: EvaluationResult['model'];
   dataset: Record<string, unknown>;
+  sample?: EvaluationResult['sample'];
   shard: EvaluationResult['shard'];
   range: EvaluationResult['range'];
   images: { index: number[]; label: number[]; correct: number[] };
@@ -161,6 +162,7 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
     config,
     model: raw.model,
     dataset: raw.dataset,
+    ...(raw.sample ? { sample: raw.sample } : {}),
     shard: raw.shard,
     range: raw.range,
     images: raw.images,
@@ -214,6 +216,7 @@ export function toRaw(r: EvaluationResult): RawEvaluation {
     config: r.config,
     model: r.model,
     dataset: { ...r.dataset },
+    ...(r.sample ? { sample: r.sample } : {}),
     shard: r.shard,
     range: r.range,
     images: { index: [...r.images.index], label: [...r.images.label], correct: [...r.images.correct] },

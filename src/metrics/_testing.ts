@@ -48,5 +48,6 @@ export function arrayDataset(
       for (const v of y) hgram[v]! += 1;
       return hgram;
     },
+    labels: async () => Int32Array.from(y),
   };
 }

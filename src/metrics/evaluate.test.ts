@@ -13,6 +13,7 @@ import { saliencyMethods } from '../saliency/registry.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { saliencyEntropy } from './saliency-entropy.js';
+import { stratifiedSubset } from '../datasets/subset.js';
 
 beforeAll(() => useBackend('cpu'));
 
@@ -105,10 +106,41 @@ describe('evaluate', () => {
     expect(() => resolveEvaluationConfig({ ...options(), examples: -1 }, ds)).toThrow(/examples/);
   });
 
+  it('limits to a class-stratified sample whose shards merge into exactly the unsharded result', async () => {
+    // 3 classes of 8 images stored class by class (as image folders are): the first 9 would be class 0 only
+    const n = 24;
+    const rng = new Rng(4);
+    const x = Float32Array.from({ length: n * 64 }, () => rng.next());
+    const y = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 8));
+    const ds = arrayDataset(x, y, [8, 8, 1], 3);
+    const limited = (): EvaluateOptions => ({ ...options(), limit: 9, batchSize: 2 });
+    const whole = await evaluate(net, ds, limited());
+    expect(whole.sample).toEqual({ rule: 'class-stratified', seed: 5, size: 9, classHistogram: [3, 3, 3] });
+    expect(whole.range).toEqual({ start: 0, end: 9, total: 9 });
+    const counts = [0, 0, 0];
+    for (const label of whole.images.label) counts[label]! += 1;
+    expect(counts).toEqual([3, 3, 3]);
+    expect(whole.images.index).toEqual(Array.from(stratifiedSubset(y, 9, 5)));
+    expect(whole.images.index).toEqual([...whole.images.index].sort((a, b) => a - b));
+    // shards cut the sorted sample: 5 batches of 2 → shards of 1, 2, 2 batches; merged = unsharded
+    const shards: EvaluationResult[] = [];
+    for (const index of [1, 2, 0]) shards.push(JSON.parse(JSON.stringify(await evaluate(net, ds, { ...limited(), shard: { index, count: 3 } }))) as EvaluationResult);
+    expect(shards.map((p) => p.range)).toEqual([{ start: 2, end: 6, total: 9 }, { start: 6, end: 9, total: 9 }, { start: 0, end: 2, total: 9 }]);
+    expect(shards.every((p) => JSON.stringify(p.sample) === JSON.stringify(whole.sample))).toBe(true);
+    expect(withoutProvenance(mergeEvaluations(shards))).toEqual(withoutProvenance(whole));
+    // another seed, another sample (same histogram); no limit: every image, rule 'all'
+    const other = await evaluate(net, ds, { ...limited(), seed: 6, metrics: ['entropy'] });
+    expect(other.images.index).not.toEqual(whole.images.index);
+    expect(other.sample!.classHistogram).toEqual([3, 3, 3]);
+    const all = await evaluate(net, ds, { ...options(), metrics: ['entropy'] });
+    expect(all.sample).toEqual({ rule: 'all', seed: null, size: 24, classHistogram: [8, 8, 8] });
+    expect(all.images.index).toEqual(Array.from({ length: 24 }, (_, i) => i));
+  });
+
   it('limits, and rejects bad options and incompatible shards with named errors', async () => {
     const ds = tinySet();
     const part = await evaluate(net, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['entropy'], limit: 4, batchSize: 2, shard: { index: 0, count: 2 } });
-    expect(part.images.index).toEqual([0, 1]);
+    expect(part.images.index).toEqual(Array.from(stratifiedSubset(await ds.labels(), 4, 0).subarray(0, 2)));
     expect(part.config.metrics).toEqual(['clean-accuracy', 'entropy']);
     expect(() => resolveEvaluationConfig({ methods: [], metrics: ['nope'] }, ds)).toThrow(/unknown metric 'nope'/);
     expect(() => resolveEvaluationConfig({ methods: saliencyMethods(['vanilla-gradient']), batchSize: 0 }, ds)).toThrow(ConfigError);

@@ -4,9 +4,11 @@
  *
  * Typical steps:
  * 1. `const config = resolveEvaluationConfig(options, dataset)`: every default filled in;
- * 2. the index range: the first `limit` samples, cut into `batchSize` batches, and for
- *    `shard: {index: i, count: n}` the i-th of n contiguous runs of whole batches
- *    ({@link shardRange}), so a shard sees exactly the batches (and seeds) of the unsharded run;
+ * 2. the index range: every sample, or with `limit` a class-stratified sample of `limit` drawn
+ *    with `seed` from the labels (datasets/subset.ts; sorted indices), cut into `batchSize`
+ *    batches, and for `shard: {index: i, count: n}` the i-th of n contiguous runs of whole batches
+ *    of that sorted list ({@link shardRange}), so a shard sees exactly the batches (and seeds) of
+ *    the unsharded run;
  * 3. per batch (bounded memory; tensors freed before the next batch): clean correctness; per
  *    method the attribution → per-pixel scores Σ_c|A| → 8-bit map → entropy, size; AOPC MoRF and
  *    LeRF; robustness curves (masked PGD and noise); localisation (datasets with masks);
@@ -29,6 +31,7 @@ import { createRequire } from 'node:module';
 import type { Classifier } from '../models/classifier.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { toTensors } from '../datasets/dataset.js';
+import { drawSubset } from '../datasets/subset.js';
 import type { SaliencyFn, TargetMode } from '../saliency/types.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
@@ -75,7 +78,10 @@ export interface EvaluateOptions {
   metrics?: readonly string[];
   /** Class explained. @default 'label' (method.md §3) */
   target?: TargetMode;
-  /** Evaluate the first `limit` samples only. @default all */
+  /**
+   * Evaluate a class-stratified sample of `limit` samples, drawn with `seed` (datasets/subset.ts),
+   * recorded in the result's `sample`. @default all
+   */
   limit?: number;
   /** Evaluate the `index`-th of `count` parts. @default the whole range */
   shard?: { index: number; count: number };
@@ -234,7 +240,8 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
   if (dataset.numClasses > classifier.numClasses) {
     throw new DataError(`evaluate: the dataset has ${dataset.numClasses} classes but the model only ${classifier.numClasses}`);
   }
-  const total = Math.min(config.limit ?? dataset.size, dataset.size);
+  const sample = await drawSubset(dataset, config.limit ?? undefined, config.seed);
+  const total = sample.indices.length;
   const { start, end } = shardRange(total, config.batchSize, options.shard);
   const want = (m: string): boolean => config.metrics.includes(m);
   const wantAopc = want('aopc-morf') || want('aopc-lerf') || want('aopc-rel');
@@ -245,6 +252,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
     config,
     model: { source: options.modelSource ?? 'in-memory', inputShape: [...classifier.inputShape], numClasses: classifier.numClasses },
     dataset: datasetSummary(dataset),
+    sample: { rule: sample.info.rule, seed: sample.info.seed, size: sample.info.size, classHistogram: sample.info.classHistogram },
     shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
     range: { start, end, total },
     images: { index: [], label: [], correct: [] },
@@ -276,7 +284,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
   const randomWeights: RandomWeights | undefined = want('randomization-similarity')
     ? drawRandomWeights(classifier, { seed: deriveSeed(config.seed, 'randomization'), ...(config.randomization.layers !== null ? { layers: config.randomization.layers } : {}) })
     : undefined;
-  const indices = Int32Array.from({ length: end - start }, (_, i) => start + i);
+  const indices = sample.indices.slice(start, end);
   let done = 0;
   try {
     if (indices.length > 0) {

@@ -31,7 +31,7 @@ export function mergeEvaluations(parts: readonly EvaluationResult[], sources: re
   const first = parts[0]!;
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   parts.forEach((p, i) => {
-    for (const key of ['config', 'model', 'dataset'] as const) {
+    for (const key of ['config', 'model', 'dataset', 'sample'] as const) {
       if (!same(p[key], first[key])) throw new DataError(`merge: ${name(i)} has a different ${key} from ${name(0)}; shards must come from one run`);
     }
     if (p.range.total !== first.range.total) throw new DataError(`merge: ${name(i)} covers a different total (${p.range.total} vs ${first.range.total})`);

@@ -8,7 +8,7 @@ import { Rng } from '../engine/random.js';
 import { percentile, toUint8Map } from './postprocess.js';
 import { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 import { ConfigError } from '../errors.js';
-import { pythonHas, SYSTEM_PYTHON } from '../../test/helpers/index.js';
+import { itRequires, REQUIREMENTS, SYSTEM_PYTHON } from '../../test/helpers/index.js';
 
 describe('percentile (NumPy linear)', () => {
   it('interpolates between order statistics', () => {
@@ -52,9 +52,9 @@ describe('toUint8Map (method.md §4)', () => {
 
 describe('toUint8Map against NumPy', () => {
   const python = SYSTEM_PYTHON;
-  const hasNumpy = pythonHas('numpy');
-  // Oracle: method.md §4 written in NumPy (np.percentile, float64), on heavy-tailed maps with ties.
-  it.skipIf(!hasNumpy)('equals the NumPy reference of method.md §4 on random maps', async () => {
+  // Oracle: method.md §4 written in NumPy (np.percentile, float64), on heavy-tailed maps with ties
+  // (skipped where NumPy is missing; under CI, fails).
+  itRequires(REQUIREMENTS.numpy)('equals the NumPy reference of method.md §4 on random maps', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-u8-'));
     try {
       const rng = new Rng(4);

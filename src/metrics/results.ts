@@ -146,6 +146,18 @@ export interface EvaluationExample {
   readonly maps: Readonly<Record<string, ExampleImage>>;
 }
 
+/** Which samples of the split an evaluation covers (datasets/subset.ts `SubsetInfo`, less the limit, which is in the config). */
+export interface EvaluationSample {
+  /** 'all': every sample of the split; 'class-stratified': a seeded sample of `config.limit` with the split's class frequencies. */
+  readonly rule: 'all' | 'class-stratified';
+  /** Seed of the draw (config.seed); null for 'all'. */
+  readonly seed: number | null;
+  /** Number of samples (= range.total). */
+  readonly size: number;
+  /** Samples per class in the whole sample (every shard's), index = label. */
+  readonly classHistogram: readonly number[];
+}
+
 /** The resolved evaluation settings (every default filled in). */
 export interface EvaluationConfig {
   /** Saliency methods in order, with their resolved options. */
@@ -154,7 +166,7 @@ export interface EvaluationConfig {
   readonly metrics: readonly string[];
   /** Class explained: the true label or the predicted class. */
   readonly target: 'label' | 'predicted';
-  /** Evaluate only the first `limit` samples of the split (null = all). */
+  /** Evaluate a class-stratified sample of `limit` samples of the split, drawn with `seed` (null = all; see {@link EvaluationResult.sample}). */
   readonly limit: number | null;
   /** Images per batch; shards are aligned to it. */
   readonly batchSize: number;
@@ -221,9 +233,11 @@ export interface EvaluationResult {
   readonly model: { readonly source: string; readonly inputShape: readonly number[]; readonly numClasses: number };
   /** The dataset split evaluated (format, source, split, size, shape, numClasses, hasMask). */
   readonly dataset: Readonly<Record<string, unknown>>;
+  /** The evaluated samples (absent in files written before it was recorded, which used the first `limit`). */
+  readonly sample?: EvaluationSample;
   /** Which shard this file holds ({index, count}), or null for a complete run (unsharded or merged). */
   readonly shard: { readonly index: number; readonly count: number } | null;
-  /** Positions [start, end) of the evaluated samples among the first `total` of the split. */
+  /** Positions [start, end) of this file's samples in the sorted index list of `sample` (`total` samples). */
   readonly range: { readonly start: number; readonly end: number; readonly total: number };
   /** Per-image identity and clean correctness, in evaluation order (ascending index). */
   readonly images: {

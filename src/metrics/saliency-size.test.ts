@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeSaliencyMap, saliencySize } from './saliency-size.js';
 import { luminanceTable } from './_jpeg-gray.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import { pythonHas, SYSTEM_PYTHON } from '../../test/helpers/index.js';
+import { itRequires, REQUIREMENTS, SYSTEM_PYTHON } from '../../test/helpers/index.js';
 
 function blob(w: number, h: number): Uint8Array {
   const u = new Uint8Array(w * h);
@@ -64,10 +64,9 @@ describe('saliencySize', () => {
     expect(() => saliencySize(new Uint8Array(4), 2, 2, { format: 'gif' as 'png' })).toThrow(ConfigError);
   });
 
-  // Oracle: byte-identical to libjpeg-turbo through PIL, when that Python stack is installed.
+  // Oracle: byte-identical to libjpeg-turbo through PIL (skipped where PIL or NumPy is missing; under CI, fails).
   const python = SYSTEM_PYTHON;
-  const hasPil = pythonHas('PIL', 'numpy');
-  it.skipIf(!hasPil)('produces the same bytes as PIL (libjpeg-turbo) at quality 75', () => {
+  itRequires(REQUIREMENTS.pil, REQUIREMENTS.numpy)('produces the same bytes as PIL (libjpeg-turbo) at quality 75', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-jpeg-'));
     try {
       const cases: Array<[number, number, Uint8Array]> = [[32, 32, blob(32, 32)], [50, 37, noise(50, 37)], [96, 96, blob(96, 96)]];

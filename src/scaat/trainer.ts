@@ -50,7 +50,7 @@ import { createScaatAttack, scaatStep } from './step.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
-  /** Number of samples in the training split (the length of q). */
+  /** Number of samples trained on (the length of q; the loop's StepInput.index runs over 0..trainSize−1). */
   readonly trainSize: number;
   /** Config layers over the defaults (plain objects, e.g. a preset then CLI flags); see {@link ScaatConfig}. */
   readonly config?: Readonly<Record<string, unknown>> | ReadonlyArray<Readonly<Record<string, unknown>>>;

@@ -45,6 +45,7 @@ export function memoryDataset(
       for (const v of y) h[v]!++;
       return h;
     },
+    labels: async () => Int32Array.from(y),
   };
 }
 

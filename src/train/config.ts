@@ -35,7 +35,10 @@ export interface TrainConfig {
   normalizeStd: number[];
   /** Training data: a dataset name or path, opened by the datasets room (recorded for reproducibility). @default 'synthetic' */
   data: string;
-  /** Use only the first N training samples (0 = all). @default 0 */
+  /**
+   * Train on a class-stratified sample of N training samples, drawn with `seed` (datasets/subset.ts;
+   * recorded in log.jsonl's start record, its indices in train-indices.npy) (0 = all). @default 0
+   */
   trainLimit: number;
   /** Passes over the training set. @default 10 */
   epochs: number;
@@ -77,7 +80,7 @@ export interface TrainConfig {
   evalEvery: number;
   /** Batch size of evaluation. @default 256 */
   evalBatchSize: number;
-  /** Evaluate on the first N test samples only (0 = all). @default 0 */
+  /** Evaluate on a class-stratified sample of N test samples, drawn with `seed` (0 = all). @default 0 */
   evalLimit: number;
   /** Write a 'step' log record every N steps (0 = never). @default 50 */
   logEvery: number;
@@ -140,7 +143,7 @@ export const TRAIN_CONFIG_FIELDS: Readonly<Record<Exclude<keyof TrainConfig, 'tr
   normalizeMean: { type: 'number[]', doc: 'in-model per-channel mean ([] = no normalisation)' },
   normalizeStd: { type: 'number[]', min: 0, doc: 'in-model per-channel std' },
   data: { type: 'string', nonEmpty: true, doc: 'dataset name or path' },
-  trainLimit: { type: 'number', integer: true, min: 0, doc: 'use the first N training samples (0 = all)' },
+  trainLimit: { type: 'number', integer: true, min: 0, doc: 'train on a class-stratified sample of N training samples, drawn with seed (0 = all)' },
   epochs: { type: 'number', integer: true, min: 1, doc: 'passes over the training set' },
   batchSize: { type: 'number', integer: true, min: 1, doc: 'samples per step' },
   dropLast: { type: 'boolean', doc: 'drop the last incomplete batch' },
@@ -161,7 +164,7 @@ export const TRAIN_CONFIG_FIELDS: Readonly<Record<Exclude<keyof TrainConfig, 'tr
   lrGamma: { type: 'number', min: 0, doc: "γ of the 'step' schedule" },
   evalEvery: { type: 'number', integer: true, min: 0, doc: 'evaluate every N epochs (0 = never)' },
   evalBatchSize: { type: 'number', integer: true, min: 1, doc: 'evaluation batch size' },
-  evalLimit: { type: 'number', integer: true, min: 0, doc: 'evaluate on the first N test samples (0 = all)' },
+  evalLimit: { type: 'number', integer: true, min: 0, doc: 'evaluate on a class-stratified sample of N test samples, drawn with seed (0 = all)' },
   logEvery: { type: 'number', integer: true, min: 0, doc: 'log a step record every N steps (0 = never)' },
   checkpointEvery: { type: 'number', integer: true, min: 0, doc: 'checkpoint every N steps too (0 = per epoch)' },
   keepCheckpoints: { type: 'number', integer: true, min: 1, doc: 'checkpoints kept' },

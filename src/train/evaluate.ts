@@ -17,14 +17,15 @@ export interface CleanEvaluation {
   readonly samples: number;
 }
 
-/** Evaluates on the first `limit` samples (0 = all) of `dataset`, in its stored order. */
+/**
+ * Evaluates on the samples `indices` of `dataset` (default all), in that order; the loop passes
+ * the class-stratified `evalLimit` sample (datasets/subset.ts).
+ */
 export async function evaluateClean(
   classifier: Classifier,
   dataset: Dataset,
-  { batchSize = 256, limit = 0 }: { batchSize?: number; limit?: number } = {},
+  { batchSize = 256, indices }: { batchSize?: number; indices?: Int32Array } = {},
 ): Promise<CleanEvaluation> {
-  const n = limit > 0 ? Math.min(limit, dataset.size) : dataset.size;
-  const indices = limit > 0 ? Int32Array.from({ length: n }, (_, i) => i) : undefined;
   let lossSum = 0;
   let correct = 0;
   let seen = 0;

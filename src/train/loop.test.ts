@@ -14,7 +14,11 @@ import { train } from './loop.js';
 import { SILENT_PROGRESS } from './progress.js';
 import { optionsResolver, TRAINERS, withTrainers } from './registry.js';
 import type { TrainerSpec } from './registry.js';
-import { blobsDataset } from './_testing.js';
+import { blobsDataset, memoryDataset } from './_testing.js';
+import { classHistogram, stratifiedSubset } from '../datasets/subset.js';
+import { readNpy } from '../io/npy.js';
+import { Rng } from '../engine/random.js';
+import type { Dataset } from '../datasets/dataset.js';
 
 const SHAPE = [6, 6, 1] as const;
 let tmp: string;
@@ -101,6 +105,41 @@ describe('train', () => {
     expect(weightsOf(back.model)).toEqual(straightWeights);
     const cfg = JSON.parse(readFileSync(path.join(straightDir, 'config.json'), 'utf8'));
     expect(cfg.trainer).toBe('counting');
+  });
+
+  it('trains and tests on class-stratified trainLimit / evalLimit samples, recorded in the log', async () => {
+    // both splits stored class by class (3 classes of 10): the first 12 / 6 samples would be class 0 only
+    const rng = new Rng(3);
+    const sorted = Int32Array.from({ length: 30 }, (_, i) => Math.floor(i / 10));
+    const images = (): Float32Array => Float32Array.from({ length: 30 * 36 }, () => rng.next());
+    const plainTrain = memoryDataset(images(), sorted, SHAPE, 3);
+    const trained = new Set<number>();
+    const trainSet: Dataset = { ...plainTrain, batches: (o) => (o.indices?.forEach((i) => trained.add(i)), plainTrain.batches(o)) };
+    const testRead: number[][] = [];
+    const plainTest = memoryDataset(images(), sorted, SHAPE, 3, 'test');
+    const testSet: Dataset = { ...plainTest, batches: (o) => (testRead.push(Array.from(o.indices ?? [])), plainTest.batches(o)) };
+    const dir = path.join(tmp, 'limited');
+    await train({ config: config({ trainLimit: 12, evalLimit: 6, batchSize: 4 }), data: { train: trainSet, test: testSet }, runDir: dir, trainers: REGISTRY });
+    const start = records(dir)[0]!;
+    expect(start['trainSize']).toBe(12);
+    expect(start['testSize']).toBe(6);
+    expect(start['trainSample']).toEqual({ rule: 'class-stratified', seed: 7, limit: 12, size: 12, classHistogram: [4, 4, 4] });
+    expect(start['testSample']).toEqual({ rule: 'class-stratified', seed: 7, limit: 6, size: 6, classHistogram: [2, 2, 2] });
+    // the tests read the stratified test sample, every epoch
+    const testSample = Array.from(stratifiedSubset(sorted, 6, 7));
+    expect(testRead).toEqual([testSample, testSample]);
+    expect(classHistogram(sorted, 3, testSample)).toEqual([2, 2, 2]);
+    expect([...trained].sort((p, q) => p - q)).toEqual(Array.from(stratifiedSubset(sorted, 12, 7)));
+    expect(classHistogram(sorted, 3, [...trained])).toEqual([4, 4, 4]);
+    // the trainer's per-sample state has one entry per sample trained on, each visited once per epoch
+    const indices = await readNpy(path.join(dir, 'train-indices.npy'));
+    expect(Array.from(indices.data)).toEqual(Array.from(stratifiedSubset(sorted, 12, 7)));
+    expect(Array.from((await readNpy(path.join(dir, 'visits.npy'))).data)).toEqual(new Array(12).fill(2));
+    // no limit: every sample, no index file
+    const all = path.join(tmp, 'unlimited');
+    await train({ config: config({ epochs: 1 }), data: { train: plainTrain, test: plainTest }, runDir: all, trainers: REGISTRY });
+    expect(records(all)[0]!['trainSample']).toEqual({ rule: 'all', seed: null, limit: null, size: 30, classHistogram: [10, 10, 10] });
+    expect(existsSync(path.join(all, 'train-indices.npy'))).toBe(false);
   });
 
   it('interrupted mid-epoch (abort) then resumed ends with the same weights, state and log, bit for bit', async () => {

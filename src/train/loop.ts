@@ -29,6 +29,7 @@ import path from 'node:path';
 import { toTensors } from '../datasets/dataset.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { countBatches } from '../datasets/epoch-order.js';
+import { drawSubset } from '../datasets/subset.js';
 import type { Classifier } from '../models/classifier.js';
 import { loadClassifier, saveClassifier } from '../models/io.js';
 import { MODELS } from '../models/registry.js';
@@ -91,8 +92,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const trainSet = data.train;
   const testSet = config.evalEvery > 0 ? data.test : undefined;
   checkSplits(trainSet, testSet);
-  const trainSize = config.trainLimit > 0 ? Math.min(config.trainLimit, trainSet.size) : trainSet.size;
-  const trainIndices = config.trainLimit > 0 ? Int32Array.from({ length: trainSize }, (_, i) => i) : undefined;
+  // limited sets: class-stratified samples seeded by the run's seed (datasets/subset.ts), from labels only
+  const trainSample = await drawSubset(trainSet, config.trainLimit > 0 ? config.trainLimit : undefined, config.seed);
+  const testSample = testSet ? await drawSubset(testSet, config.evalLimit > 0 ? config.evalLimit : undefined, config.seed) : undefined;
+  const trainIndices = trainSample.info.rule === 'all' ? undefined : trainSample.indices;
+  const trainSize = trainSample.indices.length;
+  // the trainer's per-sample state covers the samples trained on: it sees positions in the sorted sample
+  const position = trainIndices ? positionsIn(trainIndices, trainSet.size) : undefined;
   const stepsPerEpoch = countBatches(trainSize, config.batchSize, config.dropLast);
   if (stepsPerEpoch === 0) {
     throw new ConfigError(`batchSize: ${config.batchSize} with dropLast leaves no batch of the ${trainSize} training samples`);
@@ -104,7 +110,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const trainer = spec.create({
     config,
     options: config.trainerOptions[config.trainer] ?? {},
-    trainSize, // the limited set: per-sample state covers only the samples trained on (indices 0..trainSize-1)
+    trainSize, // per-sample state covers only the samples trained on (StepInput.index: positions in trainIndices)
     inputShape: trainSet.shape,
     numClasses: trainSet.numClasses,
   });
@@ -142,7 +148,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       model: config.model,
       parameters: params,
       trainSize,
-      testSize: testSet ? evalSize(config, testSet) : 0,
+      testSize: testSample?.info.size ?? 0,
+      trainSample: trainSample.info,
+      ...(testSample ? { testSample: testSample.info } : {}),
       stepsPerEpoch,
       totalSteps: stepsPerEpoch * config.epochs,
       backend,
@@ -201,7 +209,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const { x, y } = toTensors(batch);
       let metrics: Readonly<Record<string, number>>;
       try {
-        metrics = trainer.step({ x, y, index: batch.index }, { classifier, optimizer, epoch, step, rng });
+        const index = position ? Int32Array.from(batch.index, (i) => position[i]!) : batch.index;
+        metrics = trainer.step({ x, y, index }, { classifier, optimizer, epoch, step, rng });
       } finally {
         tf.dispose([x, y]);
       }
@@ -232,7 +241,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     lastTrain = trainMeans;
     const trainerSummary = trainer.epochSummary?.(epoch);
     const evalNow = testSet && config.evalEvery > 0 && ((epoch + 1) % config.evalEvery === 0 || epoch === config.epochs - 1);
-    const test = evalNow ? await evaluateClean(classifier, testSet, { batchSize: config.evalBatchSize, limit: config.evalLimit }) : undefined;
+    const test = evalNow ? await evaluateClean(classifier, testSet, { batchSize: config.evalBatchSize, indices: testSample!.indices }) : undefined;
     if (test) lastTest = test;
     const secs = seconds();
     log.write({
@@ -257,19 +266,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     await checkpoint(next);
   }
 
-  // 5) final model, and every per-sample state array (SCAAT's q_i) as <name>.npy for NumPy users
+  // 5) final model, and every per-sample state array (SCAAT's q_i) as <name>.npy for NumPy users;
+  //    with trainLimit, entry k belongs to sample train-indices.npy[k]
   await saveClassifier(classifier, paths.model);
   for (const [name, values] of Object.entries(trainer.getState?.() ?? {})) {
     await writeNpy(path.join(runDir, `${name}.npy`), values, [values.length]);
   }
+  if (trainIndices) await writeNpy(path.join(runDir, TRAIN_INDICES_FILE), trainIndices, [trainIndices.length]);
   log.write({ type: 'end', time: new Date().toISOString(), step, ...(lastTest ? { test: lastTest } : {}) });
   progress.stop();
   optimizer.dispose();
   return { runDir, classifier, backend, steps: step, test: lastTest, train: lastTrain };
 }
 
-function evalSize(config: TrainConfig, test: Dataset): number {
-  return config.evalLimit > 0 ? Math.min(config.evalLimit, test.size) : test.size;
+/** Where a run trained on a `trainLimit` sample lists its sample indices (sorted; int32 .npy). */
+export const TRAIN_INDICES_FILE = 'train-indices.npy';
+
+/** position[i] = k where sorted[k] = i (−1 for indices not in `sorted`), over a split of `size` samples. */
+function positionsIn(sorted: Int32Array, size: number): Int32Array {
+  const position = new Int32Array(size).fill(-1);
+  sorted.forEach((i, k) => (position[i] = k));
+  return position;
 }
 
 /** The test split must have the training split's image shape and classes. */

@@ -22,7 +22,7 @@ export interface TrainerInit {
   readonly config: TrainConfig;
   /** This trainer's resolved options (`config.trainerOptions[name]`). */
   readonly options: Readonly<Record<string, unknown>>;
-  /** Samples in the training split (length of per-sample state). */
+  /** Samples trained on: the split, or its `trainLimit` sample (length of per-sample state, indexed by StepInput.index). */
   readonly trainSize: number;
   /** [H, W, C] of the images. */
   readonly inputShape: readonly [number, number, number];

@@ -15,7 +15,10 @@ export interface StepInput {
   readonly x: tf.Tensor4D;
   /** int32 labels; owned by the loop. */
   readonly y: tf.Tensor1D;
-  /** Stable sample indices in the training split. */
+  /**
+   * Stable sample positions: indices in the training split, or with `trainLimit` positions in
+   * its sorted sample (0..trainSize−1), so per-sample state covers only the samples trained on.
+   */
   readonly index: Int32Array;
 }
 

@@ -1,11 +1,15 @@
 /**
- * Shared test helpers: tolerance checks, leak checks, backends and tiny analytic classifiers.
+ * Shared test helpers: tolerance checks, leak checks, backends, tiny analytic classifiers, and
+ * the tests' outside requirements (NumPy, PIL, Debian datasets): where one is missing its tests
+ * skip with a message, except under CI, where `.ci/run` installs it, so they fail instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
+import type { TestFunction } from 'vitest';
 import { setupBackend } from '../../src/engine/backend.js';
+import { DEBIAN_FASHION_MNIST } from '../../src/datasets/mnist.js';
 import type { Classifier } from '../../src/models/classifier.js';
 
 /** Sets up a backend for a test file ('cpu' is the exact reference; 'wasm' the default engine). */
@@ -103,4 +107,66 @@ export function pythonHas(...modules: string[]): boolean {
   } catch {
     return false;
   }
+}
+
+/** True when the CI variable is set to anything but '', '0' or 'false' (`.ci/run` sets CI=true). */
+export function inCi(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  const ci = (env['CI'] ?? '').toLowerCase();
+  return ci !== '' && ci !== '0' && ci !== 'false';
+}
+
+/** Something outside the repository that some tests need and `.ci/run` installs. */
+export interface Requirement {
+  /** What it is, e.g. 'numpy for /usr/bin/python3'. */
+  readonly what: string;
+  /** The Debian packages `.ci/run` installs for it. */
+  readonly packages: readonly string[];
+  /** Another way to provide it, if any (shown in the message). */
+  readonly alternative?: string;
+  /** Whether it is here (checked when a test that needs it is registered). */
+  present(): boolean;
+}
+
+/** The requirements of the oracle tests, by name (Chromium's is in test/fixtures/chromium.ts). */
+export const REQUIREMENTS = {
+  numpy: { what: `numpy for ${SYSTEM_PYTHON}`, packages: ['python3-numpy'], present: () => pythonHas('numpy') },
+  pil: { what: `PIL for ${SYSTEM_PYTHON}`, packages: ['python3-pil'], present: () => pythonHas('PIL') },
+  fashionMnist: { what: `Fashion-MNIST in ${DEBIAN_FASHION_MNIST}`, packages: ['dataset-fashion-mnist'], present: () => existsSync(DEBIAN_FASHION_MNIST) },
+} as const satisfies Record<string, Requirement>;
+
+/**
+ * Run, skip (with why) or fail: a test whose requirements are all present runs; otherwise it is
+ * skipped, except under CI, where `.ci/run` installs them, so their absence is a defect and the
+ * test fails with a message saying what is missing.
+ */
+export function requirementStatus(
+  requirements: readonly Requirement[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { readonly mode: 'run' | 'skip' | 'fail'; readonly reason: string } {
+  const missing = requirements.filter((r) => !r.present());
+  if (missing.length === 0) return { mode: 'run', reason: '' };
+  const what = `${missing.map((r) => r.what).join(' and ')} ${missing.length > 1 ? 'are' : 'is'}`;
+  const install = `apt-get install ${[...new Set(missing.flatMap((r) => r.packages))].join(' ')}`;
+  const how = `'${install}'${missing.flatMap((r) => (r.alternative ? [`, or ${r.alternative}`] : [])).join('')}`;
+  if (inCi(env)) return { mode: 'fail', reason: `CI is set but ${what} missing; .ci/run installs it (${how}), so this test fails instead of skipping` };
+  return { mode: 'skip', reason: `skipped: ${what} missing (install it with ${how})` };
+}
+
+/**
+ * `it` for a test that needs `requirements`: where one is missing, a skipped test with the reason
+ * in its name (and a warning), or under CI a failing one (see {@link requirementStatus}).
+ * @example itRequires(REQUIREMENTS.numpy)('equals the NumPy reference', () => { … });
+ */
+export function itRequires(...requirements: Requirement[]): (name: string, fn: TestFunction, timeout?: number) => void {
+  return (name, fn, timeout) => {
+    const status = requirementStatus(requirements);
+    if (status.mode === 'run') {
+      it(name, fn, timeout);
+    } else if (status.mode === 'skip') {
+      console.warn(`${name}: ${status.reason}`);
+      it.skip(`${name} (${status.reason})`, () => {});
+    } else {
+      it(name, () => expect.fail(status.reason));
+    }
+  };
 }

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvaluationResult } from '../../src/metrics/results.js';
 import { runEpsilon, trainingEpsilon } from '../../src/cli/commands/compare.js';
+import { stratifiedSubset } from '../../src/datasets/subset.js';
+import { syntheticLabel } from '../../src/datasets/synthetic.js';
 import { runCli } from '../fixtures/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-compare-'));
@@ -31,8 +33,11 @@ describe('scaat compare on a run folder without an evaluation', () => {
     expect(first.code, first.stderr).toBe(0);
     const evalFile = path.join(run, 'eval.json');
     const result = JSON.parse(readFileSync(evalFile, 'utf8')) as EvaluationResult;
-    // its own dataset (16×16×1, 3 classes), the test split, the first --limit images
-    expect(result.images.index).toEqual([0, 1, 2, 3, 4]);
+    // its own dataset (16×16×1, 3 classes), the test split, a class-stratified sample of --limit images (seed 0)
+    const labels = Array.from({ length: 24 }, (_, i) => syntheticLabel(i, 3));
+    expect(result.images.index).toEqual(Array.from(stratifiedSubset(labels, 5, 0)));
+    expect(result.sample).toMatchObject({ rule: 'class-stratified', seed: 0, size: 5 });
+    expect([...result.sample!.classHistogram].sort()).toEqual([1, 2, 2]);
     expect(result.methods.map((m) => m.method)).toEqual(['vanilla-gradient']);
     expect(readdirSync(run).filter((f) => f.includes('.tmp'))).toEqual([]); // atomic: no temp file left
     expect(first.stdout).toMatch(/Entropy/);

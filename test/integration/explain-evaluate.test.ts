@@ -15,11 +15,14 @@ import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { vanillaGradient } from '../../src/saliency/vanilla-gradient.js';
 import { Rng } from '../../src/engine/random.js';
 import type { EvaluationResult } from '../../src/metrics/results.js';
+import { stratifiedSubset } from '../../src/datasets/subset.js';
 import { expectClose, useBackend } from '../helpers/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-explain-'));
 const f = (name: string): string => path.join(dir, name);
 const N = 7;
+/** Labels stored class by class: 3, 2, 2 samples. */
+const SORTED = Int32Array.from([0, 0, 0, 1, 1, 2, 2]);
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -34,6 +37,7 @@ beforeAll(async () => {
   const rng = new Rng(3);
   await writeNpy(f('x.npy'), Float32Array.from({ length: N * 64 }, () => rng.next()), [N, 8, 8, 1]);
   await writeNpy(f('y.npy'), Int32Array.from({ length: N }, (_, i) => i % 3), [N]);
+  await writeNpy(f('sorted.npy'), SORTED, [N]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,5 +82,29 @@ describe('scaat explain / evaluate / merge', () => {
     expect(whole.methods.map((m) => m.method)).toEqual(['vanilla-gradient', 'integrated-gradients']);
     // a missing shard is a data error (exit 3)
     expect(await main(['merge', f('part0.json'), f('part1.json'), '--out', f('bad.json'), '-q'])).toBe(3);
+  });
+
+  it('--limit takes the same class-stratified sample in explain and evaluate; its shards merge exactly', async () => {
+    const sorted = ['-m', f('model'), '-d', 'npy', '--data-path', f('x.npy'), '--labels', f('sorted.npy'), '--backend', 'cpu', '-q', '--limit', '3', '--seed', '4'];
+    // quotas 3·(3, 2, 2)/7 = 1.29, 0.86, 0.86 → one image of each class (the first 3 were all class 0)
+    const sample = Array.from(stratifiedSubset(SORTED, 3, 4));
+    expect(sample.map((i) => SORTED[i])).toEqual([0, 1, 2]);
+    expect(await main(['explain', ...sorted, '--out', f('limited.npy')])).toBe(0);
+    const meta = JSON.parse(readFileSync(f('limited.npy.json'), 'utf8')) as { index: number[]; label: number[]; sample: unknown };
+    expect(meta.index).toEqual(sample);
+    expect(meta.label).toEqual([0, 1, 2]);
+    expect(meta.sample).toEqual({ rule: 'class-stratified', seed: 4, limit: 3, size: 3, classHistogram: [1, 1, 1] });
+    expect((await readNpy(f('limited.npy'))).shape).toEqual([3, 8, 8, 1]);
+
+    const evalArgs = ['evaluate', ...sorted, '--methods', 'vanilla-gradient', '--batch-size', '1', '--ratios', '0,0.5', '--attack-steps', '1'];
+    expect(await main([...evalArgs, '--out', f('limited-whole.json')])).toBe(0);
+    for (let i = 0; i < 3; i++) expect(await main([...evalArgs, '--shard', `${i}/3`, '--out', f(`limited-part${i}.json`)])).toBe(0);
+    expect(await main(['merge', f('limited-part1.json'), f('limited-part2.json'), f('limited-part0.json'), '--out', f('limited-merged.json'), '-q'])).toBe(0);
+    const read = (n: string): EvaluationResult => JSON.parse(readFileSync(f(n), 'utf8')) as EvaluationResult;
+    const whole = read('limited-whole.json');
+    expect(whole.images.index).toEqual(sample);
+    expect(whole.sample).toEqual({ rule: 'class-stratified', seed: 4, size: 3, classHistogram: [1, 1, 1] });
+    expect(read('limited-part1.json').images.index).toEqual([sample[1]]);
+    expect({ ...read('limited-merged.json'), provenance: null }).toEqual({ ...whole, provenance: null });
   });
 });

@@ -151,6 +151,7 @@ export async function openNpyDataset(xFile: string, yFile: string | undefined, n
       for (const v of labels) if (v >= 0) hist[v]! += 1;
       return hist;
     },
+    labels: async () => Int32Array.from(labels),
     close: () => reader.close(),
   };
 }

@@ -4,8 +4,9 @@
  * the merged results JSON.
  *
  * A run folder from `scaat train` that has no evaluation yet (no results.json and no evaluation
- * JSON at its top level) is evaluated first with the metrics room's `evaluate()` on the first
- * `--limit` images of `--split` of its own dataset (config.json `data`, or `--data`), and the
+ * JSON at its top level) is evaluated first with the metrics room's `evaluate()` on a
+ * class-stratified sample of `--limit` images of `--split` of its own dataset (config.json
+ * `data`, or `--data`; drawn with `--seed`, so every run gets the same images), and the
  * evaluation is written atomically to `<run>/eval.json`, so the next compare reuses it.
  *
  *   scaat compare runs/regular runs/scaat                 # evaluates either run if needed (64 images)
@@ -74,7 +75,7 @@ export function registerCompare(program: Command): void {
     .option('--no-evaluate', `do not evaluate run folders that have no evaluation yet (default: evaluate them into <run>/${RUN_EVALUATION_FILE})`)
     .option('--data <name|path>', "dataset of those evaluations (default: each run's own, config.json 'data')")
     .option('--split <name>', 'split evaluated', d.split)
-    .option('--limit <n>', 'images evaluated per run (the first n of the split)', d.limit)
+    .option('--limit <n>', 'images evaluated per run (a class-stratified sample drawn with --seed, the same for every run)', d.limit)
     .option('--methods <list>', `saliency methods, comma-separated (${[...SALIENCY.keys()].join(', ')})`, d.methods)
     .option('--eval-metrics <list>', `metrics computed, comma-separated (default: all that apply): ${[...METRICS.keys()].join(', ')}`)
     .option('--batch-size <n>', 'images per evaluation batch', d.batchSize)
@@ -126,9 +127,14 @@ export function trainingEpsilon(runs: readonly string[], given?: string): number
 }
 
 /**
+<<<<<<< HEAD
  * Evaluates the run folder `runDir` (its model, the first `limit` images of its own dataset or
  * `data`) and writes `<runDir>/eval.json` atomically; the robustness attack uses `epsilon` (default
  * 8/255) with α = 2.5ε/K. The backend must be set up.
+=======
+ * Evaluates the run folder `runDir` (its model, a class-stratified sample of `limit` images of its own dataset or
+ * `data`) and writes `<runDir>/eval.json` atomically. The backend must be set up.
+>>>>>>> i12-subsets
  */
 export async function evaluateRun(runDir: string, opts: CompareCommandOptions, epsilon = 8 / 255): Promise<string> {
   const d = COMPARE_EVALUATION_DEFAULTS;
@@ -149,7 +155,11 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, e
   const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
   const out = path.join(runDir, RUN_EVALUATION_FILE);
   try {
+<<<<<<< HEAD
     if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, first ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}\n`);
+=======
+    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images) → ${out}\n`);
+>>>>>>> i12-subsets
     const result = await evaluate(classifier, dataset, {
       methods,
       ...(opts.evalMetrics ? { metrics: parseList(opts.evalMetrics) } : {}),

@@ -254,35 +254,6 @@ async function openSplit(data: DemoData, split: 'train' | 'test'): Promise<Datas
   return data === 'mnist' ? openMnist({ split }) : openSynthetic({ split });
 }
 
-/**
- * The first `n` samples of `dataset` as a dataset of size n. The loop sizes per-sample state
- * (SCAAT's q_i) by the dataset's size, so training on this view keeps the q_i summaries to the
- * samples actually trained on (with `trainLimit` alone they would include the untouched rest).
- */
-export function firstSamples(dataset: Dataset, n: number): Dataset {
-  if (n >= dataset.size) return dataset;
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  const view: Dataset = {
-    format: dataset.format,
-    source: dataset.source,
-    split: dataset.split,
-    shape: dataset.shape,
-    numClasses: dataset.numClasses,
-    classNames: dataset.classNames,
-    ...(dataset.hasMask !== undefined ? { hasMask: dataset.hasMask } : {}),
-    size: n,
-    batches: (options) => dataset.batches({ ...options, indices: options.indices ?? all }),
-    get: (indices) => dataset.get(indices),
-    labelHistogram: async () => {
-      const counts = new Array<number>(dataset.numClasses).fill(0);
-      for await (const b of dataset.batches({ batchSize: 1024, indices: all })) for (const y of b.y) counts[y]! += 1;
-      return counts;
-    },
-  };
-  if (dataset.close) view.close = () => dataset.close!();
-  return view;
-}
-
 /** Runs the demo; returns the report's path. */
 export async function runDemo(flags: DemoFlags): Promise<string> {
   const plan = planDemo(flags);
@@ -325,7 +296,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
       let ts = performance.now();
       const r = await train({
         config: configs[i]!,
-        data: { train: firstSamples(trainSet, p.trainSize), test: testSet },
+        data: { train: trainSet, test: testSet },
         runDir,
         trainers: CLI_TRAINERS,
         signal: abort.signal,

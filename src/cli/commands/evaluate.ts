@@ -61,7 +61,7 @@ export function registerEvaluate(program: Command): void {
     .option('--method-options <json>', 'options per method as JSON, e.g. \'{"smooth-grad":{"samples":25},"integrated-gradients":{"steps":100}}\'')
     .option('--metrics <list>', `metrics, comma-separated (default: all that apply): ${[...METRICS.keys()].join(', ')}`)
     .option('--target <which>', 'class to explain: label or predicted', 'label')
-    .option('--limit <n>', 'only the first n samples of the split')
+    .option('--limit <n>', 'only a class-stratified sample of n samples of the split (drawn with --seed)')
     .option('--shard <i/n>', 'evaluate only the i-th of n parts (0-based; whole batches); combine with scaat merge')
     .option('--batch-size <n>', 'images per batch (shards align to it)', '32')
     .option('--seed <n>', 'seed of all randomness', '0')

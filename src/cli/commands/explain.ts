@@ -8,6 +8,7 @@
  * Writes `<out>` (float32 [N, H, W, C], the attributions), optionally `--maps` (uint8 [N, H, W],
  * the 8-bit maps of method.md §4) and `<out>.json` (indices, labels, explained classes, method and
  * options, model, data, backend; `label` and `target` are per-image arrays). Files appear atomically, only when complete.
+ * `--limit n` takes a class-stratified sample of n (datasets/subset.ts, drawn with `--seed`; sorted indices, recorded as `sample`).
  */
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +19,7 @@ import type { ChannelReduction } from '../../saliency/postprocess.js';
 import { CHANNEL_REDUCTIONS } from '../../saliency/postprocess.js';
 import { toUint8Map } from '../../metrics/postprocess.js';
 import { shardRange } from '../../metrics/evaluate.js';
+import { drawSubset } from '../../datasets/subset.js';
 import { deriveSeed } from '../../engine/random.js';
 import { NpyWriter } from '../../io/npy.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
@@ -49,10 +51,10 @@ export function registerExplain(program: Command): void {
     .option('--method <name>', 'saliency method (vanilla-gradient, smooth-grad, integrated-gradients, gradient-x-input)', 'vanilla-gradient')
     .option('--method-options <json>', 'options of the method as JSON, e.g. \'{"samples":50,"noiseLevel":0.15}\'')
     .option('--target <which>', 'class to explain: label or predicted', 'label')
-    .option('--limit <n>', 'only the first n samples')
+    .option('--limit <n>', 'only a class-stratified sample of n samples (drawn with --seed)')
     .option('--shard <i/n>', 'only the i-th of n parts (whole batches)')
     .option('--batch-size <n>', 'images per batch', '32')
-    .option('--seed <n>', 'seed of the method\'s randomness', '0')
+    .option('--seed <n>', 'seed of the method\'s randomness and of the --limit sample', '0')
     .option('--reduction <how>', `channel reduction of --maps: ${CHANNEL_REDUCTIONS.join(', ')}`, 'sum-abs')
     .requiredOption('-o, --out <file.npy>', 'attributions .npy [N, H, W, C] float32')
     .option('--maps <file.npy>', 'also write the 8-bit maps .npy [N, H, W] uint8 (method.md §4)')
@@ -75,8 +77,8 @@ export async function runExplain(o: ExplainCommandOptions): Promise<number> {
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed: expected an integer, got '${o.seed}'`);
   const { backend, classifier, dataset } = await loadInputs(o);
   try {
-    const total = Math.min(o.limit !== undefined ? parsePositiveInt(o.limit, '--limit') : dataset.size, dataset.size);
-    const { start, end } = shardRange(total, batchSize, o.shard ? parseShard(o.shard) : undefined);
+    const sample = await drawSubset(dataset, o.limit !== undefined ? parsePositiveInt(o.limit, '--limit') : undefined, seed);
+    const { start, end } = shardRange(sample.indices.length, batchSize, o.shard ? parseShard(o.shard) : undefined);
     const n = end - start;
     const [h, w, c] = dataset.shape;
     const attributions = await NpyWriter.create(o.out, 'float32', [n, h, w, c]);
@@ -85,7 +87,7 @@ export async function runExplain(o: ExplainCommandOptions): Promise<number> {
     const progress = o.quiet ? undefined : progressPrinter('explain');
     try {
       let done = 0;
-      const indices = Int32Array.from({ length: n }, (_, i) => start + i);
+      const indices = sample.indices.slice(start, end);
       for await (const batch of n > 0 ? dataset.batches({ batchSize, indices }) : []) {
         const { x, y } = toTensors(batch);
         try {
@@ -136,6 +138,7 @@ export async function runExplain(o: ExplainCommandOptions): Promise<number> {
       files: { attributions: o.out, ...(o.maps ? { maps: o.maps, mapReduction: o.reduction } : {}) },
       model: o.model,
       dataset: { format: dataset.format, source: dataset.source, split: dataset.split, size: dataset.size, range: { start, end } },
+      sample: sample.info,
       ...meta,
       backend,
       scaatVersion: scaatVersion() ?? 'unknown',

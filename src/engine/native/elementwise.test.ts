@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeak, relError } from '../../../test/helpers/index.js';
+import { expectNoLeak, inCi, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { maxPoolGradInto } from '../kernels/pooling.js';
 import { Rng } from '../random.js';
@@ -26,8 +26,8 @@ import { nativeKernels } from './kernels.js';
 import type { NativeKernelArgs } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1', SCAAT_NATIVE_THREADS: '2' });
-const inCi = ['1', 'true'].includes((process.env['CI'] ?? '').toLowerCase());
-const describeNative = load.ok || inCi ? describe : describe.skip;
+const underCi = inCi();
+const describeNative = load.ok || underCi ? describe : describe.skip;
 
 type Shape = readonly number[];
 type Shape4 = [number, number, number, number];
@@ -69,8 +69,8 @@ async function runOn(backend: 'cpu' | 'wasm', fn: (...xs: tf.Tensor[]) => tf.Ten
 }
 
 describe('native glue kernels: availability', () => {
-  it(inCi ? 'is built (required under CI)' : 'is built, or the native tests are skipped', () => {
-    if (inCi) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
+  it(underCi ? 'is built (required under CI)' : 'is built, or the native tests are skipped', () => {
+    if (underCi) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
     else if (!load.ok) console.warn(`native glue kernel tests skipped: ${load.reason}`);
   });
 });

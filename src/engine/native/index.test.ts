@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { relError } from '../../../test/helpers/index.js';
+import { inCi, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon } from './_addon.js';
 import { nativeInfo, registerNativeKernels } from './index.js';
 
 const available = loadAddon({ ...process.env, SCAAT_NATIVE: '1' }).ok;
-const inCi = ['1', 'true'].includes((process.env['CI'] ?? '').toLowerCase());
+const underCi = inCi();
 // registerNativeKernels reads the real environment: SCAAT_NATIVE=0 turns the accelerator off on purpose.
 const disabledByUser = process.env['SCAAT_NATIVE'] === '0';
 
@@ -31,7 +31,7 @@ describe('loadAddon', () => {
   });
 });
 
-(!disabledByUser && (available || inCi) ? describe : describe.skip)('registerNativeKernels on wasm', () => {
+(!disabledByUser && (available || underCi) ? describe : describe.skip)('registerNativeKernels on wasm', () => {
   const rng = new Rng('native-index');
   const randn = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
 

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { relError } from '../../../test/helpers/index.js';
+import { inCi, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon } from './_addon.js';
@@ -20,7 +20,7 @@ import { reluGradConfig } from './gradients.js';
 import { nativeKernels } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1', SCAAT_NATIVE_THREADS: '2' });
-const inCi = ['1', 'true'].includes((process.env['CI'] ?? '').toLowerCase());
+const underCi = inCi();
 const TOL = 1e-5;
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -113,11 +113,11 @@ const CONV_CASES: ConvCase[] = [
   { name: 'dilation [2,1] valid', x: [1, 8, 7, 2], f: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: [2, 1] },
 ];
 
-const describeNative = load.ok || inCi ? describe : describe.skip;
+const describeNative = load.ok || underCi ? describe : describe.skip;
 
 describe('native addon availability', () => {
-  it(inCi ? 'is built (required under CI)' : 'is built, or the native tests are skipped', () => {
-    if (inCi) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
+  it(underCi ? 'is built (required under CI)' : 'is built, or the native tests are skipped', () => {
+    if (underCi) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
     else if (!load.ok) console.warn(`native kernel tests skipped: ${load.reason}`);
   });
 });
