@@ -127,14 +127,8 @@ export function trainingEpsilon(runs: readonly string[], given?: string): number
 }
 
 /**
-<<<<<<< HEAD
- * Evaluates the run folder `runDir` (its model, the first `limit` images of its own dataset or
- * `data`) and writes `<runDir>/eval.json` atomically; the robustness attack uses `epsilon` (default
- * 8/255) with α = 2.5ε/K. The backend must be set up.
-=======
- * Evaluates the run folder `runDir` (its model, a class-stratified sample of `limit` images of its own dataset or
- * `data`) and writes `<runDir>/eval.json` atomically. The backend must be set up.
->>>>>>> i12-subsets
+    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}
+`);
  */
 export async function evaluateRun(runDir: string, opts: CompareCommandOptions, epsilon = 8 / 255): Promise<string> {
   const d = COMPARE_EVALUATION_DEFAULTS;
@@ -155,11 +149,8 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, e
   const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
   const out = path.join(runDir, RUN_EVALUATION_FILE);
   try {
-<<<<<<< HEAD
-    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, first ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}\n`);
-=======
-    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images) → ${out}\n`);
->>>>>>> i12-subsets
+    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}
+`);
     const result = await evaluate(classifier, dataset, {
       methods,
       ...(opts.evalMetrics ? { metrics: parseList(opts.evalMetrics) } : {}),
