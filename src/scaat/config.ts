@@ -11,6 +11,8 @@
  */
 import { canonicalAttackName } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
+import { VALID_BOX_MODES } from '../attacks/types.js';
+import type { ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { TargetMode } from '../saliency/types.js';
@@ -40,6 +42,13 @@ export interface ScaatConfig {
   steps: number;
   /** Start from δ ~ U(−ε, ε)⊙M (required to be true for `fgsm-rs`). @default true (method.md §2.3) */
   randomStart: boolean;
+  /** How x + δ is kept a valid image: 'project' δ into [−x, 1 − x] after the ε-clip at every step
+   *  and at the random start (Madry et al., Wong et al.: every masked pixel keeps its gradient), or
+   *  'clip' x + δ to [0, 1] in the forward pass only (the earlier behaviour: a masked pixel pushed
+   *  outside [0, 1] gets a zero gradient and stays at the boundary, so pixels at 0 or 1 can only
+   *  move inward; on black backgrounds about half die at the random start). The study of issue 12
+   *  decides the final default. @default 'project' (method.md §2.3) */
+  validBox: ValidBox;
   /** Recompute saliency and mask on the current x_adv before every attack iteration (costs one
    *  saliency pass per iteration). @default false (method.md §2.3) */
   remaskEveryAttackStep: boolean;
@@ -100,6 +109,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
   alpha: 'auto',
   steps: 7,
   randomStart: true,
+  validBox: 'project',
   remaskEveryAttackStep: false,
   saliencyAggregation: 'sum-abs',
   saliencyTarget: 'label',
@@ -120,6 +130,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
 /** Closed sets of the string-valued keys. */
 const CHOICES: Readonly<Partial<Record<keyof ScaatConfig, readonly string[]>>> = {
   attack: ['pgd', 'fgsm-rs'],
+  validBox: VALID_BOX_MODES,
   saliencyAggregation: ['sum-abs', 'max-abs', 'mean', 'sum'],
   saliencyTarget: ['label', 'predicted'],
   saliencySource: ['fresh', 'previous-visit', 'train-backward'],

@@ -74,7 +74,7 @@ export interface ScaatStepResult {
 
 /**
  * The attack of `config` with its mask supplied per call: the attacks room's `pgd` with K = steps
- * and α = effectiveAlpha, or one step with α = 1.25ε for 'fgsm-rs'.
+ * and α = effectiveAlpha, or one step with α = 1.25ε for 'fgsm-rs'; `validBox` as configured.
  */
 export function createScaatAttack(config: ScaatConfig): AttackFn {
   return pgd({
@@ -82,6 +82,7 @@ export function createScaatAttack(config: ScaatConfig): AttackFn {
     alpha: effectiveAlpha(config),
     steps: effectiveSteps(config),
     randomStart: config.randomStart,
+    validBox: config.validBox,
   });
 }
 
@@ -147,6 +148,7 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
           alpha: effectiveAlpha(config),
           steps: effectiveSteps(config),
           randomStart: config.randomStart,
+          validBox: config.validBox,
           seed: args.seed,
           remask: (xt) => {
             const st = maskSaliency(classifier, xt, y, config);

@@ -14,7 +14,8 @@ import { fgsm } from '../attacks/fgsm.js';
 import { pgd } from '../attacks/pgd.js';
 import { canonicalAttackName, describeAttackNames } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
-import type { AttackFn } from '../attacks/types.js';
+import { VALID_BOX_MODES } from '../attacks/types.js';
+import type { AttackFn, ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
 import { resolveOptionSection, toNumber } from './config.js';
 import type { Trainer } from './types.js';
@@ -38,6 +39,13 @@ export interface PgdAtOptions {
   steps: number;
   /** Random start δ ~ U(−ε, ε). @default true */
   randomStart: boolean;
+  /**
+   * 'project' δ into the valid box [−x, 1 − x] at the random start and after every step (Madry et
+   * al., Wong et al.), or only 'clip' x + δ in the forward pass (pixels pushed outside [0, 1] stay
+   * stuck there); attacks/pgd.ts. Set it as in the SCAAT run this control is compared with.
+   * @default 'project' (method.md §2.3)
+   */
+  validBox: ValidBox;
   /** w, weight of the clean loss (0 = adversarial only, as Madry). @default 0 */
   cleanWeight: number;
 }
@@ -48,6 +56,7 @@ export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha' | 'attack'> & 
   alpha: 'auto',
   steps: 7,
   randomStart: true,
+  validBox: 'project',
   cleanWeight: 0,
 });
 
@@ -59,6 +68,7 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
     attack: (v) => (canonicalAttackName(v) ? undefined : `one of ${describeAttackNames()}`),
     epsilon: (v) => (v > 0 && v <= 1 ? undefined : 'in (0, 1] (pixel units)'),
     steps: (v) => (Number.isInteger(v) && v >= 1 ? undefined : 'an integer ≥ 1'),
+    validBox: (v) => (VALID_BOX_MODES.includes(v) ? undefined : `one of ${VALID_BOX_MODES.map((m) => `'${m}'`).join(', ')}`),
     cleanWeight: (v) => (v >= 0 && v <= 1 ? undefined : 'in [0, 1]'),
   });
   const attack = canonicalAttackName(o.attack)!;
@@ -74,8 +84,8 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
 export function pgdAtTrainer(options: PgdAtOptions): Trainer {
   const attack: AttackFn =
     options.attack === 'fgsm-rs'
-      ? fgsm({ epsilon: options.epsilon, alpha: options.alpha, randomStart: options.randomStart })
-      : pgd({ epsilon: options.epsilon, alpha: options.alpha, steps: options.steps, randomStart: options.randomStart });
+      ? fgsm({ epsilon: options.epsilon, alpha: options.alpha, randomStart: options.randomStart, validBox: options.validBox })
+      : pgd({ epsilon: options.epsilon, alpha: options.alpha, steps: options.steps, randomStart: options.randomStart, validBox: options.validBox });
   const w = options.cleanWeight;
   return {
     name: 'pgd-at',

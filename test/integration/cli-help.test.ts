@@ -39,6 +39,14 @@ describe('scaat --help', () => {
     expect(missing).toEqual([]);
   });
 
+  it("'train --help-config' lists each trainer's options with their defaults (validBox of SCAAT and its PGD-AT control)", async () => {
+    const { code, stdout } = await runCli(['train', '--help-config']);
+    expect(code).toBe(0);
+    for (const trainer of ['scaat', 'pgd-at']) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${trainer}\\s.*"validBox":"project"`, 'm'));
+    }
+  });
+
   it('exits 0 with the usage from a real process', () => {
     const r = spawnCli(['--help']);
     expect(r.code).toBe(0);
