@@ -16,13 +16,16 @@ import type { ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { TargetMode } from '../saliency/types.js';
+import { ADVERSARIAL_LOSSES } from '../train/_loss.js';
+import type { AdversarialLoss } from '../train/_loss.js';
+import type { PgdAtOptions } from '../train/pgd-at.js';
 
 /** The attack inside the mask (method.md §2.3). */
 export type ScaatAttack = AttackName;
 /** Where the map that defines the mask comes from (the cheap variants of the issue). */
 export type SaliencySource = 'fresh' | 'previous-visit' | 'train-backward';
-/** The training loss (method.md §2.4). */
-export type ScaatLoss = 'clean+adv' | 'adv-only' | 'clean+kl';
+/** The training loss (method.md §2.4), shared with the pgd-at control (train/_loss.ts). */
+export type ScaatLoss = AdversarialLoss;
 /** Which prediction on x_adv drives the ratio search (method.md §2.5 leaves it open). */
 export type RatioFeedback = 'training-pass' | 'post-step-inference';
 
@@ -134,7 +137,7 @@ const CHOICES: Readonly<Partial<Record<keyof ScaatConfig, readonly string[]>>> =
   saliencyAggregation: ['sum-abs', 'max-abs', 'mean', 'sum'],
   saliencyTarget: ['label', 'predicted'],
   saliencySource: ['fresh', 'previous-visit', 'train-backward'],
-  loss: ['clean+adv', 'adv-only', 'clean+kl'],
+  loss: ADVERSARIAL_LOSSES,
   ratioFeedback: ['training-pass', 'post-step-inference'],
 };
 
@@ -147,6 +150,28 @@ export function effectiveAlpha(config: Pick<ScaatConfig, 'alpha' | 'attack' | 'e
 /** Attack iterations actually run: `steps` for PGD, 1 for FGSM-RS. */
 export function effectiveSteps(config: Pick<ScaatConfig, 'attack' | 'steps'>): number {
   return config.attack === 'fgsm-rs' ? 1 : config.steps;
+}
+
+/**
+ * The options of the pgd-at trainer that make it the whole-image control of a SCAAT run with
+ * `config` (method.md §2: "every comparison must include that control"): the same attack, ε, α,
+ * steps, random start, valid-box mode, loss and λ, so the two differ only in the mask (pgd-at then
+ * takes the step SCAAT takes with q_i ≡ 1). Use it wherever a control is configured next to SCAAT.
+ * @example
+ * const scaat = resolveScaatConfig({ epsilon: 0.3, attack: 'fgsm-rs' });
+ * const trainerOptions = { scaat, 'pgd-at': pgdAtControlOptions(scaat) };
+ */
+export function pgdAtControlOptions(config: ScaatConfig): PgdAtOptions {
+  return {
+    attack: config.attack,
+    epsilon: config.epsilon,
+    alpha: effectiveAlpha(config),
+    steps: config.steps,
+    randomStart: config.randomStart,
+    validBox: config.validBox,
+    loss: config.loss,
+    lambda: config.lambda,
+  };
 }
 
 /**
