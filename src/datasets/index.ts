@@ -6,7 +6,7 @@ export type { Batch, BatchOptions, Dataset, DatasetInfo } from './dataset.js';
 export { toTensors } from './dataset.js';
 export { epochOrder, countBatches } from './epoch-order.js';
 export type { EpochOrderOptions } from './epoch-order.js';
-export { NO_AUGMENTATION, drawAugmentation, applyAugmentation, resizeBilinear, centerCrop, resizedShape } from './transforms.js';
+export { NO_AUGMENTATION, drawAugmentation, applyAugmentation, augmentationSource, resizeBilinear, centerCrop, resizedShape } from './transforms.js';
 export type { Augmentation, AugmentDraw } from './transforms.js';
 export { openIdx, parseIdxHeader } from './idx.js';
 export type { IdxOptions, IdxHeader } from './idx.js';

@@ -107,6 +107,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     trainSize, // the limited set: per-sample state covers only the samples trained on (indices 0..trainSize-1)
     inputShape: trainSet.shape,
     numClasses: trainSet.numClasses,
+    ...(trainSet.augmentation ? { augmentation: trainSet.augmentation } : {}), // batches' augmentation, when config.augment
   });
   const rng = new Rng(deriveSeed(config.seed, 'trainer'));
   const log = new RunLog(paths.log);

@@ -281,6 +281,7 @@ export function firstSamples(dataset: Dataset, n: number): Dataset {
     numClasses: dataset.numClasses,
     classNames: dataset.classNames,
     ...(dataset.hasMask !== undefined ? { hasMask: dataset.hasMask } : {}),
+    ...(dataset.augmentation ? { augmentation: dataset.augmentation } : {}),
     size: n,
     batches: (options) => dataset.batches({ ...options, indices: options.indices ?? all }),
     get: (indices) => dataset.get(indices),
