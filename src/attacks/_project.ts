@@ -3,10 +3,38 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
+import type { ValidBox } from './types.js';
 
 /** clip(x, 0, 1): the valid pixel range. */
 export function clip01<T extends tf.Tensor>(x: T): T {
   return tf.clipByValue(x, 0, 1);
+}
+
+/** How an attack on x keeps x + δ valid (see {@link validBoxOf}). */
+export interface ValidBoxOps {
+  /** The input the classifier sees for δ: x + δ ('project') or clip01(x + δ) ('clip'). */
+  input(delta: tf.Tensor4D): tf.Tensor4D;
+  /** Π(δ): clip(δ, −x, 1 − x) ('project'), or δ itself ('clip'). */
+  project(delta: tf.Tensor4D): tf.Tensor4D;
+  /** Disposes the bounds (not needed inside a tf.tidy, which disposes them). */
+  dispose(): void;
+}
+
+/**
+ * The valid-box handling of `mode` for the clean input x (in [0, 1]). With 'project', the forward
+ * pass needs no clip: δ ∈ [−x, 1 − x] keeps x + δ in [0, 1] (to float rounding), and no pixel's
+ * gradient is cut off at the boundary. The bounds are made in the caller's scope: inside a tf.tidy,
+ * or disposed with `dispose()`.
+ */
+export function validBoxOf(x: tf.Tensor4D, mode: ValidBox): ValidBoxOps {
+  if (mode === 'clip') return { input: (d) => clip01(tf.add(x, d)), project: (d) => d, dispose: () => undefined };
+  const lo = tf.neg(x);
+  const hi = tf.sub(1, x);
+  return {
+    input: (d) => tf.add(x, d),
+    project: (d) => tf.minimum(tf.maximum(d, lo), hi),
+    dispose: () => tf.dispose([lo, hi]),
+  };
 }
 
 /**

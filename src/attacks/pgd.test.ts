@@ -40,6 +40,25 @@ function signTowardOther(clf: ReturnType<typeof linearClassifier>, y: Int32Array
   return out;
 }
 
+/**
+ * Images on the edges of the valid box: pixel i is exactly 0 (i % 3 = 0), exactly 1 (i % 3 = 1) or
+ * in [ε, 1 − ε], and labels, from a seeded Rng (a black/white background with some content).
+ */
+function edgeBatch(seed: number, k = 2): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const rng = new Rng(seed);
+  const n = B * SHAPE[0] * SHAPE[1] * SHAPE[2];
+  const x = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : rng.uniform(EPS, 1 - EPS)));
+  const y = Int32Array.from({ length: B }, () => rng.nextInt(k));
+  return { x: tf.tensor4d(x, [B, ...SHAPE]), y: tf.tensor1d(y, 'int32') };
+}
+
+/** The seeded random start every attack draws: tf.randomUniform(shape, −ε, ε, 'float32', seed). */
+function randomStart(shape: readonly number[], seed: number, epsilon = EPS): Float32Array {
+  return tf.tidy(() => tf.randomUniform([...shape], -epsilon, epsilon, 'float32', seed).dataSync() as Float32Array);
+}
+
+const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
+
 beforeAll(async () => {
   await useBackend('cpu');
 });
@@ -57,26 +76,89 @@ describe('pgd', () => {
     tf.dispose([x, y, xAdv]);
   });
 
-  it('stays in the ε-ball and in [0, 1], and leaves masked-out pixels untouched', () => {
+  it.each([
+    ['project', 'uniform in [0, 1]'],
+    ['clip', 'uniform in [0, 1]'],
+    ['project', 'exactly 0 and 1'],
+    ['clip', 'exactly 0 and 1'],
+  ] as const)('validBox %s, pixels %s: stays in the ε-ball and in [0, 1], and leaves masked-out pixels untouched', (validBox, pixels) => {
     const clf = linearClassifier(SHAPE, 3, { seed: 5, scale: 3 });
-    const { x, y } = batch(2, 0, 1, 3); // pixels reach the [0, 1] edges, so the clip binds
+    const { x, y } = pixels === 'exactly 0 and 1' ? edgeBatch(2, 3) : batch(2, 0, 1, 3); // pixels reach the [0, 1] edges
     const rng = new Rng(9);
     const maskData = Float32Array.from({ length: B * SHAPE[0] * SHAPE[1] }, () => (rng.next() < 0.5 ? 1 : 0));
     const mask = tf.tensor4d(maskData, [B, SHAPE[0], SHAPE[1], 1]);
-    const xAdv = pgd({ epsilon: EPS, alpha: 2 / 255, steps: 7 })(clf, x, y, { mask, seed: 4 });
-    const a = xAdv.dataSync();
+    for (const attack of [pgd({ epsilon: EPS, alpha: 2 / 255, steps: 7, validBox }), fgsm({ epsilon: EPS, validBox })]) {
+      const xAdv = attack(clf, x, y, { mask, seed: 4 });
+      const a = xAdv.dataSync();
+      const x0 = x.dataSync();
+      const C = SHAPE[2];
+      let changedInside = 0;
+      for (let i = 0; i < a.length; i++) {
+        expect(Math.abs(a[i]! - x0[i]!)).toBeLessThanOrEqual(EPS + 1e-6);
+        expect(a[i]!).toBeGreaterThanOrEqual(0);
+        expect(a[i]!).toBeLessThanOrEqual(1);
+        if (maskData[Math.floor(i / C)] === 0) expect(a[i]).toBe(x0[i]);
+        else if (a[i] !== x0[i]) changedInside++;
+      }
+      expect(changedInside).toBeGreaterThan(0);
+      xAdv.dispose();
+    }
+    tf.dispose([x, y, mask]);
+  });
+
+  it('projects δ into the valid box: with pixels at exactly 0 and 1, reaches the optimum x + M ⊙ clip(−ε·s, −x, 1 − x)', () => {
+    // 2-class linear model: the loss grows along −s per pixel, so the optimum of the box ∩ ε-ball is
+    // δ* = clip(−ε·s, −x, 1 − x): a black pixel pushed up (s = −1) gains ε, one pushed down stays.
+    const clf = linearClassifier(SHAPE, 2, { seed: 3 });
+    const { x, y } = edgeBatch(1);
+    const s = signTowardOther(clf, y.dataSync() as Int32Array);
     const x0 = x.dataSync();
     const C = SHAPE[2];
-    let changedInside = 0;
-    for (let i = 0; i < a.length; i++) {
-      expect(Math.abs(a[i]! - x0[i]!)).toBeLessThanOrEqual(EPS + 1e-6);
-      expect(a[i]!).toBeGreaterThanOrEqual(0);
-      expect(a[i]!).toBeLessThanOrEqual(1);
-      if (maskData[Math.floor(i / C)] === 0) expect(a[i]).toBe(x0[i]);
-      else if (a[i] !== x0[i]) changedInside++;
+    const hw = SHAPE[0] * SHAPE[1];
+    const maskData = Float32Array.from({ length: B * hw }, (_, p) => (p % 4 === 3 ? 0 : 1));
+    const mask = tf.tensor4d(maskData, [B, SHAPE[0], SHAPE[1], 1]);
+    for (const masked of [false, true]) {
+      const m = (i: number) => (masked ? maskData[Math.floor(i / C)]! : 1);
+      const xAdv = pgd({ epsilon: EPS, alpha: EPS / 4, steps: 8 })(clf, x, y, { seed: 11, ...(masked ? { mask } : {}) });
+      const expected = Float32Array.from(x0, (v, i) => v + m(i) * clamp(-EPS * s[i]!, -v, 1 - v));
+      expectClose(xAdv.dataSync(), expected, { atol: 1e-6, rtol: 0, label: `x_adv (${masked ? 'masked' : 'whole image'})` });
+      xAdv.dispose();
     }
-    expect(changedInside).toBeGreaterThan(0);
-    tf.dispose([x, y, mask, xAdv]);
+    tf.dispose([x, y, mask]);
+  });
+
+  it("with validBox 'clip' (the previous behaviour) a boundary pixel whose random start left [0, 1] stays stuck; 'project' moves it", () => {
+    const clf = linearClassifier(SHAPE, 2, { seed: 3 });
+    const { x, y } = edgeBatch(1);
+    const s = signTowardOther(clf, y.dataSync() as Int32Array);
+    const x0 = x.dataSync();
+    const d0 = randomStart(x.shape, 11);
+    const run = (validBox: 'project' | 'clip') => {
+      const xAdv = pgd({ epsilon: EPS, alpha: EPS / 4, steps: 8, validBox })(clf, x, y, { seed: 11 });
+      const a = Float32Array.from(xAdv.dataSync());
+      xAdv.dispose();
+      return a;
+    };
+    const [projected, clipped] = [run('project'), run('clip')];
+    // Closed form of 'clip': a pixel whose start x + δ0 lies outside [0, 1] has a zero gradient from
+    // then on (sign(0) = 0) and ends at the boundary; every other pixel reaches clip01(x − ε·s).
+    const expectedClip = Float32Array.from(x0, (v, i) => (v + d0[i]! < 0 ? 0 : v + d0[i]! > 1 ? 1 : clamp(v - EPS * s[i]!, 0, 1)));
+    expectClose(clipped, expectedClip, { atol: 1e-6, rtol: 0, label: "x_adv ('clip')" });
+    // The pixels the attack should move (on the boundary, pushed inward): all move by ε with the
+    // projection; with clipping, those whose start left the box do not move at all.
+    let inward = 0;
+    let stuckClip = 0;
+    for (let i = 0; i < x0.length; i++) {
+      const pushedUp = x0[i] === 0 && s[i] === -1;
+      const pushedDown = x0[i] === 1 && s[i] === 1;
+      if (!pushedUp && !pushedDown) continue;
+      inward++;
+      expect(Math.abs(projected[i]! - x0[i]!), `pixel ${i}, 'project'`).toBeCloseTo(EPS, 6);
+      if (clipped[i] === x0[i]) stuckClip++;
+    }
+    expect(inward).toBeGreaterThan(10);
+    expect(stuckClip).toBeGreaterThan(0);
+    tf.dispose([x, y]);
   });
 
   it('matches the oracle inside the mask with a [B, H, W, 1] mask broadcast over channels', () => {
@@ -164,6 +246,7 @@ describe('pgd', () => {
     expect(() => pgd()(clf, x, badY)).toThrow(ShapeError);
     expect(() => pgd({ epsilon: -1 })).toThrow(ConfigError);
     expect(() => pgd({ steps: 1.5 })).toThrow(ConfigError);
+    expect(() => pgd({ validBox: 'box' as 'clip' })).toThrow(/pgd: validBox must be one of 'project', 'clip', got "box"/);
     tf.dispose([x, y, badMask, badY]);
   });
 });
@@ -180,6 +263,28 @@ describe('fgsm', () => {
     const expected = Float32Array.from(x.dataSync(), (v, i) => v + Math.min(EPS, Math.max(-EPS, d0[i]! - 1.25 * EPS * s[i]!)));
     expectClose(xAdv.dataSync(), expected, { atol: 1e-6, rtol: 0, label: 'fgsm x_adv' });
     tf.dispose([x, y, xAdv]);
+  });
+
+  it.each([1.25, 0.5])('projects the random start and the step into [−x, 1 − x] (α = %s·ε, pixels at exactly 0 and 1): its closed form', (k) => {
+    const clf = linearClassifier(SHAPE, 2, { seed: 4 });
+    const { x, y } = edgeBatch(9);
+    const seed = 77;
+    const alpha = k * EPS;
+    const d0 = randomStart(x.shape, seed);
+    const s = signTowardOther(clf, y.dataSync() as Int32Array);
+    const x0 = x.dataSync();
+    // 'project': δ0' = clip(δ0, −x, 1 − x); δ1 = clip(clip(δ0' − α·s, −ε, ε), −x, 1 − x)
+    const projected = fgsm({ epsilon: EPS, alpha })(clf, x, y, { seed });
+    const expectedProjected = Float32Array.from(x0, (v, i) => v + clamp(clamp(clamp(d0[i]!, -v, 1 - v) - alpha * s[i]!, -EPS, EPS), -v, 1 - v));
+    expectClose(projected.dataSync(), expectedProjected, { atol: 1e-6, rtol: 0, label: "fgsm x_adv ('project')" });
+    // 'clip': no gradient where x + δ0 is outside [0, 1]; x_adv = clip01(x + clip(δ0 − α·s·[x + δ0 ∈ [0, 1]], −ε, ε))
+    const clipped = fgsm({ epsilon: EPS, alpha, validBox: 'clip' })(clf, x, y, { seed });
+    const expectedClipped = Float32Array.from(x0, (v, i) => {
+      const live = v + d0[i]! >= 0 && v + d0[i]! <= 1 ? 1 : 0;
+      return clamp(v + clamp(d0[i]! - alpha * s[i]! * live, -EPS, EPS), 0, 1);
+    });
+    expectClose(clipped.dataSync(), expectedClipped, { atol: 1e-6, rtol: 0, label: "fgsm x_adv ('clip')" });
+    tf.dispose([x, y, projected, clipped]);
   });
 
   it('is registered next to pgd', () => {

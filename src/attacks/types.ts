@@ -12,6 +12,16 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/classifier.js';
 
+/**
+ * How an attack keeps x + δ in [0, 1]: 'project' δ into the valid box [−x, 1 − x] (Madry et al.,
+ * Wong et al.; every pixel keeps its gradient) or 'clip' x + δ in the forward pass only (pixels
+ * pushed outside [0, 1] get a zero gradient and stay at the boundary). method.md §2.3.
+ */
+export type ValidBox = 'project' | 'clip';
+
+/** The {@link ValidBox} modes, the default first. */
+export const VALID_BOX_MODES: readonly ValidBox[] = ['project', 'clip'];
+
 export interface AttackCallOptions {
   /** Pixels that may be perturbed (1) or not (0), [B, H, W, 1] broadcast over channels. */
   mask?: tf.Tensor4D;

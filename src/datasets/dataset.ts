@@ -12,6 +12,7 @@
  * `toTensors(batch)` makes tensors the caller owns.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Augmentation } from './transforms.js';
 
 export interface Batch {
   /** NHWC float32 in [0, 1], length B·H·W·C. */
@@ -65,6 +66,12 @@ export interface DatasetInfo {
 }
 
 export interface Dataset extends DatasetInfo {
+  /**
+   * What `augment: true` does to training batches: random crop with zero padding and horizontal
+   * flip, drawn per (seed, epoch, index) by transforms.ts `drawAugmentation`. Absent: the dataset
+   * does not say (a trainer that must know, such as SCAAT's cached masks, refuses to run).
+   */
+  readonly augmentation?: Augmentation;
   /**
    * Iterates batches in bounded memory (one batch in flight). The order is
    * `epochOrder(size, options)`: a pure function of (indices, shuffle, seed, epoch); batches

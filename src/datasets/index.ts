@@ -8,7 +8,7 @@ export { epochOrder, countBatches } from './epoch-order.js';
 export type { EpochOrderOptions } from './epoch-order.js';
 export { stratifiedSubset, classHistogram, drawSubset } from './subset.js';
 export type { SubsetInfo } from './subset.js';
-export { NO_AUGMENTATION, drawAugmentation, applyAugmentation, resizeBilinear, centerCrop, resizedShape } from './transforms.js';
+export { NO_AUGMENTATION, drawAugmentation, applyAugmentation, augmentationSource, resizeBilinear, centerCrop, resizedShape } from './transforms.js';
 export type { Augmentation, AugmentDraw } from './transforms.js';
 export { openIdx, parseIdxHeader } from './idx.js';
 export type { IdxOptions, IdxHeader } from './idx.js';

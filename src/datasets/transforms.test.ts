@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyAugmentation,
+  augmentationSource,
   centerCrop,
   convertChannels,
   drawAugmentation,
@@ -58,6 +59,23 @@ describe('applyAugmentation', () => {
     applyAugmentation(x, H * W * C, H, W, C, { dy: 2, dx: 2, flip: true }, new Float32Array(H * W * C));
     for (let p = 0; p < H * W * C; p++) expect(x[p]).toBe(p);
     for (let p = 2 * H * W * C; p < 3 * H * W * C; p++) expect(x[p]).toBe(p);
+  });
+});
+
+describe('augmentationSource', () => {
+  it('is the pixel map applyAugmentation applies: source flat index, −1 for zero padding', () => {
+    const [H, W] = [5, 7];
+    for (const d of [
+      { dy: 0, dx: 0, flip: false },
+      { dy: 2, dx: -1, flip: false },
+      { dy: -3, dx: 4, flip: true },
+      { dy: 0, dx: 0, flip: true },
+      { dy: 1, dx: 6, flip: true },
+    ]) {
+      const ids = coded(H, W, 1); // value = 1 + source index, 0 once shifted in from the padding
+      applyAugmentation(ids, 0, H, W, 1, d, new Float32Array(H * W));
+      expect(Array.from(augmentationSource(d, H, W)), JSON.stringify(d)).toEqual(Array.from(ids, (v) => v - 1));
+    }
   });
 });
 

@@ -74,6 +74,22 @@ export function applyAugmentation<T extends Float32Array | Uint8Array>(
   }
 }
 
+/**
+ * Where each pixel of an augmented h×w image comes from, the mapping {@link applyAugmentation}
+ * applies: for output pixel p (row-major, y·w + x), the flat index of its source pixel in the
+ * un-augmented image, or −1 where the output is zero padding. Written into `out` (length h·w).
+ */
+export function augmentationSource(d: AugmentDraw, h: number, w: number, out: Int32Array = new Int32Array(h * w)): Int32Array {
+  for (let y = 0; y < h; y++) {
+    const sy = y + d.dy;
+    for (let x = 0; x < w; x++) {
+      const sx = (d.flip ? w - 1 - x : x) + d.dx;
+      out[y * w + x] = sy < 0 || sy >= h || sx < 0 || sx >= w ? -1 : sy * w + sx;
+    }
+  }
+  return out;
+}
+
 /** v / 255 for every byte value (a table lookup is exact and faster than dividing). */
 const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 

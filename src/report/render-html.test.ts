@@ -50,6 +50,15 @@ describe('renderReport', () => {
     expect(html).toContain('Example saliency maps: no run has examples');
   });
 
+  it("describes each trainer under the runs table: the PGD-AT control trains on SCAAT's loss over the whole image", () => {
+    const html = renderReport(results(), []);
+    const legend = html.slice(html.indexOf('<p class="legend trainers">'), html.indexOf('</p>', html.indexOf('<p class="legend trainers">')));
+    expect(legend).toContain('<b>pgd-at</b>: SCAAT&#39;s whole-image control: the same attack on every pixel and, by default, the same loss CE(f(x), y) + λ·CE(f(x_adv), y)');
+    expect(legend).toContain('<b>scaat</b>: CE(f(x), y) + λ·CE(f(x_adv), y)');
+    expect(legend).toContain('<b>regular</b>: ');
+    expect(legend).not.toContain('<b>sgt</b>'); // only the trainers present
+  });
+
   it('shows the resolved config, seed, backend, versions and timings of every run', () => {
     const html = renderReport(results(), []);
     for (const id of ['regular-s1', 'scaat-s1', 'pgd-at-s1']) expect(html).toContain(`data-run="${id}"`);

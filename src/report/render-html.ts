@@ -9,7 +9,7 @@
 import { escapeHtml } from './_html.js';
 import type { Figure } from './figures.js';
 import { missingFigures } from './figures.js';
-import { methodLabel, runLabel } from './results.js';
+import { methodLabel, runLabel, TRAINER_INFO } from './results.js';
 import type { RunResult, RunResults } from './results.js';
 import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
@@ -99,8 +99,11 @@ function renderSummary(results: RunResults): string {
       `<td class="l">${escapeHtml(r.model ?? '')}</td><td class="l">${escapeHtml(ds)}</td><td>${escapeHtml(trainImages(r.config))}</td><td>${epochs ?? '—'}</td>` +
       `<td>${ev?.numImages ?? '—'}</td><td>${r.seed ?? '—'}</td></tr>`;
   });
+  const trainers = [...new Set(runs.map((r) => r.trainer))].filter((t) => TRAINER_INFO[t]);
+  const legend = trainers.map((t) => `<b>${escapeHtml(t)}</b>: ${escapeHtml(TRAINER_INFO[t]!.description)}`).join('<br>');
   return `<h2 id="runs">Runs</h2><table class="runs"><thead><tr><th class="l">column</th><th class="l">id</th><th class="l">trainer</th>` +
-    `<th class="l">model</th><th class="l">dataset</th><th>train images</th><th>epochs</th><th>eval images</th><th>seed</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    `<th class="l">model</th><th class="l">dataset</th><th>train images</th><th>epochs</th><th>eval images</th><th>seed</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    (legend ? `<p class="legend trainers">${legend}</p>` : '');
 }
 
 /** e.g. "mnist, 28×28×1 (test split: 10000)". */

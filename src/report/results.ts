@@ -344,12 +344,30 @@ export const METHOD_SHORT: Readonly<Record<string, string>> = {
   'integrated-gradients': 'IG',
 };
 
-/** Display names of the known trainers, and their column order (regular first, SCAAT next). */
-export const TRAINER_INFO: Readonly<Record<string, { label: string; order: number }>> = {
-  regular: { label: 'Regular', order: 0 },
-  scaat: { label: 'SCAAT', order: 1 },
-  'pgd-at': { label: 'PGD-AT', order: 2 },
-  sgt: { label: 'Saliency guided', order: 3 },
+/**
+ * Display names of the known trainers, their column order (regular first, SCAAT next) and what
+ * each trains on (the report's legend under its runs table; each run's exact settings are in its
+ * resolved config).
+ */
+export const TRAINER_INFO: Readonly<Record<string, { label: string; order: number; description: string }>> = {
+  regular: { label: 'Regular', order: 0, description: 'cross-entropy CE(f(x), y) on the clean images.' },
+  scaat: {
+    label: 'SCAAT',
+    order: 1,
+    description:
+      "CE(f(x), y) + λ·CE(f(x_adv), y), x_adv the L∞ attack confined to each image's floor(q_i·H·W) least salient pixels, q_i adapted per sample (method.md §2).",
+  },
+  'pgd-at': {
+    label: 'PGD-AT',
+    order: 2,
+    description:
+      "SCAAT's whole-image control: the same attack on every pixel and, by default, the same loss CE(f(x), y) + λ·CE(f(x_adv), y), so with the SCAAT run's settings the two differ only in the mask (loss 'adv-only': Madry et al.'s CE(f(x_adv), y)).",
+  },
+  sgt: {
+    label: 'Saliency guided',
+    order: 3,
+    description: 'saliency guided training (Ismail et al. 2021): the k lowest-saliency pixels filled with uniform noise, CE(f(x), y) + λ·KL(f(x) ‖ f(x̃)).',
+  },
 };
 
 /** The metric's direction: its own, else the known one, else undefined. */

@@ -10,6 +10,7 @@ describe('SCAAT config', () => {
       epsilon: 8 / 255,
       steps: 7,
       randomStart: true,
+      validBox: 'project',
       remaskEveryAttackStep: false,
       saliencyAggregation: 'sum-abs',
       saliencyTarget: 'label',
@@ -53,6 +54,7 @@ describe('SCAAT config', () => {
     expect(c.steps).toBe(3);
     expect(c.randomStart).toBe(false);
     expect(c.lambda).toBe(0.5);
+    expect(resolveScaatConfig({ validBox: 'clip' }).validBox).toBe('clip');
     expect(DEFAULT_SCAAT_CONFIG.epsilon).toBeCloseTo(8 / 255, 15); // defaults untouched
   });
 
@@ -63,6 +65,7 @@ describe('SCAAT config', () => {
     [{ steps: 2.5 }, /'steps' must be an integer ≥ 1/],
     [{ attack: 'cw' }, /'attack' must be one of 'pgd', 'fgsm-rs', got 'cw'/],
     [{ randomStart: 1 }, /'randomStart' must be a boolean/],
+    [{ validBox: true }, /'validBox' must be one of 'project', 'clip', got true/],
     [{ ratioMin: 0.6, ratioMax: 0.5 }, /'ratioMin' \(0.6\) must be ≤ 'ratioMax' \(0.5\)/],
     [{ attack: 'fgsm-rs', randomStart: false }, /'randomStart' must be true with attack 'fgsm-rs'/],
     [{ saliencySource: 'train-backward', loss: 'adv-only' }, /'saliencySource' 'train-backward' needs a clean-input loss term/],

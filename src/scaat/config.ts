@@ -11,16 +11,21 @@
  */
 import { canonicalAttackName } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
+import { VALID_BOX_MODES } from '../attacks/types.js';
+import type { ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { TargetMode } from '../saliency/types.js';
+import { ADVERSARIAL_LOSSES } from '../train/_loss.js';
+import type { AdversarialLoss } from '../train/_loss.js';
+import type { PgdAtOptions } from '../train/pgd-at.js';
 
 /** The attack inside the mask (method.md §2.3). */
 export type ScaatAttack = AttackName;
 /** Where the map that defines the mask comes from (the cheap variants of the issue). */
 export type SaliencySource = 'fresh' | 'previous-visit' | 'train-backward';
-/** The training loss (method.md §2.4). */
-export type ScaatLoss = 'clean+adv' | 'adv-only' | 'clean+kl';
+/** The training loss (method.md §2.4), shared with the pgd-at control (train/_loss.ts). */
+export type ScaatLoss = AdversarialLoss;
 /** Which prediction on x_adv drives the ratio search (method.md §2.5 leaves it open). */
 export type RatioFeedback = 'training-pass' | 'post-step-inference';
 /** How q_i moves after warm-up: the poster's ±γ ramp or per-sample bisection (sample-state.ts). */
@@ -42,6 +47,13 @@ export interface ScaatConfig {
   steps: number;
   /** Start from δ ~ U(−ε, ε)⊙M (required to be true for `fgsm-rs`). @default true (method.md §2.3) */
   randomStart: boolean;
+  /** How x + δ is kept a valid image: 'project' δ into [−x, 1 − x] after the ε-clip at every step
+   *  and at the random start (Madry et al., Wong et al.: every masked pixel keeps its gradient), or
+   *  'clip' x + δ to [0, 1] in the forward pass only (the earlier behaviour: a masked pixel pushed
+   *  outside [0, 1] gets a zero gradient and stays at the boundary, so pixels at 0 or 1 can only
+   *  move inward; on black backgrounds about half die at the random start). The study of issue 12
+   *  decides the final default. @default 'project' (method.md §2.3) */
+  validBox: ValidBox;
   /** Recompute saliency and mask on the current x_adv before every attack iteration (costs one
    *  saliency pass per iteration). @default false (method.md §2.3) */
   remaskEveryAttackStep: boolean;
@@ -57,8 +69,10 @@ export interface ScaatConfig {
   /** Source of the mask's map. 'fresh': vanilla gradient at every visit (method.md §2.1).
    *  'previous-visit': the same map, recomputed only when it is `saliencyRefreshEpochs` old and
    *  reused (as exact pixel ranks) in between. 'train-backward': |∂L_train/∂x| from the sample's
-   *  previous training backward pass (see trainer.ts for what this map is and is not).
-   *  @default 'fresh' (method.md §2.1) */
+   *  previous training backward pass (see trainer.ts for what this map is and is not). With
+   *  `augment`, both cached maps are carried from the previous visit's crop/flip to the current
+   *  one (pixels without an old score rank lowest); data that augments without declaring how is
+   *  refused for them. @default 'fresh' (method.md §2.1) */
   saliencySource: SaliencySource;
   /** For 'previous-visit': a cached map is reused until it is this many epochs old (1 = fresh
    *  every epoch). @default 2 (halves the saliency passes) */
@@ -114,6 +128,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
   alpha: 'auto',
   steps: 7,
   randomStart: true,
+  validBox: 'project',
   remaskEveryAttackStep: false,
   saliencyAggregation: 'sum-abs',
   saliencyTarget: 'label',
@@ -135,10 +150,11 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
 /** Closed sets of the string-valued keys. */
 const CHOICES: Readonly<Partial<Record<keyof ScaatConfig, readonly string[]>>> = {
   attack: ['pgd', 'fgsm-rs'],
+  validBox: VALID_BOX_MODES,
   saliencyAggregation: ['sum-abs', 'max-abs', 'mean', 'sum'],
   saliencyTarget: ['label', 'predicted'],
   saliencySource: ['fresh', 'previous-visit', 'train-backward'],
-  loss: ['clean+adv', 'adv-only', 'clean+kl'],
+  loss: ADVERSARIAL_LOSSES,
   ratioFeedback: ['training-pass', 'post-step-inference'],
   ratioSearch: ['ramp', 'bisect'],
 };
@@ -174,6 +190,28 @@ export function effectiveRatioStep(
 /** Attack iterations actually run: `steps` for PGD, 1 for FGSM-RS. */
 export function effectiveSteps(config: Pick<ScaatConfig, 'attack' | 'steps'>): number {
   return config.attack === 'fgsm-rs' ? 1 : config.steps;
+}
+
+/**
+ * The options of the pgd-at trainer that make it the whole-image control of a SCAAT run with
+ * `config` (method.md §2: "every comparison must include that control"): the same attack, ε, α,
+ * steps, random start, valid-box mode, loss and λ, so the two differ only in the mask (pgd-at then
+ * takes the step SCAAT takes with q_i ≡ 1). Use it wherever a control is configured next to SCAAT.
+ * @example
+ * const scaat = resolveScaatConfig({ epsilon: 0.3, attack: 'fgsm-rs' });
+ * const trainerOptions = { scaat, 'pgd-at': pgdAtControlOptions(scaat) };
+ */
+export function pgdAtControlOptions(config: ScaatConfig): PgdAtOptions {
+  return {
+    attack: config.attack,
+    epsilon: config.epsilon,
+    alpha: effectiveAlpha(config),
+    steps: config.steps,
+    randomStart: config.randomStart,
+    validBox: config.validBox,
+    loss: config.loss,
+    lambda: config.lambda,
+  };
 }
 
 /**

@@ -10,18 +10,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../test/helpers/index.js';
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
 import type { ScaatError } from '../errors.js';
 import { resolveConfig } from '../train/config.js';
 import { train } from '../train/loop.js';
 import { SILENT_PROGRESS } from '../train/progress.js';
 import { optionsResolver, TRAINERS, withTrainers } from '../train/registry.js';
+import type { TrainerInit, TrainerSpec } from '../train/registry.js';
 import { blobsDataset } from '../train/_testing.js';
 import { SCAAT_TRAINER_SPEC } from './trainer.js';
 import { readNpy } from '../io/npy.js';
 import type { RatioSummary } from './sample-state.js';
 
 const REGISTRY = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
-const config = (scaat: Readonly<Record<string, unknown>> = {}) =>
+const config = (scaat: Readonly<Record<string, unknown>> = {}, extra: Record<string, unknown> = {}, registry = REGISTRY) =>
   resolveConfig(
     [
       {
@@ -31,10 +34,11 @@ const config = (scaat: Readonly<Record<string, unknown>> = {}) =>
           trainerOptions: { scaat: { epsilon: 0.2, steps: 2, warmupEpochs: 1, ...scaat } },
           model: 'mlp', width: 0.125, epochs: 3, batchSize: 16, optimizer: 'adam', lr: 0.01,
           evalBatchSize: 32, logEvery: 1, backend: 'cpu', seed: 3,
+          ...extra,
         },
       },
     ],
-    optionsResolver(REGISTRY),
+    optionsResolver(registry),
   );
 const data = () => ({
   train: blobsDataset({ size: 48, shape: [6, 6, 1], numClasses: 3, noise: 0.2, seed: 2 }),
@@ -91,6 +95,24 @@ describe('SCAAT on the shared loop', () => {
     const r = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
     expect(weightsOf(r.classifier.model)).toEqual(straight.weights);
     expect(epochs(dir)).toEqual(epochs(straight.dir));
+  });
+
+  it("gives the trainer the training data's declared augmentation; SCAAT's cached maps refuse augmented data that declares none", async () => {
+    const augmentation = { padding: 1, flip: true };
+    const seen: TrainerInit[] = [];
+    const regular = TRAINERS.get('regular')!;
+    const spy: TrainerSpec = { ...regular, create: (init) => (seen.push(init), regular.create(init)) };
+    const registry = withTrainers(REGISTRY, [['spy', spy]]);
+    const declared = { ...data().train, augmentation };
+    await train({ config: config({}, { trainer: 'spy', epochs: 1, augment: true }, registry), data: { train: declared }, runDir: path.join(tmp, 'spy'), trainers: registry });
+    expect(seen.map((i) => i.augmentation)).toEqual([augmentation]);
+    // blobs declare no augmentation: with augment on, a cached map could not follow the images
+    const dir = path.join(tmp, 'refused');
+    const cached = config({}, { augment: true, trainerOptions: { scaat: { saliencySource: 'previous-visit' } } });
+    const err = await train({ config: cached, data: data(), runDir: dir, trainers: REGISTRY }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/'saliencySource' 'previous-visit' .* 'augment' is on/);
+    expect(existsSync(dir)).toBe(false);
   });
 });
 

@@ -88,6 +88,7 @@ describe('the masked attack of a SCAAT step', () => {
       alpha: 0.025,
       steps: 4,
       randomStart: true,
+      validBox: 'project',
       seed: 1,
       remask: (xt) => {
         remasks++;
@@ -114,13 +115,59 @@ describe('the masked attack of a SCAAT step', () => {
     tf.dispose([s, mask, xAdv]);
   });
 
-  it('the local loop equals attacks/pgd exactly for a fixed mask (same formula)', () => {
-    const s = maskSaliency(clf, x, y, resolveScaatConfig());
+  it.each([
+    ['project', false],
+    ['project', true],
+    ['clip', false],
+    ['clip', true],
+  ] as const)('validBox %s, random start %s: the local loop equals attacks/pgd exactly for a fixed mask (same formula), pixels at 0 and 1 included', (validBox, randomStart) => {
+    // every third value exactly 0, every third exactly 1: the valid box binds
+    const xe = tf.tidy(() => {
+      const v = x.dataSync();
+      return tf.tensor4d(Float32Array.from(v, (u, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : u)), x.shape);
+    });
+    const s = maskSaliency(clf, xe, y, resolveScaatConfig());
     const mask = lowSaliencyMask(s, RATIOS);
-    const a = pgd({ epsilon: 0.1, alpha: 0.03, steps: 5, randomStart: false })(clf, x, y, { mask });
-    const b = maskedPgd(clf, x, y, mask, { epsilon: 0.1, alpha: 0.03, steps: 5, randomStart: false });
+    const a = pgd({ epsilon: 0.1, alpha: 0.03, steps: 5, randomStart, validBox })(clf, xe, y, { mask, seed: 3 });
+    const b = maskedPgd(clf, xe, y, mask, { epsilon: 0.1, alpha: 0.03, steps: 5, randomStart, validBox, seed: 3 });
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
-    tf.dispose([s, mask, a, b]);
+    tf.dispose([xe, s, mask, a, b]);
+  });
+
+  it("validBox reaches the attack: 'project' moves boundary pixels that 'clip' leaves stuck (SCAAT's attack and its re-masking loop)", () => {
+    // a 2-class linear model pushes each pixel along a fixed sign; pixels at exactly 0 or 1
+    const clf2 = linearClassifier(SHAPE, 2, { seed: 4, scale: 0.3 });
+    const y2 = tf.tensor1d([0, 1, 1, 0, 1], 'int32');
+    const xe = tf.tidy(() => tf.tensor4d(Float32Array.from(x.dataSync(), (_u, i) => (i % 2 === 0 ? 0 : 1)), x.shape));
+    const ones = tf.ones([5, 6, 6, 1]) as tf.Tensor4D;
+    const moved = (validBox: 'project' | 'clip', remask: boolean): number => {
+      const cfg = resolveScaatConfig({ epsilon: 0.1, steps: 4, validBox, remaskEveryAttackStep: remask });
+      const xAdv = remask
+        ? maskedPgd(clf2, xe, y2, ones, { epsilon: 0.1, alpha: 0.025, steps: 4, randomStart: true, validBox: cfg.validBox, seed: 5, remask: () => ones.clone() })
+        : createScaatAttack(cfg)(clf2, xe, y2, { mask: ones, seed: 5 });
+      const n = tf.tidy(() => tf.sum(tf.notEqual(xAdv, xe)).dataSync()[0]!);
+      xAdv.dispose();
+      return n;
+    };
+    // ∂CE/∂x ∝ −(w_y − w_other): the pixels whose gradient points into the box (up from 0, down from 1)
+    const W = clf2.W.arraySync();
+    const [xs, ys] = [xe.dataSync(), y2.dataSync()];
+    const d = 6 * 6 * 3;
+    let inward = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const b = Math.floor(i / d);
+      const s = Math.sign(W[i % d]![ys[b]!]! - W[i % d]![1 - ys[b]!]!);
+      if ((xs[i] === 0 && s < 0) || (xs[i] === 1 && s > 0)) inward++;
+    }
+    expect(inward).toBeGreaterThan(100);
+    for (const remask of [false, true]) {
+      // with the projection exactly those move (4 steps of α = ε/4 bring the others back to the edge)
+      expect(moved('project', remask), `remask ${remask}`).toBe(inward);
+      // with clipping, those whose random start left [0, 1] never move
+      expect(moved('clip', remask), `remask ${remask}`).toBeLessThan(inward);
+    }
+    tf.dispose([y2, xe, ones]);
+    clf2.model.dispose();
   });
 });
 

@@ -20,6 +20,7 @@ import { pgd } from '../attacks/pgd.js';
 import type { AttackFn } from '../attacks/types.js';
 import { irrelevantCount, lowSaliencyMaskData, maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
 import { ShapeError } from '../errors.js';
+import { adversarialLoss } from '../train/_loss.js';
 import type { Classifier } from '../models/classifier.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
 import { resolveTarget, vanillaGradient } from '../saliency/vanilla-gradient.js';
@@ -74,7 +75,7 @@ export interface ScaatStepResult {
 
 /**
  * The attack of `config` with its mask supplied per call: the attacks room's `pgd` with K = steps
- * and α = effectiveAlpha, or one step with α = 1.25ε for 'fgsm-rs'.
+ * and α = effectiveAlpha, or one step with α = 1.25ε for 'fgsm-rs'; `validBox` as configured.
  */
 export function createScaatAttack(config: ScaatConfig): AttackFn {
   return pgd({
@@ -82,6 +83,7 @@ export function createScaatAttack(config: ScaatConfig): AttackFn {
     alpha: effectiveAlpha(config),
     steps: effectiveSteps(config),
     randomStart: config.randomStart,
+    validBox: config.validBox,
   });
 }
 
@@ -147,6 +149,7 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
           alpha: effectiveAlpha(config),
           steps: effectiveSteps(config),
           randomStart: config.randomStart,
+          validBox: config.validBox,
           seed: args.seed,
           remask: (xt) => {
             const st = maskSaliency(classifier, xt, y, config);
@@ -167,20 +170,11 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   const xs: tf.Tensor[] = wantDx ? [...vars, x] : [...vars];
   // Logits of the training forwards, kept out of the gradient's tidy for the accuracies.
   const kept: { clean?: tf.Tensor2D; adv?: tf.Tensor2D } = {};
-  const lossFn = (): tf.Scalar => {
-    const za = tf.keep(classifier.logits(xAdv, { training: true }));
-    kept.adv = za;
-    const ceAdv = tf.losses.softmaxCrossEntropy(onehot, za) as tf.Scalar;
-    if (config.loss === 'adv-only') return ceAdv;
-    const zc = tf.keep(classifier.logits(x, { training: true }));
-    kept.clean = zc;
-    const ceClean = tf.losses.softmaxCrossEntropy(onehot, zc) as tf.Scalar;
-    if (config.loss === 'clean+adv') return tf.add(ceClean, tf.mul(config.lambda, ceAdv));
-    // clean+kl: KL(softmax f(x) ‖ softmax f(x_adv)), batch mean
-    const logP = tf.logSoftmax(zc);
-    const kl = tf.mean(tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, tf.logSoftmax(za))), 1));
-    return tf.add(ceClean, tf.mul(config.lambda, kl));
-  };
+  // the loss of method.md §2.4, shared with the whole-image control pgd-at (train/_loss.ts)
+  const lossFn = (): tf.Scalar =>
+    adversarialLoss(classifier, x, xAdv, onehot, config, (z, input) => {
+      kept[input] = tf.keep(z);
+    });
   // engine().gradients rather than optimizer.minimize: one backward pass also yields ∂L/∂x
   // ('train-backward'); the update itself is optimizer.applyGradients, as minimize does.
   const { value, grads } = tf.engine().gradients(lossFn, xs, undefined, true);

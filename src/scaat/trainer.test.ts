@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readNpy } from '../io/npy.js';
+import { applyAugmentation, drawAugmentation } from '../datasets/transforms.js';
+import type { Classifier } from '../models/classifier.js';
 import { createScaatTrainer, SCAAT_TRAINER_SPEC, writeIrrelevantRatios } from './trainer.js';
 import type { ScaatTrainer } from './trainer.js';
 
@@ -183,6 +185,98 @@ describe('SCAAT trainer', () => {
     }, `scaat trainer (${source})`);
     optimizer.dispose();
     clf.model.dispose();
+  });
+});
+
+describe('cached maps with augmented batches', () => {
+  // 8×8 images: a zero border as wide as the padding (2) around 16 distinct positive values, so
+  // every view (shift ≤ 2, flip) holds the same 16 positives and 48 zeros
+  const [AH, AW, AN, ABATCH] = [8, 8, 8, 4];
+  const AUG = { padding: 2, flip: true };
+  const SEED = 7;
+  const images = new Float32Array(AN * AH * AW);
+  for (let i = 0; i < AN; i++) {
+    const order = new Rng(`values/${i}`).permutation(16);
+    for (let k = 0; k < 16; k++) images[i * AH * AW + (2 + Math.floor(k / 4)) * AW + 2 + (k % 4)] = 0.1 + 0.05 * order[k]!;
+  }
+  const labels = Int32Array.from({ length: AN }, (_, i) => i % 3);
+
+  /** z_c = v_c·Σ_p x_p² + b_c: |∂z_y/∂x_p| = 2|v_y|·x_p, so saliency follows the image content. */
+  function contentModel(): Classifier & { dispose(): void } {
+    const v = tf.variable(tf.tensor1d([0.8, -1.1, 1.4]));
+    const b = tf.variable(tf.tensor1d([0.2, 0.1, -0.3]));
+    return {
+      inputShape: [AH, AW, 1],
+      numClasses: 3,
+      model: undefined as unknown as tf.LayersModel,
+      logits: (x) => tf.tidy(() => tf.add(tf.mul(tf.sum(tf.square(x), [1, 2, 3]).reshape([-1, 1]), v), b) as tf.Tensor2D),
+      trainableVariables: () => [v, b],
+      dispose: () => tf.dispose([v, b]),
+    };
+  }
+
+  /** Epochs of augmented batches (crop/flip drawn per (SEED, epoch, index), as the loop's) at lr = 0. */
+  function runAugmented(trainer: ScaatTrainer, epochs: number) {
+    const clf = contentModel();
+    const optimizer = tf.train.sgd(0);
+    const rng = new Rng(1);
+    const losses: number[] = [];
+    const fresh: number[] = [];
+    let step = 0;
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = new Rng(`order/${epoch}`).permutation(AN);
+      for (let s = 0; s < AN; s += ABATCH) {
+        const index = order.slice(s, s + ABATCH);
+        const xs = new Float32Array(ABATCH * AH * AW);
+        index.forEach((i, b) => {
+          xs.set(images.subarray(i * AH * AW, (i + 1) * AH * AW), b * AH * AW);
+          applyAugmentation(xs, b * AH * AW, AH, AW, 1, drawAugmentation(AUG, SEED, epoch, i), new Float32Array(AH * AW));
+        });
+        const x = tf.tensor4d(xs, [ABATCH, AH, AW, 1]);
+        const y = tf.tensor1d(Array.from(index, (i) => labels[i]!), 'int32');
+        const m = trainer.step({ x, y, index }, { classifier: clf, optimizer, epoch, step: step++, rng });
+        losses.push(m['loss']!);
+        fresh.push(m['freshSaliency']!);
+        tf.dispose([x, y]);
+      }
+      trainer.epochSummary(epoch);
+    }
+    optimizer.dispose();
+    clf.dispose();
+    return { losses, fresh };
+  }
+
+  it.each([
+    ['previous-visit', 3, [1, 1, 0, 0, 1, 1]],
+    ['train-backward', 2, [1, 1, 0, 0]],
+  ] as const)("'%s': the cached map follows each image's crop/flip, so the masks are the fresh ones when the model is fixed", (source, epochs, usedFresh) => {
+    // q = 0.85: k = 54 pixels = the 48 zeros and the 6 least salient of the 16 positives
+    const config = { epsilon: 0.1, steps: 2, ratioInit: 0.85, warmupEpochs: 10 };
+    const moves = Array.from({ length: AN }, (_, i) => JSON.stringify(drawAugmentation(AUG, SEED, 0, i)) !== JSON.stringify(drawAugmentation(AUG, SEED, 1, i)));
+    expect(moves.filter(Boolean).length).toBeGreaterThan(AN / 2); // the views do change between visits
+    const augmentation = { augmentation: AUG, seed: SEED };
+    const reference = runAugmented(createScaatTrainer({ trainSize: AN, config }), epochs);
+    const carried = runAugmented(createScaatTrainer({ trainSize: AN, config: { ...config, saliencySource: source }, augmentation }), epochs);
+    expect(carried.fresh).toEqual(usedFresh);
+    expect(carried.losses).toEqual(reference.losses);
+    // without the augmentation, the cached ranks stay where the image was at the last visit
+    const stale = runAugmented(createScaatTrainer({ trainSize: AN, config: { ...config, saliencySource: source } }), epochs);
+    expect(stale.losses).not.toEqual(reference.losses);
+  });
+
+  it("refuses 'previous-visit' and 'train-backward' on augmented batches it is not told about (ConfigError naming both keys)", () => {
+    for (const source of ['previous-visit', 'train-backward']) {
+      expect(() => createScaatTrainer({ trainSize: AN, config: { saliencySource: source }, augmentation: null })).toThrow(
+        new RegExp(`'saliencySource' '${source}' reuses each sample's map .* but 'augment' is on and the training data does not declare its augmentation`),
+      );
+    }
+    expect(createScaatTrainer({ trainSize: AN, config: {}, augmentation: null }).name).toBe('scaat');
+    // through the registry entry: the loop's config.augment and the dataset's declared augmentation
+    const options = SCAAT_TRAINER_SPEC.resolveOptions({ saliencySource: 'previous-visit' });
+    const init = { options, trainSize: AN, inputShape: [AH, AW, 1] as const, numClasses: 3 };
+    expect(() => SCAAT_TRAINER_SPEC.create({ ...init, config: { augment: true, seed: 0 } as never })).toThrow(ConfigError);
+    expect(SCAAT_TRAINER_SPEC.create({ ...init, config: { augment: true, seed: 0 } as never, augmentation: AUG }).name).toBe('scaat');
+    expect(SCAAT_TRAINER_SPEC.create({ ...init, config: { augment: false, seed: 0 } as never }).name).toBe('scaat');
   });
 });
 

@@ -32,12 +32,21 @@
  *   x, since x_adv is a constant; hence it needs a clean loss term ('adv-only' is rejected).
  *   A first visit (nothing cached) and a visit after a resumed checkpoint use fresh saliency.
  *
+ * Augmentation: a cached map was made on the random crop/flip the sample had at that visit. When
+ * the batches are augmented (`augment`), the ranks are carried to the current visit's crop/flip
+ * (the inverse of the old draw, then the new one; both are pure functions of (seed, epoch, index),
+ * datasets/transforms.ts), so the mask stays on the same image content; pixels with no old score
+ * (zero padding, or cropped out at the old visit) rank lowest (_carry-ranks.ts). Augmented batches
+ * whose augmentation the trainer is not told (`augmentation: null`) are refused for these variants.
+ *
  * @example
  * const trainer = createScaatTrainer({ trainSize: dataset.size, config: { epsilon: 0.3 } });
  * // the loop calls trainer.step({x, y, index}, ctx) per batch and trainer.epochSummary(epoch) per epoch;
  * await writeIrrelevantRatios('runs/a/q.npy', trainer.irrelevantRatios());
  */
 import { saliencyRanks } from '../attacks/masks.js';
+import { drawAugmentation } from '../datasets/transforms.js';
+import type { Augmentation } from '../datasets/transforms.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { writeNpy } from '../io/npy.js';
 import type { TrainerSpec } from '../train/registry.js';
@@ -47,6 +56,7 @@ import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveRatioStep, effectiveStep
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
 import { createScaatAttack, scaatStep } from './step.js';
+import { RankCarrier } from './_carry-ranks.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
@@ -58,6 +68,13 @@ export interface ScaatTrainerOptions {
   readonly inputShape?: readonly [number, number, number];
   /** The run's number of epochs: needed for `ratioStep` 'auto' (γ scaled to the run's length). */
   readonly epochs?: number;
+  /**
+   * How the training batches are augmented, when they are (the loop's `augment`): the dataset's
+   * augmentation and the seed of its draws (drawAugmentation(augmentation, seed, epoch, index)), so
+   * that cached maps follow each image's crop/flip; null when batches are augmented in a way the
+   * trainer is not told ('previous-visit' and 'train-backward' then refuse). Absent: not augmented.
+   */
+  readonly augmentation?: { readonly augmentation: Augmentation; readonly seed: number } | null;
 }
 
 /** The per-epoch log record of SCAAT (returned by `epochSummary`). */
@@ -95,7 +112,8 @@ export interface ScaatTrainer extends Trainer {
 
 /**
  * Builds the SCAAT trainer.
- * @throws ConfigError for an invalid config (named key) or a map cache over `saliencyCacheMiB`.
+ * @throws ConfigError for an invalid config (named key), a map cache over `saliencyCacheMiB`, or a
+ *   cached map source with augmented batches whose augmentation is not given.
  */
 export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   // 1) config and derived quantities
@@ -112,8 +130,16 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   const bisect = config.ratioSearch === 'bisect';
   const ratios = new IrrelevantRatios(options.trainSize, config.ratioInit, bisect ? { lo: config.ratioMin, hi: config.ratioMax } : undefined);
   const attack = createScaatAttack(config);
-  const cache = config.saliencySource === 'fresh' ? undefined : new MapCache(options.trainSize, config.saliencyCacheMiB);
-  if (cache && options.inputShape) cache.ensure(options.inputShape[0] * options.inputShape[1]);
+  if (config.saliencySource !== 'fresh' && options.augmentation === null) {
+    throw new ConfigError(
+      `scaat config: 'saliencySource' '${config.saliencySource}' reuses each sample's map from its previous visit, but 'augment' is on and the ` +
+        "training data does not declare its augmentation (Dataset.augmentation), so the map cannot follow the image's crop/flip; " +
+        "use saliencySource 'fresh' or augment false",
+    );
+  }
+  const cache =
+    config.saliencySource === 'fresh' ? undefined : new MapCache(options.trainSize, config.saliencyCacheMiB, options.augmentation ?? undefined);
+  if (cache && options.inputShape) cache.ensure(options.inputShape[0], options.inputShape[1]);
   const searchParams = {
     warmupEpochs: config.warmupEpochs,
     ratioStep: derived.ratioStep,
@@ -136,7 +162,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       }
       const q = ratios.gather(index);
       const numPixels = h * w;
-      cache?.ensure(numPixels);
+      cache?.ensure(h, w);
       const cached =
         config.saliencySource === 'previous-visit'
           ? cache!.lookup(index, (age) => age < config.saliencyRefreshEpochs, ctx.epoch)
@@ -250,21 +276,25 @@ function informativeRows(scores: Float32Array, batch: number, numPixels: number)
 
 /**
  * Pixel ranks of each sample's last map (see attacks/masks.ts `saliencyRanks`) and the epoch
- * they were made in (−1: none). Allocated at the first step, when H·W is known.
+ * they were made in (−1: none), on the view (crop/flip) the sample had then; lookups carry them to
+ * the current epoch's view when batches are augmented. Allocated at the first step, when H×W is known.
  */
 class MapCache {
   private ranks: Uint16Array | Uint32Array | undefined;
   private readonly madeIn: Int32Array;
   private numPixels = 0;
+  private carrier: RankCarrier | undefined;
 
   constructor(
     private readonly size: number,
     private readonly budgetMiB: number,
+    private readonly augmented: { readonly augmentation: Augmentation; readonly seed: number } | undefined,
   ) {
     this.madeIn = new Int32Array(size).fill(-1);
   }
 
-  ensure(numPixels: number): void {
+  ensure(h: number, w: number): void {
+    const numPixels = h * w;
     if (this.ranks) {
       if (numPixels !== this.numPixels) {
         throw new ShapeError(`scaat trainer: images changed from ${this.numPixels} to ${numPixels} pixels between steps`);
@@ -280,9 +310,13 @@ class MapCache {
     }
     this.numPixels = numPixels;
     this.ranks = bytes === 2 ? new Uint16Array(this.size * numPixels) : new Uint32Array(this.size * numPixels);
+    if (this.augmented) this.carrier = new RankCarrier(h, w);
   }
 
-  /** The batch's cached ranks when every sample has a map whose age passes `fresh`; else undefined. */
+  /**
+   * The batch's cached ranks, on this epoch's views, when every sample has a map whose age passes
+   * `fresh`; else undefined.
+   */
   lookup(index: Int32Array, fresh: (age: number) => boolean, epoch: number): Uint16Array | Uint32Array | undefined {
     const ranks = this.ranks!;
     for (let b = 0; b < index.length; b++) {
@@ -291,7 +325,16 @@ class MapCache {
     }
     const n = this.numPixels;
     const out = ranks instanceof Uint16Array ? new Uint16Array(index.length * n) : new Uint32Array(index.length * n);
-    for (let b = 0; b < index.length; b++) out.set(ranks.subarray(index[b]! * n, (index[b]! + 1) * n), b * n);
+    for (let b = 0; b < index.length; b++) {
+      const i = index[b]!;
+      const cached = ranks.subarray(i * n, (i + 1) * n);
+      if (this.carrier && this.augmented) {
+        const { augmentation, seed } = this.augmented;
+        const then = drawAugmentation(augmentation, seed, this.madeIn[i]!, i);
+        const now = drawAugmentation(augmentation, seed, epoch, i);
+        this.carrier.carry(cached, then, now, out.subarray(b * n, (b + 1) * n));
+      } else out.set(cached, b * n);
+    }
     return out;
   }
 
@@ -332,5 +375,13 @@ export const SCAAT_TRAINER_SPEC: TrainerSpec = {
   label: 'SCAAT (saliency constrained adaptive adversarial training)',
   defaults: DEFAULT_SCAAT_CONFIG,
   resolveOptions: (raw) => ({ ...resolveScaatConfigAt('trainerOptions.scaat', [raw]) }),
-  create: ({ config, options, trainSize, inputShape }) => createScaatTrainer({ trainSize, inputShape, epochs: config.epochs, config: options }),
+  create: ({ options, trainSize, inputShape, config, augmentation }) =>
+    createScaatTrainer({
+      trainSize,
+      inputShape,
+      epochs: config.epochs,
+      config: options,
+      // the loop's batches: the dataset's augmentation drawn from the run's seed (loop.ts)
+      ...(config.augment ? { augmentation: augmentation ? { augmentation, seed: config.seed } : null } : {}),
+    }),
 };

@@ -2,6 +2,43 @@
  * Losses and batch statistics shared by the trainers (internal).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Classifier } from '../models/classifier.js';
+
+/**
+ * The training loss of the adversarial trainers, one definition for SCAAT (masked x_adv) and its
+ * whole-image control pgd-at (method.md §2.4), so that the two differ only in the mask:
+ * - 'clean+adv': CE(f(x), y) + λ·CE(f(x_adv), y)  (SCAAT's default; the control's too)
+ * - 'adv-only':  CE(f(x_adv), y)                    (Madry et al.)
+ * - 'clean+kl':  CE(f(x), y) + λ·KL(softmax f(x) ‖ softmax f(x_adv))
+ */
+export type AdversarialLoss = 'clean+adv' | 'adv-only' | 'clean+kl';
+
+/** The {@link AdversarialLoss} forms, the default first. */
+export const ADVERSARIAL_LOSSES: readonly AdversarialLoss[] = ['clean+adv', 'adv-only', 'clean+kl'];
+
+/**
+ * The {@link AdversarialLoss} `loss` with weight `lambda`, for use inside a gradient closure: the
+ * training-mode forwards f(x_adv), then f(x) (skipped for 'adv-only'), then the batch-mean loss.
+ * `keep` receives each logits tensor as it is made (e.g. to tf.keep it for the accuracies).
+ */
+export function adversarialLoss(
+  classifier: Classifier,
+  x: tf.Tensor4D,
+  xAdv: tf.Tensor4D,
+  onehot: tf.Tensor,
+  { loss, lambda }: { readonly loss: AdversarialLoss; readonly lambda: number },
+  keep: (logits: tf.Tensor2D, input: 'adv' | 'clean') => void = () => undefined,
+): tf.Scalar {
+  const za = classifier.logits(xAdv, { training: true });
+  keep(za, 'adv');
+  const ceAdv = tf.losses.softmaxCrossEntropy(onehot, za) as tf.Scalar;
+  if (loss === 'adv-only') return ceAdv;
+  const zc = classifier.logits(x, { training: true });
+  keep(zc, 'clean');
+  const ceClean = tf.losses.softmaxCrossEntropy(onehot, zc) as tf.Scalar;
+  if (loss === 'clean+adv') return tf.add(ceClean, tf.mul(lambda, ceAdv));
+  return tf.add(ceClean, tf.mul(lambda, klDivergence(zc, za)));
+}
 
 /** Mean cross-entropy CE(softmax(z), y) over the batch; `onehot` [B, K] float32. */
 export function crossEntropy(onehot: tf.Tensor, logits: tf.Tensor2D): tf.Scalar {

@@ -12,6 +12,8 @@ export type { TrainerSpec, TrainerInit, TrainerRegistry } from './registry.js';
 export { regularTrainer } from './regular.js';
 export { pgdAtTrainer, resolvePgdAtOptions, PGD_AT_DEFAULTS } from './pgd-at.js';
 export type { PgdAtOptions } from './pgd-at.js';
+export { ADVERSARIAL_LOSSES } from './_loss.js';
+export type { AdversarialLoss } from './_loss.js';
 export { sgtTrainer, resolveSgtOptions, maskedFill, SGT_DEFAULTS } from './sgt.js';
 export type { SgtOptions } from './sgt.js';
 export { createOptimizer, SgdMomentum, Adam, TrainOptimizer } from './optimizers.js';

@@ -113,6 +113,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     trainSize, // per-sample state covers only the samples trained on (StepInput.index: positions in trainIndices)
     inputShape: trainSet.shape,
     numClasses: trainSet.numClasses,
+    ...(trainSet.augmentation ? { augmentation: trainSet.augmentation } : {}), // batches' augmentation, when config.augment
   });
   const rng = new Rng(deriveSeed(config.seed, 'trainer'));
   const log = new RunLog(paths.log);

