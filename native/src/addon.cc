@@ -4,24 +4,48 @@
 // backend's memory and `params` holds the geometry and the *byte offsets* of the operands in it,
 // so kernels read and write tensors in place (zero-copy). Offsets and sizes are bounds-checked
 // against the heap before any access: a bad call throws a JS error, it never touches memory
-// outside the heap. The TypeScript side is src/engine/native/_addon.ts; the parameter layouts
-// below must match it. Calls are synchronous and serialised (one kernel at a time per process).
+// outside the heap. Every mode and parameter slot has a name in op_codes.h, the same as in the
+// TypeScript side (src/engine/native/op-codes.ts, which assembles the calls in kernels.ts and
+// elementwise.ts); `opCodes()` exports that table for the test that checks the two sides agree.
+// Calls are synchronous and serialised (one kernel at a time per process).
 #include <node_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "bn_train.h"
 #include "elementwise.h"
 #include "omp_kernels.h"
 #include "onednn_kernels.h"
+#include "op_codes.h"
 #include "pooling.h"
 
 namespace {
+
+using scaat::Act;
+using scaat::BatchNormBackwardParams;
+using scaat::BatchNormForwardParams;
+using scaat::BatchNormOp;
+using scaat::BatchNormTrainingBackwardParams;
+using scaat::BatchNormTrainingForwardParams;
+using scaat::BinaryOp;
+using scaat::Broadcast;
+using scaat::ChannelSumParams;
+using scaat::Conv2dParams;
+using scaat::ConvOp;
+using scaat::ElementwiseParams;
+using scaat::isModeCode;
+using scaat::MatmulParams;
+using scaat::MaxPool2dGradParams;
+using scaat::MaxPool2dParams;
+using scaat::ReluGradParams;
+using scaat::ReluParams;
 
 struct CallError {
   std::string msg;
@@ -103,17 +127,18 @@ int64_t sum(int64_t a, int64_t b) {
   return r;
 }
 
-/** The pooling geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl] at params[0..11]. */
+/** The pooling geometry (SCAAT_POOL_GEOMETRY) of a block P that starts with it. */
+template <class P>
 scaat::PoolShape poolShape(const Call& c, const char* what) {
-  const scaat::PoolShape s{c.dim(0), c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5),
-                           c.dim(6), c.dim(7), c.dim(8), c.dim(9), c.i(10), c.i(11)};
+  const scaat::PoolShape s{c.dim(P::n),  c.dim(P::h),  c.dim(P::w),  c.dim(P::c),  c.dim(P::oh), c.dim(P::ow),
+                           c.dim(P::kh), c.dim(P::kw), c.dim(P::sh), c.dim(P::sw), c.i(P::pt),   c.i(P::pl)};
   if (s.pt < 0 || s.pl < 0) throw CallError{std::string(what) + ": negative padding"};
   return s;
 }
 
-scaat::Act actOf(int64_t a) {
-  if (a < 0 || a > 5) throw CallError{"unknown activation code " + std::to_string(a)};
-  return static_cast<scaat::Act>(a);
+Act actOf(int64_t a) {
+  if (!isModeCode<Act>(a)) throw CallError{"unknown activation code " + std::to_string(a)};
+  return static_cast<Act>(a);
 }
 
 /**
@@ -143,99 +168,129 @@ napi_value undefinedValue(napi_env env) {
   return u;
 }
 
-// conv2d params: [op, n, h, w, c, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr, act, alpha,
-//                 off0, off1, offBias, offOut]
-//   op 0 forward:          off0 = x,  off1 = w,  offBias = bias or -1, offOut = y
-//   op 1 backward data:    off0 = dy, off1 = w,                         offOut = dx
-//   op 2 backward weights: off0 = x,  off1 = dy,                        offOut = dw
+// conv2d: Conv2dParams (op_codes.h).
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 24);
-    const int64_t op = c.i(0);
-    scaat::ConvShape s{c.dim(1), c.dim(2), c.dim(3), c.dim(4), c.dim(5), c.dim(6), c.dim(7), c.dim(8), c.dim(9),
-                       c.dim(10), c.dim(11), c.dim(12), c.dim(13), c.i(14), c.i(15), c.i(16), c.i(17)};
+    using P = Conv2dParams;
+    const Call c(env, info, P::length);
+    const int64_t op = c.i(P::op);
+    scaat::ConvShape s{c.dim(P::n),  c.dim(P::h),  c.dim(P::w),  c.dim(P::c),  c.dim(P::oc), c.dim(P::kh),
+                       c.dim(P::kw), c.dim(P::oh), c.dim(P::ow), c.dim(P::sh), c.dim(P::sw), c.dim(P::dh),
+                       c.dim(P::dw), c.i(P::pt),   c.i(P::pl),   c.i(P::pb),   c.i(P::pr)};
     const int64_t xs = prod({s.n, s.h, s.w, s.c}), ws = prod({s.kh, s.kw, s.c, s.oc}), ys = prod({s.n, s.oh, s.ow, s.oc});
-    const scaat::Act act = actOf(c.i(18));
-    const float alpha = static_cast<float>(c.p[19]);
-    switch (op) {
-      case 0:
-        scaat::conv2dForward(s, c.f32(20, xs), c.f32(21, ws), c.f32(22, s.oc, true), act, alpha, c.f32(23, ys));
+    const Act act = actOf(c.i(P::act));
+    const float alpha = static_cast<float>(c.p[P::alpha]);
+    if (!isModeCode<ConvOp>(op)) throw CallError{"conv2d: unknown op " + std::to_string(op)};
+    switch (static_cast<ConvOp>(op)) {
+      case ConvOp::forward:
+        scaat::conv2dForward(s, c.f32(P::off0, xs), c.f32(P::off1, ws), c.f32(P::offBias, s.oc, true), act, alpha,
+                             c.f32(P::offOut, ys));
         break;
-      case 1: scaat::conv2dBackwardData(s, c.f32(20, ys), c.f32(21, ws), c.f32(23, xs)); break;
-      case 2: scaat::conv2dBackwardWeights(s, c.f32(20, xs), c.f32(21, ys), c.f32(23, ws)); break;
-      default: throw CallError{"conv2d: unknown op " + std::to_string(op)};
+      case ConvOp::backwardData:
+        scaat::conv2dBackwardData(s, c.f32(P::off0, ys), c.f32(P::off1, ws), c.f32(P::offOut, xs));
+        break;
+      case ConvOp::backwardWeights:
+        scaat::conv2dBackwardWeights(s, c.f32(P::off0, xs), c.f32(P::off1, ys), c.f32(P::offOut, ws));
+        break;
     }
     return undefinedValue(env);
   });
 }
 
-// maxPool2dGrad params: [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, offX, offDy, offDx]
+// maxPool2dGrad: MaxPool2dGradParams.
 napi_value MaxPool2dGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 15);
-    const scaat::PoolShape s = poolShape(c, "maxPool2dGrad");
+    using P = MaxPool2dGradParams;
+    const Call c(env, info, P::length);
+    const scaat::PoolShape s = poolShape<P>(c, "maxPool2dGrad");
     const int64_t xs = prod({s.n, s.h, s.w, s.c}), ys = prod({s.n, s.oh, s.ow, s.c});
-    scaat::maxPool2dBackward(s, c.f32(12, xs), c.f32(13, ys), c.f32(14, xs));
+    scaat::maxPool2dBackward(s, c.f32(P::offX, xs), c.f32(P::offDy, ys), c.f32(P::offDx, xs));
     return undefinedValue(env);
   });
 }
 
-// matmul params: [batch, m, n, k, transA, transB, offA, strideA, offB, strideB, offBias, act, alpha, offC]
-//   strides in elements between consecutive batch matrices (0 broadcasts one matrix)
+// matmul: MatmulParams.
 napi_value Matmul(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 14);
-    const int64_t batch = c.dim(0), m = c.dim(1), n = c.dim(2), k = c.dim(3);
-    const int64_t strideA = c.i(7), strideB = c.i(9);
+    using P = MatmulParams;
+    const Call c(env, info, P::length);
+    const int64_t batch = c.dim(P::batch), m = c.dim(P::m), n = c.dim(P::n), k = c.dim(P::k);
+    const int64_t strideA = c.i(P::strideA), strideB = c.i(P::strideB);
     if (strideA < 0 || strideB < 0) throw CallError{"matmul: negative batch stride"};
-    const float* a = c.f32(6, sum(prod({batch - 1, strideA}), prod({m, k})));
-    const float* b = c.f32(8, sum(prod({batch - 1, strideB}), prod({k, n})));
-    const float* bias = c.f32(10, n, true);
-    scaat::matmul(batch, m, n, k, c.i(4) != 0, c.i(5) != 0, a, strideA, b, strideB, bias, actOf(c.i(11)),
-                  static_cast<float>(c.p[12]), c.f32(13, prod({batch, m, n})));
+    const float* a = c.f32(P::offA, sum(prod({batch - 1, strideA}), prod({m, k})));
+    const float* b = c.f32(P::offB, sum(prod({batch - 1, strideB}), prod({k, n})));
+    const float* bias = c.f32(P::offBias, n, true);
+    scaat::matmul(batch, m, n, k, c.i(P::transA) != 0, c.i(P::transB) != 0, a, strideA, b, strideB, bias,
+                  actOf(c.i(P::act)), static_cast<float>(c.p[P::alpha]), c.f32(P::offC, prod({batch, m, n})));
     return undefinedValue(env);
   });
 }
 
-// reluGrad params: [n, offDy, offX, offDx]
+// reluGrad: ReluGradParams.
 napi_value ReluGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 4);
-    const int64_t n = c.dim(0);
-    scaat::reluGrad(c.f32(1, n), c.f32(2, n), n, c.f32(3, n));
+    using P = ReluGradParams;
+    const Call c(env, info, P::length);
+    const int64_t n = c.dim(P::n);
+    scaat::reluGrad(c.f32(P::offDy, n), c.f32(P::offX, n), n, c.f32(P::offDx, n));
     return undefinedValue(env);
   });
 }
 
-// batchNorm params (x, y, dy, dx [rows, c]; the rest [c]; optional ones -1 when absent):
-//   op 0 forward:  [0, rows, c, eps, offX, offMean, offVar, offScale, offOffset, offY]
-//   op 1 backward: [1, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDx, offDmean, offDvar,
-//                   offDscale, offDoffset]
-//   op 2 training forward (batch statistics): [2, rows, c, eps, offX, offScale, offOffset, offY, offMean, offVar]
-//   op 3 training backward: [3, rows, c, eps, offX, offDy, offMean, offVar, offScale, offDmean, offDvar, offDx,
-//                            offDscale, offDoffset]
+// The shortest batchNorm block: every call has at least this many params.
+constexpr size_t kBatchNormMinParams =
+    std::min<size_t>({BatchNormForwardParams::length, BatchNormBackwardParams::length,
+                      BatchNormTrainingForwardParams::length, BatchNormTrainingBackwardParams::length});
+
+/** Throws unless the call has the whole block P (batchNorm's blocks differ in length by op). */
+template <class P>
+void needBlock(const Call& c, const char* what) {
+  if (c.np < P::length) throw CallError{std::string(what) + ": expected " + std::to_string(P::length) + " params"};
+}
+
+// batchNorm: the BatchNorm*Params block of its op (x, y, dy, dx [rows, c]; the rest [c]).
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 10);
-    const int64_t op = c.i(0), rows = c.dim(1), ch = c.dim(2), n = prod({rows, ch});
-    const float eps = static_cast<float>(c.p[3]);
-    if (op == 0) {
-      scaat::batchNormForward(c.f32(4, n), rows, ch, c.f32(5, ch), c.f32(6, ch), c.f32(7, ch, true), c.f32(8, ch, true),
-                              eps, c.f32(9, n));
-    } else if (op == 1) {
-      if (c.np < 14) throw CallError{"batchNorm backward: expected 14 params"};
-      scaat::batchNormBackward(c.f32(4, n), c.f32(5, n), rows, ch, c.f32(6, ch), c.f32(7, ch), c.f32(8, ch, true), eps,
-                               c.f32(9, n), c.f32(10, ch), c.f32(11, ch), c.f32(12, ch), c.f32(13, ch));
-    } else if (op == 2) {
-      scaat::batchNormTrainForward(c.f32(4, n), rows, ch, c.f32(5, ch, true), c.f32(6, ch, true), eps, c.f32(7, n),
-                                   c.f32(8, ch), c.f32(9, ch));
-    } else if (op == 3) {
-      if (c.np < 14) throw CallError{"batchNorm training backward: expected 14 params"};
-      scaat::batchNormTrainBackward(c.f32(4, n), c.f32(5, n), rows, ch, c.f32(6, ch), c.f32(7, ch), c.f32(8, ch, true),
-                                    c.f32(9, ch, true), c.f32(10, ch, true), eps, c.f32(11, n), c.f32(12, ch),
-                                    c.f32(13, ch));
-    } else {
-      throw CallError{"batchNorm: unknown op " + std::to_string(op)};
+    // The head (op, rows, c, eps) is the same in every block (SCAAT_BATCH_NORM_HEAD).
+    using H = BatchNormForwardParams;
+    const Call c(env, info, kBatchNormMinParams);
+    const int64_t op = c.i(H::op), rows = c.dim(H::rows), ch = c.dim(H::c), n = prod({rows, ch});
+    const float eps = static_cast<float>(c.p[H::eps]);
+    if (!isModeCode<BatchNormOp>(op)) throw CallError{"batchNorm: unknown op " + std::to_string(op)};
+    switch (static_cast<BatchNormOp>(op)) {
+      case BatchNormOp::forward: {
+        using P = BatchNormForwardParams;
+        needBlock<P>(c, "batchNorm forward");
+        scaat::batchNormForward(c.f32(P::offX, n), rows, ch, c.f32(P::offMean, ch), c.f32(P::offVar, ch),
+                                c.f32(P::offScale, ch, true), c.f32(P::offOffset, ch, true), eps, c.f32(P::offY, n));
+        break;
+      }
+      case BatchNormOp::backward: {
+        using P = BatchNormBackwardParams;
+        needBlock<P>(c, "batchNorm backward");
+        scaat::batchNormBackward(c.f32(P::offX, n), c.f32(P::offDy, n), rows, ch, c.f32(P::offMean, ch),
+                                 c.f32(P::offVar, ch), c.f32(P::offScale, ch, true), eps, c.f32(P::offDx, n),
+                                 c.f32(P::offDmean, ch), c.f32(P::offDvar, ch), c.f32(P::offDscale, ch),
+                                 c.f32(P::offDoffset, ch));
+        break;
+      }
+      case BatchNormOp::trainingForward: {
+        using P = BatchNormTrainingForwardParams;
+        needBlock<P>(c, "batchNorm training forward");
+        scaat::batchNormTrainForward(c.f32(P::offX, n), rows, ch, c.f32(P::offScale, ch, true),
+                                     c.f32(P::offOffset, ch, true), eps, c.f32(P::offY, n), c.f32(P::offMean, ch),
+                                     c.f32(P::offVar, ch));
+        break;
+      }
+      case BatchNormOp::trainingBackward: {
+        using P = BatchNormTrainingBackwardParams;
+        needBlock<P>(c, "batchNorm training backward");
+        scaat::batchNormTrainBackward(c.f32(P::offX, n), c.f32(P::offDy, n), rows, ch, c.f32(P::offMean, ch),
+                                      c.f32(P::offVar, ch), c.f32(P::offScale, ch, true), c.f32(P::offDmean, ch, true),
+                                      c.f32(P::offDvar, ch, true), eps, c.f32(P::offDx, n), c.f32(P::offDscale, ch),
+                                      c.f32(P::offDoffset, ch));
+        break;
+      }
     }
     return undefinedValue(env);
   });
@@ -243,53 +298,147 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
 
 // ---- Glue kernels between the convolutions (elementwise.h, pooling.h) ------------------------
 
-// elementwise params: [op, broadcast, n, m, offA, offB, offOut]   op 0 add, 1 sub, 2 mul;
-//   broadcast 0: a, b [n];  1: a [n], b [m] (b[i mod m]);  2: a [m], b [n];  m divides n
+// elementwise: ElementwiseParams; op a BinaryOp, broadcast a Broadcast.
 napi_value Elementwise(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 7);
-    const int64_t op = c.i(0), broadcast = c.i(1), n = c.dim(2), m = c.dim(3);
-    if (op < 0 || op > 2) throw CallError{"elementwise: unknown op " + std::to_string(op)};
-    if (broadcast < 0 || broadcast > 2) throw CallError{"elementwise: unknown broadcast " + std::to_string(broadcast)};
-    if (broadcast == 0 ? m != n : n % m != 0) throw CallError{"elementwise: m must divide n"};
-    scaat::binary(static_cast<scaat::BinaryOp>(op), static_cast<int>(broadcast), n, m,
-                  c.f32(4, broadcast == 2 ? m : n), c.f32(5, broadcast == 1 ? m : n), c.f32(6, n));
+    using P = ElementwiseParams;
+    const Call c(env, info, P::length);
+    const int64_t op = c.i(P::op), broadcast = c.i(P::broadcast), n = c.dim(P::n), m = c.dim(P::m);
+    if (!isModeCode<BinaryOp>(op)) throw CallError{"elementwise: unknown op " + std::to_string(op)};
+    if (!isModeCode<Broadcast>(broadcast)) {
+      throw CallError{"elementwise: unknown broadcast " + std::to_string(broadcast)};
+    }
+    const Broadcast bc = static_cast<Broadcast>(broadcast);
+    if (bc == Broadcast::same ? m != n : n % m != 0) throw CallError{"elementwise: m must divide n"};
+    scaat::binary(static_cast<BinaryOp>(op), bc, n, m, c.f32(P::offA, bc == Broadcast::vectorA ? m : n),
+                  c.f32(P::offB, bc == Broadcast::vectorB ? m : n), c.f32(P::offOut, n));
     return undefinedValue(env);
   });
 }
 
-// relu params: [n, offX, offY]
+// relu: ReluParams.
 napi_value Relu(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 3);
-    const int64_t n = c.dim(0);
-    scaat::relu(c.f32(1, n), n, c.f32(2, n));
+    using P = ReluParams;
+    const Call c(env, info, P::length);
+    const int64_t n = c.dim(P::n);
+    scaat::relu(c.f32(P::offX, n), n, c.f32(P::offY, n));
     return undefinedValue(env);
   });
 }
 
-// maxPool2d params: [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, offX, offY]
+// maxPool2d: MaxPool2dParams.
 napi_value MaxPool2d(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 14);
-    const scaat::PoolShape s = poolShape(c, "maxPool2d");
-    scaat::maxPool2dForward(s, c.f32(12, prod({s.n, s.h, s.w, s.c})), c.f32(13, prod({s.n, s.oh, s.ow, s.c})));
+    using P = MaxPool2dParams;
+    const Call c(env, info, P::length);
+    const scaat::PoolShape s = poolShape<P>(c, "maxPool2d");
+    scaat::maxPool2dForward(s, c.f32(P::offX, prod({s.n, s.h, s.w, s.c})), c.f32(P::offY, prod({s.n, s.oh, s.ow, s.c})));
     return undefinedValue(env);
   });
 }
 
-// channelSum params: [rows, c, mean, offX, offOut]   x [rows, c] → out [c]: Σ over rows (÷ rows when mean = 1)
+// channelSum: ChannelSumParams; x [rows, c] → out [c]: Σ over rows (÷ rows when mean ≠ 0).
 napi_value ChannelSum(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
-    const Call c(env, info, 5);
-    const int64_t rows = c.dim(0), ch = c.dim(1);
-    const double scale = c.i(2) != 0 ? 1.0 / static_cast<double>(rows) : 1.0;
-    scaat::channelSum(c.f32(3, prod({rows, ch})), rows, ch, scale, c.f32(4, ch));
+    using P = ChannelSumParams;
+    const Call c(env, info, P::length);
+    const int64_t rows = c.dim(P::rows), ch = c.dim(P::c);
+    const double scale = c.i(P::mean) != 0 ? 1.0 / static_cast<double>(rows) : 1.0;
+    scaat::channelSum(c.f32(P::offX, prod({rows, ch})), rows, ch, scale, c.f32(P::offOut, ch));
     return undefinedValue(env);
   });
 }
 
 // ---- End of the glue kernels -------------------------------------------------------------------
+
+// ---- The op-code table (op_codes.h), for src/engine/native/op-codes.test.ts -------------------
+
+/** A JS object {name: value} of `entries`. */
+napi_value tableOf(napi_env env, std::initializer_list<std::pair<const char*, int64_t>> entries) {
+  napi_value obj;
+  NAPI_OK(napi_create_object(env, &obj));
+  for (const auto& [name, value] : entries) {
+    napi_value v;
+    NAPI_OK(napi_create_int64(env, value, &v));
+    NAPI_OK(napi_set_named_property(env, obj, name, v));
+  }
+  return obj;
+}
+
+napi_value objectOf(napi_env env, std::initializer_list<std::pair<const char*, napi_value>> entries) {
+  napi_value obj;
+  NAPI_OK(napi_create_object(env, &obj));
+  for (const auto& [name, value] : entries) NAPI_OK(napi_set_named_property(env, obj, name, value));
+  return obj;
+}
+
+// {name, value} of each entry of an X-macro list, read from the enum the list defined.
+#define SCAAT_MODE_ENTRY(name) {#name, static_cast<int64_t>(Mode::name)},
+#define SCAAT_SLOT_ENTRY(name) {#name, static_cast<int64_t>(Block::name)},
+#define SCAAT_MODE_TABLE(key, Type, LIST) \
+  {key, [&] {                             \
+     using Mode = scaat::Type;            \
+     return tableOf(env, {LIST(SCAAT_MODE_ENTRY)}); \
+   }()}
+#define SCAAT_PARAMS_TABLE(key, Type, LIST) \
+  {key, [&] {                               \
+     using Block = scaat::Type;             \
+     return tableOf(env, {LIST(SCAAT_SLOT_ENTRY)}); \
+   }()}
+
+/**
+ * opCodes() → {modes: {act, convOp, batchNormOp, binaryOp, broadcast}: {name: code},
+ *              params: {<block>: {slot name: index}}, lengths: {<block>: slots}}
+ * Blocks: the kernel's name, batchNorm's by op (batchNormForward, …).
+ */
+napi_value OpCodes(napi_env env, napi_callback_info) {
+  return guarded(env, [&]() {
+    const napi_value modes = objectOf(env, {
+        SCAAT_MODE_TABLE("act", Act, SCAAT_ACT),
+        SCAAT_MODE_TABLE("convOp", ConvOp, SCAAT_CONV_OP),
+        SCAAT_MODE_TABLE("batchNormOp", BatchNormOp, SCAAT_BATCH_NORM_OP),
+        SCAAT_MODE_TABLE("binaryOp", BinaryOp, SCAAT_BINARY_OP),
+        SCAAT_MODE_TABLE("broadcast", Broadcast, SCAAT_BROADCAST),
+    });
+    const napi_value params = objectOf(env, {
+        SCAAT_PARAMS_TABLE("conv2d", Conv2dParams, SCAAT_CONV2D_PARAMS),
+        SCAAT_PARAMS_TABLE("maxPool2dGrad", MaxPool2dGradParams, SCAAT_MAX_POOL2D_GRAD_PARAMS),
+        SCAAT_PARAMS_TABLE("matmul", MatmulParams, SCAAT_MATMUL_PARAMS),
+        SCAAT_PARAMS_TABLE("reluGrad", ReluGradParams, SCAAT_RELU_GRAD_PARAMS),
+        SCAAT_PARAMS_TABLE("batchNormForward", BatchNormForwardParams, SCAAT_BATCH_NORM_FORWARD_PARAMS),
+        SCAAT_PARAMS_TABLE("batchNormBackward", BatchNormBackwardParams, SCAAT_BATCH_NORM_BACKWARD_PARAMS),
+        SCAAT_PARAMS_TABLE("batchNormTrainingForward", BatchNormTrainingForwardParams,
+                           SCAAT_BATCH_NORM_TRAINING_FORWARD_PARAMS),
+        SCAAT_PARAMS_TABLE("batchNormTrainingBackward", BatchNormTrainingBackwardParams,
+                           SCAAT_BATCH_NORM_TRAINING_BACKWARD_PARAMS),
+        SCAAT_PARAMS_TABLE("elementwise", ElementwiseParams, SCAAT_ELEMENTWISE_PARAMS),
+        SCAAT_PARAMS_TABLE("relu", ReluParams, SCAAT_RELU_PARAMS),
+        SCAAT_PARAMS_TABLE("maxPool2d", MaxPool2dParams, SCAAT_MAX_POOL2D_PARAMS),
+        SCAAT_PARAMS_TABLE("channelSum", ChannelSumParams, SCAAT_CHANNEL_SUM_PARAMS),
+    });
+    const napi_value lengths = tableOf(env, {
+        {"conv2d", Conv2dParams::length},
+        {"maxPool2dGrad", MaxPool2dGradParams::length},
+        {"matmul", MatmulParams::length},
+        {"reluGrad", ReluGradParams::length},
+        {"batchNormForward", BatchNormForwardParams::length},
+        {"batchNormBackward", BatchNormBackwardParams::length},
+        {"batchNormTrainingForward", BatchNormTrainingForwardParams::length},
+        {"batchNormTrainingBackward", BatchNormTrainingBackwardParams::length},
+        {"elementwise", ElementwiseParams::length},
+        {"relu", ReluParams::length},
+        {"maxPool2d", MaxPool2dParams::length},
+        {"channelSum", ChannelSumParams::length},
+    });
+    return objectOf(env, {{"modes", modes}, {"params", params}, {"lengths", lengths}});
+  });
+}
+
+#undef SCAAT_MODE_ENTRY
+#undef SCAAT_SLOT_ENTRY
+#undef SCAAT_MODE_TABLE
+#undef SCAAT_PARAMS_TABLE
 
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() {
@@ -329,6 +478,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"channelSum", nullptr, ChannelSum, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"opCodes", nullptr, OpCodes, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   return exports;

@@ -59,18 +59,18 @@ void scalarLeft(Op op, float s, const float* __restrict y, float* __restrict o, 
 }
 
 template <class Op>
-void binaryOf(Op op, int broadcast, int64_t n, int64_t m, const float* a, const float* b, float* out) {
+void binaryOf(Op op, Broadcast broadcast, int64_t n, int64_t m, const float* a, const float* b, float* out) {
   forChunks(n, [&](int64_t i0, int64_t i1) {
-    if (broadcast == 0) {
+    if (broadcast == Broadcast::same) {
       both(op, a + i0, b + i0, out + i0, i1 - i0);
     } else if (m == 1) {
-      if (broadcast == 1) scalarRight(op, a + i0, b[0], out + i0, i1 - i0);
+      if (broadcast == Broadcast::vectorB) scalarRight(op, a + i0, b[0], out + i0, i1 - i0);
       else scalarLeft(op, a[0], b + i0, out + i0, i1 - i0);
     } else {
       // Row segments of the chunk: the vector restarts at j = 0 on every row.
       for (int64_t i = i0, j = i0 % m; i < i1; j = 0) {
         const int64_t len = std::min(m - j, i1 - i);
-        if (broadcast == 1) both(op, a + i, b + j, out + i, len);
+        if (broadcast == Broadcast::vectorB) both(op, a + i, b + j, out + i, len);
         else both(op, a + j, b + i, out + i, len);
         i += len;
       }
@@ -102,11 +102,11 @@ void sumRows(const float* __restrict x, int64_t rows, int64_t c, double* __restr
 
 }  // namespace
 
-void binary(BinaryOp op, int broadcast, int64_t n, int64_t m, const float* a, const float* b, float* out) {
+void binary(BinaryOp op, Broadcast broadcast, int64_t n, int64_t m, const float* a, const float* b, float* out) {
   switch (op) {
-    case BinaryOp::Add: binaryOf(AddOp{}, broadcast, n, m, a, b, out); break;
-    case BinaryOp::Sub: binaryOf(SubOp{}, broadcast, n, m, a, b, out); break;
-    case BinaryOp::Mul: binaryOf(MulOp{}, broadcast, n, m, a, b, out); break;
+    case BinaryOp::add: binaryOf(AddOp{}, broadcast, n, m, a, b, out); break;
+    case BinaryOp::sub: binaryOf(SubOp{}, broadcast, n, m, a, b, out); break;
+    case BinaryOp::mul: binaryOf(MulOp{}, broadcast, n, m, a, b, out); break;
   }
 }
 

@@ -8,19 +8,18 @@
 
 #include <cstdint>
 
-namespace scaat {
+#include "op_codes.h"  // BinaryOp, Broadcast
 
-/** Binary op codes of {@link binary} (the addon's `elementwise` params[0]). */
-enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2 };
+namespace scaat {
 
 /**
  * out[i] = a' op b' for i < n, in float32 (exactly TF.js's result), where
- *   broadcast 0: a' = a[i],      b' = b[i]        (same shape; m = n)
- *   broadcast 1: a' = a[i],      b' = b[i mod m]  (b a vector over a's last axis, or a scalar: m = 1)
- *   broadcast 2: a' = a[i mod m], b' = b[i]       (a the vector)
+ *   Broadcast::same:    a' = a[i],       b' = b[i]        (same shape; m = n)
+ *   Broadcast::vectorB: a' = a[i],       b' = b[i mod m]  (b a vector over a's last axis, or a scalar: m = 1)
+ *   Broadcast::vectorA: a' = a[i mod m], b' = b[i]        (a the vector)
  * m must divide n. `out` must not overlap a or b.
  */
-void binary(BinaryOp op, int broadcast, int64_t n, int64_t m, const float* a, const float* b, float* out);
+void binary(BinaryOp op, Broadcast broadcast, int64_t n, int64_t m, const float* a, const float* b, float* out);
 
 /** y = max(x, 0) over n values as the TF.js cpu backend (Math.max(0, x)): relu(NaN) = NaN, relu(−0) = +0. */
 void relu(const float* x, int64_t n, float* y);

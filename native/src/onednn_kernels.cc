@@ -141,20 +141,18 @@ algorithm eltwiseOf(Act act, float alpha, float* a, float* b) {
   *a = 0.f;
   *b = 0.f;
   switch (act) {
-    case Act::kRelu: return algorithm::eltwise_relu;
-    case Act::kLeakyRelu: *a = alpha; return algorithm::eltwise_relu;
-    case Act::kRelu6: *b = 6.f; return algorithm::eltwise_clip;
-    case Act::kElu: *a = 1.f; return algorithm::eltwise_elu;
-    case Act::kSigmoid: return algorithm::eltwise_logistic;
-    case Act::kLinear: break;
+    case Act::relu: return algorithm::eltwise_relu;
+    case Act::leakyrelu: *a = alpha; return algorithm::eltwise_relu;
+    case Act::relu6: *b = 6.f; return algorithm::eltwise_clip;
+    case Act::elu: *a = 1.f; return algorithm::eltwise_elu;
+    case Act::sigmoid: return algorithm::eltwise_logistic;
+    case Act::linear: break;
   }
   return algorithm::undef;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Convolutions
-
-enum class ConvOp : int64_t { kForward = 0, kBackwardData = 1, kBackwardWeights = 2 };
 
 struct ConvPrims {
   std::unique_ptr<primitive> prim;
@@ -232,7 +230,7 @@ ConvPrims* buildConvLayout(const ConvCtx& c, bool plainActivations) {
 #endif
     attr.set_post_ops(po);
   }
-  const auto fwdProp = c.op == ConvOp::kForward ? prop_kind::forward_inference : prop_kind::forward_training;
+  const auto fwdProp = c.op == ConvOp::forward ? prop_kind::forward_inference : prop_kind::forward_training;
 #if DNNL_VERSION_MAJOR >= 3
   dnnl::convolution_forward::primitive_desc fpd(e, fwdProp, algorithm::convolution_direct, srcA, weiA,
                                                 c.bias ? biasMd : none, dstA, strides, dil, pl, pr, attr);
@@ -244,14 +242,14 @@ ConvPrims* buildConvLayout(const ConvCtx& c, bool plainActivations) {
 #endif
   auto r = std::make_unique<ConvPrims>();
   switch (c.op) {
-    case ConvOp::kForward:
+    case ConvOp::forward:
       if (plainActivations && !directJit(fpd.impl_info_str())) return nullptr;
       r->prim = std::make_unique<primitive>(dnnl::convolution_forward(fpd));
       r->s0 = Staged(srcU, fpd.src_desc(), false);
       r->s1 = Staged(weiU, fpd.weights_desc(), false);
       r->out = Staged(dstU, fpd.dst_desc(), true);
       break;
-    case ConvOp::kBackwardData: {
+    case ConvOp::backwardData: {
 #if DNNL_VERSION_MAJOR >= 3
       dnnl::convolution_backward_data::primitive_desc bpd(e, algorithm::convolution_direct, srcA, weiA, dstA, strides,
                                                           dil, pl, pr, fpd);
@@ -267,7 +265,7 @@ ConvPrims* buildConvLayout(const ConvCtx& c, bool plainActivations) {
       r->out = Staged(srcU, bpd.diff_src_desc(), true);
       break;
     }
-    case ConvOp::kBackwardWeights: {
+    case ConvOp::backwardWeights: {
 #if DNNL_VERSION_MAJOR >= 3
       dnnl::convolution_backward_weights::primitive_desc bpd(e, algorithm::convolution_direct, srcA, weiA, dstA,
                                                              strides, dil, pl, pr, fpd);
@@ -303,7 +301,7 @@ ConvPrims* buildConv(const Key&, const void* p) {
   // that are not multiples of 8 (1×1 stride 2 on an even input, 4 → 6 channels: off by 100 %;
   // src/engine/native/kernels.test.ts): that one op takes the blocked path with the view.
   const bool negative = c.s->pb < 0 || c.s->pr < 0;
-  if (!forceBlocked() && !(negative && c.op == ConvOp::kBackwardWeights)) {
+  if (!forceBlocked() && !(negative && c.op == ConvOp::backwardWeights)) {
     try {
       if (ConvPrims* r = buildConvLayout(c, true)) return r;
     } catch (const dnnl::error&) {
@@ -325,12 +323,12 @@ ConvPrims& convPrims(ConvOp op, const ConvShape& s, bool bias, Act act, float al
 
 inline float activate(Act act, float alpha, float v) {
   switch (act) {
-    case Act::kRelu: return v > 0.f ? v : 0.f;
-    case Act::kLeakyRelu: return v > 0.f ? v : alpha * v;
-    case Act::kRelu6: return v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
-    case Act::kElu: return v > 0.f ? v : std::expm1(v);
-    case Act::kSigmoid: return 1.f / (1.f + std::exp(-v));
-    case Act::kLinear: break;
+    case Act::relu: return v > 0.f ? v : 0.f;
+    case Act::leakyrelu: return v > 0.f ? v : alpha * v;
+    case Act::relu6: return v < 0.f ? 0.f : (v > 6.f ? 6.f : v);
+    case Act::elu: return v > 0.f ? v : std::expm1(v);
+    case Act::sigmoid: return 1.f / (1.f + std::exp(-v));
+    case Act::linear: break;
   }
   return v;
 }
@@ -339,7 +337,7 @@ inline float activate(Act act, float alpha, float v) {
 
 void conv2dForward(const ConvShape& s, const float* x, const float* w, const float* bias, Act act, float alpha,
                    float* y) {
-  auto& p = convPrims(ConvOp::kForward, s, bias != nullptr, act, alpha);
+  auto& p = convPrims(ConvOp::forward, s, bias != nullptr, act, alpha);
   auto& r = rt();
   const memory xm = p.s0.in(x, 0), wm = p.s1.in(w, 1), ym = p.out.out(y, 2);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}};
@@ -350,7 +348,7 @@ void conv2dForward(const ConvShape& s, const float* x, const float* w, const flo
 }
 
 void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, float* dx) {
-  auto& p = convPrims(ConvOp::kBackwardData, s, false, Act::kLinear, 0.f);
+  auto& p = convPrims(ConvOp::backwardData, s, false, Act::linear, 0.f);
   auto& r = rt();
   if (s.pb < 0 || s.pr < 0) std::memset(dx, 0, sizeof(float) * s.n * s.h * s.w * s.c);  // unread rows
   const memory dym = p.s0.in(dy, 0), wm = p.s1.in(w, 1), dxm = p.out.out(dx, 2);
@@ -360,7 +358,7 @@ void conv2dBackwardData(const ConvShape& s, const float* dy, const float* w, flo
 }
 
 void conv2dBackwardWeights(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  auto& p = convPrims(ConvOp::kBackwardWeights, s, false, Act::kLinear, 0.f);
+  auto& p = convPrims(ConvOp::backwardWeights, s, false, Act::linear, 0.f);
   auto& r = rt();
   const memory xm = p.s0.in(x, 0), dym = p.s1.in(dy, 1), dwm = p.out.out(dw, 2);
   p.prim->execute(r.strm, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dym}, {DNNL_ARG_DIFF_WEIGHTS, dwm}});
@@ -376,7 +374,7 @@ void matmul(int64_t batch, int64_t m, int64_t n, int64_t k, bool transA, bool tr
                                         b + i * strideB, ldb, 0.f, c + i * m * n, n);
     if (st != dnnl_success) throw std::runtime_error("dnnl_sgemm failed with status " + std::to_string(st));
   }
-  if (bias == nullptr && act == Act::kLinear) return;
+  if (bias == nullptr && act == Act::linear) return;
   const int64_t rows = batch * m;
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; r++) {

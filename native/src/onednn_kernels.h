@@ -5,10 +5,9 @@
 #include <cstdint>
 #include <string>
 
-namespace scaat {
+#include "op_codes.h"  // Act: the activation fused after a convolution or matmul
 
-/** Activation fused after a convolution or matmul, as TF.js's fused ops name them. */
-enum class Act : int { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kSigmoid = 4, kLeakyRelu = 5 };
+namespace scaat {
 
 /** Geometry of y = conv2d(x, w): x [n, h, w, c] NHWC, w [kh, kw, c, oc] HWIO, y [n, oh, ow, oc]. */
 struct ConvShape {

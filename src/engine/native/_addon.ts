@@ -2,18 +2,20 @@
  * Loading scaat's native addon (native/, built by scripts/build-native.mjs) and its typed surface.
  *
  * The addon is optional. {@link loadAddon} never throws: it returns the addon, or the reason it is
- * not there (disabled by SCAAT_NATIVE=0, not built, or built but its library missing at run time).
+ * not there (disabled by SCAAT_NATIVE=0, not built, built but its library missing at run time, or
+ * built from other sources: its op codes differ from ./op-codes.ts).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opCodeDifferences } from './op-codes.js';
 
 /**
  * The addon's functions (native/src/addon.cc). Kernels take the wasm heap and a Float64Array of
- * geometry + byte offsets into it; the layouts are documented on each entry in addon.cc and
- * assembled only in kernels.ts.
+ * geometry + byte offsets into it, laid out as the blocks of ./op-codes.ts (native/src/op_codes.h)
+ * and assembled only in kernels.ts and elementwise.ts.
  */
 export interface NativeAddon {
   conv2d(heap: ArrayBufferLike, params: Float64Array): void;
@@ -28,6 +30,8 @@ export interface NativeAddon {
   channelSum(heap: ArrayBufferLike, params: Float64Array): void;
   setThreads(threads: number): void;
   info(): { library: string; threads: number };
+  /** The addon's names of its modes and parameter slots, as an OpCodeTable (./op-codes.ts); {@link loadAddon} checks it. */
+  opCodes(): unknown;
 }
 
 /** The outcome of loading: the addon, or why there is none. */
@@ -41,6 +45,11 @@ export const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'scaa
 /** The package root: src/engine/native/ (or dist/engine/native/) → three levels up. */
 function packageRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+/** The addon file {@link loadAddon} loads: SCAAT_NATIVE_PATH, else the one `npm ci` builds. */
+export function addonFile(env: NodeJS.ProcessEnv = process.env): string {
+  return env['SCAAT_NATIVE_PATH'] ?? path.join(packageRoot(), ADDON_RELATIVE_PATH);
 }
 
 /** Whether an on/off environment switch (SCAAT_NATIVE, SCAAT_FUSED_BATCH_NORM) says off: 0, false, off or no. */
@@ -60,7 +69,7 @@ export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
   if (switchedOff(env['SCAAT_NATIVE'])) {
     return { ok: false, reason: 'disabled by SCAAT_NATIVE=0', disabled: true };
   }
-  const file = env['SCAAT_NATIVE_PATH'] ?? path.join(packageRoot(), ADDON_RELATIVE_PATH);
+  const file = addonFile(env);
   if (!existsSync(file)) {
     return {
       ok: false,
@@ -80,7 +89,24 @@ export function loadAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return { ok: false, reason: `cannot load ${file}: ${msg}`, disabled: false };
   }
+  const stale = staleBuild(addon);
+  if (stale !== undefined) {
+    return { ok: false, reason: `${file} ${stale}; rebuild it: npm run build:native`, disabled: false };
+  }
   const threads = Number.parseInt(env['SCAAT_NATIVE_THREADS'] ?? '', 10);
   addon.setThreads(Number.isInteger(threads) && threads > 0 ? threads : os.availableParallelism());
   return { ok: true, addon, path: file };
+}
+
+/**
+ * Why a loaded addon cannot run this scaat's kernels, or undefined when it can: its op codes must
+ * be this side's (a build from other sources would read the parameters at the wrong slots).
+ */
+function staleBuild(addon: NativeAddon): string | undefined {
+  if (typeof addon.opCodes !== 'function') return 'predates its op-code table (no opCodes())';
+  const differences = opCodeDifferences(addon.opCodes());
+  if (differences.length === 0) return undefined;
+  const shown = differences.slice(0, 3).join('; ');
+  const more = differences.length > 3 ? ` and ${differences.length - 3} more` : '';
+  return `was built from other sources: its op codes differ from src/engine/native/op-codes.ts (${shown}${more})`;
 }

@@ -28,6 +28,16 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { reducesAllButLast } from '../kernels/reductions.js';
 import type { NativeAddon } from './_addon.js';
 import type { NativeKernel, NativeKernelArgs } from './kernels.js';
+import {
+  BINARY_OP,
+  BROADCAST,
+  CHANNEL_SUM_PARAMS,
+  ELEMENTWISE_PARAMS,
+  MAX_POOL2D_PARAMS,
+  RELU_PARAMS,
+  packParams,
+} from './op-codes.js';
+import type { Code, PoolGeometry } from './op-codes.js';
 
 /** The TF.js kernels this file registers natively (on wasm). */
 export const ELEMENTWISE_KERNELS = ['Add', 'Sub', 'Multiply', 'Relu', 'MaxPool', 'Sum', 'Mean'] as const;
@@ -52,15 +62,11 @@ export interface ElementwiseOptions {
   readonly minSize?: number;
 }
 
-/** Op codes of the addon's `elementwise` (native/src/elementwise.h, BinaryOp). */
-const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2 } as const;
+/** The addon's binary op of each TF.js kernel. */
+const BINARY_OPS = { Add: BINARY_OP.add, Sub: BINARY_OP.sub, Multiply: BINARY_OP.mul } as const;
 
-/**
- * The glue kernels over `addon`, as [kernel name, kernel] entries for ./kernels.ts's map; none
- * when the addon predates them (an older build: the wasm kernels stay).
- */
+/** The glue kernels over `addon`, as [kernel name, kernel] entries for ./kernels.ts's map. */
 export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: ElementwiseOptions = {}): Array<[string, NativeKernel]> {
-  if (typeof addon.elementwise !== 'function') return [];
   const minSize = Math.max(1, options.minSize ?? DEFAULT_MIN_SIZE);
 
   const binary = (name: keyof typeof BINARY_OPS): NativeKernel => (args) => {
@@ -69,8 +75,10 @@ export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: El
     if (!plan) return defer(name, args, 'dtype, broadcast or size');
     const { backend } = args;
     const out = backend.makeOutput(plan.outShape, 'float32');
-    return into(backend, out, () => addon.elementwise(heapOf(backend, out), new Float64Array([BINARY_OPS[name], plan.broadcast,
-      plan.n, plan.m, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out)])));
+    return into(backend, out, () => addon.elementwise(heapOf(backend, out), packParams(ELEMENTWISE_PARAMS, {
+      op: BINARY_OPS[name], broadcast: plan.broadcast, n: plan.n, m: plan.m,
+      offA: offsetOf(backend, a), offB: offsetOf(backend, b), offOut: offsetOf(backend, out),
+    })));
   };
 
   const relu: NativeKernel = (args) => {
@@ -79,7 +87,8 @@ export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: El
     if (x.dtype !== 'float32' || n < minSize) return defer('Relu', args, 'dtype or size');
     const { backend } = args;
     const y = backend.makeOutput([...x.shape], 'float32');
-    return into(backend, y, () => addon.relu(heapOf(backend, y), new Float64Array([n, offsetOf(backend, x), offsetOf(backend, y)])));
+    return into(backend, y, () => addon.relu(heapOf(backend, y),
+      packParams(RELU_PARAMS, { n, offX: offsetOf(backend, x), offY: offsetOf(backend, y) })));
   };
 
   const maxPool: NativeKernel = (args) => {
@@ -91,7 +100,8 @@ export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: El
     if (!info || !g) return defer('MaxPool', args, 'dtype, rank, size or padding');
     const { backend } = args;
     const y = backend.makeOutput([...info.outShape], 'float32');
-    return into(backend, y, () => addon.maxPool2d(heapOf(backend, y), new Float64Array([...g, offsetOf(backend, x), offsetOf(backend, y)])));
+    return into(backend, y, () => addon.maxPool2d(heapOf(backend, y),
+      packParams(MAX_POOL2D_PARAMS, { ...g, offX: offsetOf(backend, x), offY: offsetOf(backend, y) })));
   };
 
   const reduce = (name: 'Sum' | 'Mean'): NativeKernel => (args) => {
@@ -102,8 +112,9 @@ export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: El
     const c = x.shape[x.shape.length - 1]!;
     const { backend } = args;
     const out = backend.makeOutput(keepDims ? [...x.shape.slice(0, -1).map(() => 1), c] : [c], 'float32');
-    return into(backend, out, () => addon.channelSum(heapOf(backend, out), new Float64Array([n / c, c, name === 'Mean' ? 1 : 0,
-      offsetOf(backend, x), offsetOf(backend, out)])));
+    return into(backend, out, () => addon.channelSum(heapOf(backend, out), packParams(CHANNEL_SUM_PARAMS, {
+      rows: n / c, c, mean: name === 'Mean' ? 1 : 0, offX: offsetOf(backend, x), offOut: offsetOf(backend, out),
+    })));
   };
 
   return [
@@ -121,9 +132,9 @@ export function elementwiseKernels(addon: NativeAddon, defer: Defer, options: El
 
 type Shape4 = [number, number, number, number];
 
-/** The addon's elementwise call for a, b: broadcast 0 (same shape), 1 (b a vector), 2 (a a vector). */
+/** The addon's elementwise call for a, b: same shape, b a vector (vectorB), or a a vector (vectorA). */
 interface BinaryPlan {
-  readonly broadcast: 0 | 1 | 2;
+  readonly broadcast: Code<typeof BROADCAST>;
   readonly n: number;
   readonly m: number;
   readonly outShape: number[];
@@ -135,9 +146,9 @@ function binaryPlan(a: TensorInfo, b: TensorInfo, minSize: number): BinaryPlan |
   const na = tf.util.sizeFromShape(a.shape);
   const nb = tf.util.sizeFromShape(b.shape);
   if (tf.util.arraysEqual(a.shape, b.shape)) {
-    return na >= minSize ? { broadcast: 0, n: na, m: na, outShape: [...a.shape] } : undefined;
+    return na >= minSize ? { broadcast: BROADCAST.same, n: na, m: na, outShape: [...a.shape] } : undefined;
   }
-  const [big, small, broadcast] = na >= nb ? [a, b, 1 as const] : [b, a, 2 as const];
+  const [big, small, broadcast] = na >= nb ? [a, b, BROADCAST.vectorB] : [b, a, BROADCAST.vectorA];
   const n = Math.max(na, nb);
   const c = big.shape[big.shape.length - 1];
   if (n < minSize || c === undefined || small.shape.length > big.shape.length) return undefined;
@@ -145,12 +156,14 @@ function binaryPlan(a: TensorInfo, b: TensorInfo, minSize: number): BinaryPlan |
   return isVector ? { broadcast, n, m: c, outShape: [...big.shape] } : undefined;
 }
 
-/** The addon's max-pool geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]; undefined when it does not apply. */
-function poolGeometry(i: tf.backend_util.Conv2DInfo): number[] | undefined {
+/** The addon's max-pool geometry; undefined when it does not apply. */
+function poolGeometry(i: tf.backend_util.Conv2DInfo): PoolGeometry | undefined {
   if (i.padInfo.top < 0 || i.padInfo.left < 0 || i.dilationHeight !== 1 || i.dilationWidth !== 1) return undefined;
   if (!i.outShape.every((d) => d > 0)) return undefined;
-  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
-    i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left];
+  return {
+    n: i.batchSize, h: i.inHeight, w: i.inWidth, c: i.inChannels, oh: i.outHeight, ow: i.outWidth,
+    kh: i.filterHeight, kw: i.filterWidth, sh: i.strideHeight, sw: i.strideWidth, pt: i.padInfo.top, pl: i.padInfo.left,
+  };
 }
 
 // The heap helpers of ./kernels.ts (kept private there), for this file's kernels.

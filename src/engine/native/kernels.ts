@@ -29,6 +29,21 @@ import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
 import type { NativeAddon } from './_addon.js';
 import { elementwiseKernels } from './elementwise.js';
+import {
+  ACT,
+  BATCH_NORM_BACKWARD_PARAMS,
+  BATCH_NORM_FORWARD_PARAMS,
+  BATCH_NORM_OP,
+  BATCH_NORM_TRAINING_BACKWARD_PARAMS,
+  BATCH_NORM_TRAINING_FORWARD_PARAMS,
+  CONV2D_PARAMS,
+  CONV_OP,
+  MATMUL_PARAMS,
+  MAX_POOL2D_GRAD_PARAMS,
+  RELU_GRAD_PARAMS,
+  packParams,
+} from './op-codes.js';
+import type { Code, ParamValues, PoolGeometry } from './op-codes.js';
 
 /** Kernel of the native ReLU gradient (inputs {dy, x}, float32, same shape): dy · [x > 0]. */
 export const NATIVE_RELU_GRAD = 'ScaatNativeReluGrad';
@@ -56,15 +71,10 @@ export type NativeKernel = (args: NativeKernelArgs) => TensorInfo | TensorInfo[]
 type Shape4 = [number, number, number, number];
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
-/** Activation codes of native/src/onednn_kernels.h (`Act`); 'prelu' is not fused natively. */
-const ACTIVATION_CODES: Readonly<Record<string, number>> = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  elu: 3,
-  sigmoid: 4,
-  leakyrelu: 5,
-};
+/** The addon's code of a TF.js fused activation; undefined for 'prelu' (not fused natively). */
+function activationCode(name: string): Code<typeof ACT> | undefined {
+  return Object.hasOwn(ACT, name) ? ACT[name as keyof typeof ACT] : undefined;
+}
 /** TF.js's default slope for 'leakyrelu' when the op gives none (tf.leakyRelu alpha = 0.2). */
 const DEFAULT_LEAKY_ALPHA = 0.2;
 
@@ -91,20 +101,21 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const info = floatNhwc([x, filter], a.dataFormat) ? convInfo(x.shape, filter.shape, a) : undefined;
     const g = info && convGeometry(info);
     if (!info || !g) return defer('Conv2D', args, 'dtype, layout or padding');
-    return runConv(addon, args.backend, 0, g, info.outShape, [x, filter], undefined, 0, 0);
+    return runConv(addon, args.backend, CONV_OP.forward, g, info.outShape, [x, filter], undefined, ACT.linear, 0);
   };
 
   const fusedConv2d: NativeKernel = (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const a = args.attrs as unknown as FusedConv2DAttrs;
-    const act = ACTIVATION_CODES[a.activation];
+    const act = activationCode(a.activation);
     const ok = x && filter && act !== undefined && preluActivationWeights === undefined &&
       floatNhwc(bias ? [x, filter, bias] : [x, filter], a.dataFormat) &&
       (!bias || isVector(bias.shape, filter.shape[3]!));
     const info = ok ? convInfo(x.shape, filter.shape, a) : undefined;
     const g = info && convGeometry(info);
     if (!x || !filter || !info || !g || act === undefined) return defer('FusedConv2D', args, 'activation, bias or layout');
-    return runConv(addon, args.backend, 0, g, info.outShape, [x, filter], bias, act, a.leakyreluAlpha ?? DEFAULT_LEAKY_ALPHA);
+    return runConv(addon, args.backend, CONV_OP.forward, g, info.outShape, [x, filter], bias, act,
+      a.leakyreluAlpha ?? DEFAULT_LEAKY_ALPHA);
   };
 
   // `name` is the kernel registered: stock names, or scaat's dilation-aware aliases of them.
@@ -114,7 +125,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const info = floatNhwc([dy, filter], a.dataFormat) ? convInfo(a.inputShape, filter.shape, a) : undefined;
     const g = info && sameShape(info.outShape, dy.shape) ? convGeometry(info) : undefined;
     if (!g) return defer(name, args, 'dtype, layout or padding');
-    return runConv(addon, args.backend, 1, g, [...a.inputShape], [dy, filter], undefined, 0, 0);
+    return runConv(addon, args.backend, CONV_OP.backwardData, g, [...a.inputShape], [dy, filter], undefined, ACT.linear, 0);
   };
 
   const conv2dBackpropFilter = (name: string): NativeKernel => (args) => {
@@ -123,7 +134,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const info = floatNhwc([x, dy], a.dataFormat) ? convInfo(x.shape, a.filterShape, a) : undefined;
     const g = info && sameShape(info.outShape, dy.shape) ? convGeometry(info) : undefined;
     if (!g) return defer(name, args, 'dtype, layout or padding');
-    return runConv(addon, args.backend, 2, g, [...a.filterShape], [x, dy], undefined, 0, 0);
+    return runConv(addon, args.backend, CONV_OP.backwardWeights, g, [...a.filterShape], [x, dy], undefined, ACT.linear, 0);
   };
 
   const batchMatMul: NativeKernel = (args) => {
@@ -131,13 +142,13 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
     const plan = matmulPlan(a, b, transposeA, transposeB);
     if (!plan) return defer('BatchMatMul', args, 'dtype or batch broadcasting');
-    return runMatmul(addon, args.backend, plan, a, b, undefined, 0, 0);
+    return runMatmul(addon, args.backend, plan, a, b, undefined, ACT.linear, 0);
   };
 
   const fusedMatMul: NativeKernel = (args) => {
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
     const attrs = args.attrs as unknown as _FusedMatMulAttrs;
-    const act = ACTIVATION_CODES[attrs.activation];
+    const act = activationCode(attrs.activation);
     const plan = a && b ? matmulPlan(a, b, attrs.transposeA, attrs.transposeB) : undefined;
     const ok = plan && act !== undefined && preluActivationWeights === undefined &&
       (!bias || (bias.dtype === 'float32' && isVector(bias.shape, plan.n)));
@@ -153,8 +164,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!g) return defer('MaxPoolGrad', args, 'dtype or padding');
     const { backend } = args;
     const dx = backend.makeOutput([...input.shape], 'float32');
-    return into(backend, dx, () =>
-      addon.maxPool2dGrad(heapOf(backend, dx), new Float64Array([...g, offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)])));
+    return into(backend, dx, () => addon.maxPool2dGrad(heapOf(backend, dx), packParams(MAX_POOL2D_GRAD_PARAMS,
+      { ...g, offX: offsetOf(backend, input), offDy: offsetOf(backend, dy), offDx: offsetOf(backend, dx) })));
   };
 
   const fusedBatchNorm: NativeKernel = (args) => {
@@ -167,8 +178,11 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!ok || !x || !mean || !variance || c === undefined) return defer('FusedBatchNorm', args, 'dtype or statistics shape');
     const { backend } = args;
     const y = backend.makeOutput([...x.shape], 'float32');
-    return into(backend, y, () => addon.batchNorm(heapOf(backend, y), new Float64Array([0, tf.util.sizeFromShape(x.shape) / c, c, eps,
-      offsetOf(backend, x), offsetOf(backend, mean), offsetOf(backend, variance), optionalOffset(backend, scale), optionalOffset(backend, offset), offsetOf(backend, y)])));
+    return into(backend, y, () => addon.batchNorm(heapOf(backend, y), packParams(BATCH_NORM_FORWARD_PARAMS, {
+      op: BATCH_NORM_OP.forward, rows: tf.util.sizeFromShape(x.shape) / c, c, eps,
+      offX: offsetOf(backend, x), offMean: offsetOf(backend, mean), offVar: offsetOf(backend, variance),
+      offScale: optionalOffset(backend, scale), offOffset: optionalOffset(backend, offset), offY: offsetOf(backend, y),
+    })));
   };
 
   // src/engine/kernels/batch-norm.ts's one-pass FusedBatchNorm gradient: outputs [∂x, ∂μ, ∂σ², ∂γ, ∂β].
@@ -184,9 +198,14 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     }
     const { backend } = args;
     const outs = [[...x.shape], [c], [c], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-    return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([1, tf.util.sizeFromShape(x.shape) / c, c, eps,
-      offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, mean), offsetOf(backend, variance),
-      optionalOffset(backend, scale), ...outs.map((o) => offsetOf(backend, o))])));
+    const [dx, dmean, dvariance, dscale, doffset] = outs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+    return into(backend, outs, () => addon.batchNorm(heapOf(backend, dx), packParams(BATCH_NORM_BACKWARD_PARAMS, {
+      op: BATCH_NORM_OP.backward, rows: tf.util.sizeFromShape(x.shape) / c, c, eps,
+      offX: offsetOf(backend, x), offDy: offsetOf(backend, dy), offMean: offsetOf(backend, mean),
+      offVar: offsetOf(backend, variance), offScale: optionalOffset(backend, scale),
+      offDx: offsetOf(backend, dx), offDmean: offsetOf(backend, dmean), offDvar: offsetOf(backend, dvariance),
+      offDscale: offsetOf(backend, dscale), offDoffset: offsetOf(backend, doffset),
+    })));
   };
 
   // Only reached through ./batch-norm-layer.ts, which checks dtype and layout and always passes
@@ -196,9 +215,12 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
     const c = x!.shape[x!.shape.length - 1]!;
     const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-    return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([2,
-      tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), optionalOffset(backend, scale), optionalOffset(backend, offset),
-      ...outs.map((o) => offsetOf(backend, o))])));
+    const [y, mean, variance] = outs as [TensorInfo, TensorInfo, TensorInfo];
+    return into(backend, outs, () => addon.batchNorm(heapOf(backend, y), packParams(BATCH_NORM_TRAINING_FORWARD_PARAMS, {
+      op: BATCH_NORM_OP.trainingForward, rows: tf.util.sizeFromShape(x!.shape) / c, c, eps,
+      offX: offsetOf(backend, x!), offScale: optionalOffset(backend, scale), offOffset: optionalOffset(backend, offset),
+      offY: offsetOf(backend, y), offMean: offsetOf(backend, mean), offVar: offsetOf(backend, variance),
+    })));
   };
 
   const batchNormTrainingGrad: NativeKernel = ({ inputs, backend, attrs }) => {
@@ -206,9 +228,14 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
     const c = x!.shape[x!.shape.length - 1]!;
     const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-    return into(backend, outs, () => addon.batchNorm(heapOf(backend, outs[0]!), new Float64Array([3,
-      tf.util.sizeFromShape(x!.shape) / c, c, eps, offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, mean!),
-      offsetOf(backend, variance!), optionalOffset(backend, scale), optionalOffset(backend, dmean), optionalOffset(backend, dvariance), ...outs.map((o) => offsetOf(backend, o))])));
+    const [dx, dscale, doffset] = outs as [TensorInfo, TensorInfo, TensorInfo];
+    return into(backend, outs, () => addon.batchNorm(heapOf(backend, dx), packParams(BATCH_NORM_TRAINING_BACKWARD_PARAMS, {
+      op: BATCH_NORM_OP.trainingBackward, rows: tf.util.sizeFromShape(x!.shape) / c, c, eps,
+      offX: offsetOf(backend, x!), offDy: offsetOf(backend, dy!), offMean: offsetOf(backend, mean!),
+      offVar: offsetOf(backend, variance!), offScale: optionalOffset(backend, scale),
+      offDmean: optionalOffset(backend, dmean), offDvar: optionalOffset(backend, dvariance),
+      offDx: offsetOf(backend, dx), offDscale: offsetOf(backend, dscale), offDoffset: offsetOf(backend, doffset),
+    })));
   };
 
   // Only reached through reluGradConfig (./gradients.ts), which checks dtype and shapes first.
@@ -217,8 +244,8 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const dx = backend.makeOutput([...x.shape], 'float32');
     const n = tf.util.sizeFromShape(x.shape);
     if (n === 0) return dx;
-    return into(backend, dx, () =>
-      addon.reluGrad(heapOf(backend, dx), new Float64Array([n, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx)])));
+    return into(backend, dx, () => addon.reluGrad(heapOf(backend, dx),
+      packParams(RELU_GRAD_PARAMS, { n, offDy: offsetOf(backend, dy), offX: offsetOf(backend, x), offDx: offsetOf(backend, dx) })));
   };
 
   return new Map<string, NativeKernel>([
@@ -294,34 +321,40 @@ function convInfo(xShape: readonly number[], filterShape: readonly number[], a: 
     [...xShape] as Shape4, [...filterShape] as Shape4, a.strides, dilations, a.pad, a.dimRoundingMode, false, 'channelsLast');
 }
 
+/** The conv2d block's geometry slots (all but the op, the activation and the operands). */
+type ConvGeometry = Omit<ParamValues<typeof CONV2D_PARAMS>, 'op' | 'act' | 'alpha' | 'off0' | 'off1' | 'offBias' | 'offOut'>;
+
 /**
- * The addon's conv geometry [n, h, w, c, oc, kh, kw, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr].
- * pb/pr are the padding after that makes exactly oh × ow outputs: smaller than TF's when padding
- * rows go unread, negative when input rows go unread (the addon then convolves a view without them).
+ * The addon's conv geometry. pb/pr are the padding after that makes exactly oh × ow outputs:
+ * smaller than TF's when padding rows go unread, negative when input rows go unread (the addon
+ * then convolves a view without them).
  */
-function convGeometry(i: Conv2DInfo): number[] | undefined {
+function convGeometry(i: Conv2DInfo): ConvGeometry | undefined {
   const pb = (i.outHeight - 1) * i.strideHeight + (i.filterHeight - 1) * i.dilationHeight + 1 - i.inHeight - i.padInfo.top;
   const pr = (i.outWidth - 1) * i.strideWidth + (i.filterWidth - 1) * i.dilationWidth + 1 - i.inWidth - i.padInfo.left;
   if (i.padInfo.top < 0 || i.padInfo.left < 0) return undefined;
-  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outChannels, i.filterHeight, i.filterWidth,
-    i.outHeight, i.outWidth, i.strideHeight, i.strideWidth, i.dilationHeight, i.dilationWidth,
-    i.padInfo.top, i.padInfo.left, pb, pr];
+  return {
+    n: i.batchSize, h: i.inHeight, w: i.inWidth, c: i.inChannels, oc: i.outChannels, kh: i.filterHeight, kw: i.filterWidth,
+    oh: i.outHeight, ow: i.outWidth, sh: i.strideHeight, sw: i.strideWidth, dh: i.dilationHeight, dw: i.dilationWidth,
+    pt: i.padInfo.top, pl: i.padInfo.left, pb, pr,
+  };
 }
 
+/** conv2d's `op` on in0, in1 (CONV2D_PARAMS says which is which) into a new output of `outShape`. */
 function runConv(
   addon: NativeAddon,
   backend: BackendWasm,
-  op: 0 | 1 | 2,
-  geometry: number[],
+  op: Code<typeof CONV_OP>,
+  geometry: ConvGeometry,
   outShape: number[],
   [in0, in1]: [TensorInfo, TensorInfo],
   bias: TensorInfo | undefined,
-  act: number,
+  act: Code<typeof ACT>,
   alpha: number,
 ): TensorInfo {
   const out = backend.makeOutput(outShape, 'float32');
-  const params = new Float64Array([op, ...geometry, act, alpha, offsetOf(backend, in0), offsetOf(backend, in1),
-    optionalOffset(backend, bias), offsetOf(backend, out)]);
+  const params = packParams(CONV2D_PARAMS, { op, ...geometry, act, alpha, off0: offsetOf(backend, in0),
+    off1: offsetOf(backend, in1), offBias: optionalOffset(backend, bias), offOut: offsetOf(backend, out) });
   return into(backend, out, () => addon.conv2d(heapOf(backend, out), params));
 }
 
@@ -330,11 +363,13 @@ function poolInfo(xShape: readonly number[], a: MaxPoolAttrs): Conv2DInfo | unde
   return tf.backend_util.computePool2DInfo([...xShape] as Shape4, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
 }
 
-/** The addon's max-pool geometry [n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]. */
-function poolGeometry(i: Conv2DInfo): number[] | undefined {
+/** The addon's max-pool geometry. */
+function poolGeometry(i: Conv2DInfo): PoolGeometry | undefined {
   if (i.padInfo.top < 0 || i.padInfo.left < 0 || i.dilationHeight !== 1 || i.dilationWidth !== 1) return undefined;
-  return [i.batchSize, i.inHeight, i.inWidth, i.inChannels, i.outHeight, i.outWidth, i.filterHeight, i.filterWidth,
-    i.strideHeight, i.strideWidth, i.padInfo.top, i.padInfo.left];
+  return {
+    n: i.batchSize, h: i.inHeight, w: i.inWidth, c: i.inChannels, oh: i.outHeight, ow: i.outWidth,
+    kh: i.filterHeight, kw: i.filterWidth, sh: i.strideHeight, sw: i.strideWidth, pt: i.padInfo.top, pl: i.padInfo.left,
+  };
 }
 
 interface MatmulPlan {
@@ -387,12 +422,14 @@ function runMatmul(
   a: TensorInfo,
   b: TensorInfo,
   bias: TensorInfo | undefined,
-  act: number,
+  act: Code<typeof ACT>,
   alpha: number,
 ): TensorInfo {
   const out = backend.makeOutput(p.outShape, 'float32');
-  const params = new Float64Array([p.batch, p.m, p.n, p.k, p.transA ? 1 : 0, p.transB ? 1 : 0,
-    offsetOf(backend, a), p.strideA, offsetOf(backend, b), p.strideB, optionalOffset(backend, bias),
-    act, alpha, offsetOf(backend, out)]);
+  const params = packParams(MATMUL_PARAMS, {
+    batch: p.batch, m: p.m, n: p.n, k: p.k, transA: p.transA ? 1 : 0, transB: p.transB ? 1 : 0,
+    offA: offsetOf(backend, a), strideA: p.strideA, offB: offsetOf(backend, b), strideB: p.strideB,
+    offBias: optionalOffset(backend, bias), act, alpha, offC: offsetOf(backend, out),
+  });
   return into(backend, out, () => addon.matmul(heapOf(backend, out), params));
 }
