@@ -46,7 +46,9 @@ import { exampleImage, exampleMap } from './examples.js';
 import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity } from './randomization.js';
 import type { RandomWeights } from './randomization.js';
 import { METRICS } from './registry.js';
-import type { EvaluationConfig, EvaluationExample, EvaluationResult } from './results.js';
+import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './results.js';
+import { assertFiniteRows } from './finite.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DEFAULT_RATIOS, lowSaliencyRobustness } from './robustness.js';
 import type { NoiseMode } from './robustness.js';
 import { saliencyEntropy } from './saliency-entropy.js';
@@ -107,6 +109,8 @@ export interface EvaluateOptions {
   examples?: number;
   /** Where the model came from (recorded). @default 'in-memory' */
   modelSource?: string;
+  /** Which weights the model holds (models/io.ts loadModel), recorded as `model.weights`. @default not recorded */
+  modelWeights?: WeightsIdentity;
   /** Replaces the PGD attack of the robustness curve (tests, other attacks). */
   attack?: AttackFn;
   /** Called after each batch. */
@@ -223,7 +227,10 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
 
   const raw: RawEvaluation = {
     config,
-    model: { source: options.modelSource ?? 'in-memory', inputShape: [...classifier.inputShape], numClasses: classifier.numClasses },
+    model: {
+      source: options.modelSource ?? 'in-memory', inputShape: [...classifier.inputShape], numClasses: classifier.numClasses,
+      ...(options.modelWeights ? { weights: options.modelWeights } : {}),
+    },
     dataset: datasetSummary(dataset),
     shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
     range: { start, end, total },
@@ -269,7 +276,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
         const [b, h, w] = batch.shape;
         const { x, y } = toTensors(batch);
         try {
-          const correct = correctPredictions(classifier, x, y);
+          const correct = correctPredictions(classifier, x, y, batch.index);
           raw.images.index.push(...batch.index);
           raw.images.label.push(...batch.y);
           raw.images.correct.push(...correct);
@@ -298,6 +305,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
               // per-pixel scores [B·H·W]
               const scores = tf.tidy(() => toSaliencyMap(method.saliency(classifier, x, target, { seed: callSeed }), config.reduction as ChannelReduction).dataSync() as Float32Array);
               const n = h * w;
+              assertFiniteRows(scores, n, batch.index, `${method.name} attributions`);
               for (let i = 0; i < b; i++) {
                 const s = scores.subarray(i * n, (i + 1) * n);
                 if (want('entropy') || want('size') || i < nExamples) {
@@ -322,6 +330,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
                 };
                 const morf = aopc(classifier, x, target, scores, { order: 'morf', ...common });
                 const lerf = aopc(classifier, x, target, scores, { order: 'lerf', ...common });
+                for (const c of [morf, lerf]) assertFiniteRows(c.curves, c.steps + 1, batch.index, `${method.name} AOPC probabilities`);
                 rm.aopc ??= { patchSize: morf.patchSize, steps: morf.steps, fill: config.aopc.fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) };
                 rm.perImage['aopc-morf']!.push(...morf.values);
                 rm.perImage['aopc-lerf']!.push(...lerf.values);
@@ -357,6 +366,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
         }
         done += b;
         options.onProgress?.({ done, total: indices.length });
+        await nextTurn(); // a turn of the event loop between batches: lets a signal (Ctrl-C, SIGTERM) be handled
       }
     }
   } finally {
