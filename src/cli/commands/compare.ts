@@ -20,13 +20,13 @@ import { setupBackend } from '../../engine/backend.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { evaluate } from '../../metrics/evaluate.js';
 import { METRICS } from '../../metrics/registry.js';
-import { loadClassifier } from '../../models/io.js';
+import { loadModel } from '../../models/io.js';
 import { findEvaluations, loadResults, RESULTS_FILE, RUN_CONFIG_FILE } from '../../report/load-results.js';
 import { buildTable, formatTableMarkdown, formatTableText } from '../../report/table.js';
 import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
-import { readRunConfig } from '../../train/run-dir.js';
+import { lockRunDir, readRunConfig } from '../../train/run-dir.js';
 import { ConfigError, DataError } from '../../errors.js';
-import { openDataSource, parseList, parsePositiveInt, progressPrinter } from './_inputs.js';
+import { checkpointNote, openDataSource, parseList, parsePositiveInt, progressPrinter } from './_inputs.js';
 
 /** Where compare writes the evaluation of a run folder. */
 export const RUN_EVALUATION_FILE = 'eval.json';
@@ -93,7 +93,8 @@ export async function needsEvaluation(p: string): Promise<boolean> {
 
 /**
  * Evaluates the run folder `runDir` (its model, the first `limit` images of its own dataset or
- * `data`) and writes `<runDir>/eval.json` atomically. The backend must be set up.
+ * `data`) and writes `<runDir>/eval.json` atomically. The backend must be set up, and the caller
+ * must hold the run's lock (see {@link runCompare}).
  */
 export async function evaluateRun(runDir: string, opts: CompareCommandOptions): Promise<string> {
   const d = COMPARE_EVALUATION_DEFAULTS;
@@ -110,7 +111,8 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions): 
     if (typeof data !== 'string' || data.length === 0) throw new DataError(`${option}: expected a dataset name or path, found ${JSON.stringify(data)}`);
     spec = data;
   }
-  const classifier = await loadClassifier(runDir);
+  const { classifier, weights } = await loadModel(runDir);
+  if (weights.checkpoint) process.stderr.write(`${checkpointNote(runDir, weights)}\n`);
   const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
   const out = path.join(runDir, RUN_EVALUATION_FILE);
   try {
@@ -122,6 +124,7 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions): 
       batchSize,
       seed,
       modelSource: runDir,
+      modelWeights: weights,
       command: `scaat ${process.argv.slice(2).join(' ')}`,
       ...(opts.quiet ? {} : { onProgress: progressPrinter(`evaluate ${path.basename(runDir)}`) }),
     });
@@ -141,7 +144,15 @@ export async function runCompare(runs: readonly string[], opts: CompareCommandOp
     if (pending.length > 0) {
       saliencyMethods(parseList(opts.methods ?? COMPARE_EVALUATION_DEFAULTS.methods)); // validates before any loading
       await setupBackend({ backend: opts.backend ?? COMPARE_EVALUATION_DEFAULTS.backend });
-      for (const r of pending) await evaluateRun(r, opts);
+      for (const r of pending) {
+        // one writer per run folder: not while it trains (LockedError, exit 4)
+        const lock = await lockRunDir(r);
+        try {
+          await evaluateRun(r, opts);
+        } finally {
+          lock.release();
+        }
+      }
     }
   }
   const results = await loadResults(runs);
