@@ -1,7 +1,8 @@
 /**
- * The error hierarchy of scaat. Every failure a user can cause (bad option, bad file, bad shape)
- * is one of these, with a message that names the option or file, what was expected and what was
- * found. `cli/main.ts` maps each class to an exit code; nothing else catches them.
+ * The error hierarchy of scaat. Every failure a user can cause (bad option, bad file, bad shape,
+ * a run folder another process is writing) is one of these, with a message that names the option
+ * or file, what was expected and what was found. `cli/main.ts` maps each class to an exit code
+ * (README, "Exit codes"); nothing else catches them.
  */
 
 /** Base class of every error scaat throws on purpose. `code` is a stable machine-readable tag. */
@@ -35,6 +36,14 @@ export class DataError extends ScaatError {
   override name = 'DataError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 'DATA_ERROR', options);
+  }
+}
+
+/** A run folder is being written by another live process (its lock is held); try again when it is done. */
+export class LockedError extends ScaatError {
+  override name = 'LockedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'LOCKED', options);
   }
 }
 

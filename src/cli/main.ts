@@ -1,17 +1,27 @@
 /**
- * The scaat CLI: parse → dispatch → exit code. The only place that calls process.exit and the
- * only place that catches every error.
+ * The scaat CLI: parse → dispatch → exit code. The only place that catches every error, and with
+ * signals.ts the only place that decides how the process exits. One mapping from cause to exit
+ * code for every command (README, "Exit codes"; {@link EXIT}):
  *
- * Exit codes: 0 success; 2 bad usage (unknown option, invalid config: ConfigError);
- * 3 bad input (missing or malformed data, model or checkpoint: DataError, ShapeError);
- * 1 internal failure (anything else, printed with its stack); 130 interrupted (Ctrl-C) after a
- * clean checkpoint.
+ *   0    success
+ *   1    internal failure: a bug (printed with its stack; please report)
+ *   2    bad usage or configuration: unknown command/option/name, a bad value, an invalid config
+ *        file, a run folder that cannot take this run (already holds one, --resume with changes
+ *        or fewer --epochs than done), a training run that diverged (ConfigError, commander)
+ *   3    a file scaat cannot use: missing, unreadable, malformed, corrupted or non-finite data,
+ *        model, checkpoint or results, or an output it cannot write (DataError, ShapeError,
+ *        and any file-system error: permission denied, disk full, …)
+ *   4    busy: the run folder is being written by another live scaat process (LockedError)
+ *   130  interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: train and demo stop after writing a
+ *        checkpoint, the other commands at once, removing their partial output (signals.ts)
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, DataError, ScaatError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, LockedError, ScaatError, ShapeError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { installSignalHandlers, receivedSignal, signalExitCode } from './signals.js';
 
-export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3, interrupted: 130 } as const;
+/** The exit codes (see the module header); a signal S gives 128 + S: 130 (SIGINT), 143 (SIGTERM). */
+export const EXIT = { ok: 0, internal: 1, usage: 2, input: 3, busy: 4, sigint: 130, sigterm: 143 } as const;
 
 /** Builds the commander program (exported for tests of the usage text). */
 export function buildProgram(): Command {
@@ -30,11 +40,14 @@ export function buildProgram(): Command {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const uninstall = installSignalHandlers();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     return reportError(err);
+  } finally {
+    uninstall();
   }
 }
 
@@ -54,15 +67,30 @@ function reportError(err: unknown): number {
     process.stderr.write(`scaat: ${err.name}: ${err.message}\n`);
     return EXIT.input;
   }
+  if (err instanceof LockedError) {
+    process.stderr.write(`scaat: ${err.name}: ${err.message}\n`);
+    return EXIT.busy;
+  }
   if (err instanceof ScaatError && err.code === 'INTERRUPTED') {
     process.stderr.write(`scaat: ${err.message}\n`);
-    return EXIT.interrupted;
+    return signalExitCode(receivedSignal() ?? 'SIGINT');
   }
   if (err instanceof ScaatError) {
     process.stderr.write(`scaat: ${err.name}: ${err.message}\n`);
     return EXIT.internal;
   }
+  if (isFileSystemError(err)) {
+    // a file-system refusal that no command wrapped: still a named file problem, not a bug
+    process.stderr.write(`scaat: ${err.message}\n`);
+    return EXIT.input;
+  }
   const e = err instanceof Error ? err : new Error(String(err));
   process.stderr.write(`scaat: internal error (please report): ${e.stack ?? e.message}\n`);
   return EXIT.internal;
+}
+
+/** Node's errors of a system call on a path (EACCES, ENOSPC, ENOENT, EROFS, …): they name the path. */
+function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException | null;
+  return e instanceof Error && typeof e.code === 'string' && typeof e.syscall === 'string' && typeof e.path === 'string';
 }

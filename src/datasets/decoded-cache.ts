@@ -19,6 +19,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readSync, rename
 import os from 'node:os';
 import path from 'node:path';
 import { DataError } from '../errors.js';
+import { trackTemporary } from '../io/temp-files.js';
 
 const MAGIC = 'SCAATDC1';
 const VERSION = 1;
@@ -137,8 +138,10 @@ export async function buildDecodedCache(
     throw new DataError(`decoded cache: expected a writable folder ${path.dirname(file)}, found an error (${(err as Error).message})`, { cause: err });
   }
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w');
+  const untrack = trackTemporary(tmp); // an interrupted build removes it (cli/signals.ts)
+  let fd = -1;
   try {
+    fd = openSync(tmp, 'w');
     const pre = Buffer.alloc(12);
     pre.write(MAGIC, 0, 'latin1');
     pre.writeUInt32LE(dataOffset - 12, 8);
@@ -172,6 +175,8 @@ export async function buildDecodedCache(
     rmSync(tmp, { force: true });
     if (err instanceof DataError) throw err;
     throw new DataError(`decoded cache: cannot write ${file}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    untrack();
   }
 }
 

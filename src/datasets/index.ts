@@ -26,5 +26,5 @@ export { openSynthetic, renderSyntheticSample, resolveSyntheticOptions, syntheti
 export type { SyntheticOptions, ResolvedSyntheticOptions } from './synthetic.js';
 export { DATASETS, openDataset, detectFormat, availableSplits, parseDataSource, cifar10JpgPath } from './registry.js';
 export type { OpenDatasetOptions, DatasetSpec, DatasetFormat } from './registry.js';
-export { inspectDataset, formatSummary } from './inspect.js';
-export type { DatasetSummary } from './inspect.js';
+export { inspectDataset, formatSummary, verifyDataset, formatVerify } from './inspect.js';
+export type { DatasetSummary, VerifyReport } from './inspect.js';

@@ -1,4 +1,5 @@
 // Public API of the io room (re-exports only).
-export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic.js';
+export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, makeDir, tempName } from './atomic.js';
+export { trackTemporary, trackedTemporaries, removeTemporaries } from './temp-files.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy, npyHeader, dtypeOf, NpyReader, NpyWriter } from './npy.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';

@@ -20,7 +20,8 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError, ShapeError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { tempName, writeFileAtomic } from './atomic.js';
+import { trackTemporary } from './temp-files.js';
 
 /** Element types scaat reads and writes. */
 export type NpyDtype = 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'uint8' | 'uint16' | 'uint32';
@@ -278,6 +279,7 @@ export class NpyWriter {
   private constructor(
     private readonly fh: FileHandle,
     private readonly tmp: string,
+    private readonly untrack: () => void,
     readonly file: string,
     readonly dtype: NpyDtype,
     readonly shape: readonly number[],
@@ -285,16 +287,20 @@ export class NpyWriter {
 
   static async create(file: string, dtype: NpyDtype, shape: readonly number[]): Promise<NpyWriter> {
     checkShape(shape.reduce((a, b) => a * b, 1), shape, 'NpyWriter');
-    await fsp.mkdir(path.dirname(file), { recursive: true });
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-    let fh: FileHandle;
+    const tmp = tempName(file);
+    const untrack = trackTemporary(tmp);
+    let fh: FileHandle | undefined;
     try {
+      await fsp.mkdir(path.dirname(file), { recursive: true });
       fh = await fsp.open(tmp, 'w');
       await fh.write(npyHeader(dtype, shape));
     } catch (err) {
+      await fh?.close();
+      await fsp.rm(tmp, { force: true }).catch(() => undefined); // the folder may not even exist
+      untrack();
       throw new DataError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
     }
-    return new NpyWriter(fh, tmp, file, dtype, shape);
+    return new NpyWriter(fh, tmp, untrack, file, dtype, shape);
   }
 
   /** Appends elements (whole rows or not) in C order. */
@@ -320,6 +326,8 @@ export class NpyWriter {
     } catch (err) {
       await fsp.rm(this.tmp, { force: true });
       throw new DataError(`cannot write ${this.file}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.untrack();
     }
   }
 
@@ -331,5 +339,6 @@ export class NpyWriter {
       // already closed
     }
     await fsp.rm(this.tmp, { force: true });
+    this.untrack();
   }
 }

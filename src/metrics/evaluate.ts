@@ -49,7 +49,9 @@ import { exampleImage, exampleMap } from './examples.js';
 import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity } from './randomization.js';
 import type { RandomWeights } from './randomization.js';
 import { METRICS } from './registry.js';
-import type { EvaluationConfig, EvaluationExample, EvaluationResult } from './results.js';
+import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './results.js';
+import { assertFiniteRows } from './finite.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DEFAULT_RATIOS, lowSaliencyRobustness } from './robustness.js';
 import type { NoiseMode } from './robustness.js';
 import { saliencyEntropy } from './saliency-entropy.js';
@@ -117,6 +119,8 @@ export interface EvaluateOptions {
   examples?: number;
   /** Where the model came from (recorded). @default 'in-memory' */
   modelSource?: string;
+  /** Which weights the model holds (models/io.ts loadModel), recorded as `model.weights`. @default not recorded */
+  modelWeights?: WeightsIdentity;
   /** Replaces the PGD attack of the robustness curve (tests, other attacks). */
   attack?: AttackFn;
   /** Called after each batch. */
@@ -250,7 +254,10 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
 
   const raw: RawEvaluation = {
     config,
-    model: { source: options.modelSource ?? 'in-memory', inputShape: [...classifier.inputShape], numClasses: classifier.numClasses },
+    model: {
+      source: options.modelSource ?? 'in-memory', inputShape: [...classifier.inputShape], numClasses: classifier.numClasses,
+      ...(options.modelWeights ? { weights: options.modelWeights } : {}),
+    },
     dataset: datasetSummary(dataset),
     sample: { rule: sample.info.rule, seed: sample.info.seed, size: sample.info.size, classHistogram: sample.info.classHistogram },
     shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
@@ -297,7 +304,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
         const [b, h, w] = batch.shape;
         const { x, y } = toTensors(batch);
         try {
-          const correct = correctPredictions(classifier, x, y);
+          const correct = correctPredictions(classifier, x, y, batch.index);
           if (wantAopc && config.aopc.fill !== 'uniform') {
             const v = config.aopc.fill === 'black' ? 0 : config.aopc.fill;
             let equal = 0;
@@ -332,6 +339,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
               // per-pixel scores [B·H·W]
               const scores = tf.tidy(() => toSaliencyMap(method.saliency(classifier, x, target, { seed: callSeed }), config.reduction as ChannelReduction).dataSync() as Float32Array);
               const n = h * w;
+              assertFiniteRows(scores, n, batch.index, `${method.name} attributions`);
               for (let i = 0; i < b; i++) {
                 const s = scores.subarray(i * n, (i + 1) * n);
                 if (want('entropy') || want('size') || i < nExamples) {
@@ -356,6 +364,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
                 };
                 const morf = aopc(classifier, x, target, scores, { order: 'morf', ...common });
                 const lerf = aopc(classifier, x, target, scores, { order: 'lerf', ...common });
+                for (const c of [morf, lerf]) assertFiniteRows(c.curves, c.steps + 1, batch.index, `${method.name} AOPC probabilities`);
                 rm.aopc ??= { patchSize: morf.patchSize, steps: morf.steps, fill: config.aopc.fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) };
                 rm.perImage['aopc-morf']!.push(...morf.values);
                 rm.perImage['aopc-lerf']!.push(...lerf.values);
@@ -391,6 +400,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
         }
         done += b;
         options.onProgress?.({ done, total: indices.length });
+        await nextTurn(); // a turn of the event loop between batches: lets a signal (Ctrl-C, SIGTERM) be handled
       }
     }
   } finally {

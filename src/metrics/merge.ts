@@ -16,8 +16,8 @@ import { lowestExamples } from './examples.js';
 
 /**
  * Combines all `count` shards of one run (any order).
- * @throws DataError when the parts are not the shards of one run: different settings, model or
- *   dataset, a missing or repeated shard, or a newer schema.
+ * @throws DataError when the parts are not the shards of one run: different weights (their
+ *   SHA-256, `model.weights`), settings, model or dataset, a missing or repeated shard, or a newer schema.
  */
 export function mergeEvaluations(parts: readonly EvaluationResult[], sources: readonly string[] = []): EvaluationResult {
   const name = (i: number): string => sources[i] ?? `part ${i + 1}`;
@@ -30,6 +30,14 @@ export function mergeEvaluations(parts: readonly EvaluationResult[], sources: re
   });
   const first = parts[0]!;
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const weights = (p: EvaluationResult): string => p.model?.weights?.sha256 ?? 'not recorded';
+  parts.forEach((p, i) => {
+    if (weights(p) !== weights(first)) {
+      throw new DataError(
+        `merge: ${name(i)} was computed from other weights than ${name(0)} (SHA-256 ${weights(p)} vs ${weights(first)}, model ${p.model?.source} vs ${first.model?.source}); shards must come from the same weights`,
+      );
+    }
+  });
   parts.forEach((p, i) => {
     for (const key of ['config', 'model', 'dataset', 'sample'] as const) {
       if (!same(p[key], first[key])) throw new DataError(`merge: ${name(i)} has a different ${key} from ${name(0)}; shards must come from one run`);

@@ -221,6 +221,14 @@ export interface Provenance {
   readonly shards?: readonly Provenance[];
 }
 
+/** Which weights a result was computed from (models/io.ts ModelWeights, as recorded). */
+export interface WeightsIdentity {
+  /** SHA-256 (hex) of the weight bytes (`sha256sum weights.bin`). */
+  readonly sha256: string;
+  /** The checkpoint the weights came from (no final model yet), else null. */
+  readonly checkpoint: { readonly name: string; readonly step: number } | null;
+}
+
 /** The results file of `scaat evaluate` (one shard or the whole run) and of `scaat merge`. */
 export interface EvaluationResult {
   /** {@link EVALUATION_SCHEMA_VERSION}. */
@@ -229,8 +237,11 @@ export interface EvaluationResult {
   readonly kind: 'scaat-evaluation';
   /** Resolved settings; equal across the shards of one run. */
   readonly config: EvaluationConfig;
-  /** The model evaluated: where it was loaded from and its input/output sizes. */
-  readonly model: { readonly source: string; readonly inputShape: readonly number[]; readonly numClasses: number };
+  /**
+   * The model evaluated: where it was loaded from, its input/output sizes and which weights it held
+   * (`weights`, absent in files written before it was recorded, and for in-memory models).
+   */
+  readonly model: { readonly source: string; readonly inputShape: readonly number[]; readonly numClasses: number; readonly weights?: WeightsIdentity };
   /** The dataset split evaluated (format, source, split, size, shape, numClasses, hasMask). */
   readonly dataset: Readonly<Record<string, unknown>>;
   /** The evaluated samples (absent in files written before it was recorded, which used the first `limit`). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, useBackend } from '../../test/helpers/index.js';
 import { DataError } from '../errors.js';
 import { fromLayersModel } from './classifier.js';
-import { fileSystem, loadClassifier, resolveModelDir, saveClassifier } from './io.js';
+import { fileSystem, loadClassifier, loadModel, resolveModelDir, saveClassifier } from './io.js';
 import { ChannelNormalization } from './layers.js';
 
 let tmp: string;
@@ -81,5 +82,34 @@ describe('saveClassifier / loadClassifier', () => {
     mkdirSync(path.join(run, 'checkpoints'), { recursive: true });
     writeFileSync(path.join(run, 'checkpoints', 'latest.json'), '{"name": "../x"}');
     expect(() => resolveModelDir(run)).toThrow(DataError);
+  });
+
+  it('names the weights it loads: the SHA-256 of weights.bin, and a checkpoint (verified) with its step', async () => {
+    const sha = (f: string): string => createHash('sha256').update(readFileSync(f)).digest('hex');
+    const clf = fromLayersModel(smallModel());
+    const run = path.join(tmp, 'named');
+    const ckpt = path.join(run, 'checkpoints', 'step-00000012');
+    const saved = await saveClassifier(clf, ckpt);
+    expect(saved).toEqual({ sha256: sha(path.join(ckpt, 'weights.bin')), checkpoint: null });
+    // a checkpoint folder: state.json holds its step and every file's SHA-256 (as train/checkpoint.ts writes it)
+    const state = { step: 12, sha256: { 'model.json': sha(path.join(ckpt, 'model.json')), 'weights.bin': sha(path.join(ckpt, 'weights.bin')) } };
+    writeFileSync(path.join(ckpt, 'state.json'), JSON.stringify(state));
+    writeFileSync(path.join(run, 'checkpoints', 'latest.json'), JSON.stringify({ name: 'step-00000012' }));
+    const fromRun = await loadModel(run);
+    expect(fromRun.dir).toBe(ckpt);
+    expect(fromRun.weights).toEqual({ sha256: state.sha256['weights.bin'], checkpoint: { name: 'step-00000012', step: 12 } });
+    // the hash is of the weights the model holds: the same bytes as its weights in memory
+    const inMemory = new Uint8Array(tf.io.CompositeArrayBuffer.join((await tf.io.encodeWeights(clf.model.weights.map((w) => ({ name: w.name, tensor: w.read() })))).data));
+    expect(createHash('sha256').update(inMemory).digest('hex')).toBe(fromRun.weights.sha256);
+    // 4 corrupted bytes: refused before use, naming the checkpoint and the file
+    const w = path.join(ckpt, 'weights.bin');
+    const bytes = readFileSync(w);
+    for (let i = 8; i < 12; i++) bytes[i] = bytes[i]! ^ 0x5a;
+    writeFileSync(w, bytes);
+    await expect(loadModel(run)).rejects.toThrow(`checkpoint ${ckpt} is corrupted or incomplete: weights.bin does not match its SHA-256 in state.json`);
+    await expect(loadClassifier(ckpt)).rejects.toThrow(DataError);
+    // a final model is preferred, and is no checkpoint
+    const final = await saveClassifier(clf, path.join(run, 'model'));
+    expect((await loadModel(run)).weights).toEqual(final);
   });
 });

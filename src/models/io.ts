@@ -8,11 +8,17 @@
  * model.json that points at missing or partial weights; `load` also checks every weight file's
  * size against the manifest and reports a mismatch as a DataError.
  *
+ * Loading names the weights it loaded ({@link ModelWeights}): the SHA-256 of the weight bytes, and
+ * the checkpoint when a run folder has no final model yet; a checkpoint's files are verified
+ * against the SHA-256s in its state.json before use.
+ *
  * Typical steps:
  * 1. `await saveClassifier(clf, 'runs/a/model')`
  * 2. `const clf = await loadClassifier('runs/a')` (a run folder, a model folder or a model.json)
+ * 3. `const { classifier, weights } = await loadModel('runs/a')` (and which weights those are)
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../errors.js';
@@ -34,7 +40,27 @@ export const RUN_LAYOUT = {
   finalModel: 'model',
   checkpoints: 'checkpoints',
   latest: 'latest.json',
+  /** In a checkpoint folder: its step and the SHA-256 of each file (train/checkpoint.ts writes it). */
+  checkpointState: 'state.json',
 } as const;
+
+/** Which weights a loaded model holds (recorded in every evaluation and explanation). */
+export interface ModelWeights {
+  /**
+   * SHA-256 (hex) of the weight bytes as stored: `weights.bin` (several weight files: their
+   * concatenation in manifest order), what `sha256sum weights.bin` prints.
+   */
+  readonly sha256: string;
+  /** The checkpoint the weights come from (a run folder without a final model, or a checkpoint folder), else null. */
+  readonly checkpoint: { readonly name: string; readonly step: number } | null;
+}
+
+/** A loaded model: the classifier, the folder it was read from and which weights it holds. */
+export interface LoadedModel {
+  readonly classifier: Classifier;
+  readonly dir: string;
+  readonly weights: ModelWeights;
+}
 
 /**
  * An IOHandler that saves to / loads from a folder on the local file system.
@@ -130,28 +156,86 @@ function weightBytes(w: tf.io.WeightsManifestEntry): number {
 /**
  * Saves the classifier's model (all weights, including batch-norm statistics) to `dir`
  * as model.json + weights.bin. Creates `dir`.
+ * @returns which weights were saved (the SHA-256 of the weights.bin written; checkpoint null).
  */
-export async function saveClassifier(classifier: Classifier, dir: string): Promise<void> {
-  await classifier.model.save(fileSystem(dir));
+export async function saveClassifier(classifier: Classifier, dir: string): Promise<ModelWeights> {
+  const files = fileSystem(dir);
+  let sha256 = '';
+  await classifier.model.save({
+    save: (artifacts) => {
+      sha256 = sha256Hex(new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0))));
+      return files.save!(artifacts);
+    },
+  });
+  return { sha256, checkpoint: null };
 }
 
 /**
  * Loads a classifier from a model.json file, a folder holding model.json, or a run folder
- * (its final `model/`, else its latest checkpoint; see {@link RUN_LAYOUT}).
+ * (its final `model/`, else its latest checkpoint, verified; see {@link RUN_LAYOUT}, {@link loadModel}).
  * @throws DataError when nothing loadable is there or the files are corrupted; ShapeError when
  *   the model is not an image classifier (see {@link fromLayersModel}).
  */
 export async function loadClassifier(pathOrRunDir: string, options: FromLayersModelOptions = {}): Promise<Classifier> {
+  return (await loadModel(pathOrRunDir, options)).classifier;
+}
+
+/**
+ * {@link loadClassifier}, also naming the weights loaded: their SHA-256 (of the bytes read, the
+ * ones the model holds) and, for a checkpoint folder (one with state.json, e.g. the latest
+ * checkpoint of a run folder without a final model), the checkpoint's name and step, after
+ * verifying model.json and weights.bin against the SHA-256s in its state.json.
+ * @throws DataError as loadClassifier, and when a checkpoint's files do not match their SHA-256.
+ */
+export async function loadModel(pathOrRunDir: string, options: FromLayersModelOptions = {}): Promise<LoadedModel> {
   const dir = resolveModelDir(pathOrRunDir);
   registerCustomLayers();
-  let model: tf.LayersModel;
+  let artifacts: tf.io.ModelArtifacts;
   try {
-    model = await tf.loadLayersModel(fileSystem(dir));
+    artifacts = await fileSystem(dir).load!();
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`cannot load model from ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  return fromLayersModel(model, options);
+  const sha256 = sha256Hex(new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0))));
+  const checkpoint = existsSync(path.join(dir, RUN_LAYOUT.checkpointState)) ? await verifyCheckpointModel(dir, sha256) : null;
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (err) {
+    throw new DataError(`cannot load model from ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+  return { classifier: fromLayersModel(model, options), dir, weights: { sha256, checkpoint } };
+}
+
+/** SHA-256 of bytes, hex. */
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * A checkpoint folder's model: model.json and the weights (their SHA-256 `weightsSha256`) must
+ * match the SHA-256s its state.json recorded when it was written.
+ * @returns the checkpoint's name and step.
+ * @throws DataError naming the checkpoint and the file that does not match.
+ */
+async function verifyCheckpointModel(dir: string, weightsSha256: string): Promise<{ name: string; step: number }> {
+  const stateFile = path.join(dir, RUN_LAYOUT.checkpointState);
+  const bad = (what: string): DataError => new DataError(`checkpoint ${dir} is corrupted or incomplete: ${what}; (older checkpoints, if any, are in ${path.dirname(dir)})`);
+  let state: { step?: unknown; sha256?: Record<string, unknown> };
+  try {
+    state = JSON.parse(await fsp.readFile(stateFile, 'utf8')) as typeof state;
+  } catch (err) {
+    throw bad(`cannot read ${RUN_LAYOUT.checkpointState}: ${(err as Error).message}`);
+  }
+  if (typeof state?.step !== 'number' || typeof state.sha256 !== 'object' || state.sha256 === null) {
+    throw bad(`${RUN_LAYOUT.checkpointState} has no step and SHA-256 table`);
+  }
+  if (state.sha256[WEIGHTS_BIN] !== weightsSha256) throw bad(`${WEIGHTS_BIN} does not match its SHA-256 in ${RUN_LAYOUT.checkpointState}`);
+  if (state.sha256[MODEL_JSON] !== sha256Hex(await fsp.readFile(path.join(dir, MODEL_JSON)))) {
+    throw bad(`${MODEL_JSON} does not match its SHA-256 in ${RUN_LAYOUT.checkpointState}`);
+  }
+  return { name: path.basename(dir), step: state.step };
 }
 
 /** The folder holding model.json for a model.json path, a model folder or a run folder. */

@@ -18,7 +18,12 @@ const evaluationSchema = z.looseObject({
   schemaVersion: z.number().int(),
   kind: z.literal(EVALUATION_KIND),
   config: z.record(z.string(), z.unknown()),
-  model: z.looseObject({ source: z.string(), inputShape: z.array(num).optional(), numClasses: num.optional() }),
+  model: z.looseObject({
+    source: z.string(),
+    inputShape: z.array(num).optional(),
+    numClasses: num.optional(),
+    weights: z.looseObject({ sha256: z.string(), checkpoint: z.looseObject({ name: z.string(), step: num }).nullable() }).optional(),
+  }),
   dataset: z.record(z.string(), z.unknown()),
   shard: z.looseObject({ index: num, count: num }).nullable(),
   images: z.looseObject({ index: z.array(num), label: z.array(num), correct: z.array(num) }),
@@ -126,6 +131,7 @@ export function fromEvaluation(json: unknown, source: string, context: RunContex
     ...(context.createdAt ?? e.provenance.startedAt ? { createdAt: (context.createdAt ?? e.provenance.startedAt)! } : {}),
     ...(context.command ?? e.provenance.command ? { command: (context.command ?? e.provenance.command)! } : {}),
     source: `${source}${shardNote}`,
+    ...(e.model.weights ? { weights: { sha256: e.model.weights.sha256, checkpoint: e.model.weights.checkpoint ? { name: e.model.weights.checkpoint.name, step: e.model.weights.checkpoint.step } : null } } : {}),
     ...(context.training ? { training: context.training } : {}),
     evaluation: {
       ...(typeof e.dataset['split'] === 'string' ? { split: e.dataset['split'] } : {}),

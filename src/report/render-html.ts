@@ -97,13 +97,22 @@ function renderSummary(results: RunResults): string {
     const ev = r.evaluation;
     return `<tr><td class="l">${escapeHtml(labels[i])}</td><td class="l"><code>${escapeHtml(r.id)}</code></td><td class="l">${escapeHtml(r.trainer)}</td>` +
       `<td class="l">${escapeHtml(r.model ?? '')}</td><td class="l">${escapeHtml(ds)}</td><td>${escapeHtml(trainImages(r.config))}</td><td>${epochs ?? '—'}</td>` +
-      `<td>${ev?.numImages ?? '—'}</td><td>${r.seed ?? '—'}</td></tr>`;
+      `<td>${ev?.numImages ?? '—'}</td><td>${r.seed ?? '—'}</td><td class="l">${weightsCell(r)}</td></tr>`;
   });
   const trainers = [...new Set(runs.map((r) => r.trainer))].filter((t) => TRAINER_INFO[t]);
   const legend = trainers.map((t) => `<b>${escapeHtml(t)}</b>: ${escapeHtml(TRAINER_INFO[t]!.description)}`).join('<br>');
   return `<h2 id="runs">Runs</h2><table class="runs"><thead><tr><th class="l">column</th><th class="l">id</th><th class="l">trainer</th>` +
-    `<th class="l">model</th><th class="l">dataset</th><th>train images</th><th>epochs</th><th>eval images</th><th>seed</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<th class="l">model</th><th class="l">dataset</th><th>train images</th><th>epochs</th><th>eval images</th><th>seed</th>` +
+    `<th class="l" title="SHA-256 of the weights evaluated">weights</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
     (legend ? `<p class="legend trainers">${legend}</p>` : '');
+}
+
+/** The evaluated weights' SHA-256 prefix (full hash on hover) and their checkpoint, or '—'. */
+function weightsCell(r: RunResult): string {
+  if (!r.weights) return '—';
+  const c = r.weights.checkpoint;
+  return `<code title="SHA-256 ${escapeHtml(r.weights.sha256)}">${escapeHtml(r.weights.sha256.slice(0, 12))}</code>` +
+    (c ? ` (checkpoint ${escapeHtml(c.name)}, step ${c.step})` : '');
 }
 
 /** e.g. "mnist, 28×28×1 (test split: 10000)". */

@@ -122,6 +122,12 @@ const runResult = z.looseObject({
   createdAt: z.string().optional(),
   command: z.string().optional(),
   source: z.string().optional(),
+  weights: z
+    .looseObject({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+      checkpoint: z.looseObject({ name: z.string(), step: z.number().int().nonnegative() }).nullable(),
+    })
+    .optional(),
   training: z
     .looseObject({
       epochs: z.array(epochRecord),
@@ -284,6 +290,14 @@ export interface RunResult {
   readonly command?: string;
   /** Where the results were read from. */
   readonly source?: string;
+  /**
+   * The weights the evaluation was computed from (`scaat evaluate`'s model.weights): SHA-256 of the
+   * weight bytes, and the checkpoint when the run had no final model yet.
+   */
+  readonly weights?: {
+    readonly sha256: string;
+    readonly checkpoint: { readonly name: string; readonly step: number } | null;
+  };
   readonly training?: {
     readonly epochs: readonly EpochRecord[];
     readonly q?: readonly QEpoch[];

@@ -11,7 +11,7 @@
  * Writing is atomic at the folder level: files go to a hidden temporary folder, which is renamed
  * to its final name once complete; then `latest.json` is replaced atomically, then old
  * checkpoints beyond `keep` are deleted. A crash at any point leaves the previous checkpoint
- * named by latest.json intact. Reading verifies every hash before anything is restored, so a
+ * named by latest.json intact (its temporary folder is removed by the next resume). Reading verifies every hash before anything is restored, so a
  * corrupted checkpoint is a DataError and changes nothing.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -20,12 +20,13 @@ import { existsSync, promises as fsp, readdirSync, renameSync, rmSync } from 'no
 import path from 'node:path';
 import { DataError } from '../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { trackTemporary } from '../io/temp-files.js';
 import type { Classifier } from '../models/classifier.js';
-import { fileSystem, MODEL_JSON, readLatestName, WEIGHTS_BIN } from '../models/io.js';
+import { fileSystem, MODEL_JSON, readLatestName, RUN_LAYOUT, WEIGHTS_BIN } from '../models/io.js';
 import type { OptimizerName, OptimizerState, TrainOptimizer } from './optimizers.js';
 
 export const CHECKPOINT_SCHEMA = 1;
-const FILES = { optimizer: 'optimizer.bin', trainer: 'trainer-state.bin', state: 'state.json' } as const;
+const FILES = { optimizer: 'optimizer.bin', trainer: 'trainer-state.bin', state: RUN_LAYOUT.checkpointState } as const;
 
 /** Where the loop is, and what it has accumulated, at a checkpoint. */
 export interface LoopState {
@@ -75,12 +76,6 @@ function checkpointOrder(name: string): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2] ?? 0)] : undefined;
 }
 
-/** Deletes temporary folders left by a checkpoint write that was killed (they are never read). */
-export function removeStaleTemporaries(checkpointsDir: string): void {
-  if (!existsSync(checkpointsDir)) return;
-  for (const f of readdirSync(checkpointsDir)) if (f.startsWith('.tmp-')) rmSync(path.join(checkpointsDir, f), { recursive: true, force: true });
-}
-
 /**
  * Writes a checkpoint into `checkpointsDir` and makes it the latest; keeps the newest `keep`.
  * @returns the checkpoint's folder name.
@@ -97,6 +92,20 @@ export async function writeCheckpoint(
 ): Promise<string> {
   const base = checkpointName(parts.loop.step);
   const tmp = path.join(checkpointsDir, `.tmp-${base}-${process.pid}`);
+  const untrack = trackTemporary(tmp); // removed if the process is stopped meanwhile (a killed one: by the next resume, run-dir.ts)
+  try {
+    return await commitCheckpoint(checkpointsDir, tmp, base, parts);
+  } finally {
+    untrack();
+  }
+}
+
+async function commitCheckpoint(
+  checkpointsDir: string,
+  tmp: string,
+  base: string,
+  parts: Parameters<typeof writeCheckpoint>[1],
+): Promise<string> {
   rmSync(tmp, { recursive: true, force: true });
   await fsp.mkdir(tmp, { recursive: true });
 

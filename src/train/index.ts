@@ -26,4 +26,5 @@ export { evaluateClean } from './evaluate.js';
 export type { CleanEvaluation } from './evaluate.js';
 export { consoleProgress, SILENT_PROGRESS } from './progress.js';
 export type { ProgressSink } from './progress.js';
-export { runPaths, RUN_FILES, assertFreshRunDir, readRunConfig, RunLog } from './run-dir.js';
+export { runPaths, RUN_FILES, assertFreshRunDir, readRunConfig, RunLog, lockRunDir, removeRunTemporaries } from './run-dir.js';
+export type { RunLock, RunLockOwner } from './run-dir.js';

@@ -1,11 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../test/helpers/index.js';
-import { ConfigError, DataError, ScaatError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, LockedError, ScaatError, ShapeError } from '../errors.js';
 import { loadClassifier, saveClassifier } from '../models/io.js';
 import { MODELS } from '../models/registry.js';
 import { resolveConfig } from './config.js';
@@ -13,6 +13,7 @@ import type { TrainConfig } from './config.js';
 import { train } from './loop.js';
 import { SILENT_PROGRESS } from './progress.js';
 import { optionsResolver, TRAINERS, withTrainers } from './registry.js';
+import { lockRunDir } from './run-dir.js';
 import type { TrainerSpec } from './registry.js';
 import { blobsDataset, memoryDataset } from './_testing.js';
 import { classHistogram, stratifiedSubset } from '../datasets/subset.js';
@@ -174,11 +175,91 @@ describe('train', () => {
     expect(Object.keys(corrupted).sort()).toEqual(Object.keys(before).sort());
   });
 
-  it("stops a diverging run with ScaatError code 'DIVERGED'", async () => {
+  it('stops a diverging run with a ConfigError (lower the lr) that names a checkpoint only when one exists', async () => {
+    // NaN from the first step: no checkpoint was written
     const nan: TrainerSpec = { ...COUNTING, create: () => ({ name: 'nan', step: () => ({ loss: NaN, acc: 0 }) }) };
     const err = await train({ config: config(), data: data(), runDir: path.join(tmp, 'nan'), trainers: withTrainers(REGISTRY, [['counting', nan]]) }).catch((e: unknown) => e);
-    expect((err as ScaatError).code).toBe('DIVERGED');
-    expect((err as Error).message).toMatch(/epoch 1, step 1: the loss is NaN; training diverged/);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/^epoch 1, step 1: the loss is NaN; training diverged at lr 0\.01 \(try a lower lr in a new run.*\)\. No checkpoint was written before it$/);
+    expect(existsSync(path.join(tmp, 'nan', 'checkpoints'))).toBe(false);
+    // NaN at step 4, after the checkpoint of step 2: that one is named, and it exists
+    const late: TrainerSpec = {
+      ...COUNTING,
+      create: (init) => {
+        const inner = COUNTING.create(init);
+        let n = 0;
+        return { ...inner, step: (input, ctx) => (++n === 4 ? { loss: Infinity, acc: 0 } : inner.step(input, ctx)) };
+      },
+    };
+    const dir = path.join(tmp, 'late-nan');
+    const err2 = await train({ config: config({ checkpointEvery: 2 }), data: data(), runDir: dir, trainers: withTrainers(REGISTRY, [['counting', late]]) }).catch((e: unknown) => e);
+    expect(err2).toBeInstanceOf(ConfigError);
+    const named = path.join(dir, 'checkpoints', 'step-00000002');
+    expect((err2 as Error).message).toMatch(/^epoch 1, step 4: the loss is Infinity; training diverged/);
+    expect((err2 as Error).message).toContain(`The last checkpoint before it is ${named}`);
+    expect(existsSync(path.join(named, 'state.json'))).toBe(true);
+  });
+
+  it('refuses --epochs below the run\'s progress on resume, stating it, and changes nothing', async () => {
+    const dir = path.join(tmp, 'shrink');
+    const abort = new AbortController();
+    let steps = 0;
+    const progress = { ...SILENT_PROGRESS, step: () => (++steps === 6 ? abort.abort() : undefined) };
+    await expect(train({ config: config({ epochs: 3 }), data: data(), runDir: dir, trainers: REGISTRY, signal: abort.signal, progress })).rejects.toThrow(/interrupted at epoch 2, batch 2, step 6/);
+    const before = snapshot(dir);
+    const err = await train({ config: config({ epochs: 1 }), data: data(), runDir: dir, trainers: REGISTRY, resume: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(
+      `epochs: 1 is below the progress of ${dir} (checkpoint step-00000006): 1 epoch(s) done and batch 2 of 4 of epoch 2 (step 6); continue it with --epochs 2 or more (nothing was changed)`,
+    );
+    expect(snapshot(dir)).toEqual(before); // config.json still says 3 epochs; no model/ made final
+    expect(existsSync(path.join(dir, 'model'))).toBe(false);
+    const r = await train({ config: config({ epochs: 2 }), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
+    expect(r.steps).toBe(8); // the smallest epochs that continues it is accepted
+  });
+
+  it('on resume removes the temporary files a killed writer left (final model save, checkpoint, config)', async () => {
+    const dir = path.join(tmp, 'litter');
+    await train({ config: config({ epochs: 1 }), data: data(), runDir: dir, trainers: REGISTRY });
+    const litter = ['model/.weights.bin.999999.m1.tmp', '.config.json.999999.m1.tmp', '.q.npy.999999.m1.tmp', 'checkpoints/.tmp-step-00000004-999999/weights.bin'];
+    for (const f of litter) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), 'partial');
+    }
+    await train({ config: config({ epochs: 2 }), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
+    for (const f of litter) expect(existsSync(path.join(dir, f)), f).toBe(false);
+    expect(existsSync(path.join(dir, 'checkpoints', '.tmp-step-00000004-999999'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]); // nor a lock file
+  });
+
+  it('refuses a run folder another writer holds (LockedError), writing nothing', async () => {
+    const dir = path.join(tmp, 'held');
+    const lock = await lockRunDir(dir);
+    try {
+      const err = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockedError);
+      expect((err as Error).message).toContain(`${dir} is being written by another scaat process (pid ${process.pid}`);
+      expect(readdirSync(dir)).toEqual([path.basename(lock.file)]);
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('reads the first batch before creating the run folder: unreadable data leaves nothing behind', async () => {
+    const good = data();
+    const broken = {
+      ...good,
+      train: {
+        ...good.train,
+        // eslint-disable-next-line require-yield
+        async *batches() {
+          throw new DataError('train/b/0007.jpg: expected a decodable JPEG image, found a corrupt one');
+        },
+      },
+    };
+    const dir = path.join(tmp, 'unreadable');
+    await expect(train({ config: config(), data: broken, runDir: dir, trainers: REGISTRY })).rejects.toThrow(/0007\.jpg: expected a decodable JPEG/);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('rejects a saved model that does not fit the data (ShapeError) before creating the run folder', async () => {

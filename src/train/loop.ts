@@ -1,24 +1,27 @@
 /**
  * The shared training loop, read top to bottom (nanoGPT train.py):
  *
- *   1. check everything that can fail (config, data shapes, model, checkpoint) before writing
- *   2. build the model, optimizer, trainer and its Rng; restore a checkpoint when resuming
+ *   1. check everything that can fail (config, data shapes, model, the first batches decoded,
+ *      checkpoint, progress vs epochs) before writing
+ *   2. lock the run folder (one writer per run: run-dir.ts lockRunDir, released however train
+ *      ends); build the model, optimizer, trainer and its Rng; restore a checkpoint when resuming
  *   3. for each epoch, for each batch (order = f(seed, epoch), resumable mid-epoch):
  *        lr ← schedule(step) → trainer.step → log every `logEvery` → checkpoint every `checkpointEvery`
  *        → on abort (Ctrl-C): checkpoint, then throw ScaatError code 'INTERRUPTED'
  *   4. end of epoch: trainer.epochSummary → test evaluation → 'epoch' log record → checkpoint
  *   5. save the final model to <run>/model
  *
- * A non-finite loss stops the run with ScaatError code 'DIVERGED' (nothing after the last
- * checkpoint is kept).
+ * A non-finite loss stops the run with a ConfigError (lower the lr; nothing after the last
+ * checkpoint, if there is one, is kept).
  *
  * Runs are reproducible: with the same config and seed, a run that was killed and resumed ends
  * with the same weights, bit for bit, as one that never stopped (data order, learning rate and
  * every random seed are functions of (seed, epoch, step) or of checkpointed RNG state).
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { setupBackend } from '../engine/backend.js';
 import type { BackendInfo } from '../engine/backend.js';
 import { deriveSeed, Rng } from '../engine/random.js';
@@ -27,13 +30,14 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import path from 'node:path';
 import { toTensors } from '../datasets/dataset.js';
-import type { Dataset } from '../datasets/dataset.js';
+import type { Batch, Dataset } from '../datasets/dataset.js';
 import { countBatches } from '../datasets/epoch-order.js';
 import { drawSubset } from '../datasets/subset.js';
 import type { Classifier } from '../models/classifier.js';
-import { loadClassifier, saveClassifier } from '../models/io.js';
+import type { ModelWeights } from '../models/io.js';
+import { loadClassifier, readLatestName, saveClassifier } from '../models/io.js';
 import { MODELS } from '../models/registry.js';
-import { readLatestCheckpoint, removeStaleTemporaries, restoreModelWeights, writeCheckpoint } from './checkpoint.js';
+import { readLatestCheckpoint, restoreModelWeights, writeCheckpoint } from './checkpoint.js';
 import type { LoopState } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { evaluateClean } from './evaluate.js';
@@ -43,7 +47,8 @@ import { SILENT_PROGRESS } from './progress.js';
 import type { ProgressSink } from './progress.js';
 import { TRAINERS } from './registry.js';
 import type { TrainerRegistry } from './registry.js';
-import { assertFreshRunDir, RunLog, runPaths } from './run-dir.js';
+import { assertFreshRunDir, lockRunDir, removeRunTemporaries, RunLog, runPaths } from './run-dir.js';
+import type { RunLock } from './run-dir.js';
 import { learningRateAt } from './schedule.js';
 
 /** Inputs of {@link train}. */
@@ -52,7 +57,7 @@ export interface TrainOptions {
   readonly config: TrainConfig;
   /** Training split, and the test split evaluated each `evalEvery` epochs (optional). */
   readonly data: { readonly train: Dataset; readonly test?: Dataset };
-  /** The run folder (created; must not hold another run unless `resume`). */
+  /** The run folder (created; must not hold another run unless `resume`; locked while training). */
   readonly runDir: string;
   /** Continue the run in `runDir` from its latest checkpoint. @default false */
   readonly resume?: boolean;
@@ -68,6 +73,8 @@ export interface TrainOptions {
 export interface TrainResult {
   readonly runDir: string;
   readonly classifier: Classifier;
+  /** Which weights the final model in `<run>/model` holds (its SHA-256). */
+  readonly weights: ModelWeights;
   readonly backend: BackendInfo;
   /** Global steps done. */
   readonly steps: number;
@@ -77,8 +84,19 @@ export interface TrainResult {
   readonly train: Readonly<Record<string, number>>;
 }
 
-/** Trains per `config` in `runDir`; see the module header. */
-export async function train(options: TrainOptions): Promise<TrainResult> {
+/**
+ * Trains per `config` in `runDir`; see the module header.
+ * @throws LockedError when another process is writing `runDir`; ConfigError / DataError /
+ *   ShapeError for bad settings or files (before anything is written); ScaatError code
+ *   'INTERRUPTED' after the checkpoint of an abort.
+ */
+export function train(options: TrainOptions): Promise<TrainResult> {
+  const held: RunLock[] = [];
+  return trainHolding(options, held).finally(() => held.forEach((lock) => lock.release()));
+}
+
+/** {@link train}'s body; the run folder's lock goes into `held`, released by train() however this ends. */
+async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<TrainResult> {
   const { config, data, runDir, resume = false, signal } = options;
   const trainers = options.trainers ?? TRAINERS;
   const progress = options.progress ?? SILENT_PROGRESS;
@@ -86,6 +104,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // 1) checks before anything is written
   if (!resume) assertFreshRunDir(runDir);
+  else if (!existsSync(runDir)) throw new DataError(`--resume ${runDir}: no such run folder`);
   const spec = trainers.get(config.trainer);
   if (!spec) throw new ConfigError(`trainer: unknown '${config.trainer}'; expected one of ${[...trainers.keys()].join(', ')}`);
   const backend = await setupBackend({ backend: config.backend });
@@ -100,6 +119,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   // the trainer's per-sample state covers the samples trained on: it sees positions in the sorted sample
   const position = trainIndices ? positionsIn(trainIndices, trainSet.size) : undefined;
   const stepsPerEpoch = countBatches(trainSize, config.batchSize, config.dropLast);
+  const epochBatches = (epoch: number, startBatch: number): AsyncIterable<Batch> =>
+    trainSet.batches({
+      batchSize: config.batchSize,
+      shuffle: true,
+      seed: config.seed,
+      epoch,
+      startBatch,
+      dropLast: config.dropLast,
+      augment: config.augment,
+      ...(trainIndices ? { indices: trainIndices } : {}),
+    });
   if (stepsPerEpoch === 0) {
     throw new ConfigError(`batchSize: ${config.batchSize} with dropLast leaves no batch of the ${trainSize} training samples`);
   }
@@ -118,9 +148,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(deriveSeed(config.seed, 'trainer'));
   const log = new RunLog(paths.log);
   let loop: LoopState = { epoch: 0, batch: 0, step: 0, rng: rng.getState(), epochSums: {}, epochSamples: 0, epochSeconds: 0, logBytes: 0 };
+  // unreadable data fails here, before a new run's folder exists
+  if (!resume) await readFirstBatches(epochBatches(0, 0), testSet, testSample?.indices, config);
+  held.push(await lockRunDir(runDir));
   if (resume) {
     const ckpt = await readLatestCheckpoint(paths.checkpoints);
     if (ckpt) {
+      checkProgress(config, ckpt.loop, stepsPerEpoch, `${runDir} (checkpoint ${ckpt.name})`);
+      await readFirstBatches(epochBatches(ckpt.loop.epoch, ckpt.loop.batch), testSet, testSample?.indices, config);
       await restoreModelWeights(classifier, ckpt.modelDir);
       optimizer.setState(ckpt.optimizer);
       const keys = Object.keys(ckpt.trainerState);
@@ -130,14 +165,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       loop = ckpt.loop;
     }
     // Everything loaded: now drop log lines written after the checkpoint (they are redone) and
-    // temporary folders of a checkpoint write that was killed.
+    // the temporary files of a writer that was killed (this process holds the lock: none is live).
     log.truncate(loop.logBytes);
-    removeStaleTemporaries(paths.checkpoints);
+    removeRunTemporaries(runDir);
     await writeJsonAtomic(paths.config, config);
     log.write({ type: 'resume', time: new Date().toISOString(), checkpoint: ckpt?.name ?? null, epoch: loop.epoch, batch: loop.batch, step: loop.step, backend: backend.name });
     progress.message(`resuming ${runDir} at epoch ${loop.epoch + 1}, batch ${loop.batch}, step ${loop.step}${ckpt ? ` (checkpoint ${ckpt.name})` : ' (no checkpoint yet: from the start)'}`);
   } else {
-    await fsp.mkdir(runDir, { recursive: true });
+    assertFreshRunDir(runDir); // again under the lock: another process may have started a run here meanwhile
     await writeJsonAtomic(paths.config, config);
   }
   if (loop.step === 0 && loop.logBytes === 0) {
@@ -193,17 +228,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let lr = learningRateAt(config, { step, stepsPerEpoch, epochs: config.epochs });
     progress.epochStart(epoch, config.epochs, stepsPerEpoch, batchIdx);
 
-    const batches = trainSet.batches({
-      batchSize: config.batchSize,
-      shuffle: true,
-      seed: config.seed,
-      epoch,
-      startBatch: batchIdx,
-      dropLast: config.dropLast,
-      augment: config.augment,
-      ...(trainIndices ? { indices: trainIndices } : {}),
-    });
-    for await (const batch of batches) {
+    for await (const batch of epochBatches(epoch, batchIdx)) {
       // one step
       lr = learningRateAt(config, { step, stepsPerEpoch, epochs: config.epochs });
       optimizer.learningRate = lr;
@@ -217,9 +242,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       if (!Number.isFinite(metrics['loss'])) {
         progress.stop();
-        throw new ScaatError(
-          `epoch ${epoch + 1}, step ${step + 1}: the loss is ${metrics['loss']}; training diverged (try a lower lr). The last good checkpoint is in ${paths.checkpoints}`,
-          'DIVERGED',
+        const last = existsSync(paths.latest) ? path.join(paths.checkpoints, readLatestName(paths.latest)) : undefined;
+        throw new ConfigError(
+          `epoch ${epoch + 1}, step ${step + 1}: the loss is ${metrics['loss']}; training diverged at lr ${lr} (try a lower lr in a new run: a resume would repeat the same steps). ` +
+            (last ? `The last checkpoint before it is ${last}` : 'No checkpoint was written before it'),
         );
       }
       const b = batch.y.length;
@@ -232,6 +258,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         log.write({ type: 'step', epoch, batch: batchIdx, step, lr, ...metrics });
       }
       const state = { epoch, batch: batchIdx, epochSums: sums, epochSamples: samples, epochSeconds: seconds() };
+      await nextTurn(); // a turn of the event loop, so that a signal handler (Ctrl-C → abort) runs between steps
       if (signal?.aborted) await interrupt(epoch, batchIdx, state);
       if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0 && batchIdx < stepsPerEpoch) await checkpoint(state);
     }
@@ -269,7 +296,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // 5) final model, and every per-sample state array (SCAAT's q_i) as <name>.npy for NumPy users;
   //    with trainLimit, entry k belongs to sample train-indices.npy[k]
-  await saveClassifier(classifier, paths.model);
+  const weights = await saveClassifier(classifier, paths.model);
   for (const [name, values] of Object.entries(trainer.getState?.() ?? {})) {
     await writeNpy(path.join(runDir, `${name}.npy`), values, [values.length]);
   }
@@ -277,7 +304,34 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   log.write({ type: 'end', time: new Date().toISOString(), step, ...(lastTest ? { test: lastTest } : {}) });
   progress.stop();
   optimizer.dispose();
-  return { runDir, classifier, backend, steps: step, test: lastTest, train: lastTrain };
+  return { runDir, classifier, weights, backend, steps: step, test: lastTest, train: lastTrain };
+}
+
+/**
+ * Refuses a resume whose `epochs` ends before the checkpoint's progress (it would make a
+ * mid-epoch or later model the final one and shrink config.json).
+ * @throws ConfigError stating the run's progress and the smallest epochs that continues it.
+ */
+function checkProgress(config: TrainConfig, at: LoopState, stepsPerEpoch: number, where: string): void {
+  const atLeast = at.epoch + (at.batch > 0 ? 1 : 0);
+  if (config.epochs >= atLeast) return;
+  throw new ConfigError(
+    `epochs: ${config.epochs} is below the progress of ${where}: ${at.epoch} epoch(s) done` +
+      `${at.batch > 0 ? ` and batch ${at.batch} of ${stepsPerEpoch} of epoch ${at.epoch + 1}` : ''} (step ${at.step}); ` +
+      `continue it with --epochs ${atLeast} or more (nothing was changed)`,
+  );
+}
+
+/**
+ * Decodes the first training batch the run will take and the first test batch, so that data that
+ * cannot be read fails (DataError) before anything is written.
+ */
+async function readFirstBatches(train: AsyncIterable<Batch>, test: Dataset | undefined, testIndices: Int32Array | undefined, config: TrainConfig): Promise<void> {
+  const it = train[Symbol.asyncIterator]();
+  await it.next();
+  await it.return?.();
+  // the first evaluation batch: the start of the (sorted) test sample
+  if (test && testIndices && testIndices.length > 0) await test.get(testIndices.subarray(0, Math.min(config.evalBatchSize, testIndices.length)));
 }
 
 /** Where a run trained on a `trainLimit` sample lists its sample indices (sorted; int32 .npy). */

@@ -1,6 +1,7 @@
-// The CLI's data opener goes through the datasets registry; unknown names name the option and list the names.
+// The CLI's data opener goes through the datasets registry; unknown names name the option and list the names;
+// a missing path is bad input (DataError), not bad usage.
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, DataError } from '../../errors.js';
 import { openData, openDataSource } from './_inputs.js';
 import { openDataSplit } from './train.js';
 
@@ -21,8 +22,17 @@ describe('CLI data sources', () => {
   it('rejects an unknown name with a ConfigError naming the option and listing the names', async () => {
     await expect(openData({ data: 'cifar', split: 'test' })).rejects.toThrow(ConfigError);
     await expect(openData({ data: 'cifar', split: 'test' })).rejects.toThrow(/--data: expected one of mnist, fashion-mnist, synthetic, .*npy.*got 'cifar'/);
-    await expect(openDataSplit('nope/none', 'train')).rejects.toThrow(/--data \(config key 'data'\): expected a dataset name \(mnist, .*pcam\) or an existing dataset path, got 'nope\/none'/);
+    await expect(openDataSplit('nope', 'train')).rejects.toThrow(/--data \(config key 'data'\): expected a dataset name \(mnist, .*pcam\) or an existing dataset path, got 'nope'/);
     await expect(openDataSource('toString', { option: '--x', split: 'train' })).rejects.toThrow(/--x: expected/);
+  });
+
+  it('reports a missing dataset path as bad input (DataError naming it), not as an unknown name', async () => {
+    for (const missing of ['nope/none', './none', 'none.npy']) {
+      await expect(openDataSplit(missing, 'train')).rejects.toThrow(DataError);
+      await expect(openDataSplit(missing, 'train')).rejects.toThrow(`--data (config key 'data'): ${missing}: no such file or folder`);
+      await expect(openData({ data: missing, split: 'test' })).rejects.toThrow(DataError);
+      await expect(openData({ data: missing, split: 'test' })).rejects.toThrow(`--data: ${missing}: no such file or folder`);
+    }
   });
 
   it('keeps the aliases that need --data-path', async () => {

@@ -7,10 +7,12 @@
 import type { Command } from 'commander';
 import { setupBackend } from '../../engine/backend.js';
 import type { BackendInfo } from '../../engine/backend.js';
-import { loadClassifier } from '../../models/io.js';
+import { loadModel } from '../../models/io.js';
+import type { ModelWeights } from '../../models/io.js';
 import type { Classifier } from '../../models/classifier.js';
 import type { Batch, BatchOptions, Dataset } from '../../datasets/dataset.js';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { DATASETS, openDataset, parseDataSource } from '../../datasets/registry.js';
 import { NpyReader } from '../../io/npy.js';
 import { ConfigError, DataError } from '../../errors.js';
@@ -27,15 +29,22 @@ export const DATA_FORMATS: readonly string[] = [...DATASETS.keys(), ...Object.ke
 /**
  * Opens a CLI data source through the datasets registry: a {@link DATASETS} name with optional
  * `name:key=value,…` options (see `parseDataSource`), or a dataset path whose format is detected.
- * `path` is the folder of a named dataset that lives on disk. Anything else is a ConfigError that
- * names `option` and lists the accepted names.
+ * `path` is the folder of a named dataset that lives on disk. An unknown name is a ConfigError that
+ * names `option` and lists the accepted names; a path (it has a folder separator, a leading '.' or
+ * '~', or an extension) that does not exist is a DataError naming it.
  */
 export async function openDataSource(spec: string, o: { option: string; split: string; path?: string }): Promise<Dataset> {
   const { source, options } = parseDataSource(spec);
   if (!DATASETS.has(source) && !existsSync(source)) {
+    if (looksLikePath(source)) throw new DataError(`${o.option}: ${source}: no such file or folder`);
     throw new ConfigError(`${o.option}: expected a dataset name (${[...DATASETS.keys()].join(', ')}) or an existing dataset path, got '${spec}'`);
   }
   return openDataset({ ...options, ...(o.path !== undefined ? { path: o.path } : {}), source, split: o.split });
+}
+
+/** Whether a data spec is meant as a path rather than a dataset name. */
+function looksLikePath(source: string): boolean {
+  return /[\\/]/.test(source) || source.startsWith('.') || source.startsWith('~') || path.extname(source) !== '';
 }
 
 /** Options common to explain and evaluate. */
@@ -61,12 +70,22 @@ export function addInputOptions(cmd: Command): Command {
     .option('--backend <name>', 'TF.js backend: auto, wasm, cpu, tensorflow', 'auto');
 }
 
-/** Sets up the backend and loads the model. */
-export async function loadInputs(o: InputOptions): Promise<{ backend: BackendInfo; classifier: Classifier; dataset: Dataset }> {
+/**
+ * Sets up the backend, loads the model (naming its weights: a run folder without a final model
+ * gives its latest checkpoint, verified, and a note on stderr says which) and opens the data.
+ */
+export async function loadInputs(o: InputOptions): Promise<{ backend: BackendInfo; classifier: Classifier; weights: ModelWeights; dataset: Dataset }> {
   const backend = await setupBackend({ backend: o.backend });
-  const classifier = await loadClassifier(o.model);
+  const { classifier, weights } = await loadModel(o.model);
+  if (weights.checkpoint) process.stderr.write(`${checkpointNote(o.model, weights)}\n`);
   const dataset = await openData(o, classifier.numClasses);
-  return { backend, classifier, dataset };
+  return { backend, classifier, weights, dataset };
+}
+
+/** "scaat: runs/a has no final model: using checkpoint step-00000120 (step 120, SHA-256 verified, 3f2a…)". */
+export function checkpointNote(model: string, weights: ModelWeights): string {
+  const c = weights.checkpoint;
+  return c ? `scaat: ${model}: using checkpoint ${c.name} (step ${c.step}; files verified against its SHA-256s; weights ${weights.sha256.slice(0, 12)}…)` : '';
 }
 
 /** Opens `--data` (with `--data-path`, `--split`). */
@@ -84,7 +103,9 @@ export async function openData(o: Pick<InputOptions, 'data' | 'dataPath' | 'labe
     const named = PATH_ALIASES[o.data];
     return named !== undefined ? openDataset({ source: named, path: need(), split: o.split }) : openDataset({ source: need(), split: o.split });
   }
-  if (!DATASETS.has(parseDataSource(o.data).source) && !existsSync(o.data)) {
+  const source = parseDataSource(o.data).source;
+  if (!DATASETS.has(source) && !existsSync(o.data)) {
+    if (looksLikePath(source)) throw new DataError(`--data: ${source}: no such file or folder`);
     throw new ConfigError(`--data: expected one of ${DATA_FORMATS.join(', ')} (options as name:key=value,…) or a dataset path, got '${o.data}'`);
   }
   return openDataSource(o.data, { option: '--data', split: o.split, ...(o.dataPath !== undefined ? { path: o.dataPath } : {}) });
@@ -117,6 +138,7 @@ export async function openNpyDataset(xFile: string, yFile: string | undefined, n
   }
   const scale = reader.dtype === 'uint8' ? 1 / 255 : 1;
   const per = h * w * c;
+  const checkFinite = reader.dtype === 'float32' || reader.dtype === 'float64';
   const get = async (indices: ArrayLike<number>): Promise<Batch> => {
     const x = new Float32Array(indices.length * per);
     // read runs of consecutive indices in one call
@@ -126,6 +148,13 @@ export async function openNpyDataset(xFile: string, yFile: string | undefined, n
       const start = indices[k]!;
       if (!(Number.isInteger(start) && start >= 0 && indices[e - 1]! < n)) throw new DataError(`${xFile}: index ${start} outside [0, ${n})`);
       const rows = await reader.rows(start, e - k);
+      if (checkFinite) {
+        const bad = (rows as Float32Array | Float64Array).findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          const at = [start + Math.floor(bad / per), ...unravel(bad % per, [h, w, c])];
+          throw new DataError(`${xFile}: inputs must be finite, found ${rows[bad]} at index [${at.join(', ')}] (image ${at[0]})`);
+        }
+      }
       for (let i = 0; i < rows.length; i++) x[k * per + i] = rows[i]! * scale;
       k = e;
     }
@@ -154,6 +183,16 @@ export async function openNpyDataset(xFile: string, yFile: string | undefined, n
     labels: async () => Int32Array.from(labels),
     close: () => reader.close(),
   };
+}
+
+/** The C-order position of flat offset `i` in an array of shape `shape`. */
+function unravel(i: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = i % shape[d]!;
+    i = Math.floor(i / shape[d]!);
+  }
+  return out;
 }
 
 /** A positive integer option. */

@@ -21,13 +21,13 @@ import { setupBackend } from '../../engine/backend.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { evaluate } from '../../metrics/evaluate.js';
 import { METRICS } from '../../metrics/registry.js';
-import { loadClassifier } from '../../models/io.js';
+import { loadModel } from '../../models/io.js';
 import { findEvaluations, loadResults, RESULTS_FILE, RUN_CONFIG_FILE } from '../../report/load-results.js';
 import { buildTable, formatTableMarkdown, formatTableText, tableCaveats } from '../../report/table.js';
 import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
-import { readRunConfig } from '../../train/run-dir.js';
+import { lockRunDir, readRunConfig } from '../../train/run-dir.js';
 import { ConfigError, DataError } from '../../errors.js';
-import { openDataSource, parseList, parseNumber, parsePositiveInt, progressPrinter } from './_inputs.js';
+import { checkpointNote, openDataSource, parseList, parseNumber, parsePositiveInt, progressPrinter } from './_inputs.js';
 
 /** Where compare writes the evaluation of a run folder. */
 export const RUN_EVALUATION_FILE = 'eval.json';
@@ -127,8 +127,10 @@ export function trainingEpsilon(runs: readonly string[], given?: string): number
 }
 
 /**
-    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}
-`);
+ * Evaluates the run folder `runDir` (its model, a class-stratified sample of `limit` images of its
+ * own dataset or `data`) and writes `<runDir>/eval.json` atomically; the robustness attack uses
+ * `epsilon` (default 8/255) with α = 2.5ε/K. The backend must be set up, and the caller must hold
+ * the run's lock (see {@link runCompare}).
  */
 export async function evaluateRun(runDir: string, opts: CompareCommandOptions, epsilon = 8 / 255): Promise<string> {
   const d = COMPARE_EVALUATION_DEFAULTS;
@@ -145,12 +147,12 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, e
     if (typeof data !== 'string' || data.length === 0) throw new DataError(`${option}: expected a dataset name or path, found ${JSON.stringify(data)}`);
     spec = data;
   }
-  const classifier = await loadClassifier(runDir);
+  const { classifier, weights } = await loadModel(runDir);
+  if (weights.checkpoint) process.stderr.write(`${checkpointNote(runDir, weights)}\n`);
   const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
   const out = path.join(runDir, RUN_EVALUATION_FILE);
   try {
-    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}
-`);
+    if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}\n`);
     const result = await evaluate(classifier, dataset, {
       methods,
       ...(opts.evalMetrics ? { metrics: parseList(opts.evalMetrics) } : {}),
@@ -159,6 +161,7 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, e
       seed,
       robustness: { attack: { epsilon } },
       modelSource: runDir,
+      modelWeights: weights,
       command: `scaat ${process.argv.slice(2).join(' ')}`,
       ...(opts.quiet ? {} : { onProgress: progressPrinter(`evaluate ${path.basename(runDir)}`) }),
     });
@@ -179,7 +182,15 @@ export async function runCompare(runs: readonly string[], opts: CompareCommandOp
       saliencyMethods(parseList(opts.methods ?? COMPARE_EVALUATION_DEFAULTS.methods)); // validates before any loading
       const epsilon = trainingEpsilon(runs, opts.epsilon);
       await setupBackend({ backend: opts.backend ?? COMPARE_EVALUATION_DEFAULTS.backend });
-      for (const r of pending) await evaluateRun(r, opts, epsilon);
+      for (const r of pending) {
+        // one writer per run folder: not while it trains (LockedError, exit 4)
+        const lock = await lockRunDir(r);
+        try {
+          await evaluateRun(r, opts, epsilon);
+        } finally {
+          lock.release();
+        }
+      }
     }
   }
   const results = await loadResults(runs);

@@ -2,6 +2,8 @@
  * `scaat data`: look at datasets.
  *
  *   scaat data inspect SOURCE [--split S] [--json]   format, count, shape, classes, label histogram
+ *   scaat data inspect SOURCE --verify                 … and read (decode) every sample, listing the
+ *                                                      unreadable ones (exit 3 if any)
  *   scaat data cache SOURCE [--split S] [--cache-dir D]  decode an image folder once into a cache file
  *   scaat data list                                   the named datasets
  *
@@ -9,16 +11,19 @@
  * as `synthetic:count=2000,imageSize=28`) or a path whose format is detected.
  */
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, DataError } from '../../errors.js';
 import {
   availableSplits,
   DATASETS,
   formatSummary,
+  formatVerify,
   inspectDataset,
   openDataset,
   parseDataSource,
+  verifyDataset,
   type DatasetSummary,
   type OpenDatasetOptions,
+  type VerifyReport,
 } from '../../datasets/index.js';
 
 interface DataFlags {
@@ -29,6 +34,7 @@ interface DataFlags {
   channels?: string;
   skipBadFiles?: boolean;
   json?: boolean;
+  verify?: boolean;
   cacheDir?: string;
   cache?: boolean | string;
 }
@@ -59,10 +65,20 @@ function resolveOptions(spec: string, flags: DataFlags): OpenDatasetOptions {
   return o;
 }
 
-async function summarise(o: OpenDatasetOptions, split: string): Promise<DatasetSummary> {
+async function summarise(o: OpenDatasetOptions, split: string, verify: boolean): Promise<DatasetSummary & { verify?: VerifyReport }> {
   const ds = await openDataset({ ...o, split });
   try {
-    return await inspectDataset(ds);
+    const summary = await inspectDataset(ds);
+    if (!verify) return summary;
+    let last = 0;
+    const report = await verifyDataset(ds, {
+      onProgress: (done, total) => {
+        if (Date.now() - last < 5000 && done < total) return;
+        last = Date.now();
+        process.stderr.write(`verify ${split}: ${done}/${total} samples read\n`);
+      },
+    });
+    return { ...summary, verify: report };
   } finally {
     await ds.close?.();
   }
@@ -89,13 +105,19 @@ export function registerData(program: Command): void {
       .argument('<source>', 'a named dataset (e.g. mnist, synthetic:count=2000) or a path'),
   )
     .option('--cache [dir]', 'image folders: read through (and build if missing) the decoded cache')
+    .option('--verify', 'also read (decode) every sample and list the unreadable ones (exit 3 if any)')
     .option('--json', 'print JSON instead of text')
     .action(async (spec: string, flags: DataFlags) => {
       const o = resolveOptions(spec, flags);
       const splits = flags.split ? [flags.split] : availableSplits(o.source, o);
-      const out: DatasetSummary[] = [];
-      for (const split of splits) out.push(await summarise(o, split));
-      process.stdout.write(flags.json ? JSON.stringify(out, null, 2) + '\n' : out.map(formatSummary).join('\n\n') + '\n');
+      const out: Array<DatasetSummary & { verify?: VerifyReport }> = [];
+      for (const split of splits) out.push(await summarise(o, split, flags.verify === true));
+      const text = (s: DatasetSummary & { verify?: VerifyReport }): string => formatSummary(s) + (s.verify ? `\n${formatVerify(s, s.verify)}` : '');
+      process.stdout.write(flags.json ? JSON.stringify(out, null, 2) + '\n' : out.map(text).join('\n\n') + '\n');
+      const bad = out.filter((s) => s.verify && s.verify.bad.length > 0);
+      if (bad.length > 0) {
+        throw new DataError(`${bad.map((s) => `${s.split}: ${s.verify!.bad.length} of ${s.count} samples`).join(', ')} of ${spec} cannot be read (listed above)`);
+      }
     });
 
   commonOptions(

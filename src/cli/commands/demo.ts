@@ -46,8 +46,11 @@ import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver } from '../../train/registry.js';
 import { pgdAtControlOptions, resolveScaatConfigAt } from '../../scaat/config.js';
+import { lockRunDir } from '../../train/run-dir.js';
+import type { RunLock } from '../../train/run-dir.js';
 import { scaatVersion } from './_version.js';
 import { CLI_TRAINERS } from './train.js';
+import { onInterrupt } from '../signals.js';
 
 /** The datasets the demo runs on (embedded: no download, no path). */
 export type DemoData = 'mnist' | 'synthetic';
@@ -293,11 +296,6 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
   const exampleBatch = await testSet.get(examples);
   const runDirs: string[] = [];
   const abort = new AbortController();
-  const onSignal = () => {
-    log('Ctrl-C: finishing the current step and writing a checkpoint');
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
   try {
     let stage = 0;
     for (const [i, trainer] of p.trainers.entries()) {
@@ -305,6 +303,11 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
       const runDir = path.join(plan.out, trainer);
       log(`\n[${++stage}/${stages}] training ${trainer} (${elapsed()} so far)`);
       let ts = performance.now();
+      // while training, a signal stops after a checkpoint; otherwise at once (signals.ts)
+      const stopOnSignal = onInterrupt((sig) => {
+        log(`${sig}: finishing the current step and writing a checkpoint (again to stop at once)`);
+        abort.abort();
+      });
       const r = await train({
         config: configs[i]!,
         data: { train: trainSet, test: testSet },
@@ -313,7 +316,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
         signal: abort.signal,
         // About four lines per epoch when the output is not a terminal.
         progress: consoleProgress({ lineEvery: Math.max(1, Math.round(Math.ceil(Math.min(p.trainSize, trainSet.size) / DEMO_BATCH_SIZE) / 4)) }),
-      });
+      }).finally(stopOnSignal);
       timings[`train ${trainer}`] = (performance.now() - ts) / 1000;
       runDirs.push(runDir);
       try {
@@ -335,6 +338,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
           // attack at the training ε with α = 2.5ε/K (evaluate()'s default), so it reaches ε
           robustness: { ratios: p.ratios, attack: { epsilon: plan.epsilon, steps: p.attackSteps } },
           modelSource: runDir,
+          modelWeights: r.weights,
           command: `scaat demo${plan.quick ? ' --quick' : ''}`,
           onProgress: ({ done, total }) => {
             if (performance.now() - lastLine > 5000 || done === total) {
@@ -350,7 +354,6 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
     await Promise.all([trainSet.close?.(), testSet.close?.()]);
   }
 
@@ -398,7 +401,8 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
 
 /**
  * Refuses to mix with a previous demo's runs; with --force removes them first (only the demo's own
- * outputs: the trainer folders, samples/, report/ and results.json; nothing else in --out).
+ * outputs: the trainer folders, samples/, report/ and results.json; nothing else in --out), but
+ * not while another process writes one of its run folders (LockedError).
  */
 async function prepareOut(plan: DemoPlan): Promise<void> {
   if (!existsSync(plan.out)) return;
@@ -408,7 +412,13 @@ async function prepareOut(plan: DemoPlan): Promise<void> {
   if (!plan.force) {
     throw new ConfigError(`--out ${plan.out}: holds a previous demo (${taken.join(', ')}); pass --force to replace it, or choose another --out`);
   }
-  for (const f of taken) await fsp.rm(path.join(plan.out, f), { recursive: true, force: true });
+  const locks: RunLock[] = [];
+  try {
+    for (const f of taken) if (CLI_TRAINERS.has(f)) locks.push(await lockRunDir(path.join(plan.out, f)));
+    for (const f of taken) await fsp.rm(path.join(plan.out, f), { recursive: true, force: true });
+  } finally {
+    for (const lock of locks) lock.release();
+  }
 }
 
 /** samples/<i>.png: the example images, for the browser page. */

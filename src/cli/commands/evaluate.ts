@@ -9,6 +9,9 @@
  *   # Slurm array job: one shard per task, then merge
  *   scaat evaluate ... --shard $SLURM_ARRAY_TASK_ID/8 --out eval.$SLURM_ARRAY_TASK_ID.json
  *   scaat merge eval.*.json --out eval.json
+ *
+ * The result names the weights evaluated (`model.weights`: their SHA-256, and the checkpoint when
+ * a run folder has no final model yet; merge refuses shards of different weights).
  */
 import type { Command } from 'commander';
 import { evaluate } from '../../metrics/evaluate.js';
@@ -134,12 +137,13 @@ export function evaluateOptionsFrom(o: EvaluateCommandOptions): Omit<EvaluateOpt
 export async function runEvaluate(o: EvaluateCommandOptions): Promise<EvaluationResult> {
   const { methodNames, methodOptions, ...rest } = evaluateOptionsFrom(o);
   const methods = saliencyMethods(methodNames, methodOptions); // validates before any loading
-  const { classifier, dataset } = await loadInputs(o);
+  const { classifier, weights, dataset } = await loadInputs(o);
   try {
     const result = await evaluate(classifier, dataset, {
       ...rest,
       methods,
       modelSource: o.model,
+      modelWeights: weights,
       command: `scaat ${process.argv.slice(2).join(' ')}`,
       ...(o.quiet ? {} : { onProgress: progressPrinter(`evaluate${rest.shard ? ` shard ${rest.shard.index}/${rest.shard.count}` : ''}`) }),
     });

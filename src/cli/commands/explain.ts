@@ -7,7 +7,9 @@
  *
  * Writes `<out>` (float32 [N, H, W, C], the attributions), optionally `--maps` (uint8 [N, H, W],
  * the 8-bit maps of method.md §4) and `<out>.json` (indices, labels, explained classes, method and
- * options, model, data, backend; `label` and `target` are per-image arrays). Files appear atomically, only when complete.
+ * options, model and its weights' SHA-256 (and checkpoint), data, backend; `label` and `target` are
+ * per-image arrays). Files appear atomically, only when complete: a failure or a signal removes the
+ * partial files. Non-finite attributions are an error naming the image and method.
  * `--limit n` takes a class-stratified sample of n (datasets/subset.ts, drawn with `--seed`; sorted indices, recorded as `sample`).
  */
 import type { Command } from 'commander';
@@ -24,6 +26,7 @@ import { deriveSeed } from '../../engine/random.js';
 import { NpyWriter } from '../../io/npy.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { ConfigError, DataError } from '../../errors.js';
+import { assertFiniteRows } from '../../metrics/finite.js';
 import type { InputOptions } from './_inputs.js';
 import { addInputOptions, loadInputs, parseJsonObject, parsePositiveInt, parseShard, progressPrinter } from './_inputs.js';
 import { scaatVersion } from './_version.js';
@@ -75,17 +78,18 @@ export async function runExplain(o: ExplainCommandOptions): Promise<number> {
   const batchSize = parsePositiveInt(o.batchSize, '--batch-size');
   const seed = Number(o.seed);
   if (!Number.isInteger(seed)) throw new ConfigError(`--seed: expected an integer, got '${o.seed}'`);
-  const { backend, classifier, dataset } = await loadInputs(o);
+  const { backend, classifier, weights, dataset } = await loadInputs(o);
   try {
     const sample = await drawSubset(dataset, o.limit !== undefined ? parsePositiveInt(o.limit, '--limit') : undefined, seed);
     const { start, end } = shardRange(sample.indices.length, batchSize, o.shard ? parseShard(o.shard) : undefined);
     const n = end - start;
     const [h, w, c] = dataset.shape;
     const attributions = await NpyWriter.create(o.out, 'float32', [n, h, w, c]);
-    const maps = o.maps ? await NpyWriter.create(o.maps, 'uint8', [n, h, w]) : undefined;
+    let maps: NpyWriter | undefined;
     const meta = { index: [] as number[], label: [] as number[], target: [] as number[] };
     const progress = o.quiet ? undefined : progressPrinter('explain');
     try {
+      maps = o.maps ? await NpyWriter.create(o.maps, 'uint8', [n, h, w]) : undefined;
       let done = 0;
       const indices = sample.indices.slice(start, end);
       for await (const batch of n > 0 ? dataset.batches({ batchSize, indices }) : []) {
@@ -96,7 +100,9 @@ export async function runExplain(o: ExplainCommandOptions): Promise<number> {
           try {
             const a = saliency(classifier, x, target, { seed: deriveSeed(seed, 'saliency', o.method, Math.floor((start + done) / batchSize)) });
             try {
-              await attributions.append(a.dataSync() as Float32Array);
+              const values = a.dataSync() as Float32Array;
+              assertFiniteRows(values, h * w * c, batch.index, `${o.method} attributions`);
+              await attributions.append(values);
               if (maps) {
                 const scores = tf.tidy(() => toSaliencyMap(a, o.reduction as ChannelReduction).dataSync() as Float32Array);
                 const u8 = new Uint8Array(scores.length);
@@ -137,6 +143,7 @@ export async function runExplain(o: ExplainCommandOptions): Promise<number> {
       shape: [n, h, w, c],
       files: { attributions: o.out, ...(o.maps ? { maps: o.maps, mapReduction: o.reduction } : {}) },
       model: o.model,
+      weights,
       dataset: { format: dataset.format, source: dataset.source, split: dataset.split, size: dataset.size, range: { start, end } },
       sample: sample.info,
       ...meta,

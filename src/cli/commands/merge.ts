@@ -1,7 +1,8 @@
 /**
  * `scaat merge SHARDS... --out FILE`: combines the shard files of one `scaat evaluate --shard i/n`
  * run into exactly the result of the unsharded run (provenance aside), or fails with a DataError
- * that names the missing, repeated or mismatching shard.
+ * that names the missing, repeated or mismatching shard (e.g. one computed from other weights:
+ * their SHA-256 differs, whatever the model path).
  */
 import type { Command } from 'commander';
 import { promises as fsp } from 'node:fs';

@@ -9,9 +9,11 @@
  *                                               # (the lr schedule is then recomputed for the new length)
  *
  * Config layers, later winning: defaults ← --config FILE ← flags (--trainer, --model, --data,
- * --epochs, --seed, --backend) ← --set key=value. Ctrl-C finishes the current step, writes a
- * checkpoint and exits with code 130; a second Ctrl-C kills at once. Data is opened by the
- * datasets room (`openDataset`), so `--data` takes whatever `scaat data inspect` takes.
+ * --epochs, --seed, --backend) ← --set key=value. Ctrl-C (SIGTERM) finishes the current step,
+ * writes a checkpoint and exits with code 130 (143); a second signal exits at once (signals.ts).
+ * One process writes a run folder at a time (its lock: train/run-dir.ts lockRunDir; another
+ * process gets exit code 4). Data is opened by the datasets room (`openDataset`), so `--data`
+ * takes whatever `scaat data inspect` takes.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver } from '../../train/registry.js';
 import type { TrainerRegistry } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
+import { onInterrupt } from '../signals.js';
 import { openDataSource } from './_inputs.js';
 
 /** Every trainer the CLI offers: the baselines of src/train plus SCAAT (src/scaat/). */
@@ -59,7 +62,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', `seed of weights, data order and attacks (default ${DEFAULT_TRAIN_CONFIG.seed})`)
     .option('--backend <name>', 'auto, wasm, cpu or tensorflow (default auto: tfjs-node if installed, else wasm)')
     .option('--out <dir>', 'run folder (default runs/<trainer>-<model>-<date>)')
-    .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (--epochs and --backend may change)')
+    .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (--epochs may grow, --backend may change)')
     .option('--help-config', 'list every config key with its default and exit')
     .action(async (flags: TrainFlags) => {
       if (flags.helpConfig) {
@@ -73,19 +76,16 @@ export function registerTrain(program: Command): void {
       };
       const abort = new AbortController();
       const progress = consoleProgress();
-      const onSignal = (sig: NodeJS.Signals) => {
-        progress.message(`${sig}: finishing the current step and writing a checkpoint (again to kill at once)`);
+      const stopOnSignal = onInterrupt((sig) => {
+        progress.message(`${sig}: finishing the current step and writing a checkpoint (again to stop at once)`);
         abort.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      });
       try {
         const r = await train({ config, data, runDir, resume, trainers: CLI_TRAINERS, signal: abort.signal, progress });
         const test = r.test ? `, test accuracy ${(100 * r.test.acc).toFixed(2)} % on ${r.test.samples} samples` : '';
         process.stdout.write(`trained ${r.steps} steps${test}; model in ${path.join(runDir, 'model')}, log in ${path.join(runDir, 'log.jsonl')}\n`);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stopOnSignal();
         await Promise.all([data.train.close?.(), data.test?.close?.()]);
       }
     });
