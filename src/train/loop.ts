@@ -17,7 +17,7 @@
  * every random seed are functions of (seed, epoch, step) or of checkpointed RNG state).
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setupBackend } from '../engine/backend.js';
 import type { BackendInfo } from '../engine/backend.js';
@@ -44,6 +44,7 @@ import { TRAINERS } from './registry.js';
 import type { TrainerRegistry } from './registry.js';
 import { assertFreshRunDir, RunLog, runPaths } from './run-dir.js';
 import { learningRateAt } from './schedule.js';
+import { checkModelPin, resolveSourceDir, startingPoint } from './source-model.js';
 
 /** Inputs of {@link train}. */
 export interface TrainOptions {
@@ -98,7 +99,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new ConfigError(`batchSize: ${config.batchSize} with dropLast leaves no batch of the ${trainSize} training samples`);
   }
 
-  // 2) model, optimizer, trainer, Rng (and the checkpoint, verified before it is used)
+  // 2) model, optimizer, trainer, Rng (and the checkpoint, verified before it is used). Saved
+  //    starting weights (fine-tuning) fill in modelSha256 and the source run's architecture keys;
+  //    their pin is checked once it is known whether a checkpoint replaces them.
+  const start = await startingPoint(config);
+  const runConfig = start.config;
   const classifier = await buildClassifier(config, trainSet);
   const optimizer = createOptimizer(classifier.trainableVariables(), config);
   const trainer = spec.create({
@@ -121,17 +126,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       else if (keys.length > 0) throw new DataError(`checkpoint ${ckpt.dir} holds trainer state (${keys.join(', ')}) that trainer '${trainer.name}' cannot take`);
       rng.setState(ckpt.loop.rng);
       loop = ckpt.loop;
+    } else {
+      checkModelPin(config, start.source);
     }
     // Everything loaded: now drop log lines written after the checkpoint (they are redone) and
     // temporary folders of a checkpoint write that was killed.
     log.truncate(loop.logBytes);
     removeStaleTemporaries(paths.checkpoints);
-    await writeJsonAtomic(paths.config, config);
+    await writeJsonAtomic(paths.config, runConfig);
     log.write({ type: 'resume', time: new Date().toISOString(), checkpoint: ckpt?.name ?? null, epoch: loop.epoch, batch: loop.batch, step: loop.step, backend: backend.name });
     progress.message(`resuming ${runDir} at epoch ${loop.epoch + 1}, batch ${loop.batch}, step ${loop.step}${ckpt ? ` (checkpoint ${ckpt.name})` : ' (no checkpoint yet: from the start)'}`);
   } else {
+    checkModelPin(config, start.source);
     await fsp.mkdir(runDir, { recursive: true });
-    await writeJsonAtomic(paths.config, config);
+    await writeJsonAtomic(paths.config, runConfig);
   }
   if (loop.step === 0 && loop.logBytes === 0) {
     const params = classifier.trainableVariables().reduce((s, v) => s + v.size, 0);
@@ -283,8 +291,10 @@ function checkSplits(trainSet: Dataset, testSet: Dataset | undefined): void {
 }
 
 /**
- * A zoo model (by name) for the data's shape, or a saved model (by path) that must match it.
- * @throws ConfigError for an unknown name; ShapeError when a saved model does not fit the data.
+ * A zoo model (by name) for the data's shape, or a saved model (by path: see source-model.ts; a
+ * run folder's final model) that must match it.
+ * @throws ConfigError for an unknown name; DataError for a run folder without a final model;
+ *   ShapeError when a saved model does not fit the data.
  */
 export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, 'shape' | 'numClasses'>): Promise<Classifier> {
   const spec = MODELS.get(config.model);
@@ -297,10 +307,7 @@ export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, '
       ...(config.normalizeMean.length > 0 ? { normalize: { mean: config.normalizeMean, std: config.normalizeStd } } : {}),
     });
   }
-  if (!existsSync(config.model)) {
-    throw new ConfigError(`model: '${config.model}' is neither a zoo model (${[...MODELS.keys()].join(', ')}) nor an existing model path`);
-  }
-  const clf = await loadClassifier(config.model);
+  const clf = await loadClassifier(resolveSourceDir(config.model).dir);
   if (clf.inputShape.join(',') !== info.shape.join(',') || clf.numClasses !== info.numClasses) {
     throw new ShapeError(
       `model ${config.model} takes [${clf.inputShape.join(', ')}] images and predicts ${clf.numClasses} classes, but the data has [${info.shape.join(', ')}] and ${info.numClasses}`,
