@@ -25,3 +25,5 @@ export type { CleanEvaluation } from './evaluate.js';
 export { consoleProgress, SILENT_PROGRESS } from './progress.js';
 export type { ProgressSink } from './progress.js';
 export { runPaths, RUN_FILES, assertFreshRunDir, readRunConfig, RunLog } from './run-dir.js';
+export { startingPoint, checkModelPin, resolveSourceDir, weightsSha256, isZooModel } from './source-model.js';
+export type { SourceModel } from './source-model.js';
