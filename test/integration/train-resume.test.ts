@@ -3,7 +3,6 @@
  * stopped with Ctrl-C (SIGINT → checkpoint → exit 130), and then resumed with `--resume` ends with
  * exactly the weights (bit for bit) and log records of an uninterrupted run with the same seed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { openDataSplit, resolveRun, CLI_TRAINERS } from '../../src/cli/commands/
 import type { TrainFlags } from '../../src/cli/commands/train.js';
 import { loadClassifier } from '../../src/models/io.js';
 import { train } from '../../src/train/loop.js';
-import { REPO_ROOT, runCli } from '../fixtures/cli.js';
+import { runCli, startCli } from '../fixtures/cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-resume-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,24 +21,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const SETS = ['width=0.25', 'trainLimit=384', 'batchSize=64', 'evalLimit=64', 'checkpointEvery=2', 'logEvery=1', 'optimizer=adam', 'lr=0.001', 'pgd-at.steps=3'];
 const FLAGS: TrainFlags = { trainer: 'pgd-at', model: 'mlp', data: 'synthetic', epochs: '2', seed: '3', backend: 'wasm', set: SETS };
 const argv = (out: string) => ['train', '--trainer', 'pgd-at', '--model', 'mlp', '--data', 'synthetic', '--epochs', '2', '--seed', '3', '--backend', 'wasm', '--out', out, ...SETS.flatMap((s) => ['--set', s])];
-
-interface Child {
-  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-  kill(sig: NodeJS.Signals): void;
-}
-function startCli(args: string[]): Child {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'scaat.js'), ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, SCAAT_FROM_SOURCE: '1', NO_COLOR: '1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return { done, kill: (sig) => child.kill(sig) };
-}
 
 const records = (dir: string) =>
   existsSync(path.join(dir, 'log.jsonl'))
