@@ -271,7 +271,7 @@ function renderSweepPartition(t: SweepTableModel, pi: number): string {
   const methods = [...new Set(t.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
   const head1 = `<tr><th class="l" rowspan="2">group</th><th rowspan="2">${escapeHtml(t.seedAxis === 'seed' ? 'seeds' : t.seedAxis)}</th>` +
     t.columns.filter((c) => c.method === undefined).map((c) => `<th rowspan="2">${escapeHtml(`${c.label} ${arrow(c.direction)}`.trim())}</th>`).join('') +
-    methods.map((m) => `<th colspan="${t.columns.filter((c) => c.method === m).length}">${escapeHtml(columnMethodLabel(t.columns.find((c) => c.method === m)!))}</th>`).join('') + '</tr>';
+    methods.map((m) => `<th colspan="${t.columns.filter((c) => c.method === m).length}" style="text-align:center">${escapeHtml(columnMethodLabel(t.columns.find((c) => c.method === m)!))}</th>`).join('') + '</tr>';
   const ordered = [...t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === undefined), ...methods.flatMap((m) => t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === m))];
   const head2 = `<tr>${ordered.filter(({ c }) => c.method !== undefined).map(({ c }) => `<th>${escapeHtml(`${c.label} ${arrow(c.direction)}`.trim())}</th>`).join('')}</tr>`;
   const rows = p.groups.map((g, gi) => {
