@@ -11,4 +11,5 @@ export * from './train/index.js';
 export * from './scaat/index.js';
 export * from './metrics/index.js';
 export * from './report/index.js';
+export * from './sweep/index.js';
 export * from './io/index.js';

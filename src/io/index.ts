@@ -3,3 +3,4 @@ export { writeFileAtomic, writeFileAtomicSync, writeJsonAtomic, makeDir, tempNam
 export { trackTemporary, trackedTemporaries, removeTemporaries } from './temp-files.js';
 export { readNpy, writeNpy, parseNpy, encodeNpy, npyHeader, dtypeOf, NpyReader, NpyWriter } from './npy.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
+export { canonicalJson } from './canonical-json.js';

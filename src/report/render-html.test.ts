@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
 import type { Figure } from './figures.js';
-import { formatSeconds, renderReport } from './render-html.js';
+import type { SweepCell, SweepResults } from './from-sweep.js';
+import { formatSeconds, renderReport, renderSweepReport } from './render-html.js';
 import { parseResults } from './results.js';
-import type { RunResults } from './results.js';
+import type { RunResult, RunResults } from './results.js';
+import { buildSweepTable } from './sweep-table.js';
 
 const results = () => parseResults(threeRunsJson());
 const stub = (id: string): Figure => ({ id, title: `Title ${id}`, caption: `Caption ${id}`, svg: `<svg xmlns="http://www.w3.org/2000/svg" data-stub="${id}"></svg>` });
@@ -75,5 +77,35 @@ describe('formatSeconds', () => {
     expect(formatSeconds(59.96)).toBe('1 min 00 s');
     expect(formatSeconds(125.3)).toBe('2 min 05 s');
     expect(formatSeconds(3725)).toBe('1 h 02 min');
+  });
+});
+
+describe('renderSweepReport', () => {
+  const run = (id: string, entropy: number): RunResult => ({
+    id, trainer: 'x', config: {}, seed: 0,
+    evaluation: { cleanAccuracy: 0.9, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: entropy }] }] },
+  });
+  const cell = (trainer: string, seed: number, entropy?: number): SweepCell => {
+    const name = `trainer=${trainer}__seed=${seed}`;
+    return { name, params: { trainer, seed: String(seed) }, status: entropy === undefined ? 'failed' : 'done', ...(entropy === undefined ? { error: 'DataError: <gone>' } : { run: run(name, entropy) }) };
+  };
+  const sweep: SweepResults = {
+    dir: 'runs/s', gridFile: 'studies/s.json', grid: { $comment: '<b>why</b>' }, comment: '<b>why</b>', evaluation: { limit: 8 }, seedAxis: 'seed', partitionAxis: 'data',
+    cells: [cell('regular', 0, 6.0), cell('regular', 1, 6.2), cell('scaat', 0, 4.0), cell('scaat', 1, 4.2), cell('sgt', 0)],
+  };
+
+  it('marks the separated best cell, states the rule, lists every cell, escapes, and loads nothing', () => {
+    const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' });
+    expect(html).toContain('<title>Sweep s</title>');
+    const best = html.match(/<td class="best"[^>]*>[^<]*<\/td>/g) ?? [];
+    expect(best).toEqual(['<td class="best" title="best: separated from the runner-up by more than the seed spread" data-column="vanilla-gradient/entropy">4.10 ± 0.141</td>']);
+    expect(html).toContain('<td class="l">trainer=regular</td><td>2</td><td data-column="clean-accuracy">90.0 ± 0.0 %</td><td data-column="vanilla-gradient/entropy">6.10 ± 0.141</td>');
+    expect(html).toContain('<td class="l">trainer=sgt</td><td>0/1</td>');
+    expect(html).toContain('more than the sum of their two standard deviations');
+    expect(html).toContain('failed: DataError: &lt;gone&gt;');
+    expect(html).toContain('&lt;b&gt;why&lt;/b&gt;');
+    expect(html).not.toContain('<b>why</b>');
+    expect(html).toContain('scaat sweep studies/s.json --out runs/s');
+    expect(html).not.toMatch(/<script|<link|<iframe|url\(/i);
   });
 });

@@ -2,13 +2,21 @@
  * Writes a report folder: `report.html` (self-contained), `figures/<id>.png` and `results.json`
  * (the merged input, so the folder alone can regenerate the report). Every file is written
  * atomically (temp file + rename), figures first and the HTML last.
+ *
+ * A sweep's report folder: `summary.json` (the mean ± std table, every metric, and the rule for
+ * best values), `results.json` (the evaluated cells as runs, for `scaat report`/`compare` per
+ * run), `report.html` last.
  */
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { renderFigures, svgToPng } from './figures.js';
-import { renderReport } from './render-html.js';
-import type { RenderOptions } from './render-html.js';
+import type { SweepResults } from './from-sweep.js';
+import { renderReport, renderSweepReport } from './render-html.js';
+import type { RenderOptions, SweepRenderOptions } from './render-html.js';
+import { RESULTS_SCHEMA_VERSION } from './results.js';
 import type { RunResults } from './results.js';
+import { BEST_RULE, buildSweepTable } from './sweep-table.js';
+import type { SweepTableModel } from './sweep-table.js';
 
 /** What {@link writeReport} wrote. */
 export interface WrittenReport {
@@ -50,4 +58,38 @@ export async function writeReport(results: RunResults, outDir: string, options: 
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(html, renderReport(results, figures, { ...render, pngPaths }));
   return { html, pngs, results: resultsFile, figureIds: figures.map((f) => f.id) };
+}
+
+/** What {@link writeSweepReport} wrote. */
+export interface WrittenSweepReport {
+  readonly html: string;
+  /** summary.json: the table with every metric. */
+  readonly summary: string;
+  /** results.json, when a cell has an evaluation. */
+  readonly results?: string;
+  /** The table (every metric), for the caller to print. */
+  readonly table: SweepTableModel;
+}
+
+/** Renders a sweep's report into `outDir` (created if needed). */
+export async function writeSweepReport(sweep: SweepResults, outDir: string, options: SweepRenderOptions): Promise<WrittenSweepReport> {
+  const table = buildSweepTable(sweep, { metrics: 'all' });
+  const summary = path.join(outDir, 'summary.json');
+  await writeJsonAtomic(summary, { rule: BEST_RULE, ...table });
+  const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
+  let results: string | undefined;
+  if (runs.length > 0) {
+    results = path.join(outDir, 'results.json');
+    const doc: RunResults = {
+      schemaVersion: RESULTS_SCHEMA_VERSION,
+      title: sweep.title ?? options.defaultTitle,
+      ...(sweep.command !== undefined ? { command: sweep.command } : {}),
+      ...(sweep.comment !== undefined ? { notes: [sweep.comment] } : {}),
+      runs,
+    };
+    await writeJsonAtomic(results, doc);
+  }
+  const html = path.join(outDir, 'report.html');
+  await writeFileAtomic(html, renderSweepReport(sweep, table, options));
+  return { html, summary, ...(results !== undefined ? { results } : {}), table };
 }

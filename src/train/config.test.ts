@@ -50,6 +50,8 @@ describe('resolveConfig', () => {
     [{ trainerOptions: { sgt: { kk: 0.5 } } }, /trainerOptions\.sgt: unknown option 'kk'; did you mean 'k'\?/],
     [{ trainerOptions: { sgt: { k: 2 } } }, /trainerOptions\.sgt: 'k' must be in \[0, 1\], got 2/],
     [{ normalizeMean: [0.5], normalizeStd: [] }, /'normalizeMean' \(1 values\) and 'normalizeStd' \(0\)/],
+    [{ modelSha256: 'abc' }, /'modelSha256' must be '' or 64 lowercase hex digits, got 'abc'/],
+    [{ modelSha256: 'A'.repeat(64) }, /'modelSha256' must be '' or 64 lowercase hex digits/],
   ])('rejects %j with a ConfigError naming the key', (values, message) => {
     const run = () => resolveConfig([{ source: 'preset.json', values }], trainers);
     expect(run).toThrow(ConfigError);

@@ -25,8 +25,13 @@ export interface TrainConfig {
   trainer: string;
   /** Options of each trainer, by trainer name, resolved by the trainer's spec. @default {} (the trainer's defaults) */
   trainerOptions: Record<string, Record<string, unknown>>;
-  /** A zoo model name (models/registry.ts) or a path to a saved model (folder or model.json) to start from. @default 'small-cnn' */
+  /** A zoo model name (models/registry.ts), or a saved model to start from (fine-tuning): a model.json,
+   *  a model folder, or a finished run folder (its final model; see source-model.ts). @default 'small-cnn' */
   model: string;
+  /** SHA-256 (hex) of the saved model's weights the run starts from: filled in by train() when
+   *  `model` is a path (recorded in config.json); set it to pin them (a mismatch is a DataError).
+   *  '' for zoo models. @default '' */
+  modelSha256: string;
   /** Width multiplier of zoo models (filters/units × width). @default 1 */
   width: number;
   /** In-model normalisation: per-channel mean of the [0, 1] input; [] = none. @default [] */
@@ -96,6 +101,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   trainer: 'regular',
   trainerOptions: {},
   model: 'small-cnn',
+  modelSha256: '',
   width: 1,
   normalizeMean: [],
   normalizeStd: [],
@@ -129,7 +135,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
 } satisfies TrainConfig);
 
 type Kind =
-  | { type: 'string'; nonEmpty?: boolean }
+  | { type: 'string'; nonEmpty?: boolean; pattern?: RegExp; expected?: string }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'number'; min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean }
   | { type: 'boolean' }
@@ -138,7 +144,8 @@ type Kind =
 /** How each key is checked, with a one-line doc for `scaat train --help-config`. */
 export const TRAIN_CONFIG_FIELDS: Readonly<Record<Exclude<keyof TrainConfig, 'trainerOptions'>, Kind & { doc: string }>> = {
   trainer: { type: 'string', nonEmpty: true, doc: "trainer name: 'regular', 'pgd-at', 'sgt', 'scaat'" },
-  model: { type: 'string', nonEmpty: true, doc: 'zoo model name, or a saved model folder / model.json to start from' },
+  model: { type: 'string', nonEmpty: true, doc: 'zoo model name, or a saved model to start from: model.json, model folder or finished run folder' },
+  modelSha256: { type: 'string', pattern: /^([0-9a-f]{64})?$/, expected: "'' or 64 lowercase hex digits", doc: "SHA-256 of a saved model's weights (filled in by train; set to pin them)" },
   width: { type: 'number', min: 0, exclusiveMin: true, doc: 'width multiplier of zoo models' },
   normalizeMean: { type: 'number[]', doc: 'in-model per-channel mean ([] = no normalisation)' },
   normalizeStd: { type: 'number[]', min: 0, doc: 'in-model per-channel std' },
@@ -252,7 +259,8 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): ConfigVa
   };
   switch (kind.type) {
     case 'string':
-      if (typeof raw !== 'string' || (kind.nonEmpty && raw.length === 0)) fail('a non-empty string');
+      if (typeof raw !== 'string' || (kind.nonEmpty && raw.length === 0)) fail(kind.nonEmpty ? 'a non-empty string' : 'a string');
+      if (kind.pattern && !kind.pattern.test(raw as string)) fail(kind.expected ?? `a string matching ${String(kind.pattern)}`);
       return raw as string;
     case 'enum':
       if (typeof raw !== 'string' || !kind.values.includes(raw)) fail(`one of ${kind.values.map((v) => `'${v}'`).join(', ')}`);

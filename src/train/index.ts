@@ -28,3 +28,5 @@ export { consoleProgress, SILENT_PROGRESS } from './progress.js';
 export type { ProgressSink } from './progress.js';
 export { runPaths, RUN_FILES, assertFreshRunDir, readRunConfig, RunLog, lockRunDir, removeRunTemporaries } from './run-dir.js';
 export type { RunLock, RunLockOwner } from './run-dir.js';
+export { startingPoint, checkModelPin, resolveSourceDir, weightsSha256, isZooModel } from './source-model.js';
+export type { SourceModel } from './source-model.js';

@@ -50,6 +50,7 @@ import type { TrainerRegistry } from './registry.js';
 import { assertFreshRunDir, lockRunDir, removeRunTemporaries, RunLog, runPaths } from './run-dir.js';
 import type { RunLock } from './run-dir.js';
 import { learningRateAt } from './schedule.js';
+import { checkModelPin, resolveSourceDir, startingPoint } from './source-model.js';
 
 /** Inputs of {@link train}. */
 export interface TrainOptions {
@@ -134,7 +135,11 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
     throw new ConfigError(`batchSize: ${config.batchSize} with dropLast leaves no batch of the ${trainSize} training samples`);
   }
 
-  // 2) model, optimizer, trainer, Rng (and the checkpoint, verified before it is used)
+  // 2) model, optimizer, trainer, Rng (and the checkpoint, verified before it is used). Saved
+  //    starting weights (fine-tuning) fill in modelSha256 and the source run's architecture keys;
+  //    their pin is checked once it is known whether a checkpoint replaces them.
+  const start = await startingPoint(config);
+  const runConfig = start.config;
   const classifier = await buildClassifier(config, trainSet);
   const optimizer = createOptimizer(classifier.trainableVariables(), config);
   const trainer = spec.create({
@@ -149,7 +154,11 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
   const log = new RunLog(paths.log);
   let loop: LoopState = { epoch: 0, batch: 0, step: 0, rng: rng.getState(), epochSums: {}, epochSamples: 0, epochSeconds: 0, logBytes: 0 };
   // unreadable data fails here, before a new run's folder exists
-  if (!resume) await readFirstBatches(epochBatches(0, 0), testSet, testSample?.indices, config);
+  // (and a fine-tuning run's pinned source weights are checked)
+  if (!resume) {
+    await readFirstBatches(epochBatches(0, 0), testSet, testSample?.indices, config);
+    checkModelPin(config, start.source);
+  }
   held.push(await lockRunDir(runDir));
   if (resume) {
     const ckpt = await readLatestCheckpoint(paths.checkpoints);
@@ -163,17 +172,19 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
       else if (keys.length > 0) throw new DataError(`checkpoint ${ckpt.dir} holds trainer state (${keys.join(', ')}) that trainer '${trainer.name}' cannot take`);
       rng.setState(ckpt.loop.rng);
       loop = ckpt.loop;
+    } else {
+      checkModelPin(config, start.source);
     }
     // Everything loaded: now drop log lines written after the checkpoint (they are redone) and
     // the temporary files of a writer that was killed (this process holds the lock: none is live).
     log.truncate(loop.logBytes);
     removeRunTemporaries(runDir);
-    await writeJsonAtomic(paths.config, config);
+    await writeJsonAtomic(paths.config, runConfig);
     log.write({ type: 'resume', time: new Date().toISOString(), checkpoint: ckpt?.name ?? null, epoch: loop.epoch, batch: loop.batch, step: loop.step, backend: backend.name });
     progress.message(`resuming ${runDir} at epoch ${loop.epoch + 1}, batch ${loop.batch}, step ${loop.step}${ckpt ? ` (checkpoint ${ckpt.name})` : ' (no checkpoint yet: from the start)'}`);
   } else {
     assertFreshRunDir(runDir); // again under the lock: another process may have started a run here meanwhile
-    await writeJsonAtomic(paths.config, config);
+    await writeJsonAtomic(paths.config, runConfig);
   }
   if (loop.step === 0 && loop.logBytes === 0) {
     const params = classifier.trainableVariables().reduce((s, v) => s + v.size, 0);
@@ -355,8 +366,10 @@ function checkSplits(trainSet: Dataset, testSet: Dataset | undefined): void {
 }
 
 /**
- * A zoo model (by name) for the data's shape, or a saved model (by path) that must match it.
- * @throws ConfigError for an unknown name; ShapeError when a saved model does not fit the data.
+ * A zoo model (by name) for the data's shape, or a saved model (by path: see source-model.ts; a
+ * run folder's final model) that must match it.
+ * @throws ConfigError for an unknown name; DataError for a run folder without a final model;
+ *   ShapeError when a saved model does not fit the data.
  */
 export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, 'shape' | 'numClasses'>): Promise<Classifier> {
   const spec = MODELS.get(config.model);
@@ -369,10 +382,7 @@ export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, '
       ...(config.normalizeMean.length > 0 ? { normalize: { mean: config.normalizeMean, std: config.normalizeStd } } : {}),
     });
   }
-  if (!existsSync(config.model)) {
-    throw new ConfigError(`model: '${config.model}' is neither a zoo model (${[...MODELS.keys()].join(', ')}) nor an existing model path`);
-  }
-  const clf = await loadClassifier(config.model);
+  const clf = await loadClassifier(resolveSourceDir(config.model).dir);
   if (clf.inputShape.join(',') !== info.shape.join(',') || clf.numClasses !== info.numClasses) {
     throw new ShapeError(
       `model ${config.model} takes [${clf.inputShape.join(', ')}] images and predicts ${clf.numClasses} classes, but the data has [${info.shape.join(', ')}] and ${info.numClasses}`,

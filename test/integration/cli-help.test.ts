@@ -8,7 +8,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import { runCli, spawnCli } from '../fixtures/cli.js';
 
 /** The verbs the issue asks for (`data` holds `data inspect`). */
-const COMMANDS = ['train', 'explain', 'evaluate', 'compare', 'report', 'data', 'demo'];
+const COMMANDS = ['train', 'explain', 'evaluate', 'compare', 'report', 'data', 'demo', 'sweep'];
 
 function allCommands(cmd: Command, prefix: string[] = []): { path: string[]; cmd: Command }[] {
   return cmd.commands.flatMap((c) => [{ path: [...prefix, c.name()], cmd: c }, ...allCommands(c, [...prefix, c.name()])]);

@@ -10,6 +10,7 @@ import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
+import { registerSweep } from './sweep.js';
 
 /** Adds every subcommand to `program`. */
 export function registerCommands(program: Command): void {
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerReport(program);
   registerData(program);
   registerDemo(program);
+  registerSweep(program);
 }

@@ -7,6 +7,8 @@
  *     --config configs/cifar10-resnet20.json --set pgd-at.epsilon=8/255 --out runs/pgd-at
  *   scaat train --resume runs/pgd-at            # after a crash or Ctrl-C; --epochs N extends it
  *                                               # (the lr schedule is then recomputed for the new length)
+ *   scaat train --trainer scaat --model runs/regular --epochs 2 --out runs/scaat-ft
+ *                                               # fine-tune: start from a finished run's final weights
  *
  * Config layers, later winning: defaults ← --config FILE ← flags (--trainer, --model, --data,
  * --epochs, --seed, --backend) ← --set key=value. Ctrl-C (SIGTERM) finishes the current step,
@@ -54,7 +56,11 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train a classifier (regular, pgd-at, sgt, scaat) into a run folder, or resume one')
     .option('--trainer <name>', `trainer: ${[...CLI_TRAINERS.keys()].join(', ')} (default regular)`)
-    .option('--model <name|path>', 'zoo model (mlp, small-cnn, resnet-20, resnet-pcam, resnet-18) or a saved model to start from (default small-cnn)')
+    .option(
+      '--model <name|path>',
+      'zoo model (mlp, small-cnn, resnet-20, resnet-pcam, resnet-18), or saved weights to start from (fine-tuning): a finished run folder (its final model; ' +
+        'architecture and width/normalisation from it), a model folder or model.json; the weights\' SHA-256 is recorded as modelSha256 in config.json (default small-cnn)',
+    )
     .option('--data <name|path>', `dataset: ${[...DATASETS.keys()].join(', ')} (options as name:key=value,…), or a path (IDX files, CIFAR-10 binary, PCAM, image folder with train/ and test/) (default synthetic)`)
     .option('--config <file>', 'preset JSON file (e.g. configs/cifar10-resnet20.json)')
     .option('--set <key=value>', 'override a config key (repeatable); trainer options as <trainer>.<option>=value', collect, [])

@@ -1,0 +1,129 @@
+/**
+ * `scaat sweep <grid.json> --out <dir>`: a study's grid of training runs (src/sweep/grid.ts),
+ * one run folder per cell, each trained with `scaat train`'s loop and evaluated with `scaat
+ * evaluate`'s evaluate(), then `scaat report <dir>` (mean ± std over seeds). Thin: it reads the
+ * grid, installs the Ctrl-C handler and calls runSweep (src/sweep/run.ts).
+ *
+ *   scaat sweep studies/smoke.json --out runs/smoke --dry-run     # list the cells
+ *   scaat sweep studies/mnist.json --out runs/mnist               # run (again: skips finished cells)
+ *   scaat sweep studies/mnist.json --out runs/mnist --shard 2/4   # every 4th cell, from the 3rd
+ */
+import type { Command } from 'commander';
+import path from 'node:path';
+import { ScaatError } from '../../errors.js';
+import { readGrid } from '../../sweep/grid.js';
+import { cellStatus, planSweep, runSweep } from '../../sweep/run.js';
+import { consoleProgress } from '../../train/progress.js';
+import { openDataSource, parseShard } from './_inputs.js';
+import { runSweepReport } from './report.js';
+import { CLI_TRAINERS } from './train.js';
+
+/** Options of `scaat sweep`. */
+export interface SweepCommandOptions {
+  out: string;
+  shard?: string;
+  dryRun?: boolean;
+  backend?: string;
+  /** false with --no-report. */
+  report: boolean;
+  quiet?: boolean;
+}
+
+const HELP = `
+Grid (studies/*.json; the format is described in src/sweep/grid.ts):
+  {"$comment": "the question it answers, the expected cost",
+   "base": {"data": "mnist", "model": "small-cnn", "epochs": 3, ...},        every cell's config
+   "axes": {"trainer": ["regular", "scaat", "pgd-at"], "*.epsilon": ["8/255", 0.3], "seed": [0, 1, 2]},
+   "evaluation": {"limit": 1000, "methods": ["vanilla-gradient", "smooth-grad"]}}
+  Axis keys: any config key; <trainer>.<option>; *.<option> (every trainer that has it; it drops
+  out of the others' cells). A list of axes objects is the union of their products. A model value
+  {"cell": {"trainer": "regular"}} fine-tunes from that cell's final model.
+
+Each cell is a run folder <dir>/<key=value__...>/ (config.json, log.jsonl, checkpoints/, model/,
+eval.json). Running the command again skips finished cells and resumes an interrupted one from its
+checkpoint, bit for bit; <dir>/sweep.json lists every cell's status; <dir>/report/ is rewritten at
+the end (or: scaat report <dir>).
+
+Shards run a study in parallel with nothing else installed (0-based, like scaat evaluate --shard;
+from-scratch cells by turns, a fine-tuning cell with its source; all shards share <dir>):
+  Slurm:       #SBATCH --array=0-7
+               scaat sweep studies/mnist.json --out runs/mnist --shard $SLURM_ARRAY_TASK_ID/8
+  Kubernetes:  an indexed Job (completionMode: Indexed, completions: 8, a shared volume at runs/):
+               scaat sweep studies/mnist.json --out runs/mnist --shard $JOB_COMPLETION_INDEX/8
+  then, once:  scaat report runs/mnist
+
+Exit codes: 0 every cell of this shard done; 130 interrupted (Ctrl-C: checkpoint written);
+2 bad grid (named by file and JSON path) or option; 3 bad data; 1 some cells failed (each
+recorded in <cell>/error.json and retried by the next run).`;
+
+/** Adds `scaat sweep`. */
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('run a grid of training runs (data × trainer × ε × config keys × seed), evaluate each, report mean ± std over seeds; resumable, shardable')
+    .argument('<grid.json>', 'the grid file (see studies/)')
+    .requiredOption('-o, --out <dir>', 'sweep folder: one run folder per cell, sweep.json, report/')
+    .option('--shard <i/n>', 'run only shard i of n (0 ≤ i < n): for array jobs')
+    .option('--dry-run', 'list the cells (with their status in --out) and run nothing')
+    .option('--backend <name>', "TF.js backend of every cell: auto, wasm, cpu, tensorflow (default: the grid's 'backend')")
+    .option('--no-report', 'do not write <dir>/report at the end')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText('after', HELP)
+    .action(async (gridFile: string, opts: SweepCommandOptions) => {
+      await runSweepCommand(gridFile, opts);
+    });
+}
+
+/** Runs `scaat sweep` (see the module header and the help text). */
+export async function runSweepCommand(gridFile: string, opts: SweepCommandOptions): Promise<void> {
+  const grid = readGrid(gridFile, CLI_TRAINERS);
+  const shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;
+  const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`sweep: ${line}\n`);
+  if (opts.dryRun) {
+    const { cells, mine } = planSweep(grid, { out: opts.out, trainers: CLI_TRAINERS, ...(shard ? { shard } : {}) });
+    const lines = mine.map((c) => {
+      const { status } = cellStatus(opts.out, c, grid.evaluation);
+      return `${String(cells.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}`;
+    });
+    process.stdout.write(
+      `${grid.file}: ${cells.length} cells${shard ? `, ${mine.length} in shard ${shard.index}/${shard.count}` : ''}${grid.comment ? `\n  ${grid.comment}` : ''}\n` +
+        `   #  status    folder\n${lines.join('\n')}\n`,
+    );
+    return;
+  }
+  const abort = new AbortController();
+  const progress = opts.quiet ? undefined : consoleProgress();
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: finishing the current step and writing a checkpoint (again to kill at once)`);
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let summary: Awaited<ReturnType<typeof runSweep>>;
+  try {
+    summary = await runSweep({
+      grid,
+      out: opts.out,
+      trainers: CLI_TRAINERS,
+      openData: (spec, split, where) => openDataSource(spec, { option: where, split }),
+      ...(shard ? { shard } : {}),
+      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      signal: abort.signal,
+      ...(progress ? { progress } : {}),
+      log,
+      command: `scaat ${process.argv.slice(2).join(' ')}`.trim(),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  log(`${summary.ran.length} cells run, ${summary.skipped.length} already done, ${summary.failed.length} failed (${summary.mine.length} in ${shard ? `shard ${shard.index}/${shard.count}` : 'the grid'})`);
+  if (opts.report) await runSweepReport(opts.out, {});
+  if (summary.failed.length > 0) {
+    throw new ScaatError(
+      `${summary.failed.length} of ${summary.mine.length} cells failed (each recorded in <cell>/error.json; the next 'scaat sweep' retries them):\n` +
+        summary.failed.map((f) => `  ${f.name}: ${f.message}`).join('\n'),
+      'SWEEP_INCOMPLETE',
+    );
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from './results.js';
+import { buildSweepTable, formatSeedStat, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
+import type { SweepTableCell } from './sweep-table.js';
+
+/** A run with clean accuracy and vanilla-gradient entropy (↓) and AOPC_rel (↑). */
+function run(name: string, acc: number, entropy: number, rel: number | null): RunResult {
+  return {
+    id: name, trainer: 'x', config: {}, seed: 0, timings: { train: 10 * acc },
+    evaluation: { cleanAccuracy: acc, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: entropy }, { name: 'aopc-rel', value: rel }, { name: 'aopc-morf', value: 0.1 }] }] },
+  };
+}
+const cell = (data: string, trainer: string, seed: number, values?: [number, number, number | null]): SweepTableCell => {
+  const name = `data=${data}__trainer=${trainer}__seed=${seed}`;
+  return { name, params: { data, trainer, seed: String(seed) }, ...(values ? { run: run(name, ...values) } : {}) };
+};
+
+describe('seedStat', () => {
+  it('is the mean and the sample standard deviation (n − 1) of the defined values', () => {
+    expect(seedStat([1, 2, 3])).toEqual({ mean: 2, std: 1, n: 3 });
+    const s = seedStat([null, 4, 6, undefined, NaN]);
+    expect(s.mean).toBe(5);
+    expect(s.std).toBeCloseTo(Math.SQRT2, 14);
+    expect(s.n).toBe(2);
+    expect(seedStat([7])).toEqual({ mean: 7, std: null, n: 1 });
+    expect(seedStat([null])).toEqual({ mean: null, std: null, n: 0 });
+  });
+});
+
+describe('separatedBest', () => {
+  const st = (...v: number[]) => seedStat(v);
+  it('marks the best mean only when it is further from the runner-up than the sum of their standard deviations', () => {
+    // means 1.1 and 2.1, std 0.1414 each: 1 > 0.283 → the lower one (index 1) for ↓, the higher for ↑.
+    expect(separatedBest([st(2, 2.2), st(1, 1.2), st(5, 9)], 'lower-is-better')).toBe(1);
+    expect(separatedBest([st(2, 2.2), st(1, 1.2)], 'higher-is-better')).toBe(0);
+    // means 1.5 and 1.7, std 0.707 and 0.141: 0.2 < 0.85 → a tie, nothing marked.
+    expect(separatedBest([st(1, 2), st(1.6, 1.8)], 'lower-is-better')).toBeNull();
+    // exactly the spread apart (|3 − 1| = 1 + 1) is not more than it.
+    expect(separatedBest([st(0, 2), st(2, 4)], 'lower-is-better')).toBeNull();
+    // one seed: no spread to compare with; one group: nothing to compare; no direction.
+    expect(separatedBest([st(1), st(5, 5.1)], 'lower-is-better')).toBeNull();
+    expect(separatedBest([st(1, 1.1)], 'lower-is-better')).toBeNull();
+    expect(separatedBest([st(1, 1.1), st(5, 5.1)], undefined)).toBeNull();
+    // equal means are a tie.
+    expect(separatedBest([st(1, 1), st(1, 1)], 'lower-is-better')).toBeNull();
+  });
+});
+
+describe('buildSweepTable', () => {
+  const cells: SweepTableCell[] = [
+    cell('mnist', 'regular', 0, [0.98, 6.0, 2]),
+    cell('mnist', 'regular', 1, [0.96, 6.2, 4]),
+    cell('mnist', 'scaat', 0, [0.97, 4.0, 30]),
+    cell('mnist', 'scaat', 1, [0.97, 4.2, null]),
+    cell('mnist', 'scaat', 2),
+    cell('cifar', 'regular', 0, [0.6, 5.0, 1]),
+  ];
+  const t = buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+
+  it('groups cells that differ only in the seed, per partition, with mean ± std per column', () => {
+    expect(t.columns.map((c) => c.key)).toEqual(['clean-accuracy', 'train-seconds', 'vanilla-gradient/entropy', 'vanilla-gradient/aopc-rel']);
+    expect(t.partitions.map((p) => p.title)).toEqual(['data = mnist', 'data = cifar']);
+    const [mnist, cifar] = t.partitions;
+    expect(mnist!.groups.map((g) => [g.label, g.cells.length, g.evaluated])).toEqual([['trainer=regular', 2, 2], ['trainer=scaat', 3, 2]]);
+    expect(mnist!.stats[0]![0]!.mean).toBeCloseTo(0.97, 12);
+    expect(mnist!.stats[0]![0]!.std).toBeCloseTo(Math.SQRT2 * 0.01, 12);
+    expect(mnist!.stats[1]![1]).toEqual(seedStat([9.7, 9.7])); // training time: a cost, never marked
+    expect(mnist!.stats[1]![2]).toEqual(seedStat([4.0, 4.2]));
+    expect(mnist!.stats[1]![3]).toEqual({ mean: 30, std: null, n: 1 }); // AOPC_rel undefined for one seed
+    // entropy ↓: 4.1 ± 0.141 vs 6.1 ± 0.141 → SCAAT; accuracy: a tie; AOPC_rel: one seed only → none.
+    expect(mnist!.best).toEqual([null, null, 1, null]);
+    expect(cifar!.groups.map((g) => g.label)).toEqual(['trainer=regular']);
+    expect(cifar!.best).toEqual([null, null, null, null]);
+  });
+
+  it('prints each partition and method with the mark after separated values only, and states the rule', () => {
+    const text = formatSweepTableText(t);
+    expect(text).toContain('data = mnist: 2 groups, 4 of 5 cells evaluated');
+    expect(text).toMatch(/trainer=scaat\s+2\/3\s+97\.0 ± 0\.0 %\s+9\.70 ± 0\s+4\.10 ± 0\.141\*\s+30\.0\n/);
+    expect(text).toMatch(/trainer=regular\s+2\s+97\.0 ± 1\.4 %\s+9\.70 ± 0\.141\s+6\.10 ± 0\.141\s+3\.00 ± 1\.41\n/);
+    expect((text.match(/\*/g) ?? []).length).toBe(2); // the one best value, and the rule's own '*'
+    expect(text).toContain('more than the sum of their two standard deviations');
+  });
+
+  it('formats one value, mean ± std, accuracy in percent, and nothing', () => {
+    expect(formatSeedStat({ mean: 0.5, std: null, n: 1 })).toBe('0.500');
+    expect(formatSeedStat({ mean: 0.9731, std: 0.0042, n: 3 }, true)).toBe('97.3 ± 0.4 %');
+    expect(formatSeedStat({ mean: null, std: null, n: 0 })).toBe('—');
+  });
+});

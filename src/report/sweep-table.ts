@@ -1,0 +1,223 @@
+/**
+ * The table of a sweep (`scaat report <sweep folder>`): cells that differ only in their seed form a
+ * group, and every metric is shown as mean ± standard deviation over the group's seeds.
+ *
+ * Groups are compared within a partition (one per value of the partition axis, `data`: accuracy
+ * on MNIST and on CIFAR-10 are not comparable). In each partition and column the best group is
+ * marked only when the evidence separates it from the runner-up (see {@link BEST_RULE}); anything
+ * closer is a tie and nothing is marked.
+ *
+ * Pure (no fs): the loader is from-sweep.ts.
+ */
+import { formatValue } from './table.js';
+import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, methodLabel, metricDirection, metricLabel } from './results.js';
+import type { Direction, RunResult } from './results.js';
+
+/** The rule by which a best value is marked, as the report states it. */
+export const BEST_RULE =
+  'Values are mean ± sample standard deviation (n − 1) over seeds. A best value is marked (* in text, bold in HTML) only when its mean differs from the runner-up\'s ' +
+  'by more than the sum of their two standard deviations, both over at least two seeds; otherwise the row has no best (a tie within the seed spread).';
+
+/** One cell of a sweep as the table needs it. */
+export interface SweepTableCell {
+  readonly name: string;
+  /** Axis name → value as shown (the seed and partition axes among them). */
+  readonly params: Readonly<Record<string, string>>;
+  /** Its results, when it has a current evaluation. */
+  readonly run?: RunResult;
+}
+
+/** Mean and spread of one metric over a group's seeds. */
+export interface SeedStat {
+  /** Mean over the seeds where the value is defined; null when none. */
+  readonly mean: number | null;
+  /** Sample standard deviation (n − 1); null when n < 2. */
+  readonly std: number | null;
+  /** Seeds with a defined value. */
+  readonly n: number;
+}
+
+/** A column: clean accuracy, training time, or one metric (and variant) of one saliency method. */
+export interface SweepColumn {
+  readonly key: string;
+  /** Saliency method key; undefined for clean accuracy and training time. */
+  readonly method?: string;
+  readonly metric: string;
+  readonly label: string;
+  readonly direction: Direction | undefined;
+  readonly headline: boolean;
+}
+
+/** Cells that differ only in their seed. */
+export interface SweepGroup {
+  /** The group's parameters (the seed and partition axes left out), e.g. "trainer=scaat epsilon=0.3"; '(all)' when none. */
+  readonly label: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly cells: readonly string[];
+  /** How many of them have an evaluation. */
+  readonly evaluated: number;
+}
+
+/** The groups of one partition value and their statistics. */
+export interface SweepPartition {
+  /** e.g. "data = mnist", or '' when the sweep has no partition axis. */
+  readonly title: string;
+  readonly groups: readonly SweepGroup[];
+  /** stats[group][column]. */
+  readonly stats: ReadonlyArray<readonly SeedStat[]>;
+  /** Per column: the index of the group marked best, or null (no direction, a tie, too few seeds). */
+  readonly best: ReadonlyArray<number | null>;
+}
+
+/** The whole table. */
+export interface SweepTableModel {
+  readonly columns: readonly SweepColumn[];
+  readonly partitions: readonly SweepPartition[];
+  readonly seedAxis: string;
+  readonly partitionAxis: string;
+}
+
+/** Mean ± sample standard deviation of the defined values. */
+export function seedStat(values: readonly (number | null | undefined)[]): SeedStat {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  const n = v.length;
+  if (n === 0) return { mean: null, std: null, n: 0 };
+  const mean = v.reduce((s, x) => s + x, 0) / n;
+  const std = n >= 2 ? Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1)) : null;
+  return { mean, std, n };
+}
+
+/**
+ * The index of the best of `stats` under `direction` when {@link BEST_RULE} separates it from the
+ * runner-up: |mean₁ − mean₂| > std₁ + std₂ with both over ≥ 2 seeds; else null.
+ */
+export function separatedBest(stats: readonly SeedStat[], direction: Direction | undefined): number | null {
+  if (!direction) return null;
+  const ranked = stats
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.mean !== null)
+    .sort((a, b) => (direction === 'lower-is-better' ? a.s.mean! - b.s.mean! : b.s.mean! - a.s.mean!));
+  if (ranked.length < 2) return null;
+  const [first, second] = [ranked[0]!.s, ranked[1]!.s];
+  if (first.std === null || second.std === null) return null;
+  return Math.abs(first.mean! - second.mean!) > first.std + second.std ? ranked[0]!.i : null;
+}
+
+/** Builds the table (pure). 'headline': accuracy and the paper's four metrics; 'all': every metric. */
+export function buildSweepTable(
+  sweep: { readonly cells: readonly SweepTableCell[]; readonly seedAxis: string; readonly partitionAxis: string },
+  { metrics = 'all' }: { readonly metrics?: 'headline' | 'all' } = {},
+): SweepTableModel {
+  const { seedAxis, partitionAxis } = sweep;
+  const columns = sweepColumns(sweep.cells.flatMap((c) => (c.run ? [c.run] : [])), metrics);
+  const byPartition = new Map<string, SweepTableCell[]>();
+  for (const c of sweep.cells) {
+    const p = c.params[partitionAxis] ?? '';
+    byPartition.set(p, [...(byPartition.get(p) ?? []), c]);
+  }
+  const partitions = [...byPartition].map(([value, cells]): SweepPartition => {
+    const groups = new Map<string, { params: Record<string, string>; cells: SweepTableCell[] }>();
+    for (const c of cells) {
+      const params = Object.fromEntries(Object.entries(c.params).filter(([k]) => k !== seedAxis && k !== partitionAxis));
+      const key = JSON.stringify(params);
+      const g = groups.get(key) ?? { params, cells: [] };
+      g.cells.push(c);
+      groups.set(key, g);
+    }
+    const list = [...groups.values()];
+    const stats = list.map((g) => columns.map((col) => seedStat(g.cells.map((c) => (c.run ? columnValue(c.run, col) : null)))));
+    return {
+      title: value === '' ? '' : `${partitionAxis} = ${value}`,
+      groups: list.map((g) => ({
+        label: Object.entries(g.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(all)',
+        params: g.params,
+        cells: g.cells.map((c) => c.name),
+        evaluated: g.cells.filter((c) => c.run).length,
+      })),
+      stats,
+      best: columns.map((col, j) => separatedBest(stats.map((row) => row[j]!), col.direction)),
+    };
+  });
+  return { columns, partitions, seedAxis, partitionAxis };
+}
+
+/** Column key of the training time (seconds of the run's epochs: its cost; no best is marked). */
+export const TRAIN_SECONDS = 'train-seconds';
+
+/** Clean accuracy, training time (when recorded), then each method's metrics (known methods and metrics in the paper's order). */
+function sweepColumns(runs: readonly RunResult[], metrics: 'headline' | 'all'): SweepColumn[] {
+  const columns: SweepColumn[] = [{ key: 'clean-accuracy', metric: 'clean-accuracy', label: 'Clean accuracy', direction: 'higher-is-better', headline: true }];
+  if (runs.some((r) => r.timings?.['train'] !== undefined)) {
+    columns.push({ key: TRAIN_SECONDS, metric: TRAIN_SECONDS, label: 'Training time (s)', direction: undefined, headline: true });
+  }
+  const methods: string[] = [];
+  for (const r of runs) for (const m of r.evaluation?.methods ?? []) if (!methods.includes(m.method)) methods.push(m.method);
+  const known = Object.keys(METHOD_LABELS);
+  const rank = (m: string) => (known.includes(m) ? known.indexOf(m) : known.length);
+  methods.sort((a, b) => rank(a) - rank(b));
+  for (const method of methods) {
+    const seen = new Map<string, SweepColumn>();
+    for (const r of runs) {
+      for (const v of r.evaluation?.methods.find((m) => m.method === method)?.metrics ?? []) {
+        const headline = HEADLINE_METRICS.includes(v.name);
+        if (metrics === 'headline' && !headline) continue;
+        const key = `${method}/${v.variant ? `${v.name} (${v.variant})` : v.name}`;
+        if (!seen.has(key)) seen.set(key, { key, method, metric: v.name, label: v.variant ? `${metricLabel(v)} (${v.variant})` : metricLabel(v), direction: metricDirection(v), headline });
+      }
+    }
+    columns.push(...[...seen.values()].sort((a, b) => (METRIC_INFO[a.metric]?.order ?? 99) - (METRIC_INFO[b.metric]?.order ?? 99)));
+  }
+  return columns;
+}
+
+/** A run's value in a column (null where it has none). */
+function columnValue(run: RunResult, col: SweepColumn): number | null {
+  if (col.key === TRAIN_SECONDS) return run.timings?.['train'] ?? null;
+  if (col.method === undefined) return run.evaluation?.cleanAccuracy ?? null;
+  const m = run.evaluation?.methods.find((x) => x.method === col.method);
+  const v = m?.metrics.find((x) => `${col.method}/${x.variant ? `${x.name} (${x.variant})` : x.name}` === col.key);
+  return v?.value ?? null;
+}
+
+/** 'mean ± std' (three significant digits; accuracy in percent), the mean alone for one seed, '—' for none. */
+export function formatSeedStat(s: SeedStat, percent = false): string {
+  if (s.mean === null) return '—';
+  const f = (v: number) => (percent ? (100 * v).toFixed(1) : formatValue(v));
+  return `${f(s.mean)}${s.std !== null ? ` ± ${f(s.std)}` : ''}${percent ? ' %' : ''}`;
+}
+
+/** The display name of a column's method ('Vanilla Gradient (VG)'), '' for accuracy. */
+export function columnMethodLabel(col: SweepColumn): string {
+  if (col.method === undefined) return '';
+  return `${methodLabel({ method: col.method })}${METHOD_SHORT[col.method] ? ` (${METHOD_SHORT[col.method]})` : ''}`;
+}
+
+/**
+ * The table as plain text: per partition and saliency method, groups as rows, clean accuracy and
+ * the method's metrics as columns, '*' after a best value; the rule last.
+ */
+export function formatSweepTableText(t: SweepTableModel): string {
+  const out: string[] = [];
+  const methods = [...new Set(t.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
+  for (const p of t.partitions) {
+    const evaluated = p.groups.reduce((s, g) => s + g.evaluated, 0);
+    const cells = p.groups.reduce((s, g) => s + g.cells.length, 0);
+    out.push(`${p.title ? `${p.title}: ` : ''}${p.groups.length} group${p.groups.length === 1 ? '' : 's'}, ${evaluated} of ${cells} cells evaluated`);
+    for (const method of methods.length > 0 ? methods : [undefined]) {
+      const cols = t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === undefined || c.method === method);
+      const header = ['group', t.seedAxis === 'seed' ? 'seeds' : t.seedAxis, ...cols.map(({ c }) => `${c.label} ${c.direction === 'lower-is-better' ? '↓' : c.direction === 'higher-is-better' ? '↑' : ''}`.trim())];
+      const rows = p.groups.map((g, gi) => [
+        g.label,
+        g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`,
+        ...cols.map(({ c, j }) => `${formatSeedStat(p.stats[gi]![j]!, c.key === 'clean-accuracy')}${p.best[j] === gi ? '*' : ''}`),
+      ]);
+      if (method !== undefined) out.push(`  ${columnMethodLabel(t.columns.find((c) => c.method === method)!)}`);
+      const lines = [header, ...rows];
+      const widths = header.map((_, k) => Math.max(...lines.map((l) => [...l[k]!].length)));
+      for (const l of lines) out.push(`  ${l.map((c, k) => c + ' '.repeat(widths[k]! - [...c].length)).join('  ').trimEnd()}`);
+    }
+    out.push('');
+  }
+  out.push(BEST_RULE);
+  return out.join('\n');
+}

@@ -1,0 +1,352 @@
+/**
+ * Running a sweep (grid.ts describes the grid). For each cell of this shard, in run order:
+ *
+ *   1. its folder says it is done (final model + eval.json made with the grid's evaluation) → skip
+ *   2. config.json there → it must be the grid's config for the cell (else ConfigError: the grid
+ *      changed after the cell started; nothing is touched)
+ *   3. no final model → train(): a new run, or the run resumed from its latest checkpoint (the
+ *      loop resumes bit for bit, so an interrupted sweep ends with an uninterrupted one's weights)
+ *   4. no current evaluation → evaluate() the final model → <cell>/eval.json, then <cell>/cell.json
+ *   5. sweep.json rewritten (atomically) from what the cell folders say
+ *
+ * Everything that can fail on bad input (the grid, the evaluation settings, each dataset's
+ * evaluation split) is checked before anything is written. A cell that fails with a ScaatError
+ * (bad data, divergence…) is recorded in its error.json and the sweep goes on; the next sitting
+ * retries it. Abort (Ctrl-C): the running train() writes a checkpoint, or the running evaluation
+ * stops after its batch; sweep.json is written; ScaatError 'INTERRUPTED' is thrown.
+ *
+ * Several processes may run one sweep at once when each takes its own shard (`--shard i/n`): cell
+ * folders are disjoint and sweep.json is only ever replaced whole.
+ */
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, DataError, ScaatError } from '../errors.js';
+import type { Dataset } from '../datasets/dataset.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { evaluate, resolveEvaluationConfig } from '../metrics/evaluate.js';
+import type { EvaluateOptions } from '../metrics/evaluate.js';
+import { loadModel, MODEL_JSON } from '../models/io.js';
+import { saliencyMethods } from '../saliency/registry.js';
+import { resolveConfig } from '../train/config.js';
+import type { TrainConfig } from '../train/config.js';
+import { train } from '../train/loop.js';
+import { SILENT_PROGRESS } from '../train/progress.js';
+import type { ProgressSink } from '../train/progress.js';
+import { optionsResolver } from '../train/registry.js';
+import type { TrainerRegistry } from '../train/registry.js';
+import { lockRunDir, readRunConfig, runPaths } from '../train/run-dir.js';
+import { canonicalJson } from '../io/canonical-json.js';
+import { expandGrid, shardCells } from './grid.js';
+import type { Cell, Grid, GridEvaluation } from './grid.js';
+import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './results.js';
+import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './results.js';
+
+/** The axis averaged over in reports, and the one that splits them into separate comparisons. */
+export const SEED_AXIS = 'seed';
+export const PARTITION_AXIS = 'data';
+
+/** Opens one split of a data source (a DATASETS name, `name:key=value,…` or a path); `where` names it in errors. */
+export type OpenData = (spec: string, split: string, where: string) => Promise<Dataset>;
+
+/** Inputs of {@link runSweep}. */
+export interface SweepOptions {
+  readonly grid: Grid;
+  /** The sweep folder (created). */
+  readonly out: string;
+  /** Trainer registry (the CLI's: baselines + SCAAT). */
+  readonly trainers: TrainerRegistry;
+  /** How data sources are opened (the CLI's opener). */
+  readonly openData: OpenData;
+  /** Run only this shard's cells (grid.ts). @default every cell */
+  readonly shard?: { index: number; count: number };
+  /** Replaces every cell's `backend` (not part of a cell's identity). */
+  readonly backend?: string;
+  /** Abort → checkpoint / stop after the batch, write sweep.json, throw ScaatError 'INTERRUPTED'. */
+  readonly signal?: AbortSignal;
+  /** Training display. @default silent */
+  readonly progress?: ProgressSink;
+  /** One line per event (cell started, skipped, failed…). @default none */
+  readonly log?: (line: string) => void;
+  /** Recorded in sweep.json and each evaluation. @default 'scaat sweep' */
+  readonly command?: string;
+}
+
+/** What {@link runSweep} did. */
+export interface SweepSummary {
+  /** Every cell of the grid, and this shard's. */
+  readonly cells: readonly Cell[];
+  readonly mine: readonly Cell[];
+  /** Cells of this shard that were already done, that this call trained and/or evaluated, that failed. */
+  readonly skipped: readonly string[];
+  readonly ran: readonly string[];
+  readonly failed: ReadonlyArray<{ readonly name: string; readonly message: string }>;
+}
+
+/** The cells of a grid and of one shard (for `--dry-run` and {@link runSweep}). */
+export function planSweep(grid: Grid, o: { out: string; trainers: TrainerRegistry; shard?: { index: number; count: number } }): { cells: Cell[]; mine: Cell[] } {
+  const cells = expandGrid(grid, { out: o.out, trainers: o.trainers });
+  return { cells, mine: shardCells(cells, o.shard) };
+}
+
+/** Runs the sweep (module header). */
+export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
+  const { grid, out } = o;
+  const log = o.log ?? (() => {});
+  const command = o.command ?? 'scaat sweep';
+  const { cells, mine } = planSweep(grid, o);
+
+  // Checks before any output: the evaluation settings against every dataset this shard evaluates.
+  let evaluation: ReturnType<typeof checkEvaluation> | undefined;
+  for (const spec of new Set(mine.map((c) => c.config.data))) {
+    const ds = await o.openData(spec, grid.evaluation.split, `${grid.file}: data '${spec}' (split '${grid.evaluation.split}' of evaluation.split)`);
+    try {
+      evaluation = checkEvaluation(grid, ds);
+    } finally {
+      await ds.close?.();
+    }
+  }
+  const { methods, options: evalOptions } = evaluation ?? { methods: [], options: evaluateOptions(grid.evaluation) }; // no cell in this shard
+
+  // A cell started under other settings means the grid changed: refuse before touching anything.
+  for (const cell of mine) {
+    const dir = path.join(out, cell.name);
+    if (existsSync(runPaths(dir).config)) checkCellConfig(cell, dir, cellConfig(cell, o.backend), o.trainers, grid.file);
+  }
+
+  await fsp.mkdir(out, { recursive: true });
+  await writeSweepFile(out, grid, cells, command);
+  const skipped: string[] = [];
+  const ran: string[] = [];
+  const failed: Array<{ name: string; message: string }> = [];
+  for (const [k, cell] of mine.entries()) {
+    const where = `[${k + 1}/${mine.length}] ${cell.name}`;
+    const { status } = cellStatus(out, cell, grid.evaluation);
+    if (status === 'done') {
+      log(`${where}: done, skipped`);
+      skipped.push(cell.name);
+      continue;
+    }
+    try {
+      // One call per cell does all of the cell's work (train or resume, evaluate, clear its error):
+      // one writer per cell folder: train() holds the folder's lock while it trains, runCell
+      // while it evaluates (a second sweep of the same cell is refused, exit 4)
+      await runCell(cell, { ...o, where, log, command, methods, evalOptions });
+      ran.push(cell.name);
+    } catch (err) {
+      if (err instanceof ScaatError && err.code !== 'INTERRUPTED') {
+        const record: SweepCellError = { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() };
+        await writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), record);
+        log(`${where}: failed: ${err.name}: ${err.message}`);
+        failed.push({ name: cell.name, message: `${err.name}: ${err.message}` });
+      } else {
+        await writeSweepFile(out, grid, cells, command);
+        throw err;
+      }
+    }
+    await writeSweepFile(out, grid, cells, command);
+  }
+  return { cells, mine, skipped, ran, failed };
+}
+
+interface CellContext extends SweepOptions {
+  readonly where: string;
+  readonly log: (line: string) => void;
+  readonly command: string;
+  readonly methods: EvaluateOptions['methods'];
+  readonly evalOptions: Omit<EvaluateOptions, 'methods'>;
+}
+
+/** Trains (or resumes) and evaluates one cell. */
+async function runCell(cell: Cell, c: CellContext): Promise<void> {
+  const dir = path.join(c.out, cell.name);
+  const paths = runPaths(dir);
+  const started = existsSync(paths.config);
+  const config: TrainConfig = { ...cellConfig(cell, c.backend), ...(started ? { modelSha256: checkCellConfig(cell, dir, cellConfig(cell, c.backend), c.trainers, c.grid.file) } : {}) };
+
+  if (!existsSync(path.join(paths.model, MODEL_JSON))) {
+    if (cell.source !== undefined && !existsSync(path.join(runPaths(path.join(c.out, cell.source)).model, MODEL_JSON))) {
+      throw new ScaatError(`cell ${cell.name} starts from cell ${cell.source}, which has no final model yet (it failed or was interrupted)`, 'SOURCE_NOT_READY');
+    }
+    c.log(`${c.where}: ${started ? 'resuming training' : 'training'}${cell.source ? ` (from ${cell.source})` : ''}`);
+    const data = {
+      train: await c.openData(config.data, 'train', `${c.grid.file}: cell ${cell.name}: data`),
+      ...(config.evalEvery > 0 ? { test: await c.openData(config.data, 'test', `${c.grid.file}: cell ${cell.name}: data`) } : {}),
+    };
+    try {
+      const r = await train({
+        config, data, runDir: dir, resume: started, trainers: c.trainers,
+        ...(c.signal ? { signal: c.signal } : {}), progress: c.progress ?? SILENT_PROGRESS,
+      });
+      r.classifier.model.dispose();
+    } finally {
+      await Promise.all([data.train.close?.(), data.test?.close?.()]);
+    }
+  }
+
+  if (!evaluationCurrent(dir, c.grid.evaluation)) {
+    const split = c.grid.evaluation.split;
+    c.log(`${c.where}: evaluating (${split} split${c.evalOptions.limit !== undefined ? `, a class-stratified sample of ${c.evalOptions.limit} images` : ''})`);
+    const lock = await lockRunDir(dir);
+    const { classifier, weights } = await loadModel(paths.model);
+    const dataset = await c.openData(config.data, split, `${c.grid.file}: cell ${cell.name}: data`).catch((e: unknown) => {
+      classifier.model.dispose();
+      lock.release();
+      throw e;
+    });
+    try {
+      const result = await evaluate(classifier, dataset, {
+        ...c.evalOptions,
+        methods: c.methods,
+        modelSource: dir,
+        modelWeights: weights,
+        command: `${c.command} (cell ${cell.name})`,
+        onProgress: () => {
+          if (c.signal?.aborted) throw new ScaatError(`interrupted while evaluating cell ${cell.name}; the next 'scaat sweep' evaluates it again`, 'INTERRUPTED');
+        },
+      });
+      // eval.json first: a cell.json naming these settings always has its eval.json.
+      await writeJsonAtomic(path.join(dir, SWEEP_FILES.evaluation), result);
+      const record: SweepCellFile = { kind: SWEEP_CELL_KIND, schemaVersion: SWEEP_SCHEMA_VERSION, name: cell.name, params: paramsOf(cell), evaluation: c.grid.evaluation };
+      await writeJsonAtomic(path.join(dir, SWEEP_FILES.cell), record);
+    } finally {
+      classifier.model.dispose();
+      await dataset.close?.();
+      lock.release();
+    }
+  }
+  await fsp.rm(path.join(dir, SWEEP_FILES.error), { force: true });
+  c.log(`${c.where}: done`);
+}
+
+/** Keys a cell's config.json may differ in from the grid: where it runs, and what train() fills in from a source model. */
+const FREE_KEYS = ['backend', 'modelSha256'] as const;
+const FROM_SOURCE_KEYS = ['model', 'width', 'normalizeMean', 'normalizeStd'] as const;
+
+/**
+ * The cell's config.json must be the grid's config for it (a grid edited after the cell started
+ * would otherwise mix two settings in one folder). Returns the recorded modelSha256 (train() then
+ * checks the source weights against it).
+ * @throws ConfigError naming the cell, the file and the keys that differ.
+ */
+function checkCellConfig(cell: Cell, dir: string, config: TrainConfig, trainers: TrainerRegistry, gridFile: string): string {
+  const file = runPaths(dir).config;
+  let saved: TrainConfig;
+  try {
+    saved = resolveConfig([{ source: file, values: readRunConfig(dir) }], optionsResolver(trainers));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new DataError(`cell ${cell.name}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const ignore = new Set<string>([...FREE_KEYS, ...(cell.source !== undefined ? FROM_SOURCE_KEYS : [])]);
+  const keys = [...new Set([...Object.keys(saved), ...Object.keys(config)])].filter((k) => !ignore.has(k));
+  const differ = keys.filter((k) => canonicalJson((saved as unknown as Record<string, unknown>)[k]) !== canonicalJson((config as unknown as Record<string, unknown>)[k]));
+  if (cell.source !== undefined && path.basename(saved.model) !== cell.source) differ.unshift('model');
+  if (differ.length > 0) {
+    const show = (v: unknown) => JSON.stringify(v);
+    throw new ConfigError(
+      `${gridFile}: cell ${cell.name}: ${file} differs from the grid in ${differ.map((k) => `'${k}' (${show((saved as unknown as Record<string, unknown>)[k])} there, ${show((config as unknown as Record<string, unknown>)[k])} in the grid)`).join(', ')}; ` +
+        'the grid changed after this cell started. Restore the grid, or delete the cell\'s folder to run it anew',
+    );
+  }
+  return saved.modelSha256;
+}
+
+/** The cell's config as it trains here (`backend` replaced when asked). */
+function cellConfig(cell: Cell, backend: string | undefined): TrainConfig {
+  return backend !== undefined ? { ...cell.config, backend } : cell.config;
+}
+
+/** Whether `dir` holds an eval.json made with `evaluation` (cell.json says so). */
+function evaluationCurrent(dir: string, evaluation: GridEvaluation): boolean {
+  const cellFile = path.join(dir, SWEEP_FILES.cell);
+  if (!existsSync(path.join(dir, SWEEP_FILES.evaluation)) || !existsSync(cellFile)) return false;
+  try {
+    const record = JSON.parse(readFileSync(cellFile, 'utf8')) as Partial<SweepCellFile>;
+    return record.kind === SWEEP_CELL_KIND && canonicalJson(record.evaluation) === canonicalJson(evaluation);
+  } catch {
+    return false; // unreadable: evaluate again
+  }
+}
+
+/** A cell's status, read from its folder (results.ts). */
+export function cellStatus(out: string, cell: Cell, evaluation: GridEvaluation): { status: CellStatus; error?: string } {
+  const dir = path.join(out, cell.name);
+  const paths = runPaths(dir);
+  const trained = existsSync(path.join(paths.model, MODEL_JSON));
+  if (trained && evaluationCurrent(dir, evaluation)) return { status: 'done' };
+  const errorFile = path.join(dir, SWEEP_FILES.error);
+  if (existsSync(errorFile)) {
+    try {
+      const e = JSON.parse(readFileSync(errorFile, 'utf8')) as Partial<SweepCellError>;
+      return { status: 'failed', error: `${e.error ?? 'error'}: ${e.message ?? ''}` };
+    } catch {
+      return { status: 'failed', error: `unreadable ${errorFile}` };
+    }
+  }
+  if (trained) return { status: 'trained' };
+  return { status: existsSync(paths.config) ? 'training' : 'pending' };
+}
+
+/** Axis name → display value of a cell (sweep.json, cell.json). */
+function paramsOf(cell: Cell): Record<string, string> {
+  return Object.fromEntries(cell.params.map((p) => [p.axis.name, p.value.display]));
+}
+
+/** Writes <out>/sweep.json (atomically) with every cell's status as its folder says. */
+async function writeSweepFile(out: string, grid: Grid, cells: readonly Cell[], command: string): Promise<SweepFile> {
+  const counts: Record<CellStatus, number> = { pending: 0, training: 0, trained: 0, done: 0, failed: 0 };
+  const records: SweepCellRecord[] = cells.map((cell) => {
+    const { status, error } = cellStatus(out, cell, grid.evaluation);
+    counts[status] += 1;
+    return { name: cell.name, params: paramsOf(cell), ...(cell.source !== undefined ? { source: cell.source } : {}), status, ...(error !== undefined ? { error } : {}) };
+  });
+  const file: SweepFile = {
+    kind: SWEEP_KIND,
+    schemaVersion: SWEEP_SCHEMA_VERSION,
+    gridFile: grid.file,
+    grid: grid.json,
+    ...(grid.title !== undefined ? { title: grid.title } : {}),
+    ...(grid.comment !== undefined ? { comment: grid.comment } : {}),
+    evaluation: grid.evaluation,
+    seedAxis: SEED_AXIS,
+    partitionAxis: PARTITION_AXIS,
+    command,
+    updatedAt: new Date().toISOString(),
+    counts,
+    cells: records,
+  };
+  await writeJsonAtomic(path.join(out, SWEEP_FILES.sweep), file);
+  return file;
+}
+
+/**
+ * The grid's evaluation section as evaluate() options, checked against a dataset's size and masks.
+ * @throws ConfigError naming the grid file and 'evaluation' (unknown method or metric, a
+ *   localisation metric on data without masks, …).
+ */
+export function checkEvaluation(grid: Grid, dataset: Pick<Dataset, 'size' | 'hasMask'>): { methods: EvaluateOptions['methods']; options: Omit<EvaluateOptions, 'methods'> } {
+  const methods = inGrid(grid.file, 'evaluation', () => saliencyMethods(grid.evaluation.methods, grid.evaluation.methodOptions ?? {}));
+  const options = evaluateOptions(grid.evaluation);
+  inGrid(grid.file, 'evaluation', () => resolveEvaluationConfig({ ...options, methods }, dataset));
+  return { methods, options };
+}
+
+/** The grid's evaluation section as evaluate() options (methods apart). */
+function evaluateOptions(e: GridEvaluation): Omit<EvaluateOptions, 'methods'> {
+  const o: Record<string, unknown> = {
+    metrics: e.metrics, target: e.target, limit: e.limit, batchSize: e.batchSize, seed: e.seed, reduction: e.reduction,
+    clipPercentile: e.clipPercentile, size: e.size, aopc: e.aopc, robustness: e.robustness, localization: e.localization,
+    randomization: e.randomization, examples: e.examples,
+  };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Omit<EvaluateOptions, 'methods'>;
+}
+
+/** Runs `f`, naming the grid file and section in a ConfigError's message. */
+function inGrid<T>(file: string, section: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${section}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Every grid in studies/ is valid and says what it is: it parses and expands, its `$comment` asks
+ * a question, states the expected cost and the number of cells it has (checked), and its
+ * evaluation section is valid for its data (synthetic data has masks; the others do not). No data
+ * is opened and nothing is trained.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
+import { expandGrid, readGrid } from '../../src/sweep/grid.js';
+import { checkEvaluation } from '../../src/sweep/run.js';
+import { REPO_ROOT } from '../fixtures/cli.js';
+
+const STUDIES = path.join(REPO_ROOT, 'studies');
+const grids = readdirSync(STUDIES).filter((f) => f.endsWith('.json')).sort();
+
+describe('studies/*.json', () => {
+  it('holds the smoke grid and the grids of the study', () => {
+    expect(grids).toEqual(expect.arrayContaining(['smoke.json', 'mnist-headline.json', 'cifar10-headline.json', 'synthetic-32.json', 'synthetic-96.json']));
+  });
+
+  it.each(grids)('%s: valid, with a question, a cost and the right number of cells', (name) => {
+    const file = path.join(STUDIES, name);
+    const grid = readGrid(file, ALL_TRAINERS);
+    const cells = expandGrid(grid, { out: 'runs/x', trainers: ALL_TRAINERS });
+    expect(grid.comment, 'a $comment').toBeDefined();
+    expect(grid.comment!).toMatch(/Question/);
+    expect(grid.comment!).toMatch(/cost/i);
+    const stated = /= (\d+) cells/.exec(grid.comment!);
+    expect(stated, 'the $comment states "= N cells"').not.toBeNull();
+    expect(cells).toHaveLength(Number(stated![1]));
+    for (const data of new Set(cells.map((c) => c.config.data))) {
+      expect(() => checkEvaluation(grid, { size: 1000, hasMask: data.startsWith('synthetic') })).not.toThrow();
+    }
+    // Data is referenced, never copied into the repository.
+    expect(readFileSync(file, 'utf8')).not.toMatch(/"data":\s*"(?!mnist|synthetic|cifar10-jpg:path=\.\.\/shared\/)/);
+  });
+});

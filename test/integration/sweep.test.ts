@@ -1,0 +1,236 @@
+/**
+ * `scaat sweep` on the smoke grid (studies/smoke.json: regular and SCAAT × 2 seeds, tiny synthetic
+ * data): a sweep killed mid-cell (SIGKILL of a real process) or stopped with Ctrl-C resumes to the
+ * results of an uninterrupted sweep (weights, evaluations and training logs identical); finished
+ * cells are skipped, not retrained or re-evaluated; two shards run at once into one folder give the
+ * unsharded report; fine-tuning cells start from their source cell's final weights; bad grids and
+ * grid changes under started cells exit 2 naming the file and key, touching nothing.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadClassifier } from '../../src/models/io.js';
+import { useBackend } from '../helpers/index.js';
+import { REPO_ROOT, runCli, spawnCli, startCli } from '../fixtures/cli.js';
+
+const SMOKE = path.join(REPO_ROOT, 'studies', 'smoke.json');
+const CELLS = ['trainer=regular__seed=0', 'trainer=regular__seed=1', 'trainer=scaat__epsilon=0.1__seed=0', 'trainer=scaat__epsilon=0.1__seed=1'];
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-sweep-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const ref = path.join(tmp, 'reference');
+
+const records = (dir: string) =>
+  existsSync(path.join(dir, 'log.jsonl'))
+    ? readFileSync(path.join(dir, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+const timeless = (rs: Array<Record<string, unknown>>) =>
+  rs.filter((r) => r['type'] === 'step' || r['type'] === 'epoch').map(({ seconds: _s, samplesPerSecond: _p, ...r }) => r);
+const weights = async (dir: string) => {
+  const c = await loadClassifier(path.join(dir, 'model'));
+  const w = c.model.getWeights().map((t) => Array.from(t.dataSync()));
+  c.model.dispose();
+  return w;
+};
+/** eval.json without where and when it ran. */
+const evaluation = (dir: string) => {
+  const { provenance: _p, model, ...rest } = JSON.parse(readFileSync(path.join(dir, 'eval.json'), 'utf8')) as { provenance: unknown; model: { source: string } };
+  return { ...rest, model: { ...model, source: path.basename(model.source) } };
+};
+/** Bytes of every file of a cell (a retrained or re-evaluated cell changes its log, weights or eval.json). */
+const snapshot = (dir: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+};
+
+/** Starts a real `scaat sweep` and sends `sig` once `cell` has logged step ≥ `step`. */
+async function stopInCell(out: string, cell: string, step: number, sig: NodeJS.Signals) {
+  const child = startCli(['sweep', SMOKE, '--out', out, '-q']);
+  let exited = false;
+  void child.done.then(() => (exited = true));
+  while (!exited && !records(path.join(out, cell)).some((r) => r['type'] === 'step' && (r['step'] as number) >= step)) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  child.kill(sig);
+  return child.done;
+}
+
+async function expectSameAsReference(out: string): Promise<void> {
+  for (const c of CELLS) {
+    expect(await weights(path.join(out, c)), `${c}: weights`).toEqual(await weights(path.join(ref, c)));
+    expect(evaluation(path.join(out, c)), `${c}: eval.json`).toEqual(evaluation(path.join(ref, c)));
+    expect(timeless(records(path.join(out, c))), `${c}: log`).toEqual(timeless(records(path.join(ref, c))));
+  }
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+}, 60_000);
+
+describe('scaat sweep', () => {
+  it('trains and evaluates every cell, leaves no tensor behind, and a second run skips every finished cell', async () => {
+    const before = tf.memory().numTensors;
+    const r = await runCli(['sweep', SMOKE, '--out', ref, '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(readdirSync(ref).sort()).toEqual([...CELLS, 'report', 'sweep.json'].sort());
+    const sweep = JSON.parse(readFileSync(path.join(ref, 'sweep.json'), 'utf8')) as { counts: Record<string, number>; cells: Array<{ name: string; params: Record<string, string>; status: string }> };
+    expect(sweep.counts).toEqual({ pending: 0, training: 0, trained: 0, done: 4, failed: 0 });
+    expect(sweep.cells.map((c) => c.name)).toEqual(CELLS);
+    expect(sweep.cells[2]!.params).toEqual({ trainer: 'scaat', epsilon: '0.1', seed: '0' });
+    for (const c of CELLS) {
+      const config = JSON.parse(readFileSync(path.join(ref, c, 'config.json'), 'utf8')) as Record<string, unknown>;
+      expect(config['seed']).toBe(Number(c.slice(-1)));
+      expect(config['trainer']).toBe(c.includes('scaat') ? 'scaat' : 'regular');
+    }
+    expect(r.stdout).toContain('2 groups, 4 of 4 cells evaluated');
+
+    const files = Object.fromEntries(CELLS.map((c) => [c, snapshot(path.join(ref, c))]));
+    const again = await runCli(['sweep', SMOKE, '--out', ref, '--no-report']);
+    expect(again.code, again.stderr).toBe(0);
+    for (const [i, c] of CELLS.entries()) expect(again.stderr).toContain(`sweep: [${i + 1}/4] ${c}: done, skipped`);
+    expect(again.stderr).toContain('sweep: 0 cells run, 4 already done, 0 failed');
+    for (const c of CELLS) expect(snapshot(path.join(ref, c)), c).toEqual(files[c]);
+  }, 120_000);
+
+  it('killed mid-cell (SIGKILL) or stopped with Ctrl-C, resumes to the uninterrupted results without redoing finished cells', async () => {
+    const killed = path.join(tmp, 'killed');
+    const interrupted = path.join(tmp, 'interrupted');
+    const [k, i] = await Promise.all([stopInCell(killed, CELLS[2]!, 3, 'SIGKILL'), stopInCell(interrupted, CELLS[2]!, 3, 'SIGINT')]);
+    expect(k.signal).toBe('SIGKILL');
+    expect(i.code, i.stderr).toBe(130);
+    expect(i.stderr).toMatch(/interrupted at epoch \d, batch \d, step \d+; checkpoint step-\d+ written/);
+    for (const out of [killed, interrupted]) {
+      // Mid-cell: the first two cells finished, the third has a checkpoint and no final model, the fourth nothing.
+      for (const c of CELLS.slice(0, 2)) expect(existsSync(path.join(out, c, 'eval.json')), `${out}/${c}`).toBe(true);
+      expect(existsSync(path.join(out, CELLS[2]!, 'checkpoints', 'latest.json'))).toBe(true);
+      expect(existsSync(path.join(out, CELLS[2]!, 'model'))).toBe(false);
+      expect(existsSync(path.join(out, CELLS[3]!))).toBe(false);
+    }
+    const finished = Object.fromEntries([killed, interrupted].flatMap((out) => CELLS.slice(0, 2).map((c) => [path.join(out, c), snapshot(path.join(out, c))])));
+
+    for (const out of [killed, interrupted]) {
+      const r = await runCli(['sweep', SMOKE, '--out', out, '-q', '--no-report']);
+      expect(r.code, r.stderr).toBe(0);
+      const resume = records(path.join(out, CELLS[2]!)).find((x) => x['type'] === 'resume');
+      expect(resume?.['checkpoint']).toMatch(/^step-\d+$/); // resumed from its checkpoint, not from the start
+    }
+    for (const [dir, files] of Object.entries(finished)) expect(snapshot(dir), dir).toEqual(files);
+    await expectSameAsReference(killed);
+    await expectSameAsReference(interrupted);
+  }, 180_000);
+
+  it('two shards run at once into one folder give the unsharded report', async () => {
+    const sharded = path.join(tmp, 'sharded');
+    const runs = await Promise.all([0, 1].map((s) => startCli(['sweep', SMOKE, '--out', sharded, '--shard', `${s}/2`, '-q']).done));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    // Shard 0 took cells 1 and 3, shard 1 cells 2 and 4 (every 2nd cell).
+    const started = (c: string) => String(records(path.join(sharded, c)).find((x) => x['type'] === 'start')?.['time']);
+    expect(started(CELLS[0]!) < started(CELLS[2]!) && started(CELLS[1]!) < started(CELLS[3]!)).toBe(true);
+    await expectSameAsReference(sharded);
+
+    const [a, b] = [await runCli(['report', ref]), await runCli(['report', sharded])];
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    // The same table, every metric (mean, std, n, best) alike; only the training times differ.
+    const summary = (dir: string) => {
+      const t = JSON.parse(readFileSync(path.join(dir, 'report', 'summary.json'), 'utf8')) as {
+        columns: Array<{ key: string }>; partitions: Array<{ stats: unknown[][]; best: unknown[] }>;
+      };
+      const keep = t.columns.map((c, j) => (c.key === 'train-seconds' ? -1 : j)).filter((j) => j >= 0);
+      expect(keep.length).toBe(t.columns.length - 1);
+      return { ...t, columns: keep.map((j) => t.columns[j]), partitions: t.partitions.map((p) => ({ ...p, stats: p.stats.map((row) => keep.map((j) => row[j])), best: keep.map((j) => p.best[j]) })) };
+    };
+    expect(summary(sharded)).toEqual(summary(ref));
+    for (const out of [a.stdout, b.stdout]) expect(out).toMatch(/trainer=scaat epsilon=0\.1\s+2\s+\d+\.\d ± \d+\.\d %/);
+    const html = readFileSync(path.join(sharded, 'report', 'report.html'), 'utf8');
+    expect(html).toContain('<table class="metrics sweep"');
+    expect(html).not.toMatch(/<script|<link|(src|href)\s*=\s*"https?:/i);
+  }, 180_000);
+
+  it('a fine-tuning cell starts from its source cell\'s final weights (SHA-256 in its config.json)', async () => {
+    const grid = path.join(tmp, 'finetune.json');
+    const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
+    writeFileSync(grid, JSON.stringify({
+      base: { ...smoke.base, epochs: 1 },
+      axes: [{ trainer: ['scaat'], seed: [0], model: { 'from-regular': { cell: { trainer: 'regular' } } } }, { trainer: ['regular'], seed: [0] }],
+      evaluation: smoke.evaluation,
+    }));
+    const out = path.join(tmp, 'finetune');
+    const r = await runCli(['sweep', grid, '--out', out, '-q', '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    const source = path.join(out, 'trainer=regular__seed=0');
+    const ft = path.join(out, 'trainer=scaat__seed=0__model=from-regular');
+    const config = JSON.parse(readFileSync(path.join(ft, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(config['model']).toBe(source);
+    expect(config['modelSha256']).toBe(createHash('sha256').update(readFileSync(path.join(source, 'model', 'weights.bin'))).digest('hex'));
+    // The source ran first although the grid lists it second.
+    expect(String(records(source).find((x) => x['type'] === 'end')?.['time']) < String(records(ft).find((x) => x['type'] === 'start')?.['time'])).toBe(true);
+    expect(existsSync(path.join(ft, 'eval.json'))).toBe(true);
+  }, 120_000);
+
+  it('records a failing cell in its error.json, runs the others, reports, and exits 1', async () => {
+    const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
+    const grid = path.join(tmp, 'diverge.json');
+    writeFileSync(grid, JSON.stringify({ base: { ...smoke.base, epochs: 1 }, axes: { lr: { huge: 1e30, ok: 0.003 }, seed: [0] }, evaluation: smoke.evaluation }));
+    const out = path.join(tmp, 'diverge');
+    const r = await runCli(['sweep', grid, '--out', out, '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ScaatError: 1 of 2 cells failed .*\n {2}lr=huge__seed=0: ScaatError: epoch 1, step \d: the loss is NaN; training diverged/);
+    const error = JSON.parse(readFileSync(path.join(out, 'lr=huge__seed=0', 'error.json'), 'utf8')) as Record<string, unknown>;
+    expect(error['code']).toBe('DIVERGED');
+    expect(existsSync(path.join(out, 'lr=ok__seed=0', 'eval.json'))).toBe(true); // the cell after it ran
+    const sweep = JSON.parse(readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { cells: Array<{ status: string; error?: string }> };
+    expect(sweep.cells.map((c) => c.status)).toEqual(['failed', 'done']);
+    expect(sweep.cells[0]!.error).toMatch(/^ScaatError: epoch 1, step \d: the loss is NaN/);
+    expect(r.stdout).toMatch(/lr=huge\s+0\/1\s+—/);
+  }, 120_000);
+
+  describe('bad grids and grid changes → exit 2 naming the file and key; nothing written', () => {
+    const write = (name: string, json: unknown) => {
+      const f = path.join(tmp, name);
+      writeFileSync(f, JSON.stringify(json));
+      return f;
+    };
+    it.each([
+      [{ axes: { lrr: [0.1] } }, "axes.lrr: unknown config key 'lrr'; did you mean 'lr'?"],
+      [{ axes: { seed: [0] }, evaluation: { methods: ['vanilla-gradient'], limt: 4 } }, "evaluation: unknown key 'limt'"],
+      [{ axes: { trainer: ['scaat'], '*.epsilon': ['8/255', 'big'] } }, "axes.*.epsilon[1]: trainerOptions.scaat: 'epsilon' must be a finite number, got 'big'"],
+      [{ axes: { seed: [0] }, evaluation: { methods: ['vanilla-gradient'], metrics: ['entropyy'] } }, "evaluation: evaluate: unknown metric 'entropyy'"],
+      [{ axes: { seed: [0] }, evaluation: { methods: ['vanilla-gradient'], metrics: ['pointing-game'] }, base: { data: 'mnist' } }, "evaluation: evaluate: metric 'pointing-game' needs ground-truth masks"],
+    ])('%j', async (json, message) => {
+      const f = write(`bad-${Math.random().toString(36).slice(2)}.json`, { base: { model: 'mlp', data: 'synthetic:count=64,imageSize=16' }, ...json });
+      const out = path.join(tmp, 'never');
+      const r = await runCli(['sweep', f, '--out', out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`ConfigError: ${f}: ${message}`);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it('a grid changed under started cells, named per key, and the real exit status', async () => {
+      const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown> };
+      const changed = write('changed.json', { ...smoke, base: { ...smoke.base, lr: 0.01 } });
+      const copy = path.join(tmp, 'changed');
+      cpSync(ref, copy, { recursive: true });
+      const before = snapshot(copy);
+      const r = spawnCli(['sweep', changed, '--out', copy]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`ConfigError: ${changed}: cell ${CELLS[0]}: ${path.join(copy, CELLS[0]!, 'config.json')} differs from the grid in 'lr' (0.003 there, 0.01 in the grid)`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(snapshot(copy)).toEqual(before);
+      const shard = await runCli(['sweep', SMOKE, '--out', copy, '--shard', '2/2']);
+      expect(shard.code).toBe(2);
+      expect(shard.stderr).toContain('--shard: expected i/n with 0 ≤ i < n');
+    });
+  });
+});
