@@ -186,13 +186,13 @@ describe('scaat sweep', () => {
     const out = path.join(tmp, 'diverge');
     const r = await runCli(['sweep', grid, '--out', out, '-q']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/ScaatError: 1 of 2 cells failed .*\n {2}lr=huge__seed=0: ScaatError: epoch 1, step \d: the loss is NaN; training diverged/);
+    expect(r.stderr).toMatch(/ScaatError: 1 of 2 cells failed .*\n {2}lr=huge__seed=0: ConfigError: epoch 1, step \d: the loss is NaN; training diverged/);
     const error = JSON.parse(readFileSync(path.join(out, 'lr=huge__seed=0', 'error.json'), 'utf8')) as Record<string, unknown>;
-    expect(error['code']).toBe('DIVERGED');
+    expect(error['code']).toBe('CONFIG_ERROR'); // divergence is a ConfigError (issue 16: exit 2 for a single run)
     expect(existsSync(path.join(out, 'lr=ok__seed=0', 'eval.json'))).toBe(true); // the cell after it ran
     const sweep = JSON.parse(readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { cells: Array<{ status: string; error?: string }> };
     expect(sweep.cells.map((c) => c.status)).toEqual(['failed', 'done']);
-    expect(sweep.cells[0]!.error).toMatch(/^ScaatError: epoch 1, step \d: the loss is NaN/);
+    expect(sweep.cells[0]!.error).toMatch(/^ConfigError: epoch 1, step \d: the loss is NaN/);
     expect(r.stdout).toMatch(/lr=huge\s+0\/1\s+—/);
   }, 120_000);
 

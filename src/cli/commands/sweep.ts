@@ -16,6 +16,7 @@ import { cellStatus, planSweep, runSweep } from '../../sweep/run.js';
 import { consoleProgress } from '../../train/progress.js';
 import { openDataSource, parseShard } from './_inputs.js';
 import { runSweepReport } from './report.js';
+import { onInterrupt } from '../signals.js';
 import { CLI_TRAINERS } from './train.js';
 
 /** Options of `scaat sweep`. */
@@ -93,12 +94,11 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
   }
   const abort = new AbortController();
   const progress = opts.quiet ? undefined : consoleProgress();
-  const onSignal = (sig: NodeJS.Signals) => {
-    log(`${sig}: finishing the current step and writing a checkpoint (again to kill at once)`);
+  // the first SIGINT/SIGTERM stops the cell cleanly (checkpoint), a second one at once (signals.ts)
+  const stopOnSignal = onInterrupt((sig) => {
+    log(`${sig}: finishing the current step and writing a checkpoint (again to stop at once)`);
     abort.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  });
   let summary: Awaited<ReturnType<typeof runSweep>>;
   try {
     summary = await runSweep({
@@ -114,8 +114,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
       command: `scaat ${process.argv.slice(2).join(' ')}`.trim(),
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopOnSignal();
   }
   log(`${summary.ran.length} cells run, ${summary.skipped.length} already done, ${summary.failed.length} failed (${summary.mine.length} in ${shard ? `shard ${shard.index}/${shard.count}` : 'the grid'})`);
   if (opts.report) await runSweepReport(opts.out, {});
