@@ -3,12 +3,18 @@
  * outside it: no file of the package refers to the team's ../shared folder (its one exception is
  * the cifar10-jpg folder that datasets/registry.ts looks for beside a checkout), every relative
  * Markdown link of the docs resolves to a file of the repository (and an in-page anchor to a
- * heading), every "method.md §N" names a section docs/method.md has, package.json ships the page,
- * and `scaat --help` names it.
+ * heading), every "method.md §N" names a section docs/method.md has, every config key has a
+ * table row there with the code's default, package.json ships the page, and `scaat --help` names it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { METRICS } from '../../src/metrics/registry.js';
+import { SALIENCY } from '../../src/saliency/registry.js';
+import { DEFAULT_SCAAT_CONFIG } from '../../src/scaat/config.js';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/train/config.js';
+import { PGD_AT_DEFAULTS } from '../../src/train/pgd-at.js';
+import { SGT_DEFAULTS } from '../../src/train/sgt.js';
 import { REPO_ROOT, runCli } from '../fixtures/cli.js';
 
 const METHOD_DOC = 'docs/method.md';
@@ -46,6 +52,26 @@ function linesMatching(re: RegExp): string[] {
 function slug(heading: string): string {
   return heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
 }
+
+/** A documented default as written in the doc (`'pgd'`, `8/255`, `true`, `[]`, `5e-4`), or undefined. */
+function docValue(token: string | undefined): unknown {
+  if (token === undefined) return undefined;
+  if (/^'.*'$/.test(token)) return token.slice(1, -1);
+  if (token === 'true' || token === 'false') return token === 'true';
+  if (token === '[]') return [];
+  if (token === '{}') return {};
+  const frac = /^(\d+)\/(\d+)$/.exec(token);
+  if (frac) return Number(frac[1]) / Number(frac[2]);
+  return token !== '' && Number.isFinite(Number(token)) ? Number(token) : undefined;
+}
+
+/** The code's defaults, by the key path a user types (`trainerOptions.scaat.epsilon`, `lr`). */
+const DEFAULTS = new Map<string, unknown>([
+  ...Object.entries(DEFAULT_SCAAT_CONFIG).map(([k, v]) => [`trainerOptions.scaat.${k}`, v] as const),
+  ...Object.entries(PGD_AT_DEFAULTS).map(([k, v]) => [`trainerOptions.pgd-at.${k}`, v] as const),
+  ...Object.entries(SGT_DEFAULTS).map(([k, v]) => [`trainerOptions.sgt.${k}`, v] as const),
+  ...Object.entries(DEFAULT_TRAIN_CONFIG),
+]);
 
 function headings(markdown: string): string[] {
   return [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim());
@@ -92,6 +118,27 @@ describe('the method documented inside the package', () => {
       [...read(f).matchAll(/method\.md[\s*]*§(\d+(?:\.\d+)*)/g)].flatMap((m) => (sections.has(m[1]!) ? [] : [`${f}: §${m[1]}`])),
     );
     expect(dangling).toEqual([]);
+  });
+
+  it('states every config key in a table row with the default the code has, and names every method and metric', () => {
+    const doc = read(METHOD_DOC);
+    // rows "| `key`[, `key`…] | `default`[, `default`…] | meaning |": the n-th key's default is the n-th value
+    const documented = new Map<string, unknown[]>();
+    for (const line of doc.split('\n')) {
+      if (!line.startsWith('| `')) continue;
+      const [keys, values] = line.slice(2).split(' | ').map((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+      keys!.forEach((key, i) => {
+        if (DEFAULTS.has(key)) documented.set(key, [...(documented.get(key) ?? []), docValue(values?.[i])]);
+      });
+    }
+    const wrong: string[] = [];
+    for (const [key, value] of DEFAULTS) {
+      const rows = documented.get(key) ?? [];
+      if (rows.length === 0) wrong.push(`${key}: no table row`);
+      for (const v of rows) if (JSON.stringify(v) !== JSON.stringify(value)) wrong.push(`${key}: documented ${JSON.stringify(v)}, code ${JSON.stringify(value)}`);
+    }
+    expect(wrong).toEqual([]);
+    for (const name of [...SALIENCY.keys(), ...METRICS.keys()]) expect(doc, name).toContain(`\`${name}\``);
   });
 
   it("'scaat --help', 'scaat train --help' and 'scaat evaluate --help' point to docs/method.md", async () => {
