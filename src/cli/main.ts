@@ -31,6 +31,11 @@ export function buildProgram(): Command {
     .description(
       'Saliency Constrained Adaptive Adversarial Training (SCAAT) for TensorFlow.js: train, explain, evaluate and report.',
     )
+    .addHelpText(
+      'after',
+      '\nThe method as implemented (training step, trainers, saliency methods, metrics), every option with\n' +
+        'its default, and what the paper leaves open: docs/method.md in the scaat package.',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);

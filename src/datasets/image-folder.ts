@@ -1,6 +1,6 @@
 /**
  * Image folders in the ImageNet / torchvision `ImageFolder` layout: `root/<split>/<class>/*.jpg|png`
- * (e.g. ../shared/data/cifar10-jpg/{train,test}/<class>/NNNN.jpg).
+ * (e.g. data/cifar10-jpg/{train,test}/<class>/NNNN.jpg).
  *
  * Typical steps when opening:
  *   1. classes = sorted union of the class folders of every split under `root` (so train and test
@@ -17,7 +17,7 @@
  *      binary file (see `decoded-cache.ts`); later opens read records from it lazily.
  *
  * @example
- * const ds = await openImageFolder({ root: '../shared/data/cifar10-jpg', split: 'test', imageSize: 32, cache: true });
+ * const ds = await openImageFolder({ root: 'data/cifar10-jpg', split: 'test', imageSize: 32, cache: true });
  * ds.size;         // 10000
  * ds.classNames;   // ['airplane', 'automobile', …]
  */

@@ -20,7 +20,7 @@
  * @example
  * const train = await openDataset({ source: 'mnist', split: 'train' });
  * const syn = await openDataset({ source: 'synthetic', count: 2000, imageSize: 28, channels: 1, seed: 3 });
- * const jpg = await openDataset({ source: '../shared/data/cifar10-jpg', split: 'test', cache: true });
+ * const jpg = await openDataset({ source: 'data/cifar10-jpg', split: 'test', cache: true });
  * const { source, options } = parseDataSource('synthetic:count=2000,imageSize=28');   // CLI strings
  */
 import { existsSync, statSync } from 'node:fs';

@@ -369,7 +369,7 @@ export const TRAINER_INFO: Readonly<Record<string, { label: string; order: numbe
     label: 'SCAAT',
     order: 1,
     description:
-      "CE(f(x), y) + λ·CE(f(x_adv), y), x_adv the L∞ attack confined to each image's floor(q_i·H·W) least salient pixels, q_i adapted per sample (method.md §2).",
+      "CE(f(x), y) + λ·CE(f(x_adv), y), x_adv the L∞ attack confined to each image's floor(q_i·H·W) least salient pixels, q_i adapted per sample (docs/method.md §2).",
   },
   'pgd-at': {
     label: 'PGD-AT',

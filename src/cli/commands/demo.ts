@@ -368,10 +368,10 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
     command,
     notes: [
       `A ${plan.quick ? 'quick' : 'short'} demonstration: ${Math.min(p.trainSize, trainSet.size)} training images × ${p.epochs} epochs of a small CNN (width ${p.width}), ` +
-        `${Math.min(p.evalSize, testSet.size)} test images, SmoothGrad with ${p.sgSamples} samples and integrated gradients with ${p.igSteps} steps (method.md: 50 each), ` +
+        `${Math.min(p.evalSize, testSet.size)} test images, SmoothGrad with ${p.sgSamples} samples and integrated gradients with ${p.igSteps} steps (docs/method.md §3: 50 each), ` +
         `ε = ${fmtEps(plan.epsilon)}. Read the numbers as directions, not as the paper's results; rerun with larger --train-size/--epochs/--eval-size for firmer ones.`,
       ...(plan.data === 'mnist'
-        ? ['On black-background digits, integrated gradients with a black baseline mostly measure the digit\'s area (method.md §2 pilot): lead with vanilla gradient and SmoothGrad.']
+        ? ['On black-background digits, integrated gradients with a black baseline mostly measure the digit\'s area (docs/method.md §2.9): lead with vanilla gradient and SmoothGrad.']
         : []),
     ],
     runs: loaded.runs.map((run) => ({

@@ -85,6 +85,7 @@ export function registerEvaluate(program: Command): void {
     .option('--examples <n>', 'keep the first n images with each method\'s 8-bit map for the report\'s example grid (0 = none)', '4')
     .requiredOption('-o, --out <file.json>', 'results JSON (one shard or the whole run)')
     .option('-q, --quiet', 'no progress output')
+    .addHelpText('after', '\nEach metric with its formula and regime, and the saliency methods\' options: docs/method.md §4 and §3.')
     .action(async (opts: EvaluateCommandOptions) => {
       await runEvaluate(opts);
     });

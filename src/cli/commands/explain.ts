@@ -60,7 +60,7 @@ export function registerExplain(program: Command): void {
     .option('--seed <n>', 'seed of the method\'s randomness and of the --limit sample', '0')
     .option('--reduction <how>', `channel reduction of --maps: ${CHANNEL_REDUCTIONS.join(', ')}`, 'sum-abs')
     .requiredOption('-o, --out <file.npy>', 'attributions .npy [N, H, W, C] float32')
-    .option('--maps <file.npy>', 'also write the 8-bit maps .npy [N, H, W] uint8 (method.md §4)')
+    .option('--maps <file.npy>', 'also write the 8-bit maps .npy [N, H, W] uint8 (docs/method.md §4.1)')
     .option('-q, --quiet', 'no progress output')
     .action(async (opts: ExplainCommandOptions) => {
       await runExplain(opts);

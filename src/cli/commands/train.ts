@@ -3,7 +3,7 @@
  * folder, or continue one with --resume. Thin: it resolves the config, opens the data, installs
  * the Ctrl-C handler and calls `train()` (src/train/loop.ts).
  *
- *   scaat train --trainer pgd-at --model resnet-20 --data ../shared/data/cifar10-jpg \
+ *   scaat train --trainer pgd-at --model resnet-20 --data cifar10-jpg \
  *     --config configs/cifar10-resnet20.json --set pgd-at.epsilon=8/255 --out runs/pgd-at
  *   scaat train --resume runs/pgd-at            # after a crash or Ctrl-C; --epochs N extends it
  *                                               # (the lr schedule is then recomputed for the new length)
@@ -70,9 +70,10 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder (default runs/<trainer>-<model>-<date>)')
     .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (--epochs may grow, --backend may change)')
     .option('--help-config', 'list every config key with its default and exit')
+    .addHelpText('after', '\nWhat each trainer does and every option with its default: docs/method.md §2 (the training loop\'s keys: §7).')
     .action(async (flags: TrainFlags) => {
       if (flags.helpConfig) {
-        process.stdout.write(`config keys (set with --config FILE or --set key=value):\n${describeConfig()}\n${describeTrainers()}`);
+        process.stdout.write(`config keys (set with --config FILE or --set key=value; explained in docs/method.md §2 and §7):\n${describeConfig()}\n${describeTrainers()}`);
         return;
       }
       const { config, runDir, resume } = resolveRun(flags);
