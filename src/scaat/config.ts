@@ -69,7 +69,7 @@ export interface ScaatConfig {
   /** Source of the mask's map. 'fresh': vanilla gradient at every visit (method.md §2.1).
    *  'previous-visit': the same map, recomputed only when it is `saliencyRefreshEpochs` old and
    *  reused (as exact pixel ranks) in between. 'train-backward': |∂L_train/∂x| from the sample's
-   *  previous training backward pass (see trainer.ts for what this map is and is not). With
+   *  previous training backward pass (see _mask-source.ts for what this map is and is not). With
    *  `augment`, both cached maps are carried from the previous visit's crop/flip to the current
    *  one (pixels without an old score rank lowest); data that augments without declaring how is
    *  refused for them. @default 'fresh' (method.md §2.1) */

@@ -1,52 +1,35 @@
 /**
  * The SCAAT trainer (Xu et al., BMVC 2023; method.md §2) on the shared training loop's
- * {@link Trainer} contract. Reads top to bottom:
+ * {@link Trainer} contract. Reads top to bottom, numbered as in the code:
  *
- *   1. resolve the config (defaults ← preset ← flags) and check the map cache fits its budget
- *   2. per step: gather q_b → mask source (fresh saliency or cached ranks) → scaatStep
- *      → cache the map for the next visit (cheap variants) → ratio search on every sample
- *      ('ramp' or 'bisect', γ fixed or scaled to the run's epochs: config.ts `ratioSearch`, `ratioStep`)
- *   3. per epoch: the q_i distribution (mean, quantiles, histogram), adversarial accuracy, and
- *      the share of q_i at q_min / q_max (which regime the search is in, method.md §2 pilot)
- *   4. state: q_i (Float32Array), with 'bisect' the brackets (qLow, qHigh), and the epoch's running
- *      totals for checkpoints; `irrelevantRatios()` / `writeIrrelevantRatios()` for the final .npy file
+ *   1. build: resolve the config (defaults ← preset ← flags), the q_i state (IrrelevantRatios,
+ *      with 'bisect' its brackets), the attack, and the mask source of `saliencySource`
+ *      (_mask-source.ts: 'fresh', 'previous-visit' or 'train-backward'; a cached source checks its
+ *      map cache against `saliencyCacheMiB` and refuses undeclared augmentation)
+ *   2. per step, in this order (method.md §2's steps 1, 2, 3–6, 7, 8, then the totals):
+ *      2.1 gather q_b
+ *      2.2 the mask source: the batch's cached ranks, or none (fresh saliency)
+ *      2.3 scaatStep: saliency → mask → masked attack → CE(f(x)) + λ·CE(f(x_adv)) → one update
+ *      2.4 the mask source keeps this visit's map for the next visit (cached sources)
+ *      2.5 ratio search on every sample ('ramp' or 'bisect', γ fixed or scaled to the run's
+ *          epochs: config.ts `ratioSearch`, `ratioStep`)
+ *      2.6 the epoch's running totals
+ *   3. per epoch: the q_i distribution (mean, quantiles, histogram), adversarial and clean
+ *      accuracy, the share of fresh-saliency batches, and the share of q_i at q_min / q_max
+ *      (which regime the search is in, method.md §2 pilot)
+ *   4. state: q_i (Float32Array), with 'bisect' the brackets (qLow, qHigh), the epoch's running
+ *      totals (epochTotals) and the mask source's part (none) for checkpoints;
+ *      `irrelevantRatios()` / `writeIrrelevantRatios()` for the final .npy file
  *
  * Resuming: q_i (with 'bisect' its brackets) and the epoch totals are restored exactly, so 'fresh'
- * resumes bit for bit; the cheap variants' map cache is not checkpointed (it can be 100s of MiB), so their first visit
- * after a resume computes fresh saliency.
- *
- * Cheap variants (`saliencySource`):
- * - 'fresh' (default): the mask's vanilla gradient is computed at every visit (1 extra pass).
- * - 'previous-visit': the same map, computed at a visit and reused at the sample's following
- *   visits until it is `saliencyRefreshEpochs` epochs old (default 2: every other epoch skips the
- *   saliency pass). What is cached is each pixel's rank by (score, flat index), 2 bytes per pixel
- *   (4 above 256×256), so the cached mask for any q is exactly what the old map would give; the
- *   cache is N·H·W·2 bytes (CIFAR-10: 100 MiB) and is bounded by `saliencyCacheMiB`.
- * - 'train-backward': the map is |∂L/∂x| (channels reduced the same way) from the sample's
- *   previous training backward pass, where it costs only the input gradient of the first layer.
- *   What it is: ∂CE/∂x = Σ_c (p_c − [c = y]) ∂z_c/∂x, the loss gradient, not the true-class logit
- *   gradient: it mixes in the competing classes, it is taken in training mode (dropout, batch
- *   statistics) and with the parameters of one epoch earlier, and its scale shrinks as p_y → 1 —
- *   ranks ignore scale, but a saturated softmax gives an all-zero map, which is not cached (the
- *   next visit computes fresh saliency). Only the clean term CE(f(x)) (and the KL term) depend on
- *   x, since x_adv is a constant; hence it needs a clean loss term ('adv-only' is rejected).
- *   A first visit (nothing cached) and a visit after a resumed checkpoint use fresh saliency.
- *
- * Augmentation: a cached map was made on the random crop/flip the sample had at that visit. When
- * the batches are augmented (`augment`), the ranks are carried to the current visit's crop/flip
- * (the inverse of the old draw, then the new one; both are pure functions of (seed, epoch, index),
- * datasets/transforms.ts), so the mask stays on the same image content; pixels with no old score
- * (zero padding, or cropped out at the old visit) rank lowest (_carry-ranks.ts). Augmented batches
- * whose augmentation the trainer is not told (`augmentation: null`) are refused for these variants.
+ * resumes bit for bit; the cached sources' maps are not checkpointed (they can be 100s of MiB), so
+ * their first visit after a resume computes fresh saliency.
  *
  * @example
  * const trainer = createScaatTrainer({ trainSize: dataset.size, config: { epsilon: 0.3 } });
  * // the loop calls trainer.step({x, y, index}, ctx) per batch and trainer.epochSummary(epoch) per epoch;
  * await writeIrrelevantRatios('runs/a/q.npy', trainer.irrelevantRatios());
  */
-import { saliencyRanks } from '../attacks/masks.js';
-import { drawAugmentation } from '../datasets/transforms.js';
-import type { Augmentation } from '../datasets/transforms.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { writeNpy } from '../io/npy.js';
 import type { TrainerSpec } from '../train/registry.js';
@@ -56,7 +39,8 @@ import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveRatioStep, effectiveStep
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
 import { createScaatAttack, scaatStep } from './step.js';
-import { RankCarrier } from './_carry-ranks.js';
+import { createMaskSource } from './_mask-source.js';
+import type { AugmentationDraws } from './_mask-source.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
@@ -74,7 +58,7 @@ export interface ScaatTrainerOptions {
    * that cached maps follow each image's crop/flip; null when batches are augmented in a way the
    * trainer is not told ('previous-visit' and 'train-backward' then refuse). Absent: not augmented.
    */
-  readonly augmentation?: { readonly augmentation: Augmentation; readonly seed: number } | null;
+  readonly augmentation?: AugmentationDraws | null;
 }
 
 /** The per-epoch log record of SCAAT (returned by `epochSummary`). */
@@ -116,36 +100,24 @@ export interface ScaatTrainer extends Trainer {
  *   cached map source with augmented batches whose augmentation is not given.
  */
 export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
-  // 1) config and derived quantities
+  // 1) config, the q_i state, the attack and the mask source
   const layers = Array.isArray(options.config) ? options.config : [options.config as Readonly<Record<string, unknown>> | undefined];
   const config = resolveScaatConfig(...layers);
   const attackSteps = effectiveSteps(config);
-  const derived = {
-    alpha: effectiveAlpha(config),
-    attackSteps,
-    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards
-    passesPerStep: (config.saliencySource === 'fresh' ? 1 : 0) + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2,
-    ratioStep: effectiveRatioStep(config, options.epochs),
-  };
+  const alpha = effectiveAlpha(config);
+  const ratioStep = effectiveRatioStep(config, options.epochs);
   const bisect = config.ratioSearch === 'bisect';
   const ratios = new IrrelevantRatios(options.trainSize, config.ratioInit, bisect ? { lo: config.ratioMin, hi: config.ratioMax } : undefined);
   const attack = createScaatAttack(config);
-  if (config.saliencySource !== 'fresh' && options.augmentation === null) {
-    throw new ConfigError(
-      `scaat config: 'saliencySource' '${config.saliencySource}' reuses each sample's map from its previous visit, but 'augment' is on and the ` +
-        "training data does not declare its augmentation (Dataset.augmentation), so the map cannot follow the image's crop/flip; " +
-        "use saliencySource 'fresh' or augment false",
-    );
-  }
-  const cache =
-    config.saliencySource === 'fresh' ? undefined : new MapCache(options.trainSize, config.saliencyCacheMiB, options.augmentation ?? undefined);
-  if (cache && options.inputShape) cache.ensure(options.inputShape[0], options.inputShape[1]);
-  const searchParams = {
-    warmupEpochs: config.warmupEpochs,
-    ratioStep: derived.ratioStep,
-    ratioMin: config.ratioMin,
-    ratioMax: config.ratioMax,
+  const source = createMaskSource(config, options);
+  const derived = {
+    alpha,
+    attackSteps,
+    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards
+    passesPerStep: source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2,
+    ratioStep,
   };
+  const searchParams = { warmupEpochs: config.warmupEpochs, ratioStep, ratioMin: config.ratioMin, ratioMax: config.ratioMax };
   let acc = { samples: 0, advCorrect: 0, cleanCorrect: 0, batches: 0, freshBatches: 0 };
 
   return {
@@ -160,37 +132,17 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       if (index.length !== batch) {
         throw new ShapeError(`scaat trainer: expected ${batch} sample indices, got ${index.length}`);
       }
+      // 2.1) the batch's q_b
       const q = ratios.gather(index);
-      const numPixels = h * w;
-      cache?.ensure(h, w);
-      const cached =
-        config.saliencySource === 'previous-visit'
-          ? cache!.lookup(index, (age) => age < config.saliencyRefreshEpochs, ctx.epoch)
-          : config.saliencySource === 'train-backward'
-            ? cache!.lookup(index, () => true, ctx.epoch)
-            : undefined;
-      const r = scaatStep({
-        classifier: ctx.classifier,
-        optimizer: ctx.optimizer,
-        x,
-        y,
-        ratios: q,
-        config,
-        attack,
-        seed: ctx.rng.nextSeed(),
-        ...(cached ? { ranks: cached } : {}),
-        returnRanks: config.saliencySource === 'previous-visit',
-        returnInputGradient: config.saliencySource === 'train-backward',
-      });
-      // cheap variants: remember this visit's map for the next one
-      if (config.saliencySource === 'previous-visit' && r.ranks) cache!.store(index, r.ranks, ctx.epoch);
-      if (config.saliencySource === 'train-backward' && r.inputGradient) {
-        const informative = informativeRows(r.inputGradient, batch, numPixels);
-        cache!.store(index, saliencyRanks(r.inputGradient, batch, numPixels), ctx.epoch, informative);
-      }
-      // 5) ratio search for every sample of the batch
+      // 2.2) the mask's source: cached ranks of an earlier visit, or none (fresh saliency)
+      const mask = source.request(index, ctx.epoch, h, w);
+      // 2.3) saliency → mask → masked attack → CE(f(x)) + λ·CE(f(x_adv)) → one update (step.ts)
+      const r = scaatStep({ classifier: ctx.classifier, optimizer: ctx.optimizer, x, y, ratios: q, config, attack, seed: ctx.rng.nextSeed(), ...mask });
+      // 2.4) the source keeps this visit's map for the next visit
+      source.remember(index, r, ctx.epoch);
+      // 2.5) ratio search for every sample of the batch
       ratios.update(index, r.advCorrect, ctx.epoch, searchParams);
-
+      // 2.6) the epoch's running totals
       acc.samples += batch;
       acc.advCorrect += r.advAcc * batch;
       acc.cleanCorrect += r.acc * batch;
@@ -226,13 +178,14 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
 
     // 4) state
     irrelevantRatios: () => ratios.getState(),
-    // q_i (with 'bisect' its brackets), and this epoch's running totals (a mid-epoch checkpoint resumes the epoch's summary)
+    // q_i (with 'bisect' its brackets), this epoch's running totals (a mid-epoch checkpoint resumes the epoch's summary), the mask source's part
     getState: () => {
       const brackets = ratios.getBrackets();
       return {
         q: ratios.getState(),
         ...(brackets ? { qLow: brackets.lo, qHigh: brackets.hi } : {}),
         epochTotals: Float32Array.from([acc.samples, acc.advCorrect, acc.cleanCorrect, acc.batches, acc.freshBatches]),
+        ...source.getState(),
       };
     },
     setState(state: Record<string, Float32Array>) {
@@ -253,109 +206,9 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       if (t && t.length === 5) {
         acc = { samples: t[0]!, advCorrect: t[1]!, cleanCorrect: t[2]!, batches: t[3]!, freshBatches: t[4]! };
       }
-      cache?.clear(); // maps are not checkpointed: the next visits compute fresh saliency
+      source.setState(state);
     },
   };
-}
-
-/** Per sample, whether its map is informative (not constant); a constant map ranks by index only. */
-function informativeRows(scores: Float32Array, batch: number, numPixels: number): Uint8Array {
-  const ok = new Uint8Array(batch);
-  for (let b = 0; b < batch; b++) {
-    const base = b * numPixels;
-    const first = scores[base]!;
-    for (let p = 1; p < numPixels; p++) {
-      if (scores[base + p] !== first) {
-        ok[b] = 1;
-        break;
-      }
-    }
-  }
-  return ok;
-}
-
-/**
- * Pixel ranks of each sample's last map (see attacks/masks.ts `saliencyRanks`) and the epoch
- * they were made in (−1: none), on the view (crop/flip) the sample had then; lookups carry them to
- * the current epoch's view when batches are augmented. Allocated at the first step, when H×W is known.
- */
-class MapCache {
-  private ranks: Uint16Array | Uint32Array | undefined;
-  private readonly madeIn: Int32Array;
-  private numPixels = 0;
-  private carrier: RankCarrier | undefined;
-
-  constructor(
-    private readonly size: number,
-    private readonly budgetMiB: number,
-    private readonly augmented: { readonly augmentation: Augmentation; readonly seed: number } | undefined,
-  ) {
-    this.madeIn = new Int32Array(size).fill(-1);
-  }
-
-  ensure(h: number, w: number): void {
-    const numPixels = h * w;
-    if (this.ranks) {
-      if (numPixels !== this.numPixels) {
-        throw new ShapeError(`scaat trainer: images changed from ${this.numPixels} to ${numPixels} pixels between steps`);
-      }
-      return;
-    }
-    const bytes = numPixels <= 65536 ? 2 : 4;
-    const mib = (this.size * numPixels * bytes) / 2 ** 20;
-    if (mib > this.budgetMiB) {
-      throw new ConfigError(
-        `scaat config: 'saliencyCacheMiB' is ${this.budgetMiB}, but caching maps of ${this.size} samples × ${numPixels} pixels needs ${mib.toFixed(0)} MiB; raise it or use saliencySource 'fresh'`,
-      );
-    }
-    this.numPixels = numPixels;
-    this.ranks = bytes === 2 ? new Uint16Array(this.size * numPixels) : new Uint32Array(this.size * numPixels);
-    if (this.augmented) this.carrier = new RankCarrier(h, w);
-  }
-
-  /**
-   * The batch's cached ranks, on this epoch's views, when every sample has a map whose age passes
-   * `fresh`; else undefined.
-   */
-  lookup(index: Int32Array, fresh: (age: number) => boolean, epoch: number): Uint16Array | Uint32Array | undefined {
-    const ranks = this.ranks!;
-    for (let b = 0; b < index.length; b++) {
-      const made = this.madeIn[index[b]!]!;
-      if (made < 0 || !fresh(epoch - made)) return undefined;
-    }
-    const n = this.numPixels;
-    const out = ranks instanceof Uint16Array ? new Uint16Array(index.length * n) : new Uint32Array(index.length * n);
-    for (let b = 0; b < index.length; b++) {
-      const i = index[b]!;
-      const cached = ranks.subarray(i * n, (i + 1) * n);
-      if (this.carrier && this.augmented) {
-        const { augmentation, seed } = this.augmented;
-        const then = drawAugmentation(augmentation, seed, this.madeIn[i]!, i);
-        const now = drawAugmentation(augmentation, seed, epoch, i);
-        this.carrier.carry(cached, then, now, out.subarray(b * n, (b + 1) * n));
-      } else out.set(cached, b * n);
-    }
-    return out;
-  }
-
-  /** Stores the batch's ranks; rows with valid[b] = 0 are marked missing. */
-  store(index: Int32Array, batchRanks: Uint16Array | Uint32Array, epoch: number, valid?: Uint8Array): void {
-    const ranks = this.ranks!;
-    const n = this.numPixels;
-    for (let b = 0; b < index.length; b++) {
-      const i = index[b]!;
-      if (valid && !valid[b]) {
-        this.madeIn[i] = -1;
-        continue;
-      }
-      ranks.set(batchRanks.subarray(b * n, (b + 1) * n), i * n);
-      this.madeIn[i] = epoch;
-    }
-  }
-
-  clear(): void {
-    this.madeIn.fill(-1);
-  }
 }
 
 /**
