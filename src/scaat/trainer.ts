@@ -13,7 +13,7 @@
  *      2.4 the mask source keeps this visit's map for the next visit (cached sources)
  *      2.5 ratio search on every sample ('ramp' or 'bisect', γ fixed or scaled to the run's
  *          epochs: config.ts `ratioSearch`, `ratioStep`)
- *      2.6 the epoch's running totals
+ *      2.6 the epoch's running totals (EpochTotals)
  *   3. per epoch: the q_i distribution (mean, quantiles, histogram), adversarial and clean
  *      accuracy, the share of fresh-saliency batches, and the share of q_i at q_min / q_max
  *      (which regime the search is in, method.md §2 pilot)
@@ -39,6 +39,7 @@ import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveRatioStep, effectiveStep
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
 import { createScaatAttack, scaatStep } from './step.js';
+import type { ScaatStepResult } from './step.js';
 import { createMaskSource } from './_mask-source.js';
 import type { AugmentationDraws } from './_mask-source.js';
 
@@ -118,7 +119,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
     ratioStep,
   };
   const searchParams = { warmupEpochs: config.warmupEpochs, ratioStep, ratioMin: config.ratioMin, ratioMax: config.ratioMax };
-  let acc = { samples: 0, advCorrect: 0, cleanCorrect: 0, batches: 0, freshBatches: 0 };
+  let totals = new EpochTotals();
 
   return {
     name: 'scaat',
@@ -143,11 +144,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       // 2.5) ratio search for every sample of the batch
       ratios.update(index, r.advCorrect, ctx.epoch, searchParams);
       // 2.6) the epoch's running totals
-      acc.samples += batch;
-      acc.advCorrect += r.advAcc * batch;
-      acc.cleanCorrect += r.acc * batch;
-      acc.batches += 1;
-      acc.freshBatches += r.freshSaliency;
+      totals.add(batch, r);
       return { loss: r.loss, acc: r.acc, advAcc: r.advAcc, q: r.q, maskFraction: r.maskFraction, freshSaliency: r.freshSaliency };
     },
 
@@ -162,17 +159,18 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
         if (Math.abs(all[i]! - config.ratioMax) < tol) atMax++;
         if (Math.abs(all[i]! - config.ratioMin) < tol) atMin++;
       }
+      const t = totals.rates();
       const summary: ScaatEpochSummary = {
         q,
         qAtMax: atMax / all.length,
         qAtMin: atMin / all.length,
-        advAcc: acc.samples > 0 ? acc.advCorrect / acc.samples : NaN,
-        acc: acc.samples > 0 ? acc.cleanCorrect / acc.samples : NaN,
+        advAcc: t.advAcc,
+        acc: t.acc,
         warmup: epoch < config.warmupEpochs,
-        freshSaliency: acc.batches > 0 ? acc.freshBatches / acc.batches : NaN,
-        samples: acc.samples,
+        freshSaliency: t.freshSaliency,
+        samples: t.samples,
       };
-      acc = { samples: 0, advCorrect: 0, cleanCorrect: 0, batches: 0, freshBatches: 0 };
+      totals = new EpochTotals();
       return { ...summary };
     },
 
@@ -184,7 +182,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       return {
         q: ratios.getState(),
         ...(brackets ? { qLow: brackets.lo, qHigh: brackets.hi } : {}),
-        epochTotals: Float32Array.from([acc.samples, acc.advCorrect, acc.cleanCorrect, acc.batches, acc.freshBatches]),
+        epochTotals: totals.getState(),
         ...source.getState(),
       };
     },
@@ -203,12 +201,52 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       ratios.setState(q);
       if (lo && hi) ratios.setBrackets({ lo, hi });
       const t = state['epochTotals'];
-      if (t && t.length === 5) {
-        acc = { samples: t[0]!, advCorrect: t[1]!, cleanCorrect: t[2]!, batches: t[3]!, freshBatches: t[4]! };
-      }
+      if (t && t.length === EpochTotals.LENGTH) totals = EpochTotals.fromState(t);
       source.setState(state);
     },
   };
+}
+
+/**
+ * The epoch's running totals over its steps, for its summary; checkpointed as 'epochTotals'
+ * [samples, adversarially correct, clean correct, batches, batches with fresh saliency].
+ */
+class EpochTotals {
+  static readonly LENGTH = 5;
+  private samples = 0;
+  private advCorrect = 0;
+  private cleanCorrect = 0;
+  private batches = 0;
+  private freshBatches = 0;
+
+  static fromState(t: Float32Array): EpochTotals {
+    const totals = new EpochTotals();
+    [totals.samples, totals.advCorrect, totals.cleanCorrect, totals.batches, totals.freshBatches] = [t[0]!, t[1]!, t[2]!, t[3]!, t[4]!];
+    return totals;
+  }
+
+  /** Adds one step of `batch` samples. */
+  add(batch: number, r: Pick<ScaatStepResult, 'advAcc' | 'acc' | 'freshSaliency'>): void {
+    this.samples += batch;
+    this.advCorrect += r.advAcc * batch;
+    this.cleanCorrect += r.acc * batch;
+    this.batches += 1;
+    this.freshBatches += r.freshSaliency;
+  }
+
+  /** The epoch's accuracies and share of fresh-saliency batches (NaN before any step). */
+  rates(): Pick<ScaatEpochSummary, 'advAcc' | 'acc' | 'freshSaliency' | 'samples'> {
+    return {
+      advAcc: this.samples > 0 ? this.advCorrect / this.samples : NaN,
+      acc: this.samples > 0 ? this.cleanCorrect / this.samples : NaN,
+      freshSaliency: this.batches > 0 ? this.freshBatches / this.batches : NaN,
+      samples: this.samples,
+    };
+  }
+
+  getState(): Float32Array {
+    return Float32Array.from([this.samples, this.advCorrect, this.cleanCorrect, this.batches, this.freshBatches]);
+  }
 }
 
 /**
