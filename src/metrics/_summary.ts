@@ -1,12 +1,10 @@
 /**
- * Exact, order-independent accumulation and the summaries shared by evaluate() and merge:
- * both build an {@link EvaluationResult} from the same raw parts with {@link buildResult}.
+ * Exact, order-independent accumulation and the summaries the metric rows share (no registry
+ * here: the rows import it): fixed-point sums, means, the per-image accumulator, AOPC_rel.
  */
-import { METRICS } from './registry.js';
-import type {
-  AopcResult, EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, MetricSummary, Provenance, RobustnessCurveResult,
-} from './results.js';
-import { AOPC_REL_MIN_LERF, EVALUATION_SCHEMA_VERSION, FILL_BACKGROUND_WARNING } from './results.js';
+import type { MetricSummary } from './results.js';
+import { AOPC_REL_MIN_LERF } from './results.js';
+import type { Accumulator, MethodBatch, MethodParts, SummaryContext } from './types.js';
 
 /** 2^32: fixed-point scale of the AOPC curve sums. */
 const FIXED_SCALE = 4294967296;
@@ -33,45 +31,24 @@ export function accurateSum(values: Iterable<number>): number {
   return s + c;
 }
 
-/** Raw, mergeable parts of one method's evaluation. */
-export interface RawMethod {
-  method: string;
-  label: string;
-  params: Record<string, unknown>;
-  perImage: Record<string, Array<number | null>>;
-  aopc?: { patchSize: number; steps: number; fill: string | number; morf: bigint[]; lerf: bigint[] };
-  robustness?: Array<{ kind: 'attack' | 'noise'; ratios: number[]; correct: number[]; params: Record<string, unknown> }>;
-}
-
-/** Raw, mergeable parts of an evaluation. */
-export interface RawEvaluation {
-  config: EvaluationConfig;
-  model: EvaluationResult['model'];
-  dataset: Record<string, unknown>;
-  sample?: EvaluationResult['sample'];
-  shard: EvaluationResult['shard'];
-  range: EvaluationResult['range'];
-  images: { index: number[]; label: number[]; correct: number[] };
-  methods: RawMethod[];
-  /** Example images with maps, ascending index (at most config.examples). */
-  examples: EvaluationExample[];
-  /** Pixel values equal to a constant AOPC fill, and all pixel values seen (absent for 'uniform'). */
-  fillCoverage?: { equal: number; total: number };
-  provenance: Provenance;
-}
-
-function info(name: string): MetricInfo {
-  const m = METRICS.get(name)!;
-  return { label: m.label, direction: m.direction, category: m.category, unit: m.unit };
-}
-
-function meanSummary(name: string, values: ReadonlyArray<number | null>, extra: Partial<MetricSummary> = {}): MetricSummary {
+/** Mean and population standard deviation over the finite values (null values and NaN left out). */
+function stats(values: ReadonlyArray<number | null>): { mean: number | null; std?: number; n: number } {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   const n = xs.length;
   const mean = n > 0 ? accurateSum(xs) / n : null;
-  const std = mean !== null ? Math.sqrt(accurateSum(xs.map((v) => (v - mean) ** 2)) / n) : undefined;
-  const i = info(name);
-  return { name, label: i.label, direction: i.direction, value: mean, ...(std !== undefined ? { std } : {}), n, ...extra };
+  return mean !== null ? { mean, std: Math.sqrt(accurateSum(xs.map((v) => (v - mean) ** 2)) / n), n } : { mean, n };
+}
+
+/** The mean of per-image values over the images where it is defined, and their count. */
+export function meanOf(values: ReadonlyArray<number | null>): { value: number | null; n: number } {
+  const { mean, n } = stats(values);
+  return { value: mean, n };
+}
+
+/** A row's summary as the mean (± std) of its per-image values. */
+export function meanSummary(at: SummaryContext, values: ReadonlyArray<number | null>, extra: Partial<MetricSummary> = {}): MetricSummary {
+  const { mean, std, n } = stats(values);
+  return { name: at.name, label: at.label, direction: at.direction, value: mean, ...(std !== undefined ? { std } : {}), n, ...extra };
 }
 
 /** Histogram of per-image entropies: 32 bins of 0.25 bit over [0, 8], last bin closed. */
@@ -82,97 +59,22 @@ export function entropyHistogram(values: ReadonlyArray<number | null>): { edges:
   return { edges, counts };
 }
 
-/** Builds the result (summaries included) from raw parts; the one path for evaluate and merge. */
-export function buildResult(raw: RawEvaluation): EvaluationResult {
-  const { config } = raw;
-  const wanted = new Set(config.metrics);
-  const n = raw.images.index.length;
-  const metricInfo: Record<string, MetricInfo> = {};
-  for (const m of config.metrics) metricInfo[m] = info(m);
-  const correct = raw.images.correct.reduce((s, v) => s + v, 0);
-  const ca = info('clean-accuracy');
-  const cleanAccuracy: MetricSummary = { name: 'clean-accuracy', label: ca.label, direction: ca.direction, value: n > 0 ? correct / n : null, n };
-
-  const methods: MethodEvaluation[] = raw.methods.map((rm) => {
-    const metrics: MetricSummary[] = [];
-    let aopc: AopcResult | undefined;
-    let robustness: RobustnessCurveResult[] | undefined;
-    if (rm.aopc) {
-      const a = rm.aopc;
-      const curve = (sums: bigint[]): { mean: number[]; sumFixed: string[] } => ({
-        mean: sums.map((s) => (n > 0 ? fromFixed(s) / n : 0)),
-        sumFixed: sums.map((s) => s.toString()),
-      });
-      aopc = { patchSize: a.patchSize, steps: a.steps, fill: a.fill, n, morf: curve(a.morf), lerf: curve(a.lerf) };
-    }
-    const aopcParams = aopc ? { patchSize: aopc.patchSize, steps: aopc.steps, fill: aopc.fill } : {};
-    const fillVariant = aopc ? `${typeof aopc.fill === 'number' ? `constant ${aopc.fill}` : aopc.fill} fill` : undefined;
-    if (rm.robustness) {
-      robustness = rm.robustness.map((r) => ({
-        kind: r.kind, ratios: r.ratios, accuracy: r.correct.map((c) => (n > 0 ? c / n : 0)), correct: r.correct, n, params: r.params,
-      }));
-    }
-    for (const name of config.metrics) {
-      const spec = METRICS.get(name)!;
-      if (!spec.perMethod) continue;
-      if (name === 'aopc-rel') {
-        const morf = meanSummary('aopc-morf', rm.perImage['aopc-morf'] ?? []);
-        const lerf = meanSummary('aopc-lerf', rm.perImage['aopc-lerf'] ?? []);
-        const { value, undefinedReason } = aopcRel(morf.value, lerf.value);
-        const i = info(name);
-        metrics.push({
-          name, label: i.label, direction: i.direction, value, ...(undefinedReason ? { undefinedReason } : {}), n: lerf.n,
-          ...(fillVariant ? { variant: fillVariant } : {}), params: aopcParams,
-        });
-      } else if (name === 'robustness-attack' || name === 'robustness-noise') {
-        const curve = robustness?.find((r) => r.kind === (name === 'robustness-attack' ? 'attack' : 'noise'));
-        const i = info(name);
-        const value = curve && curve.accuracy.length > 0 && n > 0 ? accurateSum(curve.accuracy) / curve.accuracy.length : null;
-        metrics.push({ name, label: i.label, direction: i.direction, value, n, params: curve ? { ratios: curve.ratios, ...curve.params } : {} });
-      } else {
-        const extra: Partial<MetricSummary> =
-          name === 'aopc-morf' || name === 'aopc-lerf'
-            ? { ...(fillVariant ? { variant: fillVariant } : {}), params: aopcParams }
-            : name === 'size'
-              ? { variant: config.size.format === 'jpeg' ? `jpeg q${config.size.quality}` : 'png', params: { ...config.size } }
-              : name === 'pointing-game'
-                ? { params: { ...config.localization } }
-                : name === 'randomization-similarity'
-                  ? { params: { ...config.randomization } }
-                  : {};
-        metrics.push(meanSummary(name, rm.perImage[name] ?? [], extra));
-      }
-    }
-    return {
-      method: rm.method,
-      label: rm.label,
-      params: rm.params,
-      metrics,
-      perImage: rm.perImage,
-      ...(wanted.has('entropy') ? { entropyHistogram: entropyHistogram(rm.perImage['entropy'] ?? []) } : {}),
-      ...(aopc ? { aopc } : {}),
-      ...(robustness ? { robustness } : {}),
-    };
-  });
-
-  const warnings = warningsOf(raw);
+/**
+ * The accumulator of a metric with one value per image (`perImage[name]`, per method):
+ * `perBatch` gives the batch's values; merging concatenates in index order.
+ * @example perImageAccumulator('entropy', (b) => Array.from({ length: b.shape[0] }, (_, i) => saliencyEntropy(b.u8(i))))
+ */
+export function perImageAccumulator(
+  name: string,
+  perBatch: (batch: MethodBatch) => ArrayLike<number | null>,
+  fields?: (values: ReadonlyArray<number | null>) => NonNullable<MethodParts['fields']>,
+): Accumulator<Array<Array<number | null>>> {
   return {
-    schemaVersion: EVALUATION_SCHEMA_VERSION,
-    kind: 'scaat-evaluation',
-    config,
-    model: raw.model,
-    dataset: raw.dataset,
-    ...(raw.sample ? { sample: raw.sample } : {}),
-    shard: raw.shard,
-    range: raw.range,
-    images: raw.images,
-    cleanAccuracy,
-    metricInfo,
-    methods,
-    ...((config.examples ?? 0) > 0 ? { examples: raw.examples } : {}),
-    ...(raw.fillCoverage ? { fillCoverage: { ...raw.fillCoverage } } : {}),
-    ...(warnings.length > 0 ? { warnings } : {}),
-    provenance: raw.provenance,
+    start: (run) => Array.from({ length: run.methods }, () => []),
+    add: (state, batch) => void state[batch.methodIndex]!.push(...Array.from(perBatch(batch))),
+    merge: (state, next) => next.forEach((v, mi) => state[mi]!.push(...v)),
+    methodParts: (state, mi) => ({ perImage: { [name]: state[mi]! }, ...(fields ? { fields: fields(state[mi]!) } : {}) }),
+    read: (r) => r.methods.map((m) => [...(m.perImage[name] ?? [])]),
   };
 }
 
@@ -193,45 +95,4 @@ export function aopcRel(morf: number | null, lerf: number | null): { value: numb
     };
   }
   return { value: morf / lerf };
-}
-
-/** Warnings derived from the raw parts (the same for a merged result as for the unsharded one). */
-function warningsOf(raw: RawEvaluation): string[] {
-  const out: string[] = [];
-  const c = raw.fillCoverage;
-  if (c && c.total > 0 && c.equal / c.total >= FILL_BACKGROUND_WARNING) {
-    const fill = raw.config.aopc.fill;
-    out.push(
-      `AOPC fill ${fill === 'black' ? "'black'" : `constant ${fill}`} equals the data's background: ${((100 * c.equal) / c.total).toFixed(1)} % of the ` +
-        `evaluated pixel values already are ${fill === 'black' ? 0 : fill}, so replacing them changes nothing and AOPC_lerf (and AOPC_rel) ` +
-        `mostly measure where the background is; use the uniform fill ('--aopc-fill uniform') on such data`,
-    );
-  }
-  return out;
-}
-
-/** Raw parts back from a result (for merging). */
-export function toRaw(r: EvaluationResult): RawEvaluation {
-  return {
-    config: r.config,
-    model: r.model,
-    dataset: { ...r.dataset },
-    ...(r.sample ? { sample: r.sample } : {}),
-    shard: r.shard,
-    range: r.range,
-    images: { index: [...r.images.index], label: [...r.images.label], correct: [...r.images.correct] },
-    methods: r.methods.map((m) => ({
-      method: m.method,
-      label: m.label,
-      params: { ...m.params },
-      perImage: Object.fromEntries(Object.entries(m.perImage).map(([k, v]) => [k, [...v]])),
-      ...(m.aopc
-        ? { aopc: { patchSize: m.aopc.patchSize, steps: m.aopc.steps, fill: m.aopc.fill, morf: m.aopc.morf.sumFixed.map(BigInt), lerf: m.aopc.lerf.sumFixed.map(BigInt) } }
-        : {}),
-      ...(m.robustness ? { robustness: m.robustness.map((c) => ({ kind: c.kind, ratios: [...c.ratios], correct: [...c.correct], params: { ...c.params } })) } : {}),
-    })),
-    examples: [...(r.examples ?? [])],
-    ...(r.fillCoverage ? { fillCoverage: { ...r.fillCoverage } } : {}),
-    provenance: r.provenance,
-  };
 }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/classifier.js';
 import { assertFiniteRows } from './finite.js';
+import type { MetricCompute } from './types.js';
 
 /**
  * 1 where argmax logits(x) = y, else 0; [B]. Inference mode; does not dispose its inputs.
@@ -18,3 +19,8 @@ export function correctPredictions(classifier: Classifier, x: tf.Tensor4D, y: tf
     return Uint8Array.from(tf.equal(tf.argMax(logits, 1), y.toInt()).dataSync());
   });
 }
+
+/** The 'clean-accuracy' row: the share of correctly classified images (evaluate() records each image's flag). */
+export const CLEAN_ACCURACY: MetricCompute<undefined> = {
+  summarise: (_, at) => ({ name: at.name, label: at.label, direction: at.direction, value: at.n > 0 ? at.correct / at.n : null, n: at.n }),
+};

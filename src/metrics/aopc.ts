@@ -11,7 +11,8 @@
  *    explained class c; the metric is its mean over images.
  *
  * AOPC_rel = mean AOPC_morf / mean AOPC_lerf (undefined when the AOPC_lerf mean is ≤ 1e-5; see
- * _summary.ts).
+ * _summary.ts). The three rows share one computation ({@link AOPC_CURVES}): each batch's MoRF and
+ * LeRF curves are computed once, whichever of the rows are requested.
  *
  * Regime (method.md §4): perturb a small part of the image, as Samek et al. do (100 regions of 9×9
  * on 224² ≈ 16 %). Defaults: P = max(1, round(max(H, W) / 28)), so every image size gets a grid of
@@ -30,6 +31,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../models/classifier.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
+import { aopcRel, fromFixed, meanOf, meanSummary, toFixed } from './_summary.js';
+import { assertFiniteRows } from './finite.js';
+import type { AopcResult, MetricSummary } from './results.js';
+import { FILL_BACKGROUND_WARNING } from './results.js';
+import type { Accumulator, MetricCompute, SummaryContext } from './types.js';
 
 /** Perturbation order. */
 export type AopcOrder = 'morf' | 'lerf';
@@ -223,3 +229,128 @@ function fillValue(v: number): number {
 function sliceOf(a: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
   return ArrayBuffer.isView(a) ? (a as unknown as Float32Array).subarray(start, end) : Array.prototype.slice.call(a, start, end);
 }
+
+/** One method's AOPC state: per-image values and, from the first batch on, the fixed-point curve sums. */
+interface AopcMethodState {
+  readonly morf: Array<number | null>;
+  readonly lerf: Array<number | null>;
+  sums?: { patchSize: number; steps: number; fill: AopcResult['fill']; morf: bigint[]; lerf: bigint[] };
+}
+
+/** State of the AOPC rows: per method, and (constant fills) pixel values equal to the fill / all seen. */
+interface AopcState {
+  coverage?: { equal: number; total: number };
+  readonly methods: AopcMethodState[];
+}
+
+/**
+ * The computation shared by AOPC_morf, AOPC_lerf and AOPC_rel: per batch and method both curves
+ * (the fill of an image seeded by (seed, its dataset index), shared by MoRF, LeRF and all methods),
+ * exact fixed-point curve sums; for a constant fill, how many pixel values already equal it.
+ */
+export const AOPC_CURVES: Accumulator<AopcState> = {
+  start: ({ methods }) => ({ methods: Array.from({ length: methods }, () => ({ morf: [], lerf: [] })) }),
+  addImages: (state, b) => {
+    const { fill } = b.config.aopc;
+    if (fill === 'uniform') return;
+    const v = fill === 'black' ? 0 : fill;
+    let equal = 0;
+    for (const p of b.pixels) if (p === v) equal++;
+    state.coverage = { equal: (state.coverage?.equal ?? 0) + equal, total: (state.coverage?.total ?? 0) + b.pixels.length };
+  },
+  add: (state, b) => {
+    const { aopc: settings, seed } = b.config;
+    const common = {
+      fill: settings.fill, seeds: Array.from(b.index, (idx) => deriveSeed(seed, 'aopc', idx)), internalBatchSize: settings.internalBatchSize, fraction: settings.fraction,
+      ...(settings.patchSize !== null ? { patchSize: settings.patchSize } : {}),
+      ...(settings.steps !== null ? { steps: settings.steps } : {}),
+    };
+    const morf = aopc(b.classifier, b.x, b.target, b.scores, { order: 'morf', ...common });
+    const lerf = aopc(b.classifier, b.x, b.target, b.scores, { order: 'lerf', ...common });
+    for (const c of [morf, lerf]) assertFiniteRows(c.curves, c.steps + 1, b.index, `${b.method.name} AOPC probabilities`);
+    const m = state.methods[b.methodIndex]!;
+    const sums = (m.sums ??= { patchSize: morf.patchSize, steps: morf.steps, fill: settings.fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) });
+    m.morf.push(...morf.values);
+    m.lerf.push(...lerf.values);
+    for (let i = 0; i < b.shape[0]; i++) {
+      for (let k = 0; k <= morf.steps; k++) {
+        sums.morf[k]! += toFixed(morf.curves[i * (morf.steps + 1) + k]!);
+        sums.lerf[k]! += toFixed(lerf.curves[i * (lerf.steps + 1) + k]!);
+      }
+    }
+  },
+  merge: (state, next) => {
+    if (next.coverage) state.coverage = { equal: (state.coverage?.equal ?? 0) + next.coverage.equal, total: (state.coverage?.total ?? 0) + next.coverage.total };
+    next.methods.forEach((n, mi) => {
+      const m = state.methods[mi]!;
+      m.morf.push(...n.morf);
+      m.lerf.push(...n.lerf);
+      if (!n.sums) return;
+      if (!m.sums) m.sums = n.sums;
+      else n.sums.morf.forEach((s, k) => ((m.sums!.morf[k]! += s), (m.sums!.lerf[k]! += n.sums!.lerf[k]!)));
+    });
+  },
+  methodParts: (state, mi, n) => {
+    const m = state.methods[mi]!;
+    return { perImage: { 'aopc-morf': m.morf, 'aopc-lerf': m.lerf }, ...(m.sums ? { fields: { aopc: curvesOf(m.sums, n) } } : {}) };
+  },
+  resultParts: (state) => (state.coverage ? { fillCoverage: { ...state.coverage } } : {}),
+  warnings: (state, config) => {
+    const c = state.coverage;
+    if (!(c && c.total > 0 && c.equal / c.total >= FILL_BACKGROUND_WARNING)) return [];
+    const fill = config.aopc.fill;
+    return [
+      `AOPC fill ${fill === 'black' ? "'black'" : `constant ${fill}`} equals the data's background: ${((100 * c.equal) / c.total).toFixed(1)} % of the ` +
+        `evaluated pixel values already are ${fill === 'black' ? 0 : fill}, so replacing them changes nothing and AOPC_lerf (and AOPC_rel) ` +
+        `mostly measure where the background is; use the uniform fill ('--aopc-fill uniform') on such data`,
+    ];
+  },
+  read: (r) => ({
+    ...(r.fillCoverage ? { coverage: { ...r.fillCoverage } } : {}),
+    methods: r.methods.map((m) => ({
+      morf: [...(m.perImage['aopc-morf'] ?? [])],
+      lerf: [...(m.perImage['aopc-lerf'] ?? [])],
+      ...(m.aopc ? { sums: { patchSize: m.aopc.patchSize, steps: m.aopc.steps, fill: m.aopc.fill, morf: m.aopc.morf.sumFixed.map(BigInt), lerf: m.aopc.lerf.sumFixed.map(BigInt) } } : {}),
+    })),
+  }),
+};
+
+/** The mean curves over n images with their exact sums. */
+function curvesOf(s: NonNullable<AopcMethodState['sums']>, n: number): AopcResult {
+  const curve = (sums: bigint[]): { mean: number[]; sumFixed: string[] } => ({
+    mean: sums.map((v) => (n > 0 ? fromFixed(v) / n : 0)),
+    sumFixed: sums.map((v) => v.toString()),
+  });
+  return { patchSize: s.patchSize, steps: s.steps, fill: s.fill, n, morf: curve(s.morf), lerf: curve(s.lerf) };
+}
+
+/** The variant ('uniform fill', 'constant 0.5 fill') and params every AOPC row records. */
+function aopcExtra(m: AopcMethodState): { variant?: string; params: Record<string, unknown> } {
+  if (!m.sums) return { params: {} };
+  const { patchSize, steps, fill } = m.sums;
+  return { variant: `${typeof fill === 'number' ? `constant ${fill}` : fill} fill`, params: { patchSize, steps, fill } };
+}
+
+/** An AOPC row of one order: the mean of its per-image values. */
+function aopcRow(order: AopcOrder): MetricCompute<AopcState> {
+  return { accumulator: AOPC_CURVES, summarise: (state, at) => meanSummary(at, state.methods[at.method]![order], aopcExtra(state.methods[at.method]!)) };
+}
+
+/** The 'aopc-morf' row. */
+export const AOPC_MORF = aopcRow('morf');
+/** The 'aopc-lerf' row. */
+export const AOPC_LERF = aopcRow('lerf');
+/** The 'aopc-rel' row: mean AOPC_morf / mean AOPC_lerf, or null with its reason ({@link aopcRel}). */
+export const AOPC_REL: MetricCompute<AopcState> = {
+  accumulator: AOPC_CURVES,
+  summarise: (state: AopcState, at: SummaryContext): MetricSummary => {
+    const m = state.methods[at.method]!;
+    const lerf = meanOf(m.lerf);
+    const { value, undefinedReason } = aopcRel(meanOf(m.morf).value, lerf.value);
+    const { variant, params } = aopcExtra(m);
+    return {
+      name: at.name, label: at.label, direction: at.direction, value, ...(undefinedReason ? { undefinedReason } : {}), n: lerf.n,
+      ...(variant ? { variant } : {}), params,
+    };
+  },
+};

@@ -10,11 +10,12 @@
  *    of that sorted list ({@link shardRange}), so a shard sees exactly the batches (and seeds) of
  *    the unsharded run;
  * 3. per batch (bounded memory; tensors freed before the next batch): clean correctness; per
- *    method the attribution → per-pixel scores Σ_c|A| → 8-bit map → entropy, size; AOPC MoRF and
- *    LeRF; robustness curves (masked PGD and noise); localisation (datasets with masks);
- *    randomisation similarity; the first `examples` images with each method's 8-bit map;
- * 4. per-image values and exact accumulators are kept; summaries are built by the same code
- *    that `mergeEvaluations` uses, so merged shards equal the unsharded result.
+ *    method the attribution → per-pixel scores Σ_c|A| (its 8-bit map computed once, on demand),
+ *    handed to the accumulator of each requested registry row (registry.ts; rows that share a
+ *    computation, as AOPC's three, share one accumulator); the first `examples` images with each
+ *    method's 8-bit map;
+ * 4. the accumulators keep per-image values and exact sums; summaries are built from them by the
+ *    same code that `mergeEvaluations` uses, so merged shards equal the unsharded result.
  *
  * Seeds: SmoothGrad noise and attack starts from (seed, method, global batch index); the AOPC
  * fill of an image from (seed, its dataset index), shared by MoRF/LeRF and all methods.
@@ -41,24 +42,20 @@ import { backendInfo } from '../engine/backend.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { correctPredictions } from './accuracy.js';
-import { aopc, DEFAULT_AOPC_FRACTION } from './aopc.js';
+import { DEFAULT_AOPC_FRACTION } from './aopc.js';
 import type { AopcFill } from './aopc.js';
-import { pointingGame, relevanceMassAccuracy } from './localization.js';
 import { toUint8Map } from './postprocess.js';
 import { exampleImage, exampleMap } from './examples.js';
-import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity } from './randomization.js';
-import type { RandomWeights } from './randomization.js';
 import { METRICS } from './registry.js';
 import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './results.js';
 import { assertFiniteRows } from './finite.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DEFAULT_RATIOS, lowSaliencyRobustness } from './robustness.js';
+import { DEFAULT_RATIOS } from './robustness.js';
 import type { NoiseMode } from './robustness.js';
-import { saliencyEntropy } from './saliency-entropy.js';
-import { saliencySize } from './saliency-size.js';
 import type { SizeFormat } from './saliency-size.js';
-import { buildResult, toFixed } from './_summary.js';
-import type { RawEvaluation, RawMethod } from './_summary.js';
+import { accumulatorsOf, buildResult } from './_assemble.js';
+import type { RawEvaluation } from './_assemble.js';
+import type { EvaluationBatch, MethodBatch, RunSetup } from './types.js';
 
 /** A saliency method to evaluate, injected by the caller (see saliency/registry.ts `saliencyMethods`). */
 export interface EvaluateMethod {
@@ -247,10 +244,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
   const sample = await drawSubset(dataset, config.limit ?? undefined, config.seed);
   const total = sample.indices.length;
   const { start, end } = shardRange(total, config.batchSize, options.shard);
-  const want = (m: string): boolean => config.metrics.includes(m);
-  const wantAopc = want('aopc-morf') || want('aopc-lerf') || want('aopc-rel');
-  const ratios = config.robustness.ratios;
-  const attack = options.attack ?? pgd({ ...config.robustness.attack });
+  const accumulators = accumulatorsOf(config);
 
   const raw: RawEvaluation = {
     config,
@@ -263,37 +257,17 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
     shard: options.shard ? { index: options.shard.index, count: options.shard.count } : null,
     range: { start, end, total },
     images: { index: [], label: [], correct: [] },
+    methods: options.methods.map((m) => ({ method: m.name, label: m.label ?? m.name, params: { ...(m.params ?? {}) } })),
+    states: new Map(),
     examples: [],
-    methods: options.methods.map((m): RawMethod => ({
-      method: m.name,
-      label: m.label ?? m.name,
-      params: { ...(m.params ?? {}) },
-      perImage: Object.fromEntries(
-        ['entropy', 'size', 'aopc-morf', 'aopc-lerf', 'relevance-mass-accuracy', 'pointing-game', 'randomization-similarity']
-          .filter((k) => want(k) || (k.startsWith('aopc') && wantAopc))
-          .map((k) => [k, []]),
-      ),
-      ...(want('robustness-attack') || want('robustness-noise')
-        ? {
-            robustness: [
-              ...(want('robustness-attack') ? [{ kind: 'attack' as const, ratios: [...ratios], correct: ratios.map(() => 0), params: { ...config.robustness.attack } }] : []),
-              ...(want('robustness-noise')
-                ? [{ kind: 'noise' as const, ratios: [...ratios], correct: ratios.map(() => 0), params: { noise: config.robustness.noise, ...(config.robustness.noise === 'additive' ? { epsilon: config.robustness.attack.epsilon } : {}) } }]
-                : []),
-            ],
-          }
-        : {}),
-    })),
     provenance: { startedAt: new Date(started).toISOString(), seconds: { total: 0 }, backend: backendInfo() ? { ...backendInfo() } : null, scaatVersion: packageVersion(), ...(options.command ? { command: options.command } : {}) },
   };
   const seconds: Record<string, number> = Object.fromEntries(options.methods.map((m) => [m.name, 0]));
-
-  const randomWeights: RandomWeights | undefined = want('randomization-similarity')
-    ? drawRandomWeights(classifier, { seed: deriveSeed(config.seed, 'randomization'), ...(config.randomization.layers !== null ? { layers: config.randomization.layers } : {}) })
-    : undefined;
+  const setup: RunSetup = { classifier, config, methods: options.methods.length, attack: options.attack ?? pgd({ ...config.robustness.attack }) };
   const indices = sample.indices.slice(start, end);
   let done = 0;
   try {
+    for (const a of accumulators) raw.states.set(a, a.start(setup));
     if (indices.length > 0) {
       for await (const batch of dataset.batches({ batchSize: config.batchSize, indices })) {
         const globalBatch = Math.floor((start + done) / config.batchSize);
@@ -305,12 +279,6 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
         const { x, y } = toTensors(batch);
         try {
           const correct = correctPredictions(classifier, x, y, batch.index);
-          if (wantAopc && config.aopc.fill !== 'uniform') {
-            const v = config.aopc.fill === 'black' ? 0 : config.aopc.fill;
-            let equal = 0;
-            for (const p of batch.x) if (p === v) equal++;
-            raw.fillCoverage = { equal: (raw.fillCoverage?.equal ?? 0) + equal, total: (raw.fillCoverage?.total ?? 0) + batch.x.length };
-          }
           raw.images.index.push(...batch.index);
           raw.images.label.push(...batch.y);
           raw.images.correct.push(...correct);
@@ -332,63 +300,23 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
           }
           const target = config.target === 'predicted' ? tf.tidy(() => tf.argMax(classifier.logits(x), 1).toInt() as tf.Tensor1D) : y;
           try {
+            const images: EvaluationBatch = {
+              classifier, config, x, y, target, pixels: batch.x, index: batch.index, ...(batch.mask ? { mask: batch.mask } : {}),
+              shape: batch.shape, globalBatch, source: dataset.source,
+            };
+            for (const a of accumulators) a.addImages?.(raw.states.get(a), images);
             options.methods.forEach((method, mi) => {
               const t0 = Date.now();
-              const rm = raw.methods[mi]!;
-              const callSeed = deriveSeed(config.seed, 'saliency', method.name, globalBatch);
+              const seed = deriveSeed(config.seed, 'saliency', method.name, globalBatch);
               // per-pixel scores [B·H·W]
-              const scores = tf.tidy(() => toSaliencyMap(method.saliency(classifier, x, target, { seed: callSeed }), config.reduction as ChannelReduction).dataSync() as Float32Array);
+              const scores = tf.tidy(() => toSaliencyMap(method.saliency(classifier, x, target, { seed }), config.reduction as ChannelReduction).dataSync() as Float32Array);
               const n = h * w;
               assertFiniteRows(scores, n, batch.index, `${method.name} attributions`);
-              for (let i = 0; i < b; i++) {
-                const s = scores.subarray(i * n, (i + 1) * n);
-                if (want('entropy') || want('size') || i < nExamples) {
-                  const u8 = toUint8Map(s, { clipPercentile: config.clipPercentile });
-                  if (want('entropy')) rm.perImage['entropy']!.push(saliencyEntropy(u8));
-                  if (want('size')) rm.perImage['size']!.push(saliencySize(u8, w, h, config.size));
-                  if (i < nExamples) batchExamples[i]!.maps[method.name] = exampleMap(u8, w, h);
-                }
-                if (want('relevance-mass-accuracy') || want('pointing-game')) {
-                  const gt = batch.mask?.subarray(i * n, (i + 1) * n);
-                  if (!gt) throw new DataError(`evaluate: dataset '${dataset.source}' declares masks but batch has none`);
-                  if (want('relevance-mass-accuracy')) rm.perImage['relevance-mass-accuracy']!.push(relevanceMassAccuracy(s, gt));
-                  if (want('pointing-game')) rm.perImage['pointing-game']!.push(pointingGame(s, gt, h, w, config.localization));
-                }
-              }
-              if (wantAopc) {
-                const seeds = Array.from(batch.index, (idx) => deriveSeed(config.seed, 'aopc', idx));
-                const common = {
-                  fill: config.aopc.fill, seeds, internalBatchSize: config.aopc.internalBatchSize, fraction: config.aopc.fraction,
-                  ...(config.aopc.patchSize !== null ? { patchSize: config.aopc.patchSize } : {}),
-                  ...(config.aopc.steps !== null ? { steps: config.aopc.steps } : {}),
-                };
-                const morf = aopc(classifier, x, target, scores, { order: 'morf', ...common });
-                const lerf = aopc(classifier, x, target, scores, { order: 'lerf', ...common });
-                for (const c of [morf, lerf]) assertFiniteRows(c.curves, c.steps + 1, batch.index, `${method.name} AOPC probabilities`);
-                rm.aopc ??= { patchSize: morf.patchSize, steps: morf.steps, fill: config.aopc.fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) };
-                rm.perImage['aopc-morf']!.push(...morf.values);
-                rm.perImage['aopc-lerf']!.push(...lerf.values);
-                for (let i = 0; i < b; i++) {
-                  for (let k = 0; k <= morf.steps; k++) {
-                    rm.aopc.morf[k]! += toFixed(morf.curves[i * (morf.steps + 1) + k]!);
-                    rm.aopc.lerf[k]! += toFixed(lerf.curves[i * (lerf.steps + 1) + k]!);
-                  }
-                }
-              }
-              for (const curve of rm.robustness ?? []) {
-                const flags = lowSaliencyRobustness(classifier, x, y, scores, {
-                  kind: curve.kind, ratios, attack, noise: config.robustness.noise, epsilon: config.robustness.attack.epsilon,
-                  seed: deriveSeed(config.seed, 'robustness', method.name, globalBatch),
-                });
-                flags.forEach((f, qi) => (curve.correct[qi]! += f.reduce((s, v) => s + v, 0)));
-              }
-              if (randomWeights) {
-                rm.perImage['randomization-similarity']!.push(
-                  ...randomizationSimilarity(classifier, x, target, method.saliency, randomWeights, {
-                    seed: callSeed, ...(config.reduction === 'sum-abs' ? { original: scores } : {}),
-                  }),
-                );
-              }
+              const maps: Uint8Array[] = [];
+              const u8 = (i: number): Uint8Array => (maps[i] ??= toUint8Map(scores.subarray(i * n, (i + 1) * n), { clipPercentile: config.clipPercentile }));
+              const methodBatch: MethodBatch = { ...images, method, methodIndex: mi, seed, scores, u8 };
+              for (const a of accumulators) a.add(raw.states.get(a), methodBatch);
+              for (let i = 0; i < nExamples; i++) batchExamples[i]!.maps[method.name] = exampleMap(u8(i), w, h);
               seconds[method.name]! += (Date.now() - t0) / 1000;
             });
           } finally {
@@ -404,7 +332,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
       }
     }
   } finally {
-    if (randomWeights) disposeRandomWeights(randomWeights);
+    for (const [a, state] of raw.states) a.dispose?.(state);
   }
   if (done !== indices.length) {
     throw new DataError(`evaluate: dataset '${dataset.source}' yielded ${done} samples for ${indices.length} requested indices`);

@@ -3,7 +3,9 @@
 // inputs (scores, 8-bit maps, masks, or a classifier with images); saliency methods come in by
 // injection. evaluate() runs them over a dataset into a plain-JSON EvaluationResult that
 // mergeEvaluations() combines across shards. No rendering here (report/).
-export type { Direction, MetricCategory, MetricSpec } from './types.js';
+export type {
+  Accumulator, Direction, EvaluationBatch, MethodBatch, MethodParts, MetricCategory, MetricCompute, MetricSpec, RunSetup, SummaryContext,
+} from './types.js';
 export { METRICS, getMetric } from './registry.js';
 export { percentile, toUint8Map } from './postprocess.js';
 export type { Uint8MapOptions } from './postprocess.js';

@@ -15,7 +15,9 @@
  * relevanceMassAccuracy([3, 1, 0, 0], [1, 0, 0, 0])   // 0.75
  * pointingGame([0, 5, 1, 0], [0, 1, 0, 0], 2, 2)       // 1
  */
-import { ShapeError } from '../errors.js';
+import { DataError, ShapeError } from '../errors.js';
+import { meanSummary, perImageAccumulator } from './_summary.js';
+import type { Accumulator, MethodBatch, MetricCompute } from './types.js';
 
 /** Share of the (non-negative) saliency mass inside the mask; null if the map or mask is empty. */
 export function relevanceMassAccuracy(scores: ArrayLike<number>, mask: ArrayLike<number>): number | null {
@@ -62,3 +64,28 @@ export function pointingGame(
   }
   return 0;
 }
+
+/** A localisation row's accumulator: `score` of each image's scores and mask. */
+function localisation(name: string, score: (scores: Float32Array, mask: Uint8Array, b: MethodBatch) => number | null): Accumulator<Array<Array<number | null>>> {
+  return perImageAccumulator(name, (b) => {
+    const [n, h, w] = b.shape;
+    const px = h * w;
+    return Array.from({ length: n }, (_, i) => {
+      const mask = b.mask?.subarray(i * px, (i + 1) * px);
+      if (!mask) throw new DataError(`evaluate: dataset '${b.source}' declares masks but batch has none`);
+      return score(b.scores.subarray(i * px, (i + 1) * px), mask, b);
+    });
+  });
+}
+
+/** The 'relevance-mass-accuracy' row. */
+export const RELEVANCE_MASS_ACCURACY: MetricCompute<Array<Array<number | null>>> = {
+  accumulator: localisation('relevance-mass-accuracy', (s, mask) => relevanceMassAccuracy(s, mask)),
+  summarise: (state, at) => meanSummary(at, state[at.method]!),
+};
+
+/** The 'pointing-game' row (config.localization's tolerance). */
+export const POINTING_GAME: MetricCompute<Array<Array<number | null>>> = {
+  accumulator: localisation('pointing-game', (s, mask, b) => pointingGame(s, mask, b.shape[1], b.shape[2], b.config.localization)),
+  summarise: (state, at) => meanSummary(at, state[at.method]!, { params: { ...at.config.localization } }),
+};

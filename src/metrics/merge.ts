@@ -1,9 +1,9 @@
 /**
  * Merging the shard results of one evaluation (`scaat evaluate --shard i/n`, e.g. a Slurm array
  * job or a Kubernetes indexed Job) into exactly the result of the unsharded run: per-image values
- * are concatenated in index order, counts and fixed-point curve sums added, example images cut to
- * the `config.examples` lowest indices across shards, and the summaries rebuilt by the same code
- * evaluate() uses. Only `provenance` differs (it lists the shards').
+ * are concatenated in index order and each requested row's accumulator merges its state (counts
+ * and fixed-point curve sums added), example images cut to the `config.examples` lowest indices
+ * across shards, and the summaries rebuilt by the same code evaluate() uses. Only `provenance` differs (it lists the shards').
  *
  * @example
  * const merged = mergeEvaluations([shard0, shard1, shard2]);   // any order
@@ -11,7 +11,7 @@
 import { DataError } from '../errors.js';
 import type { EvaluationResult } from './results.js';
 import { EVALUATION_SCHEMA_VERSION } from './results.js';
-import { buildResult, toRaw } from './_summary.js';
+import { buildResult, readRaw } from './_assemble.js';
 import { lowestExamples } from './examples.js';
 
 /**
@@ -56,7 +56,7 @@ export function mergeEvaluations(parts: readonly EvaluationResult[], sources: re
   if (missing.length > 0 || repeated.length > 0) {
     throw new DataError(`merge: shards of ${count}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && repeated.length ? '; ' : ''}${repeated.length ? `repeated ${repeated.join(', ')}` : ''}`);
   }
-  const raws = order.map((i) => toRaw(parts[i]!));
+  const raws = order.map((i) => readRaw(parts[i]!));
   for (let k = 1; k < raws.length; k++) {
     if (raws[k]!.range.start !== raws[k - 1]!.range.end) {
       throw new DataError(`merge: shard ranges are not contiguous (${raws[k - 1]!.range.end} then ${raws[k]!.range.start})`);
@@ -67,16 +67,7 @@ export function mergeEvaluations(parts: readonly EvaluationResult[], sources: re
     out.images.index.push(...r.images.index);
     out.images.label.push(...r.images.label);
     out.images.correct.push(...r.images.correct);
-    if (r.fillCoverage) out.fillCoverage = { equal: (out.fillCoverage?.equal ?? 0) + r.fillCoverage.equal, total: (out.fillCoverage?.total ?? 0) + r.fillCoverage.total };
-    r.methods.forEach((m, mi) => {
-      const o = out.methods[mi]!;
-      for (const [k, v] of Object.entries(m.perImage)) o.perImage[k]!.push(...v);
-      if (m.aopc) {
-        if (!o.aopc) o.aopc = m.aopc;
-        else m.aopc.morf.forEach((s, k) => ((o.aopc!.morf[k]! += s), (o.aopc!.lerf[k]! += m.aopc!.lerf[k]!)));
-      }
-      m.robustness?.forEach((c, ci) => c.correct.forEach((v, qi) => (o.robustness![ci]!.correct[qi]! += v)));
-    });
+    for (const [a, state] of out.states) a.merge(state, r.states.get(a));
   }
   out.examples = lowestExamples(raws.map((r) => r.examples), first.config.examples ?? 0);
   out.shard = null;

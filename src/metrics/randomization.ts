@@ -24,6 +24,8 @@ import type { Classifier } from '../models/classifier.js';
 import type { SaliencyFn } from '../saliency/types.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError } from '../errors.js';
+import { meanSummary } from './_summary.js';
+import type { MetricCompute } from './types.js';
 
 /** Minimal view of a tfjs-layers weight (LayersVariable). */
 interface WeightVar {
@@ -163,3 +165,32 @@ export function randomizationSimilarity(
 function sub(a: ArrayLike<number>, s: number, e: number): ArrayLike<number> {
   return ArrayBuffer.isView(a) ? (a as unknown as Float32Array).subarray(s, e) : Array.prototype.slice.call(a, s, e);
 }
+
+/** State of the randomisation row: the random weights (drawn once per run) and per-method values. */
+interface RandomizationState {
+  readonly weights?: RandomWeights;
+  readonly values: Array<Array<number | null>>;
+}
+
+/** The 'randomization-similarity' row: weights from (seed, 'randomization'), the top config.randomization.layers. */
+export const RANDOMIZATION_SIMILARITY: MetricCompute<RandomizationState> = {
+  accumulator: {
+    start: ({ classifier, config, methods }) => ({
+      weights: drawRandomWeights(classifier, { seed: deriveSeed(config.seed, 'randomization'), ...(config.randomization.layers !== null ? { layers: config.randomization.layers } : {}) }),
+      values: Array.from({ length: methods }, () => []),
+    }),
+    add: (state, b) =>
+      void state.values[b.methodIndex]!.push(
+        ...randomizationSimilarity(b.classifier, b.x, b.target, b.method.saliency, state.weights!, {
+          seed: b.seed, ...(b.config.reduction === 'sum-abs' ? { original: b.scores } : {}),
+        }),
+      ),
+    dispose: (state) => {
+      if (state.weights) disposeRandomWeights(state.weights);
+    },
+    merge: (state, next) => next.values.forEach((v, mi) => state.values[mi]!.push(...v)),
+    methodParts: (state, mi) => ({ perImage: { 'randomization-similarity': state.values[mi]! } }),
+    read: (r) => ({ values: r.methods.map((m) => [...(m.perImage['randomization-similarity'] ?? [])]) }),
+  },
+  summarise: (state, at) => meanSummary(at, state.values[at.method]!, { params: { ...at.config.randomization } }),
+};

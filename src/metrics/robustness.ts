@@ -21,6 +21,9 @@ import type { AttackFn } from '../attacks/types.js';
 import { maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
+import { accurateSum } from './_summary.js';
+import type { EvaluationConfig } from './results.js';
+import type { MetricCompute } from './types.js';
 
 /** The ratios q of method.md §4. */
 export const DEFAULT_RATIOS: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -100,3 +103,72 @@ export function lowSaliencyRobustness(
     }
   });
 }
+
+/** One method's curve of one kind: correct images per ratio (the exact, mergeable part). */
+interface Curve {
+  readonly kind: 'attack' | 'noise';
+  readonly ratios: number[];
+  readonly correct: number[];
+  readonly params: Record<string, unknown>;
+}
+
+/** State of the robustness rows: the attack and, per method, the curves of the requested kinds. */
+interface RobustnessState {
+  readonly attack?: AttackFn;
+  readonly curves: Curve[][];
+}
+
+const KINDS = [['robustness-attack', 'attack'], ['robustness-noise', 'noise']] as const;
+
+/** The curves requested by config.metrics, all counts 0. */
+function emptyCurves(config: EvaluationConfig): Curve[] {
+  const { ratios, attack, noise } = config.robustness;
+  return KINDS.filter(([name]) => config.metrics.includes(name)).map(([, kind]) => ({
+    kind, ratios: [...ratios], correct: ratios.map(() => 0),
+    params: kind === 'attack' ? { ...attack } : { noise, ...(noise === 'additive' ? { epsilon: attack.epsilon } : {}) },
+  }));
+}
+
+/**
+ * The computation shared by the two robustness rows: per batch and method, each requested curve
+ * (the run's attack; seeds from (seed, method, global batch)).
+ */
+const ROBUSTNESS_CURVES: NonNullable<MetricCompute<RobustnessState>['accumulator']> = {
+  start: ({ config, methods, attack }) => ({ attack, curves: Array.from({ length: methods }, () => emptyCurves(config)) }),
+  add: (state, b) => {
+    const { ratios, noise, attack } = b.config.robustness;
+    for (const curve of state.curves[b.methodIndex]!) {
+      const flags = lowSaliencyRobustness(b.classifier, b.x, b.y, b.scores, {
+        kind: curve.kind, ratios, attack: state.attack!, noise, epsilon: attack.epsilon,
+        seed: deriveSeed(b.config.seed, 'robustness', b.method.name, b.globalBatch),
+      });
+      flags.forEach((f, qi) => (curve.correct[qi]! += f.reduce((s, v) => s + v, 0)));
+    }
+  },
+  merge: (state, next) => next.curves.forEach((cs, mi) => cs.forEach((c, ci) => c.correct.forEach((v, qi) => (state.curves[mi]![ci]!.correct[qi]! += v)))),
+  methodParts: (state, mi, n) => ({
+    fields: {
+      robustness: state.curves[mi]!.map((r) => ({
+        kind: r.kind, ratios: r.ratios, accuracy: r.correct.map((c) => (n > 0 ? c / n : 0)), correct: r.correct, n, params: r.params,
+      })),
+    },
+  }),
+  read: (r) => ({ curves: r.methods.map((m) => (m.robustness ?? []).map((c) => ({ kind: c.kind, ratios: [...c.ratios], correct: [...c.correct], params: { ...c.params } }))) }),
+};
+
+/** A robustness row: the mean accuracy over q of its curve. */
+function robustnessRow(kind: 'attack' | 'noise'): MetricCompute<RobustnessState> {
+  return {
+    accumulator: ROBUSTNESS_CURVES,
+    summarise: (state, at) => {
+      const curve = state.curves[at.method]!.find((r) => r.kind === kind);
+      const value = curve && curve.ratios.length > 0 && at.n > 0 ? accurateSum(curve.correct.map((c) => c / at.n)) / curve.correct.length : null;
+      return { name: at.name, label: at.label, direction: at.direction, value, n: at.n, params: curve ? { ratios: curve.ratios, ...curve.params } : {} };
+    },
+  };
+}
+
+/** The 'robustness-attack' row. */
+export const ROBUSTNESS_ATTACK = robustnessRow('attack');
+/** The 'robustness-noise' row. */
+export const ROBUSTNESS_NOISE = robustnessRow('noise');

@@ -7,6 +7,8 @@
  * @example
  * saliencyEntropy(new Uint8Array([0, 0, 255, 255]))   // 1 (two equal halves)
  */
+import { entropyHistogram, meanSummary, perImageAccumulator } from './_summary.js';
+import type { MetricCompute } from './types.js';
 
 /** Counts of each value 0..255. */
 export function histogram256(u8: ArrayLike<number>): Float64Array {
@@ -30,3 +32,13 @@ export function saliencyEntropy(u8: ArrayLike<number>): number {
   }
   return e === 0 ? 0 : e; // no −0
 }
+
+/** The 'entropy' row: per-image entropy of each method's 8-bit map, and their histogram. */
+export const ENTROPY: MetricCompute<Array<Array<number | null>>> = {
+  accumulator: perImageAccumulator(
+    'entropy',
+    (b) => Array.from({ length: b.shape[0] }, (_, i) => saliencyEntropy(b.u8(i))),
+    (values) => ({ entropyHistogram: entropyHistogram(values) }),
+  ),
+  summarise: (state, at) => meanSummary(at, state[at.method]!),
+};

@@ -11,6 +11,8 @@
 import { PNG } from 'pngjs';
 import { ConfigError, ShapeError } from '../errors.js';
 import { encodeGrayJpeg } from './_jpeg-gray.js';
+import { meanSummary, perImageAccumulator } from './_summary.js';
+import type { MetricCompute } from './types.js';
 
 export type SizeFormat = 'jpeg' | 'png';
 export const SIZE_FORMATS: readonly SizeFormat[] = ['jpeg', 'png'];
@@ -45,3 +47,13 @@ export function encodeSaliencyMap(u8: Uint8Array, width: number, height: number,
 export function saliencySize(u8: Uint8Array, width: number, height: number, options: SaliencySizeOptions = {}): number {
   return encodeSaliencyMap(u8, width, height, options).length / 1024;
 }
+
+/** The 'size' row: per-image size of each method's 8-bit map in config.size's codec. */
+export const SIZE: MetricCompute<Array<Array<number | null>>> = {
+  accumulator: perImageAccumulator('size', (b) => {
+    const [n, h, w] = b.shape;
+    return Array.from({ length: n }, (_, i) => saliencySize(b.u8(i), w, h, b.config.size));
+  }),
+  summarise: (state, at) =>
+    meanSummary(at, state[at.method]!, { variant: at.config.size.format === 'jpeg' ? `jpeg q${at.config.size.quality}` : 'png', params: { ...at.config.size } }),
+};
