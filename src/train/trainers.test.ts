@@ -97,9 +97,9 @@ describe('sgt masked fill', () => {
 });
 
 describe('pgd-at options', () => {
-  it("resolves alpha 'auto' to 1.25ε for fgsm and ε/4 for pgd, and rejects α ≤ 0", () => {
+  it("resolves alpha 'auto' to 1.25ε for fgsm-rs and ε/4 for pgd, and rejects α ≤ 0", () => {
     const r = (o: Record<string, unknown>) => TRAINERS.get('pgd-at')!.resolveOptions(o);
-    expect(r({ attack: 'fgsm', epsilon: 0.1 })['alpha']).toBeCloseTo(0.125, 12);
+    expect(r({ attack: 'fgsm-rs', epsilon: 0.1 })['alpha']).toBeCloseTo(0.125, 12);
     expect(r({ epsilon: 0.1 })['alpha']).toBeCloseTo(0.025, 12);
     expect(r({ alpha: 0.5 })['alpha']).toBe(0.5);
     expect(r({ alpha: '2/255', epsilon: 0.1 })['alpha']).toBeCloseTo(2 / 255, 12);
