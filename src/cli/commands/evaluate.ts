@@ -4,7 +4,7 @@
  * (whole batches) so a cluster scheduler can run the parts in parallel; `scaat merge` combines
  * them into exactly the unsharded result.
  *
- *   scaat evaluate -m runs/scaat -d cifar10-bin --data-path data/cifar-10-batches-bin --limit 1000 \
+ *   scaat evaluate -m runs/scaat -d data/cifar-10-batches-bin --limit 1000 \
  *     --methods vanilla-gradient,smooth-grad,integrated-gradients --out runs/scaat/eval.json
  *   # Slurm array job: one shard per task, then merge
  *   scaat evaluate ... --shard $SLURM_ARRAY_TASK_ID/8 --out eval.$SLURM_ARRAY_TASK_ID.json
