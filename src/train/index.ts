@@ -7,7 +7,7 @@ export { train, buildClassifier } from './loop.js';
 export type { TrainOptions, TrainResult } from './loop.js';
 export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, resolveConfig, parseSetOverrides, describeConfig, resolveOptionSection, toNumber } from './config.js';
 export type { TrainConfig, ConfigLayer, ConfigValue, TrainerOptionsResolver } from './config.js';
-export { TRAINERS, withTrainers, optionsResolver } from './registry.js';
+export { BASELINE_TRAINERS, withTrainers, optionsResolver } from './registry.js';
 export type { TrainerSpec, TrainerInit, TrainerRegistry } from './registry.js';
 export { regularTrainer } from './regular.js';
 export { pgdAtTrainer, resolvePgdAtOptions, PGD_AT_DEFAULTS } from './pgd-at.js';
