@@ -27,7 +27,6 @@
  * await writeJsonAtomic('eval.shard0.json', result);
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import type { Classifier } from '../models/classifier.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { toTensors } from '../datasets/dataset.js';
@@ -38,6 +37,7 @@ import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { AttackFn } from '../attacks/types.js';
 import { pgd } from '../attacks/pgd.js';
 import { backendInfo } from '../engine/backend.js';
+import { scaatVersion } from '../io/package-version.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { correctPredictions } from './accuracy.js';
@@ -284,7 +284,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
           }
         : {}),
     })),
-    provenance: { startedAt: new Date(started).toISOString(), seconds: { total: 0 }, backend: backendInfo() ? { ...backendInfo() } : null, scaatVersion: packageVersion(), ...(options.command ? { command: options.command } : {}) },
+    provenance: { startedAt: new Date(started).toISOString(), seconds: { total: 0 }, backend: backendInfo() ? { ...backendInfo() } : null, scaatVersion: scaatVersion() ?? 'unknown', ...(options.command ? { command: options.command } : {}) },
   };
   const seconds: Record<string, number> = Object.fromEntries(options.methods.map((m) => [m.name, 0]));
 
@@ -420,14 +420,3 @@ function datasetSummary(d: Dataset): Record<string, unknown> {
   };
 }
 
-let version: string | undefined;
-function packageVersion(): string {
-  if (version === undefined) {
-    try {
-      version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
-}

@@ -48,7 +48,7 @@ import { optionsResolver } from '../../train/registry.js';
 import { pgdAtControlOptions, resolveScaatConfigAt } from '../../scaat/config.js';
 import { lockRunDir } from '../../train/run-dir.js';
 import type { RunLock } from '../../train/run-dir.js';
-import { scaatVersion } from './_version.js';
+import { scaatVersion } from '../../io/package-version.js';
 import { ALL_TRAINERS } from '../../scaat/registry.js';
 import { onInterrupt } from '../signals.js';
 

@@ -1,7 +1,7 @@
 /**
  * `scaat explain`: attributions of a model on data, written as NumPy .npy files.
  *
- *   scaat explain -m runs/scaat -d cifar10-bin --data-path data/cifar-10-batches-bin \
+ *   scaat explain -m runs/scaat -d data/cifar-10-batches-bin \
  *     --method integrated-gradients --method-options '{"steps":100}' --limit 256 \
  *     --out out/ig.npy --maps out/ig-maps.npy
  *
@@ -29,7 +29,7 @@ import { ConfigError, DataError } from '../../errors.js';
 import { assertFiniteRows } from '../../metrics/finite.js';
 import type { InputOptions } from './_inputs.js';
 import { addInputOptions, loadInputs, parseJsonObject, parsePositiveInt, parseShard, progressPrinter } from './_inputs.js';
-import { scaatVersion } from './_version.js';
+import { scaatVersion } from '../../io/package-version.js';
 
 /** Options of `scaat explain`. */
 export interface ExplainCommandOptions extends InputOptions {
