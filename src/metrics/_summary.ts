@@ -5,8 +5,8 @@
 import { METRICS } from './registry.js';
 import type {
   AopcResult, EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, MetricSummary, Provenance, RobustnessCurveResult,
-} from './results.js';
-import { AOPC_REL_MIN_LERF, EVALUATION_SCHEMA_VERSION, FILL_BACKGROUND_WARNING } from './results.js';
+} from './evaluation-result.js';
+import { AOPC_REL_MIN_LERF, EVALUATION_SCHEMA_VERSION, FILL_BACKGROUND_WARNING } from './evaluation-result.js';
 
 /** 2^32: fixed-point scale of the AOPC curve sums. */
 const FIXED_SCALE = 4294967296;

@@ -19,7 +19,7 @@ import { getSaliency } from '../../saliency/registry.js';
 import { toSaliencyMap } from '../../saliency/postprocess.js';
 import type { ChannelReduction } from '../../saliency/postprocess.js';
 import { CHANNEL_REDUCTIONS } from '../../saliency/postprocess.js';
-import { toUint8Map } from '../../metrics/postprocess.js';
+import { toUint8Map } from '../../metrics/uint8-map.js';
 import { shardRange } from '../../metrics/evaluate.js';
 import { drawSubset } from '../../datasets/subset.js';
 import { deriveSeed } from '../../engine/random.js';
