@@ -33,7 +33,7 @@ import { smallCnn } from '../../src/models/small-cnn.js';
 import { SALIENCY } from '../../src/saliency/registry.js';
 import { integratedGradients } from '../../src/saliency/integrated-gradients.js';
 import { vanillaGradient } from '../../src/saliency/vanilla-gradient.js';
-import { toUint8Map } from '../../src/metrics/postprocess.js';
+import { toUint8Map } from '../../src/metrics/uint8-map.js';
 import { saliencyEntropy } from '../../src/metrics/saliency-entropy.js';
 import { saliencySize } from '../../src/metrics/saliency-size.js';
 import { aopc } from '../../src/metrics/aopc.js';

@@ -33,7 +33,7 @@ import type { BackendInfo } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/random.js';
 import { writeJsonAtomic } from '../../src/io/atomic.js';
 import { relevanceMassAccuracy } from '../../src/metrics/localization.js';
-import { toUint8Map } from '../../src/metrics/postprocess.js';
+import { toUint8Map } from '../../src/metrics/uint8-map.js';
 import { saliencyEntropy } from '../../src/metrics/saliency-entropy.js';
 import type { Classifier } from '../../src/models/classifier.js';
 import { mlp } from '../../src/models/mlp.js';

@@ -16,7 +16,7 @@ import { setupBackend } from '../../src/engine/backend.js';
 import { Rng } from '../../src/engine/random.js';
 import { toTensors } from '../../src/datasets/dataset.js';
 import { MODELS } from '../../src/models/registry.js';
-import { CLI_TRAINERS } from '../../src/cli/commands/train.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { createOptimizer } from '../../src/train/optimizers.js';
 import { optionsResolver } from '../../src/train/registry.js';
@@ -33,11 +33,11 @@ interface Trace {
 
 async function benchTrainer(name: string, o: { steps: number; every: number; model: string; width: number; batch: number; size: number }) {
   const shape = [o.size, o.size, 3] as const;
-  const cfg = resolveConfig([{ source: 'bench', values: { trainer: name, optimizer: 'adam', lr: 1e-3, weightDecay: 0 } }], optionsResolver(CLI_TRAINERS));
+  const cfg = resolveConfig([{ source: 'bench', values: { trainer: name, optimizer: 'adam', lr: 1e-3, weightDecay: 0 } }], optionsResolver(ALL_TRAINERS));
   const data = blobsDataset({ size: 512, shape, numClasses: 4, noise: 0.2, seed: 1 });
   const clf = MODELS.get(o.model)!.create({ inputShape: shape, numClasses: 4, seed: 1, width: o.width });
   const opt = createOptimizer(clf.trainableVariables(), cfg);
-  const trainer = CLI_TRAINERS.get(name)!.create({ config: cfg, options: cfg.trainerOptions[name]!, trainSize: data.size, inputShape: shape, numClasses: 4 });
+  const trainer = ALL_TRAINERS.get(name)!.create({ config: cfg, options: cfg.trainerOptions[name]!, trainSize: data.size, inputShape: shape, numClasses: 4 });
   const rng = new Rng(2);
   const trace: Trace[] = [];
   const ms: number[] = [];
@@ -71,7 +71,7 @@ export const trainSuite: Suite = {
       options: {
         steps: { type: 'string', default: '1000' },
         every: { type: 'string', default: '100' },
-        trainers: { type: 'string', default: [...CLI_TRAINERS.keys()].join(',') },
+        trainers: { type: 'string', default: [...ALL_TRAINERS.keys()].join(',') },
         model: { type: 'string', default: 'mlp' },
         width: { type: 'string', default: '0.25' },
         batch: { type: 'string', default: '32' },
@@ -87,7 +87,7 @@ export const trainSuite: Suite = {
     const results: Record<string, unknown> = {};
     let leaked = false;
     for (const name of names) {
-      if (!CLI_TRAINERS.has(name)) throw new Error(`train suite: unknown trainer '${name}' (${[...CLI_TRAINERS.keys()].join(', ')})`);
+      if (!ALL_TRAINERS.has(name)) throw new Error(`train suite: unknown trainer '${name}' (${[...ALL_TRAINERS.keys()].join(', ')})`);
       const r = await benchTrainer(name, o);
       const first = r.trace[0]!;
       const last = r.trace[r.trace.length - 1]!;

@@ -7,6 +7,6 @@ export { pgd, resolvePgdOptions, batchCrossEntropy } from './pgd.js';
 export type { PgdOptions, PgdConfig } from './pgd.js';
 export { fgsm } from './fgsm.js';
 export type { FgsmOptions } from './fgsm.js';
-export { ATTACKS, ATTACK_ALIASES, canonicalAttackName, describeAttackNames, resolveAttackName } from './registry.js';
+export { ATTACKS, describeAttackNames, isAttackName, resolveAttackName } from './registry.js';
 export type { AttackName, AttackSpec } from './registry.js';
 export { lowSaliencyMask, lowSaliencyMaskData, saliencyRanks, maskFromRanks, maskTensor, irrelevantCount, MAX_MASK_PIXELS } from './masks.js';

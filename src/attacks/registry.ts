@@ -1,14 +1,14 @@
 /**
- * The attacks by name. One canonical name per attack (the registry key); other accepted spellings
- * are aliases resolved here and nowhere else ({@link resolveAttackName}), so the SCAAT config, the
- * pgd-at trainer and the CLI all agree:
+ * The attacks by name: one name per attack (the registry key), no aliases, checked here and
+ * nowhere else ({@link isAttackName}, {@link resolveAttackName}), so the SCAAT config, the pgd-at
+ * trainer and the CLI accept the same names:
  *
  *   pgd       L∞ PGD, K steps (method.md §2.3)
- *   fgsm-rs   FGSM with a random start, α = 1.25ε by default (Wong et al. 2020); alias: fgsm
+ *   fgsm-rs   FGSM with a random start, α = 1.25ε by default (Wong et al. 2020)
  *
  * @example
- * resolveAttackName('fgsm');                          // 'fgsm-rs'
- * const attack = ATTACKS.get(resolveAttackName('fgsm'))!.create({ epsilon: 8 / 255 });
+ * const attack = ATTACKS.get(resolveAttackName('fgsm-rs'))!.create({ epsilon: 8 / 255 });
+ * resolveAttackName('fgsm');  // ConfigError: attack: expected one of 'pgd', 'fgsm-rs', got "fgsm"
  */
 import { ConfigError } from '../errors.js';
 import { fgsm } from './fgsm.js';
@@ -31,28 +31,21 @@ export const ATTACKS: ReadonlyMap<AttackName, AttackSpec> = new Map<AttackName, 
   ['fgsm-rs', { label: 'FGSM, random start', create: (o = {}) => fgsm(o) }],
 ]);
 
-/** Other accepted spellings → canonical name. */
-export const ATTACK_ALIASES: ReadonlyMap<string, AttackName> = new Map<string, AttackName>([['fgsm', 'fgsm-rs']]);
-
-/** The canonical name of `name` (itself or an alias), or undefined when it names no attack. */
-export function canonicalAttackName(name: unknown): AttackName | undefined {
-  if (typeof name !== 'string') return undefined;
-  if (ATTACKS.has(name as AttackName)) return name as AttackName;
-  return ATTACK_ALIASES.get(name);
+/** Whether `name` is a key of {@link ATTACKS}. */
+export function isAttackName(name: unknown): name is AttackName {
+  return typeof name === 'string' && ATTACKS.has(name as AttackName);
 }
 
-/** Human list of the accepted names: `'pgd', 'fgsm-rs' (alias 'fgsm')`. */
+/** Human list of the accepted names: `'pgd', 'fgsm-rs'`. */
 export function describeAttackNames(): string {
-  const aliases = (n: AttackName): string[] => [...ATTACK_ALIASES].filter(([, c]) => c === n).map(([a]) => `'${a}'`);
-  return [...ATTACKS.keys()].map((n) => (aliases(n).length ? `'${n}' (alias ${aliases(n).join(', ')})` : `'${n}'`)).join(', ');
+  return [...ATTACKS.keys()].map((n) => `'${n}'`).join(', ');
 }
 
 /**
- * The canonical name of `name`.
+ * `name` as an {@link AttackName}.
  * @throws ConfigError naming `where`, listing the accepted names, when `name` names no attack.
  */
 export function resolveAttackName(name: unknown, where = 'attack'): AttackName {
-  const c = canonicalAttackName(name);
-  if (c === undefined) throw new ConfigError(`${where}: expected one of ${describeAttackNames()}, got ${JSON.stringify(name)}`);
-  return c;
+  if (!isAttackName(name)) throw new ConfigError(`${where}: expected one of ${describeAttackNames()}, got ${JSON.stringify(name)}`);
+  return name;
 }

@@ -4,8 +4,8 @@
  * path ({@link buildResult}), and the raw parts read back from a result ({@link readRaw}).
  */
 import { METRICS } from './registry.js';
-import type { EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, Provenance } from './results.js';
-import { EVALUATION_SCHEMA_VERSION } from './results.js';
+import type { EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, Provenance } from './evaluation-result.js';
+import { EVALUATION_SCHEMA_VERSION } from './evaluation-result.js';
 import type { Accumulator, MetricSpec, SummaryContext } from './types.js';
 
 /** Raw, mergeable parts of an evaluation: the images, and the state of each accumulator. */

@@ -2,8 +2,8 @@
  * Exact, order-independent accumulation and the summaries the metric rows share (no registry
  * here: the rows import it): fixed-point sums, means, the per-image accumulator, AOPC_rel.
  */
-import type { MetricSummary } from './results.js';
-import { AOPC_REL_MIN_LERF } from './results.js';
+import type { MetricSummary } from './evaluation-result.js';
+import { AOPC_REL_MIN_LERF } from './evaluation-result.js';
 import type { Accumulator, MethodBatch, MethodParts, SummaryContext } from './types.js';
 
 /** 2^32: fixed-point scale of the AOPC curve sums. */

@@ -33,8 +33,8 @@ import { deriveSeed } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { aopcRel, fromFixed, meanOf, meanSummary, toFixed } from './_summary.js';
 import { assertFiniteRows } from './finite.js';
-import type { AopcResult, MetricSummary } from './results.js';
-import { FILL_BACKGROUND_WARNING } from './results.js';
+import type { AopcResult, MetricSummary } from './evaluation-result.js';
+import { FILL_BACKGROUND_WARNING } from './evaluation-result.js';
 import type { Accumulator, MetricCompute, SummaryContext } from './types.js';
 
 /** Perturbation order. */

@@ -28,7 +28,6 @@
  * await writeJsonAtomic('eval.shard0.json', result);
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import type { Classifier } from '../models/classifier.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { toTensors } from '../datasets/dataset.js';
@@ -39,15 +38,16 @@ import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { AttackFn } from '../attacks/types.js';
 import { pgd } from '../attacks/pgd.js';
 import { backendInfo } from '../engine/backend.js';
+import { scaatVersion } from '../io/package-version.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { correctPredictions } from './accuracy.js';
 import { DEFAULT_AOPC_FRACTION } from './aopc.js';
 import type { AopcFill } from './aopc.js';
-import { toUint8Map } from './postprocess.js';
-import { exampleImage, exampleMap } from './examples.js';
+import { toUint8Map } from './uint8-map.js';
+import { exampleImage, exampleMap } from './evaluation-examples.js';
 import { METRICS } from './registry.js';
-import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './results.js';
+import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './evaluation-result.js';
 import { assertFiniteRows } from './finite.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { DEFAULT_RATIOS } from './robustness.js';
@@ -260,7 +260,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
     methods: options.methods.map((m) => ({ method: m.name, label: m.label ?? m.name, params: { ...(m.params ?? {}) } })),
     states: new Map(),
     examples: [],
-    provenance: { startedAt: new Date(started).toISOString(), seconds: { total: 0 }, backend: backendInfo() ? { ...backendInfo() } : null, scaatVersion: packageVersion(), ...(options.command ? { command: options.command } : {}) },
+    provenance: { startedAt: new Date(started).toISOString(), seconds: { total: 0 }, backend: backendInfo() ? { ...backendInfo() } : null, scaatVersion: scaatVersion() ?? 'unknown', ...(options.command ? { command: options.command } : {}) },
   };
   const seconds: Record<string, number> = Object.fromEntries(options.methods.map((m) => [m.name, 0]));
   const setup: RunSetup = { classifier, config, methods: options.methods.length, attack: options.attack ?? pgd({ ...config.robustness.attack }) };
@@ -348,14 +348,3 @@ function datasetSummary(d: Dataset): Record<string, unknown> {
   };
 }
 
-let version: string | undefined;
-function packageVersion(): string {
-  if (version === undefined) {
-    try {
-      version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
-}

@@ -13,7 +13,7 @@ import { useBackend } from '../../test/helpers/index.js';
 import { evaluate } from './evaluate.js';
 import type { EvaluateOptions } from './evaluate.js';
 import { mergeEvaluations } from './merge.js';
-import type { EvaluationResult } from './results.js';
+import type { EvaluationResult } from './evaluation-result.js';
 import { arrayDataset } from './_testing.js';
 import { asClassifier, tinyCnn } from '../saliency/_testing.js';
 import { saliencyMethods } from '../saliency/registry.js';

@@ -7,8 +7,8 @@ export type {
   Accumulator, Direction, EvaluationBatch, MethodBatch, MethodParts, MetricCategory, MetricCompute, MetricSpec, RunSetup, SummaryContext,
 } from './types.js';
 export { METRICS, getMetric } from './registry.js';
-export { percentile, toUint8Map } from './postprocess.js';
-export type { Uint8MapOptions } from './postprocess.js';
+export { percentile, toUint8Map } from './uint8-map.js';
+export type { Uint8MapOptions } from './uint8-map.js';
 export { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 export { saliencySize, encodeSaliencyMap, SIZE_FORMATS } from './saliency-size.js';
 export type { SaliencySizeOptions, SizeFormat } from './saliency-size.js';
@@ -24,9 +24,9 @@ export { correctPredictions } from './accuracy.js';
 export { evaluate, resolveEvaluationConfig, shardRange } from './evaluate.js';
 export type { EvaluateOptions, EvaluateMethod } from './evaluate.js';
 export { mergeEvaluations } from './merge.js';
-export { exampleImage, exampleMap, encodeExampleImage, lowestExamples, toBytes, toDisplayChannels } from './examples.js';
-export { EVALUATION_SCHEMA_VERSION } from './results.js';
+export { exampleImage, exampleMap, encodeExampleImage, lowestExamples, toBytes, toDisplayChannels } from './evaluation-examples.js';
+export { EVALUATION_SCHEMA_VERSION } from './evaluation-result.js';
 export type {
   EvaluationResult, EvaluationConfig, MethodEvaluation, MetricSummary, MetricInfo, RobustnessCurveResult, AopcResult as AopcCurves,
   AopcCurveResult, Provenance, EvaluationExample, ExampleImage,
-} from './results.js';
+} from './evaluation-result.js';

@@ -12,7 +12,7 @@ import { saliencyMethods } from '../saliency/registry.js';
 import { evaluate } from './evaluate.js';
 import type { EvaluateMethod } from './evaluate.js';
 import { mergeEvaluations } from './merge.js';
-import type { EvaluationResult } from './results.js';
+import type { EvaluationResult } from './evaluation-result.js';
 import { arrayDataset } from './_testing.js';
 
 beforeAll(() => useBackend('cpu'));

@@ -9,10 +9,10 @@
  * const merged = mergeEvaluations([shard0, shard1, shard2]);   // any order
  */
 import { DataError } from '../errors.js';
-import type { EvaluationResult } from './results.js';
-import { EVALUATION_SCHEMA_VERSION } from './results.js';
+import type { EvaluationResult } from './evaluation-result.js';
+import { EVALUATION_SCHEMA_VERSION } from './evaluation-result.js';
 import { buildResult, readRaw } from './_assemble.js';
-import { lowestExamples } from './examples.js';
+import { lowestExamples } from './evaluation-examples.js';
 
 /**
  * Combines all `count` shards of one run (any order).

@@ -22,7 +22,7 @@ import { maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { accurateSum } from './_summary.js';
-import type { EvaluationConfig } from './results.js';
+import type { EvaluationConfig } from './evaluation-result.js';
 import type { MetricCompute } from './types.js';
 
 /** The ratios q of method.md §4. */

@@ -1,6 +1,6 @@
 /**
  * Saliency entropy (method.md §4; lower is better): the base-2 Shannon entropy of the 256-bin
- * histogram of the 8-bit map U8 (see postprocess.ts),
+ * histogram of the 8-bit map U8 (see uint8-map.ts),
  *
  *   H = −Σ_v p_v log2 p_v,   p_v = #{pixels with U8 = v} / #pixels,   0 ≤ H ≤ 8 bits.
  *

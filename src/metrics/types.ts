@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { AttackFn } from '../attacks/types.js';
 import type { Classifier } from '../models/classifier.js';
 import type { SaliencyFn } from '../saliency/types.js';
-import type { EvaluationConfig, EvaluationResult, MethodEvaluation, MetricSummary } from './results.js';
+import type { EvaluationConfig, EvaluationResult, MethodEvaluation, MetricSummary } from './evaluation-result.js';
 
 /** Which way a metric improves; the report renders ↓ / ↑ from it (Quantus, SCAAT's table). */
 export type Direction = 'lower-is-better' | 'higher-is-better';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
-import { exampleGridSvg } from './examples.js';
+import { exampleGridSvg } from './example-grid.js';
 import { figureSpecs, missingFigures, renderFigures, svgToPng } from './figures.js';
 import { decodePng } from './heatmap.js';
-import { parseResults } from './results.js';
-import type { RunResults } from './results.js';
+import { parseResults } from './run-results.js';
+import type { RunResults } from './run-results.js';
 
 const results = () => parseResults(threeRunsJson());
 

@@ -13,15 +13,15 @@
  * - `aopc-curves`: the mean MoRF / LeRF perturbation curves behind AOPC;
  * - `q-distribution`: SCAAT's q_i histogram per epoch (which regime the ratio search is in);
  * - `training-curves`: per-epoch loss, accuracy and the other logged numbers;
- * - `examples`: example images with each run's saliency maps per method (see examples.ts).
+ * - `examples`: example images with each run's saliency maps per method (see example-grid.ts).
  */
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
-import { exampleGridSvg } from './examples.js';
-import { METHOD_LABELS, methodLabel } from './results.js';
-import type { RunResults } from './results.js';
+import { exampleGridSvg } from './example-grid.js';
+import { METHOD_LABELS, methodLabel } from './run-results.js';
+import type { RunResults } from './run-results.js';
 import { orderRuns, uniqueLabels } from './table.js';
 
 /** A figure ready to embed: inline SVG plus what it shows. */

@@ -1,5 +1,5 @@
 /**
- * Adapter: the `EvaluationResult` JSON of `scaat evaluate` / `scaat merge` (metrics/results.ts,
+ * Adapter: the `EvaluationResult` JSON of `scaat evaluate` / `scaat merge` (metrics/evaluation-result.ts,
  * `kind: 'scaat-evaluation'`) → one {@link RunResult} the report renders.
  *
  * The evaluation says what was measured; who trained the model (trainer, config, seed, training
@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { DataError } from '../errors.js';
-import type { Example, MethodResults, RunResult } from './results.js';
+import type { Example, MethodResults, RunResult } from './run-results.js';
 
 /** The marker of an evaluation file. */
 export const EVALUATION_KIND = 'scaat-evaluation';
@@ -141,7 +141,7 @@ export function fromEvaluation(json: unknown, source: string, context: RunContex
       methods,
       ...(e.warnings && e.warnings.length > 0 ? { warnings: e.warnings } : {}),
     },
-    // same shape as the report's Example (metrics/results.ts EvaluationExample)
+    // same shape as the report's Example (metrics/evaluation-result.ts EvaluationExample)
     ...(e.examples && e.examples.length > 0 ? { examples: e.examples as unknown as Example[] } : {}),
   };
 }

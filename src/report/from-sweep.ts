@@ -1,5 +1,5 @@
 /**
- * Reading a sweep folder written by `scaat sweep` (src/sweep/results.ts describes its files) for
+ * Reading a sweep folder written by `scaat sweep` (src/sweep/sweep-files.ts describes its files) for
  * `scaat report <sweep folder>`: sweep.json gives the cells and their parameters; each cell with a
  * current evaluation (eval.json, and a cell.json holding the sweep's evaluation settings, so an
  * evaluation made with other settings never enters the table) becomes a report run, with its run
@@ -11,10 +11,10 @@ import { z } from 'zod';
 import { DataError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { loadResults, readJson } from './load-results.js';
-import type { RunResult } from './results.js';
+import type { RunResult } from './run-results.js';
 import type { SweepTableCell } from './sweep-table.js';
 
-/** File names inside a sweep folder (as src/sweep/results.ts SWEEP_FILES). */
+/** File names inside a sweep folder (as src/sweep/sweep-files.ts SWEEP_FILES). */
 export const SWEEP_FILE = 'sweep.json';
 const EVALUATION_FILE = 'eval.json';
 const CELL_FILE = 'cell.json';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { colorize, colormapRgb } from './colormap.js';
 import { decodePng, encodePng, heatmapPng, pngDataUri } from './heatmap.js';
-import { encodeImage8 } from './results.js';
+import { encodeImage8 } from './run-results.js';
 
 describe('encodePng', () => {
   it('round-trips RGB pixels exactly (alpha 255)', () => {

@@ -8,8 +8,8 @@
  */
 import { PNG } from 'pngjs';
 import { DataError } from '../errors.js';
-import { decodeImage8 } from './results.js';
-import type { Image8 } from './results.js';
+import { decodeImage8 } from './run-results.js';
+import type { Image8 } from './run-results.js';
 import { colorize, colormapRgb } from './colormap.js';
 import type { Colormap } from './colormap.js';
 

@@ -1,5 +1,5 @@
 // Public API of the report room (re-exports only).
-// The report renders plain results JSON (results.ts, the contract) into a self-contained HTML
+// The report renders plain results JSON (run-results.ts, the contract) into a self-contained HTML
 // file with inline SVG figures and PNG copies. It imports no TF.js and no other room except
 // errors and io: whatever produced the numbers (evaluate, demo) converts them to RunResults first.
 export {
@@ -17,7 +17,7 @@ export {
   metricLabel,
   methodLabel,
   runLabel,
-} from './results.js';
+} from './run-results.js';
 export type {
   RunResults,
   RunResult,
@@ -29,13 +29,13 @@ export type {
   Example,
   Image8,
   Histogram,
-} from './results.js';
+} from './run-results.js';
 // `Direction` (lower/higher-is-better) is the same union as the metrics room's, exported from there.
 export { buildTable, bestIndices, formatTableText, formatTableMarkdown, formatValue, formatPercent, orderRuns } from './table.js';
 export type { TableModel, TableRow, TableSection, TableColumn, TableOptions } from './table.js';
 export { figureSpecs, renderFigures, renderSpecSvg, svgToPng, missingFigures } from './figures.js';
 export type { Figure, FigureSpec } from './figures.js';
-export { exampleGridSvg } from './examples.js';
+export { exampleGridSvg } from './example-grid.js';
 export { renderReport, renderSweepReport, formatSeconds } from './render-html.js';
 export type { RenderOptions, SweepRenderOptions } from './render-html.js';
 export { BEST_RULE, TRAIN_SECONDS, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText } from './sweep-table.js';

@@ -17,8 +17,8 @@ import path from 'node:path';
 import { DataError } from '../errors.js';
 import { fromEvaluation, isEvaluationJson } from './from-evaluation.js';
 import type { RunContext } from './from-evaluation.js';
-import { mergeResults, parseResults, RESULTS_SCHEMA_VERSION } from './results.js';
-import type { EpochRecord, QEpoch, RunResult, RunResults } from './results.js';
+import { mergeResults, parseResults, RESULTS_SCHEMA_VERSION } from './run-results.js';
+import type { EpochRecord, QEpoch, RunResult, RunResults } from './run-results.js';
 
 /** File names the loader looks for in a folder. */
 export const RESULTS_FILE = 'results.json';

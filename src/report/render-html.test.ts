@@ -3,8 +3,8 @@ import { threeRunsJson } from '../../test/fixtures/index.js';
 import type { Figure } from './figures.js';
 import type { SweepCell, SweepResults } from './from-sweep.js';
 import { formatSeconds, renderReport, renderSweepReport } from './render-html.js';
-import { parseResults } from './results.js';
-import type { RunResult, RunResults } from './results.js';
+import { parseResults } from './run-results.js';
+import type { RunResult, RunResults } from './run-results.js';
 import { buildSweepTable } from './sweep-table.js';
 
 const results = () => parseResults(threeRunsJson());

@@ -14,8 +14,8 @@
 import { escapeHtml } from './_html.js';
 import type { Figure } from './figures.js';
 import { missingFigures } from './figures.js';
-import { methodLabel, runLabel, TRAINER_INFO } from './results.js';
-import type { RunResult, RunResults } from './results.js';
+import { methodLabel, runLabel, TRAINER_INFO } from './run-results.js';
+import type { RunResult, RunResults } from './run-results.js';
 import type { SweepResults } from './from-sweep.js';
 import { BEST_RULE, columnMethodLabel, formatSeedStat } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from './results.js';
+import type { RunResult } from './run-results.js';
 import { buildSweepTable, formatSeedStat, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
 import type { SweepTableCell } from './sweep-table.js';
 

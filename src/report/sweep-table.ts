@@ -10,8 +10,8 @@
  * Pure (no fs): the loader is from-sweep.ts.
  */
 import { formatValue } from './table.js';
-import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, methodLabel, metricDirection, metricLabel } from './results.js';
-import type { Direction, RunResult } from './results.js';
+import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, methodLabel, metricDirection, metricLabel } from './run-results.js';
+import type { Direction, RunResult } from './run-results.js';
 
 /** The rule by which a best value is marked, as the report states it. */
 export const BEST_RULE =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
-import { parseResults } from './results.js';
+import { parseResults } from './run-results.js';
 import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent, tableCaveats, undefinedNotes } from './table.js';
 import { renderReport } from './render-html.js';
 

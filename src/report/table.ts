@@ -16,8 +16,8 @@ import {
   metricDirection,
   metricLabel,
   runLabel,
-} from './results.js';
-import type { Direction, RunResult, RunResults } from './results.js';
+} from './run-results.js';
+import type { Direction, RunResult, RunResults } from './run-results.js';
 
 /** A column of the table. */
 export interface TableColumn {

@@ -13,8 +13,8 @@ import { renderFigures, svgToPng } from './figures.js';
 import type { SweepResults } from './from-sweep.js';
 import { renderReport, renderSweepReport } from './render-html.js';
 import type { RenderOptions, SweepRenderOptions } from './render-html.js';
-import { RESULTS_SCHEMA_VERSION } from './results.js';
-import type { RunResults } from './results.js';
+import { RESULTS_SCHEMA_VERSION } from './run-results.js';
+import type { RunResults } from './run-results.js';
 import { BEST_RULE, buildSweepTable } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 

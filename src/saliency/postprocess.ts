@@ -7,7 +7,7 @@
  *   'sum'      S = Σ_c A        (signed)
  *
  * The 8-bit map of the image-based metrics (percentile clip, quantisation) is in
- * metrics/postprocess.ts; it works on these scores.
+ * metrics/uint8-map.ts; it works on these scores.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';

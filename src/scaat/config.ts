@@ -9,7 +9,7 @@
  * cfg.alpha;                 // 'auto' → effectiveAlpha(cfg) = 1.25 · 0.3 = 0.375
  * resolveScaatConfig({ epsilom: 1 });   // ConfigError: scaat config: unknown key 'epsilom' …
  */
-import { canonicalAttackName } from '../attacks/registry.js';
+import { ATTACKS } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import type { ValidBox } from '../attacks/types.js';
@@ -34,8 +34,7 @@ export type RatioSearch = 'ramp' | 'bisect';
 export interface ScaatConfig {
   // ---- 3. masked attack ---------------------------------------------------------------------
   /** Attack: `pgd` (L∞ PGD, `steps` iterations) or `fgsm-rs` (one step from a random start,
-   *  Wong et al. 2020, the cheap variant; `fgsm` is accepted as an alias, resolved by the attacks
-   *  registry's resolveAttackName). @default 'pgd' (method.md §2.3) */
+   *  Wong et al. 2020, the cheap variant; the attacks registry's names). @default 'pgd' (method.md §2.3) */
   attack: ScaatAttack;
   /** ε, L∞ budget inside the mask, in [0, 1] pixel units; 1 = unbounded adversary inside the mask.
    *  @default 8/255 (method.md §2.3; use 0.3 for MNIST-like data, see configs/) */
@@ -149,7 +148,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
 
 /** Closed sets of the string-valued keys. */
 const CHOICES: Readonly<Partial<Record<keyof ScaatConfig, readonly string[]>>> = {
-  attack: ['pgd', 'fgsm-rs'],
+  attack: [...ATTACKS.keys()],
   validBox: VALID_BOX_MODES,
   saliencyAggregation: ['sum-abs', 'max-abs', 'mean', 'sum'],
   saliencyTarget: ['label', 'predicted'],
@@ -250,8 +249,6 @@ export function resolveScaatConfigAt(
 function coerce(where: string, key: keyof ScaatConfig, raw: unknown): unknown {
   const def = DEFAULT_SCAAT_CONFIG[key];
   const choices = CHOICES[key];
-  // attack names and their aliases ('fgsm' = 'fgsm-rs') are resolved by the attacks registry
-  if (key === 'attack') raw = canonicalAttackName(raw) ?? raw;
   if (choices) {
     if (typeof raw !== 'string' || !choices.includes(raw)) {
       throw new ConfigError(`${where}: '${key}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${show(raw)}`);

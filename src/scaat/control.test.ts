@@ -10,7 +10,7 @@ import { Rng } from '../engine/random.js';
 import { MODELS } from '../models/registry.js';
 import type { Classifier } from '../models/classifier.js';
 import { resolvePgdAtOptions } from '../train/pgd-at.js';
-import { TRAINERS } from '../train/registry.js';
+import { BASELINE_TRAINERS } from '../train/registry.js';
 import type { Trainer } from '../train/types.js';
 import { useBackend } from '../../test/helpers/index.js';
 import { pgdAtControlOptions, resolveScaatConfig } from './config.js';
@@ -68,7 +68,7 @@ describe('the PGD-AT control', () => {
     const config = resolveScaatConfig({ epsilon: 0.1 }, layer);
     const everyPixel = { ...config, ratioInit: 1, ratioMin: 1, ratioMax: 1 };
     const scaat = run(createScaatTrainer({ trainSize: STEPS * B, config: everyPixel }));
-    const spec = TRAINERS.get('pgd-at')!;
+    const spec = BASELINE_TRAINERS.get('pgd-at')!;
     const options = spec.resolveOptions({ ...pgdAtControlOptions(config) });
     const control = run(spec.create({ options, trainSize: STEPS * B, inputShape: SHAPE, numClasses: K } as Parameters<typeof spec.create>[0]));
     for (let s = 0; s < STEPS; s++) {
@@ -81,7 +81,7 @@ describe('the PGD-AT control', () => {
   });
 
   it('its default loss is CE(f(x)) + λ·CE(f(x_adv)) of the whole-image attack, computed independently in float64', () => {
-    const spec = TRAINERS.get('pgd-at')!;
+    const spec = BASELINE_TRAINERS.get('pgd-at')!;
     const options = spec.resolveOptions({ epsilon: 0.1, steps: 2 });
     const trainer = spec.create({ options, trainSize: B, inputShape: SHAPE, numClasses: K } as Parameters<typeof spec.create>[0]);
     const [{ x, y, index }] = batches();

@@ -8,6 +8,6 @@ export { IrrelevantRatios, nextIrrelevantRatio, nextBisection, summarizeRatios, 
 export type { RatioBracket, RatioSearchStep, RatioSearchParams, RatioSummary } from './sample-state.js';
 export { scaatStep, createScaatAttack, maskSaliency } from './step.js';
 export type { ScaatStepArgs, ScaatStepResult } from './step.js';
-export { createScaatTrainer, writeIrrelevantRatios, SCAAT_TRAINER_SPEC } from './trainer.js';
+export { createScaatTrainer, SCAAT_TRAINER_SPEC } from './trainer.js';
 export type { ScaatTrainer, ScaatTrainerOptions, ScaatEpochSummary } from './trainer.js';
 export { ALL_TRAINERS } from './registry.js';

@@ -16,14 +16,14 @@ import type { ScaatError } from '../errors.js';
 import { resolveConfig } from '../train/config.js';
 import { train } from '../train/loop.js';
 import { SILENT_PROGRESS } from '../train/progress.js';
-import { optionsResolver, TRAINERS, withTrainers } from '../train/registry.js';
+import { optionsResolver, BASELINE_TRAINERS, withTrainers } from '../train/registry.js';
 import type { TrainerInit, TrainerSpec } from '../train/registry.js';
 import { blobsDataset } from '../train/_testing.js';
 import { SCAAT_TRAINER_SPEC } from './trainer.js';
 import { readNpy } from '../io/npy.js';
 import type { RatioSummary } from './sample-state.js';
 
-const REGISTRY = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
+const REGISTRY = withTrainers(BASELINE_TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
 const config = (scaat: Readonly<Record<string, unknown>> = {}, extra: Record<string, unknown> = {}, registry = REGISTRY) =>
   resolveConfig(
     [
@@ -100,7 +100,7 @@ describe('SCAAT on the shared loop', () => {
   it("gives the trainer the training data's declared augmentation; SCAAT's cached maps refuse augmented data that declares none", async () => {
     const augmentation = { padding: 1, flip: true };
     const seen: TrainerInit[] = [];
-    const regular = TRAINERS.get('regular')!;
+    const regular = BASELINE_TRAINERS.get('regular')!;
     const spy: TrainerSpec = { ...regular, create: (init) => (seen.push(init), regular.create(init)) };
     const registry = withTrainers(REGISTRY, [['spy', spy]]);
     const declared = { ...data().train, augmentation };

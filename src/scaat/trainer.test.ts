@@ -4,13 +4,9 @@ import { Rng } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import type { StepContext } from '../train/types.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { readNpy } from '../io/npy.js';
 import { applyAugmentation, drawAugmentation } from '../datasets/transforms.js';
 import type { Classifier } from '../models/classifier.js';
-import { createScaatTrainer, SCAAT_TRAINER_SPEC, writeIrrelevantRatios } from './trainer.js';
+import { createScaatTrainer, SCAAT_TRAINER_SPEC } from './trainer.js';
 import type { ScaatTrainer } from './trainer.js';
 
 const SHAPE = [6, 6, 3] as const;
@@ -280,23 +276,6 @@ describe('cached maps with augmented batches', () => {
   });
 });
 
-describe('q as a .npy file', () => {
-  it('writes q_i as a 1-D float32 array that reads back exactly', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-npy-'));
-    try {
-      const q = Float32Array.from([0.5, 0.52, 0.05, 0.95, 1 / 3]);
-      const file = path.join(dir, 'q.npy');
-      await writeIrrelevantRatios(file, q);
-      const back = await readNpy(file);
-      expect(back.dtype).toBe('float32');
-      expect(back.shape).toEqual([5]);
-      expect(Array.from(back.data)).toEqual(Array.from(q));
-      expect(readFileSync(file).subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
 
 describe('SCAAT_TRAINER_SPEC', () => {
   it('resolves trainerOptions.scaat and builds the trainer', () => {

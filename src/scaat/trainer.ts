@@ -19,7 +19,7 @@
  *      (which regime the search is in, method.md §2 pilot)
  *   4. state: q_i (Float32Array), with 'bisect' the brackets (qLow, qHigh), the epoch's running
  *      totals (epochTotals) and the mask source's part (none) for checkpoints;
- *      `irrelevantRatios()` / `writeIrrelevantRatios()` for the final .npy file
+ *      `irrelevantRatios()` for the final q_i
  *
  * Resuming: q_i (with 'bisect' its brackets) and the epoch totals are restored exactly, so 'fresh'
  * resumes bit for bit; the cached sources' maps are not checkpointed (they can be 100s of MiB), so
@@ -28,10 +28,9 @@
  * @example
  * const trainer = createScaatTrainer({ trainSize: dataset.size, config: { epsilon: 0.3 } });
  * // the loop calls trainer.step({x, y, index}, ctx) per batch and trainer.epochSummary(epoch) per epoch;
- * await writeIrrelevantRatios('runs/a/q.npy', trainer.irrelevantRatios());
+ * const q = trainer.irrelevantRatios(); // q_i by dataset index (io/npy.ts writeNpy saves it as .npy)
  */
 import { ConfigError, ShapeError } from '../errors.js';
-import { writeNpy } from '../io/npy.js';
 import type { TrainerSpec } from '../train/registry.js';
 import type { StepContext, StepInput, StepMetrics, Trainer } from '../train/types.js';
 import type { ScaatConfig } from './config.js';
@@ -250,16 +249,8 @@ class EpochTotals {
 }
 
 /**
- * Writes q_i (one per training sample, by dataset index) as a 1-D float32 .npy file, atomically.
- * `np.load(file)` reads it back.
- */
-export async function writeIrrelevantRatios(file: string, q: Float32Array): Promise<void> {
-  await writeNpy(file, q, [q.length]);
-}
-
-/**
  * The registry entry of the SCAAT trainer for the shared loop (train/registry.ts `TrainerSpec`):
- * `withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]])`. Options are {@link ScaatConfig} keys
+ * `withTrainers(BASELINE_TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]])`. Options are {@link ScaatConfig} keys
  * under `trainerOptions.scaat`.
  */
 export const SCAAT_TRAINER_SPEC: TrainerSpec = {

@@ -38,8 +38,8 @@ import { lockRunDir, readRunConfig, runPaths } from '../train/run-dir.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { expandGrid, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
-import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './results.js';
-import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './results.js';
+import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
+import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './sweep-files.js';
 
 /** The axis averaged over in reports, and the one that splits them into separate comparisons. */
 export const SEED_AXIS = 'seed';
@@ -268,7 +268,7 @@ function evaluationCurrent(dir: string, evaluation: GridEvaluation): boolean {
   }
 }
 
-/** A cell's status, read from its folder (results.ts). */
+/** A cell's status, read from its folder (sweep-files.ts). */
 export function cellStatus(out: string, cell: Cell, evaluation: GridEvaluation): { status: CellStatus; error?: string } {
   const dir = path.join(out, cell.name);
   const paths = runPaths(dir);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig, TRAIN_CONFIG_FIELDS } from './config.js';
-import { optionsResolver, TRAINERS } from './registry.js';
+import { optionsResolver, BASELINE_TRAINERS } from './registry.js';
 
-const trainers = optionsResolver(TRAINERS);
+const trainers = optionsResolver(BASELINE_TRAINERS);
 
 describe('resolveConfig', () => {
   it('documents and checks every default key (the field table and the defaults agree)', () => {
@@ -18,7 +18,7 @@ describe('resolveConfig', () => {
     const cfg = resolveConfig(
       [
         { source: 'preset.json', values: { lr: 0.05, epochs: 3, trainer: 'pgd-at', trainerOptions: { 'pgd-at': { epsilon: 0.3 } } } },
-        { source: '--set', values: parseSetOverrides(['lr=1e-3', 'lrMilestones=2,4', 'nesterov=true', 'pgd-at.steps=3'], TRAINERS.keys()) },
+        { source: '--set', values: parseSetOverrides(['lr=1e-3', 'lrMilestones=2,4', 'nesterov=true', 'pgd-at.steps=3'], BASELINE_TRAINERS.keys()) },
       ],
       trainers,
     );

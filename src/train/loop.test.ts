@@ -12,7 +12,7 @@ import { resolveConfig } from './config.js';
 import type { TrainConfig } from './config.js';
 import { train } from './loop.js';
 import { SILENT_PROGRESS } from './progress.js';
-import { optionsResolver, TRAINERS, withTrainers } from './registry.js';
+import { optionsResolver, BASELINE_TRAINERS, withTrainers } from './registry.js';
 import { lockRunDir } from './run-dir.js';
 import type { TrainerSpec } from './registry.js';
 import { blobsDataset, memoryDataset } from './_testing.js';
@@ -30,7 +30,7 @@ const COUNTING: TrainerSpec = {
   defaults: {},
   resolveOptions: () => ({}),
   create: (init) => {
-    const inner = TRAINERS.get('pgd-at')!.create({ ...init, options: TRAINERS.get('pgd-at')!.resolveOptions({ steps: 2 }) });
+    const inner = BASELINE_TRAINERS.get('pgd-at')!.create({ ...init, options: BASELINE_TRAINERS.get('pgd-at')!.resolveOptions({ steps: 2 }) });
     let visits = new Float32Array(init.trainSize);
     const summaries: number[] = [];
     return {
@@ -50,7 +50,7 @@ const COUNTING: TrainerSpec = {
     };
   },
 };
-const REGISTRY = withTrainers(TRAINERS, [['counting', COUNTING]]);
+const REGISTRY = withTrainers(BASELINE_TRAINERS, [['counting', COUNTING]]);
 
 function config(extra: Record<string, unknown> = {}): TrainConfig {
   return resolveConfig(

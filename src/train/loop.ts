@@ -40,12 +40,12 @@ import { MODELS } from '../models/registry.js';
 import { readLatestCheckpoint, restoreModelWeights, writeCheckpoint } from './checkpoint.js';
 import type { LoopState } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { evaluateClean } from './evaluate.js';
-import type { CleanEvaluation } from './evaluate.js';
+import { evaluateClean } from './evaluate-clean.js';
+import type { CleanEvaluation } from './evaluate-clean.js';
 import { createOptimizer } from './optimizers.js';
 import { SILENT_PROGRESS } from './progress.js';
 import type { ProgressSink } from './progress.js';
-import { TRAINERS } from './registry.js';
+import { BASELINE_TRAINERS } from './registry.js';
 import type { TrainerRegistry } from './registry.js';
 import { assertFreshRunDir, lockRunDir, removeRunTemporaries, RunLog, runPaths } from './run-dir.js';
 import type { RunLock } from './run-dir.js';
@@ -62,7 +62,7 @@ export interface TrainOptions {
   readonly runDir: string;
   /** Continue the run in `runDir` from its latest checkpoint. @default false */
   readonly resume?: boolean;
-  /** Trainer registry (the CLI adds SCAAT). @default TRAINERS */
+  /** Trainer registry: pass ALL_TRAINERS (scaat/registry.ts) for SCAAT. @default BASELINE_TRAINERS (no 'scaat') */
   readonly trainers?: TrainerRegistry;
   /** Abort → finish the current step, write a checkpoint, throw ScaatError code 'INTERRUPTED'. */
   readonly signal?: AbortSignal;
@@ -99,7 +99,7 @@ export function train(options: TrainOptions): Promise<TrainResult> {
 /** {@link train}'s body; the run folder's lock goes into `held`, released by train() however this ends. */
 async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<TrainResult> {
   const { config, data, runDir, resume = false, signal } = options;
-  const trainers = options.trainers ?? TRAINERS;
+  const trainers = options.trainers ?? BASELINE_TRAINERS;
   const progress = options.progress ?? SILENT_PROGRESS;
   const paths = runPaths(runDir);
 

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from '../attacks/fgsm.js';
 import { pgd } from '../attacks/pgd.js';
-import { canonicalAttackName, describeAttackNames } from '../attacks/registry.js';
+import { describeAttackNames, isAttackName } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import type { AttackFn, ValidBox } from '../attacks/types.js';
@@ -28,8 +28,8 @@ import type { AdversarialLoss } from './_loss.js';
 
 export interface PgdAtOptions {
   /**
-   * 'pgd' (K steps) or 'fgsm-rs' (one step from a random start, Wong et al. 2020; 'fgsm' is
-   * accepted as an alias and resolved by the attacks registry). @default 'pgd'
+   * 'pgd' (K steps) or 'fgsm-rs' (one step from a random start, Wong et al. 2020); the attacks
+   * registry's names. @default 'pgd'
    */
   attack: AttackName;
   /** ε, L∞ budget in [0, 1] pixel units. @default 8/255 (method.md §2.3) */
@@ -83,14 +83,14 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
   const { alpha: rawAlpha, ...rest } = raw;
   const { alpha: _auto, ...defaults } = PGD_AT_DEFAULTS;
   const o = resolveOptionSection('trainerOptions.pgd-at', defaults, rest, {
-    attack: (v) => (canonicalAttackName(v) ? undefined : `one of ${describeAttackNames()}`),
+    attack: (v) => (isAttackName(v) ? undefined : `one of ${describeAttackNames()}`),
     epsilon: (v) => (v > 0 && v <= 1 ? undefined : 'in (0, 1] (pixel units)'),
     steps: (v) => (Number.isInteger(v) && v >= 1 ? undefined : 'an integer ≥ 1'),
     validBox: (v) => (VALID_BOX_MODES.includes(v) ? undefined : `one of ${VALID_BOX_MODES.map((m) => `'${m}'`).join(', ')}`),
     loss: (v) => (ADVERSARIAL_LOSSES.includes(v as AdversarialLoss) ? undefined : `one of ${ADVERSARIAL_LOSSES.map((m) => `'${m}'`).join(', ')}`),
     lambda: (v) => (v >= 0 ? undefined : '≥ 0'),
   });
-  const attack = canonicalAttackName(o.attack)!;
+  const attack = o.attack as AttackName;
   let alpha: number;
   if (rawAlpha === undefined || rawAlpha === 'auto') alpha = attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
   else {

@@ -3,9 +3,10 @@
  * section (`trainerOptions.<name>`) and builds a {@link Trainer} for the shared loop.
  *
  * SCAAT lives in `src/scaat/` (one level up in the dependency chain would be circular), so this
- * map holds the baselines; the CLI composes the full registry:
+ * room's map, {@link BASELINE_TRAINERS}, holds the baselines only; scaat/registry.ts composes
+ * every trainer (ALL_TRAINERS, what the CLI and `train({trainers})` use):
  *
- *   const trainers = withTrainers(TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
+ *   const ALL_TRAINERS = withTrainers(BASELINE_TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
  */
 import type { Augmentation } from '../datasets/transforms.js';
 import type { TrainConfig, TrainerOptionsResolver } from './config.js';
@@ -49,7 +50,8 @@ export interface TrainerSpec {
 
 export type TrainerRegistry = ReadonlyMap<string, TrainerSpec>;
 
-export const TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
+/** The baselines: regular, pgd-at, sgt (no SCAAT: see scaat/registry.ts ALL_TRAINERS). */
+export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
   [
     'regular',
     {

@@ -6,7 +6,7 @@ import { toTensors } from '../datasets/dataset.js';
 import { MODELS } from '../models/registry.js';
 import { DEFAULT_TRAIN_CONFIG, resolveConfig } from './config.js';
 import { createOptimizer } from './optimizers.js';
-import { optionsResolver, TRAINERS } from './registry.js';
+import { optionsResolver, BASELINE_TRAINERS } from './registry.js';
 import { maskedFill } from './sgt.js';
 import { blobsDataset } from './_testing.js';
 
@@ -18,11 +18,11 @@ const SHAPE = [6, 6, 2] as const;
 
 /** Runs `steps` steps of trainer `name` on blobs with the mlp; returns losses and tensor counts. */
 async function run(name: string, steps: number, model = 'mlp', width = 0.125) {
-  const cfg = resolveConfig([{ source: 'test', values: { trainer: name, optimizer: 'adam', lr: 0.01, weightDecay: 0 } }], optionsResolver(TRAINERS));
+  const cfg = resolveConfig([{ source: 'test', values: { trainer: name, optimizer: 'adam', lr: 0.01, weightDecay: 0 } }], optionsResolver(BASELINE_TRAINERS));
   const data = blobsDataset({ size: 64, shape: SHAPE, numClasses: 3, noise: 0.15, seed: 1 });
   const clf = MODELS.get(model)!.create({ inputShape: SHAPE, numClasses: 3, seed: 2, width });
   const opt = createOptimizer(clf.trainableVariables(), cfg);
-  const trainer = TRAINERS.get(name)!.create({ config: cfg, options: cfg.trainerOptions[name]!, trainSize: 64, inputShape: SHAPE, numClasses: 3 });
+  const trainer = BASELINE_TRAINERS.get(name)!.create({ config: cfg, options: cfg.trainerOptions[name]!, trainSize: 64, inputShape: SHAPE, numClasses: 3 });
   const rng = new Rng(3);
   const losses: number[] = [];
   const counts: number[] = [];
@@ -45,7 +45,7 @@ async function run(name: string, steps: number, model = 'mlp', width = 0.125) {
   return { losses, counts, metrics };
 }
 
-describe.each([...TRAINERS.keys()])('trainer %s', (name) => {
+describe.each([...BASELINE_TRAINERS.keys()])('trainer %s', (name) => {
   it('lowers the loss over 20 steps, reports loss and acc, and keeps numTensors flat', async () => {
     const { losses, counts, metrics } = await run(name, 20);
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -97,9 +97,9 @@ describe('sgt masked fill', () => {
 });
 
 describe('pgd-at options', () => {
-  it("resolves alpha 'auto' to 1.25ε for fgsm and ε/4 for pgd, and rejects α ≤ 0", () => {
-    const r = (o: Record<string, unknown>) => TRAINERS.get('pgd-at')!.resolveOptions(o);
-    expect(r({ attack: 'fgsm', epsilon: 0.1 })['alpha']).toBeCloseTo(0.125, 12);
+  it("resolves alpha 'auto' to 1.25ε for fgsm-rs and ε/4 for pgd, and rejects α ≤ 0", () => {
+    const r = (o: Record<string, unknown>) => BASELINE_TRAINERS.get('pgd-at')!.resolveOptions(o);
+    expect(r({ attack: 'fgsm-rs', epsilon: 0.1 })['alpha']).toBeCloseTo(0.125, 12);
     expect(r({ epsilon: 0.1 })['alpha']).toBeCloseTo(0.025, 12);
     expect(r({ alpha: 0.5 })['alpha']).toBe(0.5);
     expect(r({ alpha: '2/255', epsilon: 0.1 })['alpha']).toBeCloseTo(2 / 255, 12);
@@ -108,7 +108,7 @@ describe('pgd-at options', () => {
   });
 
   it("takes validBox 'project' (default) or 'clip' and rejects anything else, naming the option", () => {
-    const r = (o: Record<string, unknown>) => TRAINERS.get('pgd-at')!.resolveOptions(o);
+    const r = (o: Record<string, unknown>) => BASELINE_TRAINERS.get('pgd-at')!.resolveOptions(o);
     expect(r({})['validBox']).toBe('project');
     expect(r({ validBox: 'clip' })['validBox']).toBe('clip');
     expect(() => r({ validBox: 'wrap' })).toThrow(/trainerOptions.pgd-at: 'validBox' must be one of 'project', 'clip', got 'wrap'/);

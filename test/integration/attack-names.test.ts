@@ -1,25 +1,64 @@
 /**
- * One attack name everywhere: 'fgsm-rs' is canonical and 'fgsm' its alias, resolved by the attacks
- * registry alone, so the registry, the pgd-at trainer and the SCAAT config agree on both spellings.
+ * One name per attack, no aliases: 'pgd' and 'fgsm-rs' are the attacks registry's keys and the only
+ * names the registry, the pgd-at trainer and the SCAAT config accept. The old alias 'fgsm' (in a
+ * config file written before 0.1) is refused with a ConfigError that names the key and says 'fgsm-rs'.
  */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ATTACKS, resolveAttackName } from '../../src/attacks/registry.js';
+import { ATTACKS, isAttackName, resolveAttackName } from '../../src/attacks/registry.js';
 import { ConfigError } from '../../src/errors.js';
 import { resolveScaatConfig } from '../../src/scaat/config.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
+import { resolveConfig } from '../../src/train/config.js';
 import { resolvePgdAtOptions } from '../../src/train/pgd-at.js';
+import { optionsResolver } from '../../src/train/registry.js';
+import { runCli } from '../fixtures/cli.js';
+
+const LISTED = /one of 'pgd', 'fgsm-rs', got/;
 
 describe('attack names', () => {
-  it("resolve 'fgsm' and 'fgsm-rs' to 'fgsm-rs' (α = 1.25ε) in the registry, pgd-at and SCAAT", () => {
+  it("accept exactly the registry's names: 'fgsm-rs' (α = 1.25ε) and 'pgd' (α = ε/4)", () => {
     const eps = 0.2;
-    for (const name of ['fgsm', 'fgsm-rs']) {
-      expect(resolveAttackName(name)).toBe('fgsm-rs');
-      expect(ATTACKS.has(resolveAttackName(name))).toBe(true);
-      const at = resolvePgdAtOptions({ attack: name, epsilon: eps });
-      expect([at.attack, at.alpha]).toEqual(['fgsm-rs', 1.25 * eps]);
-      expect(resolveScaatConfig({ attack: name, epsilon: eps }).attack).toBe('fgsm-rs');
-    }
+    expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm-rs']);
+    expect(resolveAttackName('fgsm-rs')).toBe('fgsm-rs');
+    expect(resolvePgdAtOptions({ attack: 'fgsm-rs', epsilon: eps })).toMatchObject({ attack: 'fgsm-rs', alpha: 1.25 * eps });
     expect(resolvePgdAtOptions({ epsilon: eps })).toMatchObject({ attack: 'pgd', alpha: eps / 4 });
-    expect(() => resolveAttackName('cw', '--attack')).toThrow(/--attack: expected one of 'pgd', 'fgsm-rs' \(alias 'fgsm'\), got "cw"/);
-    expect(() => resolvePgdAtOptions({ attack: 'cw' })).toThrow(ConfigError);
+    expect(resolveScaatConfig({ attack: 'fgsm-rs', epsilon: eps }).attack).toBe('fgsm-rs');
+  });
+
+  it.each(['fgsm', 'FGSM-RS', 'cw', ''])("refuse %j in the registry, pgd-at and SCAAT, naming the key and listing 'fgsm-rs'", (name) => {
+    expect(isAttackName(name)).toBe(false);
+    expect(() => resolveAttackName(name, '--attack')).toThrow(new RegExp(`^--attack: expected ${LISTED.source} ${JSON.stringify(name)}$`));
+    expect(() => resolvePgdAtOptions({ attack: name })).toThrow(ConfigError);
+    expect(() => resolvePgdAtOptions({ attack: name })).toThrow(/trainerOptions\.pgd-at: 'attack' must be one of 'pgd', 'fgsm-rs', got/);
+    expect(() => resolveScaatConfig({ attack: name })).toThrow(ConfigError);
+    expect(() => resolveScaatConfig({ attack: name })).toThrow(/'attack' must be one of 'pgd', 'fgsm-rs', got/);
+  });
+
+  it("refuse an old config with 'fgsm' for either trainer, naming the key and saying 'fgsm-rs'", () => {
+    const resolver = optionsResolver(ALL_TRAINERS);
+    for (const trainer of ['scaat', 'pgd-at']) {
+      const layer = { source: 'old.json', values: { trainer, trainerOptions: { [trainer]: { attack: 'fgsm', epsilon: 0.3 } } } };
+      expect(() => resolveConfig([layer], resolver)).toThrow(ConfigError);
+      expect(() => resolveConfig([layer], resolver)).toThrow(new RegExp(`trainerOptions\\.${trainer}: 'attack' must be one of 'pgd', 'fgsm-rs', got 'fgsm'`));
+    }
+  });
+
+  it("`scaat train --config old.json` with 'fgsm' exits 2 with that message, writing nothing", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-attack-names-'));
+    try {
+      const config = path.join(dir, 'old.json');
+      writeFileSync(config, JSON.stringify({ trainerOptions: { scaat: { attack: 'fgsm' } } }));
+      const out = path.join(dir, 'run');
+      const r = await runCli(['train', '--trainer', 'scaat', '--data', 'synthetic', '--config', config, '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/trainerOptions\.scaat: 'attack' must be one of 'pgd', 'fgsm-rs', got 'fgsm'/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

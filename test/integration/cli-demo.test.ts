@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEMO_PRESETS, demoTrainConfig, planDemo } from '../../src/cli/commands/demo.js';
 import { pgdAtControlOptions, resolveScaatConfig } from '../../src/scaat/config.js';
-import { parseResults } from '../../src/report/results.js';
+import { parseResults } from '../../src/report/run-results.js';
 import { runCli } from '../fixtures/cli.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-demo-'));

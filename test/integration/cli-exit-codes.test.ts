@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/main.js';
-import { CLI_TRAINERS, openDataSplit, resolveRun } from '../../src/cli/commands/train.js';
+import { openDataSplit, resolveRun } from '../../src/cli/commands/train.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
 import { MODELS } from '../../src/models/registry.js';
 import { saveClassifier } from '../../src/models/io.js';
 import { train } from '../../src/train/loop.js';
@@ -28,7 +29,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   await useBackend('cpu');
   const { config } = resolveRun({ trainer: 'regular', model: 'mlp', data: 'mnist', epochs: '1', backend: 'cpu', set: ['trainLimit=64', 'evalEvery=0', 'width=0.1'] });
-  await train({ config, data: { train: await openDataSplit('mnist', 'train') }, runDir: f('run'), trainers: CLI_TRAINERS });
+  await train({ config, data: { train: await openDataSplit('mnist', 'train') }, runDir: f('run'), trainers: ALL_TRAINERS });
   await saveClassifier(MODELS.get('mlp')!.create({ inputShape: [28, 28, 1], numClasses: 10, width: 0.1 }), f('model'));
   writeFileSync(f('a-file'), '');
 });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EvaluationResult } from '../../src/metrics/results.js';
+import type { EvaluationResult } from '../../src/metrics/evaluation-result.js';
 import { runEpsilon, trainingEpsilon } from '../../src/cli/commands/compare.js';
 import { stratifiedSubset } from '../../src/datasets/subset.js';
 import { syntheticLabel } from '../../src/datasets/synthetic.js';

@@ -14,7 +14,7 @@ import { fromLayersModel } from '../../src/models/classifier.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
 import { vanillaGradient } from '../../src/saliency/vanilla-gradient.js';
 import { Rng } from '../../src/engine/random.js';
-import type { EvaluationResult } from '../../src/metrics/results.js';
+import type { EvaluationResult } from '../../src/metrics/evaluation-result.js';
 import { stratifiedSubset } from '../../src/datasets/subset.js';
 import { expectClose, useBackend } from '../helpers/index.js';
 

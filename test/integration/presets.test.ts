@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI_TRAINERS, resolveRun } from '../../src/cli/commands/train.js';
+import { resolveRun } from '../../src/cli/commands/train.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
 import { pgdAtControlOptions, resolveScaatConfig } from '../../src/scaat/config.js';
 import { REPO_ROOT } from '../fixtures/cli.js';
 
@@ -14,7 +15,7 @@ const dir = path.join(REPO_ROOT, 'configs');
 const presets = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 describe.each(presets)('configs/%s', (file) => {
-  it.each([...CLI_TRAINERS.keys()])('resolves with --trainer %s', (trainer) => {
+  it.each([...ALL_TRAINERS.keys()])('resolves with --trainer %s', (trainer) => {
     const { config } = resolveRun({ config: path.join(dir, file), trainer, set: [], out: 'unused' });
     expect(config.trainer).toBe(trainer);
     expect(config.trainerOptions[trainer]).toBeDefined();

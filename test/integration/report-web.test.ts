@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toUint8Map } from '../../src/metrics/postprocess.js';
+import { toUint8Map } from '../../src/metrics/uint8-map.js';
 import { fromLayersModel } from '../../src/models/classifier.js';
 import type { Classifier } from '../../src/models/classifier.js';
 import { saveClassifier } from '../../src/models/io.js';

@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDataSplit, resolveRun, CLI_TRAINERS } from '../../src/cli/commands/train.js';
+import { openDataSplit, resolveRun } from '../../src/cli/commands/train.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
 import type { TrainFlags } from '../../src/cli/commands/train.js';
 import { loadClassifier } from '../../src/models/io.js';
 import { train } from '../../src/train/loop.js';
@@ -55,7 +56,7 @@ describe('scaat train --resume', () => {
       config,
       data: { train: await openDataSplit('synthetic', 'train'), test: await openDataSplit('synthetic', 'test') },
       runDir: refDir,
-      trainers: CLI_TRAINERS,
+      trainers: ALL_TRAINERS,
     });
     expect(ref.steps).toBe(12);
 

@@ -1,7 +1,7 @@
 /**
  * The browser page's computation, from the library itself: a saved model (TF.js layers format)
  * and an image in, per saliency method the per-pixel scores and the 8-bit map out, exactly as
- * the metrics see them (saliency/postprocess.ts Σ_c|A|, then metrics/postprocess.ts's P99 clip).
+ * the metrics see them (saliency/postprocess.ts Σ_c|A|, then metrics/uint8-map.ts's P99 clip).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fromLayersModel } from '../../src/models/classifier.js';
@@ -9,7 +9,7 @@ import type { Classifier } from '../../src/models/classifier.js';
 import { registerCustomLayers } from '../../src/models/layers.js';
 import { getSaliency } from '../../src/saliency/registry.js';
 import { toSaliencyMap } from '../../src/saliency/postprocess.js';
-import { toUint8Map } from '../../src/metrics/postprocess.js';
+import { toUint8Map } from '../../src/metrics/uint8-map.js';
 
 /** The three methods the page shows, by registry key. */
 export const PAGE_METHODS = ['vanilla-gradient', 'smooth-grad', 'integrated-gradients'] as const;

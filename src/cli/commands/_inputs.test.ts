@@ -1,9 +1,26 @@
 // The CLI's data opener goes through the datasets registry; unknown names name the option and list the names;
 // a missing path is bad input (DataError), not bad usage.
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CIFAR_RECORD_BYTES } from '../../datasets/cifar-bin.js';
 import { ConfigError, DataError } from '../../errors.js';
 import { openData, openDataSource } from './_inputs.js';
 import { openDataSplit } from './train.js';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-inputs-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function file(rel: string, bytes: Uint8Array): void {
+  const p = path.join(tmp, rel);
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, bytes);
+}
 
 describe('CLI data sources', () => {
   it('opens registry names with name:key=value options, for evaluate and for train alike', async () => {
@@ -35,8 +52,35 @@ describe('CLI data sources', () => {
     }
   });
 
-  it('keeps the aliases that need --data-path', async () => {
-    await expect(openData({ data: 'image-folder', split: 'test' })).rejects.toThrow(/--data image-folder needs --data-path/);
-    await expect(openData({ data: 'cifar10-bin', split: 'test' })).rejects.toThrow(/--data cifar10-bin needs --data-path/);
+  it('refuses the old aliases cifar10-bin and image-folder, with or without --data-path', async () => {
+    for (const alias of ['cifar10-bin', 'image-folder']) {
+      for (const dataPath of [undefined, tmp]) {
+        const o = { data: alias, split: 'test', ...(dataPath !== undefined ? { dataPath } : {}) };
+        await expect(openData(o)).rejects.toThrow(ConfigError);
+        await expect(openData(o)).rejects.toThrow(new RegExp(`^--data: expected one of mnist, fashion-mnist, synthetic, cifar10-jpg, cifar10, pcam, npy \\(options as name:key=value,…\\) or a dataset path, got '${alias}'$`));
+      }
+    }
+  });
+
+  it('opens a CIFAR-10 binary folder and an image folder by their paths (format detected)', async () => {
+    // one CIFAR record: label 3, planes R = 255, G = 0, B = 51 → pixel (1, 0, 0.2)
+    const record = new Uint8Array(CIFAR_RECORD_BYTES);
+    record[0] = 3;
+    record.fill(255, 1, 1 + 1024);
+    record.fill(51, 1 + 2048);
+    file('cifar/cifar-10-batches-bin/test_batch.bin', record);
+    const png = new PNG({ width: 2, height: 2 });
+    png.data.fill(255);
+    file('folder/test/cat/x.png', PNG.sync.write(png));
+    const cifar = await openData({ data: path.join(tmp, 'cifar'), split: 'test' });
+    const folder = await openData({ data: path.join(tmp, 'folder'), split: 'test' });
+    try {
+      expect([cifar.format, cifar.size, ...cifar.shape]).toEqual(['cifar10-bin', 1, 32, 32, 3]);
+      const b = await cifar.get([0]);
+      expect([b.y[0], ...b.x.subarray(0, 3)]).toEqual([3, 1, 0, Math.fround(51 / 255)]);
+      expect([folder.format, folder.size, [...folder.classNames]]).toEqual(['image-folder', 1, ['cat']]);
+    } finally {
+      await Promise.all([cifar.close?.(), folder.close?.()]);
+    }
   });
 });

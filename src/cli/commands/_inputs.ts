@@ -18,13 +18,10 @@ import { NpyReader } from '../../io/npy.js';
 import { ConfigError, DataError } from '../../errors.js';
 
 /**
- * Older `--data` names of explain/evaluate, kept as aliases; each needs `--data-path`:
- * `cifar10-bin` = the registry's `cifar10`, `image-folder` = the path's detected format.
+ * Data names `--data` accepts (besides `name:key=value,…` options and a dataset path, whose format
+ * is detected: a CIFAR-10 binary folder or an image folder is given by its path).
  */
-const PATH_ALIASES: Readonly<Record<string, string | undefined>> = { 'cifar10-bin': 'cifar10', 'image-folder': undefined };
-
-/** Data names `--data` accepts (besides `name:key=value,…` options and a dataset path). */
-export const DATA_FORMATS: readonly string[] = [...DATASETS.keys(), ...Object.keys(PATH_ALIASES), 'npy'];
+export const DATA_FORMATS: readonly string[] = [...DATASETS.keys(), 'npy'];
 
 /**
  * Opens a CLI data source through the datasets registry: a {@link DATASETS} name with optional
@@ -63,7 +60,7 @@ export function addInputOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-m, --model <path>', 'model.json, a folder holding it, or a run folder from scaat train')
     .requiredOption('-d, --data <name|path>', `dataset: ${DATA_FORMATS.join(', ')} (options as name:key=value,…), or a dataset path`)
-    .option('--data-path <path>', 'folder of a named dataset on disk (fashion-mnist, cifar10, pcam; required by cifar10-bin, image-folder), or with --data npy the inputs .npy [N,H,W,C]')
+    .option('--data-path <path>', 'folder of a named dataset on disk (fashion-mnist, cifar10, pcam), or with --data npy the inputs .npy [N,H,W,C]')
     .option('--labels <file>', 'with --data npy: labels .npy [N] (integers)')
     .option('--split <name>', 'dataset split', 'test')
     .option('--num-classes <k>', 'with --data npy: number of classes (default: the model\'s)')
@@ -98,10 +95,6 @@ export async function openData(o: Pick<InputOptions, 'data' | 'dataPath' | 'labe
     const k = o.numClasses !== undefined ? parsePositiveInt(o.numClasses, '--num-classes') : modelClasses;
     if (k === undefined) throw new ConfigError('--data npy needs --num-classes (or a model)');
     return openNpyDataset(need(), o.labels, k);
-  }
-  if (Object.hasOwn(PATH_ALIASES, o.data)) {
-    const named = PATH_ALIASES[o.data];
-    return named !== undefined ? openDataset({ source: named, path: need(), split: o.split }) : openDataset({ source: need(), split: o.split });
   }
   const source = parseDataSource(o.data).source;
   if (!DATASETS.has(source) && !existsSync(o.data)) {

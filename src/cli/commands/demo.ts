@@ -32,11 +32,11 @@ import { openMnist } from '../../datasets/mnist.js';
 import { openSynthetic } from '../../datasets/synthetic.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
 import { evaluate } from '../../metrics/evaluate.js';
-import { toBytes, toDisplayChannels } from '../../metrics/examples.js';
+import { toBytes, toDisplayChannels } from '../../metrics/evaluation-examples.js';
 import { encodePng } from '../../report/heatmap.js';
 import { loadResults } from '../../report/load-results.js';
-import { RESULTS_SCHEMA_VERSION, TRAINER_INFO } from '../../report/results.js';
-import type { RunResults } from '../../report/results.js';
+import { RESULTS_SCHEMA_VERSION, TRAINER_INFO } from '../../report/run-results.js';
+import type { RunResults } from '../../report/run-results.js';
 import { buildTable, formatTableText } from '../../report/table.js';
 import { writeReport } from '../../report/write-report.js';
 import { saliencyMethods } from '../../saliency/registry.js';
@@ -48,8 +48,8 @@ import { optionsResolver } from '../../train/registry.js';
 import { pgdAtControlOptions, resolveScaatConfigAt } from '../../scaat/config.js';
 import { lockRunDir } from '../../train/run-dir.js';
 import type { RunLock } from '../../train/run-dir.js';
-import { scaatVersion } from './_version.js';
-import { CLI_TRAINERS } from './train.js';
+import { scaatVersion } from '../../io/package-version.js';
+import { ALL_TRAINERS } from '../../scaat/registry.js';
 import { onInterrupt } from '../signals.js';
 
 /** The datasets the demo runs on (embedded: no download, no path). */
@@ -184,7 +184,7 @@ export function planDemo(flags: DemoFlags): DemoPlan {
   };
   const trainers = flags.trainers !== undefined ? flags.trainers.split(',').map((s) => s.trim()).filter(Boolean) : base.trainers;
   for (const t of trainers) {
-    if (!CLI_TRAINERS.has(t)) throw new ConfigError(`--trainers: unknown trainer '${t}'; expected some of ${[...CLI_TRAINERS.keys()].join(', ')}`);
+    if (!ALL_TRAINERS.has(t)) throw new ConfigError(`--trainers: unknown trainer '${t}'; expected some of ${[...ALL_TRAINERS.keys()].join(', ')}`);
   }
   if (trainers.length === 0) throw new ConfigError('--trainers: expected at least one trainer');
   if (new Set(trainers).size !== trainers.length) throw new ConfigError(`--trainers: each trainer once, got '${flags.trainers}'`);
@@ -260,7 +260,7 @@ export function demoTrainConfig(plan: DemoPlan, trainer: string): TrainConfig {
         },
       },
     ],
-    optionsResolver(CLI_TRAINERS),
+    optionsResolver(ALL_TRAINERS),
   );
 }
 
@@ -312,7 +312,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
         config: configs[i]!,
         data: { train: trainSet, test: testSet },
         runDir,
-        trainers: CLI_TRAINERS,
+        trainers: ALL_TRAINERS,
         signal: abort.signal,
         // About four lines per epoch when the output is not a terminal.
         progress: consoleProgress({ lineEvery: Math.max(1, Math.round(Math.ceil(Math.min(p.trainSize, trainSet.size) / DEMO_BATCH_SIZE) / 4)) }),
@@ -406,7 +406,7 @@ export async function runDemo(flags: DemoFlags): Promise<string> {
  */
 async function prepareOut(plan: DemoPlan): Promise<void> {
   if (!existsSync(plan.out)) return;
-  const ours = [...CLI_TRAINERS.keys(), 'samples', 'report', 'results.json'];
+  const ours = [...ALL_TRAINERS.keys(), 'samples', 'report', 'results.json'];
   const taken = readdirSync(plan.out).filter((f) => ours.includes(f));
   if (taken.length === 0) return;
   if (!plan.force) {
@@ -414,7 +414,7 @@ async function prepareOut(plan: DemoPlan): Promise<void> {
   }
   const locks: RunLock[] = [];
   try {
-    for (const f of taken) if (CLI_TRAINERS.has(f)) locks.push(await lockRunDir(path.join(plan.out, f)));
+    for (const f of taken) if (ALL_TRAINERS.has(f)) locks.push(await lockRunDir(path.join(plan.out, f)));
     for (const f of taken) await fsp.rm(path.join(plan.out, f), { recursive: true, force: true });
   } finally {
     for (const lock of locks) lock.release();

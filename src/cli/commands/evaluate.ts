@@ -1,10 +1,10 @@
 /**
  * `scaat evaluate`: saliency-quality metrics (method.md §4) of a model on a dataset, as one JSON
- * file (metrics/results.ts, `EvaluationResult`). `--shard i/n` evaluates the i-th of n parts
+ * file (metrics/evaluation-result.ts, `EvaluationResult`). `--shard i/n` evaluates the i-th of n parts
  * (whole batches) so a cluster scheduler can run the parts in parallel; `scaat merge` combines
  * them into exactly the unsharded result.
  *
- *   scaat evaluate -m runs/scaat -d cifar10-bin --data-path data/cifar-10-batches-bin --limit 1000 \
+ *   scaat evaluate -m runs/scaat -d data/cifar-10-batches-bin --limit 1000 \
  *     --methods vanilla-gradient,smooth-grad,integrated-gradients --out runs/scaat/eval.json
  *   # Slurm array job: one shard per task, then merge
  *   scaat evaluate ... --shard $SLURM_ARRAY_TASK_ID/8 --out eval.$SLURM_ARRAY_TASK_ID.json
@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { evaluate } from '../../metrics/evaluate.js';
 import type { EvaluateOptions } from '../../metrics/evaluate.js';
 import { METRICS } from '../../metrics/registry.js';
-import type { EvaluationResult } from '../../metrics/results.js';
+import type { EvaluationResult } from '../../metrics/evaluation-result.js';
 import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
 import { CHANNEL_REDUCTIONS } from '../../saliency/postprocess.js';
 import type { ChannelReduction } from '../../saliency/postprocess.js';

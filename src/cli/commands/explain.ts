@@ -1,7 +1,7 @@
 /**
  * `scaat explain`: attributions of a model on data, written as NumPy .npy files.
  *
- *   scaat explain -m runs/scaat -d cifar10-bin --data-path data/cifar-10-batches-bin \
+ *   scaat explain -m runs/scaat -d data/cifar-10-batches-bin \
  *     --method integrated-gradients --method-options '{"steps":100}' --limit 256 \
  *     --out out/ig.npy --maps out/ig-maps.npy
  *
@@ -19,7 +19,7 @@ import { getSaliency } from '../../saliency/registry.js';
 import { toSaliencyMap } from '../../saliency/postprocess.js';
 import type { ChannelReduction } from '../../saliency/postprocess.js';
 import { CHANNEL_REDUCTIONS } from '../../saliency/postprocess.js';
-import { toUint8Map } from '../../metrics/postprocess.js';
+import { toUint8Map } from '../../metrics/uint8-map.js';
 import { shardRange } from '../../metrics/evaluate.js';
 import { drawSubset } from '../../datasets/subset.js';
 import { deriveSeed } from '../../engine/random.js';
@@ -29,7 +29,7 @@ import { ConfigError, DataError } from '../../errors.js';
 import { assertFiniteRows } from '../../metrics/finite.js';
 import type { InputOptions } from './_inputs.js';
 import { addInputOptions, loadInputs, parseJsonObject, parsePositiveInt, parseShard, progressPrinter } from './_inputs.js';
-import { scaatVersion } from './_version.js';
+import { scaatVersion } from '../../io/package-version.js';
 
 /** Options of `scaat explain`. */
 export interface ExplainCommandOptions extends InputOptions {

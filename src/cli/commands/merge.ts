@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { mergeEvaluations } from '../../metrics/merge.js';
-import type { EvaluationResult } from '../../metrics/results.js';
+import type { EvaluationResult } from '../../metrics/evaluation-result.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { DataError } from '../../errors.js';
 import { summaryText } from './evaluate.js';

@@ -14,7 +14,7 @@ import { buildSweepTable, formatSweepTableText } from '../../report/sweep-table.
 import { buildTable, formatTableText, tableCaveats } from '../../report/table.js';
 import { loadResults } from '../../report/load-results.js';
 import { writeReport, writeSweepReport } from '../../report/write-report.js';
-import { scaatVersion } from './_version.js';
+import { scaatVersion } from '../../io/package-version.js';
 
 /** Options of `scaat report`. */
 export interface ReportCommandOptions {

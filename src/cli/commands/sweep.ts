@@ -17,7 +17,7 @@ import { consoleProgress } from '../../train/progress.js';
 import { openDataSource, parseShard } from './_inputs.js';
 import { runSweepReport } from './report.js';
 import { onInterrupt } from '../signals.js';
-import { CLI_TRAINERS } from './train.js';
+import { ALL_TRAINERS } from '../../scaat/registry.js';
 
 /** Options of `scaat sweep`. */
 export interface SweepCommandOptions {
@@ -77,11 +77,11 @@ export function registerSweep(program: Command): void {
 
 /** Runs `scaat sweep` (see the module header and the help text). */
 export async function runSweepCommand(gridFile: string, opts: SweepCommandOptions): Promise<void> {
-  const grid = readGrid(gridFile, CLI_TRAINERS);
+  const grid = readGrid(gridFile, ALL_TRAINERS);
   const shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;
   const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`sweep: ${line}\n`);
   if (opts.dryRun) {
-    const { cells, mine } = planSweep(grid, { out: opts.out, trainers: CLI_TRAINERS, ...(shard ? { shard } : {}) });
+    const { cells, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}) });
     const lines = mine.map((c) => {
       const { status } = cellStatus(opts.out, c, grid.evaluation);
       return `${String(cells.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}`;
@@ -104,7 +104,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
     summary = await runSweep({
       grid,
       out: opts.out,
-      trainers: CLI_TRAINERS,
+      trainers: ALL_TRAINERS,
       openData: (spec, split, where) => openDataSource(spec, { option: where, split }),
       ...(shard ? { shard } : {}),
       ...(opts.backend !== undefined ? { backend: opts.backend } : {}),

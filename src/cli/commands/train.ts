@@ -29,13 +29,9 @@ import type { ConfigLayer, TrainConfig } from '../../train/config.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver } from '../../train/registry.js';
-import type { TrainerRegistry } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { onInterrupt } from '../signals.js';
 import { openDataSource } from './_inputs.js';
-
-/** Every trainer the CLI offers: the baselines of src/train plus SCAAT (src/scaat/). */
-export const CLI_TRAINERS: TrainerRegistry = ALL_TRAINERS;
 
 export interface TrainFlags {
   trainer?: string;
@@ -55,7 +51,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train a classifier (regular, pgd-at, sgt, scaat) into a run folder, or resume one')
-    .option('--trainer <name>', `trainer: ${[...CLI_TRAINERS.keys()].join(', ')} (default regular)`)
+    .option('--trainer <name>', `trainer: ${[...ALL_TRAINERS.keys()].join(', ')} (default regular)`)
     .option(
       '--model <name|path>',
       'zoo model (mlp, small-cnn, resnet-20, resnet-pcam, resnet-18), or saved weights to start from (fine-tuning): a finished run folder (its final model; ' +
@@ -88,7 +84,7 @@ export function registerTrain(program: Command): void {
         abort.abort();
       });
       try {
-        const r = await train({ config, data, runDir, resume, trainers: CLI_TRAINERS, signal: abort.signal, progress });
+        const r = await train({ config, data, runDir, resume, trainers: ALL_TRAINERS, signal: abort.signal, progress });
         const test = r.test ? `, test accuracy ${(100 * r.test.acc).toFixed(2)} % on ${r.test.samples} samples` : '';
         process.stdout.write(`trained ${r.steps} steps${test}; model in ${path.join(runDir, 'model')}, log in ${path.join(runDir, 'log.jsonl')}\n`);
       } finally {
@@ -104,7 +100,7 @@ function collect(value: string, previous: string[]): string[] {
 
 /** The resolved config and run folder of a new or resumed run. */
 export function resolveRun(flags: TrainFlags): { config: TrainConfig; runDir: string; resume: boolean } {
-  const resolver = optionsResolver(CLI_TRAINERS);
+  const resolver = optionsResolver(ALL_TRAINERS);
   const flagValues: Record<string, unknown> = {};
   if (flags.trainer !== undefined) flagValues['trainer'] = flags.trainer;
   if (flags.model !== undefined) flagValues['model'] = flags.model;
@@ -127,7 +123,7 @@ export function resolveRun(flags: TrainFlags): { config: TrainConfig; runDir: st
   const layers: ConfigLayer[] = [];
   if (flags.config !== undefined) layers.push({ source: flags.config, values: readPreset(flags.config) });
   layers.push({ source: 'command line', values: flagValues });
-  layers.push({ source: '--set', values: parseSetOverrides(flags.set, CLI_TRAINERS.keys()) });
+  layers.push({ source: '--set', values: parseSetOverrides(flags.set, ALL_TRAINERS.keys()) });
   const config = resolveConfig(layers, resolver);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const runDir = flags.out ?? path.join('runs', `${config.trainer}-${path.basename(config.model)}-${stamp}`);
@@ -159,6 +155,6 @@ export async function openDataSplit(spec: string, split: 'train' | 'test'): Prom
 }
 
 function describeTrainers(): string {
-  const lines = [...CLI_TRAINERS].map(([name, spec]) => `  ${name.padEnd(8)} ${spec.label}; options (--set ${name}.<option>=value): ${JSON.stringify(spec.defaults)}`);
+  const lines = [...ALL_TRAINERS].map(([name, spec]) => `  ${name.padEnd(8)} ${spec.label}; options (--set ${name}.<option>=value): ${JSON.stringify(spec.defaults)}`);
   return `trainers:\n${lines.join('\n')}\n`;
 }

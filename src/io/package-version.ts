@@ -1,4 +1,7 @@
-/** The scaat package version (from package.json, found relative to this file in src/ and dist/). */
+/**
+ * The scaat package version (from package.json, found relative to this file in src/ and dist/):
+ * the one reader of it, for the CLI and the metrics' provenance alike.
+ */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -8,8 +11,8 @@ let cached: string | undefined | null = null;
 export function scaatVersion(): string | undefined {
   if (cached !== null) return cached;
   try {
-    // src/cli/commands/_version.ts and dist/cli/commands/_version.js are both three levels below the root.
-    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
+    // src/io/package-version.ts and dist/io/package-version.js are both two levels below the root.
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version?: unknown };
     cached = typeof pkg.version === 'string' ? pkg.version : undefined;
   } catch {
     cached = undefined;

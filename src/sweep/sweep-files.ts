@@ -4,7 +4,7 @@
  *
  *   <sweep>/sweep.json          SweepFile: the grid, every cell's parameters and status
  *   <sweep>/<cell>/             a run folder of `scaat train` (config.json, log.jsonl, checkpoints/, model/)
- *   <sweep>/<cell>/eval.json    the cell's evaluation (metrics/results.ts EvaluationResult)
+ *   <sweep>/<cell>/eval.json    the cell's evaluation (metrics/evaluation-result.ts EvaluationResult)
  *   <sweep>/<cell>/cell.json    SweepCellFile: the evaluation settings eval.json was made with
  *   <sweep>/<cell>/error.json   SweepCellError: why the cell's last attempt failed (removed on success)
  *

@@ -7,8 +7,8 @@
  */
 import { escapeHtml } from './_html.js';
 import { colorbar, encodePng, heatmapPng, imagePng, pngDataUri } from './heatmap.js';
-import { METHOD_LABELS, METHOD_SHORT } from './results.js';
-import type { Example, RunResults } from './results.js';
+import { METHOD_LABELS, METHOD_SHORT } from './run-results.js';
+import type { Example, RunResults } from './run-results.js';
 import { orderRuns, uniqueLabels } from './table.js';
 import type { Figure } from './figures.js';
 

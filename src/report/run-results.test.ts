@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
 import { DataError } from '../errors.js';
-import { decodeImage8, encodeImage8, mergeResults, parseResults, RESULTS_SCHEMA_VERSION } from './results.js';
+import { decodeImage8, encodeImage8, mergeResults, parseResults, RESULTS_SCHEMA_VERSION } from './run-results.js';
 
 type Json = Record<string, unknown> & { runs: Record<string, unknown>[] };
 const fixture = () => threeRunsJson() as Json;

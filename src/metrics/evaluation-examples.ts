@@ -1,6 +1,6 @@
 /**
  * Example images for the report's grid: an evaluated image and its 8-bit saliency maps (the
- * post-processing of the metrics, postprocess.ts) in the compact form of
+ * post-processing of the metrics, uint8-map.ts) in the compact form of
  * {@link EvaluationExample} (raw bytes as base64, the report's `Image8`). Used by evaluate() for
  * its first `examples` images, by merge (the N lowest indices across shards) and by `scaat demo`
  * for its sample PNGs.
@@ -9,7 +9,7 @@
  * const image = exampleImage(batch.x.subarray(0, H * W * C), W, H, C);   // {width, height, channels, data}
  */
 import { DataError } from '../errors.js';
-import type { EvaluationExample, ExampleImage } from './results.js';
+import type { EvaluationExample, ExampleImage } from './evaluation-result.js';
 
 /** Pixels in [0, 1] (row-major H·W·C) → bytes round(255·clip(x, 0, 1)), same layout. */
 export function toBytes(pixels: ArrayLike<number>): Uint8Array {

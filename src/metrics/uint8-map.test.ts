@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { Rng } from '../engine/random.js';
-import { percentile, toUint8Map } from './postprocess.js';
+import { percentile, toUint8Map } from './uint8-map.js';
 import { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 import { ConfigError } from '../errors.js';
 import { itRequires, REQUIREMENTS, SYSTEM_PYTHON } from '../../test/helpers/index.js';

@@ -142,7 +142,7 @@ export interface EvaluationExample {
   readonly predicted: number;
   /** The input image, round(255·x). */
   readonly image: ExampleImage;
-  /** Per method key: the 8-bit map U8 of method.md §4 (the metrics' post-processing, postprocess.ts). */
+  /** Per method key: the 8-bit map U8 of method.md §4 (the metrics' post-processing, uint8-map.ts). */
   readonly maps: Readonly<Record<string, ExampleImage>>;
 }
 
