@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { SkipSummaryReporter } from './test/skip-summary.js';
 
 // Two workers at most: the CI machine has 2 cores, and TF.js wasm is single-threaded per process.
+// After vitest's summary, one line saying which tests were skipped and why (test/skip-summary.ts).
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -8,6 +10,6 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', new SkipSummaryReporter()],
   },
 });

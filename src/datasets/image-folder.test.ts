@@ -6,6 +6,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeUnless } from '../../test/helpers/index.js';
 import { DataError } from '../errors.js';
 import type { Dataset } from './dataset.js';
 import { readDecodedCacheHeader } from './decoded-cache.js';
@@ -160,7 +161,8 @@ describe('openImageFolder', () => {
 });
 
 const CIFAR_JPG = cifar10JpgPath();
-describe.skipIf(!existsSync(path.join(CIFAR_JPG, 'test')))('real CIFAR-10 JPEG folder', () => {
+const cifarSkip = existsSync(path.join(CIFAR_JPG, 'test')) ? undefined : `no CIFAR-10 JPEG folder at ${CIFAR_JPG} (set SCAAT_CIFAR10_JPG)`;
+describeUnless(cifarSkip)('real CIFAR-10 JPEG folder', () => {
   it('opens the test split: 10000 images 32×32×3, 1000 per class, pixels as decoded by jpeg-js', async () => {
     const ds = await openImageFolder({ root: CIFAR_JPG, split: 'test', imageSize: 32 });
     expect([ds.size, ...ds.shape, ds.numClasses]).toEqual([10000, 32, 32, 3, 10]);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
+import { itUnless } from '../../test/helpers/index.js';
 import { setupBackend } from './backend.js';
 
 function resolvable(pkg: string): boolean {
@@ -48,7 +49,7 @@ describe('setupBackend', () => {
       "backend: expected one of auto, wasm, cpu, tensorflow, got 'gpu'");
   });
 
-  it.skipIf(hasTfjsNode)("rejects 'tensorflow' without tfjs-node, saying what to install", async () => {
+  itUnless(hasTfjsNode ? '@tensorflow/tfjs-node is installed' : undefined)("rejects 'tensorflow' without tfjs-node, saying what to install", async () => {
     const before = tf.getBackend();
     await expect(setupBackend({ backend: 'tensorflow' })).rejects.toThrow(ConfigError);
     await expect(setupBackend({ backend: 'tensorflow' })).rejects.toThrow(/@tensorflow\/tfjs-node.*--backend wasm/);

@@ -1,14 +1,17 @@
 /**
  * Shared test helpers: tolerance checks, leak checks, backends, tiny analytic classifiers, and
- * the tests' outside requirements (NumPy, PIL, Debian datasets): where one is missing its tests
- * skip with a message, except under CI, where `.ci/run` installs it, so they fail instead.
+ * the tests' outside requirements (NumPy, PIL, Debian datasets, Chromium, the native addon): where
+ * one is missing its tests skip with the reason in their name, `(skipped: …)`, which the summary
+ * line at the end of the run groups them by (test/skip-summary.ts); under CI, where `.ci/run`
+ * installs them, they fail instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestFunction } from 'vitest';
 import { setupBackend } from '../../src/engine/backend.js';
+import type { AddonLoad } from '../../src/engine/native/_addon.js';
 import { DEBIAN_FASHION_MNIST } from '../../src/datasets/mnist.js';
 import type { Classifier } from '../../src/models/classifier.js';
 
@@ -150,6 +153,50 @@ export function requirementStatus(
   const how = `'${install}'${missing.flatMap((r) => (r.alternative ? [`, or ${r.alternative}`] : [])).join('')}`;
   if (inCi(env)) return { mode: 'fail', reason: `CI is set but ${what} missing; .ci/run installs it (${how}), so this test fails instead of skipping` };
   return { mode: 'skip', reason: `skipped: ${what} missing (install it with ${how})` };
+}
+
+/**
+ * `describe` for a suite that needs `requirements`: where one is missing, the whole suite skipped
+ * (every test counted, the reason in the suite's name, and a warning), or under CI one failing test
+ * saying what is missing (see {@link requirementStatus}).
+ * @example describeRequires(CHROMIUM)('report HTML in headless Chromium', () => { … });
+ */
+export function describeRequires(...requirements: Requirement[]): (name: string, fn: () => void) => void {
+  return (name, fn) => {
+    const status = requirementStatus(requirements);
+    if (status.mode === 'run') {
+      describe(name, fn);
+    } else if (status.mode === 'skip') {
+      console.warn(`${name}: ${status.reason}`);
+      describe.skip(`${name} (${status.reason})`, fn);
+    } else {
+      describe(name, () => it('has its requirements', () => expect.fail(status.reason)));
+    }
+  };
+}
+
+/**
+ * `describe`, or where `skip` gives a reason, `describe.skip` with `(skipped: <reason>)` in the
+ * suite's name: for skips that are not a missing requirement (a user switch, an optional data set).
+ */
+export function describeUnless(skip: string | undefined): (name: string, fn: () => void) => void {
+  return (name, fn) => (skip === undefined ? describe(name, fn) : describe.skip(`${name} (skipped: ${skip})`, fn));
+}
+
+/** `it`, or where `skip` gives a reason, `it.skip` with `(skipped: <reason>)` in the test's name. */
+export function itUnless(skip: string | undefined): (name: string, fn: TestFunction, timeout?: number) => void {
+  return (name, fn, timeout) => (skip === undefined ? it(name, fn, timeout) : it.skip(`${name} (skipped: ${skip})`, fn));
+}
+
+/** Why the tests of the accelerator's registration skip under SCAAT_NATIVE=0 (a user's switch: even under CI). */
+export const NATIVE_SWITCHED_OFF = 'the native accelerator is off: disabled by SCAAT_NATIVE=0';
+
+/**
+ * Why the native-accelerator tests skip here, or undefined where they run: the addon loaded, or CI
+ * is set (`.ci/run` builds it, so a missing addon fails them instead).
+ */
+export function nativeSkip(load: AddonLoad, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  return load.ok || inCi(env) ? undefined : `the native accelerator is off: ${load.reason}`;
 }
 
 /**

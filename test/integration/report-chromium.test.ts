@@ -8,18 +8,17 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { decodePng } from '../../src/report/heatmap.js';
-import { chromiumReady, launchChromium } from '../fixtures/chromium.js';
+import { CHROMIUM, launchChromium } from '../fixtures/chromium.js';
 import type { ChromiumSession } from '../fixtures/chromium.js';
 import { THREE_RUNS_JSON } from '../fixtures/index.js';
+import { describeRequires } from '../helpers/index.js';
 
 const FIGURES = ['entropy-distribution', 'robustness', 'aopc-curves', 'q-distribution', 'training-curves', 'examples'];
 
-describe('report HTML in headless Chromium', () => {
-  if (!chromiumReady()) return;
-
+describeRequires(CHROMIUM)('report HTML in headless Chromium', () => {
   let out: string;
   let session: ChromiumSession;
   const requests: string[] = [];

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toUint8Map } from '../../src/metrics/uint8-map.js';
 import { fromLayersModel } from '../../src/models/classifier.js';
 import type { Classifier } from '../../src/models/classifier.js';
@@ -20,9 +20,9 @@ import { getSaliency } from '../../src/saliency/registry.js';
 import { buildWeb } from '../../web/build.js';
 import { serveStatic } from '../../web/serve.js';
 import type { StaticServer } from '../../web/serve.js';
-import { chromiumReady, launchChromium } from '../fixtures/chromium.js';
+import { CHROMIUM, launchChromium } from '../fixtures/chromium.js';
 import type { ChromiumSession } from '../fixtures/chromium.js';
-import { useBackend } from '../helpers/index.js';
+import { describeRequires, useBackend } from '../helpers/index.js';
 
 const H = 8;
 const METHODS = ['vanilla-gradient', 'smooth-grad', 'integrated-gradients'];
@@ -46,9 +46,7 @@ interface PageModel {
   maps: { method: string; scores: Record<string, number>; u8: Record<string, number> }[];
 }
 
-describe('browser page in headless Chromium', () => {
-  if (!chromiumReady()) return;
-
+describeRequires(CHROMIUM)('browser page in headless Chromium', () => {
   let dir: string;
   let server: StaticServer;
   let session: ChromiumSession;

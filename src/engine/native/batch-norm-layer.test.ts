@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, inCi, relError } from '../../../test/helpers/index.js';
+import { describeUnless, expectClose, NATIVE_SWITCHED_OFF, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon, switchedOff } from './_addon.js';
@@ -16,10 +16,9 @@ import { registerNativeKernels } from './index.js';
 import { NATIVE_BATCH_NORM_TRAINING } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1' });
-const underCi = inCi();
 // SCAAT_NATIVE=0 turns the accelerator (and with it the fused layer) off: nothing to test then.
 const disabled = switchedOff(process.env['SCAAT_NATIVE']);
-const describeNative = !disabled && (load.ok || underCi) ? describe : describe.skip;
+const describeNative = describeUnless(disabled ? NATIVE_SWITCHED_OFF : nativeSkip(load));
 const TOL = 1e-5;
 
 const rng = new Rng('native-batch-norm');

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoLeak, inCi, relError } from '../../../test/helpers/index.js';
+import { describeUnless, expectNoLeak, inCi, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { maxPoolGradInto } from '../kernels/pooling.js';
 import { Rng } from '../random.js';
@@ -27,7 +27,7 @@ import type { NativeKernelArgs } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1', SCAAT_NATIVE_THREADS: '2' });
 const underCi = inCi();
-const describeNative = load.ok || underCi ? describe : describe.skip;
+const describeNative = describeUnless(nativeSkip(load));
 
 type Shape = readonly number[];
 type Shape4 = [number, number, number, number];

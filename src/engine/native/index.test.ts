@@ -5,16 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { inCi, relError } from '../../../test/helpers/index.js';
+import { describeUnless, NATIVE_SWITCHED_OFF, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
-import { loadAddon } from './_addon.js';
+import { loadAddon, switchedOff } from './_addon.js';
 import { nativeInfo, registerNativeKernels } from './index.js';
 
-const available = loadAddon({ ...process.env, SCAAT_NATIVE: '1' }).ok;
-const underCi = inCi();
+const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1' });
 // registerNativeKernels reads the real environment: SCAAT_NATIVE=0 turns the accelerator off on purpose.
-const disabledByUser = process.env['SCAAT_NATIVE'] === '0';
+const disabledByUser = switchedOff(process.env['SCAAT_NATIVE']);
 
 describe('loadAddon', () => {
   it('is off, silently, under SCAAT_NATIVE=0', () => {
@@ -31,7 +30,7 @@ describe('loadAddon', () => {
   });
 });
 
-(!disabledByUser && (available || underCi) ? describe : describe.skip)('registerNativeKernels on wasm', () => {
+describeUnless(disabledByUser ? NATIVE_SWITCHED_OFF : nativeSkip(load))('registerNativeKernels on wasm', () => {
   const rng = new Rng('native-index');
   const randn = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
 

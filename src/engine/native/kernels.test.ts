@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inCi, relError } from '../../../test/helpers/index.js';
+import { describeUnless, inCi, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon } from './_addon.js';
@@ -113,7 +113,7 @@ const CONV_CASES: ConvCase[] = [
   { name: 'dilation [2,1] valid', x: [1, 8, 7, 2], f: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: [2, 1] },
 ];
 
-const describeNative = load.ok || underCi ? describe : describe.skip;
+const describeNative = describeUnless(nativeSkip(load));
 
 describe('native addon availability', () => {
   it(underCi ? 'is built (required under CI)' : 'is built, or the native tests are skipped', () => {
