@@ -16,6 +16,7 @@
  * Unknown keys are kept (forward compatible); a newer schemaVersion is rejected.
  */
 import { z } from 'zod';
+import { jsonTypeOf, valueAt } from '../io/json-values.js';
 import { DataError } from '../errors.js';
 
 /** The version this code writes and reads. Bump on an incompatible change. */
@@ -485,27 +486,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
   const found = valueAt(root, issue.path);
   if (issue.code === 'invalid_type') {
-    const got = found === undefined ? 'nothing (missing)' : typeOf(found);
+    const got = found === undefined ? 'nothing (missing)' : jsonTypeOf(found);
     return `expected ${issue.expected}, got ${got}`;
   }
   if (issue.code === 'invalid_value' || issue.code === 'invalid_union') {
     return `${issue.message}, got ${JSON.stringify(found)?.slice(0, 60) ?? 'nothing'}`;
   }
   return issue.message;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-function typeOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return typeof v;
 }

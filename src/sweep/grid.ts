@@ -40,6 +40,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { jsonTypeOf, valueAt } from '../io/json-values.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
@@ -501,11 +502,11 @@ function describeIssue(issue: z.core.$ZodIssue, base: readonly PropertyKey[], ro
     const deep = branches.filter((b) => !isShallow(b[0]!));
     if (deep.length > 0) return describeIssue(deep[0]![0]!, at, root);
     const expected = [...new Set(branches.flatMap((b) => expectedOf(b[0]!)))];
-    return { where: formatPath(at), message: `expected ${expected.join(' or ')}, got ${typeOf(valueAt(root, at))}` };
+    return { where: formatPath(at), message: `expected ${expected.join(' or ')}, got ${jsonTypeOf(valueAt(root, at))}` };
   }
   if (issue.code === 'invalid_type') {
     const found = valueAt(root, at);
-    return { where: formatPath(at), message: `expected ${issue.expected}, got ${found === undefined ? 'nothing (missing)' : typeOf(found)}` };
+    return { where: formatPath(at), message: `expected ${issue.expected}, got ${found === undefined ? 'nothing (missing)' : jsonTypeOf(found)}` };
   }
   if (issue.code === 'unrecognized_keys') {
     const known = KNOWN_KEYS[at.filter((p) => typeof p === 'string').join('.')];
@@ -532,19 +533,4 @@ function formatPath(p: readonly PropertyKey[]): string {
   let s = '';
   for (const k of p) s += typeof k === 'number' ? `[${k}]` : s === '' ? String(k) : `.${String(k)}`;
   return s === '' ? '(top level)' : s;
-}
-
-function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
-  let v = root;
-  for (const k of p) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
-
-function typeOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  return typeof v;
 }

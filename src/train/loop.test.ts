@@ -1,10 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../test/helpers/index.js';
+import { snapshot, useBackend } from '../../test/helpers/index.js';
 import { ConfigError, DataError, LockedError, ScaatError, ShapeError } from '../errors.js';
 import { loadClassifier, saveClassifier } from '../models/io.js';
 import { MODELS } from '../models/registry.js';
@@ -67,18 +66,6 @@ const records = (dir: string) => readFileSync(path.join(dir, 'log.jsonl'), 'utf8
 /** Log records without wall-clock fields. */
 const timeless = (rs: Array<Record<string, unknown>>) =>
   rs.filter((r) => r['type'] === 'step' || r['type'] === 'epoch').map(({ seconds: _s, samplesPerSecond: _p, ...r }) => r);
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = path.join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 beforeAll(async () => {
   await useBackend('cpu');

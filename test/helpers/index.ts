@@ -7,7 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestFunction } from 'vitest';
 import { setupBackend } from '../../src/engine/backend.js';
@@ -216,4 +218,18 @@ export function itRequires(...requirements: Requirement[]): (name: string, fn: T
       it(name, () => expect.fail(status.reason));
     }
   };
+}
+
+/** SHA-256 of every file below `dir`, by relative path (equal snapshots = byte-identical folders). */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = path.join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
 }

@@ -8,12 +8,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClassifier } from '../../src/models/io.js';
-import { useBackend } from '../helpers/index.js';
+import { snapshot, useBackend } from '../helpers/index.js';
 import { REPO_ROOT, runCli, spawnCli, startCli } from '../fixtures/cli.js';
 
 const SMOKE = path.join(REPO_ROOT, 'studies', 'smoke.json');
@@ -38,19 +38,6 @@ const weights = async (dir: string) => {
 const evaluation = (dir: string) => {
   const { provenance: _p, model, ...rest } = JSON.parse(readFileSync(path.join(dir, 'eval.json'), 'utf8')) as { provenance: unknown; model: { source: string } };
   return { ...rest, model: { ...model, source: path.basename(model.source) } };
-};
-/** Bytes of every file of a cell (a retrained or re-evaluated cell changes its log, weights or eval.json). */
-const snapshot = (dir: string): Record<string, string> => {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = path.join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
 };
 
 /** Starts a real `scaat sweep` and sends `sig` once `cell` has logged step ≥ `step`. */
