@@ -10,6 +10,17 @@ Passes (all on a fixed random batch, NCHW float32):
   train      SGD (lr 0.01, momentum 0.9): zero_grad, forward (train mode), cross-entropy, backward, step
   gradient   vanilla gradient: d(sum of true-class logits)/d(input), eval mode
   inference  forward in eval mode under no_grad
+  scaat      one SCAAT step as docs/method.md §2 (defaults: ε 8/255, q 0.5 at the start, γ 0.02,
+             q in [0.05, 0.95], λ 1, loss clean+adv): saliency in eval mode (vanilla gradient of the
+             true-class logit, per-pixel Σ_c|g|), the mask of the floor(q·H·W) lowest pixels (ties
+             by index), masked PGD-7 (α = ε/4, random start, valid-box projection) in eval mode,
+             CE(f(x)) + λ·CE(f(x_adv)) in train mode (x_adv first), one SGD update, the ratio update ±γ
+  scaat-fgsm the same with FGSM-RS (one step, α = 1.25ε) as the attack
+  pgd-at     whole-image PGD-7 (no saliency, no mask), the same loss and update
+  evaluation per batch: SmoothGrad-50 (σ = 0.15·(max − min) per image) and IG-50 (black baseline,
+             midpoint rule), each map Σ_c|A| per pixel, then AOPC MoRF and LeRF of each map in the
+             default regime (P = max(1, round(side/28)), L = round(0.1·patches), uniform fill,
+             256 perturbed images per forward), target = label, eval mode
 """
 import argparse
 import json
@@ -74,6 +85,135 @@ class ResNet20(nn.Module):
 
 
 NETWORKS = {"small-cnn": small_cnn, "resnet20": ResNet20}
+PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "pgd-at", "evaluation")
+
+# docs/method.md §2 defaults
+EPSILON = 8 / 255
+RATIO_INIT, RATIO_MIN, RATIO_MAX, RATIO_STEP = 0.5, 0.05, 0.95, 0.02
+LAMBDA = 1.0
+
+
+def snap(q: torch.Tensor) -> torch.Tensor:
+    """q on the 1e-6 grid (method.md §2.2, §2.5)."""
+    return torch.round(q.double() * 1e6) / 1e6
+
+
+def saliency(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-pixel Σ_c |∂ logit_y / ∂x| in eval mode, [B, H, W] (method.md §2.1)."""
+    model.eval()
+    xi = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(xi).gather(1, y[:, None]).sum(), xi)
+    return g.abs().sum(1)
+
+
+def low_saliency_mask(scores: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """[B, 1, H, W] float mask of the floor(q·H·W) lowest-score pixels per image, ties to the lower flat index."""
+    b, h, w = scores.shape
+    n = h * w
+    k = torch.floor(torch.round(q.double().clamp(0, 1) * 1e6) * n / 1e6).long()  # masks.ts irrelevantCount
+    flat = scores.reshape(b, n).nan_to_num(nan=float("inf"))
+    order = torch.sort(flat, dim=1, stable=True).indices  # ascending, ties by index
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(n).expand(b, n).contiguous())
+    return (rank < k[:, None]).float().reshape(b, 1, h, w)
+
+
+def masked_pgd(model: nn.Module, x, y, mask, epsilon: float, alpha: float, steps: int, gen: torch.Generator):
+    """L∞ PGD inside the mask with the valid-box projection Π(δ) = clip(δ, −x, 1 − x), eval mode (method.md §2.3)."""
+    model.eval()
+    lo, hi = -x, 1 - x
+    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * epsilon)
+    delta = torch.max(torch.min(delta, hi), lo) * mask
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = F.cross_entropy(model(x + delta), y, reduction="sum")
+        (g,) = torch.autograd.grad(loss, delta)
+        delta = (delta.detach() + alpha * g.sign()).clamp(-epsilon, epsilon)
+        delta = torch.max(torch.min(delta, hi), lo) * mask
+    return (x + delta).clamp(0, 1).detach()
+
+
+def adversarial_update(model: nn.Module, opt, x, y, x_adv):
+    """CE(f(x)) + λ·CE(f(x_adv)) in train mode (the x_adv forward first), one backward, one update;
+    returns (loss, [argmax f(x_adv) = y]) (method.md §2.4, feedback 'training-pass')."""
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    za = model(x_adv)
+    zc = model(x)
+    loss = F.cross_entropy(zc, y) + LAMBDA * F.cross_entropy(za, y)
+    loss.backward()
+    opt.step()
+    return loss.detach(), (za.detach().argmax(1) == y)
+
+
+def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
+    """One SCAAT step (method.md §2); returns (loss, q after the ratio update)."""
+    mask = low_saliency_mask(saliency(model, x, y), q)
+    if attack == "pgd":
+        x_adv = masked_pgd(model, x, y, mask, EPSILON, EPSILON / 4, 7, gen)
+    else:
+        x_adv = masked_pgd(model, x, y, mask, EPSILON, 1.25 * EPSILON, 1, gen)
+    loss, adv_correct = adversarial_update(model, opt, x, y, x_adv)
+    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
+    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX))
+
+
+def target_logit_grad(model, x, y):
+    xi = x.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(model(xi).gather(1, y[:, None]).sum(), xi)
+    return g
+
+
+def smooth_grad(model, x, y, samples: int, noise_level: float, gen: torch.Generator):
+    """Mean over `samples` noisy copies of the vanilla gradient, σ = noise_level·(max − min) per image."""
+    sigma = noise_level * (x.amax((1, 2, 3), keepdim=True) - x.amin((1, 2, 3), keepdim=True))
+    total = torch.zeros_like(x)
+    for _ in range(samples):
+        total += target_logit_grad(model, x + sigma * torch.randn(x.shape, generator=gen), y)
+    return total / samples
+
+
+def integrated_gradients(model, x, y, steps: int):
+    """(x − 0) · Σ_j w_j ∂logit_y(α_j x)/∂x, midpoint nodes α_j = (j + ½)/m, w_j = 1/m."""
+    total = torch.zeros_like(x)
+    for j in range(steps):
+        total += target_logit_grad(model, x * ((j + 0.5) / steps), y)
+    return total / steps * x
+
+
+def aopc(model, x, y, scores, order: str, gen: torch.Generator, fraction: float = 0.1, per_forward: int = 256):
+    """Mean AOPC over the batch (method.md §4.4), uniform fill drawn once per image."""
+    b, c, h, w = x.shape
+    p = max(1, round(max(h, w) / 28))
+    ph, pw = -(-h // p), -(-w // p)
+    patches = ph * pw
+    steps = min(patches, max(1, round(fraction * patches)))
+    sums = F.pad(scores, (0, pw * p - w, 0, ph * p - h)).reshape(b, ph, p, pw, p).sum((2, 4)).reshape(b, patches).double()
+    key = -sums if order == "morf" else sums
+    porder = torch.sort(key, dim=1, stable=True).indices
+    prank = torch.empty_like(porder)
+    prank.scatter_(1, porder, torch.arange(patches).expand(b, patches).contiguous())
+    rank = prank.reshape(b, ph, pw).repeat_interleave(p, 1).repeat_interleave(p, 2)[:, :h, :w].reshape(b, 1, h, w)
+    delta = torch.rand(x.shape, generator=gen) - x
+    probs = []
+    per = max(1, per_forward // b)
+    with torch.no_grad():
+        for k0 in range(0, steps + 1, per):
+            ks = torch.arange(k0, min(steps + 1, k0 + per))
+            masks = (rank[None] < ks[:, None, None, None, None]).float()
+            xk = (x[None] + delta[None] * masks).reshape(-1, c, h, w)
+            probs.append(F.softmax(model(xk), 1).reshape(len(ks), b, -1).gather(2, y[None, :, None].expand(len(ks), b, 1))[..., 0])
+    pr = torch.cat(probs).double()  # [L+1, B]
+    return (pr[0:1] - pr).mean(0).mean().item()
+
+
+def evaluation(model, x, y, gen: torch.Generator):
+    model.eval()
+    out = 0.0
+    for attribution in (smooth_grad(model, x, y, 50, 0.15, gen), integrated_gradients(model, x, y, 50)):
+        scores = attribution.abs().sum(1)
+        out += aopc(model, x, y, scores, "morf", gen) - aopc(model, x, y, scores, "lerf", gen)
+    return out
 
 
 def timed(fn, warmup: int, reps: int):
@@ -115,7 +255,23 @@ def bench(name: str, batch: int, warmup: int, reps: int, passes) -> dict:
         with torch.no_grad():
             return model(x).sum().item()
 
-    for p, fn in (("train", train), ("gradient", gradient), ("inference", inference)):
+    gen = torch.Generator().manual_seed(1)
+    q = torch.full((batch,), RATIO_INIT, dtype=torch.float64)
+
+    def scaat(attack: str):
+        def run():
+            nonlocal q
+            loss, q = scaat_step(model, opt, x, y, q, attack, gen)
+            return loss
+        return run
+
+    def pgd_at():
+        x_adv = masked_pgd(model, x, y, torch.ones(batch, 1, 32, 32), EPSILON, EPSILON / 4, 7, gen)
+        return adversarial_update(model, opt, x, y, x_adv)[0].item()
+
+    fns = (("train", train), ("gradient", gradient), ("inference", inference), ("scaat", scaat("pgd")),
+           ("scaat-fgsm", scaat("fgsm-rs")), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
+    for p, fn in fns:
         if p in passes:
             result[f"{p}_ms"] = timed(fn, warmup, reps)
     return result
@@ -136,6 +292,8 @@ def main() -> None:
     if unknown:
         sys.exit(f"peer_torch.py: unknown network(s) {unknown}; expected some of {list(NETWORKS)}")
     passes = set(args.passes.split(","))
+    if passes - set(PASSES):
+        sys.exit(f"peer_torch.py: unknown pass(es) {sorted(passes - set(PASSES))}; expected some of {list(PASSES)}")
     results = {n: bench(n, args.batch, args.warmup, args.reps, passes) for n in nets}
     json.dump({"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
                "reps": args.reps, "results": results}, sys.stdout)

@@ -40,10 +40,11 @@ const PEER_PYTHON = '/usr/bin/python3';
 /** glibc malloc settings for the peer: keep freed blocks instead of returning them to the OS each step. */
 const PEER_ENV = { MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '4000000000', MALLOC_TOP_PAD_: '536870912' };
 
-interface PeerResult {
+/** What bench/peer_torch.py prints: per network, the trainable parameters and the ms of every timed call per pass. */
+export interface PeerResult<P extends string = Pass> {
   readonly torch: string;
   readonly threads: number;
-  readonly results: Record<string, { params: number } & Partial<Record<`${Pass}_ms`, number[]>>>;
+  readonly results: Record<string, { params: number } & Partial<Record<`${P}_ms`, number[]>>>;
 }
 
 function trainableParams(model: tf.LayersModel): number {
@@ -94,7 +95,17 @@ function benchNetwork(build: () => tf.LayersModel, passes: readonly Pass[], o: S
   return { params, ms };
 }
 
-function runPeer(networks: readonly string[], passes: readonly Pass[], o: SuiteOptions, threads: number): PeerResult | string {
+/**
+ * Runs bench/peer_torch.py (Debian's python3-torch, the malloc environment) on the networks and its
+ * passes (peer_torch.py's names), with `reps` timed calls after `warmup`; the parsed JSON, or why not.
+ * Shared with bench/suites/scaat.ts.
+ */
+export function runPeer<P extends string>(
+  networks: readonly string[],
+  passes: readonly P[],
+  o: Pick<SuiteOptions, 'reps' | 'warmup'>,
+  threads: number,
+): PeerResult<P> | string {
   const script = path.join(REPO_ROOT, 'bench', 'peer_torch.py');
   if (!existsSync(PEER_PYTHON)) return `${PEER_PYTHON} not found (apt-get install python3-torch)`;
   const probe = spawnSync(PEER_PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
@@ -106,7 +117,7 @@ function runPeer(networks: readonly string[], passes: readonly Pass[], o: SuiteO
   });
   if (r.status !== 0) return `peer_torch.py failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`;
   try {
-    return JSON.parse(r.stdout) as PeerResult;
+    return JSON.parse(r.stdout) as PeerResult<P>;
   } catch {
     return `peer_torch.py printed no JSON: ${r.stdout.slice(0, 200)}`;
   }
@@ -135,6 +146,8 @@ export const engineSuite: Suite = {
     if (unknown.length || !nets.length || !passes.length) {
       throw new Error(`engine suite: --networks from ${NETWORKS.map((n) => n.name).join(',')}, --passes from ${PASSES.join(',')}; got ${values.networks} / ${values.passes}`);
     }
+    // the peer's gradient pass (torch.autograd.grad w.r.t. x) computes ∂x only: it is the peer of both gradient rows
+    const peerPasses = [...new Set(passes.map((p) => (p === 'gradient-input-only' ? 'gradient' : p)))];
     const info = await setupBackend({ backend: values.backend as BackendName });
     console.error(`# engine: ${info.name} (${info.threads} thread(s), accelerator ${info.accelerator}), ${info.machine}, batch ${BATCH}, median of ${o.reps} after ${o.warmup} warm-up, ${new Date().toISOString()}`);
 
@@ -149,7 +162,7 @@ export const engineSuite: Suite = {
         scaat[net.name] = benchNetwork(() => net.build(1), passes, o);
       }
       scaatRounds.push(scaat);
-      peerRounds.push(values['no-peer'] ? 'disabled with --no-peer' : runPeer(nets.map((n) => n.name), passes, o, Number(values['peer-threads'])));
+      peerRounds.push(values['no-peer'] ? 'disabled with --no-peer' : runPeer(nets.map((n) => n.name), peerPasses, o, Number(values['peer-threads'])));
     }
     const scaat = scaatRounds[0]!;
     const peer = peerRounds[0]!;

@@ -1,7 +1,10 @@
 /**
  * SCAAT's cost and effect, per variant, against regular training (issue #5):
  *
- *   npx tsx bench/suites/scaat.ts [--backend wasm] [--quick] [--seeds 3] [--parts timing,effect] [--json bench/results/scaat.json]
+ *   npx tsx bench/suites/scaat.ts [--backend wasm] [--quick] [--seeds 3] [--parts timing,effect,peer] [--json bench/results/scaat.json]
+ *                                 [--networks small-cnn,resnet20] [--passes regular,scaat,scaat-fgsm,pgd-at,evaluation]
+ *                                 [--reps 5] [--warmup 1] [--rounds 1] [--no-peer] [--peer-threads 2]
+ *   (through the harness: npm run bench -- --suite scaat -- <the flags above>)
  *
  * 1. Step time. A SCAAT step is 1 saliency pass + K attack passes + 2 training forwards (one
  *    backward). Every variant trains its own copy of the same model on the same batches for 5
@@ -20,6 +23,12 @@
  *    SCAAT runs at ε = 0.3 (the MNIST-like preset of method.md §2) with the other defaults; the
  *    control "whole image" is the same trainer with q_i ≡ 1 (the mask is every pixel: PGD
  *    adversarial training with the same loss), which isolates the saliency mask's contribution.
+ *
+ * 3. Against PyTorch (part 'peer', scaat-peer.ts): scaat's SCAAT step (PGD-7, FGSM-RS), PGD-AT
+ *    step and evaluation pass (SmoothGrad-50, IG-50, AOPC MoRF + LeRF) side by side with the same
+ *    passes of bench/peer_torch.py, small CNN and ResNet-20 at batch 128: ms, scaat / PyTorch per
+ *    round (`--rounds`), and each step as a ratio to the same side's regular step. `--reps` and
+ *    `--warmup` (this part's own: the harness does not forward its flags to this script).
  *
  * `scaatSuite(options)` returns the rows; the bench harness (bench/run.ts) calls it. Run as a
  * script, it prints two tables and optionally writes JSON.
@@ -44,6 +53,13 @@ import { regularTrainer } from '../../src/train/regular.js';
 import type { Trainer } from '../../src/train/types.js';
 import { OBJECTS_CLASSES, OBJECTS_SIZE, objectsDataset } from '../../src/scaat/_testing.js';
 import type { ObjectsData } from '../../src/scaat/_testing.js';
+import { NETWORKS } from '../networks.js';
+import { PEER_PASSES, scaatPeerComparison } from './scaat-peer.js';
+import type { PeerPass, ScaatPeerOptions, ScaatPeerRow } from './scaat-peer.js';
+
+/** The suite's parts. */
+export const SCAAT_SUITE_PARTS = ['timing', 'effect', 'peer'] as const;
+export type ScaatSuitePart = (typeof SCAAT_SUITE_PARTS)[number];
 
 /** A trained variant: 'regular' or SCAAT with config layers over the defaults. */
 export interface ScaatBenchVariant {
@@ -70,8 +86,10 @@ export interface ScaatSuiteOptions {
   readonly quick?: boolean;
   /** Seeds of the effect runs (model initialisation). @default 3 (1 with quick) */
   readonly seeds?: number;
-  /** Which parts to run. @default ['timing', 'effect'] */
-  readonly parts?: ReadonlyArray<'timing' | 'effect'>;
+  /** Which parts to run. @default every part */
+  readonly parts?: readonly ScaatSuitePart[];
+  /** Options of the 'peer' part (scaat-peer.ts). @default both networks, every pass, 5 reps after 1 warm-up, 1 round, 2 peer threads */
+  readonly peer?: Partial<Omit<ScaatPeerOptions, 'log'>>;
   /** Progress lines. @default console.log */
   readonly log?: (line: string) => void;
 }
@@ -115,9 +133,11 @@ export interface ScaatSuiteResult {
   readonly suite: 'scaat';
   readonly date: string;
   readonly backend: BackendInfo;
-  readonly options: { readonly quick: boolean; readonly seeds: number; readonly parts: ReadonlyArray<'timing' | 'effect'> };
+  readonly options: { readonly quick: boolean; readonly seeds: number; readonly parts: readonly ScaatSuitePart[] };
   readonly timing: readonly StepTimeRow[];
   readonly effect: readonly EffectRow[];
+  /** The 'peer' part: rows, the peer's name (or why it is unavailable) and the printed table. */
+  readonly peer?: { readonly rows: readonly ScaatPeerRow[]; readonly peer: string; readonly table: string };
 }
 
 const H = OBJECTS_SIZE;
@@ -224,7 +244,7 @@ function evaluate(clf: Classifier, test: Data): { mass: number; zeroMaps: number
 
 /** Runs both parts; see the module header. */
 export async function scaatSuite(options: ScaatSuiteOptions = {}): Promise<ScaatSuiteResult> {
-  const { backend = 'wasm', quick = false, parts = ['timing', 'effect'], log = console.log } = options;
+  const { backend = 'wasm', quick = false, parts = SCAAT_SUITE_PARTS, log = console.log } = options;
   const seeds = options.seeds ?? (quick ? 1 : 3);
   const info = await setupBackend({ backend });
   log(`scaat suite on ${info.name} (${info.machine}), ${new Date().toISOString()}`);
@@ -316,14 +336,29 @@ export async function scaatSuite(options: ScaatSuiteOptions = {}): Promise<Scaat
     effect.push(row);
     log(`  effect ${v.name}: mass ${row.relevanceMass.toFixed(4)} [${row.relevanceMassMin.toFixed(4)}, ${row.relevanceMassMax.toFixed(4)}], zero maps ${row.zeroMaps.toFixed(3)}, entropy ${row.entropy.toFixed(3)}, acc ${row.testAcc.toFixed(3)}, q ${row.qMean.toFixed(3)}`);
   }
-  return { suite: 'scaat', date: new Date().toISOString(), backend: info, options: { quick, seeds, parts: [...parts] }, timing, effect };
+
+  // 3) against PyTorch
+  const peer = parts.includes('peer')
+    ? scaatPeerComparison({
+        networks: NETWORKS.map((n) => n.name),
+        passes: PEER_PASSES,
+        reps: 5,
+        warmup: 1,
+        rounds: 1,
+        noPeer: false,
+        peerThreads: 2,
+        ...options.peer,
+        log,
+      })
+    : undefined;
+  return { suite: 'scaat', date: new Date().toISOString(), backend: info, options: { quick, seeds, parts: [...parts] }, timing, effect, ...(peer ? { peer } : {}) };
 }
 
 const num = (v: number): string => (Number.isNaN(v) ? '–' : v.toFixed(3));
 
 /** Markdown tables of a result (for README / docs). */
 export function formatScaatSuite(r: ScaatSuiteResult): string {
-  const lines = [
+  const timing = [
     `SCAAT step time (${r.backend.name}, ${r.backend.machine}, ${r.date.slice(0, 10)}; batch 64, ε = 8/255; per-epoch median step, mean of epochs 1–4; variants interleaved step by step)`,
     '',
     '| model | variant | passes/step | CPU ms/step | × regular (CPU) | wall ms/step | × regular (wall) |',
@@ -332,7 +367,8 @@ export function formatScaatSuite(r: ScaatSuiteResult): string {
       (t) =>
         `| ${t.model} | ${t.variant} | ${t.passesPerStep} | ${t.cpuMsPerStep.toFixed(1)} | ${t.ratioToRegular.toFixed(2)} | ${t.msPerStep.toFixed(1)} | ${t.wallRatioToRegular.toFixed(2)} |`,
     ),
-    '',
+  ];
+  const effect = [
     `SCAAT effect on ground-truth objects (MLP, 10 epochs, ε = 0.3, ${r.options.seeds} seed(s); mass: higher = more saliency on the object; entropy: lower = sparser)`,
     '',
     '| variant | relevance mass (min–max) | all-zero maps | entropy (bits) | test acc | mean q | wall ms/step (not interleaved) |',
@@ -342,7 +378,12 @@ export function formatScaatSuite(r: ScaatSuiteResult): string {
         `| ${e.variant} | ${Number.isNaN(e.relevanceMass) ? '–' : `${num(e.relevanceMass)} (${num(e.relevanceMassMin)}–${num(e.relevanceMassMax)})`} | ${e.zeroMaps.toFixed(3)} | ${e.entropy.toFixed(2)} | ${e.testAcc.toFixed(3)} | ${num(e.qMean)} | ${e.msPerStep.toFixed(1)} |`,
     ),
   ];
-  return lines.join('\n');
+  const parts = [
+    ...(r.options.parts.includes('timing') ? [timing.join('\n')] : []),
+    ...(r.options.parts.includes('effect') ? [effect.join('\n')] : []),
+    ...(r.peer ? [r.peer.table] : []),
+  ];
+  return parts.join('\n\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -351,18 +392,47 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       backend: { type: 'string', default: 'wasm' },
       quick: { type: 'boolean', default: false },
       seeds: { type: 'string' },
-      parts: { type: 'string', default: 'timing,effect' },
+      parts: { type: 'string', default: SCAAT_SUITE_PARTS.join(',') },
       json: { type: 'string' },
+      networks: { type: 'string', default: NETWORKS.map((n) => n.name).join(',') },
+      passes: { type: 'string', default: PEER_PASSES.join(',') },
+      reps: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      rounds: { type: 'string', default: '1' },
+      'no-peer': { type: 'boolean', default: false },
+      'peer-threads': { type: 'string', default: '2' },
     },
   });
   const parts = values.parts.split(',').map((p) => p.trim());
   for (const p of parts) {
-    if (p !== 'timing' && p !== 'effect') throw new ConfigError(`--parts: expected 'timing' and/or 'effect', got '${p}'`);
+    if (!(SCAAT_SUITE_PARTS as readonly string[]).includes(p)) throw new ConfigError(`--parts: expected some of ${SCAAT_SUITE_PARTS.join(', ')}, got '${p}'`);
   }
+  const networks = values.networks.split(',');
+  for (const n of networks) {
+    if (!NETWORKS.some((m) => m.name === n)) throw new ConfigError(`--networks: expected some of ${NETWORKS.map((m) => m.name).join(', ')}, got '${n}'`);
+  }
+  const passes = values.passes.split(',');
+  for (const p of passes) {
+    if (!(PEER_PASSES as readonly string[]).includes(p)) throw new ConfigError(`--passes: expected some of ${PEER_PASSES.join(', ')}, got '${p}'`);
+  }
+  const count = (flag: string, v: string, min: number): number => {
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= min)) throw new ConfigError(`--${flag}: expected an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
   const result = await scaatSuite({
     backend: values.backend,
     quick: values.quick,
-    parts: parts as Array<'timing' | 'effect'>,
+    parts: parts as ScaatSuitePart[],
+    peer: {
+      networks,
+      passes: PEER_PASSES.filter((p) => passes.includes(p)) as PeerPass[],
+      reps: count('reps', values.reps, 1),
+      warmup: count('warmup', values.warmup, 0),
+      rounds: count('rounds', values.rounds, 1),
+      noPeer: values['no-peer'],
+      peerThreads: count('peer-threads', values['peer-threads'], 1),
+    },
     ...(values.seeds ? { seeds: Number(values.seeds) } : {}),
   });
   console.log('\n' + formatScaatSuite(result));
