@@ -68,6 +68,15 @@ export function registerNativeKernels(): 'onednn' | 'none' {
   return 'onednn';
 }
 
+/**
+ * Whether {@link registerNativeKernels} will find the addon (loads it once, warns nothing): the
+ * backend asks before it initialises wasm, since the threaded wasm build is for machines without it.
+ */
+export function nativeAvailable(): boolean {
+  load ??= loadAddon();
+  return load.ok;
+}
+
 /** The active accelerator after {@link registerNativeKernels}, else undefined. */
 export function nativeInfo(): NativeInfo | undefined {
   return registered;
