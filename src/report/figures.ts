@@ -44,11 +44,12 @@ export interface FigureSpec {
 }
 
 /** Colours of runs, in column order (Tableau 10, as vega's default category scheme). */
-const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+export const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
-const CONFIG = {
+/** The shared vega-lite config of every figure (fonts, white background). */
+export const CONFIG = {
   font: FONT,
   background: 'white',
   view: { stroke: '#ddd' },

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { decodePng } from './heatmap.js';
+import { svgToPng } from './figures.js';
+import type { RunResult } from './run-results.js';
+import { epsilonValue, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
+import type { FrontRow } from './sweep-front.js';
+import { buildSweepTable, seedStat } from './sweep-table.js';
+import type { SweepTableCell } from './sweep-table.js';
+
+/** A run with clean accuracy, and per method entropy and AOPC_rel (null: undefined). */
+function run(name: string, trainer: string, acc: number, vg: [number, number | null], sg: [number, number | null]): RunResult {
+  const metrics = ([entropy, rel]: [number, number | null]) => [{ name: 'entropy', value: entropy }, { name: 'aopc-rel', value: rel }];
+  return {
+    id: name, trainer, config: {}, seed: 0,
+    evaluation: { cleanAccuracy: acc, methods: [{ method: 'vanilla-gradient', metrics: metrics(vg) }, { method: 'smooth-grad', metrics: metrics(sg) }] },
+  };
+}
+const cell = (params: Record<string, string>, acc: number, vg: [number, number | null], sg: [number, number | null]): SweepTableCell => {
+  const name = Object.entries(params).map(([k, v]) => `${k}=${v.replace('/', '_')}`).join('__');
+  return { name, params, run: run(name, params['trainer']!, acc, vg, sg) };
+};
+
+// MNIST: regular (2 seeds), SCAAT at ε 0.3 and 8/255 (written in that order; 2 seeds each), PGD-AT
+// at 0.1 and 8/255 (one seed; AOPC_rel undefined at 0.1 for VG), SGT (1 seed). The ε axis is
+// `*.epsilon` (parameter `epsilon`). CIFAR: SCAAT through `scaat.epsilon`, two attacks.
+const cells: SweepTableCell[] = [
+  cell({ data: 'mnist', trainer: 'regular', seed: '0' }, 0.99, [6.0, 4], [5.0, 8]),
+  cell({ data: 'mnist', trainer: 'regular', seed: '1' }, 0.97, [6.4, 6], [5.2, 10]),
+  cell({ data: 'mnist', trainer: 'scaat', epsilon: '0.3', seed: '0' }, 0.95, [3.0, 100], [2.0, 50]),
+  cell({ data: 'mnist', trainer: 'scaat', epsilon: '0.3', seed: '1' }, 0.93, [3.2, 140], [2.2, 70]),
+  cell({ data: 'mnist', trainer: 'scaat', epsilon: '8/255', seed: '0' }, 0.985, [4.0, 20], [3.0, 15]),
+  cell({ data: 'mnist', trainer: 'scaat', epsilon: '8/255', seed: '1' }, 0.975, [4.2, 30], [3.4, 25]),
+  cell({ data: 'mnist', trainer: 'pgd-at', epsilon: '0.1', seed: '0' }, 0.96, [5.0, null], [4.0, 12]),
+  cell({ data: 'mnist', trainer: 'pgd-at', epsilon: '8/255', seed: '0' }, 0.98, [5.5, 9], [4.5, 11]),
+  cell({ data: 'mnist', trainer: 'sgt', seed: '0' }, 0.99, [5.8, 5], [4.8, 7]),
+  cell({ data: 'cifar', trainer: 'scaat', 'scaat.epsilon': '16/255', attack: 'pgd', seed: '0' }, 0.7, [5, 3], [4, 2]),
+  cell({ data: 'cifar', trainer: 'scaat', 'scaat.epsilon': '4/255', attack: 'pgd', seed: '0' }, 0.8, [6, 2], [5, 1]),
+  cell({ data: 'cifar', trainer: 'scaat', 'scaat.epsilon': '4/255', attack: 'fgsm-rs', seed: '0' }, 0.82, [6.5, 1.5], [5.5, 1.2]),
+];
+const sweep = { cells, seedAxis: 'seed', partitionAxis: 'data' };
+const table = buildSweepTable(sweep);
+const rowsOf = (id: string) => (sweepFrontSpecs(sweep, table).find((f) => f.id === id)!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
+
+describe('epsilonValue', () => {
+  it('reads numbers and fractions as a grid writes them, and nothing else', () => {
+    expect(epsilonValue('0.3')).toBe(0.3);
+    expect(epsilonValue('8/255')).toBe(8 / 255);
+    expect(epsilonValue('1e-2')).toBe(0.01);
+    expect(epsilonValue('eps-small')).toBeUndefined();
+    expect(epsilonValue('1/0')).toBeUndefined();
+  });
+});
+
+describe('sweepFrontSpecs', () => {
+  it('has an AOPC_rel and an entropy front per partition', () => {
+    expect(sweepFrontSpecs(sweep, table).map((f) => f.id)).toEqual(['front-aopc-rel-mnist', 'front-entropy-mnist', 'front-aopc-rel-cifar', 'front-entropy-cifar']);
+  });
+
+  it("plots each group's mean ± std over seeds, the numbers of the table", () => {
+    const rows = rowsOf('front-entropy-mnist');
+    const scaat03 = rows.find((r) => r.method === 'Vanilla Gradient' && r.trainer === 'SCAAT' && r.epsilon === '0.3')!;
+    const acc = seedStat([0.95, 0.93]);
+    const ent = seedStat([3.0, 3.2]);
+    expect(scaat03).toMatchObject({ accuracy: acc.mean, accuracyStd: acc.std, value: ent.mean, valueStd: ent.std, n: 2, variant: '', group: 'trainer=scaat epsilon=0.3' });
+    expect(scaat03.valueLo).toBeCloseTo(3.1 - Math.SQRT2 * 0.1, 12);
+    expect(scaat03.accuracyHi).toBeCloseTo(0.94 + Math.SQRT2 * 0.01, 12);
+    // Every row equals the table's statistics of its group.
+    const p = table.partitions[0]!;
+    const col = (key: string) => table.columns.findIndex((c) => c.key === key);
+    for (const r of rows) {
+      const gi = p.groups.findIndex((g) => g.label === r.group);
+      const key = r.method === 'Vanilla Gradient' ? 'vanilla-gradient/entropy' : 'smooth-grad/entropy';
+      expect([r.accuracy, r.accuracyStd, r.value, r.valueStd, r.n]).toEqual([p.stats[gi]![col('clean-accuracy')]!.mean, p.stats[gi]![col('clean-accuracy')]!.std, p.stats[gi]![col(key)]!.mean, p.stats[gi]![col(key)]!.std, p.stats[gi]![col(key)]!.n]);
+    }
+    expect(rows).toHaveLength(2 * 6); // 2 methods × 6 groups
+    // One seed: no spread, no bar.
+    expect(rows.find((r) => r.trainer === 'Saliency guided')!.valueStd).toBeNull();
+  });
+
+  it('orders the points of each trainer by ε, read as numbers and fractions', () => {
+    const order = (rows: readonly FrontRow[], trainer: string, method = 'Vanilla Gradient') =>
+      rows.filter((r) => r.trainer === trainer && r.method === method).sort((a, b) => a.order - b.order).map((r) => r.epsilon);
+    const mnist = rowsOf('front-entropy-mnist');
+    expect(order(mnist, 'SCAAT')).toEqual(['8/255', '0.3']); // 0.031 < 0.3, although the grid lists 0.3 first
+    expect(order(mnist, 'PGD-AT')).toEqual(['8/255', '0.1']);
+    expect(order(mnist, 'Regular')).toEqual(['']);
+    // `scaat.epsilon` is the ε too; another parameter (attack) makes another line.
+    const cifar = rowsOf('front-aopc-rel-cifar');
+    expect(cifar.filter((r) => r.method === 'Vanilla Gradient').map((r) => [r.variant, r.epsilon, r.order])).toEqual([
+      ['attack=pgd', '16/255', 1], ['attack=pgd', '4/255', 0], ['attack=fgsm-rs', '4/255', 0],
+    ]);
+  });
+
+  it('leaves out undefined AOPC_rel, counts it in the caption, and says which way is better', () => {
+    const rows = rowsOf('front-aopc-rel-mnist');
+    expect(rows.filter((r) => r.method === 'Vanilla Gradient')).toHaveLength(5);
+    expect(rows.filter((r) => r.method === 'SmoothGrad')).toHaveLength(6);
+    expect(rows.some((r) => r.trainer === 'PGD-AT' && r.epsilon === '0.1' && r.method === 'Vanilla Gradient')).toBe(false);
+    const f = sweepFrontSpecs(sweep, table);
+    expect(f[0]!.caption).toContain('Left out: VG: 1 group with AOPC_rel undefined in every seed.');
+    expect(f[0]!.caption).toContain('Better is right (higher clean accuracy) and up');
+    expect(f[1]!.caption).toContain('and down (lower entropy');
+    expect(f[1]!.caption).not.toContain('Left out');
+    expect((f[0]!.spec as unknown as { spec: { layer: Array<{ mark: { type: string }; encoding: { y?: { scale?: { type?: string } } } }> } }).spec.layer.find((l) => l.mark.type === 'line')!.encoding.y!.scale!.type).toBe('log');
+  });
+
+  it('draws an error bar reaching below 0 on the log scale to the lowest value shown, and leaves out means ≤ 0', () => {
+    const c = [
+      cell({ trainer: 'scaat', epsilon: '0.1', seed: '0' }, 0.9, [1, 1], [1, -1]),
+      cell({ trainer: 'scaat', epsilon: '0.1', seed: '1' }, 0.9, [1, 9], [1, -2]),
+      cell({ trainer: 'scaat', epsilon: '0.2', seed: '0' }, 0.9, [1, 2], [1, 2]),
+    ];
+    const s = { cells: c, seedAxis: 'seed', partitionAxis: 'data' };
+    const f = sweepFrontSpecs(s, buildSweepTable(s));
+    expect(f.map((x) => x.id)).toEqual(['front-aopc-rel', 'front-entropy']);
+    const rows = (f[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
+    expect(rows.map((r) => [r.method, r.epsilon, r.value])).toEqual([['Vanilla Gradient', '0.1', 5], ['Vanilla Gradient', '0.2', 2], ['SmoothGrad', '0.2', 2]]);
+    expect(rows[0]!.valueLo).toBe(2); // 5 − 5.66 < 0 → the lowest value shown
+    expect(f[0]!.caption).toContain('SG: 1 group with a mean ≤ 0 (not on a log scale)');
+  });
+});
+
+describe('renderSweepFigures', () => {
+  it('renders every front to a standalone, non-blank SVG', async () => {
+    const figures = await renderSweepFigures(sweep, table);
+    expect(figures).toHaveLength(4);
+    for (const f of figures) {
+      expect(f.svg.startsWith('<svg'), f.id).toBe(true);
+      expect(f.svg, f.id).not.toMatch(/(href|src)="(https?:)?\/\//);
+      expect(f.svg, f.id).toContain('SCAAT');
+      const png = decodePng(svgToPng(f.svg, 1));
+      let ink = 0;
+      for (let i = 0; i < png.rgba.length; i += 4) if (png.rgba[i]! < 200 || png.rgba[i + 1]! < 200 || png.rgba[i + 2]! < 200) ink++;
+      expect(ink / (png.width * png.height), f.id).toBeGreaterThan(0.01);
+    }
+    expect(figures[0]!.svg).toContain('8/255');
+  });
+});

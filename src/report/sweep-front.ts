@@ -1,0 +1,187 @@
+/**
+ * The sweep report's fronts: per partition (`data`) and saliency method, each group of cells that
+ * differ only in their seed (sweep-table.ts) as one point, clean accuracy on x against AOPC_rel
+ * (log scale) or saliency entropy on y, one colour per trainer, the points of one trainer joined
+ * in order of its ε (the cell parameter `epsilon`, from a `*.epsilon` axis, or `<trainer>.epsilon`;
+ * src/sweep/grid.ts names the axes), error bars of ± the seed standard deviation where a group has
+ * ≥ 2 seeds. Groups of a trainer that differ in another parameter too (e.g. `attack`) are separate
+ * lines, told apart by their dash.
+ *
+ * Pure: the specs are built from buildSweepTable's groups and statistics (the same numbers as the
+ * table); rendering is figures.ts renderSpecSvg.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { CONFIG, PALETTE, renderSpecSvg } from './figures.js';
+import type { Figure, FigureSpec } from './figures.js';
+import { METHOD_SHORT, TRAINER_INFO, methodLabel } from './run-results.js';
+import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
+
+/** One point of a front: a group's means and seed standard deviations. */
+export interface FrontRow {
+  readonly method: string;
+  /** The trainer's display label (TRAINER_INFO), the colour. */
+  readonly trainer: string;
+  /** The group's other parameters than trainer and ε ('' when none): one line per value. */
+  readonly variant: string;
+  /** ε as the sweep shows it ('8/255'), '' when the group has none. */
+  readonly epsilon: string;
+  /** Position along the line (ε ascending). */
+  readonly order: number;
+  readonly group: string;
+  readonly accuracy: number;
+  readonly accuracyStd: number | null;
+  readonly value: number;
+  readonly valueStd: number | null;
+  /** Seeds behind `value`. */
+  readonly n: number;
+  /** Error bar ends: mean ∓ std (on a log scale a lower end ≤ 0 is drawn to the axis' bottom). */
+  readonly accuracyLo: number;
+  readonly accuracyHi: number;
+  readonly valueLo: number;
+  readonly valueHi: number;
+}
+
+/** The two fronts: the metric on y, its scale and which way is better. */
+const FRONTS = [
+  { metric: 'aopc-rel', id: 'front-aopc-rel', label: 'AOPC_rel', log: true, better: 'up (higher AOPC_rel: more faithful maps)', corner: 'upper right' },
+  { metric: 'entropy', id: 'front-entropy', label: 'saliency entropy (bits)', log: false, better: 'down (lower entropy: sparser maps)', corner: 'lower right' },
+] as const;
+
+/** ε of a parameter as written in a grid: a number or a fraction `a/b`; undefined otherwise (a label). */
+export function epsilonValue(s: string): number | undefined {
+  const m = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+)\s*)?$/.exec(s);
+  if (!m) return undefined;
+  const v = Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * The front figures' specs (pure): per partition with an evaluated group, one for AOPC_rel and
+ * one for entropy, faceted by saliency method; `table` from buildSweepTable(sweep).
+ */
+export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): FigureSpec[] {
+  const runTrainer = new Map(sweep.cells.flatMap((c) => (c.run ? [[c.name, c.run.trainer] as const] : [])));
+  const acc = table.columns.findIndex((c) => c.key === 'clean-accuracy');
+  const methods = [...new Set(table.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
+  const ids = new Set<string>();
+  const specs: FigureSpec[] = [];
+  for (const p of table.partitions) {
+    const value = p.title.includes(' = ') ? p.title.slice(p.title.indexOf(' = ') + 3) : '';
+    const base = value.replace(/[^A-Za-z0-9.+-]+/g, '_').replace(/^_+|_+$/g, '');
+    let suffix = base;
+    for (let k = 2; ids.has(suffix); k++) suffix = `${base}-${k}`;
+    ids.add(suffix);
+    // Each group's trainer, ε and line (the parameters other than trainer and ε).
+    const points = p.groups.map((g) => {
+      const trainer = g.params['trainer'] ?? g.cells.map((c) => runTrainer.get(c)).find((t) => t !== undefined) ?? '';
+      const epsKey = g.params['epsilon'] !== undefined ? 'epsilon' : g.params[`${trainer}.epsilon`] !== undefined ? `${trainer}.epsilon` : undefined;
+      const variant = Object.entries(g.params).filter(([k]) => k !== 'trainer' && k !== epsKey).map(([k, v]) => `${k}=${v}`).join(' ');
+      return { g, trainer, epsilon: epsKey !== undefined ? g.params[epsKey]! : '', variant };
+    });
+    // Along each line by ε (numbers and fractions ascending; other labels after, in grid order).
+    const order = new Map<number, number>();
+    const lines = new Map<string, number[]>();
+    points.forEach((pt, i) => lines.set(`${pt.trainer}\u0000${pt.variant}`, [...(lines.get(`${pt.trainer}\u0000${pt.variant}`) ?? []), i]));
+    for (const members of lines.values()) {
+      const key = (i: number) => epsilonValue(points[i]!.epsilon) ?? Number.POSITIVE_INFINITY;
+      [...members].sort((a, b) => key(a) - key(b) || a - b).forEach((i, k) => order.set(i, k));
+    }
+    const trainers = [...new Set(points.map((pt) => pt.trainer))]
+      .sort((a, b) => (TRAINER_INFO[a]?.order ?? 99) - (TRAINER_INFO[b]?.order ?? 99))
+      .map((t) => TRAINER_INFO[t]?.label ?? t);
+    const variants = [...new Set(points.map((pt) => pt.variant))];
+    for (const front of FRONTS) {
+      const rows: FrontRow[] = [];
+      const left: string[] = [];
+      for (const method of methods) {
+        const j = table.columns.findIndex((c) => c.key === `${method}/${front.metric}`);
+        if (j < 0) continue;
+        let undefinedGroups = 0;
+        let notPositive = 0;
+        points.forEach((pt, i) => {
+          const a = p.stats[i]![acc]!;
+          const y = p.stats[i]![j]!;
+          if (pt.g.evaluated === 0 || a.mean === null) return;
+          if (y.mean === null) return void undefinedGroups++;
+          if (front.log && y.mean <= 0) return void notPositive++;
+          rows.push({
+            method: methodLabel({ method }),
+            trainer: TRAINER_INFO[pt.trainer]?.label ?? pt.trainer,
+            variant: pt.variant,
+            epsilon: pt.epsilon,
+            order: order.get(i)!,
+            group: pt.g.label,
+            accuracy: a.mean,
+            accuracyStd: a.std,
+            value: y.mean,
+            valueStd: y.std,
+            n: y.n,
+            accuracyLo: a.mean - (a.std ?? 0),
+            accuracyHi: a.mean + (a.std ?? 0),
+            valueLo: y.mean - (y.std ?? 0),
+            valueHi: y.mean + (y.std ?? 0),
+          });
+        });
+        const short = METHOD_SHORT[method] ?? methodLabel({ method });
+        if (undefinedGroups > 0) left.push(`${short}: ${undefinedGroups} group${undefinedGroups === 1 ? '' : 's'} with ${front.label} undefined in every seed`);
+        if (notPositive > 0) left.push(`${short}: ${notPositive} group${notPositive === 1 ? '' : 's'} with a mean ≤ 0 (not on a log scale)`);
+      }
+      if (rows.length === 0) continue;
+      if (front.log) {
+        // A lower error-bar end ≤ 0 has no place on a log scale: draw it to the lowest value shown.
+        const floor = Math.min(...rows.flatMap((r) => [r.value, ...(r.valueLo > 0 ? [r.valueLo] : [])]));
+        rows.forEach((r, k) => { if (r.valueLo <= 0) rows[k] = { ...r, valueLo: floor }; });
+      }
+      specs.push({
+        id: suffix ? `${front.id}-${suffix}` : front.id,
+        title: `${p.title ? `${p.title}: ` : ''}clean accuracy against ${front.label}`,
+        caption:
+          `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more), ` +
+          `one colour per trainer; the points of a trainer are joined in order of its ε (labelled), a dashed line for each other setting. ` +
+          `Better is right (higher clean accuracy) and ${front.better}: a front further to the ${front.corner} dominates.` +
+          `${front.log ? ' AOPC_rel on a log scale.' : ''}${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}`,
+        spec: frontSpec(rows, front.label, front.log, trainers, variants),
+      });
+    }
+  }
+  return specs;
+}
+
+function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trainers: readonly string[], variants: readonly string[]): TopLevelSpec {
+  const color = { field: 'trainer', type: 'nominal' as const, title: 'trainer', scale: { domain: trainers, range: trainers.map((_, i) => PALETTE[i % PALETTE.length]!) }, sort: trainers };
+  const x = { field: 'accuracy', type: 'quantitative' as const, title: 'clean accuracy →', scale: { zero: false }, axis: { format: '.1%' } };
+  const y = { field: 'value', type: 'quantitative' as const, title: `${yTitle} ${log ? '↑' : '↓'}`, scale: log ? { type: 'log' as const } : { zero: false } };
+  const dash = variants.length > 1 ? { strokeDash: { field: 'variant', type: 'nominal' as const, title: 'setting', sort: variants } } : {};
+  const methodOrder = rows.map((r) => r.method).filter((m, i, a) => a.indexOf(m) === i);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    data: { values: rows as unknown as Record<string, unknown>[] },
+    facet: { column: { field: 'method', type: 'nominal', title: null, sort: methodOrder } },
+    spec: {
+      width: 280,
+      height: 220,
+      layer: [
+        // Error bars where a group has ≥ 2 seeds, ε labels where a group has one (no layer without data: vega warns on empty extents).
+        ...(rows.some((r) => r.accuracyStd !== null)
+          ? [{ transform: [{ filter: 'datum.accuracyStd != null' }], mark: { type: 'rule', opacity: 0.6 }, encoding: { x: { ...x, field: 'accuracyLo' }, x2: { field: 'accuracyHi' }, y, color } }]
+          : []),
+        ...(rows.some((r) => r.valueStd !== null)
+          ? [{ transform: [{ filter: 'datum.valueStd != null' }], mark: { type: 'rule', opacity: 0.6 }, encoding: { y: { ...y, field: 'valueLo' }, y2: { field: 'valueHi' }, x, color } }]
+          : []),
+        { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'variant', type: 'nominal' }, order: { field: 'order', type: 'quantitative' }, ...dash } },
+        { mark: { type: 'point', filled: true, size: 45, opacity: 1 }, encoding: { x, y, color } },
+        ...(rows.some((r) => r.epsilon !== '')
+          ? [{ transform: [{ filter: "datum.epsilon != ''" }], mark: { type: 'text', dx: 5, dy: -6, align: 'left', fontSize: 9, color: '#444' }, encoding: { x, y, text: { field: 'epsilon', type: 'nominal' } } }]
+          : []),
+      ],
+    },
+  } as TopLevelSpec;
+}
+
+/** The sweep's front figures rendered to SVG (see {@link sweepFrontSpecs}). */
+export async function renderSweepFigures(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const f of sweepFrontSpecs(sweep, table)) figures.push({ id: f.id, title: f.title, caption: f.caption, svg: await renderSpecSvg(f.spec) });
+  return figures;
+}
