@@ -107,5 +107,15 @@ describe('renderSweepReport', () => {
     expect(html).not.toContain('<b>why</b>');
     expect(html).toContain('scaat sweep studies/s.json --out runs/s');
     expect(html).not.toMatch(/<script|<link|<iframe|url\(/i);
+    expect(html).not.toContain('id="figures"'); // no figures given, no section
+  });
+
+  it('shows the fronts with their captions and PNG links after the table', () => {
+    const fig = { id: 'front-aopc-rel', title: 'clean accuracy against AOPC_rel', caption: 'Better is <right>.', svg: '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"></svg>' };
+    const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s', pngPaths: { 'front-aopc-rel': 'figures/front-aopc-rel.png' } }, [fig]);
+    expect(html).toContain('<figure id="fig-front-aopc-rel" data-figure="front-aopc-rel"><h3>clean accuracy against AOPC_rel</h3><svg');
+    expect(html).toContain('<figcaption>Better is &lt;right&gt;. (<a href="figures/front-aopc-rel.png">PNG</a>)</figcaption>');
+    expect(html.indexOf('id="figures"')).toBeGreaterThan(html.indexOf('class="metrics sweep"'));
+    expect(html.indexOf('id="figures"')).toBeLessThan(html.indexOf('id="cells"'));
   });
 });

@@ -8,7 +8,8 @@
  *
  * `renderSweepReport(sweep, table)`: a sweep folder's report: per partition the groups of cells
  * that differ only in their seed, every metric as mean ± std over seeds, best marked only where
- * the seed spread separates it (sweep-table.ts BEST_RULE) → every cell and its status →
+ * the seed spread separates it (sweep-table.ts BEST_RULE) → the fronts of clean accuracy against
+ * AOPC_rel and entropy (sweep-front.ts) → every cell and its status →
  * reproducibility (the command, the grid, the evaluation settings).
  */
 import { escapeHtml } from './_html.js';
@@ -242,10 +243,15 @@ export interface SweepRenderOptions {
   readonly defaultTitle: string;
   readonly generatedAt?: string;
   readonly scaatVersion?: string;
+  /** Where each figure's PNG lives relative to the HTML (id → path), for "PNG" links. */
+  readonly pngPaths?: Readonly<Record<string, string>>;
 }
 
-/** Renders a sweep's report (pure); `table` from buildSweepTable(sweep, {metrics: 'all'}). */
-export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, options: SweepRenderOptions): string {
+/**
+ * Renders a sweep's report (pure); `table` from buildSweepTable(sweep, {metrics: 'all'}),
+ * `figures` from renderSweepFigures(sweep, table) (sweep-front.ts).
+ */
+export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, options: SweepRenderOptions, figures: readonly Figure[] = []): string {
   const title = sweep.title ?? options.defaultTitle;
   const evaluated = sweep.cells.filter((c) => c.run).length;
   const counts = new Map<string, number>();
@@ -263,6 +269,8 @@ export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, o
     `<p class="legend">Rows: groups of cells that differ only in <code>${escapeHtml(table.seedAxis)}</code>; columns: clean accuracy and each saliency method's metrics ` +
       `(↓ lower is better, ↑ higher is better), each the mean over the evaluated images of a cell. ${escapeHtml(BEST_RULE)}</p>`,
     ...table.partitions.map((p, i) => `${p.title ? `<h3>${escapeHtml(p.title)}</h3>` : ''}${renderSweepPartition(table, i)}`),
+    figures.length > 0 ? `<h2 id="figures">Fronts: clean accuracy against saliency quality</h2>` : '',
+    ...figures.map((f) => renderFigure(f, options.pngPaths?.[f.id])),
     `<h2 id="cells">Cells</h2>`,
     renderSweepCells(sweep),
     `<h2 id="reproduce">Reproducibility</h2>`,

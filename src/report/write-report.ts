@@ -4,8 +4,8 @@
  * atomically (temp file + rename), figures first and the HTML last.
  *
  * A sweep's report folder: `summary.json` (the mean ± std table, every metric, and the rule for
- * best values), `results.json` (the evaluated cells as runs, for `scaat report`/`compare` per
- * run), `report.html` last.
+ * best values), `figures/<id>.png` (the fronts, sweep-front.ts), `results.json` (the evaluated
+ * cells as runs, for `scaat report`/`compare` per run), `report.html` last.
  */
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -15,6 +15,7 @@ import { renderReport, renderSweepReport } from './render-html.js';
 import type { RenderOptions, SweepRenderOptions } from './render-html.js';
 import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
+import { renderSweepFigures } from './sweep-front.js';
 import { BEST_RULE, buildSweepTable } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 
@@ -67,12 +68,16 @@ export interface WrittenSweepReport {
   readonly summary: string;
   /** results.json, when a cell has an evaluation. */
   readonly results?: string;
+  /** Paths of the figure PNGs (the fronts). */
+  readonly pngs: readonly string[];
+  /** Ids of the figures rendered. */
+  readonly figureIds: readonly string[];
   /** The table (every metric), for the caller to print. */
   readonly table: SweepTableModel;
 }
 
 /** Renders a sweep's report into `outDir` (created if needed). */
-export async function writeSweepReport(sweep: SweepResults, outDir: string, options: SweepRenderOptions): Promise<WrittenSweepReport> {
+export async function writeSweepReport(sweep: SweepResults, outDir: string, options: Omit<SweepRenderOptions, 'pngPaths'>): Promise<WrittenSweepReport> {
   const table = buildSweepTable(sweep, { metrics: 'all' });
   const summary = path.join(outDir, 'summary.json');
   await writeJsonAtomic(summary, { rule: BEST_RULE, ...table });
@@ -89,7 +94,17 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
     };
     await writeJsonAtomic(results, doc);
   }
+  const figures = await renderSweepFigures(sweep, table);
+  const pngs: string[] = [];
+  const pngPaths: Record<string, string> = {};
+  for (const f of figures) {
+    const rel = `figures/${f.id}.png`;
+    const file = path.join(outDir, rel);
+    await writeFileAtomic(file, svgToPng(f.svg));
+    pngs.push(file);
+    pngPaths[f.id] = rel;
+  }
   const html = path.join(outDir, 'report.html');
-  await writeFileAtomic(html, renderSweepReport(sweep, table, options));
-  return { html, summary, ...(results !== undefined ? { results } : {}), table };
+  await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
+  return { html, summary, ...(results !== undefined ? { results } : {}), pngs, figureIds: figures.map((f) => f.id), table };
 }

@@ -143,6 +143,10 @@ describe('scaat sweep', () => {
     const html = readFileSync(path.join(sharded, 'report', 'report.html'), 'utf8');
     expect(html).toContain('<table class="metrics sweep"');
     expect(html).not.toMatch(/<script|<link|(src|href)\s*=\s*"https?:/i);
+    // The entropy front (no partition axis: one figure), inline and as a PNG.
+    expect(html).toContain('data-figure="front-entropy"');
+    expect(html).toContain('<a href="figures/front-entropy.png">PNG</a>');
+    expect(readdirSync(path.join(sharded, 'report', 'figures'))).toContain('front-entropy.png');
   }, 180_000);
 
   it('a fine-tuning cell starts from its source cell\'s final weights (SHA-256 in its config.json)', async () => {
