@@ -54,6 +54,15 @@ describe("README's exit-code table", () => {
 type Case = readonly [string, string, () => string[], number, RegExp];
 const noStack = /\n\s+at /;
 
+/** Runs `argv` in-process: the exit code, the message, no stack trace, nothing written at f('never'). */
+async function expectExit(argv: string[], code: number, message: RegExp): Promise<void> {
+  const r = await runCli(argv);
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(noStack);
+  expect(existsSync(f('never'))).toBe(false);
+}
+
 describe('bad usage or configuration → 2, per command', () => {
   it.each<Case>([
     ['train', 'an unknown option', () => ['train', '--bogus'], 2, /unknown option '--bogus'/],
@@ -69,13 +78,7 @@ describe('bad usage or configuration → 2, per command', () => {
     ['data', 'an unknown option', () => ['data', 'cache', 'mnist', '--bogus'], 2, /unknown option '--bogus'/],
     ['demo', 'a bad number', () => ['demo', '--train-size', 'many', '--out', f('never')], 2, /ConfigError: --train-size/],
     ['(none)', 'an unknown command', () => ['frobnicate'], 2, /unknown command 'frobnicate'/],
-  ])('scaat %s: %s', async (_cmd, _cause, argv, code, message) => {
-    const r = await runCli(argv());
-    expect(r.code, r.stderr).toBe(code);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(noStack);
-    expect(existsSync(f('never'))).toBe(false);
-  });
+  ])('scaat %s: %s', async (_cmd, _cause, argv, code, message) => expectExit(argv(), code, message));
 });
 
 describe('a file scaat cannot use (input or output) → 3, per command', () => {
@@ -92,13 +95,7 @@ describe('a file scaat cannot use (input or output) → 3, per command', () => {
     ['report', 'a missing run', () => ['report', f('no-results.json'), '--out', f('never')], 3, /DataError: .*no-results\.json: no such file or folder/],
     ['data', 'a missing dataset', () => ['data', 'inspect', f('no-dataset')], 3, /DataError: dataset: expected .*no-dataset to exist/],
     ['demo', 'an --out that cannot be created', () => ['demo', '--quick', '--backend', 'cpu', '--out', f('a-file', 'demo')], 3, /DataError: cannot create the run folder .*a-file\/demo\/regular or its lock file/],
-  ])('scaat %s: %s', async (_cmd, _cause, argv, code, message) => {
-    const r = await runCli(argv());
-    expect(r.code, r.stderr).toBe(code);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(noStack);
-    expect(existsSync(f('never'))).toBe(false);
-  });
+  ])('scaat %s: %s', async (_cmd, _cause, argv, code, message) => expectExit(argv(), code, message));
 
   it('a results file with a wrong type: the key path, expected and found', async () => {
     const j = threeRunsJson() as { runs: Record<string, unknown>[] };

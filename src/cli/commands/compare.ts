@@ -149,7 +149,10 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, e
   }
   const { classifier, weights } = await loadModel(runDir);
   if (weights.checkpoint) process.stderr.write(`${checkpointNote(runDir, weights)}\n`);
-  const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split });
+  const dataset = await openDataSource(spec, { option, split: opts.split ?? d.split }).catch((e: unknown) => {
+    classifier.model.dispose();
+    throw e;
+  });
   const out = path.join(runDir, RUN_EVALUATION_FILE);
   try {
     if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}\n`);

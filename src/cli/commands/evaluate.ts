@@ -115,7 +115,7 @@ export function evaluateOptionsFrom(o: EvaluateCommandOptions): Omit<EvaluateOpt
     size: { format: o.sizeFormat, quality: parsePositiveInt(o.jpegQuality, '--jpeg-quality') },
     aopc: {
       fill,
-      fraction: parseNumber(o.aopcFraction ?? '0.1', '--aopc-fraction'),
+      fraction: parseNumber(o.aopcFraction, '--aopc-fraction'),
       ...(o.aopcPatchSize !== undefined ? { patchSize: parsePositiveInt(o.aopcPatchSize, '--aopc-patch-size') } : {}),
       ...(o.aopcSteps !== undefined ? { steps: parseNonNegativeInt(o.aopcSteps, '--aopc-steps') } : {}),
     },
