@@ -16,6 +16,10 @@ Passes (all on a fixed random batch, NCHW float32):
              by index), masked PGD-7 (α = ε/4, random start, valid-box projection) in eval mode,
              CE(f(x)) + λ·CE(f(x_adv)) in train mode (x_adv first), one SGD update, the ratio update ±γ
   scaat-fgsm the same with FGSM-RS (one step, α = 1.25ε) as the attack
+  scaat-shared  SCAAT's sharedBackward step (FGSM-RS, 2 passes): train mode, forward f(x), backward
+             of CE(f(x)) to the parameters and to x; the mask from Σ_c|∂CE/∂x|, x_adv one FGSM-RS step
+             along sign(∂CE/∂x) inside it; forward f(x_adv), backward of λ·CE(f(x_adv)) (the
+             gradients add up), one SGD update, the ratio update ±γ
   pgd-at     whole-image PGD-7 (no saliency, no mask), the same loss and update
   evaluation per batch: SmoothGrad-50 (σ = 0.15·(max − min) per image) and IG-50 (black baseline,
              midpoint rule), each map Σ_c|A| per pixel, then AOPC MoRF and LeRF of each map in the
@@ -85,7 +89,7 @@ class ResNet20(nn.Module):
 
 
 NETWORKS = {"small-cnn": small_cnn, "resnet20": ResNet20}
-PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "pgd-at", "evaluation")
+PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "pgd-at", "evaluation")
 
 # docs/method.md §2 defaults
 EPSILON = 8 / 255
@@ -144,6 +148,30 @@ def adversarial_update(model: nn.Module, opt, x, y, x_adv):
     loss.backward()
     opt.step()
     return loss.detach(), (za.detach().argmax(1) == y)
+
+
+def scaat_shared_step(model, opt, x, y, q, gen: torch.Generator):
+    """SCAAT's sharedBackward step (train/_shared-pass.ts): the clean training backward yields the
+    mask's map and the FGSM-RS direction; returns (loss, q after the ratio update)."""
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    xi = x.detach().clone().requires_grad_(True)
+    loss_clean = F.cross_entropy(model(xi), y)
+    loss_clean.backward()  # ∂/∂θ accumulates in .grad, ∂/∂x in xi.grad
+    g = xi.grad
+    mask = low_saliency_mask(g.abs().sum(1), q)
+    lo, hi = -x, 1 - x
+    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
+    delta = torch.max(torch.min(delta, hi), lo) * mask
+    delta = (delta + 1.25 * EPSILON * g.sign()).clamp(-EPSILON, EPSILON)
+    x_adv = (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1)
+    za = model(x_adv)
+    loss_adv = LAMBDA * F.cross_entropy(za, y)
+    loss_adv.backward()
+    opt.step()
+    adv_correct = za.detach().argmax(1) == y
+    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
+    return (loss_clean + loss_adv).item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX))
 
 
 def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
@@ -265,12 +293,17 @@ def bench(name: str, batch: int, warmup: int, reps: int, passes) -> dict:
             return loss
         return run
 
+    def scaat_shared():
+        nonlocal q
+        loss, q = scaat_shared_step(model, opt, x, y, q, gen)
+        return loss
+
     def pgd_at():
         x_adv = masked_pgd(model, x, y, torch.ones(batch, 1, 32, 32), EPSILON, EPSILON / 4, 7, gen)
         return adversarial_update(model, opt, x, y, x_adv)[0].item()
 
     fns = (("train", train), ("gradient", gradient), ("inference", inference), ("scaat", scaat("pgd")),
-           ("scaat-fgsm", scaat("fgsm-rs")), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
+           ("scaat-fgsm", scaat("fgsm-rs")), ("scaat-shared", scaat_shared), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
     for p, fn in fns:
         if p in passes:
             result[f"{p}_ms"] = timed(fn, warmup, reps)

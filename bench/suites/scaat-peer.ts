@@ -8,6 +8,8 @@
  *   regular     one training step, CE(f(x)) (the engine suite's train pass): the unit of "× regular"
  *   scaat       createScaatTrainer().step: saliency → mask → masked PGD-7 → CE + λ·CE_adv → ratio update
  *   scaat-fgsm  the same with attack 'fgsm-rs'
+ *   scaat-shared  the same with 'fgsm-rs' and `sharedBackward` (2 passes: the clean training
+ *               backward gives the mask's map and the attack's direction; train/_shared-pass.ts)
  *   pgd-at      pgdAtTrainer().step: whole-image PGD-7, the same loss
  *   evaluation  SmoothGrad-50 and IG-50 maps (library defaults), Σ_c|A| per pixel, then AOPC MoRF
  *               and LeRF of each map in the default regime (P = 1, L = 102 at 32², uniform fill),
@@ -36,11 +38,11 @@ import type { PeerResult } from './engine.js';
 
 export const BATCH = 128;
 /** The passes, in table order; the peer's names for them (peer_torch.py). */
-export const PEER_PASSES = ['regular', 'scaat', 'scaat-fgsm', 'pgd-at', 'evaluation'] as const;
+export const PEER_PASSES = ['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'pgd-at', 'evaluation'] as const;
 export type PeerPass = (typeof PEER_PASSES)[number];
-const PEER_NAME: Record<PeerPass, string> = { regular: 'train', scaat: 'scaat', 'scaat-fgsm': 'scaat-fgsm', 'pgd-at': 'pgd-at', evaluation: 'evaluation' };
+const PEER_NAME: Record<PeerPass, string> = { regular: 'train', scaat: 'scaat', 'scaat-fgsm': 'scaat-fgsm', 'scaat-shared': 'scaat-shared', 'pgd-at': 'pgd-at', evaluation: 'evaluation' };
 /** Training steps (their "× regular" is shown); the evaluation pass is not one. */
-const STEPS: ReadonlySet<PeerPass> = new Set(['regular', 'scaat', 'scaat-fgsm', 'pgd-at']);
+const STEPS: ReadonlySet<PeerPass> = new Set(['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'pgd-at']);
 
 export interface ScaatPeerOptions {
   readonly networks: readonly string[];
@@ -103,7 +105,16 @@ function scaatPasses(build: () => tf.LayersModel, passes: readonly PeerPass[], o
       const optimizer = tf.train.momentum(0.01, 0.9);
       const rng = new Rng(`scaat-peer/${p}`);
       let step = 0;
-      const trainer = p === 'scaat' ? scaatTrainer({}) : p === 'scaat-fgsm' ? scaatTrainer({ attack: 'fgsm-rs' }) : p === 'pgd-at' ? pgdAtTrainer(resolvePgdAtOptions({})) : undefined;
+      const trainer =
+        p === 'scaat'
+          ? scaatTrainer({})
+          : p === 'scaat-fgsm'
+            ? scaatTrainer({ attack: 'fgsm-rs' })
+            : p === 'scaat-shared'
+              ? scaatTrainer({ attack: 'fgsm-rs', sharedBackward: true })
+              : p === 'pgd-at'
+                ? pgdAtTrainer(resolvePgdAtOptions({}))
+                : undefined;
       const fn = trainer
         ? () => void trainer.step({ x, y, index }, { classifier: clf, optimizer, epoch: 0, step: step++, rng })
         : p === 'regular'

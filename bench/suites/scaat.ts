@@ -2,7 +2,7 @@
  * SCAAT's cost and effect, per variant, against regular training (issue #5):
  *
  *   npx tsx bench/suites/scaat.ts [--backend wasm] [--quick] [--seeds 3] [--parts timing,effect,peer] [--json bench/results/scaat.json]
- *                                 [--networks small-cnn,resnet20] [--passes regular,scaat,scaat-fgsm,pgd-at,evaluation]
+ *                                 [--networks small-cnn,resnet20] [--passes regular,scaat,scaat-fgsm,scaat-shared,pgd-at,evaluation]
  *                                 [--reps 5] [--warmup 1] [--rounds 1] [--no-peer] [--peer-threads 2]
  *   (through the harness: npm run bench -- --suite scaat -- <the flags above>)
  *
@@ -76,6 +76,7 @@ export const SCAAT_BENCH_VARIANTS: readonly ScaatBenchVariant[] = [
   { name: 'scaat previous-visit (R=2)', scaat: { saliencySource: 'previous-visit', saliencyRefreshEpochs: 2 } },
   { name: 'scaat train-backward', scaat: { saliencySource: 'train-backward' } },
   { name: 'scaat fgsm-rs + previous-visit', scaat: { attack: 'fgsm-rs', saliencySource: 'previous-visit' } },
+  { name: 'scaat fgsm-rs sharedBackward (2 passes)', scaat: { attack: 'fgsm-rs', sharedBackward: true } },
   { name: 'control: whole image (q ≡ 1)', scaat: { ratioInit: 1, ratioMin: 1, ratioMax: 1 } },
 ];
 

@@ -56,6 +56,15 @@ export interface ScaatConfig {
   /** Recompute saliency and mask on the current x_adv before every attack iteration (costs one
    *  saliency pass per iteration). @default false (method.md §2.3) */
   remaskEveryAttackStep: boolean;
+  /** The cheap step (train/_shared-pass.ts): the clean training backward of the step, which
+   *  computes ∂CE(f(x))/∂θ anyway, also yields ∂CE/∂x; its |·| (channels reduced by
+   *  `saliencyAggregation`) is the mask's map and its sign the FGSM-RS direction (taken at x, not
+   *  at x + δ_0), then f(x_adv) is a second forward and backward. 2 passes per step, about 2× a
+   *  regular step, instead of 1 saliency + 1 attack + 2 training (FGSM-RS). Needs attack
+   *  'fgsm-rs', loss 'clean+adv', saliencySource 'fresh', saliencyTarget 'label' and no
+   *  re-masking. A batch with an all-zero loss gradient for some sample (saturated softmax) takes
+   *  those samples' maps from a fresh saliency pass. @default false (issue 14; the study decides) */
+  sharedBackward: boolean;
 
   // ---- 1–2. saliency and mask ---------------------------------------------------------------
   /** Per-pixel score from the gradient's C channels (saliency/postprocess.ts names): Σ_c|g|
@@ -129,6 +138,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
   randomStart: true,
   validBox: 'project',
   remaskEveryAttackStep: false,
+  sharedBackward: false,
   saliencyAggregation: 'sum-abs',
   saliencyTarget: 'label',
   saliencySource: 'fresh',
@@ -210,6 +220,7 @@ export function pgdAtControlOptions(config: ScaatConfig): PgdAtOptions {
     validBox: config.validBox,
     loss: config.loss,
     lambda: config.lambda,
+    sharedBackward: config.sharedBackward,
   };
 }
 
@@ -308,6 +319,18 @@ function validate(where: string, c: ScaatConfig): void {
     throw new ConfigError(
       `${where}: 'saliencySource' 'train-backward' needs a clean-input loss term (the adversarial input is a constant), but 'loss' is 'adv-only'`,
     );
+  }
+  if (c.sharedBackward) {
+    const needs: ReadonlyArray<[keyof ScaatConfig, unknown, string]> = [
+      ['attack', 'fgsm-rs', "takes one attack step along the clean backward's input gradient"],
+      ['loss', 'clean+adv', "sums the clean and the adversarial passes' gradients"],
+      ['saliencySource', 'fresh', "takes the mask's map from the step's own clean backward"],
+      ['saliencyTarget', 'label', "differentiates the true label's loss"],
+      ['remaskEveryAttackStep', false, 'runs no separate attack to re-mask in'],
+    ];
+    for (const [key, want, why] of needs) {
+      if (c[key] !== want) throw new ConfigError(`${where}: 'sharedBackward' ${why}; it needs '${key}' ${show(want)}, got ${show(c[key])}`);
+    }
   }
   if (c.remaskEveryAttackStep && c.saliencySource !== 'fresh') {
     throw new ConfigError(

@@ -64,6 +64,7 @@ describe('the PGD-AT control', () => {
     ["validBox 'clip', λ = 0.5", { steps: 2, validBox: 'clip', lambda: 0.5 }],
     ["'adv-only' (Madry)", { steps: 2, loss: 'adv-only' }],
     ["'clean+kl', α = 0.01", { steps: 2, loss: 'clean+kl', lambda: 2, alpha: 0.01 }],
+    ['sharedBackward (FGSM-RS along the clean backward, 2 passes)', { attack: 'fgsm-rs', epsilon: 0.3, sharedBackward: true }],
   ])('%s: takes the step SCAAT takes with the mask = every pixel (loss and weights bit for bit, accuracies)', (_name, layer) => {
     const config = resolveScaatConfig({ epsilon: 0.1 }, layer);
     const everyPixel = { ...config, ratioInit: 1, ratioMin: 1, ratioMax: 1 };

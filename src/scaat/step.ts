@@ -10,7 +10,9 @@
  *
  * Cost in passes (forward + backward): 1 saliency + `steps` attack + 2 training (clean and
  * adversarial forwards, one backward through both); 'previous-visit' and 'train-backward' skip
- * pass 1 when the batch's maps are cached, FGSM-RS has steps = 1.
+ * pass 1 when the batch's maps are cached, FGSM-RS has steps = 1. `sharedBackward` (FGSM-RS only)
+ * takes steps 1–4 in two passes: the clean training backward yields the mask's map and the attack's
+ * direction, then the adversarial pass (train/_shared-pass.ts).
  *
  * Memory: every tensor made here is disposed before returning; the result is plain numbers and
  * typed arrays. x and y are not disposed.
@@ -21,6 +23,7 @@ import type { AttackFn } from '../attacks/types.js';
 import { irrelevantCount, lowSaliencyMaskData, maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
 import { ShapeError } from '../errors.js';
 import { adversarialLoss } from '../train/_loss.js';
+import { sharedBackwardStep } from '../train/_shared-pass.js';
 import type { Classifier } from '../models/classifier.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
 import { resolveTarget, vanillaGradient } from '../saliency/vanilla-gradient.js';
@@ -114,6 +117,8 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   if (ratios.length !== batch) {
     throw new ShapeError(`scaatStep: expected ${batch} ratios (one per sample), got ${ratios.length}`);
   }
+
+  if (config.sharedBackward) return sharedBackwardScaatStep(args);
 
   // 1–2) saliency → mask (CPU: exact floor(q·H·W) lowest pixels, ties by index)
   let ranks = args.ranks;
@@ -222,6 +227,59 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
     if (kept.clean) kept.clean.dispose();
     if (kept.adv) kept.adv.dispose();
   }
+}
+
+/**
+ * `sharedBackward` (train/_shared-pass.ts): the mask's map is |∂CE(f(x))/∂x| of the step's clean
+ * training backward, channels reduced by `saliencyAggregation`, and x_adv one FGSM-RS step along
+ * its sign; a sample whose map is all zero (saturated softmax: ∂CE/∂x = 0) takes its map from a
+ * fresh saliency pass for the batch, as the default step would (`freshSaliency` 1).
+ */
+function sharedBackwardScaatStep(args: ScaatStepArgs): ScaatStepResult {
+  const { classifier, x, y, ratios, config } = args;
+  const [batch, h, w] = x.shape;
+  const numPixels = h * w;
+  let fresh = 0;
+  let masked = 0;
+  for (let b = 0; b < batch; b++) masked += irrelevantCount(ratios[b]!, numPixels);
+  const r = sharedBackwardStep({
+    classifier,
+    optimizer: args.optimizer,
+    x,
+    y,
+    lambda: config.lambda,
+    attack: { epsilon: config.epsilon, alpha: effectiveAlpha(config), randomStart: config.randomStart, validBox: config.validBox },
+    seed: args.seed,
+    feedback: config.ratioFeedback,
+    maskFrom: (dx) => {
+      const s = toSaliencyMap(dx, config.saliencyAggregation);
+      const scores = s.dataSync() as Float32Array;
+      s.dispose();
+      const zero: number[] = [];
+      for (let b = 0; b < batch; b++) {
+        let any = false;
+        for (let i = b * numPixels; i < (b + 1) * numPixels && !any; i++) any = scores[i] !== 0;
+        if (!any) zero.push(b);
+      }
+      if (zero.length > 0) {
+        fresh = 1;
+        const f = maskSaliency(classifier, x, y, config);
+        const freshScores = f.dataSync();
+        f.dispose();
+        for (const b of zero) scores.set(freshScores.subarray(b * numPixels, (b + 1) * numPixels), b * numPixels);
+      }
+      return maskTensor(lowSaliencyMaskData(scores, batch, numPixels, ratios), batch, h, w);
+    },
+  });
+  return {
+    loss: r.loss,
+    acc: mean(r.cleanCorrect),
+    advAcc: mean(r.advCorrect),
+    q: meanOf(ratios),
+    maskFraction: masked / (batch * numPixels),
+    freshSaliency: fresh,
+    advCorrect: r.advCorrect,
+  };
 }
 
 /** [argmax z_b = y_b] as 0/1; disposes z when `own`. */

@@ -113,8 +113,9 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   const derived = {
     alpha,
     attackSteps,
-    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards
-    passesPerStep: source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2,
+    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards;
+    // sharedBackward: the 2 training passes only (train/_shared-pass.ts)
+    passesPerStep: config.sharedBackward ? 2 : source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2,
     ratioStep,
   };
   const searchParams = { warmupEpochs: config.warmupEpochs, ratioStep, ratioMin: config.ratioMin, ratioMax: config.ratioMax };

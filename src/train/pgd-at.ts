@@ -25,6 +25,7 @@ import { resolveOptionSection, toNumber } from './config.js';
 import type { Trainer } from './types.js';
 import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, minimizeKeeping, oneHot } from './_loss.js';
 import type { AdversarialLoss } from './_loss.js';
+import { sharedBackwardStep } from './_shared-pass.js';
 
 export interface PgdAtOptions {
   /**
@@ -59,6 +60,13 @@ export interface PgdAtOptions {
   loss: AdversarialLoss;
   /** λ, weight of the adversarial term (unused by 'adv-only'). @default 1 (= SCAAT's default) */
   lambda: number;
+  /**
+   * The cheap step, as SCAAT's `sharedBackward` (train/_shared-pass.ts): the clean training
+   * backward's ∂CE/∂x is the FGSM-RS direction (taken at x), then the adversarial pass; 2 passes
+   * per step instead of 3. Needs attack 'fgsm-rs' and loss 'clean+adv'. Set it as in the SCAAT run
+   * this control is compared with. @default false
+   */
+  sharedBackward: boolean;
 }
 
 export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha' | 'attack' | 'loss'> & { attack: string; alpha: number | 'auto'; loss: string }> = Object.freeze({
@@ -70,6 +78,7 @@ export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha' | 'attack' | '
   validBox: 'project',
   loss: 'clean+adv',
   lambda: 1,
+  sharedBackward: false,
 });
 
 /** Validates and completes the 'pgd-at' options; alpha 'auto' is replaced by its value. */
@@ -97,6 +106,11 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
     alpha = toNumber(rawAlpha);
     if (!(alpha > 0)) throw new ConfigError(`trainerOptions.pgd-at: 'alpha' must be a number > 0 or 'auto', got ${JSON.stringify(rawAlpha)}`);
   }
+  if (o.sharedBackward && (attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
+    throw new ConfigError(
+      `trainerOptions.pgd-at: 'sharedBackward' takes one attack step along the clean backward's input gradient and sums the two passes' gradients; it needs 'attack' 'fgsm-rs' and 'loss' 'clean+adv', got '${attack}' and '${o.loss}'`,
+    );
+  }
   return { ...o, attack, alpha, loss: o.loss as AdversarialLoss };
 }
 
@@ -108,6 +122,11 @@ export function pgdAtTrainer(options: PgdAtOptions): Trainer {
   return {
     name: 'pgd-at',
     step({ x, y }, { classifier, optimizer, rng }) {
+      if (options.sharedBackward) {
+        // the FGSM-RS direction from the clean training backward, whole image (train/_shared-pass.ts)
+        const r = sharedBackwardStep({ classifier, optimizer, x, y, lambda: options.lambda, attack: options, seed: rng.nextSeed(), feedback: 'training-pass' });
+        return { loss: r.loss, acc: meanOf(r.cleanCorrect), advAcc: meanOf(r.advCorrect) };
+      }
       // 1) attack the whole image, inference mode
       const xAdv = attack(classifier, x, y, { seed: rng.nextSeed() });
       const onehot = oneHot(y, classifier.numClasses);
@@ -128,4 +147,10 @@ export function pgdAtTrainer(options: PgdAtOptions): Trainer {
       return { loss, acc, advAcc };
     },
   };
+}
+
+function meanOf(a: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length > 0 ? s / a.length : NaN;
 }
