@@ -211,17 +211,34 @@ describe("SCAAT's sharedBackward step", () => {
 });
 
 describe('fgsmFromGradient', () => {
-  it("is fgsm's x_adv for the same seed and mask when given the gradient fgsm takes at x + δ_0", () => {
+  it("is fgsm's x_adv bit for bit for the same seed and mask when given the gradient fgsm takes at x + δ_0 (both valid-box modes)", () => {
     const clf = linearClassifier(SHAPE, 2, { seed: 6, scale: 0.5 });
     const { x, y } = batch(11, B, 2);
-    const mask = tf.tidy(() => tf.cast(tf.greater(tf.randomUniform([B, SHAPE[0], SHAPE[1], 1], 0, 1, 'float32', 3), 0.4), 'float32')) as tf.Tensor4D;
-    const g = tf.tidy(() => tf.grad((xs: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 2), clf.logits(xs as tf.Tensor4D)))(x)) as tf.Tensor4D;
-    const a = fgsm({ epsilon: 0.25 })(clf, x, y, { mask, seed: 99 });
-    const b = fgsmFromGradient(x, g, { epsilon: 0.25, alpha: 1.25 * 0.25, randomStart: true, validBox: 'project', mask, seed: 99 });
-    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
-    expect(() => fgsmFromGradient(x, tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, { epsilon: 0.1, alpha: 0.1, randomStart: true, validBox: 'project', seed: 1 })).toThrow(
+    const maskData = Uint8Array.from(tf.tidy(() => tf.greater(tf.randomUniform([B * PIXELS], 0, 1, 'float32', 3), 0.4)).dataSync());
+    const mask = tf.tensor4d(Float32Array.from(maskData), [B, SHAPE[0], SHAPE[1], 1]);
+    for (const validBox of ['project', 'clip'] as const) {
+      for (const withMask of [true, false]) {
+        // the gradient fgsm takes: at δ_0 (projected or not), through clip01 for 'clip'
+        const g = tf.tidy(() => {
+          const u = tf.randomUniform(x.shape, -0.25, 0.25, 'float32', 99);
+          const m = withMask ? mask : tf.onesLike(mask);
+          const d0 = validBox === 'project' ? tf.mul(tf.minimum(tf.maximum(u, tf.neg(x)), tf.sub(1, x)), m) : tf.mul(u, m);
+          const input = (d: tf.Tensor) => (validBox === 'project' ? tf.add(x, d) : tf.clipByValue(tf.add(x, d), 0, 1));
+          return tf.grad((d: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(y, 2), clf.logits(input(d) as tf.Tensor4D)))(d0);
+        }) as tf.Tensor4D;
+        const a = fgsm({ epsilon: 0.25, validBox })(clf, x, y, { ...(withMask ? { mask } : {}), seed: 99 });
+        const b = fgsmFromGradient(x, g, { epsilon: 0.25, alpha: 1.25 * 0.25, randomStart: true, validBox, ...(withMask ? { mask: maskData } : {}), seed: 99 });
+        expect(Array.from(b.dataSync()), `${validBox}, mask ${withMask}`).toEqual(Array.from(a.dataSync()));
+        tf.dispose([a, b, g]);
+      }
+    }
+    const g = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D;
+    expect(() => fgsmFromGradient(x, g, { epsilon: 0.1, alpha: 0.1, randomStart: true, validBox: 'project', seed: 1 })).toThrow(
       /expected a gradient of x's shape \[4, 5, 5, 2\], got \[1, 1, 1, 1\]/,
     );
-    tf.dispose([x, y, mask, g, a, b]);
+    expect(() => fgsmFromGradient(x, x, { epsilon: 0.1, alpha: 0.1, randomStart: true, validBox: 'project', mask: new Uint8Array(3), seed: 1 })).toThrow(
+      /expected a mask of 100 pixels \(B·H·W\), got 3/,
+    );
+    tf.dispose([x, y, mask, g]);
   });
 });

@@ -268,7 +268,7 @@ function sharedBackwardScaatStep(args: ScaatStepArgs): ScaatStepResult {
         f.dispose();
         for (const b of zero) scores.set(freshScores.subarray(b * numPixels, (b + 1) * numPixels), b * numPixels);
       }
-      return maskTensor(lowSaliencyMaskData(scores, batch, numPixels, ratios), batch, h, w);
+      return lowSaliencyMaskData(scores, batch, numPixels, ratios);
     },
   });
   return {

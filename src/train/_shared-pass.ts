@@ -44,10 +44,10 @@ export interface SharedBackwardArgs {
   /** Seed of the attack's random start. */
   readonly seed: number;
   /**
-   * The attack's mask from ∂CE/∂x of pass 1 ([B, H, W, C]; not to be disposed): a 0/1 tensor
-   * [B, H, W, 1] the step disposes, or undefined for the whole image. Called once, between the passes.
+   * The attack's mask from ∂CE/∂x of pass 1 ([B, H, W, C]; not to be disposed): 0/1 per pixel
+   * [B·H·W], or undefined for the whole image. Called once, between the passes.
    */
-  readonly maskFrom?: (inputGradient: tf.Tensor4D) => tf.Tensor4D | undefined;
+  readonly maskFrom?: (inputGradient: tf.Tensor4D) => Uint8Array | undefined;
   /** Which prediction on x_adv is returned as `advCorrect`: pass 2's (free) or an inference forward after the update. */
   readonly feedback: 'training-pass' | 'post-step-inference';
 }
@@ -86,11 +86,7 @@ export function sharedBackwardStep(args: SharedBackwardArgs): SharedBackwardResu
     const dx = (clean.grads[vars.length] as tf.Tensor4D | undefined) ?? tf.zerosLike(x);
     if (!clean.grads[vars.length]) clean.grads[vars.length] = dx;
     const mask = args.maskFrom?.(dx);
-    try {
-      xAdv = fgsmFromGradient(x, dx, { ...args.attack, seed: args.seed, ...(mask ? { mask } : {}) });
-    } finally {
-      mask?.dispose();
-    }
+    xAdv = fgsmFromGradient(x, dx, { ...args.attack, seed: args.seed, ...(mask ? { mask } : {}) });
     // pass 2: λ·CE(f(x_adv)) → ∂/∂θ (x_adv is a constant)
     const input = xAdv;
     adv = tf.engine().gradients(
