@@ -29,6 +29,17 @@ describe('expandGrid', () => {
     expect(Object.fromEntries(cells[2]!.params.map((p) => [p.axis.name, p.value.display]))).toEqual({ trainer: 'scaat', epsilon: '8/255', seed: '0' });
   });
 
+  it('an option that needs another setting is checked with the base and the cell, not alone: sharedBackward with fgsm-rs from the base or from another axis', () => {
+    const fromBase = cellsOf({ base: { ...BASE, trainerOptions: { scaat: { attack: 'fgsm-rs' } } }, axes: { trainer: ['scaat'], 'scaat.sharedBackward': [true] } });
+    expect(fromBase.map((c) => c.config.trainerOptions['scaat']!['sharedBackward'])).toEqual([true]);
+    const fromAxis = cellsOf({ base: BASE, axes: { trainer: ['scaat', 'pgd-at'], '*.attack': ['fgsm-rs'], '*.sharedBackward': [true] } });
+    expect(names(fromAxis)).toEqual(['trainer=scaat__attack=fgsm-rs__sharedBackward=true', 'trainer=pgd-at__attack=fgsm-rs__sharedBackward=true']);
+    expect(fromAxis.map((c) => c.config.trainerOptions[c.config.trainer]!['sharedBackward'])).toEqual([true, true]);
+    // a cell that is invalid as a whole is still named by the value's JSON path
+    const run = () => cellsOf({ base: BASE, axes: { trainer: ['scaat'], 'scaat.attack': ['pgd', 'fgsm-rs'], 'scaat.sharedBackward': [true] } });
+    expect(run).toThrow("g.json: axes.scaat.sharedBackward[0]: trainerOptions.scaat: 'sharedBackward' takes one attack step along the clean backward's input gradient; it needs 'attack' 'fgsm-rs', got 'pgd'");
+  });
+
   it('labels values by the object form, and takes the union of a list of products (names canonical, duplicates once)', () => {
     const cells = cellsOf({
       base: { model: 'mlp' },

@@ -395,6 +395,8 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
   const seen = new Map<string, string>();
   return ordered.map((r) => {
     const layers: ConfigLayer[] = [{ source: 'base', values: grid.base }];
+    // an axis value that is invalid on its own, named by its JSON path if the cell is invalid
+    let alone: ConfigError | undefined;
     for (const { axis, value } of r.params) {
       const v = value.value;
       if (isCellRef(v)) {
@@ -403,12 +405,15 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
         layers.push({ source: value.path, values: { [axis.key]: v } });
       } else {
         const t = axis.kind === 'trainer-option' ? axis.trainer! : r.trainer;
-        // The option alone first, so that a bad value is named by its JSON path.
+        // The option alone (over the base's options of that trainer), so that a bad value is named
+        // by its JSON path; an error that only says the option needs another cell's setting (e.g.
+        // sharedBackward needs attack 'fgsm-rs', which another axis sets) counts only when the
+        // whole cell is invalid too.
         try {
-          trainers.get(t)?.resolveOptions({ [axis.option!]: v });
+          trainers.get(t)?.resolveOptions({ ...baseOptions(grid.base, t), [axis.option!]: v });
         } catch (err) {
-          if (err instanceof ConfigError) throw new ConfigError(`${file}: ${value.path}: ${err.message}`, { cause: err });
-          throw err;
+          if (!(err instanceof ConfigError)) throw err;
+          alone ??= new ConfigError(`${file}: ${value.path}: ${err.message}`, { cause: err });
         }
         layers.push({ source: value.path, values: { trainerOptions: { [t]: { [axis.option!]: v } } } });
       }
@@ -417,6 +422,7 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
     try {
       config = resolveConfig(layers, resolver);
     } catch (err) {
+      if (alone) throw alone;
       if (err instanceof ConfigError) throw new ConfigError(`${file}: ${/^(base|axes)/.test(err.message) ? '' : `cell ${r.name}: `}${err.message}`, { cause: err });
       throw err;
     }
@@ -533,4 +539,11 @@ function formatPath(p: readonly PropertyKey[]): string {
   let s = '';
   for (const k of p) s += typeof k === 'number' ? `[${k}]` : s === '' ? String(k) : `.${String(k)}`;
   return s === '' ? '(top level)' : s;
+}
+
+/** The base's `trainerOptions[trainer]` (an object), or none. */
+function baseOptions(base: Readonly<Record<string, unknown>>, trainer: string): Readonly<Record<string, unknown>> {
+  const all = base['trainerOptions'];
+  const own = all && typeof all === 'object' ? (all as Record<string, unknown>)[trainer] : undefined;
+  return own && typeof own === 'object' && !Array.isArray(own) ? (own as Record<string, unknown>) : {};
 }
