@@ -14,6 +14,7 @@ import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import type { ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
+import { readNumber } from '../io/numbers.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { TargetMode } from '../saliency/types.js';
 import { ADVERSARIAL_LOSSES } from '../train/_loss.js';
@@ -262,20 +263,12 @@ function coerce(where: string, key: keyof ScaatConfig, raw: unknown): unknown {
     throw new ConfigError(`${where}: '${key}' must be a boolean, got ${show(raw)}`);
   }
   // numbers (alpha, ratioStep: number or 'auto')
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumber(raw) : NaN;
-  if (!Number.isFinite(n)) {
+  const n = readNumber(raw);
+  if (n === undefined) {
     const what = key === 'alpha' || key === 'ratioStep' ? "a finite number or 'auto'" : 'a finite number';
     throw new ConfigError(`${where}: '${key}' must be ${what}, got ${show(raw)}`);
   }
   return n;
-}
-
-/** "0.3", "1e-2", "8/255" → number; anything else NaN. */
-function parseNumber(s: string): number {
-  const t = s.trim();
-  const frac = /^([^/]+)\/([^/]+)$/.exec(t);
-  if (frac) return Number(frac[1]) / Number(frac[2]);
-  return t === '' ? NaN : Number(t);
 }
 
 function show(v: unknown): string {

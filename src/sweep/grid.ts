@@ -44,7 +44,8 @@ import { jsonTypeOf, valueAt } from '../io/json-values.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
-import { resolveConfig, toNumber, TRAIN_CONFIG_FIELDS } from '../train/config.js';
+import { resolveConfig, TRAIN_CONFIG_FIELDS } from '../train/config.js';
+import { readNumber } from '../io/numbers.js';
 import type { ConfigLayer, TrainConfig } from '../train/config.js';
 import { optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
@@ -65,10 +66,11 @@ const axisSchema = z.union([
 ]);
 const axesSchema = z.record(z.string(), axisSchema).refine((o) => Object.keys(o).length > 0, { message: 'expected at least one axis' });
 /** A number, or a fraction written as a string ('8/255'). */
-const amount = z
-  .union([z.number(), z.string().regex(/^\s*[\d.eE+-]+\s*\/\s*[\d.eE+-]+\s*$/, { message: "expected a number or a fraction such as '8/255'" })])
-  .transform((v) => toNumber(v))
-  .refine(Number.isFinite, { message: 'expected a finite number' });
+const amount = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = readNumber(v);
+  if (n === undefined) ctx.addIssue({ code: 'custom', message: "expected a number or a fraction such as '8/255'" });
+  return n ?? NaN;
+});
 const positiveInt = z.number().int().positive();
 
 /** evaluate() settings of every cell (metrics/evaluate.ts EvaluateOptions, plus the split and method names). */

@@ -14,6 +14,7 @@
  *                            {source: '--set', values: parseSetOverrides(['lr=0.05'])}]);
  */
 import { ConfigError } from '../errors.js';
+import { readNumber } from '../io/numbers.js';
 import type { ScheduleName } from './schedule.js';
 import type { OptimizerName } from './optimizers.js';
 
@@ -270,7 +271,7 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): ConfigVa
       if (raw === 'true' || raw === 'false') return raw === 'true';
       return fail('true or false');
     case 'number': {
-      const n = toNumber(raw);
+      const n = readNumber(raw) ?? NaN;
       const range = describeRange(kind);
       if (!Number.isFinite(n)) fail(`a number${range}`);
       if (kind.integer && !Number.isInteger(n)) fail(`an integer${range}`);
@@ -282,10 +283,10 @@ function coerce(key: string, kind: Kind, raw: unknown, source: string): ConfigVa
       let arr: unknown = raw;
       if (typeof raw === 'string') {
         const t = raw.trim();
-        arr = t === '' || t === '[]' ? [] : t.startsWith('[') ? safeJson(t) : t.split(',').map((s) => toNumber(s));
+        arr = t === '' || t === '[]' ? [] : t.startsWith('[') ? safeJson(t) : t.split(',');
       }
       if (!Array.isArray(arr)) return fail('a list of numbers (JSON array or comma-separated)');
-      const nums = arr.map(toNumber);
+      const nums = arr.map((v: unknown) => readNumber(v) ?? NaN);
       if (nums.some((n) => !Number.isFinite(n) || (kind.min !== undefined && n < kind.min))) {
         fail(`a list of numbers${kind.min !== undefined ? ` ≥ ${kind.min}` : ''}`);
       }
@@ -298,16 +299,6 @@ function describeRange(k: { min?: number; max?: number; exclusiveMin?: boolean }
   if (k.min !== undefined && k.max !== undefined) return ` in [${k.min}, ${k.max}]`;
   if (k.min !== undefined) return k.exclusiveMin ? ` > ${k.min}` : ` ≥ ${k.min}`;
   return '';
-}
-
-/** A number from a number or a CLI string ("0.3", "1e-3", "8/255"); NaN otherwise. */
-export function toNumber(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return NaN;
-  const t = v.trim();
-  const frac = /^([^/]+)\/([^/]+)$/.exec(t);
-  if (frac) return Number(frac[1]) / Number(frac[2]);
-  return t === '' ? NaN : Number(t);
 }
 
 function safeJson(s: string): unknown {
@@ -407,7 +398,7 @@ export function resolveOptionSection<T extends { [K in keyof T]: number | boolea
     const def = (defaults as Readonly<Record<string, number | boolean | string>>)[key];
     let value: number | boolean | string;
     if (typeof def === 'number') {
-      value = toNumber(v);
+      value = readNumber(v) ?? NaN;
       if (!Number.isFinite(value)) throw new ConfigError(`${where}: '${key}' must be a number, got ${show(v)}`);
     } else if (typeof def === 'boolean') {
       if (typeof v === 'boolean') value = v;

@@ -21,7 +21,8 @@ import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import type { AttackFn, ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
-import { resolveOptionSection, toNumber } from './config.js';
+import { resolveOptionSection } from './config.js';
+import { readNumber } from '../io/numbers.js';
 import type { Trainer } from './types.js';
 import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, minimizeKeeping, oneHot } from './_loss.js';
 import type { AdversarialLoss } from './_loss.js';
@@ -94,7 +95,7 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
   let alpha: number;
   if (rawAlpha === undefined || rawAlpha === 'auto') alpha = attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
   else {
-    alpha = toNumber(rawAlpha);
+    alpha = readNumber(rawAlpha) ?? NaN;
     if (!(alpha > 0)) throw new ConfigError(`trainerOptions.pgd-at: 'alpha' must be a number > 0 or 'auto', got ${JSON.stringify(rawAlpha)}`);
   }
   return { ...o, attack, alpha, loss: o.loss as AdversarialLoss };

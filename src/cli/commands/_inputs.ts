@@ -202,14 +202,6 @@ export function parseNonNegativeInt(v: string, name: string): number {
   return n;
 }
 
-/** A number, also written as a fraction 'a/b' (e.g. 8/255). */
-export function parseNumber(v: string, name: string): number {
-  const m = /^\s*(-?[\d.eE+-]+)\s*\/\s*([\d.eE+-]+)\s*$/.exec(v);
-  const n = m ? Number(m[1]) / Number(m[2]) : Number(v);
-  if (!Number.isFinite(n) || v.trim() === '') throw new ConfigError(`${name}: expected a number (or a fraction such as 8/255), got '${v}'`);
-  return n;
-}
-
 /** `--shard i/n` → {index, count}. */
 export function parseShard(v: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(v.trim());

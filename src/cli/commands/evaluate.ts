@@ -25,8 +25,9 @@ import { writeJsonAtomic } from '../../io/atomic.js';
 import { ConfigError } from '../../errors.js';
 import type { InputOptions } from './_inputs.js';
 import {
-  addInputOptions, loadInputs, parseJsonObject, parseList, parseNonNegativeInt, parseNumber, parsePositiveInt, parseShard, progressPrinter,
+  addInputOptions, loadInputs, parseJsonObject, parseList, parseNonNegativeInt, parsePositiveInt, parseShard, progressPrinter,
 } from './_inputs.js';
+import { parseNumber } from '../../io/numbers.js';
 
 /** Options of `scaat evaluate` (strings as commander gives them). */
 export interface EvaluateCommandOptions extends InputOptions {
