@@ -80,13 +80,13 @@ describe('expandGrid', () => {
 
   it.each([
     [{ axes: { lrr: [0.1] } }, "g.json: axes.lrr: unknown config key 'lrr'; did you mean 'lr'?"],
-    [{ axes: { epochs: ['two'] } }, "g.json: axes.epochs[0]: 'epochs' must be a number ≥ 1, got 'two'"],
+    [{ axes: { epochs: ['two'] } }, "g.json: axes.epochs[0]: 'epochs' must be an integer ≥ 1, got 'two'"],
     [{ axes: { epochs: [null] } }, 'g.json: axes.epochs[0]: expected string or number or boolean or array or object, got null'],
     [{ axes: { seed: [] } }, 'g.json: axes.seed: Too small: expected array to have >=1 items'],
     [{ axes: [{ seed: [0] }, { trainer: ['magic'] }] }, "g.json: axes[1].trainer[0]: expected a trainer (regular, pgd-at, sgt, scaat), got \"magic\""],
     [{ axes: { 'scaat.epsilom': [0.1] } }, "g.json: axes.scaat.epsilom: trainer 'scaat' has no option 'epsilom'"],
     [{ axes: { '*.k': [0.1] }, base: { trainer: 'scaat' } }, "g.json: axes.*.k: applies to no cell (no cell of a trainer with option 'k')"],
-    [{ axes: { trainer: ['scaat'], 'scaat.epsilon': ['big'] } }, "g.json: axes.scaat.epsilon[0]: trainerOptions.scaat: 'epsilon' must be a finite number, got 'big'"],
+    [{ axes: { trainer: ['scaat'], 'scaat.epsilon': ['big'] } }, "g.json: axes.scaat.epsilon[0]: trainerOptions.scaat: 'epsilon' must be a number in (0, 1] (pixel units; 1 = unbounded inside the mask), got 'big'"],
     [{ axes: { seed: [0] }, evaluation: { limt: 3 } }, "g.json: evaluation: unknown key 'limt' (expected split, limit,"],
     [{ axes: { seed: [0] }, evaluation: { limit: 0 } }, 'g.json: evaluation.limit: Too small: expected number to be >0, got 0'],
     [{ axes: { seed: [0] }, base: { lrr: 1 } }, "g.json: base: unknown config key 'lrr'"],

@@ -44,9 +44,10 @@ import { jsonTypeOf, valueAt } from '../io/json-values.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
-import { resolveConfig, TRAIN_CONFIG_FIELDS } from '../train/config.js';
+import { resolveConfig, TRAIN_CONFIG_SCHEMA } from '../train/config.js';
 import { readNumber } from '../io/numbers.js';
-import type { ConfigLayer, TrainConfig } from '../train/config.js';
+import type { TrainConfig } from '../train/config.js';
+import type { ConfigLayer } from '../io/config-schema.js';
 import { optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
 
@@ -248,9 +249,9 @@ function parseAxis(key: string, raw: z.output<typeof axisSchema>, at: string, fi
     option = o;
     if (t === '*') {
       kind = 'any-trainer-option';
-      const having = [...trainers].filter(([, s]) => Object.hasOwn(s.defaults, o)).map(([n]) => n);
+      const having = [...trainers].filter(([, s]) => Object.hasOwn(s.options.shape, o)).map(([n]) => n);
       if (having.length === 0) {
-        const known = [...new Set([...trainers.values()].flatMap((s) => Object.keys(s.defaults)))];
+        const known = [...new Set([...trainers.values()].flatMap((s) => Object.keys(s.options.shape)))];
         fail(`no trainer has an option '${o}' (trainer options: ${known.join(', ')})`);
       }
     } else {
@@ -258,11 +259,11 @@ function parseAxis(key: string, raw: z.output<typeof axisSchema>, at: string, fi
       trainer = t;
       const spec = trainers.get(t);
       if (!spec) fail(`'${t}' is not a trainer (expected <trainer>.<option> with a trainer of ${[...trainers.keys()].join(', ')}, or *.<option>)`);
-      if (!Object.hasOwn(spec!.defaults, o)) fail(`trainer '${t}' has no option '${o}' (its options: ${Object.keys(spec!.defaults).join(', ') || 'none'})`);
+      if (!Object.hasOwn(spec!.options.shape, o)) fail(`trainer '${t}' has no option '${o}' (its options: ${Object.keys(spec!.options.shape).join(', ') || 'none'})`);
     }
   } else if (key === 'trainerOptions') {
     fail("set trainer options as '<trainer>.<option>' (one trainer) or '*.<option>' (every trainer that has it)");
-  } else if (!Object.hasOwn(TRAIN_CONFIG_FIELDS, key)) {
+  } else if (!Object.hasOwn(TRAIN_CONFIG_SCHEMA.shape, key)) {
     // resolveConfig's message: unknown config key, with a suggestion.
     withFile(file, () => resolveConfig([{ source: at, values: { [key]: 0 } }]));
   }
@@ -435,7 +436,7 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
 function applies(axis: Axis, trainer: string, trainers: TrainerRegistry): boolean {
   if (axis.kind === 'config') return true;
   if (axis.kind === 'trainer-option') return axis.trainer === trainer;
-  return Object.hasOwn(trainers.get(trainer)?.defaults ?? {}, axis.option!);
+  return Object.hasOwn(trainers.get(trainer)?.options.shape ?? {}, axis.option!);
 }
 
 /** The one cell a `{"cell": {...}}` reference of `cell` names (module header). */

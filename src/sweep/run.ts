@@ -60,7 +60,7 @@ export interface SweepOptions {
   /** Run only this shard's cells (grid.ts). @default every cell */
   readonly shard?: { index: number; count: number };
   /** Replaces every cell's `backend` (not part of a cell's identity). */
-  readonly backend?: string;
+  readonly backend?: TrainConfig['backend'];
   /** Abort → checkpoint / stop after the batch, write sweep.json, throw ScaatError 'INTERRUPTED'. */
   readonly signal?: AbortSignal;
   /** Training display. @default silent */
@@ -252,7 +252,7 @@ function checkCellConfig(cell: Cell, dir: string, config: TrainConfig, trainers:
 }
 
 /** The cell's config as it trains here (`backend` replaced when asked). */
-function cellConfig(cell: Cell, backend: string | undefined): TrainConfig {
+function cellConfig(cell: Cell, backend: TrainConfig['backend'] | undefined): TrainConfig {
   return backend !== undefined ? { ...cell.config, backend } : cell.config;
 }
 

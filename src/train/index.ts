@@ -5,8 +5,8 @@
 export type { Trainer, StepInput, StepContext, StepMetrics } from './types.js';
 export { train, buildClassifier } from './loop.js';
 export type { TrainOptions, TrainResult } from './loop.js';
-export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_FIELDS, resolveConfig, parseSetOverrides, describeConfig, resolveOptionSection } from './config.js';
-export type { TrainConfig, ConfigLayer, ConfigValue, TrainerOptionsResolver } from './config.js';
+export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_SCHEMA, resolveConfig, parseSetOverrides } from './config.js';
+export type { TrainConfig, TrainerOptionsResolver } from './config.js';
 export { BASELINE_TRAINERS, withTrainers, optionsResolver } from './registry.js';
 export type { TrainerSpec, TrainerInit, TrainerRegistry } from './registry.js';
 export { regularTrainer } from './regular.js';

@@ -24,8 +24,10 @@ import { ConfigError } from '../../errors.js';
 import type { Dataset } from '../../datasets/dataset.js';
 import { DATASETS } from '../../datasets/registry.js';
 import { ALL_TRAINERS } from '../../scaat/registry.js';
-import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
-import type { ConfigLayer, TrainConfig } from '../../train/config.js';
+import { DEFAULT_TRAIN_CONFIG, parseSetOverrides, resolveConfig, TRAIN_CONFIG_SCHEMA } from '../../train/config.js';
+import type { TrainConfig } from '../../train/config.js';
+import { describeSettings } from '../../io/config-schema.js';
+import type { ConfigLayer } from '../../io/config-schema.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver } from '../../train/registry.js';
@@ -69,7 +71,7 @@ export function registerTrain(program: Command): void {
     .addHelpText('after', '\nWhat each trainer does and every option with its default: docs/method.md §2 (the training loop\'s keys: §7).')
     .action(async (flags: TrainFlags) => {
       if (flags.helpConfig) {
-        process.stdout.write(`config keys (set with --config FILE or --set key=value; explained in docs/method.md §2 and §7):\n${describeConfig()}\n${describeTrainers()}`);
+        process.stdout.write(`config keys (set with --config FILE or --set key=value; explained in docs/method.md §2 and §7):\n${describeSettings(TRAIN_CONFIG_SCHEMA)}\n${describeTrainers()}`);
         return;
       }
       const { config, runDir, resume } = resolveRun(flags);
@@ -154,7 +156,11 @@ export async function openDataSplit(spec: string, split: 'train' | 'test'): Prom
   return openDataSource(spec, { option: "--data (config key 'data')", split });
 }
 
+/** Each trainer and its options (from its schema), as `--help-config` lists them. */
 function describeTrainers(): string {
-  const lines = [...ALL_TRAINERS].map(([name, spec]) => `  ${name.padEnd(8)} ${spec.label}; options (--set ${name}.<option>=value): ${JSON.stringify(spec.defaults)}`);
+  const lines = [...ALL_TRAINERS].map(([name, spec]) => {
+    const options = describeSettings(spec.options, { indent: '    ', width: 22 });
+    return `  ${name.padEnd(8)} ${spec.label}; ${options ? `options (--set ${name}.<option>=value):\n${options}` : 'no options'}`;
+  });
   return `trainers:\n${lines.join('\n')}\n`;
 }
