@@ -27,6 +27,8 @@ export interface SettingInfo {
   readonly defaultText?: string;
   /** The CLI flag of the setting, with its value placeholder: '--aopc-fraction <f>'. */
   readonly flag?: string;
+  /** The default as the CLI writes it, when its value reads badly ('8/255'); it must read as the default. */
+  readonly written?: string;
 }
 
 /** The registry of settings' docs and flags (filled by {@link setting} and {@link optionalSetting}). */
@@ -163,6 +165,33 @@ export function jsonObject(): z.ZodPipe<z.ZodUnknown, z.ZodTransform<Record<stri
   });
 }
 
+/** Part i of n: {index, count} or its text 'i/n', integers 0 ≤ i < n (shards of `scaat evaluate` and `scaat sweep`). */
+export function shardPart(): z.ZodPipe<z.ZodUnknown, z.ZodTransform<{ index: number; count: number }, unknown>> {
+  return checked('i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4)', (v) => {
+    let index: unknown;
+    let count: unknown;
+    if (typeof v === 'string') {
+      const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+      if (!m) return undefined;
+      [index, count] = [Number(m[1]), Number(m[2])];
+    } else if (isPlainObject(v)) {
+      ({ index, count } = v);
+    }
+    return Number.isInteger(count) && Number.isInteger(index) && (count as number) >= 1 && (index as number) >= 0 && (index as number) < (count as number)
+      ? { index: index as number, count: count as number }
+      : undefined;
+  });
+}
+
+/**
+ * What a caller may write of a config schema: every key optional, groups of keys (nested objects
+ * with a `.prefault({})`) too; lists may be read-only.
+ */
+export type Written<S extends z.ZodObject> = {
+  [K in keyof S['shape']]?: S['shape'][K] extends z.ZodPrefault<infer O extends z.ZodObject> ? Written<O> : Loose<z.output<S["shape"][K]>>;
+};
+type Loose<T> = T extends Array<infer E> ? readonly E[] : T;
+
 /** A key with a default and its doc. */
 export function setting<S extends AnySchema>(schema: S, defaultValue: z.output<S>, info: string | SettingInfo): z.ZodDefault<S> {
   const s = schema.default(defaultValue as never) as z.ZodDefault<S>;
@@ -191,7 +220,7 @@ function objectOf(s: AnySchema): z.ZodObject | undefined {
   let cur: AnySchema = s;
   for (;;) {
     if (cur instanceof z.ZodObject) return cur;
-    if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as AnySchema;
+    if (cur instanceof z.ZodDefault || cur instanceof z.ZodPrefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as AnySchema;
     else return undefined;
   }
 }

@@ -57,7 +57,7 @@ describe('scaat --help', () => {
     const start = lines.findIndex((l) => new RegExp(`^  ${trainer}\\s`).test(l));
     const section = new Map<string, string>();
     for (const l of lines.slice(start + 1)) {
-      const m = /^    (\S+)\s/.exec(l);
+      const m = /^ {4}(\S+)\s/.exec(l);
       if (!m) break;
       section.set(m[1]!, l);
     }
@@ -84,7 +84,7 @@ describe('scaat --help', () => {
       expect([...section.keys()], name).toEqual(Object.keys(defaults));
       for (const [key, value] of Object.entries(defaults)) expect(section.get(key)!.endsWith(`(default ${JSON.stringify(value)})`), `${name}.${key}`).toBe(true);
     }
-    expect(stdout).toMatch(/^  regular  .*; no options$/m);
+    expect(stdout).toMatch(/^ {2}regular {2}.*; no options$/m);
   });
 
   it('exits 0 with the usage from a real process', () => {
