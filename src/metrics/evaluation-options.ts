@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import {
-  amount, amounts, choice, flag, jsonObject, names, optionalSetting, setting, settingsOf, shardPart,
+  amount, amounts, checked, choice, flag, jsonObject, names, optionalSetting, setting, settingsOf, shardPart,
 } from '../io/config-schema.js';
 import type { Written } from '../io/config-schema.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
@@ -30,6 +30,13 @@ const aopcFill = z.unknown().transform((v, ctx): 'uniform' | 'black' | number =>
   return z.NEVER;
 });
 
+/** Options per saliency method: a JSON object (or its text) of one object per method name. */
+const methodOptions = checked('a JSON object of options per method, e.g. {"smooth-grad": {"samples": 25}}', (v) => {
+  const o = jsonObject().safeParse(v);
+  if (!o.success || !Object.values(o.data).every((m) => typeof m === 'object' && m !== null && !Array.isArray(m))) return undefined;
+  return o.data as Record<string, Record<string, unknown>>;
+});
+
 /** The settings of an evaluation, with the saliency methods by name (the CLI's and a grid's form). */
 export const EVALUATION_SCHEMA = z.strictObject({
   /** Saliency methods by registry name, in result order. */
@@ -37,7 +44,7 @@ export const EVALUATION_SCHEMA = z.strictObject({
     description: `saliency methods, comma-separated (${[...SALIENCY.keys()].join(', ')})`, flag: '--methods <list>',
   }),
   /** Options per method, e.g. {"smooth-grad": {"samples": 25}}. @default each method's defaults */
-  methodOptions: optionalSetting(jsonObject(), {
+  methodOptions: optionalSetting(methodOptions, {
     description: 'options per method as JSON, e.g. \'{"smooth-grad":{"samples":25},"integrated-gradients":{"steps":100}}\'',
     defaultText: "each method's defaults", flag: '--method-options <json>',
   }),

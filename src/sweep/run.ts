@@ -333,12 +333,8 @@ export function checkEvaluation(grid: Grid, dataset: Pick<Dataset, 'size' | 'has
 
 /** The grid's evaluation section as evaluate() options (methods apart). */
 function evaluateOptions(e: GridEvaluation): Omit<EvaluateOptions, 'methods'> {
-  const o: Record<string, unknown> = {
-    metrics: e.metrics, target: e.target, limit: e.limit, batchSize: e.batchSize, seed: e.seed, reduction: e.reduction,
-    clipPercentile: e.clipPercentile, size: e.size, aopc: e.aopc, robustness: e.robustness, localization: e.localization,
-    randomization: e.randomization, examples: e.examples,
-  };
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Omit<EvaluateOptions, 'methods'>;
+  const { split: _split, methods: _methods, methodOptions: _methodOptions, ...settings } = e;
+  return settings;
 }
 
 /** Runs `f`, naming the grid file and section in a ConfigError's message. */

@@ -46,7 +46,7 @@ export async function runEvaluate(o: EvaluateCommandOptions): Promise<Evaluation
     where: 'evaluate',
     flagOf: (key) => EVALUATION_FLAGS.get(key),
   });
-  const methods = saliencyMethods(methodNames, (methodOptions ?? {}) as Record<string, Record<string, unknown>>); // validates before any loading
+  const methods = saliencyMethods(methodNames, methodOptions ?? {}); // validates before any loading
   const { classifier, weights, dataset } = await loadInputs(o);
   try {
     const result = await evaluate(classifier, dataset, {
