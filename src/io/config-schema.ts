@@ -29,6 +29,8 @@ export interface SettingInfo {
   readonly flag?: string;
   /** The default as the CLI writes it, when its value reads badly ('8/255'); it must read as the default. */
   readonly written?: string;
+  /** The CLI option's description, when it says more than `description`. */
+  readonly help?: string;
 }
 
 /** The registry of settings' docs and flags (filled by {@link setting} and {@link optionalSetting}). */

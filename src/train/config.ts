@@ -17,6 +17,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { amount, amounts, choice, flag, defaultsOf, resolveLayers, setting, show, text } from '../io/config-schema.js';
 import type { ConfigLayer } from '../io/config-schema.js';
+import { DATASETS } from '../datasets/registry.js';
+import { MODELS } from '../models/registry.js';
 import type { ScheduleName } from './schedule.js';
 import type { OptimizerName } from './optimizers.js';
 
@@ -28,12 +30,20 @@ import type { OptimizerName } from './optimizers.js';
 export const TRAIN_CONFIG_SCHEMA = z
   .strictObject({
     /** Trainer name in the registry: 'regular' | 'pgd-at' | 'sgt' (| 'scaat' when registered). @default 'regular' */
-    trainer: setting(text({ nonEmpty: true }), 'regular', "trainer name: 'regular', 'pgd-at', 'sgt', 'scaat'"),
+    trainer: setting(text({ nonEmpty: true }), 'regular', {
+      description: "trainer name: 'regular', 'pgd-at', 'sgt', 'scaat'", help: 'trainer: regular, pgd-at, sgt, scaat', flag: '--trainer <name>',
+    }),
     /** Options of each trainer, by trainer name, resolved by the trainer's spec (resolveConfig). @default {} (the trainer's defaults) */
     trainerOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     /** A zoo model name (models/registry.ts), or a saved model to start from (fine-tuning): a model.json,
      *  a model folder, or a finished run folder (its final model; see source-model.ts). @default 'small-cnn' */
-    model: setting(text({ nonEmpty: true }), 'small-cnn', 'zoo model name, or a saved model to start from: model.json, model folder or finished run folder'),
+    model: setting(text({ nonEmpty: true }), 'small-cnn', {
+      description: 'zoo model name, or a saved model to start from: model.json, model folder or finished run folder',
+      help:
+        `zoo model (${[...MODELS.keys()].join(', ')}), or saved weights to start from (fine-tuning): a finished run folder (its final model; ` +
+        "architecture and width/normalisation from it), a model folder or model.json; the weights' SHA-256 is recorded as modelSha256 in config.json",
+      flag: '--model <name|path>',
+    }),
     /** SHA-256 (hex) of the saved model's weights the run starts from: filled in by train() when
      *  `model` is a path (recorded in config.json); set it to pin them (a mismatch is a DataError).
      *  '' for zoo models. @default '' */
@@ -45,12 +55,16 @@ export const TRAIN_CONFIG_SCHEMA = z
     /** In-model normalisation: per-channel standard deviation (same length as normalizeMean). @default [] */
     normalizeStd: setting(amounts({ min: 0 }), [], 'in-model per-channel std'),
     /** Training data: a dataset name or path, opened by the datasets room (recorded for reproducibility). @default 'synthetic' */
-    data: setting(text({ nonEmpty: true }), 'synthetic', 'dataset name or path'),
+    data: setting(text({ nonEmpty: true }), 'synthetic', {
+      description: 'dataset name or path',
+      help: `dataset: ${[...DATASETS.keys()].join(', ')} (options as name:key=value,…), or a path (IDX files, CIFAR-10 binary, PCAM, image folder with train/ and test/)`,
+      flag: '--data <name|path>',
+    }),
     /** Train on a class-stratified sample of N training samples, drawn with `seed` (datasets/subset.ts;
      *  recorded in log.jsonl's start record, its indices in train-indices.npy) (0 = all). @default 0 */
     trainLimit: setting(amount({ integer: true, min: 0 }), 0, 'train on a class-stratified sample of N training samples, drawn with seed (0 = all)'),
     /** Passes over the training set. @default 10 */
-    epochs: setting(amount({ integer: true, min: 1 }), 10, 'passes over the training set'),
+    epochs: setting(amount({ integer: true, min: 1 }), 10, { description: 'passes over the training set', flag: '--epochs <n>' }),
     /** Samples per training step. @default 128 */
     batchSize: setting(amount({ integer: true, min: 1 }), 128, 'samples per step'),
     /** Drop the last incomplete batch of each epoch. @default false */
@@ -58,7 +72,7 @@ export const TRAIN_CONFIG_SCHEMA = z
     /** Dataset augmentation (random crop + flip, as the dataset defines it). @default false */
     augment: setting(flag(), false, 'random crop + flip augmentation'),
     /** Seed of everything random: initial weights, data order, attacks, masks. @default 0 */
-    seed: setting(amount({ integer: true, min: 0 }), 0, 'seed of weights, data order, attacks, masks'),
+    seed: setting(amount({ integer: true, min: 0 }), 0, { description: 'seed of weights, data order, attacks, masks', flag: '--seed <n>' }),
     /** 'sgd' (momentum) or 'adam'. @default 'sgd' (the CIFAR ResNet recipe of He et al., 2016) */
     optimizer: setting(choice<OptimizerName>(['sgd', 'adam']), 'sgd', 'sgd (momentum) or adam'),
     /** η, peak learning rate. @default 0.1 (SGD on CIFAR ResNets; use ~1e-3 with Adam) */
@@ -98,7 +112,9 @@ export const TRAIN_CONFIG_SCHEMA = z
     /** Checkpoints kept in the run folder (older ones are deleted). @default 2 */
     keepCheckpoints: setting(amount({ integer: true, min: 1 }), 2, 'checkpoints kept'),
     /** TF.js backend: 'auto' (tfjs-node if installed, else wasm) | 'wasm' | 'cpu' | 'tensorflow'. @default 'auto' */
-    backend: setting(choice(['auto', 'wasm', 'cpu', 'tensorflow']), 'auto', 'TF.js backend'),
+    backend: setting(choice(['auto', 'wasm', 'cpu', 'tensorflow']), 'auto', {
+      description: 'TF.js backend', help: 'TF.js backend: auto (tfjs-node if installed, else wasm), wasm, cpu or tensorflow', flag: '--backend <name>',
+    }),
   })
   .superRefine((c, ctx) => {
     if (c.normalizeMean.length !== c.normalizeStd.length) {

@@ -2,7 +2,8 @@
  * Options declared once (issue 15.2): every evaluation setting with a CLI flag is an option of
  * `scaat evaluate` whose help shows the schema's default, `scaat evaluate` has no setting option
  * the schema does not declare, and a bad value gives the same ConfigError through the CLI as
- * through the library's evaluate() options.
+ * through the library's evaluate() options; `scaat train`'s config-key flags come from the train
+ * config's schema the same way (defaults shown, not applied: a preset file's values stand).
  */
 import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,12 @@ import { settingsOf } from '../../src/io/config-schema.js';
 import { resolveEvaluationConfig } from '../../src/metrics/evaluate.js';
 import { EVALUATION_SCHEMA } from '../../src/metrics/evaluation-options.js';
 import { runCli } from '../fixtures/cli.js';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveRun } from '../../src/cli/commands/train.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_SCHEMA } from '../../src/train/config.js';
 
 const evaluateCommand = (): Command => buildProgram().commands.find((c) => c.name() === 'evaluate')!;
 /** The options every input-reading command has (cli/commands/_inputs.ts) and the output options. */
@@ -83,5 +90,40 @@ describe('scaat evaluate: options from the evaluation schema', () => {
     expect(() => resolveEvaluationConfig({ methods: [], aopc: { fraction: 0 } }, { size: 10, hasMask: false })).toThrow(
       "evaluate: 'aopc.fraction' (--aopc-fraction) must be a number in (0, 1], got 0",
     );
+  });
+});
+
+describe('scaat train: the config keys\' flags from the train config schema', () => {
+  const train = buildProgram().commands.find((c) => c.name() === 'train')!;
+  const help = train.createHelp();
+  const settings = settingsOf(TRAIN_CONFIG_SCHEMA).filter((e) => e.info.flag);
+
+  it('has one option per flagged config key, its default in the text only (a preset file must win over it)', () => {
+    expect(settings.map((e) => e.key)).toEqual(['trainer', 'model', 'data', 'epochs', 'seed', 'backend']);
+    for (const e of settings) {
+      const option = train.options.find((o) => o.long === e.info.flag!.split(' ')[0])!;
+      expect(option.defaultValue, e.key).toBeUndefined();
+      const shown = / \(default (\S+)\)$/.exec(help.optionDescription(option))?.[1];
+      expect(settingsOf(TRAIN_CONFIG_SCHEMA).find((s) => s.key === e.key)!.schema.parse(shown), e.key).toEqual(DEFAULT_TRAIN_CONFIG[e.key as keyof typeof DEFAULT_TRAIN_CONFIG]);
+    }
+    expect(help.optionDescription(train.options.find((o) => o.long === '--trainer')!)).toContain([...ALL_TRAINERS.keys()].join(', '));
+  });
+
+  it('a preset\'s value stands when the flag is not given; a flag given wins', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-flags-'));
+    try {
+      writeFileSync(path.join(dir, 'p.json'), JSON.stringify({ epochs: 3, seed: 5 }));
+      const { config } = resolveRun({ config: path.join(dir, 'p.json'), set: [], out: 'unused', seed: '7' });
+      expect([config.epochs, config.seed, config.trainer]).toEqual([3, 7, 'regular']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad flag value → exit 2 naming the key and the layer, nothing written', async () => {
+    const { code, stderr } = await runCli(['train', '--epochs', '1.5', '--out', path.join(os.tmpdir(), 'scaat-never-written')]);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe("scaat: ConfigError: command line: 'epochs' must be an integer ≥ 1, got '1.5'");
+    expect(existsSync(path.join(os.tmpdir(), 'scaat-never-written'))).toBe(false);
   });
 });

@@ -13,22 +13,33 @@ import type { z } from 'zod';
 import { settingsOf } from '../../io/config-schema.js';
 import type { SettingEntry } from '../../io/config-schema.js';
 
+/**
+ * Where an option's default goes: to commander ('value': the option gets it when not given, help
+ * shows it as `(default: "…")`), or only into the description ('text': `(default …)`, for flags that
+ * are one layer of a config over others, e.g. a preset file, which a default must not override).
+ */
+export type DefaultsIn = 'value' | 'text';
+
 /** The settings of `schema` that have a CLI flag, with their commander options. */
-function flagged(schema: z.ZodObject): Array<{ entry: SettingEntry; option: Option }> {
+function flagged(schema: z.ZodObject, defaultsIn: DefaultsIn = 'value'): Array<{ entry: SettingEntry; option: Option }> {
   return settingsOf(schema).flatMap((entry) => {
-    const { flag, description, defaultText, written } = entry.info;
+    const { flag, description, help = description, defaultText, written } = entry.info;
     if (!flag) return [];
-    const option = new Option(flag, defaultText !== undefined && !description.includes(defaultText) ? `${description} (default: ${defaultText})` : description);
-    // A default value goes to commander as the CLI writes it (help shows it, the schema reads it back);
-    // a default in words (defaultText) is the schema's to fill in.
-    if (defaultText === undefined && entry.defaultValue !== undefined) option.default(written ?? String(entry.defaultValue));
+    // The default as the CLI writes it: help shows it, the schema reads it back.
+    const asWritten = written ?? (typeof entry.defaultValue === 'string' ? entry.defaultValue : String(entry.defaultValue));
+    let text = help;
+    if (defaultText !== undefined) text = help.includes(defaultText) ? help : `${help} (default: ${defaultText})`;
+    else if (defaultsIn === 'text' && entry.defaultValue !== undefined) text = `${help} (default ${asWritten})`;
+    const option = new Option(flag, text);
+    // a default in words (defaultText) is the schema's to fill in
+    if (defaultsIn === 'value' && defaultText === undefined && entry.defaultValue !== undefined) option.default(asWritten);
     return [{ entry, option }];
   });
 }
 
 /** Adds one option per flagged setting of `schema` to `cmd`, in the schema's order. */
-export function addSettingOptions(cmd: Command, schema: z.ZodObject): Command {
-  for (const { option } of flagged(schema)) cmd.addOption(option);
+export function addSettingOptions(cmd: Command, schema: z.ZodObject, defaultsIn: DefaultsIn = 'value'): Command {
+  for (const { option } of flagged(schema, defaultsIn)) cmd.addOption(option);
   return cmd;
 }
 
