@@ -4,3 +4,6 @@ export { trackTemporary, trackedTemporaries, removeTemporaries } from './temp-fi
 export { readNpy, writeNpy, parseNpy, encodeNpy, npyHeader, dtypeOf, NpyReader, NpyWriter } from './npy.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
 export { canonicalJson } from './canonical-json.js';
+export { readNumber, parseNumber } from './numbers.js';
+export { SETTINGS, settingsOf, describeSettings, resolveLayers } from './config-schema.js';
+export type { ConfigLayer, SettingInfo, SettingEntry } from './config-schema.js';

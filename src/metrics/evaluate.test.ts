@@ -222,7 +222,7 @@ describe('evaluate: the AOPC regime and the robustness attack reach their settin
     expect([r.methods[0]!.aopc!.patchSize, r.methods[0]!.aopc!.steps]).toEqual([1, 78]);
     const whole = await evaluate(clf, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['aopc-lerf'], aopc: { fraction: 1 } });
     expect(whole.methods[0]!.aopc!.steps).toBe(side * side);
-    expect(() => resolveEvaluationConfig({ methods: [], aopc: { fraction: 0 } }, ds)).toThrow(/aopc.fraction in \(0, 1\]/);
+    expect(() => resolveEvaluationConfig({ methods: [], aopc: { fraction: 0 } }, ds)).toThrow("evaluate: 'aopc.fraction' (--aopc-fraction) must be a number in (0, 1], got 0");
     clf.model.dispose();
   });
 

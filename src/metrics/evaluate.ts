@@ -32,7 +32,7 @@ import type { Classifier } from '../models/classifier.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { toTensors } from '../datasets/dataset.js';
 import { drawSubset } from '../datasets/subset.js';
-import type { SaliencyFn, TargetMode } from '../saliency/types.js';
+import type { SaliencyFn } from '../saliency/types.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
 import type { ChannelReduction } from '../saliency/postprocess.js';
 import type { AttackFn } from '../attacks/types.js';
@@ -42,17 +42,15 @@ import { scaatVersion } from '../io/package-version.js';
 import { deriveSeed } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { correctPredictions } from './accuracy.js';
-import { DEFAULT_AOPC_FRACTION } from './aopc.js';
-import type { AopcFill } from './aopc.js';
 import { toUint8Map } from './uint8-map.js';
 import { exampleImage, exampleMap } from './evaluation-examples.js';
 import { METRICS } from './registry.js';
 import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './evaluation-result.js';
 import { assertFiniteRows } from './finite.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DEFAULT_RATIOS } from './robustness.js';
-import type { NoiseMode } from './robustness.js';
-import type { SizeFormat } from './saliency-size.js';
+import { EVALUATION_FLAGS, EVALUATION_SETTINGS } from './evaluation-options.js';
+import type { EvaluationSettings } from './evaluation-options.js';
+import { resolveLayers } from '../io/config-schema.js';
 import { accumulatorsOf, buildResult } from './_assemble.js';
 import type { RawEvaluation } from './_assemble.js';
 import type { EvaluationBatch, MethodBatch, RunSetup } from './types.js';
@@ -69,51 +67,13 @@ export interface EvaluateMethod {
   readonly saliency: SaliencyFn;
 }
 
-/** Options of {@link evaluate}; every field but `methods` has a documented default. */
-export interface EvaluateOptions {
+/**
+ * Options of {@link evaluate}: the saliency methods (functions), what to record, and the settings of
+ * {@link EvaluationSettings} (each documented, with its default, in evaluation-options.ts).
+ */
+export interface EvaluateOptions extends EvaluationSettings {
   /** Saliency methods, in result order. */
   methods: readonly EvaluateMethod[];
-  /** Metric keys (METRICS). @default all, minus localisation when the dataset has no masks */
-  metrics?: readonly string[];
-  /** Class explained. @default 'label' (method.md §3) */
-  target?: TargetMode;
-  /**
-   * Evaluate a class-stratified sample of `limit` samples, drawn with `seed` (datasets/subset.ts),
-   * recorded in the result's `sample`. @default all
-   */
-  limit?: number;
-  /** Evaluate the `index`-th of `count` parts. @default the whole range */
-  shard?: { index: number; count: number };
-  /** Images per batch. @default 32 */
-  batchSize?: number;
-  /** Seed of all randomness. @default 0 */
-  seed?: number;
-  /** Channel reduction to per-pixel scores. @default 'sum-abs' (method.md §4) */
-  reduction?: ChannelReduction;
-  /** Upper clipping percentile of the 8-bit map. @default 99 (method.md §4) */
-  clipPercentile?: number;
-  /** Size metric codec. @default {format: 'jpeg', quality: 75} (method.md §4) */
-  size?: { format?: SizeFormat; quality?: number };
-  /**
-   * AOPC settings. @default the paper's regime (aopc.ts): P by image size (about 28 × 28 patches),
-   * `fraction` 0.1 of them removed (L = round(0.1 · patches); `steps` overrides it, `fraction: 1` is
-   * the whole-image curve), fill 'uniform', 256 rows per pass
-   */
-  aopc?: { patchSize?: number; fraction?: number; steps?: number; fill?: AopcFill; internalBatchSize?: number };
-  /**
-   * Robustness settings. @default ratios 0, 0.1, …, 0.9; PGD ε = 8/255, K = 7 steps, α = 2.5·ε/K
-   * (Madry et al.: the attack can reach ε whatever K), random start (method.md §2.3); noise 'replace'
-   */
-  robustness?: { ratios?: readonly number[]; attack?: { epsilon?: number; alpha?: number; steps?: number; randomStart?: boolean }; noise?: NoiseMode };
-  /** Pointing-game tolerance in pixels. @default 0 */
-  localization?: { tolerance?: number };
-  /** Randomised layers from the top. @default all */
-  randomization?: { layers?: number };
-  /**
-   * Keep the first `examples` evaluated images (lowest indices) with each method's 8-bit map in
-   * the result, for the report's example grid (0 = none). @default 4
-   */
-  examples?: number;
   /** Where the model came from (recorded). @default 'in-memory' */
   modelSource?: string;
   /** Which weights the model holds (models/io.ts loadModel), recorded as `model.weights`. @default not recorded */
@@ -152,76 +112,53 @@ export function robustnessAlpha(epsilon: number, steps: number): number {
   return (2.5 * epsilon) / steps;
 }
 
-/** Fills in and checks every setting. @throws ConfigError naming the option. */
+/**
+ * Fills in and checks every setting (the checks and defaults of evaluation-options.ts), then the
+ * methods and metrics against the registry and the dataset.
+ * @throws ConfigError naming the setting (and its `scaat evaluate` flag), what was expected and what was found.
+ */
 export function resolveEvaluationConfig(options: EvaluateOptions, dataset: Pick<Dataset, 'size' | 'hasMask'>): EvaluationConfig {
-  const { methods, target = 'label', batchSize = 32, seed = 0, reduction = 'sum-abs', clipPercentile = 99 } = options;
-  if (methods.length === 0 && (options.metrics ?? []).some((m) => METRICS.get(m)?.perMethod)) {
+  const { methods, modelSource: _source, modelWeights: _weights, attack: _attack, onProgress: _progress, command: _command, ...settings } = options;
+  const s = resolveLayers(EVALUATION_SETTINGS, [{ source: 'evaluate', values: settings }], { where: 'evaluate', flagOf: (key) => EVALUATION_FLAGS.get(key) });
+  if (methods.length === 0 && (s.metrics ?? []).some((m) => METRICS.get(m)?.perMethod)) {
     throw new ConfigError('evaluate: per-method metrics need at least one saliency method');
   }
   const names = methods.map((m) => m.name);
   if (new Set(names).size !== names.length) throw new ConfigError(`evaluate: methods must be distinct, got ${names.join(', ')}`);
-  if (target !== 'label' && target !== 'predicted') throw new ConfigError(`evaluate: expected target 'label' or 'predicted', got '${String(target)}'`);
-  const posInt = (v: number, what: string): void => {
-    if (!(Number.isInteger(v) && v >= 1)) throw new ConfigError(`evaluate: expected ${what} to be a positive integer, got ${v}`);
-  };
-  posInt(batchSize, 'batchSize');
-  if (!Number.isInteger(seed)) throw new ConfigError(`evaluate: expected seed to be an integer, got ${seed}`);
-  if (options.limit !== undefined) posInt(options.limit, 'limit');
-  if (!(clipPercentile > 0 && clipPercentile <= 100)) throw new ConfigError(`evaluate: expected clipPercentile in (0, 100], got ${clipPercentile}`);
   const hasMask = dataset.hasMask === true;
   let metrics: string[];
-  if (options.metrics) {
-    for (const m of options.metrics) {
+  if (s.metrics) {
+    for (const m of s.metrics) {
       const spec = METRICS.get(m);
       if (!spec) throw new ConfigError(`evaluate: unknown metric '${m}'; expected one of ${[...METRICS.keys()].join(', ')}`);
       if (spec.needsMasks && !hasMask) throw new ConfigError(`evaluate: metric '${m}' needs ground-truth masks, which this dataset does not have`);
     }
     // registry order, always with clean accuracy
-    metrics = [...METRICS.keys()].filter((k) => k === 'clean-accuracy' || options.metrics!.includes(k));
+    metrics = [...METRICS.keys()].filter((k) => k === 'clean-accuracy' || s.metrics!.includes(k));
   } else {
-    metrics = [...METRICS.entries()].filter(([, s]) => !s.needsMasks || hasMask).map(([k]) => k);
+    metrics = [...METRICS.entries()].filter(([, spec]) => !spec.needsMasks || hasMask).map(([k]) => k);
   }
-  const size = { format: options.size?.format ?? 'jpeg', quality: options.size?.quality ?? 75 };
-  if (size.format !== 'jpeg' && size.format !== 'png') throw new ConfigError(`evaluate: expected size format 'jpeg' or 'png', got '${String(size.format)}'`);
-  const a = options.aopc ?? {};
-  const fill = a.fill ?? 'uniform';
-  if (!(fill === 'uniform' || fill === 'black' || (typeof fill === 'number' && Number.isFinite(fill)))) {
-    throw new ConfigError(`evaluate: expected AOPC fill 'uniform', 'black' or a number, got ${JSON.stringify(fill)}`);
-  }
-  if (a.patchSize !== undefined) posInt(a.patchSize, 'aopc.patchSize');
-  if (a.steps !== undefined && !(Number.isInteger(a.steps) && a.steps >= 0)) throw new ConfigError(`evaluate: expected aopc.steps ≥ 0, got ${a.steps}`);
-  const fraction = a.fraction ?? DEFAULT_AOPC_FRACTION;
-  if (!(fraction > 0 && fraction <= 1)) throw new ConfigError(`evaluate: expected aopc.fraction in (0, 1], got ${fraction}`);
-  const r = options.robustness ?? {};
-  const ratios = [...(r.ratios ?? DEFAULT_RATIOS)];
-  if (ratios.some((q) => !(q >= 0 && q <= 1))) throw new ConfigError(`evaluate: robustness ratios must lie in [0, 1], got ${ratios.join(', ')}`);
-  const epsilon = r.attack?.epsilon ?? 8 / 255;
-  const attackSteps = r.attack?.steps ?? 7;
-  if (!(epsilon > 0 && epsilon <= 1)) throw new ConfigError(`evaluate: expected robustness.attack.epsilon in (0, 1], got ${epsilon}`);
-  if (!(Number.isInteger(attackSteps) && attackSteps >= 1)) throw new ConfigError(`evaluate: expected robustness.attack.steps to be an integer ≥ 1, got ${attackSteps}`);
-  const attack = { epsilon, alpha: r.attack?.alpha ?? robustnessAlpha(epsilon, attackSteps), steps: attackSteps, randomStart: r.attack?.randomStart ?? true };
-  if (!(attack.alpha > 0)) throw new ConfigError(`evaluate: expected robustness.attack.alpha > 0, got ${attack.alpha}`);
-  const noise = r.noise ?? 'replace';
-  if (noise !== 'replace' && noise !== 'additive') throw new ConfigError(`evaluate: expected robustness noise 'replace' or 'additive', got '${String(noise)}'`);
-  const examples = options.examples ?? 4;
-  if (!(Number.isInteger(examples) && examples >= 0)) throw new ConfigError(`evaluate: expected examples to be an integer ≥ 0, got ${examples}`);
-  const layers = options.randomization?.layers ?? null;
-  if (layers !== null) posInt(layers, 'randomization.layers');
+  const { aopc: a, robustness: r } = s;
+  const attack = { ...r.attack, alpha: r.attack.alpha ?? robustnessAlpha(r.attack.epsilon, r.attack.steps) };
   return {
     methods: methods.map((m) => ({ name: m.name, params: { ...(m.params ?? {}) } })),
     metrics,
-    target,
-    limit: options.limit ?? null,
-    batchSize,
-    seed,
-    reduction,
-    clipPercentile,
-    size,
-    aopc: { patchSize: a.patchSize ?? null, fraction, steps: a.steps ?? null, fill, internalBatchSize: a.internalBatchSize ?? 256 },
-    robustness: { ratios, attack, noise },
-    localization: { tolerance: options.localization?.tolerance ?? 0 },
-    randomization: { layers },
-    examples,
+    target: s.target,
+    limit: s.limit ?? null,
+    batchSize: s.batchSize,
+    seed: s.seed,
+    reduction: s.reduction,
+    clipPercentile: s.clipPercentile,
+    size: { format: s.size.format, quality: s.size.quality },
+    aopc: { patchSize: a.patchSize ?? null, fraction: a.fraction, steps: a.steps ?? null, fill: a.fill, internalBatchSize: a.internalBatchSize },
+    robustness: {
+      ratios: r.ratios,
+      attack: { epsilon: attack.epsilon, alpha: attack.alpha, steps: attack.steps, randomStart: attack.randomStart },
+      noise: r.noise,
+    },
+    localization: { tolerance: s.localization.tolerance },
+    randomization: { layers: s.randomization.layers ?? null },
+    examples: s.examples,
   };
 }
 

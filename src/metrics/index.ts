@@ -23,6 +23,8 @@ export type { RandomWeights, RandomizationOptions } from './randomization.js';
 export { correctPredictions } from './accuracy.js';
 export { evaluate, resolveEvaluationConfig, shardRange } from './evaluate.js';
 export type { EvaluateOptions, EvaluateMethod } from './evaluate.js';
+export { EVALUATION_SCHEMA, EVALUATION_SETTINGS, EVALUATION_FLAGS } from './evaluation-options.js';
+export type { EvaluationSettings } from './evaluation-options.js';
 export { mergeEvaluations } from './merge.js';
 export { exampleImage, exampleMap, encodeExampleImage, lowestExamples, toBytes, toDisplayChannels } from './evaluation-examples.js';
 export { EVALUATION_SCHEMA_VERSION } from './evaluation-result.js';

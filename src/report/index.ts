@@ -40,7 +40,7 @@ export { renderReport, renderSweepReport, formatSeconds } from './render-html.js
 export type { RenderOptions, SweepRenderOptions } from './render-html.js';
 export { BEST_RULE, TRAIN_SECONDS, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText } from './sweep-table.js';
 export type { SweepTableModel, SweepTableCell, SweepPartition, SweepGroup, SweepColumn, SeedStat } from './sweep-table.js';
-export { sweepFrontSpecs, renderSweepFigures, epsilonValue } from './sweep-front.js';
+export { sweepFrontSpecs, renderSweepFigures } from './sweep-front.js';
 export type { FrontRow } from './sweep-front.js';
 export { loadSweep, isSweepDir, SWEEP_FILE } from './from-sweep.js';
 export type { SweepResults, SweepCell } from './from-sweep.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePng } from './heatmap.js';
 import { svgToPng } from './figures.js';
 import type { RunResult } from './run-results.js';
-import { epsilonValue, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
+import { renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
 import type { FrontRow } from './sweep-front.js';
 import { buildSweepTable, seedStat } from './sweep-table.js';
 import type { SweepTableCell } from './sweep-table.js';
@@ -40,16 +40,6 @@ const cells: SweepTableCell[] = [
 const sweep = { cells, seedAxis: 'seed', partitionAxis: 'data' };
 const table = buildSweepTable(sweep);
 const rowsOf = (id: string) => (sweepFrontSpecs(sweep, table).find((f) => f.id === id)!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
-
-describe('epsilonValue', () => {
-  it('reads numbers and fractions as a grid writes them, and nothing else', () => {
-    expect(epsilonValue('0.3')).toBe(0.3);
-    expect(epsilonValue('8/255')).toBe(8 / 255);
-    expect(epsilonValue('1e-2')).toBe(0.01);
-    expect(epsilonValue('eps-small')).toBeUndefined();
-    expect(epsilonValue('1/0')).toBeUndefined();
-  });
-});
 
 describe('sweepFrontSpecs', () => {
   it('has an AOPC_rel and an entropy front per partition', () => {

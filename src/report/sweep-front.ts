@@ -11,6 +11,7 @@
  * table); rendering is figures.ts renderSpecSvg.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { readNumber } from '../io/numbers.js';
 import { CONFIG, PALETTE, renderSpecSvg } from './figures.js';
 import type { Figure, FigureSpec } from './figures.js';
 import { METHOD_SHORT, TRAINER_INFO, methodLabel } from './run-results.js';
@@ -47,14 +48,6 @@ const FRONTS = [
   { metric: 'entropy', id: 'front-entropy', label: 'saliency entropy (bits)', log: false, better: 'down (lower entropy: sparser maps)', corner: 'lower right' },
 ] as const;
 
-/** ε of a parameter as written in a grid: a number or a fraction `a/b`; undefined otherwise (a label). */
-export function epsilonValue(s: string): number | undefined {
-  const m = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+)\s*)?$/.exec(s);
-  if (!m) return undefined;
-  const v = Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1);
-  return Number.isFinite(v) ? v : undefined;
-}
-
 /**
  * The front figures' specs (pure): per partition with an evaluated group, one for AOPC_rel and
  * one for entropy, faceted by saliency method; `table` from buildSweepTable(sweep).
@@ -83,7 +76,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
     const lines = new Map<string, number[]>();
     points.forEach((pt, i) => lines.set(`${pt.trainer}\u0000${pt.variant}`, [...(lines.get(`${pt.trainer}\u0000${pt.variant}`) ?? []), i]));
     for (const members of lines.values()) {
-      const key = (i: number) => epsilonValue(points[i]!.epsilon) ?? Number.POSITIVE_INFINITY;
+      const key = (i: number) => readNumber(points[i]!.epsilon) ?? Number.POSITIVE_INFINITY;
       [...members].sort((a, b) => key(a) - key(b) || a - b).forEach((i, k) => order.set(i, k));
     }
     const trainers = [...new Set(points.map((pt) => pt.trainer))]

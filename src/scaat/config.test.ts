@@ -60,20 +60,22 @@ describe('SCAAT config', () => {
 
   it.each([
     [{ epsilom: 0.1 }, /unknown key 'epsilom'/],
-    [{ epsilon: 0 }, /'epsilon' must be in \(0, 1\]/],
-    [{ epsilon: 'big' }, /'epsilon' must be a finite number, got 'big'/],
+    [{ epsilon: 0 }, "scaat config: 'epsilon' must be a number in (0, 1] (pixel units; 1 = unbounded inside the mask), got 0"],
+    [{ epsilon: 'big' }, "scaat config: 'epsilon' must be a number in (0, 1] (pixel units; 1 = unbounded inside the mask), got 'big'"],
+    [{ epsilon: '1/0' }, "scaat config: 'epsilon' must be a number in (0, 1] (pixel units; 1 = unbounded inside the mask), got '1/0'"],
     [{ steps: 2.5 }, /'steps' must be an integer ≥ 1/],
     [{ attack: 'cw' }, /'attack' must be one of 'pgd', 'fgsm-rs', got 'cw'/],
-    [{ randomStart: 1 }, /'randomStart' must be a boolean/],
+    [{ randomStart: 1 }, "scaat config: 'randomStart' must be true or false, got 1"],
     [{ validBox: true }, /'validBox' must be one of 'project', 'clip', got true/],
     [{ ratioMin: 0.6, ratioMax: 0.5 }, /'ratioMin' \(0.6\) must be ≤ 'ratioMax' \(0.5\)/],
     [{ attack: 'fgsm-rs', randomStart: false }, /'randomStart' must be true with attack 'fgsm-rs'/],
     [{ saliencySource: 'train-backward', loss: 'adv-only' }, /'saliencySource' 'train-backward' needs a clean-input loss term/],
-    [{ alpha: 'fast' }, /'alpha' must be a finite number or 'auto'/],
+    [{ alpha: 'fast' }, "scaat config: 'alpha' must be a number > 0 or 'auto', got 'fast'"],
+    [{ alpha: '0' }, "scaat config: 'alpha' must be a number > 0 or 'auto', got '0'"],
     [{ warmupEpochs: -1 }, /'warmupEpochs' must be an integer ≥ 0/],
     [{ ratioSearch: 'binary' }, /'ratioSearch' must be one of 'ramp', 'bisect', got 'binary'/],
-    [{ ratioStep: 'fast' }, /'ratioStep' must be a finite number or 'auto', got 'fast'/],
-    [{ ratioStep: 1.5 }, /'ratioStep' must be in \[0, 1\] or 'auto', got 1.5/],
+    [{ ratioStep: 'fast' }, "scaat config: 'ratioStep' must be a number in [0, 1] or 'auto', got 'fast'"],
+    [{ ratioStep: 1.5 }, "scaat config: 'ratioStep' must be a number in [0, 1] or 'auto', got 1.5"],
   ])('rejects %j with a ConfigError naming the key', (layer, message) => {
     expect(() => resolveScaatConfig(layer)).toThrow(ConfigError);
     expect(() => resolveScaatConfig(layer)).toThrow(message);

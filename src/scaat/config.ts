@@ -9,13 +9,14 @@
  * cfg.alpha;                 // 'auto' → effectiveAlpha(cfg) = 1.25 · 0.3 = 0.375
  * resolveScaatConfig({ epsilom: 1 });   // ConfigError: scaat config: unknown key 'epsilom' …
  */
+import { z } from 'zod';
 import { ATTACKS } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
-import type { ValidBox } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
-import type { ChannelReduction } from '../saliency/postprocess.js';
-import type { TargetMode } from '../saliency/types.js';
+import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting } from '../io/config-schema.js';
+import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
+import { TARGET_MODES } from '../saliency/types.js';
 import { ADVERSARIAL_LOSSES } from '../train/_loss.js';
 import type { AdversarialLoss } from '../train/_loss.js';
 import type { PgdAtOptions } from '../train/pgd-at.js';
@@ -24,149 +25,150 @@ import type { PgdAtOptions } from '../train/pgd-at.js';
 export type ScaatAttack = AttackName;
 /** Where the map that defines the mask comes from (the cheap variants of the issue). */
 export type SaliencySource = 'fresh' | 'previous-visit' | 'train-backward';
+const SALIENCY_SOURCES: readonly SaliencySource[] = ['fresh', 'previous-visit', 'train-backward'];
 /** The training loss (method.md §2.4), shared with the pgd-at control (train/_loss.ts). */
 export type ScaatLoss = AdversarialLoss;
 /** Which prediction on x_adv drives the ratio search (method.md §2.5 leaves it open). */
 export type RatioFeedback = 'training-pass' | 'post-step-inference';
+const RATIO_FEEDBACKS: readonly RatioFeedback[] = ['training-pass', 'post-step-inference'];
 /** How q_i moves after warm-up: the poster's ±γ ramp or per-sample bisection (sample-state.ts). */
 export type RatioSearch = 'ramp' | 'bisect';
+const RATIO_SEARCHES: readonly RatioSearch[] = ['ramp', 'bisect'];
 
-export interface ScaatConfig {
-  // ---- 3. masked attack ---------------------------------------------------------------------
-  /** Attack: `pgd` (L∞ PGD, `steps` iterations) or `fgsm-rs` (one step from a random start,
-   *  Wong et al. 2020, the cheap variant; the attacks registry's names). @default 'pgd' (method.md §2.3) */
-  attack: ScaatAttack;
-  /** ε, L∞ budget inside the mask, in [0, 1] pixel units; 1 = unbounded adversary inside the mask.
-   *  @default 8/255 (method.md §2.3; use 0.3 for MNIST-like data, see configs/) */
-  epsilon: number;
-  /** α, step size in pixel units. 'auto' = ε/4 for `pgd` (= 2/255 at the default ε, method.md §2.3)
-   *  and 1.25·ε for `fgsm-rs` (Wong et al. 2020, method.md §2.3). @default 'auto' */
-  alpha: number | 'auto';
-  /** K, PGD iterations (ignored by `fgsm-rs`, which takes exactly one). @default 7 (method.md §2.3) */
-  steps: number;
-  /** Start from δ ~ U(−ε, ε)⊙M (required to be true for `fgsm-rs`). @default true (method.md §2.3) */
-  randomStart: boolean;
-  /** How x + δ is kept a valid image: 'project' δ into [−x, 1 − x] after the ε-clip at every step
-   *  and at the random start (Madry et al., Wong et al.: every masked pixel keeps its gradient), or
-   *  'clip' x + δ to [0, 1] in the forward pass only (the earlier behaviour: a masked pixel pushed
-   *  outside [0, 1] gets a zero gradient and stays at the boundary, so pixels at 0 or 1 can only
-   *  move inward; on black backgrounds about half die at the random start). The study of issue 12
-   *  decides the final default. @default 'project' (method.md §2.3) */
-  validBox: ValidBox;
-  /** Recompute saliency and mask on the current x_adv before every attack iteration (costs one
-   *  saliency pass per iteration). @default false (method.md §2.3) */
-  remaskEveryAttackStep: boolean;
-  /** The cheap step (train/_shared-pass.ts): the clean training backward of the step, which
-   *  computes ∂CE(f(x))/∂θ anyway, also yields ∂CE/∂x; its |·| (channels reduced by
-   *  `saliencyAggregation`) is the mask's map and its sign the FGSM-RS direction (taken at x, not
-   *  at x + δ_0), then f(x_adv) is a second forward and backward. 2 passes per step, about 2× a
-   *  regular step, instead of 1 saliency + 1 attack + 2 training (FGSM-RS). Needs attack
-   *  'fgsm-rs', loss 'clean+adv', saliencySource 'fresh', saliencyTarget 'label' and no
-   *  re-masking. A batch with an all-zero loss gradient for some sample (saturated softmax) takes
-   *  those samples' maps from a fresh saliency pass. @default false (issue 14; the study decides) */
-  sharedBackward: boolean;
+/**
+ * Every key of SCAAT's config, declared once: its check, its default (method.md §2; see each
+ * key's doc for the source) and its one-line description (`scaat train --help-config`).
+ */
+export const SCAAT_CONFIG_SCHEMA = z
+  .strictObject({
+    // ---- 3. masked attack ---------------------------------------------------------------------
+    /** Attack: `pgd` (L∞ PGD, `steps` iterations) or `fgsm-rs` (one step from a random start,
+     *  Wong et al. 2020, the cheap variant; the attacks registry's names). @default 'pgd' (method.md §2.3) */
+    attack: setting(choice([...ATTACKS.keys()]), 'pgd', 'attack inside the mask: pgd (K steps) or fgsm-rs (one step from a random start)'),
+    /** ε, L∞ budget inside the mask, in [0, 1] pixel units; 1 = unbounded adversary inside the mask.
+     *  @default 8/255 (method.md §2.3; use 0.3 for MNIST-like data, see configs/) */
+    epsilon: setting(amount({ above: 0, max: 1, note: '(pixel units; 1 = unbounded inside the mask)' }), 8 / 255, 'ε, L∞ budget inside the mask (pixel units)'),
+    /** α, step size in pixel units. 'auto' = ε/4 for `pgd` (= 2/255 at the default ε, method.md §2.3)
+     *  and 1.25·ε for `fgsm-rs` (Wong et al. 2020, method.md §2.3). @default 'auto' */
+    alpha: setting(amountOrAuto({ above: 0 }), 'auto', "α, attack step size ('auto': ε/4 for pgd, 1.25·ε for fgsm-rs)"),
+    /** K, PGD iterations (ignored by `fgsm-rs`, which takes exactly one). @default 7 (method.md §2.3) */
+    steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD iterations (fgsm-rs takes one)'),
+    /** Start from δ ~ U(−ε, ε)⊙M (required to be true for `fgsm-rs`). @default true (method.md §2.3) */
+    randomStart: setting(flag(), true, 'start from δ ~ U(−ε, ε) inside the mask'),
+    /** How x + δ is kept a valid image: 'project' δ into [−x, 1 − x] after the ε-clip at every step
+     *  and at the random start (Madry et al., Wong et al.: every masked pixel keeps its gradient), or
+     *  'clip' x + δ to [0, 1] in the forward pass only (the earlier behaviour: a masked pixel pushed
+     *  outside [0, 1] gets a zero gradient and stays at the boundary, so pixels at 0 or 1 can only
+     *  move inward; on black backgrounds about half die at the random start). The study of issue 12
+     *  decides the final default. @default 'project' (method.md §2.3) */
+    validBox: setting(choice(VALID_BOX_MODES), 'project', "valid image: 'project' δ into [−x, 1 − x] at every step, or 'clip' x + δ in the forward pass"),
+    /** Recompute saliency and mask on the current x_adv before every attack iteration (costs one
+     *  saliency pass per iteration). @default false (method.md §2.3) */
+    remaskEveryAttackStep: setting(flag(), false, 'recompute saliency and mask before every attack iteration'),
+    /** The cheap step (train/_shared-pass.ts): the clean training backward of the step, which
+     *  computes ∂CE(f(x))/∂θ anyway, also yields ∂CE/∂x; its |·| (channels reduced by
+     *  `saliencyAggregation`) is the mask's map and its sign the FGSM-RS direction (taken at x, not
+     *  at x + δ_0), then f(x_adv) is a second forward and backward. 2 passes per step, about 2× a
+     *  regular step, instead of 1 saliency + 1 attack + 2 training (FGSM-RS). Needs attack
+     *  'fgsm-rs', loss 'clean+adv', saliencySource 'fresh', saliencyTarget 'label' and no
+     *  re-masking. A batch with an all-zero loss gradient for some sample (saturated softmax) takes
+     *  those samples' maps from a fresh saliency pass. @default false (issue 14; the study decides) */
+    sharedBackward: setting(flag(), false, "two passes per step: the clean training backward gives the mask's map and the FGSM-RS direction"),
 
-  // ---- 1–2. saliency and mask ---------------------------------------------------------------
-  /** Per-pixel score from the gradient's C channels (saliency/postprocess.ts names): Σ_c|g|
-   *  ('sum-abs'), max_c|g| ('max-abs'), or signed 'mean' / 'sum' (then the most negative pixels
-   *  count as least salient). @default 'sum-abs' (method.md §2.1) */
-  saliencyAggregation: ChannelReduction;
-  /** Class whose logit is differentiated: the true label or the predicted class.
-   *  @default 'label' (method.md §2.1: "true-class logit") */
-  saliencyTarget: TargetMode;
-  /** Source of the mask's map. 'fresh': vanilla gradient at every visit (method.md §2.1).
-   *  'previous-visit': the same map, recomputed only when it is `saliencyRefreshEpochs` old and
-   *  reused (as exact pixel ranks) in between. 'train-backward': |∂L_train/∂x| from the sample's
-   *  previous training backward pass (see _mask-source.ts for what this map is and is not). With
-   *  `augment`, both cached maps are carried from the previous visit's crop/flip to the current
-   *  one (pixels without an old score rank lowest); data that augments without declaring how is
-   *  refused for them. @default 'fresh' (method.md §2.1) */
-  saliencySource: SaliencySource;
-  /** For 'previous-visit': a cached map is reused until it is this many epochs old (1 = fresh
-   *  every epoch). @default 2 (halves the saliency passes) */
-  saliencyRefreshEpochs: number;
-  /** Memory cap of the per-sample map cache of 'previous-visit' / 'train-backward' (pixel ranks,
-   *  2 bytes per pixel up to 256×256 images, else 4). Exceeding it is a ConfigError at
-   *  construction. @default 1024 (MiB; CIFAR-10 needs 100) */
-  saliencyCacheMiB: number;
+    // ---- 1–2. saliency and mask ---------------------------------------------------------------
+    /** Per-pixel score from the gradient's C channels (saliency/postprocess.ts names): Σ_c|g|
+     *  ('sum-abs'), max_c|g| ('max-abs'), or signed 'mean' / 'sum' (then the most negative pixels
+     *  count as least salient). @default 'sum-abs' (method.md §2.1) */
+    saliencyAggregation: setting(choice(CHANNEL_REDUCTIONS), 'sum-abs', "per-pixel score from the gradient's channels"),
+    /** Class whose logit is differentiated: the true label or the predicted class.
+     *  @default 'label' (method.md §2.1: "true-class logit") */
+    saliencyTarget: setting(choice(TARGET_MODES), 'label', 'class whose logit is differentiated: the label or the predicted class'),
+    /** Source of the mask's map. 'fresh': vanilla gradient at every visit (method.md §2.1).
+     *  'previous-visit': the same map, recomputed only when it is `saliencyRefreshEpochs` old and
+     *  reused (as exact pixel ranks) in between. 'train-backward': |∂L_train/∂x| from the sample's
+     *  previous training backward pass (see _mask-source.ts for what this map is and is not). With
+     *  `augment`, both cached maps are carried from the previous visit's crop/flip to the current
+     *  one (pixels without an old score rank lowest); data that augments without declaring how is
+     *  refused for them. @default 'fresh' (method.md §2.1) */
+    saliencySource: setting(choice(SALIENCY_SOURCES), 'fresh', "the mask's map: fresh, previous-visit (cached) or train-backward"),
+    /** For 'previous-visit': a cached map is reused until it is this many epochs old (1 = fresh
+     *  every epoch). @default 2 (halves the saliency passes) */
+    saliencyRefreshEpochs: setting(amount({ integer: true, min: 1 }), 2, "previous-visit: a cached map's age in epochs before it is recomputed"),
+    /** Memory cap of the per-sample map cache of 'previous-visit' / 'train-backward' (pixel ranks,
+     *  2 bytes per pixel up to 256×256 images, else 4). Exceeding it is a ConfigError at
+     *  construction. @default 1024 (MiB; CIFAR-10 needs 100) */
+    saliencyCacheMiB: setting(amount({ above: 0 }), 1024, 'memory cap of the cached maps, MiB'),
 
-  // ---- 4. loss ------------------------------------------------------------------------------
-  /** 'clean+adv': CE(f(x)) + λ·CE(f(x_adv)); 'adv-only': CE(f(x_adv));
-   *  'clean+kl': CE(f(x)) + λ·KL(softmax f(x) ‖ softmax f(x_adv)). @default 'clean+adv' (method.md §2.4) */
-  loss: ScaatLoss;
-  /** λ, weight of the adversarial term. @default 1 (method.md §2.4) */
-  lambda: number;
+    // ---- 4. loss ------------------------------------------------------------------------------
+    /** 'clean+adv': CE(f(x)) + λ·CE(f(x_adv)); 'adv-only': CE(f(x_adv));
+     *  'clean+kl': CE(f(x)) + λ·KL(softmax f(x) ‖ softmax f(x_adv)). @default 'clean+adv' (method.md §2.4) */
+    loss: setting(choice(ADVERSARIAL_LOSSES), 'clean+adv', 'training loss: clean+adv, adv-only or clean+kl'),
+    /** λ, weight of the adversarial term. @default 1 (method.md §2.4) */
+    lambda: setting(amount({ min: 0 }), 1, 'λ, weight of the adversarial term'),
 
-  // ---- 5. ratio search ----------------------------------------------------------------------
-  /** How q_i moves at each visit after warm-up (README "The q_i search"). 'ramp': the poster's rule,
-   *  q_i + γ if the masked attack failed (f(x_adv) predicts y_i), − γ if it succeeded, clipped to
-   *  [q_min, q_max]. 'bisect': each sample keeps a bracket [lo_i, hi_i] (initially [q_min, q_max]):
-   *  a failure at q sets lo_i = q, a success hi_i = q, and the next q_i is the midpoint; the bracket
-   *  stays at least 2γ wide, from where each visit moves q_i by ±γ as the ramp does (so q_i follows
-   *  the boundary as the model changes; γ = 0: plain bisection, which stops once converged).
-   *  @default 'ramp' (method.md §2.5) */
-  ratioSearch: RatioSearch;
-  /** q_init, initial irrelevant-feature ratio of every sample. @default 0.5 (method.md §2.5) */
-  ratioInit: number;
-  /** q_min. @default 0.05 (method.md §2.5) */
-  ratioMin: number;
-  /** q_max. @default 0.95 (method.md §2.5) */
-  ratioMax: number;
-  /** γ, step of the q_i search per visit (one visit per epoch), in [0, 1]; for 'bisect', half the
-   *  bracket's minimum width. 'auto' scales it to the run's length: γ = (q_max − q_min)/(epochs −
-   *  warmupEpochs), rounded up to the 1e-6 grid, so q_i can cross [q_min, q_max] within the epochs
-   *  after warm-up (from q_init = 0.5 with the default range: in half of them); see
-   *  {@link effectiveRatioStep}. @default 0.02 (method.md §2.5) */
-  ratioStep: number | 'auto';
-  /** N_warm-up in epochs: q_i is kept during epochs 0 … N−1 (the poster counts iterations; method.md
-   *  §2.5 counts epochs). @default 2 (method.md §2.5) */
-  warmupEpochs: number;
-  /** Prediction on x_adv that moves q_i: the training-mode forward of the loss (free, parameters
-   *  before the update) or an extra inference-mode forward after the update.
-   *  @default 'training-pass' (no extra pass; the poster does not say) */
-  ratioFeedback: RatioFeedback;
-  /** Bins of the q_i histogram on [0, 1] in the per-epoch log. @default 20 */
-  ratioHistogramBins: number;
-}
+    // ---- 5. ratio search ----------------------------------------------------------------------
+    /** How q_i moves at each visit after warm-up (README "The q_i search"). 'ramp': the poster's rule,
+     *  q_i + γ if the masked attack failed (f(x_adv) predicts y_i), − γ if it succeeded, clipped to
+     *  [q_min, q_max]. 'bisect': each sample keeps a bracket [lo_i, hi_i] (initially [q_min, q_max]):
+     *  a failure at q sets lo_i = q, a success hi_i = q, and the next q_i is the midpoint; the bracket
+     *  stays at least 2γ wide, from where each visit moves q_i by ±γ as the ramp does (so q_i follows
+     *  the boundary as the model changes; γ = 0: plain bisection, which stops once converged).
+     *  @default 'ramp' (method.md §2.5) */
+    ratioSearch: setting(choice(RATIO_SEARCHES), 'ramp', "how q_i moves after warm-up: the poster's ±γ 'ramp' or per-sample 'bisect'"),
+    /** q_init, initial irrelevant-feature ratio of every sample. @default 0.5 (method.md §2.5) */
+    ratioInit: setting(amount({ min: 0, max: 1 }), 0.5, 'q_init, initial ratio of every sample'),
+    /** q_min. @default 0.05 (method.md §2.5) */
+    ratioMin: setting(amount({ min: 0, max: 1 }), 0.05, 'q_min'),
+    /** q_max. @default 0.95 (method.md §2.5) */
+    ratioMax: setting(amount({ min: 0, max: 1 }), 0.95, 'q_max'),
+    /** γ, step of the q_i search per visit (one visit per epoch), in [0, 1]; for 'bisect', half the
+     *  bracket's minimum width. 'auto' scales it to the run's length: γ = (q_max − q_min)/(epochs −
+     *  warmupEpochs), rounded up to the 1e-6 grid, so q_i can cross [q_min, q_max] within the epochs
+     *  after warm-up (from q_init = 0.5 with the default range: in half of them); see
+     *  {@link effectiveRatioStep}. @default 0.02 (method.md §2.5) */
+    ratioStep: setting(amountOrAuto({ min: 0, max: 1 }), 0.02, "γ, step of the q_i search per visit ('auto': scaled to the run's epochs)"),
+    /** N_warm-up in epochs: q_i is kept during epochs 0 … N−1 (the poster counts iterations; method.md
+     *  §2.5 counts epochs). @default 2 (method.md §2.5) */
+    warmupEpochs: setting(amount({ integer: true, min: 0 }), 2, 'epochs during which q_i is kept'),
+    /** Prediction on x_adv that moves q_i: the training-mode forward of the loss (free, parameters
+     *  before the update) or an extra inference-mode forward after the update.
+     *  @default 'training-pass' (no extra pass; the poster does not say) */
+    ratioFeedback: setting(choice(RATIO_FEEDBACKS), 'training-pass', 'prediction on x_adv that moves q_i: training-pass or post-step-inference'),
+    /** Bins of the q_i histogram on [0, 1] in the per-epoch log. @default 20 */
+    ratioHistogramBins: setting(amount({ integer: true, min: 1 }), 20, 'bins of the per-epoch q_i histogram'),
+  })
+  .superRefine((c, ctx) => {
+    const fail = (message: string): void => {
+      ctx.addIssue({ code: 'custom', message });
+    };
+    if (c.ratioMin > c.ratioMax) fail(`'ratioMin' (${c.ratioMin}) must be ≤ 'ratioMax' (${c.ratioMax})`);
+    if (c.attack === 'fgsm-rs' && !c.randomStart) fail("'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false");
+    if (c.saliencySource === 'train-backward' && c.loss === 'adv-only') {
+      fail("'saliencySource' 'train-backward' needs a clean-input loss term (the adversarial input is a constant), but 'loss' is 'adv-only'");
+    }
+    if (c.sharedBackward) {
+      const needs: ReadonlyArray<[keyof typeof c, unknown, string]> = [
+        ['attack', 'fgsm-rs', "takes one attack step along the clean backward's input gradient"],
+        ['loss', 'clean+adv', "sums the clean and the adversarial passes' gradients"],
+        ['saliencySource', 'fresh', "takes the mask's map from the step's own clean backward"],
+        ['saliencyTarget', 'label', "differentiates the true label's loss"],
+        ['remaskEveryAttackStep', false, 'runs no separate attack to re-mask in'],
+      ];
+      const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : String(v));
+      for (const [key, want, why] of needs) {
+        if (c[key] !== want) fail(`'sharedBackward' ${why}; it needs '${key}' ${show(want)}, got ${show(c[key])}`);
+      }
+    }
+    if (c.remaskEveryAttackStep && c.saliencySource !== 'fresh') {
+      fail(`'remaskEveryAttackStep' recomputes fresh saliency in the attack; it needs 'saliencySource' 'fresh', got '${c.saliencySource}'`);
+    }
+  });
 
-/** The defaults of method.md §2 (see each field's doc for the source). */
-export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze({
-  attack: 'pgd',
-  epsilon: 8 / 255,
-  alpha: 'auto',
-  steps: 7,
-  randomStart: true,
-  validBox: 'project',
-  remaskEveryAttackStep: false,
-  sharedBackward: false,
-  saliencyAggregation: 'sum-abs',
-  saliencyTarget: 'label',
-  saliencySource: 'fresh',
-  saliencyRefreshEpochs: 2,
-  saliencyCacheMiB: 1024,
-  loss: 'clean+adv',
-  lambda: 1,
-  ratioSearch: 'ramp',
-  ratioInit: 0.5,
-  ratioMin: 0.05,
-  ratioMax: 0.95,
-  ratioStep: 0.02,
-  warmupEpochs: 2,
-  ratioFeedback: 'training-pass',
-  ratioHistogramBins: 20,
-});
+/** SCAAT's resolved configuration (the keys of {@link SCAAT_CONFIG_SCHEMA}, documented there). */
+export type ScaatConfig = z.output<typeof SCAAT_CONFIG_SCHEMA>;
 
-/** Closed sets of the string-valued keys. */
-const CHOICES: Readonly<Partial<Record<keyof ScaatConfig, readonly string[]>>> = {
-  attack: [...ATTACKS.keys()],
-  validBox: VALID_BOX_MODES,
-  saliencyAggregation: ['sum-abs', 'max-abs', 'mean', 'sum'],
-  saliencyTarget: ['label', 'predicted'],
-  saliencySource: ['fresh', 'previous-visit', 'train-backward'],
-  loss: ADVERSARIAL_LOSSES,
-  ratioFeedback: ['training-pass', 'post-step-inference'],
-  ratioSearch: ['ramp', 'bisect'],
-};
+/** The defaults of method.md §2 (see each key's doc in {@link SCAAT_CONFIG_SCHEMA} for the source). */
+export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze(defaultsOf(SCAAT_CONFIG_SCHEMA));
 
 /** The step size the attack uses: `alpha`, or its 'auto' value (see {@link ScaatConfig.alpha}). */
 export function effectiveAlpha(config: Pick<ScaatConfig, 'alpha' | 'attack' | 'epsilon'>): number {
@@ -239,102 +241,6 @@ export function resolveScaatConfigAt(
   where: string,
   layers: ReadonlyArray<Readonly<Record<string, unknown>> | undefined>,
 ): ScaatConfig {
-  const out: Record<string, unknown> = { ...DEFAULT_SCAAT_CONFIG };
-  for (const layer of layers) {
-    if (layer === undefined) continue;
-    for (const [key, raw] of Object.entries(layer)) {
-      if (!Object.hasOwn(DEFAULT_SCAAT_CONFIG, key)) {
-        throw new ConfigError(
-          `${where}: unknown key '${key}'; expected one of ${Object.keys(DEFAULT_SCAAT_CONFIG).join(', ')}`,
-        );
-      }
-      if (raw === undefined) continue;
-      out[key] = coerce(where, key as keyof ScaatConfig, raw);
-    }
-  }
-  const cfg = out as unknown as ScaatConfig;
-  validate(where, cfg);
-  return cfg;
-}
-
-function coerce(where: string, key: keyof ScaatConfig, raw: unknown): unknown {
-  const def = DEFAULT_SCAAT_CONFIG[key];
-  const choices = CHOICES[key];
-  if (choices) {
-    if (typeof raw !== 'string' || !choices.includes(raw)) {
-      throw new ConfigError(`${where}: '${key}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${show(raw)}`);
-    }
-    return raw;
-  }
-  if ((key === 'alpha' || key === 'ratioStep') && raw === 'auto') return raw;
-  if (typeof def === 'boolean') {
-    if (typeof raw === 'boolean') return raw;
-    if (raw === 'true' || raw === 'false') return raw === 'true';
-    throw new ConfigError(`${where}: '${key}' must be a boolean, got ${show(raw)}`);
-  }
-  // numbers (alpha, ratioStep: number or 'auto')
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? parseNumber(raw) : NaN;
-  if (!Number.isFinite(n)) {
-    const what = key === 'alpha' || key === 'ratioStep' ? "a finite number or 'auto'" : 'a finite number';
-    throw new ConfigError(`${where}: '${key}' must be ${what}, got ${show(raw)}`);
-  }
-  return n;
-}
-
-/** "0.3", "1e-2", "8/255" → number; anything else NaN. */
-function parseNumber(s: string): number {
-  const t = s.trim();
-  const frac = /^([^/]+)\/([^/]+)$/.exec(t);
-  if (frac) return Number(frac[1]) / Number(frac[2]);
-  return t === '' ? NaN : Number(t);
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
-}
-
-function validate(where: string, c: ScaatConfig): void {
-  const range = (key: keyof ScaatConfig, v: number, ok: boolean, expected: string): void => {
-    if (!ok) throw new ConfigError(`${where}: '${key}' must be ${expected}, got ${v}`);
-  };
-  range('epsilon', c.epsilon, c.epsilon > 0 && c.epsilon <= 1, 'in (0, 1] (pixel units; 1 = unbounded inside the mask)');
-  if (c.alpha !== 'auto') range('alpha', c.alpha, c.alpha > 0, '> 0');
-  range('steps', c.steps, Number.isInteger(c.steps) && c.steps >= 1, 'an integer ≥ 1');
-  range('saliencyRefreshEpochs', c.saliencyRefreshEpochs, Number.isInteger(c.saliencyRefreshEpochs) && c.saliencyRefreshEpochs >= 1, 'an integer ≥ 1');
-  range('saliencyCacheMiB', c.saliencyCacheMiB, c.saliencyCacheMiB > 0, '> 0');
-  range('lambda', c.lambda, c.lambda >= 0, '≥ 0');
-  range('ratioInit', c.ratioInit, c.ratioInit >= 0 && c.ratioInit <= 1, 'in [0, 1]');
-  range('ratioMin', c.ratioMin, c.ratioMin >= 0 && c.ratioMin <= 1, 'in [0, 1]');
-  range('ratioMax', c.ratioMax, c.ratioMax >= 0 && c.ratioMax <= 1, 'in [0, 1]');
-  if (c.ratioStep !== 'auto') range('ratioStep', c.ratioStep, c.ratioStep >= 0 && c.ratioStep <= 1, "in [0, 1] or 'auto'");
-  range('warmupEpochs', c.warmupEpochs, Number.isInteger(c.warmupEpochs) && c.warmupEpochs >= 0, 'an integer ≥ 0');
-  range('ratioHistogramBins', c.ratioHistogramBins, Number.isInteger(c.ratioHistogramBins) && c.ratioHistogramBins >= 1, 'an integer ≥ 1');
-  if (c.ratioMin > c.ratioMax) {
-    throw new ConfigError(`${where}: 'ratioMin' (${c.ratioMin}) must be ≤ 'ratioMax' (${c.ratioMax})`);
-  }
-  if (c.attack === 'fgsm-rs' && !c.randomStart) {
-    throw new ConfigError(`${where}: 'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false`);
-  }
-  if (c.saliencySource === 'train-backward' && c.loss === 'adv-only') {
-    throw new ConfigError(
-      `${where}: 'saliencySource' 'train-backward' needs a clean-input loss term (the adversarial input is a constant), but 'loss' is 'adv-only'`,
-    );
-  }
-  if (c.sharedBackward) {
-    const needs: ReadonlyArray<[keyof ScaatConfig, unknown, string]> = [
-      ['attack', 'fgsm-rs', "takes one attack step along the clean backward's input gradient"],
-      ['loss', 'clean+adv', "sums the clean and the adversarial passes' gradients"],
-      ['saliencySource', 'fresh', "takes the mask's map from the step's own clean backward"],
-      ['saliencyTarget', 'label', "differentiates the true label's loss"],
-      ['remaskEveryAttackStep', false, 'runs no separate attack to re-mask in'],
-    ];
-    for (const [key, want, why] of needs) {
-      if (c[key] !== want) throw new ConfigError(`${where}: 'sharedBackward' ${why}; it needs '${key}' ${show(want)}, got ${show(c[key])}`);
-    }
-  }
-  if (c.remaskEveryAttackStep && c.saliencySource !== 'fresh') {
-    throw new ConfigError(
-      `${where}: 'remaskEveryAttackStep' recomputes fresh saliency in the attack; it needs 'saliencySource' 'fresh', got '${c.saliencySource}'`,
-    );
-  }
+  const present = layers.filter((l): l is Readonly<Record<string, unknown>> => l !== undefined);
+  return resolveLayers(SCAAT_CONFIG_SCHEMA, present.map((values) => ({ source: where, values })), { where });
 }

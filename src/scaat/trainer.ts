@@ -34,7 +34,7 @@ import { ConfigError, ShapeError } from '../errors.js';
 import type { TrainerSpec } from '../train/registry.js';
 import type { StepContext, StepInput, StepMetrics, Trainer } from '../train/types.js';
 import type { ScaatConfig } from './config.js';
-import { DEFAULT_SCAAT_CONFIG, effectiveAlpha, effectiveRatioStep, effectiveSteps, resolveScaatConfig, resolveScaatConfigAt } from './config.js';
+import { SCAAT_CONFIG_SCHEMA, effectiveAlpha, effectiveRatioStep, effectiveSteps, resolveScaatConfig, resolveScaatConfigAt } from './config.js';
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
 import { createScaatAttack, scaatStep } from './step.js';
@@ -256,7 +256,7 @@ class EpochTotals {
  */
 export const SCAAT_TRAINER_SPEC: TrainerSpec = {
   label: 'SCAAT (saliency constrained adaptive adversarial training)',
-  defaults: DEFAULT_SCAAT_CONFIG,
+  options: SCAAT_CONFIG_SCHEMA,
   resolveOptions: (raw) => ({ ...resolveScaatConfigAt('trainerOptions.scaat', [raw]) }),
   create: ({ options, trainSize, inputShape, config, augmentation }) =>
     createScaatTrainer({

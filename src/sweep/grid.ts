@@ -43,9 +43,12 @@ import { z } from 'zod';
 import { jsonTypeOf, valueAt } from '../io/json-values.js';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
-import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
-import { resolveConfig, toNumber, TRAIN_CONFIG_FIELDS } from '../train/config.js';
-import type { ConfigLayer, TrainConfig } from '../train/config.js';
+import { EVALUATION_SCHEMA } from '../metrics/evaluation-options.js';
+import { defaultsOf, parseWritten, setting, text } from '../io/config-schema.js';
+import type { Written } from '../io/config-schema.js';
+import { resolveConfig, TRAIN_CONFIG_SCHEMA } from '../train/config.js';
+import type { TrainConfig } from '../train/config.js';
+import type { ConfigLayer } from '../io/config-schema.js';
 import { optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
 
@@ -64,44 +67,12 @@ const axisSchema = z.union([
   z.record(z.string(), axisValue).refine((o) => Object.keys(o).length > 0, { message: 'expected at least one labelled value' }),
 ]);
 const axesSchema = z.record(z.string(), axisSchema).refine((o) => Object.keys(o).length > 0, { message: 'expected at least one axis' });
-/** A number, or a fraction written as a string ('8/255'). */
-const amount = z
-  .union([z.number(), z.string().regex(/^\s*[\d.eE+-]+\s*\/\s*[\d.eE+-]+\s*$/, { message: "expected a number or a fraction such as '8/255'" })])
-  .transform((v) => toNumber(v))
-  .refine(Number.isFinite, { message: 'expected a finite number' });
-const positiveInt = z.number().int().positive();
-
-/** evaluate() settings of every cell (metrics/evaluate.ts EvaluateOptions, plus the split and method names). */
-const evaluationSchema = z.strictObject({
-  split: z.string().min(1).optional(),
-  limit: positiveInt.optional(),
-  methods: z.array(z.string().min(1)).min(1).optional(),
-  methodOptions: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-  metrics: z.array(z.string().min(1)).min(1).optional(),
-  target: z.enum(['label', 'predicted']).optional(),
-  batchSize: positiveInt.optional(),
-  seed: z.number().int().nonnegative().optional(),
-  reduction: z.enum(CHANNEL_REDUCTIONS as readonly [string, ...string[]]).optional(),
-  clipPercentile: z.number().optional(),
-  size: z.strictObject({ format: z.enum(['jpeg', 'png']).optional(), quality: z.number().int().min(1).max(100).optional() }).optional(),
-  aopc: z
-    .strictObject({
-      patchSize: positiveInt.optional(),
-      fraction: z.number().gt(0).max(1).optional(),
-      steps: z.number().int().nonnegative().optional(),
-      fill: z.union([z.enum(['uniform', 'black']), z.number()]).optional(),
-    })
-    .optional(),
-  robustness: z
-    .strictObject({
-      ratios: z.array(z.number().min(0).max(1)).min(1).optional(),
-      attack: z.strictObject({ epsilon: amount.optional(), alpha: amount.optional(), steps: z.number().int().nonnegative().optional(), randomStart: z.boolean().optional() }).optional(),
-      noise: z.enum(['replace', 'additive']).optional(),
-    })
-    .optional(),
-  localization: z.strictObject({ tolerance: z.number().nonnegative().optional() }).optional(),
-  randomization: z.strictObject({ layers: positiveInt.optional() }).optional(),
-  examples: z.number().int().nonnegative().optional(),
+/**
+ * The evaluation section: evaluate()'s settings as metrics/evaluation-options.ts declares them
+ * (methods by name; no shard: a cell is evaluated whole), plus the split evaluated.
+ */
+const GRID_EVALUATION_SCHEMA = EVALUATION_SCHEMA.omit({ shard: true }).extend({
+  split: setting(text({ nonEmpty: true }), 'test', 'the split of each cell\'s data that is evaluated'),
 });
 
 const gridSchema = z.strictObject({
@@ -109,14 +80,11 @@ const gridSchema = z.strictObject({
   title: z.string().optional(),
   base: z.record(z.string(), z.unknown()).optional(),
   axes: z.union([axesSchema, z.array(axesSchema).min(1)]),
-  evaluation: evaluationSchema.optional(),
+  evaluation: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** The evaluation section with its defaults filled in (split 'test'; VG, SG, IG). */
-export type GridEvaluation = z.output<typeof evaluationSchema> & { readonly split: string; readonly methods: readonly string[] };
-
-/** Defaults of the evaluation section that are not evaluate()'s own (as `scaat evaluate`). */
-export const GRID_EVALUATION_DEFAULTS = Object.freeze({ split: 'test', methods: ['vanilla-gradient', 'smooth-grad', 'integrated-gradients'] });
+/** The evaluation section as written (values read: '8/255' → a number), with the split and methods filled in (split 'test'; VG, SG, IG). */
+export type GridEvaluation = Written<typeof GRID_EVALUATION_SCHEMA> & { readonly split: string; readonly methods: readonly string[] };
 
 /** One value of an axis. */
 export interface AxisValue {
@@ -217,11 +185,9 @@ export function parseGrid(json: unknown, file: string, trainers: TrainerRegistry
     }
     return { path: at, axes: parsedAxes };
   });
-  const evaluation: GridEvaluation = {
-    ...(g.evaluation ?? {}),
-    split: g.evaluation?.split ?? GRID_EVALUATION_DEFAULTS.split,
-    methods: g.evaluation?.methods ?? [...GRID_EVALUATION_DEFAULTS.methods],
-  };
+  const written = parseWritten(GRID_EVALUATION_SCHEMA, g.evaluation ?? {}, `${file}: evaluation`) as Written<typeof GRID_EVALUATION_SCHEMA>;
+  const defaults = defaultsOf(GRID_EVALUATION_SCHEMA);
+  const evaluation: GridEvaluation = { ...written, split: written.split ?? defaults.split, methods: written.methods ?? defaults.methods };
   return {
     file,
     json,
@@ -246,9 +212,9 @@ function parseAxis(key: string, raw: z.output<typeof axisSchema>, at: string, fi
     option = o;
     if (t === '*') {
       kind = 'any-trainer-option';
-      const having = [...trainers].filter(([, s]) => Object.hasOwn(s.defaults, o)).map(([n]) => n);
+      const having = [...trainers].filter(([, s]) => Object.hasOwn(s.options.shape, o)).map(([n]) => n);
       if (having.length === 0) {
-        const known = [...new Set([...trainers.values()].flatMap((s) => Object.keys(s.defaults)))];
+        const known = [...new Set([...trainers.values()].flatMap((s) => Object.keys(s.options.shape)))];
         fail(`no trainer has an option '${o}' (trainer options: ${known.join(', ')})`);
       }
     } else {
@@ -256,11 +222,11 @@ function parseAxis(key: string, raw: z.output<typeof axisSchema>, at: string, fi
       trainer = t;
       const spec = trainers.get(t);
       if (!spec) fail(`'${t}' is not a trainer (expected <trainer>.<option> with a trainer of ${[...trainers.keys()].join(', ')}, or *.<option>)`);
-      if (!Object.hasOwn(spec!.defaults, o)) fail(`trainer '${t}' has no option '${o}' (its options: ${Object.keys(spec!.defaults).join(', ') || 'none'})`);
+      if (!Object.hasOwn(spec!.options.shape, o)) fail(`trainer '${t}' has no option '${o}' (its options: ${Object.keys(spec!.options.shape).join(', ') || 'none'})`);
     }
   } else if (key === 'trainerOptions') {
     fail("set trainer options as '<trainer>.<option>' (one trainer) or '*.<option>' (every trainer that has it)");
-  } else if (!Object.hasOwn(TRAIN_CONFIG_FIELDS, key)) {
+  } else if (!Object.hasOwn(TRAIN_CONFIG_SCHEMA.shape, key)) {
     // resolveConfig's message: unknown config key, with a suggestion.
     withFile(file, () => resolveConfig([{ source: at, values: { [key]: 0 } }]));
   }
@@ -439,7 +405,7 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
 function applies(axis: Axis, trainer: string, trainers: TrainerRegistry): boolean {
   if (axis.kind === 'config') return true;
   if (axis.kind === 'trainer-option') return axis.trainer === trainer;
-  return Object.hasOwn(trainers.get(trainer)?.defaults ?? {}, axis.option!);
+  return Object.hasOwn(trainers.get(trainer)?.options.shape ?? {}, axis.option!);
 }
 
 /** The one cell a `{"cell": {...}}` reference of `cell` names (module header). */
@@ -491,13 +457,6 @@ export function shardCells(cells: readonly Cell[], shard?: { index: number; coun
 /** The known keys of the grid's objects, by JSON path without indices (for "unknown key" messages). */
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   '': Object.keys(gridSchema.shape),
-  evaluation: Object.keys(evaluationSchema.shape),
-  'evaluation.size': ['format', 'quality'],
-  'evaluation.aopc': ['patchSize', 'fraction', 'steps', 'fill'],
-  'evaluation.robustness': ['ratios', 'attack', 'noise'],
-  'evaluation.robustness.attack': ['epsilon', 'alpha', 'steps', 'randomStart'],
-  'evaluation.localization': ['tolerance'],
-  'evaluation.randomization': ['layers'],
 };
 
 /** A zod issue as "where: what was expected, what was found"; unions report their closest branch. */

@@ -3,7 +3,7 @@
 // shardable (run.ts); the files it writes besides the run folders (sweep-files.ts). `scaat sweep` is
 // the CLI over it; `scaat report <sweep folder>` (report room) reads what it wrote. Public API
 // (re-exports only).
-export { readGrid, parseGrid, expandGrid, shardCells, GRID_EVALUATION_DEFAULTS } from './grid.js';
+export { readGrid, parseGrid, expandGrid, shardCells } from './grid.js';
 export type { Grid, GridEvaluation, Cell, Axis, AxisValue, CellRef, PlainValue } from './grid.js';
 export { runSweep, planSweep, cellStatus, checkEvaluation, SEED_AXIS, PARTITION_AXIS } from './run.js';
 export type { SweepOptions, SweepSummary, OpenData } from './run.js';

@@ -60,7 +60,7 @@ export interface SweepOptions {
   /** Run only this shard's cells (grid.ts). @default every cell */
   readonly shard?: { index: number; count: number };
   /** Replaces every cell's `backend` (not part of a cell's identity). */
-  readonly backend?: string;
+  readonly backend?: TrainConfig['backend'];
   /** Abort → checkpoint / stop after the batch, write sweep.json, throw ScaatError 'INTERRUPTED'. */
   readonly signal?: AbortSignal;
   /** Training display. @default silent */
@@ -252,7 +252,7 @@ function checkCellConfig(cell: Cell, dir: string, config: TrainConfig, trainers:
 }
 
 /** The cell's config as it trains here (`backend` replaced when asked). */
-function cellConfig(cell: Cell, backend: string | undefined): TrainConfig {
+function cellConfig(cell: Cell, backend: TrainConfig['backend'] | undefined): TrainConfig {
   return backend !== undefined ? { ...cell.config, backend } : cell.config;
 }
 
@@ -333,12 +333,8 @@ export function checkEvaluation(grid: Grid, dataset: Pick<Dataset, 'size' | 'has
 
 /** The grid's evaluation section as evaluate() options (methods apart). */
 function evaluateOptions(e: GridEvaluation): Omit<EvaluateOptions, 'methods'> {
-  const o: Record<string, unknown> = {
-    metrics: e.metrics, target: e.target, limit: e.limit, batchSize: e.batchSize, seed: e.seed, reduction: e.reduction,
-    clipPercentile: e.clipPercentile, size: e.size, aopc: e.aopc, robustness: e.robustness, localization: e.localization,
-    randomization: e.randomization, examples: e.examples,
-  };
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Omit<EvaluateOptions, 'methods'>;
+  const { split: _split, methods: _methods, methodOptions: _methodOptions, ...settings } = e;
+  return settings;
 }
 
 /** Runs `f`, naming the grid file and section in a ConfigError's message. */

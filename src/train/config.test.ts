@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
-import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig, TRAIN_CONFIG_FIELDS } from './config.js';
+import { DEFAULT_TRAIN_CONFIG, parseSetOverrides, resolveConfig, TRAIN_CONFIG_SCHEMA } from './config.js';
+import { describeSettings } from '../io/config-schema.js';
 import { optionsResolver, BASELINE_TRAINERS } from './registry.js';
 
 const trainers = optionsResolver(BASELINE_TRAINERS);
 
 describe('resolveConfig', () => {
-  it('documents and checks every default key (the field table and the defaults agree)', () => {
-    const keys = Object.keys(DEFAULT_TRAIN_CONFIG).filter((k) => k !== 'trainerOptions').sort();
-    expect(Object.keys(TRAIN_CONFIG_FIELDS).sort()).toEqual(keys);
-    for (const k of keys) expect(describeConfig()).toContain(`  ${k}`);
+  it('documents every key but trainerOptions with its default, and the defaults pass validation', () => {
+    const keys = Object.keys(DEFAULT_TRAIN_CONFIG).filter((k) => k !== 'trainerOptions');
+    expect(Object.keys(TRAIN_CONFIG_SCHEMA.shape).filter((k) => k !== 'trainerOptions')).toEqual(keys);
+    const help = describeSettings(TRAIN_CONFIG_SCHEMA).split('\n');
+    expect(help.map((l) => l.trim().split(' ')[0])).toEqual(keys);
+    for (const [i, k] of keys.entries()) expect(help[i]).toMatch(new RegExp(`\\(default ${JSON.stringify(DEFAULT_TRAIN_CONFIG[k as keyof typeof DEFAULT_TRAIN_CONFIG]).replace(/[[\]()]/g, '\\$&')}\\)$`));
     // The defaults themselves pass validation.
     expect(resolveConfig([{ source: 'defaults', values: { ...DEFAULT_TRAIN_CONFIG } }], trainers).lr).toBe(0.1);
   });
@@ -41,14 +44,15 @@ describe('resolveConfig', () => {
   it.each([
     [{ lrr: 0.1 }, /preset\.json: unknown config key 'lrr'; did you mean 'lr'\?/],
     [{ epochs: 1.5 }, /preset\.json: 'epochs' must be an integer ≥ 1, got 1\.5/],
-    [{ epochs: '3x' }, /'epochs' must be a number ≥ 1, got '3x'/],
+    [{ epochs: '3x' }, /preset\.json: 'epochs' must be an integer ≥ 1, got '3x'/],
+    [{ lr: '1/0' }, /preset\.json: 'lr' must be a number ≥ 0, got '1\/0'/],
     [{ optimizer: 'rmsprop' }, /'optimizer' must be one of 'sgd', 'adam', got 'rmsprop'/],
     [{ augment: 'yes' }, /'augment' must be true or false/],
     [{ lrMilestones: 'a,b' }, /'lrMilestones' must be a list of numbers/],
     [{ trainer: 'magic' }, /unknown trainer 'magic'; expected one of regular, pgd-at, sgt/],
     [{ trainerOptions: { magic: {} } }, /'trainerOptions\.magic': unknown trainer/],
     [{ trainerOptions: { sgt: { kk: 0.5 } } }, /trainerOptions\.sgt: unknown option 'kk'; did you mean 'k'\?/],
-    [{ trainerOptions: { sgt: { k: 2 } } }, /trainerOptions\.sgt: 'k' must be in \[0, 1\], got 2/],
+    [{ trainerOptions: { sgt: { k: 2 } } }, /trainerOptions\.sgt: 'k' must be a number in \[0, 1\], got 2/],
     [{ normalizeMean: [0.5], normalizeStd: [] }, /'normalizeMean' \(1 values\) and 'normalizeStd' \(0\)/],
     [{ modelSha256: 'abc' }, /'modelSha256' must be '' or 64 lowercase hex digits, got 'abc'/],
     [{ modelSha256: 'A'.repeat(64) }, /'modelSha256' must be '' or 64 lowercase hex digits/],

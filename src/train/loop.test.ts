@@ -17,6 +17,7 @@ import type { TrainerSpec } from './registry.js';
 import { blobsDataset, memoryDataset } from './_testing.js';
 import { classHistogram, stratifiedSubset } from '../datasets/subset.js';
 import { readNpy } from '../io/npy.js';
+import { z } from 'zod';
 import { Rng } from '../engine/random.js';
 import type { Dataset } from '../datasets/dataset.js';
 
@@ -26,7 +27,7 @@ let tmp: string;
 /** A trainer with per-sample state (visits per sample) around 'regular', to test state checkpoints. */
 const COUNTING: TrainerSpec = {
   label: 'counting',
-  defaults: {},
+  options: z.strictObject({}),
   resolveOptions: () => ({}),
   create: (init) => {
     const inner = BASELINE_TRAINERS.get('pgd-at')!.create({ ...init, options: BASELINE_TRAINERS.get('pgd-at')!.resolveOptions({ steps: 2 }) });

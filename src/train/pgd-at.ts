@@ -16,70 +16,64 @@
 import * as tf from '@tensorflow/tfjs';
 import { fgsm } from '../attacks/fgsm.js';
 import { pgd } from '../attacks/pgd.js';
-import { describeAttackNames, isAttackName } from '../attacks/registry.js';
-import type { AttackName } from '../attacks/registry.js';
+import { z } from 'zod';
+import { ATTACKS } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
-import type { AttackFn, ValidBox } from '../attacks/types.js';
+import type { AttackFn } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
-import { resolveOptionSection, toNumber } from './config.js';
+import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting } from '../io/config-schema.js';
 import type { Trainer } from './types.js';
 import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, minimizeKeeping, oneHot } from './_loss.js';
-import type { AdversarialLoss } from './_loss.js';
 import { sharedBackwardStep } from './_shared-pass.js';
 
-export interface PgdAtOptions {
+/** The pgd-at trainer's options, each declared once: check, default, description. */
+export const PGD_AT_SCHEMA = z.strictObject({
   /**
    * 'pgd' (K steps) or 'fgsm-rs' (one step from a random start, Wong et al. 2020); the attacks
    * registry's names. @default 'pgd'
    */
-  attack: AttackName;
+  attack: setting(choice([...ATTACKS.keys()]), 'pgd', 'whole-image attack: pgd (K steps) or fgsm-rs (one step from a random start)'),
   /** ε, L∞ budget in [0, 1] pixel units. @default 8/255 (method.md §2.3) */
-  epsilon: number;
+  epsilon: setting(amount({ above: 0, max: 1, note: '(pixel units)' }), 8 / 255, 'ε, L∞ budget (pixel units)'),
   /**
    * α, step size in pixel units. Given as 'auto' (the default) it resolves to ε/4 for 'pgd'
-   * (2/255 at ε = 8/255, method.md §2.3) and 1.25·ε for 'fgsm-rs' (Wong et al.); the resolved config
-   * holds the number. @default 'auto'
+   * (2/255 at ε = 8/255, method.md §2.3) and 1.25·ε for 'fgsm-rs' (Wong et al.); the resolved options
+   * hold the number. @default 'auto'
    */
-  alpha: number;
+  alpha: setting(amountOrAuto({ above: 0 }), 'auto', "α, attack step size ('auto': ε/4 for pgd, 1.25·ε for fgsm-rs)"),
   /** K, PGD steps (ignored by 'fgsm-rs'). @default 7 (method.md §2.3) */
-  steps: number;
+  steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD steps (fgsm-rs takes one)'),
   /** Random start δ ~ U(−ε, ε). @default true */
-  randomStart: boolean;
+  randomStart: setting(flag(), true, 'start from δ ~ U(−ε, ε)'),
   /**
    * 'project' δ into the valid box [−x, 1 − x] at the random start and after every step (Madry et
    * al., Wong et al.), or only 'clip' x + δ in the forward pass (pixels pushed outside [0, 1] stay
    * stuck there); attacks/pgd.ts. Set it as in the SCAAT run this control is compared with.
    * @default 'project' (method.md §2.3)
    */
-  validBox: ValidBox;
+  validBox: setting(choice(VALID_BOX_MODES), 'project', "valid image: 'project' δ into [−x, 1 − x] at every step, or 'clip' x + δ in the forward pass"),
   /**
    * The loss: 'clean+adv' CE(f(x)) + λ·CE(f(x_adv)) (SCAAT's form, so the control differs from
    * SCAAT only in the mask), 'adv-only' CE(f(x_adv)) (Madry et al.), or 'clean+kl'.
    * @default 'clean+adv' (= SCAAT's default, method.md §2.4)
    */
-  loss: AdversarialLoss;
+  loss: setting(choice(ADVERSARIAL_LOSSES), 'clean+adv', 'training loss: clean+adv, adv-only (Madry) or clean+kl'),
   /** λ, weight of the adversarial term (unused by 'adv-only'). @default 1 (= SCAAT's default) */
-  lambda: number;
+  lambda: setting(amount({ min: 0 }), 1, 'λ, weight of the adversarial term'),
   /**
    * The cheap step, as SCAAT's `sharedBackward` (train/_shared-pass.ts): the clean training
    * backward's ∂CE/∂x is the FGSM-RS direction (taken at x), then the adversarial pass; 2 passes
    * per step instead of 3. Needs attack 'fgsm-rs' and loss 'clean+adv'. Set it as in the SCAAT run
    * this control is compared with. @default false
    */
-  sharedBackward: boolean;
-}
-
-export const PGD_AT_DEFAULTS: Readonly<Omit<PgdAtOptions, 'alpha' | 'attack' | 'loss'> & { attack: string; alpha: number | 'auto'; loss: string }> = Object.freeze({
-  attack: 'pgd',
-  epsilon: 8 / 255,
-  alpha: 'auto',
-  steps: 7,
-  randomStart: true,
-  validBox: 'project',
-  loss: 'clean+adv',
-  lambda: 1,
-  sharedBackward: false,
+  sharedBackward: setting(flag(), false, "two passes per step: the FGSM-RS direction from the clean training backward (fgsm-rs and 'clean+adv' only)"),
 });
+
+/** The resolved options: {@link PGD_AT_SCHEMA}'s keys, with alpha a number ('auto' replaced by its value). */
+export type PgdAtOptions = Omit<z.output<typeof PGD_AT_SCHEMA>, 'alpha'> & { alpha: number };
+
+/** The defaults as written (alpha 'auto'). */
+export const PGD_AT_DEFAULTS: Readonly<z.output<typeof PGD_AT_SCHEMA>> = Object.freeze(defaultsOf(PGD_AT_SCHEMA));
 
 /** Validates and completes the 'pgd-at' options; alpha 'auto' is replaced by its value. */
 export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): PgdAtOptions {
@@ -89,29 +83,15 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
         "cleanWeight 0 is loss 'adv-only'; w > 0 is loss 'clean+adv' with lambda (1 − w)/w (the loss scaled by 1/w)",
     );
   }
-  const { alpha: rawAlpha, ...rest } = raw;
-  const { alpha: _auto, ...defaults } = PGD_AT_DEFAULTS;
-  const o = resolveOptionSection('trainerOptions.pgd-at', defaults, rest, {
-    attack: (v) => (isAttackName(v) ? undefined : `one of ${describeAttackNames()}`),
-    epsilon: (v) => (v > 0 && v <= 1 ? undefined : 'in (0, 1] (pixel units)'),
-    steps: (v) => (Number.isInteger(v) && v >= 1 ? undefined : 'an integer ≥ 1'),
-    validBox: (v) => (VALID_BOX_MODES.includes(v) ? undefined : `one of ${VALID_BOX_MODES.map((m) => `'${m}'`).join(', ')}`),
-    loss: (v) => (ADVERSARIAL_LOSSES.includes(v as AdversarialLoss) ? undefined : `one of ${ADVERSARIAL_LOSSES.map((m) => `'${m}'`).join(', ')}`),
-    lambda: (v) => (v >= 0 ? undefined : '≥ 0'),
-  });
-  const attack = o.attack as AttackName;
-  let alpha: number;
-  if (rawAlpha === undefined || rawAlpha === 'auto') alpha = attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
-  else {
-    alpha = toNumber(rawAlpha);
-    if (!(alpha > 0)) throw new ConfigError(`trainerOptions.pgd-at: 'alpha' must be a number > 0 or 'auto', got ${JSON.stringify(rawAlpha)}`);
-  }
-  if (o.sharedBackward && (attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
+  const o = resolveLayers(PGD_AT_SCHEMA, [{ source: 'trainerOptions.pgd-at', values: raw }], { where: 'trainerOptions.pgd-at', noun: 'option' });
+  const { alpha: written, ...rest } = o;
+  const alpha = written !== 'auto' ? written : o.attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
+  if (o.sharedBackward && (o.attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
     throw new ConfigError(
-      `trainerOptions.pgd-at: 'sharedBackward' takes one attack step along the clean backward's input gradient and sums the two passes' gradients; it needs 'attack' 'fgsm-rs' and 'loss' 'clean+adv', got '${attack}' and '${o.loss}'`,
+      `trainerOptions.pgd-at: 'sharedBackward' takes one attack step along the clean backward's input gradient and sums the two passes' gradients; it needs 'attack' 'fgsm-rs' and 'loss' 'clean+adv', got '${o.attack}' and '${o.loss}'`,
     );
   }
-  return { ...o, attack, alpha, loss: o.loss as AdversarialLoss };
+  return { ...rest, alpha }; // alpha last, as config.json files written before have it
 }
 
 export function pgdAtTrainer(options: PgdAtOptions): Trainer {

@@ -10,13 +10,14 @@
  */
 import type { Augmentation } from '../datasets/transforms.js';
 import type { TrainConfig, TrainerOptionsResolver } from './config.js';
-import { PGD_AT_DEFAULTS, pgdAtTrainer, resolvePgdAtOptions } from './pgd-at.js';
+import { z } from 'zod';
+import { resolveLayers } from '../io/config-schema.js';
+import { PGD_AT_SCHEMA, pgdAtTrainer, resolvePgdAtOptions } from './pgd-at.js';
 import type { PgdAtOptions } from './pgd-at.js';
 import { regularTrainer } from './regular.js';
-import { resolveSgtOptions, SGT_DEFAULTS, sgtTrainer } from './sgt.js';
+import { resolveSgtOptions, SGT_SCHEMA, sgtTrainer } from './sgt.js';
 import type { SgtOptions } from './sgt.js';
 import type { Trainer } from './types.js';
-import { resolveOptionSection } from './config.js';
 
 /** What a trainer factory is given. */
 export interface TrainerInit {
@@ -41,8 +42,8 @@ export interface TrainerInit {
 export interface TrainerSpec {
   /** Display name. */
   readonly label: string;
-  /** Default options (documented in the trainer's file), for help output. */
-  readonly defaults: Readonly<Record<string, unknown>>;
+  /** The schema of its options section (io/config-schema.ts): every option's check, default and description. */
+  readonly options: z.ZodObject;
   /** Validates and completes the options section; throws ConfigError naming the key. */
   resolveOptions(raw: Readonly<Record<string, unknown>>): Record<string, unknown>;
   create(init: TrainerInit): Trainer;
@@ -50,14 +51,17 @@ export interface TrainerSpec {
 
 export type TrainerRegistry = ReadonlyMap<string, TrainerSpec>;
 
+/** The regular trainer has no options. */
+const REGULAR_SCHEMA = z.strictObject({});
+
 /** The baselines: regular, pgd-at, sgt (no SCAAT: see scaat/registry.ts ALL_TRAINERS). */
 export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
   [
     'regular',
     {
       label: 'Regular (cross-entropy)',
-      defaults: {},
-      resolveOptions: (raw) => resolveOptionSection<Record<string, never>>('trainerOptions.regular', {}, raw),
+      options: REGULAR_SCHEMA,
+      resolveOptions: (raw) => resolveLayers(REGULAR_SCHEMA, [{ source: 'trainerOptions.regular', values: raw }], { where: 'trainerOptions.regular', noun: 'option' }),
       create: () => regularTrainer(),
     },
   ],
@@ -65,7 +69,7 @@ export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
     'pgd-at',
     {
       label: 'PGD adversarial training (Madry)',
-      defaults: PGD_AT_DEFAULTS,
+      options: PGD_AT_SCHEMA,
       resolveOptions: (raw) => ({ ...resolvePgdAtOptions(raw) }),
       create: ({ options }) => pgdAtTrainer(options as unknown as PgdAtOptions),
     },
@@ -74,7 +78,7 @@ export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
     'sgt',
     {
       label: 'Saliency guided training (Ismail et al.)',
-      defaults: SGT_DEFAULTS,
+      options: SGT_SCHEMA,
       resolveOptions: (raw) => ({ ...resolveSgtOptions(raw) }),
       create: ({ options }) => sgtTrainer(options as unknown as SgtOptions),
     },

@@ -13,27 +13,27 @@ import * as tf from '@tensorflow/tfjs';
 import { lowSaliencyMask } from '../attacks/masks.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
 import { vanillaGradient } from '../saliency/vanilla-gradient.js';
-import { resolveOptionSection } from './config.js';
+import { z } from 'zod';
+import { amount, choice, defaultsOf, resolveLayers, setting } from '../io/config-schema.js';
 import type { Trainer } from './types.js';
 import { accuracy, crossEntropy, klDivergence, minimizeKeeping, oneHot } from './_loss.js';
 
-export interface SgtOptions {
+/** The sgt trainer's options, each declared once: check, default, description. */
+export const SGT_SCHEMA = z.strictObject({
   /** k, fraction of pixels masked per image. @default 0.5 (Ismail et al.) */
-  k: number;
+  k: setting(amount({ min: 0, max: 1 }), 0.5, 'k, fraction of pixels masked per image'),
   /** λ, weight of the KL term. @default 1 */
-  lambda: number;
+  lambda: setting(amount({ min: 0 }), 1, 'λ, weight of the KL term'),
   /** Fill range: 'channel-range' (per image and channel [min, max]) or 'unit' ([0, 1]). @default 'channel-range' */
-  fill: string;
-}
+  fill: setting(choice(['channel-range', 'unit']), 'channel-range', "fill range: each image's channel 'channel-range' or 'unit' [0, 1]"),
+});
 
-export const SGT_DEFAULTS: Readonly<SgtOptions> = Object.freeze({ k: 0.5, lambda: 1, fill: 'channel-range' });
+export type SgtOptions = z.output<typeof SGT_SCHEMA>;
+
+export const SGT_DEFAULTS: Readonly<SgtOptions> = Object.freeze(defaultsOf(SGT_SCHEMA));
 
 export function resolveSgtOptions(raw: Readonly<Record<string, unknown>>): SgtOptions {
-  return resolveOptionSection('trainerOptions.sgt', SGT_DEFAULTS, raw, {
-    k: (v) => (v >= 0 && v <= 1 ? undefined : 'in [0, 1]'),
-    lambda: (v) => (v >= 0 ? undefined : '≥ 0'),
-    fill: (v) => (v === 'channel-range' || v === 'unit' ? undefined : "'channel-range' or 'unit'"),
-  });
+  return resolveLayers(SGT_SCHEMA, [{ source: 'trainerOptions.sgt', values: raw }], { where: 'trainerOptions.sgt', noun: 'option' });
 }
 
 /**

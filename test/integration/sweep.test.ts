@@ -196,7 +196,7 @@ describe('scaat sweep', () => {
     it.each([
       [{ axes: { lrr: [0.1] } }, "axes.lrr: unknown config key 'lrr'; did you mean 'lr'?"],
       [{ axes: { seed: [0] }, evaluation: { methods: ['vanilla-gradient'], limt: 4 } }, "evaluation: unknown key 'limt'"],
-      [{ axes: { trainer: ['scaat'], '*.epsilon': ['8/255', 'big'] } }, "axes.*.epsilon[1]: trainerOptions.scaat: 'epsilon' must be a finite number, got 'big'"],
+      [{ axes: { trainer: ['scaat'], '*.epsilon': ['8/255', 'big'] } }, "axes.*.epsilon[1]: trainerOptions.scaat: 'epsilon' must be a number in (0, 1] (pixel units; 1 = unbounded inside the mask), got 'big'"],
       [{ axes: { seed: [0] }, evaluation: { methods: ['vanilla-gradient'], metrics: ['entropyy'] } }, "evaluation: evaluate: unknown metric 'entropyy'"],
       [{ axes: { seed: [0] }, evaluation: { methods: ['vanilla-gradient'], metrics: ['pointing-game'] }, base: { data: 'mnist' } }, "evaluation: evaluate: metric 'pointing-game' needs ground-truth masks"],
     ])('%j', async (json, message) => {

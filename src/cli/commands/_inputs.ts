@@ -16,6 +16,7 @@ import path from 'node:path';
 import { DATASETS, openDataset, parseDataSource } from '../../datasets/registry.js';
 import { NpyReader } from '../../io/npy.js';
 import { ConfigError, DataError } from '../../errors.js';
+import { shardPart } from '../../io/config-schema.js';
 
 /**
  * Data names `--data` accepts (besides `name:key=value,…` options and a dataset path, whose format
@@ -195,28 +196,11 @@ export function parsePositiveInt(v: string, name: string): number {
   return n;
 }
 
-/** An integer option (≥ 0). */
-export function parseNonNegativeInt(v: string, name: string): number {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 0)) throw new ConfigError(`${name}: expected an integer ≥ 0, got '${v}'`);
-  return n;
-}
-
-/** A number, also written as a fraction 'a/b' (e.g. 8/255). */
-export function parseNumber(v: string, name: string): number {
-  const m = /^\s*(-?[\d.eE+-]+)\s*\/\s*([\d.eE+-]+)\s*$/.exec(v);
-  const n = m ? Number(m[1]) / Number(m[2]) : Number(v);
-  if (!Number.isFinite(n) || v.trim() === '') throw new ConfigError(`${name}: expected a number (or a fraction such as 8/255), got '${v}'`);
-  return n;
-}
-
-/** `--shard i/n` → {index, count}. */
+/** `--shard i/n` → {index, count} (io/config-schema.ts shardPart, as evaluate's setting). */
 export function parseShard(v: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || !(count >= 1 && index < count)) throw new ConfigError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '${v}'`);
-  return { index, count };
+  const r = shardPart().safeParse(v);
+  if (!r.success) throw new ConfigError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '${v}'`);
+  return r.data;
 }
 
 /** A JSON object option. */

@@ -27,7 +27,8 @@ import { buildTable, formatTableMarkdown, formatTableText, tableCaveats } from '
 import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
 import { lockRunDir, readRunConfig } from '../../train/run-dir.js';
 import { ConfigError, DataError } from '../../errors.js';
-import { checkpointNote, openDataSource, parseList, parseNumber, parsePositiveInt, progressPrinter } from './_inputs.js';
+import { checkpointNote, openDataSource, parseList, parsePositiveInt, progressPrinter } from './_inputs.js';
+import { parseNumber } from '../../io/numbers.js';
 
 /** Where compare writes the evaluation of a run folder. */
 export const RUN_EVALUATION_FILE = 'eval.json';

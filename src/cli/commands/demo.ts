@@ -31,6 +31,7 @@ import type { Dataset } from '../../datasets/dataset.js';
 import { openMnist } from '../../datasets/mnist.js';
 import { openSynthetic } from '../../datasets/synthetic.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
+import { readNumber } from '../../io/numbers.js';
 import { evaluate } from '../../metrics/evaluate.js';
 import { toBytes, toDisplayChannels } from '../../metrics/evaluation-examples.js';
 import { encodePng } from '../../report/heatmap.js';
@@ -190,9 +191,8 @@ export function planDemo(flags: DemoFlags): DemoPlan {
   if (new Set(trainers).size !== trainers.length) throw new ConfigError(`--trainers: each trainer once, got '${flags.trainers}'`);
   let epsilon = DEMO_EPSILON[flags.data];
   if (flags.epsilon !== undefined) {
-    const m = /^\s*([0-9.]+)\s*(?:\/\s*([0-9.]+))?\s*$/.exec(flags.epsilon);
-    const v = m ? Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1) : Number.NaN;
-    if (!(v > 0 && v <= 1)) throw new ConfigError(`--epsilon: expected a number in (0, 1] such as 0.3 or 8/255, got '${flags.epsilon}'`);
+    const v = readNumber(flags.epsilon);
+    if (!(v !== undefined && v > 0 && v <= 1)) throw new ConfigError(`--epsilon: expected a number in (0, 1] such as 0.3 or 8/255, got '${flags.epsilon}'`);
     epsilon = v;
   }
   const preset: DemoPreset = {

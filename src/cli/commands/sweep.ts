@@ -18,6 +18,9 @@ import { openDataSource, parseShard } from './_inputs.js';
 import { runSweepReport } from './report.js';
 import { onInterrupt } from '../signals.js';
 import { ALL_TRAINERS } from '../../scaat/registry.js';
+import { parseWritten } from '../../io/config-schema.js';
+import { TRAIN_CONFIG_SCHEMA } from '../../train/config.js';
+import type { TrainConfig } from '../../train/config.js';
 
 /** Options of `scaat sweep`. */
 export interface SweepCommandOptions {
@@ -107,7 +110,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
       trainers: ALL_TRAINERS,
       openData: (spec, split, where) => openDataSource(spec, { option: where, split }),
       ...(shard ? { shard } : {}),
-      ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      ...(opts.backend !== undefined ? { backend: parseWritten(TRAIN_CONFIG_SCHEMA, { backend: opts.backend }, '--backend')['backend'] as TrainConfig['backend'] } : {}),
       signal: abort.signal,
       ...(progress ? { progress } : {}),
       log,

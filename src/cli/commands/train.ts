@@ -22,54 +22,44 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import type { Dataset } from '../../datasets/dataset.js';
-import { DATASETS } from '../../datasets/registry.js';
 import { ALL_TRAINERS } from '../../scaat/registry.js';
-import { DEFAULT_TRAIN_CONFIG, describeConfig, parseSetOverrides, resolveConfig } from '../../train/config.js';
-import type { ConfigLayer, TrainConfig } from '../../train/config.js';
+import { parseSetOverrides, resolveConfig, TRAIN_CONFIG_SCHEMA } from '../../train/config.js';
+import type { TrainConfig } from '../../train/config.js';
+import { describeSettings } from '../../io/config-schema.js';
+import type { ConfigLayer } from '../../io/config-schema.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
 import { optionsResolver } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { onInterrupt } from '../signals.js';
 import { openDataSource } from './_inputs.js';
+import { addSettingOptions, settingsFrom } from './_settings.js';
 
-export interface TrainFlags {
-  trainer?: string;
-  model?: string;
-  data?: string;
+/**
+ * Options of `scaat train` as commander gives them: the command's own, and the config keys that
+ * have a flag in TRAIN_CONFIG_SCHEMA (`trainer`, `model`, `data`, `epochs`, `seed`, `backend`).
+ */
+export type TrainFlags = {
   config?: string;
   set: string[];
-  epochs?: string;
-  seed?: string;
-  backend?: string;
   out?: string;
   resume?: string;
   helpConfig?: boolean;
-}
+} & Readonly<Record<string, unknown>>;
 
 export function registerTrain(program: Command): void {
-  program
-    .command('train')
-    .description('train a classifier (regular, pgd-at, sgt, scaat) into a run folder, or resume one')
-    .option('--trainer <name>', `trainer: ${[...ALL_TRAINERS.keys()].join(', ')} (default regular)`)
-    .option(
-      '--model <name|path>',
-      'zoo model (mlp, small-cnn, resnet-20, resnet-pcam, resnet-18), or saved weights to start from (fine-tuning): a finished run folder (its final model; ' +
-        'architecture and width/normalisation from it), a model folder or model.json; the weights\' SHA-256 is recorded as modelSha256 in config.json (default small-cnn)',
-    )
-    .option('--data <name|path>', `dataset: ${[...DATASETS.keys()].join(', ')} (options as name:key=value,…), or a path (IDX files, CIFAR-10 binary, PCAM, image folder with train/ and test/) (default synthetic)`)
+  const cmd = program.command('train').description('train a classifier (regular, pgd-at, sgt, scaat) into a run folder, or resume one');
+  // the config keys' flags: one layer over --config, so their defaults are only shown
+  addSettingOptions(cmd, TRAIN_CONFIG_SCHEMA, 'text')
     .option('--config <file>', 'preset JSON file (e.g. configs/cifar10-resnet20.json)')
     .option('--set <key=value>', 'override a config key (repeatable); trainer options as <trainer>.<option>=value', collect, [])
-    .option('--epochs <n>', `passes over the training set (default ${DEFAULT_TRAIN_CONFIG.epochs})`)
-    .option('--seed <n>', `seed of weights, data order and attacks (default ${DEFAULT_TRAIN_CONFIG.seed})`)
-    .option('--backend <name>', 'auto, wasm, cpu or tensorflow (default auto: tfjs-node if installed, else wasm)')
     .option('--out <dir>', 'run folder (default runs/<trainer>-<model>-<date>)')
     .option('--resume <dir>', 'continue the run in <dir> from its latest checkpoint (--epochs may grow, --backend may change)')
     .option('--help-config', 'list every config key with its default and exit')
     .addHelpText('after', '\nWhat each trainer does and every option with its default: docs/method.md §2 (the training loop\'s keys: §7).')
     .action(async (flags: TrainFlags) => {
       if (flags.helpConfig) {
-        process.stdout.write(`config keys (set with --config FILE or --set key=value; explained in docs/method.md §2 and §7):\n${describeConfig()}\n${describeTrainers()}`);
+        process.stdout.write(`config keys (set with --config FILE or --set key=value; explained in docs/method.md §2 and §7):\n${describeSettings(TRAIN_CONFIG_SCHEMA)}\n${describeTrainers()}`);
         return;
       }
       const { config, runDir, resume } = resolveRun(flags);
@@ -101,13 +91,7 @@ function collect(value: string, previous: string[]): string[] {
 /** The resolved config and run folder of a new or resumed run. */
 export function resolveRun(flags: TrainFlags): { config: TrainConfig; runDir: string; resume: boolean } {
   const resolver = optionsResolver(ALL_TRAINERS);
-  const flagValues: Record<string, unknown> = {};
-  if (flags.trainer !== undefined) flagValues['trainer'] = flags.trainer;
-  if (flags.model !== undefined) flagValues['model'] = flags.model;
-  if (flags.data !== undefined) flagValues['data'] = flags.data;
-  if (flags.epochs !== undefined) flagValues['epochs'] = flags.epochs;
-  if (flags.seed !== undefined) flagValues['seed'] = flags.seed;
-  if (flags.backend !== undefined) flagValues['backend'] = flags.backend;
+  const flagValues = settingsFrom(flags, TRAIN_CONFIG_SCHEMA);
 
   if (flags.resume !== undefined) {
     const changing = Object.keys(flagValues).filter((k) => k !== 'epochs' && k !== 'backend');
@@ -154,7 +138,11 @@ export async function openDataSplit(spec: string, split: 'train' | 'test'): Prom
   return openDataSource(spec, { option: "--data (config key 'data')", split });
 }
 
+/** Each trainer and its options (from its schema), as `--help-config` lists them. */
 function describeTrainers(): string {
-  const lines = [...ALL_TRAINERS].map(([name, spec]) => `  ${name.padEnd(8)} ${spec.label}; options (--set ${name}.<option>=value): ${JSON.stringify(spec.defaults)}`);
+  const lines = [...ALL_TRAINERS].map(([name, spec]) => {
+    const options = describeSettings(spec.options, { indent: '    ', width: 22 });
+    return `  ${name.padEnd(8)} ${spec.label}; ${options ? `options (--set ${name}.<option>=value):\n${options}` : 'no options'}`;
+  });
   return `trainers:\n${lines.join('\n')}\n`;
 }
