@@ -5,6 +5,7 @@ import {
   formatPosterComparisonText,
   POSTER_EXPECTED,
   POSTER_RULE,
+  SPREAD_NOTE,
   trainerOptionParams,
 } from './poster-comparison.js';
 import type { SeedStat, SweepColumn, SweepGroup, SweepTableModel } from './sweep-table.js';
@@ -169,5 +170,38 @@ describe('formatPosterComparisonText / formatPosterComparisonMarkdown', () => {
       POSTER_RULE,
       '',
     ].join('\n'));
+  });
+});
+
+describe('seed spread', () => {
+  // Regular's AOPC_lerf 0.004 ± 0.001; SCAAT's 0.0005 ± 0.0008 (std above its mean: ÷8 is not settled);
+  // SCAAT's AOPC_rel 600 ± 600 (std equal to the mean: not above it); accuracy ± 0.1 points.
+  const spreadModel: SweepTableModel = {
+    seedAxis: 'seed',
+    partitionAxis: 'data',
+    columns: [COLUMNS[0]!, COLUMNS[4]!, COLUMNS[5]!],
+    partitions: [{
+      title: '',
+      groups: [group({ trainer: 'regular' }, 3), group({ trainer: 'scaat' }, 3)],
+      stats: [
+        [{ mean: 0.99, std: 0.001, n: 3 }, { mean: 0.004, std: 0.001, n: 3 }, { mean: 50, std: 10, n: 3 }],
+        [{ mean: 0.99, std: 0.001, n: 3 }, { mean: 0.0005, std: 0.0008, n: 3 }, { mean: 600, std: 600, n: 3 }],
+      ],
+      best: [null, null, null],
+    }],
+  };
+  const [c] = buildPosterComparison(spreadModel, []);
+
+  it('marks a change whose side has a seed standard deviation above its mean, and explains the mark once', () => {
+    expect(c!.rows.map((r) => [r.label, r.measured, r.verdict, r.spread])).toEqual([
+      ['AOPC_lerf (uniform fill)', '÷8.00', 'falls short', true],
+      ['AOPC_rel (uniform fill)', '×12.0', 'meets', false],
+      ['Clean accuracy', '0.00 pt', 'meets', false],
+    ]);
+    const md = formatPosterComparisonMarkdown([c!]);
+    expect(md).toContain('| AOPC_lerf (uniform fill) | VG | 3 / 3 | 0.00400 | 0.000500 | ÷8.00 † | ÷10 or more | falls short |\n| AOPC_rel');
+    expect(md).toContain(`| 0.00 pt | within about 1.5 points | meets |\n\n${SPREAD_NOTE}\n\n${POSTER_RULE}`);
+    expect(formatPosterComparisonText([c!])).toContain(`  ${SPREAD_NOTE}\n\n${POSTER_RULE}`);
+    expect(formatPosterComparisonMarkdown(buildPosterComparison(model, OPTIONS))).not.toContain('†');
   });
 });

@@ -50,6 +50,9 @@ function expectation(metric: string): PosterExpectation | undefined {
 /** Slack for a boundary that the means reach to float rounding (0.99 − 0.975 is −1.5000000000000013 points). */
 const ROUNDING = 1e-9;
 
+/** Under a comparison with a row marked † ({@link PosterRow.spread}). */
+export const SPREAD_NOTE = "† A side's seed standard deviation exceeds its mean: these seeds do not settle the size of this change.";
+
 /** The verdict on one measure. */
 export type PosterVerdict = 'meets' | 'falls short' | 'opposite direction' | 'undefined';
 
@@ -82,6 +85,11 @@ export interface PosterRow {
   readonly verdict: PosterVerdict;
   /** Why the change is undefined. */
   readonly reason?: string;
+  /**
+   * A defined change where a side's seed standard deviation exceeds the magnitude of its mean: the
+   * seeds do not settle the change's size (a mean near 0 makes any ratio); marked † ({@link SPREAD_NOTE}).
+   */
+  readonly spread: boolean;
 }
 
 /** A SCAAT group against its regular group. */
@@ -141,8 +149,9 @@ export function buildPosterComparison(table: SweepTableModel, trainerOptions: re
 
 function posterRow(metric: string, column: string, label: string, method: string | undefined, regular: SeedStat, scaat: SeedStat): PosterRow {
   const e = expectation(metric)!;
-  const base = { metric, column, ...(method !== undefined ? { method } : {}), label, regular, scaat, expected: expectedText(e) };
-  const undef = (reason: string): PosterRow => ({ ...base, change: null, measured: '—', verdict: 'undefined', reason });
+  const spread = [regular, scaat].some((x) => x.mean !== null && x.std !== null && x.std > Math.abs(x.mean));
+  const base = { metric, column, ...(method !== undefined ? { method } : {}), label, regular, scaat, expected: expectedText(e), spread };
+  const undef = (reason: string): PosterRow => ({ ...base, spread: false, change: null, measured: '—', verdict: 'undefined', reason });
   const [r, s] = [regular.mean, scaat.mean];
   if (r === null || s === null) return undef(`${r === null ? 'regular' : 'SCAAT'}: no seed has a value`);
   if (e.kind === 'points') {
@@ -191,7 +200,7 @@ export function posterRowCells(row: PosterRow): string[] {
     `${row.regular.n} / ${row.scaat.n}`,
     formatSeedStat({ ...row.regular, std: null }, percent),
     formatSeedStat({ ...row.scaat, std: null }, percent),
-    row.measured,
+    `${row.measured}${row.spread ? ' †' : ''}`,
     row.expected,
     row.reason !== undefined ? `${row.verdict} (${row.reason})` : row.verdict,
   ];
@@ -218,6 +227,7 @@ export function formatPosterComparisonText(comparisons: readonly PosterCompariso
     const lines = [POSTER_HEADER, ...c.rows.map(posterRowCells)];
     const widths = POSTER_HEADER.map((_, k) => Math.max(...lines.map((l) => [...l[k]!].length)));
     for (const l of lines) out.push(`  ${l.map((x, k) => x + ' '.repeat(widths[k]! - [...x].length)).join('  ').trimEnd()}`);
+    if (c.rows.some((r) => r.spread)) out.push(`  ${SPREAD_NOTE}`);
     out.push('');
   }
   out.push(POSTER_RULE);
@@ -230,6 +240,7 @@ export function formatPosterComparisonMarkdown(comparisons: readonly PosterCompa
   const out = [`### ${POSTER_HEADING}`, ''];
   for (const c of comparisons) {
     out.push(`**${posterComparisonTitle(c)}**`, '', markdownRow(POSTER_HEADER), '|---|---|---:|---:|---:|---:|---|---|', ...c.rows.map((r) => markdownRow(posterRowCells(r))), '');
+    if (c.rows.some((r) => r.spread)) out.push(SPREAD_NOTE, '');
   }
   out.push(POSTER_RULE);
   return `${out.join('\n')}\n`;

@@ -3,6 +3,7 @@ import { threeRunsJson } from '../../test/fixtures/index.js';
 import type { Figure } from './figures.js';
 import type { SweepCell, SweepResults } from './from-sweep.js';
 import { formatSeconds, renderReport, renderSweepReport } from './render-html.js';
+import { SPREAD_NOTE } from './poster-comparison.js';
 import { parseResults } from './run-results.js';
 import type { RunResult, RunResults } from './run-results.js';
 import { buildSweepTable } from './sweep-table.js';
@@ -130,6 +131,12 @@ describe('renderSweepReport', () => {
     // No trainer axis: nothing to compare.
     const trainerless: SweepResults = { ...sweep, cells: sweep.cells.map((c) => ({ ...c, params: { seed: c.params['seed']!, note: c.params['trainer']! } })) };
     expect(renderSweepReport(trainerless, buildSweepTable(trainerless), { defaultTitle: 'Sweep s' })).not.toContain('id="poster"');
+    expect(html).not.toContain('†');
+    // SCAAT's entropies 0.1 and 4.2: mean 2.15, std 2.90 above it → (2.15 − 6.1) / 6.1 = −64.8 %, marked and explained.
+    const spread: SweepResults = { ...sweep, cells: sweep.cells.map((c) => (c.name === 'trainer=scaat__seed=0' ? { ...c, run: run(c.name, 0.1) } : c)) };
+    const spreadHtml = renderSweepReport(spread, buildSweepTable(spread), { defaultTitle: 'Sweep s' });
+    expect(spreadHtml).toContain('<td>−64.8 % †</td>');
+    expect(spreadHtml).toContain(`</table><p class="legend">${SPREAD_NOTE.replace("'", '&#39;')}</p>`);
   });
 
   it("shows SCAAT's q_i figures after the fronts", () => {

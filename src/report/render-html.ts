@@ -19,7 +19,7 @@ import { missingFigures } from './figures.js';
 import { methodLabel, runLabel, TRAINER_INFO } from './run-results.js';
 import type { RunResult, RunResults } from './run-results.js';
 import type { SweepResults } from './from-sweep.js';
-import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, trainerOptionParams } from './poster-comparison.js';
+import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
 import { BEST_RULE, columnMethodLabel, formatSeedStat } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
@@ -324,7 +324,8 @@ function renderPosterComparison(c: PosterComparison): string {
     const cells = posterRowCells(r).map((x, k) => `<td${left.has(POSTER_HEADER[k]!) ? ' class="l"' : ''}>${escapeHtml(x)}</td>`).join('');
     return `<tr data-column="${escapeHtml(r.column)}" data-verdict="${escapeHtml(r.verdict)}">${cells}</tr>`;
   });
-  return `<h3>${escapeHtml(posterComparisonTitle(c))}</h3><table class="poster"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<h3>${escapeHtml(posterComparisonTitle(c))}</h3><table class="poster"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    (c.rows.some((r) => r.spread) ? `<p class="legend">${escapeHtml(SPREAD_NOTE)}</p>` : '');
 }
 
 function renderSweepCells(sweep: SweepResults): string {
