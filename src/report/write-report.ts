@@ -74,7 +74,7 @@ export interface WrittenSweepReport {
   readonly markdown: string;
   /** results.json, when a cell has an evaluation. */
   readonly results?: string;
-  /** Paths of the figure PNGs (the fronts). */
+  /** Paths of the figure PNGs (the fronts and the q_i figures). */
   readonly pngs: readonly string[];
   /** Ids of the figures rendered. */
   readonly figureIds: readonly string[];
