@@ -37,11 +37,21 @@ export { figureSpecs, renderFigures, renderSpecSvg, svgToPng, missingFigures } f
 export type { Figure, FigureSpec } from './figures.js';
 export { exampleGridSvg } from './example-grid.js';
 export { renderReport, renderSweepReport, formatSeconds } from './render-html.js';
-export type { RenderOptions, SweepRenderOptions } from './render-html.js';
-export { BEST_RULE, TRAIN_SECONDS, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText } from './sweep-table.js';
+export type { RenderOptions, SweepRenderOptions, SweepFigures } from './render-html.js';
+export { BEST_RULE, TRAIN_SECONDS, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText, formatSweepTableMarkdown } from './sweep-table.js';
 export type { SweepTableModel, SweepTableCell, SweepPartition, SweepGroup, SweepColumn, SeedStat } from './sweep-table.js';
 export { sweepFrontSpecs, renderSweepFigures } from './sweep-front.js';
 export type { FrontRow } from './sweep-front.js';
+export { sweepQSpecs, renderSweepQFigures } from './sweep-q.js';
+export {
+  POSTER_EXPECTED,
+  POSTER_RULE,
+  buildPosterComparison,
+  trainerOptionParams,
+  formatPosterComparisonText,
+  formatPosterComparisonMarkdown,
+} from './poster-comparison.js';
+export type { PosterExpectation, PosterComparison, PosterRow, PosterVerdict } from './poster-comparison.js';
 export { loadSweep, isSweepDir, SWEEP_FILE } from './from-sweep.js';
 export type { SweepResults, SweepCell } from './from-sweep.js';
 export { heatmapPng, imagePng, encodePng, pngDataUri, decodePng, colorbar } from './heatmap.js';

@@ -3,6 +3,7 @@ import { threeRunsJson } from '../../test/fixtures/index.js';
 import type { Figure } from './figures.js';
 import type { SweepCell, SweepResults } from './from-sweep.js';
 import { formatSeconds, renderReport, renderSweepReport } from './render-html.js';
+import { SPREAD_NOTE } from './poster-comparison.js';
 import { parseResults } from './run-results.js';
 import type { RunResult, RunResults } from './run-results.js';
 import { buildSweepTable } from './sweep-table.js';
@@ -112,10 +113,41 @@ describe('renderSweepReport', () => {
 
   it('shows the fronts with their captions and PNG links after the table', () => {
     const fig = { id: 'front-aopc-rel', title: 'clean accuracy against AOPC_rel', caption: 'Better is <right>.', svg: '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"></svg>' };
-    const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s', pngPaths: { 'front-aopc-rel': 'figures/front-aopc-rel.png' } }, [fig]);
+    const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s', pngPaths: { 'front-aopc-rel': 'figures/front-aopc-rel.png' } }, { fronts: [fig] });
     expect(html).toContain('<figure id="fig-front-aopc-rel" data-figure="front-aopc-rel"><h3>clean accuracy against AOPC_rel</h3><svg');
     expect(html).toContain('<figcaption>Better is &lt;right&gt;. (<a href="figures/front-aopc-rel.png">PNG</a>)</figcaption>');
     expect(html.indexOf('id="figures"')).toBeGreaterThan(html.indexOf('class="metrics sweep"'));
     expect(html.indexOf('id="figures"')).toBeLessThan(html.indexOf('id="cells"'));
+  });
+
+  it("compares SCAAT with regular against the poster's figures after the table", () => {
+    const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' });
+    expect(html).toContain('<h2 id="poster">Against the poster (regular → SCAAT)</h2>');
+    expect(html).toContain('<h3>trainer=scaat (2 seeds) vs trainer=regular (2 seeds)</h3>');
+    // Entropy 6.1 → 4.1: (4.1 − 6.1) / 6.1 = −32.8 %; accuracy 90 % on both sides.
+    expect(html).toContain('<tr data-column="vanilla-gradient/entropy" data-verdict="meets"><td class="l">Entropy (bits)</td><td class="l">VG</td><td>2 / 2</td><td>6.10</td><td>4.10</td><td>−32.8 %</td><td class="l">−15 to −20 %</td><td class="l">meets</td></tr>');
+    expect(html).toContain('<tr data-column="clean-accuracy" data-verdict="meets"><td class="l">Clean accuracy</td><td class="l"></td><td>2 / 2</td><td>90.0 %</td><td>90.0 %</td><td>0.00 pt</td>');
+    expect(html.indexOf('id="poster"')).toBeGreaterThan(html.indexOf('class="metrics sweep"'));
+    // No trainer axis: nothing to compare.
+    const trainerless: SweepResults = { ...sweep, cells: sweep.cells.map((c) => ({ ...c, params: { seed: c.params['seed']!, note: c.params['trainer']! } })) };
+    expect(renderSweepReport(trainerless, buildSweepTable(trainerless), { defaultTitle: 'Sweep s' })).not.toContain('id="poster"');
+    expect(html).not.toContain('†');
+    // SCAAT's entropies 0.1 and 4.2: mean 2.15, std 2.90 above it → (2.15 − 6.1) / 6.1 = −64.8 %, marked and explained.
+    const spread: SweepResults = { ...sweep, cells: sweep.cells.map((c) => (c.name === 'trainer=scaat__seed=0' ? { ...c, run: run(c.name, 0.1) } : c)) };
+    const spreadHtml = renderSweepReport(spread, buildSweepTable(spread), { defaultTitle: 'Sweep s' });
+    expect(spreadHtml).toContain('<td>−64.8 % †</td>');
+    expect(spreadHtml).toContain(`</table><p class="legend">${SPREAD_NOTE.replace("'", '&#39;')}</p>`);
+  });
+
+  it("shows SCAAT's q_i figures after the fronts", () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"></svg>';
+    const front = { id: 'front-entropy', title: 'front', caption: 'c', svg };
+    const q = { id: 'q-distribution-trainer_scaat', title: "SCAAT's q_i over epochs, trainer=scaat", caption: 'its first seed', svg };
+    const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s', pngPaths: { [q.id]: `figures/${q.id}.png` } }, { fronts: [front], q: [q] });
+    expect(html).toContain('<h2 id="q-distribution">SCAAT\'s q_i over epochs</h2>\n<figure id="fig-q-distribution-trainer_scaat" data-figure="q-distribution-trainer_scaat">');
+    expect(html).toContain('<figcaption>its first seed (<a href="figures/q-distribution-trainer_scaat.png">PNG</a>)</figcaption>');
+    expect(html.indexOf('id="q-distribution"')).toBeGreaterThan(html.indexOf('data-figure="front-entropy"'));
+    expect(html.indexOf('id="q-distribution"')).toBeLessThan(html.indexOf('id="cells"'));
+    expect(renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' }, { fronts: [front] })).not.toContain('id="q-distribution"');
   });
 });

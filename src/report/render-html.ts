@@ -8,9 +8,10 @@
  *
  * `renderSweepReport(sweep, table)`: a sweep folder's report: per partition the groups of cells
  * that differ only in their seed, every metric as mean ± std over seeds, best marked only where
- * the seed spread separates it (sweep-table.ts BEST_RULE) → the fronts of clean accuracy against
- * AOPC_rel and entropy (sweep-front.ts) → every cell and its status →
- * reproducibility (the command, the grid, the evaluation settings).
+ * the seed spread separates it (sweep-table.ts BEST_RULE) → each SCAAT group against its regular
+ * group and the poster's figures (poster-comparison.ts) → the fronts of clean accuracy against
+ * AOPC_rel and entropy (sweep-front.ts) → SCAAT's q_i per epoch, one seed per group (sweep-q.ts)
+ * → every cell and its status → reproducibility (the command, the grid, the evaluation settings).
  */
 import { escapeHtml } from './_html.js';
 import type { Figure } from './figures.js';
@@ -18,6 +19,8 @@ import { missingFigures } from './figures.js';
 import { methodLabel, runLabel, TRAINER_INFO } from './run-results.js';
 import type { RunResult, RunResults } from './run-results.js';
 import type { SweepResults } from './from-sweep.js';
+import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
+import type { PosterComparison } from './poster-comparison.js';
 import { BEST_RULE, columnMethodLabel, formatSeedStat } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
@@ -247,11 +250,18 @@ export interface SweepRenderOptions {
   readonly pngPaths?: Readonly<Record<string, string>>;
 }
 
-/**
- * Renders a sweep's report (pure); `table` from buildSweepTable(sweep, {metrics: 'all'}),
- * `figures` from renderSweepFigures(sweep, table) (sweep-front.ts).
- */
-export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, options: SweepRenderOptions, figures: readonly Figure[] = []): string {
+/** The figures of a sweep's report. */
+export interface SweepFigures {
+  /** renderSweepFigures(sweep, table) (sweep-front.ts). */
+  readonly fronts?: readonly Figure[];
+  /** renderSweepQFigures(sweep, table) (sweep-q.ts). */
+  readonly q?: readonly Figure[];
+}
+
+/** Renders a sweep's report (pure); `table` from buildSweepTable(sweep, {metrics: 'all'}). */
+export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, options: SweepRenderOptions, figures: SweepFigures = {}): string {
+  const { fronts = [], q = [] } = figures;
+  const poster = buildPosterComparison(table, trainerOptionParams(sweep.grid));
   const title = sweep.title ?? options.defaultTitle;
   const evaluated = sweep.cells.filter((c) => c.run).length;
   const counts = new Map<string, number>();
@@ -269,8 +279,12 @@ export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, o
     `<p class="legend">Rows: groups of cells that differ only in <code>${escapeHtml(table.seedAxis)}</code>; columns: clean accuracy and each saliency method's metrics ` +
       `(↓ lower is better, ↑ higher is better), each the mean over the evaluated images of a cell. ${escapeHtml(BEST_RULE)}</p>`,
     ...table.partitions.map((p, i) => `${p.title ? `<h3>${escapeHtml(p.title)}</h3>` : ''}${renderSweepPartition(table, i)}`),
-    figures.length > 0 ? `<h2 id="figures">Fronts: clean accuracy against saliency quality</h2>` : '',
-    ...figures.map((f) => renderFigure(f, options.pngPaths?.[f.id])),
+    poster.length > 0 ? `<h2 id="poster">${escapeHtml(POSTER_HEADING)}</h2><p class="legend">${escapeHtml(POSTER_RULE)}</p>` : '',
+    ...poster.map(renderPosterComparison),
+    fronts.length > 0 ? `<h2 id="figures">Fronts: clean accuracy against saliency quality</h2>` : '',
+    ...fronts.map((f) => renderFigure(f, options.pngPaths?.[f.id])),
+    q.length > 0 ? `<h2 id="q-distribution">SCAAT's q_i over epochs</h2>` : '',
+    ...q.map((f) => renderFigure(f, options.pngPaths?.[f.id])),
     `<h2 id="cells">Cells</h2>`,
     renderSweepCells(sweep),
     `<h2 id="reproduce">Reproducibility</h2>`,
@@ -301,6 +315,17 @@ function renderSweepPartition(t: SweepTableModel, pi: number): string {
     return `<tr><td class="l">${escapeHtml(g.label)}</td><td>${escapeHtml(seeds)}</td>${cells.join('')}</tr>`;
   });
   return `<table class="metrics sweep" data-partition="${escapeHtml(p.title)}"><thead>${head1}${head2}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function renderPosterComparison(c: PosterComparison): string {
+  const left = new Set(['measure', 'method', 'poster', 'verdict']);
+  const head = POSTER_HEADER.map((h) => `<th${left.has(h) ? ' class="l"' : ''}>${escapeHtml(h === 'seeds' ? 'seeds (regular / SCAAT)' : h)}</th>`).join('');
+  const rows = c.rows.map((r) => {
+    const cells = posterRowCells(r).map((x, k) => `<td${left.has(POSTER_HEADER[k]!) ? ' class="l"' : ''}>${escapeHtml(x)}</td>`).join('');
+    return `<tr data-column="${escapeHtml(r.column)}" data-verdict="${escapeHtml(r.verdict)}">${cells}</tr>`;
+  });
+  return `<h3>${escapeHtml(posterComparisonTitle(c))}</h3><table class="poster"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    (c.rows.some((r) => r.spread) ? `<p class="legend">${escapeHtml(SPREAD_NOTE)}</p>` : '');
 }
 
 function renderSweepCells(sweep: SweepResults): string {

@@ -110,6 +110,26 @@ describe('sweepFrontSpecs', () => {
   });
 });
 
+describe('sweepFrontSpecs with metric variants', () => {
+  it('plots AOPC_rel when the evaluation names its variant (every real evaluation: "uniform fill")', () => {
+    const variantRun = (name: string, acc: number, rel: number): RunResult => ({
+      id: name, trainer: 'scaat', config: {}, seed: 0,
+      evaluation: { cleanAccuracy: acc, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: 4 }, { name: 'aopc-rel', variant: 'uniform fill', value: rel }] }] },
+    });
+    const c: SweepTableCell[] = [
+      { name: 'a', params: { trainer: 'scaat', epsilon: '0.1' }, run: variantRun('a', 0.9, 20) },
+      { name: 'b', params: { trainer: 'scaat', epsilon: '0.3' }, run: variantRun('b', 0.8, 60) },
+    ];
+    const s = { cells: c, seedAxis: 'seed', partitionAxis: 'data' };
+    const f = sweepFrontSpecs(s, buildSweepTable(s));
+    expect(f.map((x) => x.id)).toEqual(['front-aopc-rel', 'front-entropy']);
+    const rows = (f[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
+    expect(rows.map((r) => [r.epsilon, r.accuracy, r.value])).toEqual([['0.1', 0.9, 20], ['0.3', 0.8, 60]]);
+    expect(f[0]!.caption).toContain('Measure: AOPC_rel (uniform fill).');
+    expect(f[1]!.caption).not.toContain('Measure:');
+  });
+});
+
 describe('renderSweepFigures', () => {
   it('renders every front to a standalone, non-blank SVG', async () => {
     const figures = await renderSweepFigures(sweep, table);

@@ -86,9 +86,12 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
     for (const front of FRONTS) {
       const rows: FrontRow[] = [];
       const left: string[] = [];
+      const measured = new Set<string>(); // labels of variant columns, named in the caption
       for (const method of methods) {
-        const j = table.columns.findIndex((c) => c.key === `${method}/${front.metric}`);
+        // The metric's first column for the method: its key carries the variant when it has one ('aopc-rel (uniform fill)').
+        const j = table.columns.findIndex((c) => c.method === method && c.metric === front.metric);
         if (j < 0) continue;
+        if (table.columns[j]!.key !== `${method}/${front.metric}`) measured.add(table.columns[j]!.label);
         let undefinedGroups = 0;
         let notPositive = 0;
         points.forEach((pt, i) => {
@@ -132,7 +135,8 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
           `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more), ` +
           `one colour per trainer; the points of a trainer are joined in order of its ε (labelled), a dashed line for each other setting. ` +
           `Better is right (higher clean accuracy) and ${front.better}: a front further to the ${front.corner} dominates.` +
-          `${front.log ? ' AOPC_rel on a log scale.' : ''}${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}`,
+          `${front.log ? ' AOPC_rel on a log scale.' : ''}${measured.size > 0 ? ` Measure: ${[...measured].join(', ')}.` : ''}` +
+          `${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}`,
         spec: frontSpec(rows, front.label, front.log, trainers, variants),
       });
     }

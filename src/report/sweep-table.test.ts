@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from './run-results.js';
-import { buildSweepTable, formatSeedStat, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
-import type { SweepTableCell } from './sweep-table.js';
+import { BEST_RULE, buildSweepTable, formatSeedStat, formatSweepTableMarkdown, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
+import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** A run with clean accuracy and vanilla-gradient entropy (↓) and AOPC_rel (↑). */
 function run(name: string, acc: number, entropy: number, rel: number | null): RunResult {
@@ -62,6 +62,7 @@ describe('buildSweepTable', () => {
     expect(t.partitions.map((p) => p.title)).toEqual(['data = mnist', 'data = cifar']);
     const [mnist, cifar] = t.partitions;
     expect(mnist!.groups.map((g) => [g.label, g.cells.length, g.evaluated])).toEqual([['trainer=regular', 2, 2], ['trainer=scaat', 3, 2]]);
+    expect(mnist!.groups.map((g) => g.missing)).toEqual([[], ['data=mnist__trainer=scaat__seed=2']]);
     expect(mnist!.stats[0]![0]!.mean).toBeCloseTo(0.97, 12);
     expect(mnist!.stats[0]![0]!.std).toBeCloseTo(Math.SQRT2 * 0.01, 12);
     expect(mnist!.stats[1]![1]).toEqual(seedStat([9.7, 9.7])); // training time: a cost, never marked
@@ -86,5 +87,81 @@ describe('buildSweepTable', () => {
     expect(formatSeedStat({ mean: 0.5, std: null, n: 1 })).toBe('0.500');
     expect(formatSeedStat({ mean: 0.9731, std: 0.0042, n: 3 }, true)).toBe('97.3 ± 0.4 %');
     expect(formatSeedStat({ mean: null, std: null, n: 0 })).toBe('—');
+  });
+});
+
+describe('formatSweepTableMarkdown', () => {
+  const col = (key: string, label: string, direction: 'lower-is-better' | 'higher-is-better' | undefined, method?: string) =>
+    ({ key, label, direction, metric: key.slice(key.indexOf('/') + 1), headline: true, ...(method !== undefined ? { method } : {}) });
+  // Written by hand: two partitions; a best value only in VG entropy of MNIST; a pipe in a group label.
+  const model: SweepTableModel = {
+    seedAxis: 'seed',
+    partitionAxis: 'data',
+    columns: [
+      col('clean-accuracy', 'Clean accuracy', 'higher-is-better'),
+      col('train-seconds', 'Training time (s)', undefined),
+      col('vanilla-gradient/entropy', 'Entropy (bits)', 'lower-is-better', 'vanilla-gradient'),
+      col('vanilla-gradient/aopc-rel (uniform fill)', 'AOPC_rel (uniform fill)', 'higher-is-better', 'vanilla-gradient'),
+      col('smooth-grad/entropy', 'Entropy (bits)', 'lower-is-better', 'smooth-grad'),
+    ],
+    partitions: [
+      {
+        title: 'data = mnist',
+        groups: [
+          { label: 'trainer=regular', params: { trainer: 'regular' }, cells: ['r0', 'r1'], evaluated: 2, missing: [] },
+          { label: 'trainer=scaat', params: { trainer: 'scaat' }, cells: ['s0', 's1', 's2'], evaluated: 2, missing: ['s2'] },
+        ],
+        stats: [
+          [{ mean: 0.97, std: 0.014, n: 2 }, { mean: 12, std: 1, n: 2 }, { mean: 6.1, std: 0.141, n: 2 }, { mean: 3, std: 1.41, n: 2 }, { mean: 5, std: null, n: 1 }],
+          [{ mean: 0.97, std: 0, n: 2 }, { mean: 40, std: 2, n: 2 }, { mean: 4.1, std: 0.141, n: 2 }, { mean: 30, std: null, n: 1 }, { mean: null, std: null, n: 0 }],
+        ],
+        best: [null, null, 1, null, null],
+      },
+      {
+        title: 'data = cifar',
+        groups: [{ label: 'trainer=regular note=a|b', params: { trainer: 'regular', note: 'a|b' }, cells: ['c0'], evaluated: 1, missing: [] }],
+        stats: [[{ mean: 0.6, std: null, n: 1 }, { mean: 50, std: null, n: 1 }, { mean: 5, std: null, n: 1 }, { mean: 1, std: null, n: 1 }, { mean: 4.5, std: null, n: 1 }]],
+        best: [null, null, null, null, null],
+      },
+    ],
+  };
+
+  it('writes one table per partition with the text table\'s values, best values in bold, the cells left out, the methods and the rule', () => {
+    expect(formatSweepTableMarkdown(model)).toBe([
+      '### data = mnist',
+      '',
+      '2 groups, 4 of 5 cells evaluated.',
+      '',
+      '| group | seeds | Clean accuracy ↑ | Training time (s) | VG Entropy (bits) ↓ | VG AOPC_rel (uniform fill) ↑ | SG Entropy (bits) ↓ |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      '| trainer=regular | 2 | 97.0 ± 1.4 % | 12.0 ± 1.00 | 6.10 ± 0.141 | 3.00 ± 1.41 | 5.00 |',
+      '| trainer=scaat | 2/3 | 97.0 ± 0.0 % | 40.0 ± 2.00 | **4.10 ± 0.141** | 30.0 | — |',
+      '',
+      'Without a current evaluation (not in the table): `s2`.',
+      '',
+      '### data = cifar',
+      '',
+      '1 group, 1 of 1 cells evaluated.',
+      '',
+      '| group | seeds | Clean accuracy ↑ | Training time (s) | VG Entropy (bits) ↓ | VG AOPC_rel (uniform fill) ↑ | SG Entropy (bits) ↓ |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      '| trainer=regular note=a\\|b | 1 | 60.0 % | 50.0 | 5.00 | 1.00 | 4.50 |',
+      '',
+      'Saliency methods: Vanilla Gradient (VG), SmoothGrad (SG).',
+      '',
+      BEST_RULE,
+      '',
+    ].join('\n'));
+  });
+
+  it('marks the same values as the text table', () => {
+    const text = formatSweepTableText(model);
+    expect(text).toMatch(/trainer=scaat\s+2\/3\s+97\.0 ± 0\.0 %\s+40\.0 ± 2\.00\s+4\.10 ± 0\.141\*\s+30\.0\n/);
+    expect(formatSweepTableMarkdown(model).match(/\*\*[^*]+\*\*/g)).toEqual(['**4.10 ± 0.141**']);
+  });
+
+  it('has no heading without a partition axis', () => {
+    const one: SweepTableModel = { ...model, partitionAxis: 'data', partitions: [{ ...model.partitions[1]!, title: '' }] };
+    expect(formatSweepTableMarkdown(one).startsWith('1 group, 1 of 1 cells evaluated.\n\n| group |')).toBe(true);
   });
 });

@@ -9,13 +9,13 @@
  *
  * Pure (no fs): the loader is from-sweep.ts.
  */
-import { formatValue } from './table.js';
+import { arrow, formatValue } from './table.js';
 import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, methodLabel, metricDirection, metricLabel } from './run-results.js';
 import type { Direction, RunResult } from './run-results.js';
 
 /** The rule by which a best value is marked, as the report states it. */
 export const BEST_RULE =
-  'Values are mean ± sample standard deviation (n − 1) over seeds. A best value is marked (* in text, bold in HTML) only when its mean differs from the runner-up\'s ' +
+  'Values are mean ± sample standard deviation (n − 1) over seeds. A best value is marked (* in text, bold in HTML and Markdown) only when its mean differs from the runner-up\'s ' +
   'by more than the sum of their two standard deviations, both over at least two seeds; otherwise the row has no best (a tie within the seed spread).';
 
 /** One cell of a sweep as the table needs it. */
@@ -56,6 +56,8 @@ export interface SweepGroup {
   readonly cells: readonly string[];
   /** How many of them have an evaluation. */
   readonly evaluated: number;
+  /** The cells without a current evaluation (left out of the statistics), in grid order. */
+  readonly missing: readonly string[];
 }
 
 /** The groups of one partition value and their statistics. */
@@ -133,6 +135,7 @@ export function buildSweepTable(
         params: g.params,
         cells: g.cells.map((c) => c.name),
         evaluated: g.cells.filter((c) => c.run).length,
+        missing: g.cells.filter((c) => !c.run).map((c) => c.name),
       })),
       stats,
       best: columns.map((col, j) => separatedBest(stats.map((row) => row[j]!), col.direction)),
@@ -220,4 +223,53 @@ export function formatSweepTableText(t: SweepTableModel): string {
   }
   out.push(BEST_RULE);
   return out.join('\n');
+}
+
+/**
+ * The table as GitHub Markdown, for docs to include verbatim: per partition a `###` heading (none
+ * without a partition axis), the counts, one table (group, seeds, clean accuracy, training time,
+ * then each saliency method's metrics, headed by the method's short name), best values in bold,
+ * and the cells without a current evaluation; the methods' names and the rule last. The values
+ * and marks are those of {@link formatSweepTableText}.
+ */
+export function formatSweepTableMarkdown(t: SweepTableModel): string {
+  const out: string[] = [];
+  const methods = [...new Set(t.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
+  const ordered = [
+    ...t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === undefined),
+    ...methods.flatMap((m) => t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === m)),
+  ];
+  for (const p of t.partitions) {
+    if (p.title) out.push(`### ${markdownCell(p.title)}`, '');
+    const evaluated = p.groups.reduce((s, g) => s + g.evaluated, 0);
+    const cells = p.groups.reduce((s, g) => s + g.cells.length, 0);
+    out.push(`${p.groups.length} group${p.groups.length === 1 ? '' : 's'}, ${evaluated} of ${cells} cells evaluated.`, '');
+    const header = ['group', t.seedAxis === 'seed' ? 'seeds' : t.seedAxis, ...ordered.map(({ c }) => {
+      const short = c.method === undefined ? '' : `${METHOD_SHORT[c.method] ?? methodLabel({ method: c.method })} `;
+      return `${short}${c.label} ${arrow(c.direction)}`.trim();
+    })];
+    out.push(markdownRow(header), `|---|---:|${ordered.map(() => '---:').join('|')}|`);
+    p.groups.forEach((g, gi) => {
+      const values = ordered.map(({ c, j }) => {
+        const v = formatSeedStat(p.stats[gi]![j]!, c.key === 'clean-accuracy');
+        return p.best[j] === gi ? `**${v}**` : v;
+      });
+      out.push(markdownRow([g.label, g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`, ...values]));
+    });
+    const missing = p.groups.flatMap((g) => g.missing);
+    if (missing.length > 0) out.push('', `Without a current evaluation (not in the table): ${missing.map((n) => `\`${n}\``).join(', ')}.`);
+    out.push('');
+  }
+  if (methods.length > 0) out.push(`Saliency methods: ${methods.map((m) => columnMethodLabel(t.columns.find((c) => c.method === m)!)).join(', ')}.`, '');
+  out.push(BEST_RULE);
+  return `${out.join('\n')}\n`;
+}
+
+/** A Markdown table row; '|' and '\' inside a cell escaped. */
+export function markdownRow(cells: readonly string[]): string {
+  return `| ${cells.map(markdownCell).join(' | ')} |`;
+}
+
+function markdownCell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
 }

@@ -4,8 +4,10 @@
  * atomically (temp file + rename), figures first and the HTML last.
  *
  * A sweep's report folder: `summary.json` (the mean ± std table, every metric, and the rule for
- * best values), `figures/<id>.png` (the fronts, sweep-front.ts), `results.json` (the evaluated
- * cells as runs, for `scaat report`/`compare` per run), `report.html` last.
+ * best values; the comparison against the poster), `table.md` (the headline table and the
+ * comparison as GitHub Markdown, for docs), `figures/<id>.png` (the fronts, sweep-front.ts, and
+ * SCAAT's q_i per group, sweep-q.ts), `results.json` (the evaluated cells as runs, for
+ * `scaat report`/`compare` per run), `report.html` last.
  */
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -15,8 +17,10 @@ import { renderReport, renderSweepReport } from './render-html.js';
 import type { RenderOptions, SweepRenderOptions } from './render-html.js';
 import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
+import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
 import { renderSweepFigures } from './sweep-front.js';
-import { BEST_RULE, buildSweepTable } from './sweep-table.js';
+import { renderSweepQFigures } from './sweep-q.js';
+import { BEST_RULE, buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 
 /** What {@link writeReport} wrote. */
@@ -66,21 +70,30 @@ export interface WrittenSweepReport {
   readonly html: string;
   /** summary.json: the table with every metric. */
   readonly summary: string;
+  /** table.md: the headline table and the comparison against the poster, as Markdown. */
+  readonly markdown: string;
   /** results.json, when a cell has an evaluation. */
   readonly results?: string;
-  /** Paths of the figure PNGs (the fronts). */
+  /** Paths of the figure PNGs (the fronts and the q_i figures). */
   readonly pngs: readonly string[];
   /** Ids of the figures rendered. */
   readonly figureIds: readonly string[];
-  /** The table (every metric), for the caller to print. */
+  /** The table (every metric). */
   readonly table: SweepTableModel;
+  /** For the terminal: the headline table (mean ± std over seeds) and the comparison against the poster. */
+  readonly text: string;
 }
 
 /** Renders a sweep's report into `outDir` (created if needed). */
 export async function writeSweepReport(sweep: SweepResults, outDir: string, options: Omit<SweepRenderOptions, 'pngPaths'>): Promise<WrittenSweepReport> {
   const table = buildSweepTable(sweep, { metrics: 'all' });
+  const headline = buildSweepTable(sweep, { metrics: 'headline' });
+  const poster = buildPosterComparison(headline, trainerOptionParams(sweep.grid));
   const summary = path.join(outDir, 'summary.json');
-  await writeJsonAtomic(summary, { rule: BEST_RULE, ...table });
+  await writeJsonAtomic(summary, { rule: BEST_RULE, ...table, poster: { expected: POSTER_EXPECTED, rule: POSTER_RULE, comparisons: poster } });
+  const markdown = path.join(outDir, 'table.md');
+  const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
+  await writeFileAtomic(markdown, [rerun, formatSweepTableMarkdown(headline), formatPosterComparisonMarkdown(poster)].filter(Boolean).join('\n'));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
@@ -94,10 +107,10 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
     };
     await writeJsonAtomic(results, doc);
   }
-  const figures = await renderSweepFigures(sweep, table);
+  const figures = { fronts: await renderSweepFigures(sweep, table), q: await renderSweepQFigures(sweep, table) };
   const pngs: string[] = [];
   const pngPaths: Record<string, string> = {};
-  for (const f of figures) {
+  for (const f of [...figures.fronts, ...figures.q]) {
     const rel = `figures/${f.id}.png`;
     const file = path.join(outDir, rel);
     await writeFileAtomic(file, svgToPng(f.svg));
@@ -106,5 +119,6 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   }
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
-  return { html, summary, ...(results !== undefined ? { results } : {}), pngs, figureIds: figures.map((f) => f.id), table };
+  const text = [formatSweepTableText(headline), formatPosterComparisonText(poster)].filter(Boolean).join('\n\n');
+  return { html, summary, markdown, ...(results !== undefined ? { results } : {}), pngs, figureIds: [...figures.fronts, ...figures.q].map((f) => f.id), table, text };
 }

@@ -147,6 +147,19 @@ describe('scaat sweep', () => {
     expect(html).toContain('data-figure="front-entropy"');
     expect(html).toContain('<a href="figures/front-entropy.png">PNG</a>');
     expect(readdirSync(path.join(sharded, 'report', 'figures'))).toContain('front-entropy.png');
+    // SCAAT's q_i per epoch: one figure for its group, from its first seed.
+    expect(html).toContain('data-figure="q-distribution-trainer_scaat_epsilon_0.1"');
+    expect(html).toContain('(seed 0, cell trainer=scaat__epsilon=0.1__seed=0)');
+    expect(readdirSync(path.join(sharded, 'report', 'figures'))).toContain('q-distribution-trainer_scaat_epsilon_0.1.png');
+    // Against the poster: ε (a `*.epsilon` axis) drops out of the regular cells, so SCAAT pairs with regular;
+    // in the terminal, the HTML and table.md (with the headline table, for docs).
+    const pair = 'trainer=scaat epsilon=0.1 (2 seeds) vs trainer=regular (2 seeds)';
+    expect(b.stdout).toContain(`Against the poster (regular → SCAAT)\n${pair}\n`);
+    expect(html).toContain(`<h3>${pair}</h3><table class="poster">`);
+    const md = readFileSync(path.join(sharded, 'report', 'table.md'), 'utf8');
+    expect(md).toMatch(/^\| trainer=scaat epsilon=0\.1 \| 2 \| \**\d+\.\d ± \d+\.\d %\** \|/m);
+    expect(md).toContain(`**${pair}**`);
+    expect(md).toMatch(/^\| Entropy \(bits\) \| VG \| 2 \/ 2 \| /m);
   }, 180_000);
 
   it('a fine-tuning cell starts from its source cell\'s final weights (SHA-256 in its config.json)', async () => {

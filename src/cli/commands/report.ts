@@ -10,7 +10,6 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { DataError } from '../../errors.js';
 import { isSweepDir, loadSweep } from '../../report/from-sweep.js';
-import { buildSweepTable, formatSweepTableText } from '../../report/sweep-table.js';
 import { buildTable, formatTableText, tableCaveats } from '../../report/table.js';
 import { loadResults } from '../../report/load-results.js';
 import { writeReport, writeSweepReport } from '../../report/write-report.js';
@@ -77,8 +76,8 @@ export async function runSweepReport(dir: string, opts: Pick<ReportCommandOption
     ...(version ? { scaatVersion: version } : {}),
   });
   process.stdout.write(
-    `report: ${path.resolve(written.html)}\n  every metric (mean ± std over seeds) in ${path.resolve(written.summary)}\n\n` +
-      `${formatSweepTableText(buildSweepTable(sweep, { metrics: 'headline' }))}\n`,
+    `report: ${path.resolve(written.html)}\n  every metric (mean ± std over seeds) in ${path.resolve(written.summary)}\n` +
+      `  the headline table and the comparison against the poster as Markdown in ${path.resolve(written.markdown)}\n\n${written.text}\n`,
   );
   return written.html;
 }
