@@ -63,6 +63,29 @@ describe('lowSaliencyMask', () => {
     }
   });
 
+  it('equals a full sort by (score, flat index) for every k, with heavy ties, −0, NaN and ±∞ (selection, not a sort)', () => {
+    const rng = new Rng(17);
+    const n = 300;
+    const pool = [0, -0, 1, 2, 2.5, -1, NaN, Infinity, -Infinity, 1e-30];
+    for (let trial = 0; trial < 20; trial++) {
+      const scores = Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? pool[rng.nextInt(pool.length)]! : rng.nextInt(5)));
+      // reference: float32 order (NaN largest, −0 = +0), then the index
+      const key = (v: number) => (Number.isNaN(v) ? Infinity : v);
+      const order = Array.from({ length: n }, (_, p) => p).sort((a, b) => {
+        const [x, y] = [scores[a]!, scores[b]!];
+        if (Number.isNaN(x) !== Number.isNaN(y)) return Number.isNaN(x) ? 1 : -1;
+        return key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : a - b;
+      });
+      for (const q of [0, 0.004, 0.007, 0.125, 0.5, 0.997, 1]) {
+        const k = irrelevantCount(q, n);
+        const mask = lowSaliencyMaskData(scores, 1, n, [q]);
+        const expected = new Uint8Array(n);
+        for (const p of order.slice(0, k)) expected[p] = 1;
+        expect(Array.from(mask), `trial ${trial}, q ${q} (k ${k})`).toEqual(Array.from(expected));
+      }
+    }
+  });
+
   it('returns a [B, H, W, 1] {0, 1} tensor that masks every channel of a pixel alike', async () => {
     const scores = tf.tensor3d([[[3, 1], [2, 0]], [[5, 5], [5, 5]]]);
     await expectNoLeak(() => lowSaliencyMask(scores, Float32Array.from([0.5, 0.75])), 'lowSaliencyMask');

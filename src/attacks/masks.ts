@@ -78,7 +78,9 @@ export function lowSaliencyMaskData(
   for (let b = 0; b < batch; b++) {
     const k = irrelevantCount(ratios[b]!, numPixels);
     if (k === 0) continue;
-    sortKeys(scores, b * numPixels, numPixels, keys);
+    fillKeys(scores, b * numPixels, numPixels, keys);
+    // the k smallest keys into keys[0 … k) (any order): O(H·W) instead of a sort
+    selectSmallest(keys, k);
     const base = b * numPixels;
     for (let r = 0; r < k; r++) mask[base + (keys[r]! % MAX_MASK_PIXELS)] = 1;
   }
@@ -110,10 +112,49 @@ export function maskTensor(data: Uint8Array, batch: number, h: number, w: number
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
 
+/** Fills `keys` with the 53-bit keys (float32 order of the score, then the pixel index; all distinct) of scores[offset … offset+n). */
+function fillKeys(scores: ArrayLike<number>, offset: number, n: number, keys: Float64Array): void {
+  for (let p = 0; p < n; p++) keys[p] = orderedBits(scores[offset + p]!) * MAX_MASK_PIXELS + p;
+}
+
 /** Fills `keys` with the sorted 53-bit keys of scores[offset … offset+n). */
 function sortKeys(scores: ArrayLike<number>, offset: number, n: number, keys: Float64Array): void {
-  for (let p = 0; p < n; p++) keys[p] = orderedBits(scores[offset + p]!) * MAX_MASK_PIXELS + p;
+  fillKeys(scores, offset, n, keys);
   keys.sort();
+}
+
+/**
+ * Rearranges the distinct `keys` so that keys[0 … k) are the k smallest (in no particular order):
+ * quickselect (Hoare partition, median-of-three pivot), O(n) on average.
+ */
+function selectSmallest(keys: Float64Array, k: number): void {
+  let lo = 0;
+  let hi = keys.length - 1;
+  while (hi > lo && k > lo && k <= hi) {
+    const mid = (lo + hi) >>> 1;
+    // median of three as the pivot
+    const a = keys[lo]!;
+    const b = keys[mid]!;
+    const c = keys[hi]!;
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (keys[i]! < pivot) i++;
+      while (keys[j]! > pivot) j--;
+      if (i <= j) {
+        const t = keys[i]!;
+        keys[i] = keys[j]!;
+        keys[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // keys[lo … j] ≤ pivot ≤ keys[i … hi]; the first k lie in one side
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
 }
 
 /** uint32 whose unsigned order is the float32 order of v; NaN → the largest; −0 → +0. */
