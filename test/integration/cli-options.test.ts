@@ -5,7 +5,8 @@
  * through the library's evaluate() options; `scaat train`'s config-key flags come from the train
  * config's schema the same way (defaults shown, not applied: a preset file's values stand).
  * `scaat compare` and `scaat explain` take the evaluation settings they share with evaluate from
- * the same schema (compare with its own default of 64 images).
+ * the same schema (compare with its own default of 64 images), and every number flag of the CLI
+ * is read by the one reader (io/numbers.ts): '0x10' is no number, '1e3' is.
  */
 import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +23,8 @@ import path from 'node:path';
 import { resolveRun } from '../../src/cli/commands/train.js';
 import { ALL_TRAINERS } from '../../src/scaat/registry.js';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_SCHEMA } from '../../src/train/config.js';
+import { planDemo } from '../../src/cli/commands/demo.js';
+import { openData, parseShard } from '../../src/cli/commands/_inputs.js';
 
 const evaluateCommand = (): Command => buildProgram().commands.find((c) => c.name() === 'evaluate')!;
 /** The options every input-reading command has (cli/commands/_inputs.ts) and the output options. */
@@ -238,5 +241,43 @@ describe.each(['compare', 'explain'] as const)('scaat %s: the flags it shares wi
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('one number reader: the CLI\'s other number flags read as io/numbers.ts reads numbers', () => {
+  const demo = (flags: Record<string, string>): unknown => planDemo({ data: 'mnist', seed: '0', backend: 'auto', ...flags });
+
+  it.each([
+    [{ epochs: '0x10' }, "--epochs: expected an integer ≥ 1, got '0x10'"],
+    [{ trainSize: '' }, "--train-size: expected an integer ≥ 1, got ''"],
+    [{ seed: '' }, "--seed: expected an integer ≥ 0, got ''"],
+    [{ seed: '0b1' }, "--seed: expected an integer ≥ 0, got '0b1'"],
+    [{ evalSize: '2.5' }, "--eval-size: expected an integer ≥ 1, got '2.5'"],
+    [{ epsilon: '8/0' }, "--epsilon: expected a number in (0, 1] such as 0.3 or 8/255, got '8/0'"],
+  ])('scaat demo %j → %s', (flags, message) => {
+    expect(() => demo(flags)).toThrow(ConfigError);
+    expect(() => demo(flags)).toThrow(message);
+  });
+
+  it('scaat demo takes what the reader takes: 1e1, 8/255, whitespace', () => {
+    const plan = demo({ epochs: '1e1', epsilon: ' 8 / 255 ', seed: '+3' }) as { preset: { epochs: number }; epsilon: number; seed: number };
+    expect([plan.preset.epochs, plan.epsilon, plan.seed]).toEqual([10, 8 / 255, 3]);
+  });
+
+  it("--num-classes (--data npy) and sweep's --shard: a ConfigError naming the flag, before any file is read", async () => {
+    const o = { data: 'npy', dataPath: 'no/such/x.npy', split: 'test' };
+    await expect(openData({ ...o, numClasses: '0x10' })).rejects.toThrow("--num-classes: expected an integer ≥ 1, got '0x10'");
+    await expect(openData({ ...o, numClasses: '0' })).rejects.toThrow(ConfigError);
+    expect(() => parseShard('1/1')).toThrow("--shard: expected i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '1/1'");
+    expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });
+  });
+
+  it.each([
+    ['--image-size', '0x10'],
+    ['--resize', '1.5'],
+  ])('scaat data inspect %s %s: exit 2 naming the flag', async (flag, value) => {
+    const { code, stderr } = await runCli(['data', 'inspect', 'synthetic', flag, value]);
+    expect(stderr.split('\n')[0]).toBe(`scaat: ConfigError: ${flag}: expected an integer ≥ 1, got '${value}'`);
+    expect(code).toBe(2);
   });
 });
