@@ -186,6 +186,17 @@ export function shardPart(): z.ZodPipe<z.ZodUnknown, z.ZodTransform<{ index: num
 }
 
 /**
+ * One option's value checked by a value check of this module (e.g. `amount({ integer: true, min: 1 })`),
+ * for a flag that is no config's setting (`--num-classes`, `scaat demo`'s sizes).
+ * @throws ConfigError "<name>: expected <expected>, got <found>".
+ */
+export function parseOption<S extends AnySchema>(check: S, v: unknown, name: string): z.output<S> {
+  const r = check.safeParse(v, { reportInput: true });
+  if (!r.success) throw new ConfigError(`${name}: expected ${r.error.issues[0]!.message}, got ${show(v)}`);
+  return r.data;
+}
+
+/**
  * What a caller may write of a config schema: every key optional, groups of keys (nested objects
  * with a `.prefault({})`) too; lists may be read-only.
  */

@@ -2,7 +2,8 @@
  * Every setting of an evaluation, declared once (io/config-schema.ts): its check, its default, its
  * description and its `scaat evaluate` flag. evaluate() validates its options with it
  * ({@link EVALUATION_SETTINGS}), `scaat evaluate` builds its options from it
- * (cli/commands/evaluate.ts), and a sweep grid's `evaluation` section is checked by it
+ * (cli/commands/evaluate.ts), `scaat compare` and `scaat explain` the options they share with it
+ * (their COMPARE_SETTING_FLAGS, EXPLAIN_SETTING_FLAGS), and a sweep grid's `evaluation` section is checked by it
  * (sweep/grid.ts), so a new setting is one entry here plus the code that uses it.
  *
  * The key order is `scaat evaluate --help`'s. The resolved settings a result records are

@@ -81,8 +81,8 @@ describe("scaat compare's robustness ε (issue 12.5)", () => {
     expect(runEpsilon(regular)).toBeNull();
     expect(trainingEpsilon([regular, scaat, pgd])).toBe(0.3);
     expect(trainingEpsilon([regular])).toBeCloseTo(8 / 255, 15);
-    expect(trainingEpsilon([regular, scaat], '16/255')).toBeCloseTo(16 / 255, 15);
+    expect(trainingEpsilon([regular, scaat], 16 / 255)).toBeCloseTo(16 / 255, 15);
     expect(() => trainingEpsilon([scaat, other])).toThrow(/trained at different ε.*pass --epsilon/);
-    expect(trainingEpsilon([scaat, other], '0.1')).toBe(0.1);
+    expect(trainingEpsilon([scaat, other], 0.1)).toBe(0.1);
   });
 });

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { DATASETS, openDataset, parseDataSource } from '../../datasets/registry.js';
 import { NpyReader } from '../../io/npy.js';
 import { ConfigError, DataError } from '../../errors.js';
-import { shardPart } from '../../io/config-schema.js';
+import { amount, parseOption, shardPart } from '../../io/config-schema.js';
 
 /**
  * Data names `--data` accepts (besides `name:key=value,…` options and a dataset path, whose format
@@ -93,7 +93,7 @@ export async function openData(o: Pick<InputOptions, 'data' | 'dataPath' | 'labe
     return o.dataPath;
   };
   if (o.data === 'npy') {
-    const k = o.numClasses !== undefined ? parsePositiveInt(o.numClasses, '--num-classes') : modelClasses;
+    const k = o.numClasses !== undefined ? parseOption(amount({ integer: true, min: 1 }), o.numClasses, '--num-classes') : modelClasses;
     if (k === undefined) throw new ConfigError('--data npy needs --num-classes (or a model)');
     return openNpyDataset(need(), o.labels, k);
   }
@@ -189,18 +189,9 @@ function unravel(i: number, shape: readonly number[]): number[] {
   return out;
 }
 
-/** A positive integer option. */
-export function parsePositiveInt(v: string, name: string): number {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new ConfigError(`${name}: expected a positive integer, got '${v}'`);
-  return n;
-}
-
 /** `--shard i/n` → {index, count} (io/config-schema.ts shardPart, as evaluate's setting). */
 export function parseShard(v: string): { index: number; count: number } {
-  const r = shardPart().safeParse(v);
-  if (!r.success) throw new ConfigError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '${v}'`);
-  return r.data;
+  return parseOption(shardPart(), v, '--shard');
 }
 
 /** A JSON object option. */
@@ -213,11 +204,6 @@ export function parseJsonObject(v: string, name: string): Record<string, unknown
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${name}: expected a JSON object, got '${v}'`);
   return parsed as Record<string, unknown>;
-}
-
-/** A comma-separated list. */
-export function parseList(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 /** Prints progress to stderr at most every `everyMs`. */

@@ -7,7 +7,10 @@
  * JSON at its top level) is evaluated first with the metrics room's `evaluate()` on a
  * class-stratified sample of `--limit` images of `--split` of its own dataset (config.json
  * `data`, or `--data`; drawn with `--seed`, so every run gets the same images), and the
- * evaluation is written atomically to `<run>/eval.json`, so the next compare reuses it.
+ * evaluation is written atomically to `<run>/eval.json`, so the next compare reuses it. The
+ * evaluation's flags (--limit, --methods, --eval-metrics, --batch-size, --seed, --epsilon) are the
+ * evaluation schema's settings (metrics/evaluation-options.ts), with compare's own defaults for
+ * --limit (64) and --epsilon (the runs' training ε) in {@link COMPARE_SETTING_FLAGS}.
  *
  *   scaat compare runs/regular runs/scaat                 # evaluates either run if needed (64 images)
  *   scaat compare runs/* --limit 1000 --format markdown
@@ -20,31 +23,45 @@ import path from 'node:path';
 import { setupBackend } from '../../engine/backend.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { evaluate } from '../../metrics/evaluate.js';
-import { METRICS } from '../../metrics/registry.js';
 import { loadModel } from '../../models/io.js';
 import { findEvaluations, loadResults, RESULTS_FILE, RUN_CONFIG_FILE } from '../../report/load-results.js';
 import { buildTable, formatTableMarkdown, formatTableText, tableCaveats } from '../../report/table.js';
-import { saliencyMethods, SALIENCY } from '../../saliency/registry.js';
+import { saliencyMethods } from '../../saliency/registry.js';
 import { lockRunDir, readRunConfig } from '../../train/run-dir.js';
 import { ConfigError, DataError } from '../../errors.js';
-import { checkpointNote, openDataSource, parseList, parsePositiveInt, progressPrinter } from './_inputs.js';
-import { parseNumber } from '../../io/numbers.js';
+import { checkpointNote, openDataSource, progressPrinter } from './_inputs.js';
+import { resolveLayers } from '../../io/config-schema.js';
+import { EVALUATION_SCHEMA } from '../../metrics/evaluation-options.js';
+import type { SettingFlags } from './_settings.js';
+import { addSettingOptions, settingFlags, settingsFrom } from './_settings.js';
 
 /** Where compare writes the evaluation of a run folder. */
 export const RUN_EVALUATION_FILE = 'eval.json';
 
-/** Defaults of the evaluation compare runs for a run folder without one (documented in --help). */
+/** Defaults of compare's own evaluation options, not settings of the evaluation (documented in --help). */
 export const COMPARE_EVALUATION_DEFAULTS = Object.freeze({
-  methods: 'vanilla-gradient,smooth-grad,integrated-gradients',
   split: 'test',
-  limit: '64',
-  batchSize: '32',
-  seed: '0',
   backend: 'auto',
 });
 
-/** Options of `scaat compare`. */
-export interface CompareCommandOptions {
+/**
+ * The evaluation settings `scaat compare` takes as flags (metrics/evaluation-options.ts declares
+ * each one), in its --help order, with its own defaults: 64 images per run; the robustness ε of
+ * the runs' training ({@link trainingEpsilon}); its table's `--metrics` makes the evaluation's `--eval-metrics`.
+ */
+export const COMPARE_SETTING_FLAGS: SettingFlags = {
+  keys: ['limit', 'methods', 'metrics', 'batchSize', 'seed', 'robustness.attack.epsilon'],
+  flags: { metrics: '--eval-metrics <list>' },
+  defaults: { limit: '64' },
+  defaultTexts: { 'robustness.attack.epsilon': 'the ε the compared runs were trained with; 8/255 when none has one' },
+  help: { limit: 'images evaluated per run (a class-stratified sample drawn with --seed, the same for every run)' },
+};
+
+/**
+ * Options of `scaat compare`: the table's, the evaluation's own (data, split, backend) and the
+ * settings of {@link COMPARE_SETTING_FLAGS} (as commander gives them).
+ */
+export type CompareCommandOptions = {
   metrics: 'headline' | 'all';
   format: 'text' | 'markdown' | 'json';
   save?: string;
@@ -52,21 +69,43 @@ export interface CompareCommandOptions {
   evaluate?: boolean;
   data?: string;
   split?: string;
-  limit?: string;
-  methods?: string;
-  evalMetrics?: string;
-  batchSize?: string;
-  seed?: string;
   backend?: string;
-  /** ε of the robustness curve's attack (default: the runs' common training ε, see {@link trainingEpsilon}). */
-  epsilon?: string;
   quiet?: boolean;
+} & Readonly<Record<string, unknown>>;
+
+/** The evaluation settings of compare's flags (compare's defaults where not given); `epsilon` only when --epsilon is given. */
+export interface CompareSettings {
+  readonly methods: string[];
+  readonly metrics?: string[];
+  readonly limit: number;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly epsilon?: number;
+}
+
+/**
+ * Checks compare's evaluation flags with the evaluation schema.
+ * @throws ConfigError "compare: '<key>' (<flag>) must be <expected>, got <found>".
+ */
+export function compareSettings(opts: CompareCommandOptions): CompareSettings {
+  const flags = settingFlags(EVALUATION_SCHEMA, COMPARE_SETTING_FLAGS);
+  const written = settingsFrom(opts, EVALUATION_SCHEMA, COMPARE_SETTING_FLAGS);
+  const s = resolveLayers(EVALUATION_SCHEMA, [{ source: 'compare', values: written }], { where: 'compare', flagOf: (key) => flags.get(key) });
+  const given = (written['robustness'] as { attack?: { epsilon?: unknown } } | undefined)?.attack?.epsilon !== undefined;
+  return {
+    methods: s.methods,
+    ...(s.metrics ? { metrics: s.metrics } : {}),
+    limit: s.limit!, // compare's default: 64
+    batchSize: s.batchSize,
+    seed: s.seed,
+    ...(given ? { epsilon: s.robustness.attack.epsilon } : {}),
+  };
 }
 
 /** Adds `scaat compare`. */
 export function registerCompare(program: Command): void {
   const d = COMPARE_EVALUATION_DEFAULTS;
-  program
+  const cmd = program
     .command('compare')
     .description('compare runs side by side: the paper\'s table of saliency metrics per method and trainer (run folders without an evaluation are evaluated first)')
     .argument('<runs...>', 'results JSON files, folders holding results.json, or run folders')
@@ -75,13 +114,8 @@ export function registerCompare(program: Command): void {
     .option('--save <file>', 'also write the merged results JSON here (input to scaat report)')
     .option('--no-evaluate', `do not evaluate run folders that have no evaluation yet (default: evaluate them into <run>/${RUN_EVALUATION_FILE})`)
     .option('--data <name|path>', "dataset of those evaluations (default: each run's own, config.json 'data')")
-    .option('--split <name>', 'split evaluated', d.split)
-    .option('--limit <n>', 'images evaluated per run (a class-stratified sample drawn with --seed, the same for every run)', d.limit)
-    .option('--methods <list>', `saliency methods, comma-separated (${[...SALIENCY.keys()].join(', ')})`, d.methods)
-    .option('--eval-metrics <list>', `metrics computed, comma-separated (default: all that apply): ${[...METRICS.keys()].join(', ')}`)
-    .option('--batch-size <n>', 'images per evaluation batch', d.batchSize)
-    .option('--seed <n>', 'seed of the evaluation', d.seed)
-    .option('--epsilon <e>', "ε of the robustness curve's attack (default: the ε the compared runs were trained with; 8/255 when none has one)")
+    .option('--split <name>', 'split evaluated', d.split);
+  addSettingOptions(cmd, EVALUATION_SCHEMA, 'value', COMPARE_SETTING_FLAGS)
     .option('--backend <name>', 'TF.js backend of the evaluation: auto, wasm, cpu, tensorflow', d.backend)
     .option('-q, --quiet', 'no progress output')
     .action(async (runs: string[], opts: CompareCommandOptions) => {
@@ -112,8 +146,8 @@ export function runEpsilon(dir: string): number | null {
  * were trained for, and every run is attacked alike), else 8/255.
  * @throws ConfigError when the runs were trained at different ε and no --epsilon is given.
  */
-export function trainingEpsilon(runs: readonly string[], given?: string): number {
-  if (given !== undefined) return parseNumber(given, '--epsilon');
+export function trainingEpsilon(runs: readonly string[], given?: number): number {
+  if (given !== undefined) return given;
   const found = new Map<number, string>();
   for (const r of runs) {
     const eps = runEpsilon(r);
@@ -128,18 +162,15 @@ export function trainingEpsilon(runs: readonly string[], given?: string): number
 }
 
 /**
- * Evaluates the run folder `runDir` (its model, a class-stratified sample of `limit` images of its
- * own dataset or `data`) and writes `<runDir>/eval.json` atomically; the robustness attack uses
- * `epsilon` (default 8/255) with α = 2.5ε/K. The backend must be set up, and the caller must hold
- * the run's lock (see {@link runCompare}).
+ * Evaluates the run folder `runDir` (its model, a class-stratified sample of `settings.limit`
+ * images of its own dataset or `data`) and writes `<runDir>/eval.json` atomically; the robustness
+ * attack uses `epsilon` (default 8/255) with α = 2.5ε/K. The backend must be set up, and the
+ * caller must hold the run's lock (see {@link runCompare}).
  */
-export async function evaluateRun(runDir: string, opts: CompareCommandOptions, epsilon = 8 / 255): Promise<string> {
+export async function evaluateRun(runDir: string, opts: CompareCommandOptions, settings: CompareSettings, epsilon = 8 / 255): Promise<string> {
   const d = COMPARE_EVALUATION_DEFAULTS;
-  const methods = saliencyMethods(parseList(opts.methods ?? d.methods));
-  const limit = parsePositiveInt(opts.limit ?? d.limit, '--limit');
-  const batchSize = parsePositiveInt(opts.batchSize ?? d.batchSize, '--batch-size');
-  const seed = Number(opts.seed ?? d.seed);
-  if (!Number.isInteger(seed)) throw new ConfigError(`--seed: expected an integer, got '${opts.seed}'`);
+  const methods = saliencyMethods(settings.methods);
+  const { limit, batchSize, seed } = settings;
   let spec = opts.data;
   let option = '--data';
   if (spec === undefined) {
@@ -159,7 +190,7 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, e
     if (!opts.quiet) process.stderr.write(`compare: evaluating ${runDir} on ${spec} (${opts.split ?? d.split}, a class-stratified sample of ${Math.min(limit, dataset.size)} images; robustness attack ε = ${epsilon.toPrecision(4)}) → ${out}\n`);
     const result = await evaluate(classifier, dataset, {
       methods,
-      ...(opts.evalMetrics ? { metrics: parseList(opts.evalMetrics) } : {}),
+      ...(settings.metrics ? { metrics: settings.metrics } : {}),
       limit,
       batchSize,
       seed,
@@ -183,14 +214,15 @@ export async function runCompare(runs: readonly string[], opts: CompareCommandOp
     const pending: string[] = [];
     for (const r of runs) if (await needsEvaluation(r)) pending.push(r);
     if (pending.length > 0) {
-      saliencyMethods(parseList(opts.methods ?? COMPARE_EVALUATION_DEFAULTS.methods)); // validates before any loading
-      const epsilon = trainingEpsilon(runs, opts.epsilon);
+      const settings = compareSettings(opts);
+      saliencyMethods(settings.methods); // validates before any loading
+      const epsilon = trainingEpsilon(runs, settings.epsilon);
       await setupBackend({ backend: opts.backend ?? COMPARE_EVALUATION_DEFAULTS.backend });
       for (const r of pending) {
         // one writer per run folder: not while it trains (LockedError, exit 4)
         const lock = await lockRunDir(r);
         try {
-          await evaluateRun(r, opts, epsilon);
+          await evaluateRun(r, opts, settings, epsilon);
         } finally {
           lock.release();
         }

@@ -12,6 +12,7 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, DataError } from '../../errors.js';
+import { amount, parseOption } from '../../io/config-schema.js';
 import {
   availableSplits,
   DATASETS,
@@ -39,11 +40,9 @@ interface DataFlags {
   cache?: boolean | string;
 }
 
+/** An integer ≥ 1 flag (io/numbers.ts reads it), or undefined when not given. */
 function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${flag}: expected a positive integer, got '${v}'`);
-  return n;
+  return v === undefined ? undefined : parseOption(amount({ integer: true, min: 1 }), v, `--${flag}`);
 }
 
 /** Source string + flags → openDataset options (flags override the source string's options). */

@@ -31,7 +31,7 @@ import type { Dataset } from '../../datasets/dataset.js';
 import { openMnist } from '../../datasets/mnist.js';
 import { openSynthetic } from '../../datasets/synthetic.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic.js';
-import { readNumber } from '../../io/numbers.js';
+import { amount, parseOption } from '../../io/config-schema.js';
 import { evaluate } from '../../metrics/evaluate.js';
 import { toBytes, toDisplayChannels } from '../../metrics/evaluation-examples.js';
 import { encodePng } from '../../report/heatmap.js';
@@ -177,24 +177,16 @@ export interface DemoPlan {
 export function planDemo(flags: DemoFlags): DemoPlan {
   const quick = flags.quick === true;
   const base = quick ? DEMO_PRESETS.quick : DEMO_PRESETS.full;
-  const int = (v: string | undefined, flag: string, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new ConfigError(`${flag}: expected an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
+  const int = (v: string | undefined, flag: string, min: number): number | undefined =>
+    v === undefined ? undefined : parseOption(amount({ integer: true, min }), v, flag);
   const trainers = flags.trainers !== undefined ? flags.trainers.split(',').map((s) => s.trim()).filter(Boolean) : base.trainers;
   for (const t of trainers) {
     if (!ALL_TRAINERS.has(t)) throw new ConfigError(`--trainers: unknown trainer '${t}'; expected some of ${[...ALL_TRAINERS.keys()].join(', ')}`);
   }
   if (trainers.length === 0) throw new ConfigError('--trainers: expected at least one trainer');
   if (new Set(trainers).size !== trainers.length) throw new ConfigError(`--trainers: each trainer once, got '${flags.trainers}'`);
-  let epsilon = DEMO_EPSILON[flags.data];
-  if (flags.epsilon !== undefined) {
-    const v = readNumber(flags.epsilon);
-    if (!(v !== undefined && v > 0 && v <= 1)) throw new ConfigError(`--epsilon: expected a number in (0, 1] such as 0.3 or 8/255, got '${flags.epsilon}'`);
-    epsilon = v;
-  }
+  const epsilon =
+    flags.epsilon !== undefined ? parseOption(amount({ above: 0, max: 1, note: 'such as 0.3 or 8/255' }), flags.epsilon, '--epsilon') : DEMO_EPSILON[flags.data];
   const preset: DemoPreset = {
     ...base,
     trainers,
