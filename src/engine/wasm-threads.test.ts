@@ -60,9 +60,10 @@ describe('wasmThreadsRequested', () => {
     expect(wasmThreadsRequested({ SCAAT_WASM_THREADS: '64' })).toBe(8);
   });
 
-  it("defaults to one thread (opt-in until measured); 'all' = every core, at most 8", async () => {
+  it("defaults to every core ('all'), at most 8; 1 = the single-threaded build", async () => {
     const os = await import('node:os');
-    expect(wasmThreadsRequested({})).toBe(1);
+    expect(wasmThreadsRequested({})).toBe(Math.min(os.availableParallelism(), 8));
+    expect(wasmThreadsRequested({ SCAAT_WASM_THREADS: '' })).toBe(Math.min(os.availableParallelism(), 8));
     expect(wasmThreadsRequested({ SCAAT_WASM_THREADS: 'all' })).toBe(Math.min(os.availableParallelism(), 8));
   });
 
