@@ -22,7 +22,7 @@ import { pgd } from '../attacks/pgd.js';
 import type { AttackFn } from '../attacks/types.js';
 import { irrelevantCount, lowSaliencyMaskData, maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
 import { ShapeError } from '../errors.js';
-import { adversarialLoss } from '../train/_loss.js';
+import { adversarialLoss, correctness, meanOf } from '../train/_loss.js';
 import { sharedBackwardStep } from '../train/_shared-pass.js';
 import type { Classifier } from '../models/classifier.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
@@ -213,8 +213,8 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
     }
     return {
       loss,
-      acc: mean(cleanCorrect),
-      advAcc: mean(advCorrect),
+      acc: meanOf(cleanCorrect),
+      advAcc: meanOf(advCorrect),
       q: meanOf(ratios),
       maskFraction: masked / (batch * numPixels),
       freshSaliency: fresh,
@@ -273,32 +273,11 @@ function sharedBackwardScaatStep(args: ScaatStepArgs): ScaatStepResult {
   });
   return {
     loss: r.loss,
-    acc: mean(r.cleanCorrect),
-    advAcc: mean(r.advCorrect),
+    acc: meanOf(r.cleanCorrect),
+    advAcc: meanOf(r.advCorrect),
     q: meanOf(ratios),
     maskFraction: masked / (batch * numPixels),
     freshSaliency: fresh,
     advCorrect: r.advCorrect,
   };
-}
-
-/** [argmax z_b = y_b] as 0/1; disposes z when `own`. */
-function correctness(z: tf.Tensor2D, y: tf.Tensor1D, own = false): Uint8Array {
-  const hit = tf.tidy(() => tf.equal(tf.argMax(z, 1), y.toInt()));
-  const out = Uint8Array.from(hit.dataSync());
-  hit.dispose();
-  if (own) z.dispose();
-  return out;
-}
-
-function mean(a: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return a.length > 0 ? s / a.length : NaN;
-}
-
-function meanOf(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return a.length > 0 ? s / a.length : NaN;
 }

@@ -58,6 +58,22 @@ export function accuracy(logits: tf.Tensor2D, y: tf.Tensor1D): number {
   return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')).dataSync()[0]!);
 }
 
+/** Per sample [argmax z_b = y_b] as 0/1 (read to the host); disposes z when `own`. */
+export function correctness(z: tf.Tensor2D, y: tf.Tensor1D, own = false): Uint8Array {
+  const hit = tf.tidy(() => tf.equal(tf.argMax(z, 1), y.toInt()));
+  const out = Uint8Array.from(hit.dataSync());
+  hit.dispose();
+  if (own) z.dispose();
+  return out;
+}
+
+/** Mean of a host array (NaN when empty): e.g. the fraction of 1s of {@link correctness}. */
+export function meanOf(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return a.length > 0 ? s / a.length : NaN;
+}
+
 /** One-hot labels as float32 [B, K]; caller owns. */
 export function oneHot(y: tf.Tensor1D, numClasses: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(tf.cast(y, 'int32'), numClasses), 'float32') as tf.Tensor2D);

@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fgsmFromGradient } from '../attacks/fgsm.js';
 import type { ValidBox } from '../attacks/types.js';
 import type { Classifier } from '../models/classifier.js';
+import { correctness } from './_loss.js';
 
 /** Inputs of {@link sharedBackwardStep}. */
 export interface SharedBackwardArgs {
@@ -122,13 +123,4 @@ export function sharedBackwardStep(args: SharedBackwardArgs): SharedBackwardResu
     for (const r of [clean, adv]) if (r) tf.dispose([r.value, ...r.grads.filter((g): g is tf.Tensor => g != null)]);
     tf.dispose([onehot, ...(xAdv ? [xAdv] : []), ...(kept.clean ? [kept.clean] : []), ...(kept.adv ? [kept.adv] : [])]);
   }
-}
-
-/** [argmax z_b = y_b] as 0/1; disposes z when `own`. */
-function correctness(z: tf.Tensor2D, y: tf.Tensor1D, own = false): Uint8Array {
-  const hit = tf.tidy(() => tf.equal(tf.argMax(z, 1), y.toInt()));
-  const out = Uint8Array.from(hit.dataSync());
-  hit.dispose();
-  if (own) z.dispose();
-  return out;
 }

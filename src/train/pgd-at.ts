@@ -23,7 +23,7 @@ import type { AttackFn } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
 import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting } from '../io/config-schema.js';
 import type { Trainer } from './types.js';
-import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, minimizeKeeping, oneHot } from './_loss.js';
+import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, meanOf, minimizeKeeping, oneHot } from './_loss.js';
 import { sharedBackwardStep } from './_shared-pass.js';
 
 /** The pgd-at trainer's options, each declared once: check, default, description. */
@@ -127,10 +127,4 @@ export function pgdAtTrainer(options: PgdAtOptions): Trainer {
       return { loss, acc, advAcc };
     },
   };
-}
-
-function meanOf(a: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return a.length > 0 ? s / a.length : NaN;
 }
