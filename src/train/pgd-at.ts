@@ -67,6 +67,14 @@ export const PGD_AT_SCHEMA = z.strictObject({
    * this control is compared with. @default false
    */
   sharedBackward: setting(flag(), false, "two passes per step: the FGSM-RS direction from the clean training backward (fgsm-rs and 'clean+adv' only)"),
+}).superRefine((o, ctx) => {
+  // a check across keys, in the schema as SCAAT's config has its own
+  if (o.sharedBackward && (o.attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `'sharedBackward' takes one attack step along the clean backward's input gradient and sums the two passes' gradients; it needs 'attack' 'fgsm-rs' and 'loss' 'clean+adv', got '${o.attack}' and '${o.loss}'`,
+    });
+  }
 });
 
 /** The resolved options: {@link PGD_AT_SCHEMA}'s keys, with alpha a number ('auto' replaced by its value). */
@@ -86,11 +94,6 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
   const o = resolveLayers(PGD_AT_SCHEMA, [{ source: 'trainerOptions.pgd-at', values: raw }], { where: 'trainerOptions.pgd-at', noun: 'option' });
   const { alpha: written, ...rest } = o;
   const alpha = written !== 'auto' ? written : o.attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
-  if (o.sharedBackward && (o.attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
-    throw new ConfigError(
-      `trainerOptions.pgd-at: 'sharedBackward' takes one attack step along the clean backward's input gradient and sums the two passes' gradients; it needs 'attack' 'fgsm-rs' and 'loss' 'clean+adv', got '${o.attack}' and '${o.loss}'`,
-    );
-  }
   return { ...rest, alpha }; // alpha last, as config.json files written before have it
 }
 
