@@ -93,8 +93,13 @@ export function amount(r: Range = {}): z.ZodPipe<z.ZodUnknown, z.ZodTransform<nu
 
 /** A number in `r`, or the word 'auto'. */
 export function amountOrAuto(r: Range = {}): z.ZodPipe<z.ZodUnknown, z.ZodTransform<number | 'auto', unknown>> {
-  return checked<number | 'auto'>(`${describeRange(r)} or 'auto'`, (v) => {
-    if (v === 'auto') return 'auto';
+  return amountOr('auto', r);
+}
+
+/** A number in range (decimal or a/b, also as text), or the word `word` (e.g. 'auto', 'training'). */
+export function amountOr<const W extends string>(word: W, r: Range = {}): z.ZodPipe<z.ZodUnknown, z.ZodTransform<number | W, unknown>> {
+  return checked<number | W>(`${describeRange(r)} or '${word}'`, (v) => {
+    if (v === word) return word;
     const n = readNumber(v);
     return n !== undefined && inRange(n, r) ? n : undefined;
   });

@@ -14,7 +14,7 @@ import { ATTACKS } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
-import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting } from '../io/config-schema.js';
+import { amount, amountOr, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting } from '../io/config-schema.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
 import { TARGET_MODES } from '../saliency/types.js';
 import { ADVERSARIAL_LOSSES } from '../train/_loss.js';
@@ -134,6 +134,16 @@ export const SCAAT_CONFIG_SCHEMA = z
      *  before the update) or an extra inference-mode forward after the update.
      *  @default 'training-pass' (no extra pass; the poster does not say) */
     ratioFeedback: setting(choice(RATIO_FEEDBACKS), 'training-pass', 'prediction on x_adv that moves q_i: training-pass or post-step-inference'),
+    /** ε of the attack whose outcome moves q_i. 'training': the training attack's x_adv (the
+     *  poster's rule). A number: a separate probe after warm-up, the training attack (same kind,
+     *  steps, random start and valid box, on the same mask and from the same random draw) at this
+     *  budget, α scaled with it ('auto': by the same rule), judged in inference mode: with the
+     *  parameters before the update ('training-pass') or after it ('post-step-inference'). A probe
+     *  stronger than the training attack succeeds where the training attack no longer does, so q_i
+     *  stops at a per-sample boundary instead of climbing (README "The q_i search"); it costs one
+     *  more attack and one inference forward per step after warm-up. Not with 'sharedBackward'.
+     *  @default 'training' (issue 13; the study decides) */
+    ratioSearchEpsilon: setting(amountOr('training', { above: 0, max: 1 }), 'training', "ε of the attack that moves q_i: 'training' (the training x_adv) or a stronger probe's budget"),
     /** Bins of the q_i histogram on [0, 1] in the per-epoch log. @default 20 */
     ratioHistogramBins: setting(amount({ integer: true, min: 1 }), 20, 'bins of the per-epoch q_i histogram'),
   })
@@ -153,6 +163,7 @@ export const SCAAT_CONFIG_SCHEMA = z
         ['saliencySource', 'fresh', "takes the mask's map from the step's own clean backward"],
         ['saliencyTarget', 'label', "differentiates the true label's loss"],
         ['remaskEveryAttackStep', false, 'runs no separate attack to re-mask in'],
+        ['ratioSearchEpsilon', 'training', 'runs no separate attack to probe with'],
       ];
       const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : String(v));
       for (const [key, want, why] of needs) {

@@ -6,7 +6,7 @@ export { SCAAT_CONFIG_SCHEMA, DEFAULT_SCAAT_CONFIG, resolveScaatConfig, resolveS
 export type { ScaatConfig, ScaatAttack, SaliencySource, ScaatLoss, RatioFeedback, RatioSearch } from './config.js';
 export { IrrelevantRatios, nextIrrelevantRatio, nextBisection, summarizeRatios, snapRatio, RATIO_RESOLUTION } from './sample-state.js';
 export type { RatioBracket, RatioSearchStep, RatioSearchParams, RatioSummary } from './sample-state.js';
-export { scaatStep, createScaatAttack, maskSaliency } from './step.js';
+export { scaatStep, createScaatAttack, createSearchProbe, maskSaliency } from './step.js';
 export type { ScaatStepArgs, ScaatStepResult } from './step.js';
 export { createScaatTrainer, SCAAT_TRAINER_SPEC } from './trainer.js';
 export type { ScaatTrainer, ScaatTrainerOptions, ScaatEpochSummary } from './trainer.js';

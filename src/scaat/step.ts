@@ -6,7 +6,9 @@
  *   3. attack     x_adv = masked L∞ PGD (or FGSM-RS) inside M, a constant afterwards
  *   4. loss       L = CE(f(x), y) + λ·CE(f(x_adv), y)   (training mode; or adv-only / KL)
  *                 one backward pass, one optimizer update
- *   5. feedback   advCorrect_b = [argmax f(x_adv_b) = y_b], for the ratio search (trainer.ts)
+ *   5. feedback   advCorrect_b = [argmax f(x_adv_b) = y_b], for the ratio search (trainer.ts); with
+ *                 `ratioSearchEpsilon` a number, of the probe x_probe instead: the same masked
+ *                 attack at that budget, from the same random draw (`probe`, after warm-up)
  *
  * Cost in passes (forward + backward): 1 saliency + `steps` attack + 2 training (clean and
  * adversarial forwards, one backward through both); 'previous-visit' and 'train-backward' skip
@@ -52,6 +54,11 @@ export interface ScaatStepArgs {
   readonly returnRanks?: boolean;
   /** Return per-pixel scores of ∂L/∂x from the training backward pass (aggregated like the saliency). */
   readonly returnInputGradient?: boolean;
+  /**
+   * The search probe ({@link createSearchProbe}): when given, it attacks the same mask with the
+   * step's seed and its prediction (inference mode) is `advCorrect`; absent → the training x_adv's.
+   */
+  readonly probe?: AttackFn;
 }
 
 /** What one step reports. */
@@ -60,7 +67,7 @@ export interface ScaatStepResult {
   readonly loss: number;
   /** Clean accuracy on the batch (training-mode forward; inference mode for 'adv-only'). */
   readonly acc: number;
-  /** Accuracy on x_adv, from the source `ratioFeedback` names. */
+  /** Accuracy on x_adv (on the probe's x when `probe` ran), from the source `ratioFeedback` names. */
   readonly advAcc: number;
   /** Mean q_b of the batch (before the ratio update). */
   readonly q: number;
@@ -68,7 +75,7 @@ export interface ScaatStepResult {
   readonly maskFraction: number;
   /** Whether a fresh saliency pass ran (1) or cached ranks were used (0). */
   readonly freshSaliency: number;
-  /** advCorrect_b ∈ {0, 1} for the ratio search. */
+  /** advCorrect_b ∈ {0, 1} for the ratio search (of the probe when it ran). */
   readonly advCorrect: Uint8Array;
   /** Ranks of the fresh saliency (when computed and `returnRanks`). */
   readonly ranks?: Uint16Array | Uint32Array;
@@ -88,6 +95,19 @@ export function createScaatAttack(config: ScaatConfig): AttackFn {
     randomStart: config.randomStart,
     validBox: config.validBox,
   });
+}
+
+/**
+ * The search probe of `ratioSearchEpsilon` (method.md §2.5), or undefined for 'training': the
+ * training attack of {@link createScaatAttack} with ε = ratioSearchEpsilon and α scaled with it
+ * ('auto' α by its rule, a fixed α by ε_probe/ε). Called with the training attack's seed it starts
+ * from the same uniform draw scaled to its budget, so at ε_probe = ε it is the training attack.
+ */
+export function createSearchProbe(config: ScaatConfig): AttackFn | undefined {
+  const e = config.ratioSearchEpsilon;
+  if (e === 'training') return undefined;
+  const alpha = config.alpha === 'auto' ? effectiveAlpha({ ...config, epsilon: e }) : (config.alpha * e) / config.epsilon;
+  return pgd({ epsilon: e, alpha, steps: effectiveSteps(config), randomStart: config.randomStart, validBox: config.validBox });
 }
 
 /**
@@ -144,10 +164,12 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   let masked = 0;
   for (let b = 0; b < batch; b++) masked += irrelevantCount(ratios[b]!, numPixels);
 
-  // 3) masked attack; x_adv is a constant for the update
+  // 3) masked attack; x_adv is a constant for the update (and the search probe on the same mask)
   const mask = maskTensor(maskData, batch, h, w);
   let xAdv: tf.Tensor4D;
+  let xProbe: tf.Tensor4D | undefined;
   try {
+    xProbe = args.probe?.(classifier, x, y, { mask, seed: args.seed });
     xAdv = config.remaskEveryAttackStep
       ? maskedPgd(classifier, x, y, mask, {
           epsilon: config.epsilon,
@@ -164,8 +186,18 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
           },
         })
       : args.attack(classifier, x, y, { mask, seed: args.seed });
+  } catch (err) {
+    xProbe?.dispose();
+    throw err;
   } finally {
     mask.dispose();
+  }
+  // 5, first half) the probe judged with the parameters the training pass sees
+  let probeCorrect: Uint8Array | undefined;
+  if (xProbe && config.ratioFeedback === 'training-pass') {
+    probeCorrect = correctness(classifier.logits(xProbe), y, true);
+    xProbe.dispose();
+    xProbe = undefined;
   }
 
   // 4) loss in training mode, one backward pass, one update
@@ -196,10 +228,12 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
     // 'adv-only' has no clean training forward: clean accuracy from an inference forward.
     // Taken after the update, like 'post-step-inference' below.
     const cleanCorrect = kept.clean ? correctness(kept.clean, y) : correctness(classifier.logits(x), y, true);
+    // 5) feedback for the ratio search: the probe's when it ran, else x_adv's
     const advCorrect =
-      config.ratioFeedback === 'post-step-inference'
-        ? correctness(classifier.logits(xAdv), y, true)
-        : correctness(kept.adv!, y);
+      probeCorrect ??
+      (config.ratioFeedback === 'post-step-inference'
+        ? correctness(classifier.logits(xProbe ?? xAdv), y, true)
+        : correctness(kept.adv!, y));
     let inputGradient: Float32Array | undefined;
     if (wantDx) {
       const dx = grads[vars.length];
@@ -224,6 +258,7 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
     };
   } finally {
     tf.dispose([value, ...grads.filter((g): g is tf.Tensor => g != null), onehot, xAdv]);
+    xProbe?.dispose();
     if (kept.clean) kept.clean.dispose();
     if (kept.adv) kept.adv.dispose();
   }

@@ -37,7 +37,7 @@ import type { ScaatConfig } from './config.js';
 import { SCAAT_CONFIG_SCHEMA, effectiveAlpha, effectiveRatioStep, effectiveSteps, resolveScaatConfig, resolveScaatConfigAt } from './config.js';
 import { IrrelevantRatios } from './sample-state.js';
 import type { RatioSummary } from './sample-state.js';
-import { createScaatAttack, scaatStep } from './step.js';
+import { createScaatAttack, createSearchProbe, scaatStep } from './step.js';
 import type { ScaatStepResult } from './step.js';
 import { createMaskSource } from './_mask-source.js';
 import type { AugmentationDraws } from './_mask-source.js';
@@ -109,13 +109,18 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   const bisect = config.ratioSearch === 'bisect';
   const ratios = new IrrelevantRatios(options.trainSize, config.ratioInit, bisect ? { lo: config.ratioMin, hi: config.ratioMax } : undefined);
   const attack = createScaatAttack(config);
+  // ratioSearchEpsilon: the stronger attack whose outcome moves q_i, run only once q_i moves
+  const probe = createSearchProbe(config);
   const source = createMaskSource(config, options);
   const derived = {
     alpha,
     attackSteps,
     // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards;
+    // (+ K probe + 1 inference forward after warm-up with ratioSearchEpsilon);
     // sharedBackward: the 2 training passes only (train/_shared-pass.ts)
-    passesPerStep: config.sharedBackward ? 2 : source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2,
+    passesPerStep: config.sharedBackward
+      ? 2
+      : source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2 + (probe ? attackSteps + 1 : 0),
     ratioStep,
   };
   const searchParams = { warmupEpochs: config.warmupEpochs, ratioStep, ratioMin: config.ratioMin, ratioMax: config.ratioMax };
@@ -138,7 +143,8 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       // 2.2) the mask's source: cached ranks of an earlier visit, or none (fresh saliency)
       const mask = source.request(index, ctx.epoch, h, w);
       // 2.3) saliency → mask → masked attack → CE(f(x)) + λ·CE(f(x_adv)) → one update (step.ts)
-      const r = scaatStep({ classifier: ctx.classifier, optimizer: ctx.optimizer, x, y, ratios: q, config, attack, seed: ctx.rng.nextSeed(), ...mask });
+      const searching = probe && ctx.epoch >= config.warmupEpochs ? { probe } : {};
+      const r = scaatStep({ classifier: ctx.classifier, optimizer: ctx.optimizer, x, y, ratios: q, config, attack, seed: ctx.rng.nextSeed(), ...mask, ...searching });
       // 2.4) the source keeps this visit's map for the next visit
       source.remember(index, r, ctx.epoch);
       // 2.5) ratio search for every sample of the batch
