@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QEpoch, RunResult } from './run-results.js';
-import { renderSweepQFigures, sweepQSpecs } from './sweep-q.js';
+import { formatSweepQMarkdown, histogramSpread, renderSweepQFigures, sweepQRows, sweepQSpecs } from './sweep-q.js';
 import { buildSweepTable } from './sweep-table.js';
 import type { SweepTableCell } from './sweep-table.js';
 
@@ -61,5 +61,49 @@ describe('renderSweepQFigures', () => {
     const figures = await renderSweepQFigures(sweep, table);
     expect(figures.map((f) => f.id)).toEqual(sweepQSpecs(sweep, table).map((s) => s.id));
     for (const f of figures) expect(f.svg).toMatch(/^<svg[^>]*>.*<rect/s);
+  });
+});
+
+describe('histogramSpread', () => {
+  it("is the largest bin's share and the bins with at least 5 % of the samples", () => {
+    expect(histogramSpread({ edges: [0, 0.5, 1], counts: [0, 40] })).toEqual({ topBinShare: 1, bars: 1 });
+    // 100 samples: 60, 30, 5 (exactly 5 %: a bar), 4, 1
+    expect(histogramSpread({ edges: [0, 0.2, 0.4, 0.6, 0.8, 1], counts: [60, 30, 5, 4, 1] })).toEqual({ topBinShare: 0.6, bars: 3 });
+    expect(histogramSpread({ edges: [0, 1], counts: [0] }).bars).toBe(0);
+  });
+});
+
+describe('sweepQRows', () => {
+  it("takes each SCAAT group's final epoch, per seed, mean ± std over the seeds with a log", () => {
+    const q = (counts: [number, number], mean: number, median: number): QEpoch => ({ epoch: 2, histogram: { edges: [0.5, 0.55, 0.6], counts }, mean, median });
+    const two: SweepTableCell[] = [
+      // seed 0: [1, 3] → share 0.75, 2 bars; seed 1: [0, 4] → 1, 1 bar (its first epoch is not the final one)
+      cell({ trainer: 'scaat', seed: '0' }, { q: [{ epoch: 0, histogram: { edges: [0.5, 0.55, 0.6], counts: [4, 0] } }, q([1, 3], 0.55, 0.56)] }),
+      cell({ trainer: 'scaat', seed: '1' }, { q: [q([0, 4], 0.57, 0.58)] }),
+      cell({ trainer: 'regular', seed: '0' }, {}),
+    ];
+    const s = { cells: two, seedAxis: 'seed', partitionAxis: 'data' };
+    const rows = sweepQRows(s, buildSweepTable(s));
+    expect(rows).toHaveLength(1);
+    const r = rows[0]!;
+    expect(r.group).toBe('trainer=scaat');
+    expect(r.binWidth).toBeCloseTo(0.05, 12);
+    expect(r.topBinShare.n).toBe(2);
+    expect(r.topBinShare.mean).toBeCloseTo(0.875, 12);
+    expect(r.topBinShare.std).toBeCloseTo(Math.SQRT1_2 * 0.25, 12); // sample std of {0.75, 1}
+    expect(r.bars.mean).toBe(1.5);
+    expect(r.mean.mean).toBeCloseTo(0.56, 12);
+    expect(r.median.mean).toBeCloseTo(0.57, 12);
+    const md = formatSweepQMarkdown(rows);
+    expect(md).toContain('| trainer=scaat | 2 | 0.560 ± 0.0141 | 0.570 ± 0.0141 | 87.5 ± 17.7 % | 1.50 ± 0.707 |');
+    expect(md).toContain('bins 0.05 wide');
+  });
+
+  it('has a row per partition and group with a q_i log, none for a sweep without one', () => {
+    expect(sweepQRows(sweep, table).map((r) => `${r.partition}: ${r.group}`)).toEqual([
+      'data = mnist: trainer=scaat epsilon=0.3', 'data = mnist: trainer=scaat epsilon=0.1', 'data = cifar: trainer=scaat',
+    ]);
+    const regular = { ...sweep, cells: cells.filter((c) => c.params['trainer'] !== 'scaat') };
+    expect(formatSweepQMarkdown(sweepQRows(regular, buildSweepTable(regular)))).toBe('');
   });
 });

@@ -5,12 +5,17 @@
  * seed per group keeps the report short: the q_i search is the same rule in every seed, and the
  * groups (ε, attack, search variant, …) are what differ.
  *
+ * Beside the figures, {@link sweepQRows} puts every seed's final q_i distribution into numbers
+ * (mean ± std over seeds): whether q_i adapted per sample or ended as one bar.
+ *
  * Pure: the specs are figures.ts figureSpecs of that one run; rendering is renderSpecSvg.
  */
 import { figureSpecs, renderSpecSvg } from './figures.js';
 import type { Figure, FigureSpec } from './figures.js';
 import { RESULTS_SCHEMA_VERSION } from './run-results.js';
-import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
+import type { Histogram } from './run-results.js';
+import { formatSeedStat, markdownRow, seedStat } from './sweep-table.js';
+import type { SeedStat, SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** A partition value or group label as a file-name part ([A-Za-z0-9.+-] and '_'). */
 function idPart(s: string): string {
@@ -61,4 +66,79 @@ export async function renderSweepQFigures(sweep: { readonly cells: readonly Swee
   const figures: Figure[] = [];
   for (const f of sweepQSpecs(sweep, table)) figures.push({ id: f.id, title: f.title, caption: f.caption, svg: await renderSpecSvg(f.spec) });
   return figures;
+}
+
+/** A bin holding at least this share of the samples counts as a bar in {@link SweepQRow.bars}. */
+export const Q_BAR_SHARE = 0.05;
+
+/**
+ * The final epoch's q_i distribution of one group of SCAAT cells, each a {@link SeedStat} over the
+ * group's seeds with a q_i log: its mean and median, the share of samples in the histogram's
+ * largest bin, and the number of bins holding at least {@link Q_BAR_SHARE} of the samples. One bar
+ * (every sample at about the same q) reads as share ≈ 100 %, 1 bar.
+ */
+export interface SweepQRow {
+  /** The partition's title ('' without a partition axis). */
+  readonly partition: string;
+  readonly group: string;
+  /** Width of the histogram's bins (the run's `ratioHistogramBins`: 0.05 for 20). */
+  readonly binWidth: number;
+  readonly mean: SeedStat;
+  readonly median: SeedStat;
+  readonly topBinShare: SeedStat;
+  readonly bars: SeedStat;
+}
+
+/** Share of the samples in the largest bin, and the bins holding at least {@link Q_BAR_SHARE} of them. */
+export function histogramSpread(h: Histogram): { topBinShare: number; bars: number } {
+  const total = h.counts.reduce((a, c) => a + c, 0);
+  if (total === 0) return { topBinShare: NaN, bars: 0 };
+  return { topBinShare: Math.max(...h.counts) / total, bars: h.counts.filter((c) => c / total >= Q_BAR_SHARE).length };
+}
+
+/** One {@link SweepQRow} per group of SCAAT cells with a q_i log, in the table's order. */
+export function sweepQRows(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): SweepQRow[] {
+  const byName = new Map(sweep.cells.map((c) => [c.name, c] as const));
+  const rows: SweepQRow[] = [];
+  for (const p of table.partitions) {
+    for (const g of p.groups) {
+      const finals = g.cells.flatMap((name) => {
+        const run = byName.get(name)?.run;
+        const q = run?.trainer === 'scaat' ? run.training?.q : undefined;
+        return q && q.length > 0 ? [q[q.length - 1]!] : [];
+      });
+      if (finals.length === 0) continue;
+      const spread = finals.map((e) => histogramSpread(e.histogram));
+      const edges = finals[0]!.histogram.edges;
+      rows.push({
+        partition: p.title,
+        group: g.label,
+        binWidth: edges.length > 1 ? edges[1]! - edges[0]! : NaN,
+        mean: seedStat(finals.map((e) => e.mean)),
+        median: seedStat(finals.map((e) => e.median)),
+        topBinShare: seedStat(spread.map((s) => s.topBinShare)),
+        bars: seedStat(spread.map((s) => s.bars)),
+      });
+    }
+  }
+  return rows;
+}
+
+/** The rows as a Markdown section ('' when there are none). */
+export function formatSweepQMarkdown(rows: readonly SweepQRow[]): string {
+  if (rows.length === 0) return '';
+  const width = rows[0]!.binWidth;
+  const lines = [
+    `### q_i at the end of training (SCAAT cells; mean ± std over seeds)`,
+    '',
+    `Largest bin: the share of the training samples in the most populated bin of the final epoch's q_i histogram (bins ${Number.isFinite(width) ? `${+width.toFixed(4)} wide` : 'as logged'}); bars: bins holding at least ${Q_BAR_SHARE * 100} % of the samples. One bar, every sample at about the same q, reads as 100 %, 1.`,
+    '',
+    markdownRow(['group', 'seeds', 'mean q', 'median q', 'largest bin', 'bars']),
+    markdownRow(['---', '---:', '---:', '---:', '---:', '---:']),
+  ];
+  for (const r of rows) {
+    const label = r.partition ? `${r.partition}: ${r.group}` : r.group;
+    lines.push(markdownRow([label, String(r.topBinShare.n), formatSeedStat(r.mean), formatSeedStat(r.median), formatSeedStat(r.topBinShare, true), formatSeedStat(r.bars)]));
+  }
+  return `${lines.join('\n')}\n`;
 }

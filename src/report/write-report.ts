@@ -4,8 +4,8 @@
  * atomically (temp file + rename), figures first and the HTML last.
  *
  * A sweep's report folder: `summary.json` (the mean ± std table, every metric, and the rule for
- * best values; the comparison against the poster), `table.md` (the headline table and the
- * comparison as GitHub Markdown, for docs), `figures/<id>.png` (the fronts, sweep-front.ts, and
+ * best values; the comparison against the poster), `table.md` (the headline table, the
+ * comparison and the final q_i spread per SCAAT group as GitHub Markdown, for docs), `figures/<id>.png` (the fronts, sweep-front.ts, and
  * SCAAT's q_i per group, sweep-q.ts), `results.json` (the evaluated cells as runs, for
  * `scaat report`/`compare` per run), `report.html` last.
  */
@@ -19,7 +19,7 @@ import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
 import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
 import { renderSweepFigures } from './sweep-front.js';
-import { renderSweepQFigures } from './sweep-q.js';
+import { formatSweepQMarkdown, renderSweepQFigures, sweepQRows } from './sweep-q.js';
 import { BEST_RULE, buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 
@@ -93,7 +93,8 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   await writeJsonAtomic(summary, { rule: BEST_RULE, ...table, poster: { expected: POSTER_EXPECTED, rule: POSTER_RULE, comparisons: poster } });
   const markdown = path.join(outDir, 'table.md');
   const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
-  await writeFileAtomic(markdown, [rerun, formatSweepTableMarkdown(headline), formatPosterComparisonMarkdown(poster)].filter(Boolean).join('\n'));
+  const qRows = sweepQRows(sweep, table);
+  await writeFileAtomic(markdown, [rerun, formatSweepTableMarkdown(headline), formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows)].filter(Boolean).join('\n'));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
@@ -119,6 +120,6 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   }
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
-  const text = [formatSweepTableText(headline), formatPosterComparisonText(poster)].filter(Boolean).join('\n\n');
+  const text = [formatSweepTableText(headline), formatPosterComparisonText(poster), formatSweepQMarkdown(qRows).trimEnd()].filter(Boolean).join('\n\n');
   return { html, summary, markdown, ...(results !== undefined ? { results } : {}), pngs, figureIds: [...figures.fronts, ...figures.q].map((f) => f.id), table, text };
 }
