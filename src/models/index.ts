@@ -3,7 +3,7 @@
 // checkpoints of a run and per-sample state live in `train/`. Public API (re-exports only).
 export type { Classifier, FromLayersModelOptions } from './classifier.js';
 export { fromLayersModel, layerVariables } from './classifier.js';
-export { fileSystem, saveClassifier, loadClassifier, loadModel, resolveModelDir, MODEL_JSON, WEIGHTS_BIN, RUN_LAYOUT } from './io.js';
+export { fileSystem, saveClassifier, loadClassifier, loadModel, modelWeightsSha256, resolveModelDir, MODEL_JSON, WEIGHTS_BIN, RUN_LAYOUT } from './io.js';
 export type { LoadedModel, ModelWeights } from './io.js';
 export { ChannelNormalization, registerCustomLayers } from './layers.js';
 export type { ChannelNormalizationArgs } from './layers.js';

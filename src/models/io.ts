@@ -208,6 +208,18 @@ export async function loadModel(pathOrRunDir: string, options: FromLayersModelOp
   return { classifier: fromLayersModel(model, options), dir, weights: { sha256, checkpoint } };
 }
 
+/**
+ * The SHA-256 (hex) of the weights {@link loadModel} would load from `pathOrRunDir` (the same
+ * bytes, the same folder resolution), without building the model: to tell whether a result was
+ * computed from the weights a run holds now.
+ * @throws DataError as loadModel when nothing loadable is there.
+ */
+export async function modelWeightsSha256(pathOrRunDir: string): Promise<string> {
+  const dir = resolveModelDir(pathOrRunDir);
+  const artifacts = await fileSystem(dir).load!();
+  return sha256Hex(new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0))));
+}
+
 /** SHA-256 of bytes, hex. */
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

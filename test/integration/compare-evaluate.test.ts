@@ -3,7 +3,8 @@
  * dataset (config.json 'data'), writes <run>/eval.json atomically, prints the table, and the next
  * compare reuses the file instead of evaluating again.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +61,46 @@ describe('scaat compare on a run folder without an evaluation', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--data: expected a dataset name \(mnist, .*synthetic.*\) or an existing dataset path, got 'cifar'/);
     expect(existsSync(path.join(other, 'eval.json'))).toBe(false);
+  });
+});
+
+describe('scaat compare on a run whose weights changed since its evaluation', () => {
+  it('evaluates it again (and says why); with --no-evaluate it warns that the numbers are not the model\'s', async () => {
+    const train = (out: string, seed: string) =>
+      runCli(['train', '--model', 'mlp', '--data', DATA, '--epochs', '1', '--seed', seed, '--backend', 'wasm', '--out', out, '--set', 'width=0.25', '--set', 'batchSize=8', '--set', 'evalEvery=0']);
+    const run = path.join(tmp, 'stale');
+    const donor = path.join(tmp, 'stale-donor');
+    for (const [dir, seed] of [[run, '3'], [donor, '4']] as const) {
+      const t = await train(dir, seed);
+      expect(t.code, t.stderr).toBe(0);
+    }
+    const args = ['compare', run, '--limit', '4', '--batch-size', '2', '--methods', 'vanilla-gradient', '--eval-metrics', 'clean-accuracy,entropy', '--backend', 'wasm'];
+    const evalFile = path.join(run, 'eval.json');
+    const recorded = () => (JSON.parse(readFileSync(evalFile, 'utf8')) as EvaluationResult).model.weights!.sha256;
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    const weights = path.join(run, 'model', 'weights.bin');
+    expect((await runCli(args)).code).toBe(0);
+    expect(recorded()).toBe(sha(weights));
+
+    // the run's weights change (same architecture, another seed's values)
+    copyFileSync(path.join(donor, 'model', 'weights.bin'), weights);
+    expect(sha(weights)).not.toBe(recorded());
+    const before = readFileSync(evalFile, 'utf8');
+    const warned = await runCli([...args, '--no-evaluate']);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain(`compare: warning: ${evalFile} was made from weights ${recorded().slice(0, 12)}…, but ${run} now holds ${sha(weights).slice(0, 12)}…: its numbers are not this model's (run without --no-evaluate to evaluate it again)`);
+    expect(readFileSync(evalFile, 'utf8')).toBe(before); // --no-evaluate writes nothing
+
+    const again = await runCli(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('; evaluating it again');
+    expect(recorded()).toBe(sha(weights));
+    // now current: the next compare reuses it silently
+    const mtime = statSync(evalFile).mtimeMs;
+    const quiet = await runCli(args);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toContain('evaluating it again');
+    expect(statSync(evalFile).mtimeMs).toBe(mtime);
   });
 });
 

@@ -7,7 +7,10 @@
  * JSON at its top level) is evaluated first with the metrics room's `evaluate()` on a
  * class-stratified sample of `--limit` images of `--split` of its own dataset (config.json
  * `data`, or `--data`; drawn with `--seed`, so every run gets the same images), and the
- * evaluation is written atomically to `<run>/eval.json`, so the next compare reuses it. The
+ * evaluation is written atomically to `<run>/eval.json`, so the next compare reuses it, as long
+ * as it was made from the weights the run holds (the SHA-256 it records): after the run has
+ * trained on (a resumed run, a final model where a checkpoint was evaluated) compare evaluates it
+ * again and says why; with --no-evaluate it warns that the numbers are not the model's. The
  * evaluation's flags (--limit, --methods, --eval-metrics, --batch-size, --seed, --epsilon) are the
  * evaluation schema's settings (metrics/evaluation-options.ts), with compare's own defaults for
  * --limit (64) and --epsilon (the runs' training ε) in {@link COMPARE_SETTING_FLAGS}.
@@ -19,11 +22,12 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setupBackend } from '../../engine/backend.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { evaluate } from '../../metrics/evaluate.js';
-import { loadModel } from '../../models/io.js';
+import { loadModel, modelWeightsSha256 } from '../../models/io.js';
 import { findEvaluations, loadResults, RESULTS_FILE, RUN_CONFIG_FILE } from '../../report/load-results.js';
 import { buildTable, formatTableMarkdown, formatTableText, tableCaveats } from '../../report/table.js';
 import { saliencyMethods } from '../../saliency/registry.js';
@@ -130,6 +134,42 @@ export async function needsEvaluation(p: string): Promise<boolean> {
   return (await findEvaluations(p)).length === 0;
 }
 
+/** An evaluation of a run folder made from other weights than the run holds now. */
+export interface StaleEvaluation {
+  readonly file: string;
+  /** SHA-256 of the weights the evaluation records. */
+  readonly recorded: string;
+  /** SHA-256 of the weights the run folder holds now (its final model, else its latest checkpoint). */
+  readonly current: string;
+}
+
+/**
+ * The run folder's one evaluation file, when it records the SHA-256 of the weights it was made
+ * from and the run now holds other weights; null when it matches, records none (files written
+ * before it was recorded) or `p` is not a run folder with exactly one evaluation.
+ */
+export async function staleEvaluation(p: string): Promise<StaleEvaluation | null> {
+  if (!existsSync(p) || !statSync(p).isDirectory() || !existsSync(path.join(p, RUN_CONFIG_FILE))) return null;
+  const files = await findEvaluations(p);
+  if (files.length !== 1) return null;
+  const file = files[0]!;
+  let recorded: unknown;
+  try {
+    recorded = (JSON.parse(await fsp.readFile(file, 'utf8')) as { model?: { weights?: { sha256?: unknown } } }).model?.weights?.sha256;
+  } catch {
+    return null; // loadResults reports an unreadable file
+  }
+  if (typeof recorded !== 'string') return null;
+  let current: string;
+  try {
+    current = await modelWeightsSha256(p);
+  } catch (err) {
+    if (err instanceof DataError) return null; // no model left to compare with: the file is all there is
+    throw err;
+  }
+  return current === recorded ? null : { file, recorded, current };
+}
+
 /** The attack budget of a run folder's trainer (SCAAT's or PGD-AT's `epsilon`), or null (regular, SGT, no run folder). */
 export function runEpsilon(dir: string): number | null {
   if (!existsSync(path.join(dir, RUN_CONFIG_FILE))) return null;
@@ -210,9 +250,23 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, s
 
 /** Evaluates the run folders that need it (unless `--no-evaluate`), loads the runs and prints the comparison. */
 export async function runCompare(runs: readonly string[], opts: CompareCommandOptions): Promise<void> {
+  const pending: string[] = [];
+  for (const r of runs) {
+    if (await needsEvaluation(r)) {
+      pending.push(r);
+      continue;
+    }
+    const stale = await staleEvaluation(r);
+    if (!stale) continue;
+    const which = `${stale.file} was made from weights ${stale.recorded.slice(0, 12)}…, but ${r} now holds ${stale.current.slice(0, 12)}…`;
+    if (opts.evaluate !== false && path.basename(stale.file) === RUN_EVALUATION_FILE) {
+      if (!opts.quiet) process.stderr.write(`compare: ${which}; evaluating it again\n`);
+      pending.push(r);
+    } else {
+      process.stderr.write(`compare: warning: ${which}: its numbers are not this model's (${opts.evaluate === false ? 'run without --no-evaluate' : `remove ${stale.file}`} to evaluate it again)\n`);
+    }
+  }
   if (opts.evaluate !== false) {
-    const pending: string[] = [];
-    for (const r of runs) if (await needsEvaluation(r)) pending.push(r);
     if (pending.length > 0) {
       const settings = compareSettings(opts);
       saliencyMethods(settings.methods); // validates before any loading
