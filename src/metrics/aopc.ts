@@ -163,45 +163,67 @@ export function aopc(
     }
   }
 
-  // 2) p_c(x^(k)) for k = 0..L, at most `rows` images per forward pass
+  // 2) p_c(x^(k)) for k = 0..L, at most `internalBatchSize` images per forward pass. The perturbed
+  //    images are built on the host, one step from the previous: x^(k) = x^(k−1) with the pixels
+  //    of rank k − 1 set to fl(x + fl(fill − x)), the float32 value of x + (fill − x)·[rank < k].
+  const xs = x.dataSync() as Float32Array;
+  const pix = h * w;
   const probs = new Float64Array(b * (steps + 1)); // [B, L+1]
   const sub = Math.min(b, internalBatchSize);
   const perPass = Math.max(1, Math.floor(internalBatchSize / sub));
+  const f32 = Math.fround;
   for (let s = 0; s < b; s += sub) {
     const n = Math.min(sub, b - s);
-    const ctx = tf.tidy(() => {
-      const xs = tf.slice(x, [s, 0, 0, 0], [n, -1, -1, -1]);
-      const ts = tf.slice(target, [s], [n]).toInt();
-      const ranks = tf.tensor4d(rank.subarray(s * h * w, (s + n) * h * w), [n, h, w, 1]);
-      let filler: tf.Tensor;
-      if (fill === 'uniform') {
-        const parts = [];
-        for (let i = s; i < s + n; i++) {
-          const sd = options.seeds ? options.seeds[i]! : deriveSeed(seed, i);
-          parts.push(tf.randomUniform([1, h, w, c], 0, 1, 'float32', sd));
-        }
-        filler = tf.concat(parts, 0);
-      } else {
-        filler = tf.fill([n, h, w, c], fill === 'black' ? 0 : fillValue(fill));
+    const size = n * pix * c;
+    const x0 = xs.subarray(s * pix * c, (s + n) * pix * c);
+    // the removed value of every element: fl(x + fl(fill − x))
+    const removed = new Float32Array(size);
+    if (fill === 'uniform') {
+      for (let i = 0; i < n; i++) {
+        const sd = options.seeds ? options.seeds[s + i]! : deriveSeed(seed, s + i);
+        const u = tf.randomUniform([1, h, w, c], 0, 1, 'float32', sd);
+        removed.set(u.dataSync(), i * pix * c);
+        u.dispose();
       }
-      return { xs, ts, ranks, delta: tf.sub(filler, xs), pick: tf.oneHot(ts, classifier.numClasses).toFloat() };
-    });
+    } else {
+      removed.fill(fill === 'black' ? 0 : fillValue(fill));
+    }
+    for (let e = 0; e < size; e++) removed[e] = f32(x0[e]! + f32(removed[e]! - x0[e]!));
+    // the sub-batch's pixels grouped by rank: byRank[start[r] .. start[r+1]) (a counting sort)
+    const start = new Int32Array(patches + 1);
+    const rk = rank.subarray(s * pix, (s + n) * pix);
+    for (let q = 0; q < rk.length; q++) start[rk[q]! + 1]!++;
+    for (let r = 0; r < patches; r++) start[r + 1]! += start[r]!;
+    const byRank = new Int32Array(rk.length);
+    const fillAt = start.slice(0, patches);
+    for (let q = 0; q < rk.length; q++) byRank[fillAt[rk[q]!]!++] = q;
+    const cur = Float32Array.from(x0); // x^(k) of the sub-batch
+    const pick = tf.tidy(() => tf.oneHot(tf.slice(target, [s], [n]).toInt(), classifier.numClasses).toFloat());
     try {
       for (let k0 = 0; k0 <= steps; k0 += perPass) {
         const k = Math.min(perPass, steps + 1 - k0);
+        const images = new Float32Array(k * size);
+        for (let j = 0; j < k; j++) {
+          const step = k0 + j;
+          if (step > 0) {
+            for (let t = start[step - 1]!; t < start[step]!; t++) {
+              const e0 = byRank[t]! * c;
+              for (let ch = 0; ch < c; ch++) cur[e0 + ch] = removed[e0 + ch]!;
+            }
+          }
+          images.set(cur, j * size);
+        }
         const p = tf.tidy(() => {
-          const ks = tf.tensor1d(Array.from({ length: k }, (_, j) => k0 + j)).reshape([k, 1, 1, 1, 1]);
-          const masks = tf.less(tf.expandDims(ctx.ranks, 0), ks).toFloat(); // [k, n, H, W, 1]
-          const xk = tf.add(tf.expandDims(ctx.xs, 0), tf.mul(tf.expandDims(ctx.delta, 0), masks)).reshape([k * n, h, w, c]);
-          const pr = tf.softmax(classifier.logits(xk as tf.Tensor4D));
-          return tf.sum(tf.mul(pr, tf.tile(ctx.pick, [k, 1])), 1); // [k·n], step-major
+          const xk = tf.tensor4d(images, [k * n, h, w, c]);
+          const pr = tf.softmax(classifier.logits(xk));
+          return tf.sum(tf.mul(pr, tf.tile(pick, [k, 1])), 1); // [k·n], step-major
         });
         const v = p.dataSync();
         p.dispose();
         for (let j = 0; j < k; j++) for (let i = 0; i < n; i++) probs[(s + i) * (steps + 1) + k0 + j] = v[j * n + i]!;
       }
     } finally {
-      tf.dispose(ctx);
+      pick.dispose();
     }
   }
 
