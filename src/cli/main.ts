@@ -18,6 +18,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, DataError, LockedError, ScaatError, ShapeError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { scaatVersion } from '../io/package-version.js';
 import { installSignalHandlers, receivedSignal, signalExitCode } from './signals.js';
 
 /** The exit codes (see the module header); a signal S gives 128 + S: 130 (SIGINT), 143 (SIGTERM). */
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
       '\nThe method as implemented (training step, trainers, saliency methods, metrics), every option with\n' +
         'its default, and what the paper leaves open: docs/method.md in the scaat package.',
     )
+    .version(scaatVersion() ?? 'unknown', '-V, --version', "print scaat's version")
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
