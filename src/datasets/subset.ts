@@ -106,12 +106,13 @@ export function classHistogram(labels: ArrayLike<number>, numClasses: number, in
  * The class-stratified sample of `limit` samples of `dataset` (its labels only: no image is read)
  * and what was drawn; every index (rule 'all') when `limit` is undefined or covers the split.
  */
-export async function drawSubset(dataset: Dataset, limit: number | undefined, seed: number): Promise<{ indices: Int32Array; info: SubsetInfo }> {
+export async function drawSubset(dataset: Dataset, limit: number | undefined, seed: number): Promise<{ indices: Int32Array; info: SubsetInfo; labels: Int32Array }> {
   const labels = await dataset.labels();
   const indices = limit === undefined ? Int32Array.from({ length: labels.length }, (_, i) => i) : stratifiedSubset(labels, limit, seed);
   const all = indices.length === labels.length;
   return {
     indices,
+    labels,
     info: {
       rule: all ? 'all' : 'class-stratified', seed: all ? null : seed, limit: limit ?? null, size: indices.length,
       classHistogram: classHistogram(labels, dataset.numClasses, indices),

@@ -14,6 +14,7 @@ import { Rng } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { saliencyEntropy } from './saliency-entropy.js';
 import { stratifiedSubset } from '../datasets/subset.js';
+import { exampleIndices } from './evaluation-examples.js';
 
 beforeAll(() => useBackend('cpu'));
 
@@ -83,8 +84,11 @@ describe('evaluate', () => {
       expect(value('relevance-mass-accuracy')).not.toBeNull();
     }
 
-    // examples (default 4): the lowest indices; shard 0 holds only [0, 3), so merge takes index 3 from shard 1
+    // examples (default 4): one per class first (labels 0, 1, 2 at indices 0, 1, 2), then index 3;
+    // shard 0 holds [0, 3), shard 1 index 3, shard 2 none: merged, the whole run's four
     expect(shards.find((p) => p.shard!.index === 0)!.examples!.map((e) => e.index)).toEqual([0, 1, 2]);
+    expect(shards.find((p) => p.shard!.index === 1)!.examples!.map((e) => e.index)).toEqual([3]);
+    expect(shards.find((p) => p.shard!.index === 2)!.examples ?? []).toEqual([]);
     expect(whole.examples!.map((e) => [e.index, e.label])).toEqual([[0, 0], [1, 1], [2, 2], [3, 0]]);
     const rng = new Rng(9);
     const pixels = Float32Array.from({ length: 4 * 64 }, () => rng.next()); // tinySet's first 4 images
@@ -241,5 +245,29 @@ describe('evaluate: the AOPC regime and the robustness attack reach their settin
     // q = 0.25: 4 px × 0.3 = 1.2 < 1.6 → still correct; q = 0.5: 8 px × 0.3 = 2.4 > 1.6 → flipped
     expect(r.methods[0]!.robustness![0]!.accuracy).toEqual([1, 1, 0]);
     clf.model.dispose();
+  });
+});
+
+describe('exampleIndices', () => {
+  it('takes the first image of each class in the sample\'s order, then the next images; ascending', () => {
+    // labels by dataset index: 0:7 1:7 2:3 3:7 4:3 5:1
+    const labels = [7, 7, 3, 7, 3, 1];
+    expect(Array.from(exampleIndices([0, 1, 2, 3, 4, 5], labels, 2))).toEqual([0, 2]);
+    expect(Array.from(exampleIndices([0, 1, 2, 3, 4, 5], labels, 3))).toEqual([0, 2, 5]);
+    expect(Array.from(exampleIndices([0, 1, 2, 3, 4, 5], labels, 5))).toEqual([0, 1, 2, 3, 5]); // 3 classes, then 1 and 3
+    expect(Array.from(exampleIndices([5, 3, 4], labels, 2))).toEqual([3, 5]); // the sample's order decides
+    expect(Array.from(exampleIndices([0, 1], labels, 9))).toEqual([0, 1]);
+    expect(Array.from(exampleIndices([0, 1, 2], labels, 0))).toEqual([]);
+    expect(Array.from(exampleIndices([0, 1, 2], [-1, -1, 4], 2))).toEqual([0, 2]); // unknown (−1) counts as one class
+  });
+
+  it('shows several classes of a dataset stored class by class (the first images would all be class 0)', async () => {
+    const x = Float32Array.from({ length: 12 * 64 }, (_, i) => (i % 7) / 7);
+    const y = Int32Array.from({ length: 12 }, (_, i) => Math.floor(i / 4)); // 0 0 0 0 1 1 1 1 2 2 2 2
+    const ds = arrayDataset(x, y, [8, 8, 1], 3);
+    const net = tinyCnn([8, 8, 1], 3, { seed: 3 });
+    const r = await evaluate(net, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['entropy'], batchSize: 5, examples: 4 });
+    expect(r.examples!.map((e) => [e.index, e.label])).toEqual([[0, 0], [1, 0], [4, 1], [8, 2]]);
+    net.model.dispose();
   });
 });

@@ -12,8 +12,8 @@
  * 3. per batch (bounded memory; tensors freed before the next batch): clean correctness; per
  *    method the attribution → per-pixel scores Σ_c|A| (its 8-bit map computed once, on demand),
  *    handed to the accumulator of each requested registry row (registry.ts; rows that share a
- *    computation, as AOPC's three, share one accumulator); the first `examples` images with each
- *    method's 8-bit map;
+ *    computation, as AOPC's three, share one accumulator); `examples` images (one per class
+ *    first: evaluation-examples.ts exampleIndices) with each method's 8-bit map;
  * 4. the accumulators keep per-image values and exact sums; summaries are built from them by the
  *    same code that `mergeEvaluations` uses, so merged shards equal the unsharded result.
  *
@@ -43,7 +43,7 @@ import { deriveSeed } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { correctPredictions } from './accuracy.js';
 import { toUint8Map } from './uint8-map.js';
-import { exampleImage, exampleMap } from './evaluation-examples.js';
+import { exampleImage, exampleIndices, exampleMap } from './evaluation-examples.js';
 import { METRICS } from './registry.js';
 import type { EvaluationConfig, EvaluationExample, EvaluationResult, WeightsIdentity } from './evaluation-result.js';
 import { assertFiniteRows } from './finite.js';
@@ -202,6 +202,8 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
   const seconds: Record<string, number> = Object.fromEntries(options.methods.map((m) => [m.name, 0]));
   const setup: RunSetup = { classifier, config, methods: options.methods.length, attack: options.attack ?? pgd({ ...config.robustness.attack }) };
   const indices = sample.indices.slice(start, end);
+  // the report's examples: one image per class first, chosen from the whole sample (every shard alike)
+  const examples = new Set(exampleIndices(sample.indices, sample.labels, config.examples ?? 0));
   let done = 0;
   try {
     for (const a of accumulators) raw.states.set(a, a.start(setup));
@@ -219,20 +221,21 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
           raw.images.index.push(...batch.index);
           raw.images.label.push(...batch.y);
           raw.images.correct.push(...correct);
-          // the first `examples` evaluated images (ascending index): image now, maps per method below
-          const nExamples = Math.max(0, Math.min(b, (config.examples ?? 0) - done));
+          // the batch's examples (exampleIndices): image now, maps per method below
+          const at: number[] = [];
+          for (let i = 0; i < b; i++) if (examples.has(batch.index[i]!)) at.push(i);
           const batchExamples: Array<EvaluationExample & { maps: Record<string, EvaluationExample['image']> }> = [];
-          if (nExamples > 0) {
-            const predicted = tf.tidy(() => Array.from(tf.argMax(classifier.logits(x.slice(0, nExamples)), 1).dataSync()));
+          if (at.length > 0) {
+            const predicted = tf.tidy(() => Array.from(tf.argMax(classifier.logits(tf.gather(x, at)), 1).dataSync()));
             const px = h * w * batch.shape[3];
-            for (let i = 0; i < nExamples; i++) {
+            at.forEach((i, e) => {
               const label = batch.y[i]!;
               const className = dataset.classNames[label];
               batchExamples.push({
-                index: batch.index[i]!, label, ...(className !== undefined ? { className } : {}), predicted: predicted[i]!,
+                index: batch.index[i]!, label, ...(className !== undefined ? { className } : {}), predicted: predicted[e]!,
                 image: exampleImage(batch.x.subarray(i * px, (i + 1) * px), w, h, batch.shape[3]), maps: {},
               });
-            }
+            });
             raw.examples.push(...batchExamples);
           }
           const target = config.target === 'predicted' ? tf.tidy(() => tf.argMax(classifier.logits(x), 1).toInt() as tf.Tensor1D) : y;
@@ -253,7 +256,7 @@ export async function evaluate(classifier: Classifier, dataset: Dataset, options
               const u8 = (i: number): Uint8Array => (maps[i] ??= toUint8Map(scores.subarray(i * n, (i + 1) * n), { clipPercentile: config.clipPercentile }));
               const methodBatch: MethodBatch = { ...images, method, methodIndex: mi, seed, scores, u8 };
               for (const a of accumulators) a.add(raw.states.get(a), methodBatch);
-              for (let i = 0; i < nExamples; i++) batchExamples[i]!.maps[method.name] = exampleMap(u8(i), w, h);
+              at.forEach((i, e) => (batchExamples[e]!.maps[method.name] = exampleMap(u8(i), w, h)));
               seconds[method.name]! += (Date.now() - t0) / 1000;
             });
           } finally {

@@ -2,8 +2,8 @@
  * Example images for the report's grid: an evaluated image and its 8-bit saliency maps (the
  * post-processing of the metrics, uint8-map.ts) in the compact form of
  * {@link EvaluationExample} (raw bytes as base64, the report's `Image8`). Used by evaluate() for
- * its first `examples` images, by merge (the N lowest indices across shards) and by `scaat demo`
- * for its sample PNGs.
+ * the images {@link exampleIndices} picks (one per class first), by merge (the N lowest indices
+ * across shards) and by `scaat demo` for its sample PNGs.
  *
  * @example
  * const image = exampleImage(batch.x.subarray(0, H * W * C), W, H, C);   // {width, height, channels, data}
@@ -44,6 +44,33 @@ export function exampleImage(pixels: ArrayLike<number>, width: number, height: n
 /** An 8-bit saliency map U8 (toUint8Map's output, H·W) as a 1-channel {@link ExampleImage}. */
 export function exampleMap(u8: Uint8Array, width: number, height: number): ExampleImage {
   return encodeExampleImage(u8, width, height, 1);
+}
+
+/**
+ * Which images of an evaluation sample are its examples: walking `indices` (the sample, in the
+ * order evaluated), the first image of each class not yet shown, until `count`; when the sample
+ * has fewer classes, then the next images in order. So a sample of a dataset stored class by class
+ * (cifar10-jpg) shows several classes, not `count` images of the first. A function of the whole
+ * sample, not of a shard: every shard picks from the same set, and merged shards (the lowest
+ * indices, {@link lowestExamples}) give the unsharded run's examples. `labels[i]` is the label of
+ * dataset index i (−1 where unknown, a class of its own). Returned ascending.
+ * @example exampleIndices([0, 1, 2, 3, 4], [7, 7, 3, 7, 3], 2)   // Int32Array [0, 2]
+ */
+export function exampleIndices(indices: ArrayLike<number>, labels: ArrayLike<number>, count: number): Int32Array {
+  const picked: number[] = [];
+  const seen = new Set<number>();
+  for (let k = 0; k < indices.length && picked.length < count; k++) {
+    const label = labels[indices[k]!]!;
+    if (!seen.has(label)) {
+      seen.add(label);
+      picked.push(indices[k]!);
+    }
+  }
+  if (picked.length < count) {
+    const taken = new Set(picked);
+    for (let k = 0; k < indices.length && picked.length < count; k++) if (!taken.has(indices[k]!)) picked.push(indices[k]!);
+  }
+  return Int32Array.from(picked).sort();
 }
 
 /** The `n` examples of lowest index among `parts` (shards' examples, any order), ascending. */

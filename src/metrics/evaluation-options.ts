@@ -148,11 +148,12 @@ export const EVALUATION_SCHEMA = z.strictObject({
     })
     .prefault({}),
   /**
-   * Keep the first `examples` evaluated images (lowest indices) with each method's 8-bit map in
-   * the result, for the report's example grid (0 = none). @default 4
+   * Keep `examples` evaluated images with each method's 8-bit map in the result, for the report's
+   * example grid (0 = none): the first image of each class in the sample's order, then the next
+   * images (evaluation-examples.ts exampleIndices). @default 4
    */
   examples: setting(amount({ integer: true, min: 0 }), 4, {
-    description: 'keep the first n images with each method\'s 8-bit map for the report\'s example grid (0 = none)', flag: '--examples <n>',
+    description: 'keep n images (one per class first) with each method\'s 8-bit map for the report\'s example grid (0 = none)', flag: '--examples <n>',
   }),
 });
 

@@ -4,7 +4,10 @@
  * and every recorded branch (fill coverage and its warning, AOPC_rel undefined, the stratified
  * `limit` sample, PNG size, additive noise, predicted target, weights identity), compared as text
  * (provenance aside) with files written by the code before metrics became registry rows
- * (test/fixtures/evaluation-golden, commit 4ab4191).
+ * (test/fixtures/evaluation-golden, commit 4ab4191). One deliberate change since: the examples are
+ * chosen from the whole sample, one per class first (evaluation-examples.ts exampleIndices), so a
+ * shard now holds only its part of that set (all-metrics.shard1/2.json rewritten 2026-12-05; every
+ * other field of every file, and the whole and merged files entirely, unchanged).
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
