@@ -34,6 +34,19 @@ describe('npy', () => {
     expect(parseNpy(encodeNpy(Int32Array.from([7]), [1])).shape).toEqual([1]); // (1,) tuple
   });
 
+  it('parses a Node Buffer (readFileSync) as its bytes: the elements only, not the header', () => {
+    const file = path.join(dir, 'buffer.npy');
+    writeFileSync(file, encodeNpy(Float32Array.from([0.5, -2, 7]), [3]));
+    const buf = readFileSync(file); // Buffer: its slice() is a view, not a copy
+    const r = parseNpy(buf, file);
+    expect(r.data.length).toBe(3);
+    expect(Array.from(r.data)).toEqual([0.5, -2, 7]);
+    for (const dtype of [Int32Array, Float64Array, Uint8Array] as const) {
+      writeFileSync(file, encodeNpy(dtype.from([1, 2, 3, 4]), [2, 2]));
+      expect(Array.from(parseNpy(readFileSync(file), file).data)).toEqual([1, 2, 3, 4]);
+    }
+  });
+
   it('reads big-endian, Fortran-order, bool and int64 files', () => {
     const be = new Uint8Array(8);
     new DataView(be.buffer).setInt32(0, -2, false);

@@ -124,7 +124,8 @@ function parseHeader(bytes: Uint8Array, source: string): ParsedHeader {
 function decodeElements(h: ParsedHeader, raw: Uint8Array, count: number, source: string): NpyData {
   const { dtype, itemSize } = h;
   if (raw.length < count * itemSize) throw new DataError(`${source}: truncated .npy data (expected ${count * itemSize} bytes, found ${raw.length})`);
-  const bytes = raw.slice(0, count * itemSize); // own, aligned copy
+  // own, aligned copy (not raw.slice: on a Node Buffer, slice is a view of the whole file's memory)
+  const bytes = new Uint8Array(raw.subarray(0, count * itemSize));
   if (h.bigEndian && itemSize > 1) {
     for (let i = 0; i < bytes.length; i += itemSize) bytes.subarray(i, i + itemSize).reverse();
   }
