@@ -12,7 +12,7 @@ import { pgd } from '../attacks/pgd.js';
 import { ConfigError } from '../errors.js';
 import { Rng } from '../engine/random.js';
 import type { Classifier } from '../models/classifier.js';
-import { expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import { countingForwards, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import type { StepContext } from '../train/types.js';
 import { resolveScaatConfig } from './config.js';
 import { createScaatAttack, createSearchProbe, maskSaliency, scaatStep } from './step.js';
@@ -32,21 +32,6 @@ beforeAll(async () => {
 });
 afterAll(() => tf.dispose([x, y]));
 
-/** Counts the classifier's forwards by mode. */
-function counting(clf: Classifier): { clf: Classifier; calls: { training: number; inference: number } } {
-  const calls = { training: 0, inference: 0 };
-  return {
-    calls,
-    clf: {
-      ...clf,
-      logits: (xs, options) => {
-        if (options?.training) calls.training++;
-        else calls.inference++;
-        return clf.logits(xs, options);
-      },
-    },
-  };
-}
 
 const correct = (clf: Classifier, xs: tf.Tensor4D): number[] =>
   Array.from(tf.tidy(() => tf.equal(tf.argMax(clf.logits(xs), 1), y)).dataSync());
@@ -125,7 +110,7 @@ describe('scaatStep with a search probe', () => {
   it('costs one more attack and one inference forward (FGSM-RS: 4 inference + 2 training); no tensor left', async () => {
     for (const ratioFeedback of ['training-pass', 'post-step-inference'] as const) {
       const cfg = resolveScaatConfig({ attack: 'fgsm-rs', epsilon: 0.05, ratioSearchEpsilon: 0.5, ratioFeedback });
-      const { clf, calls } = counting(linearClassifier(SHAPE, K, { seed: 2, scale: 0.3 }));
+      const { clf, calls } = countingForwards(linearClassifier(SHAPE, K, { seed: 2, scale: 0.3 }));
       const optimizer = tf.train.adam(0.01);
       const once = () => void scaatStep({ classifier: clf, optimizer, x, y, ratios: RATIOS, config: cfg, attack: createScaatAttack(cfg), seed: 1, probe: createSearchProbe(cfg)! });
       once(); // Adam creates its slots at the first update
@@ -153,7 +138,7 @@ describe('SCAAT trainer with a search probe', () => {
     const labels = tf.tensor1d(Array.from({ length: N }, (_, i) => i % K), 'int32');
     const train = (ratioSearchEpsilon: number | 'training') => {
       const t = createScaatTrainer({ trainSize: N, config: { attack: 'fgsm-rs', epsilon: 0.01, ratioSearchEpsilon, warmupEpochs: 1, ratioInit: 0.9 } });
-      const { clf, calls } = counting(linearClassifier(SHAPE, K, { seed: 5, scale: 0.3 }));
+      const { clf, calls } = countingForwards(linearClassifier(SHAPE, K, { seed: 5, scale: 0.3 }));
       const optimizer = tf.train.sgd(0.01);
       const rng = new Rng(1);
       const inference: number[] = [];

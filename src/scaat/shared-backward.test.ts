@@ -9,9 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fgsm, fgsmFromGradient } from '../attacks/fgsm.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError } from '../errors.js';
-import type { Classifier } from '../models/classifier.js';
 import { resolvePgdAtOptions } from '../train/pgd-at.js';
-import { expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import { countingForwards, expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import { resolveScaatConfig } from './config.js';
 import { createScaatAttack, scaatStep } from './step.js';
 import { createScaatTrainer } from './trainer.js';
@@ -36,21 +35,6 @@ function batch(seed: number, b = B, k = K): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return { x: tf.tensor4d(x, [b, ...SHAPE]), y: tf.tensor1d(Int32Array.from({ length: b }, (_, i) => i % k), 'int32') };
 }
 
-/** Counts the classifier's forwards by mode. */
-function counting(clf: Classifier): { clf: Classifier; calls: { training: number; inference: number } } {
-  const calls = { training: 0, inference: 0 };
-  return {
-    calls,
-    clf: {
-      ...clf,
-      logits: (x, options) => {
-        if (options?.training) calls.training++;
-        else calls.inference++;
-        return clf.logits(x, options);
-      },
-    },
-  };
-}
 
 const softmax = (z: number[]): number[] => {
   const m = Math.max(...z);
@@ -148,7 +132,7 @@ describe("SCAAT's sharedBackward step", () => {
       [true, { training: 2, inference: 0 }],
       [false, { training: 2, inference: 2 }],
     ] as const) {
-      const { clf, calls } = counting(linearClassifier(SHAPE, K, { seed: 2, scale: 0.3 }));
+      const { clf, calls } = countingForwards(linearClassifier(SHAPE, K, { seed: 2, scale: 0.3 }));
       const { x, y } = batch(5);
       const config = resolveScaatConfig({ attack: 'fgsm-rs', epsilon: 0.1, sharedBackward });
       const optimizer = tf.train.sgd(0.01);
@@ -172,7 +156,7 @@ describe("SCAAT's sharedBackward step", () => {
       [pred, 1],
       [wrong, 1],
     ] as const) {
-      const { clf, calls } = counting(base);
+      const { clf, calls } = countingForwards(base);
       const config = resolveScaatConfig({ attack: 'fgsm-rs', epsilon: 0.1, sharedBackward: true });
       const optimizer = tf.train.sgd(0);
       const r = scaatStep({ classifier: clf, optimizer, x, y, ratios: new Float32Array(B).fill(0.5), config, attack: createScaatAttack(config), seed: 1 });
@@ -181,7 +165,7 @@ describe("SCAAT's sharedBackward step", () => {
       optimizer.dispose();
     }
     // nothing saturated: no extra pass
-    const small = counting(linearClassifier(SHAPE, K, { seed: 2, scale: 0.3 }));
+    const small = countingForwards(linearClassifier(SHAPE, K, { seed: 2, scale: 0.3 }));
     const optimizer = tf.train.sgd(0);
     const config = resolveScaatConfig({ attack: 'fgsm-rs', epsilon: 0.1, sharedBackward: true });
     const r = scaatStep({ classifier: small.clf, optimizer, x, y: pred, ratios: new Float32Array(B).fill(0.5), config, attack: createScaatAttack(config), seed: 1 });

@@ -100,6 +100,22 @@ export function linearClassifier(
   };
 }
 
+/** `clf` with its forwards counted by mode (`calls.training`, `calls.inference`): what a step costs in passes. */
+export function countingForwards(clf: Classifier): { clf: Classifier; calls: { training: number; inference: number } } {
+  const calls = { training: 0, inference: 0 };
+  return {
+    calls,
+    clf: {
+      ...clf,
+      logits: (x, options) => {
+        if (options?.training) calls.training++;
+        else calls.inference++;
+        return clf.logits(x, options);
+      },
+    },
+  };
+}
+
 /** Debian's Python, where numpy/PIL live when installed (the first python3 on PATH may lack them). */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
