@@ -127,11 +127,19 @@ export function registerCompare(program: Command): void {
     });
 }
 
-/** True when `p` is a run folder of `scaat train` with nothing that {@link loadResults} would read as an evaluation. */
-export async function needsEvaluation(p: string): Promise<boolean> {
-  if (!existsSync(p) || !statSync(p).isDirectory()) return false;
-  if (!existsSync(path.join(p, RUN_CONFIG_FILE)) || existsSync(path.join(p, RESULTS_FILE))) return false;
-  return (await findEvaluations(p)).length === 0;
+/** The evaluation files of `p` (findEvaluations), or null when `p` is not a run folder of `scaat train`. */
+async function runFolderEvaluations(p: string): Promise<string[] | null> {
+  if (!existsSync(p) || !statSync(p).isDirectory() || !existsSync(path.join(p, RUN_CONFIG_FILE))) return null;
+  return findEvaluations(p);
+}
+
+/**
+ * True when `p` is a run folder of `scaat train` with nothing that {@link loadResults} would read
+ * as an evaluation. `files`: its evaluation files when the caller has listed them already.
+ */
+export async function needsEvaluation(p: string, files?: readonly string[] | null): Promise<boolean> {
+  const found = files === undefined ? await runFolderEvaluations(p) : files;
+  return found !== null && found.length === 0 && !existsSync(path.join(p, RESULTS_FILE));
 }
 
 /** An evaluation of a run folder made from other weights than the run holds now. */
@@ -146,13 +154,13 @@ export interface StaleEvaluation {
 /**
  * The run folder's one evaluation file, when it records the SHA-256 of the weights it was made
  * from and the run now holds other weights; null when it matches, records none (files written
- * before it was recorded) or `p` is not a run folder with exactly one evaluation.
+ * before it was recorded) or `p` is not a run folder with exactly one evaluation. `files`: its
+ * evaluation files when the caller has listed them already.
  */
-export async function staleEvaluation(p: string): Promise<StaleEvaluation | null> {
-  if (!existsSync(p) || !statSync(p).isDirectory() || !existsSync(path.join(p, RUN_CONFIG_FILE))) return null;
-  const files = await findEvaluations(p);
-  if (files.length !== 1) return null;
-  const file = files[0]!;
+export async function staleEvaluation(p: string, files?: readonly string[] | null): Promise<StaleEvaluation | null> {
+  const found = files === undefined ? await runFolderEvaluations(p) : files;
+  if (found === null || found.length !== 1) return null;
+  const file = found[0]!;
   let recorded: unknown;
   try {
     recorded = (JSON.parse(await fsp.readFile(file, 'utf8')) as { model?: { weights?: { sha256?: unknown } } }).model?.weights?.sha256;
@@ -252,11 +260,12 @@ export async function evaluateRun(runDir: string, opts: CompareCommandOptions, s
 export async function runCompare(runs: readonly string[], opts: CompareCommandOptions): Promise<void> {
   const pending: string[] = [];
   for (const r of runs) {
-    if (await needsEvaluation(r)) {
+    const files = await runFolderEvaluations(r); // listed once for both checks
+    if (await needsEvaluation(r, files)) {
       pending.push(r);
       continue;
     }
-    const stale = await staleEvaluation(r);
+    const stale = await staleEvaluation(r, files);
     if (!stale) continue;
     const which = `${stale.file} was made from weights ${stale.recorded.slice(0, 12)}…, but ${r} now holds ${stale.current.slice(0, 12)}…`;
     if (opts.evaluate !== false && path.basename(stale.file) === RUN_EVALUATION_FILE) {
