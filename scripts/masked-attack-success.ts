@@ -3,8 +3,8 @@
  * mask's ratio q, the budget ε and the attack? This is what moves q_i in the ratio search (method.md
  * §2.5): where the attack almost never succeeds, q_i can only climb. The mask is the step's own
  * (vanilla gradient of the true-class logit, the floor(q·H·W) lowest pixels, every sample at the
- * same q); the attack is the attacks room's pgd, FGSM-RS as one step with α = 1.25ε, PGD-K with
- * α = ε/4. Prints one markdown table per model: success rate (% of the evaluated images whose
+ * same q); the attack is SCAAT's own (createScaatAttack with the method's defaults at that attack
+ * and ε: FGSM-RS one step with α = 1.25ε, PGD-K with α = ε/4, random start, valid-box projection). Prints one markdown table per model: success rate (% of the evaluated images whose
  * prediction on x_adv is not the label, misclassified clean images included, as the search counts
  * them).
  *
@@ -15,7 +15,6 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { lowSaliencyMaskData, maskTensor } from '../src/attacks/masks.js';
-import { pgd } from '../src/attacks/pgd.js';
 import { openDataset } from '../src/datasets/registry.js';
 import { toTensors } from '../src/datasets/dataset.js';
 import { stratifiedSubset } from '../src/datasets/subset.js';
@@ -23,7 +22,7 @@ import { setupBackend } from '../src/engine/backend.js';
 import { loadClassifier } from '../src/models/io.js';
 import { parseNumber } from '../src/io/numbers.js';
 import { resolveScaatConfig } from '../src/scaat/config.js';
-import { maskSaliency } from '../src/scaat/step.js';
+import { createScaatAttack, maskSaliency } from '../src/scaat/step.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -80,7 +79,7 @@ for (const run of positionals) {
       const mask = maskTensor(lowSaliencyMaskData(scores, b, h * w, new Float32Array(b).fill(q)), b, h, w);
       attacks.forEach((name, a) => {
         epsilons.forEach((eps, e) => {
-          const attack = name === 'fgsm-rs' ? pgd({ epsilon: eps, alpha: 1.25 * eps, steps: 1 }) : pgd({ epsilon: eps, alpha: eps / 4, steps });
+          const attack = createScaatAttack(resolveScaatConfig({ attack: name, epsilon: eps, steps }));
           const xAdv = attack(clf, x, y, { mask, seed: seed + start });
           failures[a]![e]![r]! += wrong(xAdv);
           xAdv.dispose();

@@ -106,8 +106,7 @@ export function createScaatAttack(config: ScaatConfig): AttackFn {
 export function createSearchProbe(config: ScaatConfig): AttackFn | undefined {
   const e = config.ratioSearchEpsilon;
   if (e === 'training') return undefined;
-  const alpha = config.alpha === 'auto' ? effectiveAlpha({ ...config, epsilon: e }) : (config.alpha * e) / config.epsilon;
-  return pgd({ epsilon: e, alpha, steps: effectiveSteps(config), randomStart: config.randomStart, validBox: config.validBox });
+  return createScaatAttack({ ...config, epsilon: e, alpha: config.alpha === 'auto' ? 'auto' : (config.alpha * e) / config.epsilon });
 }
 
 /**
