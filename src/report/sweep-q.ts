@@ -15,7 +15,7 @@ import type { Figure, FigureSpec } from './figures.js';
 import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { Histogram } from './run-results.js';
 import { formatSeedStat, markdownRow, seedStat } from './sweep-table.js';
-import type { SeedStat, SweepTableCell, SweepTableModel } from './sweep-table.js';
+import type { SeedStat, SweepGroup, SweepPartition, SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** A partition value or group label as a file-name part ([A-Za-z0-9.+-] and '_'). */
 function idPart(s: string): string {
@@ -23,40 +23,53 @@ function idPart(s: string): string {
 }
 
 /**
+ * Each partition's groups with their evaluated SCAAT cells (trainer 'scaat', grid order), groups
+ * without one left out: what the q_i figures and the q_i table are made of.
+ */
+function scaatGroups(
+  sweep: { readonly cells: readonly SweepTableCell[] },
+  table: SweepTableModel,
+): Array<{ partition: SweepPartition; group: SweepGroup; cells: SweepTableCell[] }> {
+  const byName = new Map(sweep.cells.map((c) => [c.name, c] as const));
+  return table.partitions.flatMap((partition) =>
+    partition.groups.flatMap((group) => {
+      const cells = group.cells.flatMap((name) => {
+        const c = byName.get(name);
+        return c?.run?.trainer === 'scaat' ? [c] : [];
+      });
+      return cells.length > 0 ? [{ partition, group, cells }] : [];
+    }),
+  );
+}
+
+/**
  * One `q-distribution` figure spec per group of SCAAT cells (trainer 'scaat') that has a cell
  * with a current evaluation and a q_i log; ids `q-distribution-<partition>-<group>`.
  */
 export function sweepQSpecs(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): FigureSpec[] {
-  const byName = new Map(sweep.cells.map((c) => [c.name, c] as const));
   const ids = new Set<string>();
   const specs: FigureSpec[] = [];
-  for (const p of table.partitions) {
+  for (const { partition: p, group: g, cells: scaat } of scaatGroups(sweep, table)) {
     const value = p.title.includes(' = ') ? p.title.slice(p.title.indexOf(' = ') + 3) : '';
-    for (const g of p.groups) {
-      const scaat = g.cells.flatMap((name) => {
-        const c = byName.get(name);
-        return c?.run?.trainer === 'scaat' ? [c] : [];
-      });
-      const first = scaat.find((c) => (c.run!.training?.q?.length ?? 0) > 0);
-      if (!first) continue;
-      const run = first.run!;
-      const q = figureSpecs({ schemaVersion: RESULTS_SCHEMA_VERSION, runs: [{ id: run.id, trainer: run.trainer, ...(run.label !== undefined ? { label: run.label } : {}), config: {}, seed: run.seed, training: { epochs: [], q: run.training!.q! } }] })
-        .find((f) => f.id === 'q-distribution')!;
-      const base = ['q-distribution', idPart(value), idPart(g.label)].filter(Boolean).join('-');
-      let id = base;
-      for (let k = 2; ids.has(id); k++) id = `${base}-${k}`;
-      ids.add(id);
-      const seed = first.params[table.seedAxis];
-      const others = scaat.length - 1;
-      specs.push({
-        id,
-        title: `${p.title ? `${p.title}: ` : ''}SCAAT's q_i over epochs, ${g.label}`,
-        caption:
-          `${q.caption} One figure per group of SCAAT cells: this is its first ${table.seedAxis} with a q_i log ` +
-          `(${seed !== undefined ? `${table.seedAxis} ${seed}, ` : ''}cell ${first.name}); ${others === 0 ? 'the group has no other evaluated cell.' : `${others} other evaluated cell${others === 1 ? ' of the group is' : 's of the group are'} not shown.`}`,
-        spec: q.spec,
-      });
-    }
+    const first = scaat.find((c) => (c.run!.training?.q?.length ?? 0) > 0);
+    if (!first) continue;
+    const run = first.run!;
+    const q = figureSpecs({ schemaVersion: RESULTS_SCHEMA_VERSION, runs: [{ id: run.id, trainer: run.trainer, ...(run.label !== undefined ? { label: run.label } : {}), config: {}, seed: run.seed, training: { epochs: [], q: run.training!.q! } }] })
+      .find((f) => f.id === 'q-distribution')!;
+    const base = ['q-distribution', idPart(value), idPart(g.label)].filter(Boolean).join('-');
+    let id = base;
+    for (let k = 2; ids.has(id); k++) id = `${base}-${k}`;
+    ids.add(id);
+    const seed = first.params[table.seedAxis];
+    const others = scaat.length - 1;
+    specs.push({
+      id,
+      title: `${p.title ? `${p.title}: ` : ''}SCAAT's q_i over epochs, ${g.label}`,
+      caption:
+        `${q.caption} One figure per group of SCAAT cells: this is its first ${table.seedAxis} with a q_i log ` +
+        `(${seed !== undefined ? `${table.seedAxis} ${seed}, ` : ''}cell ${first.name}); ${others === 0 ? 'the group has no other evaluated cell.' : `${others} other evaluated cell${others === 1 ? ' of the group is' : 's of the group are'} not shown.`}`,
+      spec: q.spec,
+    });
   }
   return specs;
 }
@@ -98,28 +111,24 @@ export function histogramSpread(h: Histogram): { topBinShare: number; bars: numb
 
 /** One {@link SweepQRow} per group of SCAAT cells with a q_i log, in the table's order. */
 export function sweepQRows(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): SweepQRow[] {
-  const byName = new Map(sweep.cells.map((c) => [c.name, c] as const));
   const rows: SweepQRow[] = [];
-  for (const p of table.partitions) {
-    for (const g of p.groups) {
-      const finals = g.cells.flatMap((name) => {
-        const run = byName.get(name)?.run;
-        const q = run?.trainer === 'scaat' ? run.training?.q : undefined;
-        return q && q.length > 0 ? [q[q.length - 1]!] : [];
-      });
-      if (finals.length === 0) continue;
-      const spread = finals.map((e) => histogramSpread(e.histogram));
-      const edges = finals[0]!.histogram.edges;
-      rows.push({
-        partition: p.title,
-        group: g.label,
-        binWidth: edges.length > 1 ? edges[1]! - edges[0]! : NaN,
-        mean: seedStat(finals.map((e) => e.mean)),
-        median: seedStat(finals.map((e) => e.median)),
-        topBinShare: seedStat(spread.map((s) => s.topBinShare)),
-        bars: seedStat(spread.map((s) => s.bars)),
-      });
-    }
+  for (const { partition: p, group: g, cells } of scaatGroups(sweep, table)) {
+    const finals = cells.flatMap((c) => {
+      const q = c.run!.training?.q;
+      return q && q.length > 0 ? [q[q.length - 1]!] : [];
+    });
+    if (finals.length === 0) continue;
+    const spread = finals.map((e) => histogramSpread(e.histogram));
+    const edges = finals[0]!.histogram.edges;
+    rows.push({
+      partition: p.title,
+      group: g.label,
+      binWidth: edges.length > 1 ? edges[1]! - edges[0]! : NaN,
+      mean: seedStat(finals.map((e) => e.mean)),
+      median: seedStat(finals.map((e) => e.median)),
+      topBinShare: seedStat(spread.map((s) => s.topBinShare)),
+      bars: seedStat(spread.map((s) => s.bars)),
+    });
   }
   return rows;
 }
