@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset, parseDataSource } from '../src/datasets/registry.js';
 import { parseNumber } from '../src/io/numbers.js';
+import { meanOf } from '../src/train/_loss.js';
 import { parseNpy } from '../src/io/npy.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { threshold: { type: 'string', default: '0.5' }, bins: { type: 'string', default: '20' } } });
@@ -45,12 +46,7 @@ for (let s = 0; s < ds.size; s += 2000) {
     fg[s + i] = n / px;
   }
 }
-const mean = (a: ArrayLike<number>): number => {
-  let t = 0;
-  for (let i = 0; i < a.length; i++) t += a[i]!;
-  return t / a.length;
-};
-const [mq, mf] = [mean(q), mean(fg)];
+const [mq, mf] = [meanOf(q), meanOf(fg)];
 let [sqf, sqq, sff] = [0, 0, 0];
 for (let i = 0; i < q.length; i++) {
   sqf += (q[i]! - mq) * (fg[i]! - mf);
@@ -72,5 +68,5 @@ console.log(`|---|---:|---:|${Array.from({ length: classes }, () => '---:').join
 for (const [k, ids] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
   const perClass = new Array<number>(classes).fill(0);
   for (const i of ids) if (labels[i]! >= 0) perClass[labels[i]!]!++;
-  console.log(`| ${k} | ${ids.length} | ${mean(ids.map((i) => fg[i]!)).toFixed(3)} | ${perClass.join(' | ')} |`);
+  console.log(`| ${k} | ${ids.length} | ${meanOf(ids.map((i) => fg[i]!)).toFixed(3)} | ${perClass.join(' | ')} |`);
 }
