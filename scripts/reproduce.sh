@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-finetune cifar10-cheap
-  synthetic-32 mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
+  cifar10-length synthetic-32 mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
 grids=("$@")
 [ ${#grids[@]} -gt 0 ] || grids=("${ORDER[@]}")

@@ -264,6 +264,7 @@ export const SCAAT_TRAINER_SPEC: TrainerSpec = {
   label: 'SCAAT (saliency constrained adaptive adversarial training)',
   options: SCAAT_CONFIG_SCHEMA,
   resolveOptions: (raw) => ({ ...resolveScaatConfigAt('trainerOptions.scaat', [raw]) }),
+  lengthDependence: (options) => (options['ratioStep'] === 'auto' ? "ratioStep 'auto' scales γ to the run's epochs" : undefined),
   create: ({ options, trainSize, inputShape, config, augmentation }) =>
     createScaatTrainer({
       trainSize,

@@ -89,6 +89,62 @@ describe('expandGrid', () => {
     expect(names(reversed)).toEqual(['trainer=regular__seed=0', 'trainer=scaat__seed=0__model=from-trainer-regular']);
   });
 
+  it('training length: a cell continues its twin with the next fewer epochs where the step does not depend on the total, runs after it and shares its shard', () => {
+    const constant = { ...BASE, schedule: 'constant' };
+    const cells = cellsOf({ base: constant, axes: { trainer: ['regular', 'scaat'], epochs: [8, 2, 4], seed: [0, 1] } });
+    const byName = new Map(cells.map((c) => [c.name, c]));
+    for (const t of ['regular', 'scaat']) {
+      for (const seed of [0, 1]) {
+        const at = (e: number) => `trainer=${t}__epochs=${e}__seed=${seed}`;
+        expect(byName.get(at(2))!.continues).toBeUndefined();
+        expect(byName.get(at(4))!.continues).toBe(at(2));
+        expect(byName.get(at(8))!.continues).toBe(at(4)); // the next shorter, not the shortest
+        // after the run it continues, though the grid lists 8 first; in its shard
+        const order = names(cells);
+        expect(order.indexOf(at(2))).toBeLessThan(order.indexOf(at(4)));
+        expect(order.indexOf(at(4))).toBeLessThan(order.indexOf(at(8)));
+        expect(byName.get(at(8))!.root).toBe(byName.get(at(2))!.root);
+        expect(byName.get(at(8))!.config.epochs).toBe(8);
+      }
+    }
+    // 4 from-scratch cells (2 trainers × 2 seeds): each shard of 2 gets two whole length chains
+    for (const i of [0, 1]) expect(shardCells(cells, { index: i, count: 2 })).toHaveLength(6);
+    // the step schedule's milestones are epochs from the start: continuable too
+    expect(cellsOf({ base: { ...BASE, schedule: 'step', lrMilestones: [3] }, axes: { epochs: [2, 4] } })[1]!.continues).toBe('epochs=2');
+  });
+
+  it('training length: no continuation where a longer run does not pass through the shorter one\'s end (cosine, ratioStep auto) or the configs differ in more than epochs', () => {
+    // cosine (the default schedule): the learning rate at each step depends on the total
+    expect(cellsOf({ base: BASE, axes: { epochs: [2, 4] } }).map((c) => c.continues)).toEqual([undefined, undefined]);
+    // SCAAT's 'auto' γ is scaled to the run's epochs; regular in the same grid still continues
+    const auto = cellsOf({ base: { ...BASE, schedule: 'constant', trainerOptions: { scaat: { ratioStep: 'auto' } } }, axes: { trainer: ['scaat', 'regular'], epochs: [2, 4] } });
+    expect(auto.map((c) => [c.name, c.continues])).toEqual([
+      ['trainer=scaat__epochs=2', undefined],
+      ['trainer=scaat__epochs=4', undefined],
+      ['trainer=regular__epochs=2', undefined],
+      ['trainer=regular__epochs=4', 'trainer=regular__epochs=2'],
+    ]);
+    // fine-tuning cells of one length chain continue each other only when they start from the same weights
+    const ft = cellsOf({
+      base: { ...BASE, schedule: 'constant' },
+      axes: [{ trainer: ['regular'], seed: [0], epochs: [1, 2] }, { trainer: ['scaat'], seed: [0], model: { ft: { cell: { trainer: 'regular' } } }, epochs: [1, 2] }],
+    });
+    const get = (n: string) => ft.find((c) => c.name === n)!;
+    expect(get('trainer=scaat__seed=0__epochs=1__model=ft').source).toBe('trainer=regular__seed=0__epochs=1');
+    expect(get('trainer=scaat__seed=0__epochs=2__model=ft').source).toBe('trainer=regular__seed=0__epochs=2');
+    expect(get('trainer=scaat__seed=0__epochs=2__model=ft').continues).toBeUndefined();
+    expect(get('trainer=regular__seed=0__epochs=2').continues).toBe('trainer=regular__seed=0__epochs=1');
+    const sameSource = cellsOf({
+      base: { ...BASE, schedule: 'constant' },
+      axes: [{ trainer: ['regular'], seed: [0] }, { trainer: ['scaat'], seed: [0], model: { ft: { cell: { trainer: 'regular' } } }, epochs: [1, 3] }],
+    });
+    expect(sameSource.map((c) => [c.name, c.source, c.continues])).toEqual([
+      ['trainer=regular__seed=0', undefined, undefined],
+      ['trainer=scaat__seed=0__model=ft__epochs=1', 'trainer=regular__seed=0', undefined],
+      ['trainer=scaat__seed=0__model=ft__epochs=3', 'trainer=regular__seed=0', 'trainer=scaat__seed=0__model=ft__epochs=1'],
+    ]);
+  });
+
   it.each([
     [{ axes: { lrr: [0.1] } }, "g.json: axes.lrr: unknown config key 'lrr'; did you mean 'lr'?"],
     [{ axes: { epochs: ['two'] } }, "g.json: axes.epochs[0]: 'epochs' must be an integer ≥ 1, got 'two'"],

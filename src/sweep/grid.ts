@@ -31,9 +31,16 @@
  * (`{"cell": {"trainer": "regular", "epochs": 10}}`: the regular model of the same data and seed);
  * every axis of that cell must be given there or be one of this cell's. That cell runs first.
  *
+ * Training length: cells whose configs differ only in `epochs` (an `epochs` axis) are one run at
+ * several lengths. Where a longer run passes through a shorter one's final state (a constant or step
+ * learning rate, no SCAAT ratioStep 'auto': train/registry.ts lengthDependence), each longer cell
+ * continues the next shorter one's finished run from its final checkpoint instead of starting
+ * over: the same weights, bit for bit, so an axis of 2, 4, 8 and 16 epochs costs 16 epochs of
+ * training, not 30. It runs after that cell (`Cell.continues`).
+ *
  * Shards (`--shard i/n`, numbered from 0 as `scaat evaluate --shard`): the cells that start from
- * scratch, in grid order, go to shards 0, 1, …, n−1, 0, 1, … (every n-th cell); a fine-tuning cell
- * goes to the shard of the cell it starts from, so no shard waits for another.
+ * scratch, in grid order, go to shards 0, 1, …, n−1, 0, 1, … (every n-th cell); a fine-tuning or
+ * continuing cell goes to the shard of the cell it starts from, so no shard waits for another.
  *
  * Every error is a ConfigError naming the grid file and the JSON path (`axes[1].trainer[2]`).
  */
@@ -49,7 +56,7 @@ import type { Written } from '../io/config-schema.js';
 import { resolveConfig, TRAIN_CONFIG_SCHEMA } from '../train/config.js';
 import type { TrainConfig } from '../train/config.js';
 import type { ConfigLayer } from '../io/config-schema.js';
-import { optionsResolver } from '../train/registry.js';
+import { lengthDependence, optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
 
 /** A value an axis (or a cell reference) may take. */
@@ -137,6 +144,14 @@ export interface Cell {
   readonly config: TrainConfig;
   /** The cell whose final model this one starts from. */
   readonly source?: string;
+  /**
+   * The cell with this one's axis values but fewer epochs (the largest such) whose finished run
+   * this one continues from its final checkpoint: the same weights, bit for bit, as training from
+   * scratch, at the cost of the extra epochs. Only where a longer run passes through a shorter
+   * one's final state (train/registry.ts lengthDependence: not under a cosine schedule or SCAAT's
+   * ratioStep 'auto'); otherwise the cell trains from scratch.
+   */
+  readonly continues?: string;
   /** Shard position: the index of the from-scratch cell this one descends from, in run order. */
   readonly root: number;
 }
@@ -337,29 +352,9 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
     if (ref) source.set(r.name, findSource(r, ref.value, list, file));
   }
 
-  // 3) run order (sources first, otherwise grid order), cycles, roots
-  const ordered: Raw[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (r: Raw, chain: string[]): void => {
-    if (state.get(r.name) === 'done') return;
-    if (state.get(r.name) === 'visiting') throw new ConfigError(`${file}: cells start from each other in a cycle: ${[...chain, r.name].join(' → ')}`);
-    state.set(r.name, 'visiting');
-    const s = source.get(r.name);
-    if (s !== undefined) visit(raws.get(s)!, [...chain, r.name]);
-    state.set(r.name, 'done');
-    ordered.push(r);
-  };
-  for (const r of list) visit(r, []);
-  const roots = new Map<string, number>();
-  let nextRoot = 0;
-  for (const r of ordered) {
-    const s = source.get(r.name);
-    roots.set(r.name, s === undefined ? nextRoot++ : roots.get(s)!);
-  }
-
-  // 4) configs, and no two cells alike
-  const seen = new Map<string, string>();
-  return ordered.map((r) => {
+  // 3) configs
+  const configs = new Map<string, TrainConfig>();
+  for (const r of list) {
     const layers: ConfigLayer[] = [{ source: 'base', values: grid.base }];
     // an axis value that is invalid on its own, named by its JSON path if the cell is invalid
     let alone: ConfigError | undefined;
@@ -384,20 +379,58 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
         layers.push({ source: value.path, values: { trainerOptions: { [t]: { [axis.option!]: v } } } });
       }
     }
-    let config: TrainConfig;
     try {
-      config = resolveConfig(layers, resolver);
+      configs.set(r.name, resolveConfig(layers, resolver));
     } catch (err) {
       if (alone) throw alone;
       if (err instanceof ConfigError) throw new ConfigError(`${file}: ${/^(base|axes)/.test(err.message) ? '' : `cell ${r.name}: `}${err.message}`, { cause: err });
       throw err;
     }
+  }
+
+  // 4) training length: cells whose configs differ only in `epochs` continue the next shorter one where that is exact
+  const continues = new Map<string, string>();
+  const lengths = new Map<string, Raw[]>(); // the config without its epochs → the cells
+  for (const r of list) {
+    const rest = canonicalJson({ ...configs.get(r.name)!, epochs: 0 });
+    lengths.set(rest, [...(lengths.get(rest) ?? []), r]);
+  }
+  for (const group of lengths.values()) {
+    const byLength = group.filter((r) => lengthDependence(configs.get(r.name)!, trainers) === undefined).sort((a, b) => configs.get(a.name)!.epochs - configs.get(b.name)!.epochs);
+    for (let i = 1; i < byLength.length; i++) continues.set(byLength[i]!.name, byLength[i - 1]!.name);
+  }
+
+  // 5) run order (sources and shorter runs first, otherwise grid order), cycles, roots
+  const before = (name: string): string[] => [source.get(name), continues.get(name)].filter((n): n is string => n !== undefined);
+  const ordered: Raw[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (r: Raw, chain: string[]): void => {
+    if (state.get(r.name) === 'done') return;
+    if (state.get(r.name) === 'visiting') throw new ConfigError(`${file}: cells start from each other in a cycle: ${[...chain, r.name].join(' → ')}`);
+    state.set(r.name, 'visiting');
+    for (const b of before(r.name)) visit(raws.get(b)!, [...chain, r.name]);
+    state.set(r.name, 'done');
+    ordered.push(r);
+  };
+  for (const r of list) visit(r, []);
+  const roots = new Map<string, number>();
+  let nextRoot = 0;
+  for (const r of ordered) {
+    const from = continues.get(r.name) ?? source.get(r.name);
+    roots.set(r.name, from === undefined ? nextRoot++ : roots.get(from)!);
+  }
+
+  // 6) no two cells alike
+  const seen = new Map<string, string>();
+  return ordered.map((r) => {
+    const config = configs.get(r.name)!;
     const key = canonicalJson(config);
     const twin = seen.get(key);
     if (twin !== undefined) throw new ConfigError(`${file}: cells ${twin} and ${r.name} have the same config; drop one of the axis values that make them`);
     seen.set(key, r.name);
     const s = source.get(r.name);
-    return { name: r.name, params: r.params, config, ...(s !== undefined ? { source: s } : {}), root: roots.get(r.name)! };
+    const c = continues.get(r.name);
+    return { name: r.name, params: r.params, config, ...(s !== undefined ? { source: s } : {}), ...(c !== undefined ? { continues: c } : {}), root: roots.get(r.name)! };
   });
 }
 

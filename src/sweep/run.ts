@@ -5,7 +5,8 @@
  *   2. config.json there → it must be the grid's config for the cell (else ConfigError: the grid
  *      changed after the cell started; nothing is touched)
  *   3. no final model → train(): a new run, or the run resumed from its latest checkpoint (the
- *      loop resumes bit for bit, so an interrupted sweep ends with an uninterrupted one's weights)
+ *      loop resumes bit for bit, so an interrupted sweep ends with an uninterrupted one's weights);
+ *      a cell that continues a shorter twin (grid.ts) starts as a copy of its finished run, resumed
  *   4. no current evaluation → evaluate() the final model → <cell>/eval.json, then <cell>/cell.json
  *   5. sweep.json rewritten (atomically) from what the cell folders say
  *
@@ -160,6 +161,7 @@ interface CellContext extends SweepOptions {
 async function runCell(cell: Cell, c: CellContext): Promise<void> {
   const dir = path.join(c.out, cell.name);
   const paths = runPaths(dir);
+  if (!existsSync(paths.config) && cell.continues !== undefined) await continueShorterRun(cell, c);
   const started = existsSync(paths.config);
   const config: TrainConfig = { ...cellConfig(cell, c.backend), ...(started ? { modelSha256: checkCellConfig(cell, dir, cellConfig(cell, c.backend), c.trainers, c.grid.file) } : {}) };
 
@@ -167,7 +169,7 @@ async function runCell(cell: Cell, c: CellContext): Promise<void> {
     if (cell.source !== undefined && !existsSync(path.join(runPaths(path.join(c.out, cell.source)).model, MODEL_JSON))) {
       throw new ScaatError(`cell ${cell.name} starts from cell ${cell.source}, which has no final model yet (it failed or was interrupted)`, 'SOURCE_NOT_READY');
     }
-    c.log(`${c.where}: ${started ? 'resuming training' : 'training'}${cell.source ? ` (from ${cell.source})` : ''}`);
+    c.log(`${c.where}: ${started ? 'resuming training' : 'training'}${cell.source ? ` (from ${cell.source})` : ''}${cell.continues ? ` (continuing ${cell.continues})` : ''}`);
     const data = {
       train: await c.openData(config.data, 'train', `${c.grid.file}: cell ${cell.name}: data`),
       ...(config.evalEvery > 0 ? { test: await c.openData(config.data, 'test', `${c.grid.file}: cell ${cell.name}: data`) } : {}),
@@ -216,6 +218,33 @@ async function runCell(cell: Cell, c: CellContext): Promise<void> {
   }
   await fsp.rm(path.join(dir, SWEEP_FILES.error), { force: true });
   c.log(`${c.where}: done`);
+}
+
+/**
+ * Starts a cell as the continuation of its shorter twin's finished run (grid.ts, `Cell.continues`):
+ * that run's checkpoints and log are copied in with its config.json, `epochs` set to this cell's;
+ * train() then resumes the final checkpoint, bit for bit the longer run from scratch. config.json
+ * is written last, so a copy interrupted part-way leaves an unstarted cell that is copied anew.
+ * @throws ScaatError 'SOURCE_NOT_READY' when the shorter run has no final model (it failed or was
+ *   interrupted).
+ */
+async function continueShorterRun(cell: Cell, c: CellContext): Promise<void> {
+  const from = runPaths(path.join(c.out, cell.continues!));
+  const to = runPaths(path.join(c.out, cell.name));
+  if (!existsSync(path.join(from.model, MODEL_JSON))) {
+    throw new ScaatError(`cell ${cell.name} continues cell ${cell.continues}, which has no final model yet (it failed or was interrupted)`, 'SOURCE_NOT_READY');
+  }
+  c.log(`${c.where}: continuing the finished run of ${cell.continues} (its checkpoints and log copied in)`);
+  const saved = JSON.parse(readFileSync(from.config, 'utf8')) as Record<string, unknown>;
+  await fsp.mkdir(to.dir, { recursive: true });
+  for (const part of ['checkpoints', 'log'] as const) {
+    const staged = `${to[part]}.continuing`;
+    await fsp.rm(staged, { recursive: true, force: true });
+    await fsp.cp(from[part], staged, { recursive: true });
+    await fsp.rm(to[part], { recursive: true, force: true });
+    await fsp.rename(staged, to[part]);
+  }
+  await writeJsonAtomic(to.config, { ...saved, epochs: cell.config.epochs });
 }
 
 /** Keys a cell's config.json may differ in from the grid: where it runs, and what train() fills in from a source model. */
@@ -298,7 +327,7 @@ async function writeSweepFile(out: string, grid: Grid, cells: readonly Cell[], c
   const records: SweepCellRecord[] = cells.map((cell) => {
     const { status, error } = cellStatus(out, cell, grid.evaluation);
     counts[status] += 1;
-    return { name: cell.name, params: paramsOf(cell), ...(cell.source !== undefined ? { source: cell.source } : {}), status, ...(error !== undefined ? { error } : {}) };
+    return { name: cell.name, params: paramsOf(cell), ...(cell.source !== undefined ? { source: cell.source } : {}), ...(cell.continues !== undefined ? { continues: cell.continues } : {}), status, ...(error !== undefined ? { error } : {}) };
   });
   const file: SweepFile = {
     kind: SWEEP_KIND,

@@ -38,6 +38,8 @@ export interface SweepCellRecord {
   readonly params: Readonly<Record<string, string>>;
   /** The cell whose final model this one starts from (fine-tuning). */
   readonly source?: string;
+  /** The shorter cell whose finished run this one continues (an epochs axis; grid.ts). */
+  readonly continues?: string;
   readonly status: CellStatus;
   /** The error of the last attempt (status 'failed'). */
   readonly error?: string;

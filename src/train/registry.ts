@@ -47,6 +47,12 @@ export interface TrainerSpec {
   /** Validates and completes the options section; throws ConfigError naming the key. */
   resolveOptions(raw: Readonly<Record<string, unknown>>): Record<string, unknown>;
   create(init: TrainerInit): Trainer;
+  /**
+   * Why, with these options, the trainer's steps depend on the run's total number of epochs (so a
+   * longer run does not pass through a shorter one's final state), or undefined when they do not
+   * (the default). E.g. SCAAT's `ratioStep: 'auto'` scales γ to the run's length.
+   */
+  lengthDependence?(options: Readonly<Record<string, unknown>>): string | undefined;
 }
 
 export type TrainerRegistry = ReadonlyMap<string, TrainerSpec>;
@@ -88,6 +94,19 @@ export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
 /** A registry with extra entries (e.g. SCAAT), later entries replacing earlier ones of the same name. */
 export function withTrainers(base: TrainerRegistry, extra: Iterable<readonly [string, TrainerSpec]>): TrainerRegistry {
   return new Map([...base, ...extra]);
+}
+
+/**
+ * Why a run of `config` with more epochs would not pass through this run's final state, or
+ * undefined when it would: every step of training (the learning rate, the trainer's update, the
+ * batches, the augmentation) is then a function of the step alone, not of the total, so resuming
+ * this run's final checkpoint with a larger `epochs` gives, bit for bit, the longer run trained
+ * from scratch. The learning rate depends on the total under 'cosine' (constant and step do not,
+ * nor does the linear warm-up); the trainer says for itself ({@link TrainerSpec.lengthDependence}).
+ */
+export function lengthDependence(config: TrainConfig, registry: TrainerRegistry): string | undefined {
+  if (config.schedule === 'cosine') return "schedule 'cosine' sets each step's learning rate from the run's total length";
+  return registry.get(config.trainer)?.lengthDependence?.(config.trainerOptions[config.trainer] ?? {});
 }
 
 /** The registry as the {@link TrainerOptionsResolver} that resolveConfig takes. */

@@ -108,6 +108,21 @@ describe('a run folder has one writer, and what is computed from it names its we
     expect(readFileSync(path.join(run, 'config.json'), 'utf8')).toBe(config);
     expect(sha(path.join(run, 'model', 'weights.bin'))).toBe(model);
   });
+
+  it('--resume with more epochs warns when the steps depend on the run\'s length (cosine), not when they do not (constant)', async () => {
+    const grown = f('grown');
+    const flat = f('grown-constant');
+    cpSync(run, grown, { recursive: true });
+    cpSync(run, flat, { recursive: true });
+    writeFileSync(path.join(flat, 'config.json'), JSON.stringify({ ...json(path.join(flat, 'config.json')), schedule: 'constant' }));
+    const g = await runCli(['train', '--resume', grown, '--epochs', '3']);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stderr).toContain("train: warning: --epochs 3 extends a run of 2 epochs whose steps depend on its length (schedule 'cosine' sets each step's learning rate from the run's total length)");
+    const c = await runCli(['train', '--resume', flat, '--epochs', '3']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).not.toContain('warning');
+    expect(records(flat).filter((x) => x['type'] === 'epoch').map((x) => x['epoch'])).toEqual([0, 1, 2]);
+  });
 });
 
 describe('merge refuses shards of different weights', () => {

@@ -17,7 +17,7 @@ const grids = readdirSync(STUDIES).filter((f) => f.endsWith('.json')).sort();
 
 describe('studies/*.json', () => {
   it('holds the smoke grid and the grids of the study', () => {
-    expect(grids).toEqual(expect.arrayContaining(['smoke.json', 'mnist-headline.json', 'cifar10-headline.json', 'synthetic-32.json', 'synthetic-96.json']));
+    expect(grids).toEqual(expect.arrayContaining(['smoke.json', 'mnist-headline.json', 'cifar10-headline.json', 'cifar10-length.json', 'synthetic-32.json', 'synthetic-96.json']));
   });
 
   it.each(grids)('%s: valid, with a question, a cost and the right number of cells', (name) => {
@@ -35,5 +35,14 @@ describe('studies/*.json', () => {
     }
     // Data is referenced, never copied into the repository.
     expect(readFileSync(file, 'utf8')).not.toMatch(/"data":\s*"(?!mnist|synthetic|cifar10-jpg:path=\.\.\/shared\/)/);
+  });
+
+  it('cifar10-length.json costs what it states: each longer cell continues the next shorter one of its trainer', () => {
+    const cells = expandGrid(readGrid(path.join(STUDIES, 'cifar10-length.json'), ALL_TRAINERS), { out: 'runs/x', trainers: ALL_TRAINERS });
+    const chains = cells.map((c) => [c.name, c.continues ?? null]);
+    for (const t of ['regular', 'scaat', 'pgd-at', 'sgt']) {
+      const at = (e: number) => `trainer=${t}__epochs=${e}__seed=0`;
+      expect(chains).toEqual(expect.arrayContaining([[at(2), null], [at(4), at(2)], [at(8), at(4)], [at(16), at(8)]]));
+    }
   });
 });

@@ -183,6 +183,36 @@ describe('scaat sweep', () => {
     expect(existsSync(path.join(ft, 'eval.json'))).toBe(true);
   }, 120_000);
 
+  it('an epochs axis: the longer cell continues the shorter one\'s finished run and ends bit for bit as the same cell trained from scratch', async () => {
+    const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
+    const gridOf = (epochs: number[]) => ({ base: smoke.base, axes: { trainer: ['regular', 'scaat'], epochs, seed: [0] }, evaluation: smoke.evaluation });
+    writeFileSync(path.join(tmp, 'length.json'), JSON.stringify(gridOf([1, 2])));
+    writeFileSync(path.join(tmp, 'length-ref.json'), JSON.stringify(gridOf([2])));
+    const out = path.join(tmp, 'length');
+    const dry = await runCli(['sweep', path.join(tmp, 'length.json'), '--out', out, '--dry-run']);
+    expect(dry.stdout).toContain(`${path.join(out, 'trainer=scaat__epochs=2__seed=0')}  (continues trainer=scaat__epochs=1__seed=0)`);
+    const r = await runCli(['sweep', path.join(tmp, 'length.json'), '--out', out, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('trainer=scaat__epochs=2__seed=0: continuing the finished run of trainer=scaat__epochs=1__seed=0');
+    const scratch = path.join(tmp, 'length-ref');
+    const s = await runCli(['sweep', path.join(tmp, 'length-ref.json'), '--out', scratch, '-q', '--no-report']);
+    expect(s.code, s.stderr).toBe(0);
+    for (const t of ['regular', 'scaat']) {
+      const long = path.join(out, `trainer=${t}__epochs=2__seed=0`);
+      const ref = path.join(scratch, `trainer=${t}__epochs=2__seed=0`);
+      expect(records(long).find((x) => x['type'] === 'resume')?.['epoch'], `${t}: continued from the end of epoch 1, not trained anew`).toBe(1);
+      expect(records(ref).some((x) => x['type'] === 'resume')).toBe(false);
+      expect(await weights(long), `${t}: weights`).toEqual(await weights(ref));
+      expect(timeless(records(long)), `${t}: log`).toEqual(timeless(records(ref)));
+      expect(evaluation(long), `${t}: eval.json`).toEqual(evaluation(ref));
+      expect(JSON.parse(readFileSync(path.join(long, 'config.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(path.join(ref, 'config.json'), 'utf8')));
+      // the shorter cell is untouched: its own final model, one epoch of log
+      expect(timeless(records(path.join(out, `trainer=${t}__epochs=1__seed=0`))).filter((x) => x['type'] === 'epoch')).toHaveLength(1);
+    }
+    // SCAAT's per-sample q_i carried through the checkpoint (epoch 2 moves them after the warm-up)
+    expect(readFileSync(path.join(out, 'trainer=scaat__epochs=2__seed=0', 'q.npy'))).toEqual(readFileSync(path.join(scratch, 'trainer=scaat__epochs=2__seed=0', 'q.npy')));
+  }, 180_000);
+
   it('records a failing cell in its error.json, runs the others, reports, and exits 1', async () => {
     const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
     const grid = path.join(tmp, 'diverge.json');

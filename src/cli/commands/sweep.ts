@@ -41,7 +41,9 @@ Grid (studies/*.json; the format is described in src/sweep/grid.ts):
    "evaluation": {"limit": 1000, "methods": ["vanilla-gradient", "smooth-grad"]}}
   Axis keys: any config key; <trainer>.<option>; *.<option> (every trainer that has it; it drops
   out of the others' cells). A list of axes objects is the union of their products. A model value
-  {"cell": {"trainer": "regular"}} fine-tunes from that cell's final model.
+  {"cell": {"trainer": "regular"}} fine-tunes from that cell's final model. Cells that differ only
+  in epochs continue each other's finished runs, shorter first, bit for bit (not under a cosine
+  schedule or SCAAT's ratioStep 'auto', whose steps depend on the total: those train anew).
 
 Each cell is a run folder <dir>/<key=value__...>/ (config.json, log.jsonl, checkpoints/, model/,
 eval.json). Running the command again skips finished cells and resumes an interrupted one from its
@@ -87,7 +89,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
     const { cells, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}) });
     const lines = mine.map((c) => {
       const { status } = cellStatus(opts.out, c, grid.evaluation);
-      return `${String(cells.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}`;
+      return `${String(cells.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}`;
     });
     process.stdout.write(
       `${grid.file}: ${cells.length} cells${shard ? `, ${mine.length} in shard ${shard.index}/${shard.count}` : ''}${grid.comment ? `\n  ${grid.comment}` : ''}\n` +

@@ -29,7 +29,7 @@ import { describeSettings } from '../../io/config-schema.js';
 import type { ConfigLayer } from '../../io/config-schema.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
-import { optionsResolver } from '../../train/registry.js';
+import { lengthDependence, optionsResolver } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { onInterrupt } from '../signals.js';
 import { openDataSource } from './_inputs.js';
@@ -63,6 +63,8 @@ export function registerTrain(program: Command): void {
         return;
       }
       const { config, runDir, resume } = resolveRun(flags);
+      const grows = resume ? lengthGrowth(runDir, config) : undefined;
+      if (grows) process.stderr.write(`train: warning: ${grows}\n`);
       const data = {
         train: await openDataSplit(config.data, 'train'),
         ...(config.evalEvery > 0 ? { test: await openDataSplit(config.data, 'test') } : {}),
@@ -112,6 +114,17 @@ export function resolveRun(flags: TrainFlags): { config: TrainConfig; runDir: st
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const runDir = flags.out ?? path.join('runs', `${config.trainer}-${path.basename(config.model)}-${stamp}`);
   return { config, runDir, resume: false };
+}
+
+/**
+ * Why resuming `runDir` with `config.epochs` above its recorded epochs does not give the longer run
+ * trained from scratch (train/registry.ts lengthDependence), or undefined (no growth, or exact).
+ */
+function lengthGrowth(runDir: string, config: TrainConfig): string | undefined {
+  const before = readRunConfig(runDir)['epochs'];
+  if (typeof before !== 'number' || config.epochs <= before) return undefined;
+  const why = lengthDependence(config, ALL_TRAINERS);
+  return why === undefined ? undefined : `--epochs ${config.epochs} extends a run of ${before} epochs whose steps depend on its length (${why}): the result is not the run of ${config.epochs} epochs trained from scratch`;
 }
 
 /** Reads a preset JSON file (ConfigError naming the file when unreadable or not an object). */
