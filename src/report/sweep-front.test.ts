@@ -48,7 +48,7 @@ describe('sweepFrontSpecs', () => {
 
   it("plots each group's mean ± std over seeds, the numbers of the table", () => {
     const rows = rowsOf('front-entropy-mnist');
-    const scaat03 = rows.find((r) => r.method === 'Vanilla Gradient' && r.trainer === 'SCAAT' && r.epsilon === '0.3')!;
+    const scaat03 = rows.find((r) => r.method === 'Vanilla Gradient' && r.trainer === 'SCAAT' && r.along === '0.3')!;
     const acc = seedStat([0.95, 0.93]);
     const ent = seedStat([3.0, 3.2]);
     expect(scaat03).toMatchObject({ accuracy: acc.mean, accuracyStd: acc.std, value: ent.mean, valueStd: ent.std, n: 2, variant: '', group: 'trainer=scaat epsilon=0.3' });
@@ -69,23 +69,46 @@ describe('sweepFrontSpecs', () => {
 
   it('orders the points of each trainer by ε, read as numbers and fractions', () => {
     const order = (rows: readonly FrontRow[], trainer: string, method = 'Vanilla Gradient') =>
-      rows.filter((r) => r.trainer === trainer && r.method === method).sort((a, b) => a.order - b.order).map((r) => r.epsilon);
+      rows.filter((r) => r.trainer === trainer && r.method === method).sort((a, b) => a.order - b.order).map((r) => r.along);
     const mnist = rowsOf('front-entropy-mnist');
     expect(order(mnist, 'SCAAT')).toEqual(['8/255', '0.3']); // 0.031 < 0.3, although the grid lists 0.3 first
     expect(order(mnist, 'PGD-AT')).toEqual(['8/255', '0.1']);
     expect(order(mnist, 'Regular')).toEqual(['']);
     // `scaat.epsilon` is the ε too; another parameter (attack) makes another line.
     const cifar = rowsOf('front-aopc-rel-cifar');
-    expect(cifar.filter((r) => r.method === 'Vanilla Gradient').map((r) => [r.variant, r.epsilon, r.order])).toEqual([
+    expect(cifar.filter((r) => r.method === 'Vanilla Gradient').map((r) => [r.variant, r.along, r.order])).toEqual([
       ['attack=pgd', '16/255', 1], ['attack=pgd', '4/255', 0], ['attack=fgsm-rs', '4/255', 0],
     ]);
+  });
+
+  it('a partition without ε joins each trainer\'s points by training length (an epochs axis), labelled in epochs', () => {
+    const c = [
+      cell({ trainer: 'regular', epochs: '16', seed: '0' }, 0.75, [7, 2], [7, 3]),
+      cell({ trainer: 'regular', epochs: '2', seed: '0' }, 0.6, [7.2, 1.5], [7.1, 2]),
+      cell({ trainer: 'scaat', epochs: '4', seed: '0' }, 0.66, [6.8, 6], [6.5, 9]),
+      cell({ trainer: 'scaat', epochs: '16', seed: '0' }, 0.7, [6.2, 20], [6.1, 30]),
+      cell({ trainer: 'scaat', epochs: '2', seed: '0' }, 0.58, [7, 3], [6.9, 4]),
+    ];
+    const s = { cells: c, seedAxis: 'seed', partitionAxis: 'data' };
+    const f = sweepFrontSpecs(s, buildSweepTable(s));
+    const rows = (f[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values.filter((r) => r.method === 'Vanilla Gradient');
+    const line = (trainer: string) => rows.filter((r) => r.trainer === trainer).sort((a, b) => a.order - b.order).map((r) => [r.along, r.variant, r.value]);
+    expect(line('SCAAT')).toEqual([['2 ep', '', 3], ['4 ep', '', 6], ['16 ep', '', 20]]); // 2 < 4 < 16 as numbers, not as text
+    expect(line('Regular')).toEqual([['2 ep', '', 1.5], ['16 ep', '', 2]]);
+    expect(f[0]!.caption).toContain('joined in order of its training length (labelled in epochs)');
+    // with an ε in the partition, ε is the line's axis and the length another setting
+    const mixed = [...c, cell({ trainer: 'scaat', epsilon: '0.1', epochs: '2', seed: '0' }, 0.5, [6, 5], [6, 5])];
+    const m = { cells: mixed, seedAxis: 'seed', partitionAxis: 'data' };
+    const fm = sweepFrontSpecs(m, buildSweepTable(m));
+    expect(fm[0]!.caption).toContain('in order of its ε (labelled)');
+    expect((fm[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values.find((r) => r.along === '0.1')!.variant).toBe('epochs=2');
   });
 
   it('leaves out undefined AOPC_rel, counts it in the caption, and says which way is better', () => {
     const rows = rowsOf('front-aopc-rel-mnist');
     expect(rows.filter((r) => r.method === 'Vanilla Gradient')).toHaveLength(5);
     expect(rows.filter((r) => r.method === 'SmoothGrad')).toHaveLength(6);
-    expect(rows.some((r) => r.trainer === 'PGD-AT' && r.epsilon === '0.1' && r.method === 'Vanilla Gradient')).toBe(false);
+    expect(rows.some((r) => r.trainer === 'PGD-AT' && r.along === '0.1' && r.method === 'Vanilla Gradient')).toBe(false);
     const f = sweepFrontSpecs(sweep, table);
     expect(f[0]!.caption).toContain('Left out: VG: 1 group with AOPC_rel undefined in every seed.');
     expect(f[0]!.caption).toContain('Better is right (higher clean accuracy) and up');
@@ -104,7 +127,7 @@ describe('sweepFrontSpecs', () => {
     const f = sweepFrontSpecs(s, buildSweepTable(s));
     expect(f.map((x) => x.id)).toEqual(['front-aopc-rel', 'front-entropy']);
     const rows = (f[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
-    expect(rows.map((r) => [r.method, r.epsilon, r.value])).toEqual([['Vanilla Gradient', '0.1', 5], ['Vanilla Gradient', '0.2', 2], ['SmoothGrad', '0.2', 2]]);
+    expect(rows.map((r) => [r.method, r.along, r.value])).toEqual([['Vanilla Gradient', '0.1', 5], ['Vanilla Gradient', '0.2', 2], ['SmoothGrad', '0.2', 2]]);
     expect(rows[0]!.valueLo).toBe(2); // 5 − 5.66 < 0 → the lowest value shown
     expect(f[0]!.caption).toContain('SG: 1 group with a mean ≤ 0 (not on a log scale)');
   });
@@ -124,7 +147,7 @@ describe('sweepFrontSpecs with metric variants', () => {
     const f = sweepFrontSpecs(s, buildSweepTable(s));
     expect(f.map((x) => x.id)).toEqual(['front-aopc-rel', 'front-entropy']);
     const rows = (f[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
-    expect(rows.map((r) => [r.epsilon, r.accuracy, r.value])).toEqual([['0.1', 0.9, 20], ['0.3', 0.8, 60]]);
+    expect(rows.map((r) => [r.along, r.accuracy, r.value])).toEqual([['0.1', 0.9, 20], ['0.3', 0.8, 60]]);
     expect(f[0]!.caption).toContain('Measure: AOPC_rel (uniform fill).');
     expect(f[1]!.caption).not.toContain('Measure:');
   });

@@ -3,9 +3,10 @@
  * differ only in their seed (sweep-table.ts) as one point, clean accuracy on x against AOPC_rel
  * (log scale) or saliency entropy on y, one colour per trainer, the points of one trainer joined
  * in order of its ε (the cell parameter `epsilon`, from a `*.epsilon` axis, or `<trainer>.epsilon`;
- * src/sweep/grid.ts names the axes), error bars of ± the seed standard deviation where a group has
- * ≥ 2 seeds. Groups of a trainer that differ in another parameter too (e.g. `attack`) are separate
- * lines, told apart by their dash.
+ * src/sweep/grid.ts names the axes) or, in a partition without ε, of its training length (an
+ * `epochs` axis), error bars of ± the seed standard deviation where a group has ≥ 2 seeds. Groups
+ * of a trainer that differ in another parameter too (e.g. `attack`) are separate lines, told apart
+ * by their dash.
  *
  * Pure: the specs are built from buildSweepTable's groups and statistics (the same numbers as the
  * table); rendering is figures.ts renderSpecSvg.
@@ -22,11 +23,11 @@ export interface FrontRow {
   readonly method: string;
   /** The trainer's display label (TRAINER_INFO), the colour. */
   readonly trainer: string;
-  /** The group's other parameters than trainer and ε ('' when none): one line per value. */
+  /** The group's other parameters than trainer and the line's axis ('' when none): one line per value. */
   readonly variant: string;
-  /** ε as the sweep shows it ('8/255'), '' when the group has none. */
-  readonly epsilon: string;
-  /** Position along the line (ε ascending). */
+  /** Its value on the line's axis as labelled: ε as the sweep shows it ('8/255'), or the training length ('16 ep'); '' when the group has none. */
+  readonly along: string;
+  /** Position along the line (ascending). */
   readonly order: number;
   readonly group: string;
   readonly accuracy: number;
@@ -64,19 +65,25 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
     let suffix = base;
     for (let k = 2; ids.has(suffix); k++) suffix = `${base}-${k}`;
     ids.add(suffix);
-    // Each group's trainer, ε and line (the parameters other than trainer and ε).
+    // Each group's trainer, place on the line's axis (ε; or the training length where no group
+    // of the partition has an ε) and line (the parameters other than trainer and that axis).
+    const trainerOf = (g: (typeof p.groups)[number]) => g.params['trainer'] ?? g.cells.map((c) => runTrainer.get(c)).find((t) => t !== undefined) ?? '';
+    const epsKeyOf = (g: (typeof p.groups)[number], trainer: string) =>
+      g.params['epsilon'] !== undefined ? 'epsilon' : g.params[`${trainer}.epsilon`] !== undefined ? `${trainer}.epsilon` : undefined;
+    const byLength = !p.groups.some((g) => epsKeyOf(g, trainerOf(g)) !== undefined) && p.groups.some((g) => g.params['epochs'] !== undefined);
     const points = p.groups.map((g) => {
-      const trainer = g.params['trainer'] ?? g.cells.map((c) => runTrainer.get(c)).find((t) => t !== undefined) ?? '';
-      const epsKey = g.params['epsilon'] !== undefined ? 'epsilon' : g.params[`${trainer}.epsilon`] !== undefined ? `${trainer}.epsilon` : undefined;
-      const variant = Object.entries(g.params).filter(([k]) => k !== 'trainer' && k !== epsKey).map(([k, v]) => `${k}=${v}`).join(' ');
-      return { g, trainer, epsilon: epsKey !== undefined ? g.params[epsKey]! : '', variant };
+      const trainer = trainerOf(g);
+      const key = byLength ? (g.params['epochs'] !== undefined ? 'epochs' : undefined) : epsKeyOf(g, trainer);
+      const variant = Object.entries(g.params).filter(([k]) => k !== 'trainer' && k !== key).map(([k, v]) => `${k}=${v}`).join(' ');
+      const raw = key !== undefined ? g.params[key]! : '';
+      return { g, trainer, raw, along: raw === '' ? '' : byLength ? `${raw} ep` : raw, variant };
     });
-    // Along each line by ε (numbers and fractions ascending; other labels after, in grid order).
+    // Along each line by its axis (numbers and fractions ascending; other labels after, in grid order).
     const order = new Map<number, number>();
     const lines = new Map<string, number[]>();
     points.forEach((pt, i) => lines.set(`${pt.trainer}\u0000${pt.variant}`, [...(lines.get(`${pt.trainer}\u0000${pt.variant}`) ?? []), i]));
     for (const members of lines.values()) {
-      const key = (i: number) => readNumber(points[i]!.epsilon) ?? Number.POSITIVE_INFINITY;
+      const key = (i: number) => readNumber(points[i]!.raw) ?? Number.POSITIVE_INFINITY;
       [...members].sort((a, b) => key(a) - key(b) || a - b).forEach((i, k) => order.set(i, k));
     }
     const trainers = [...new Set(points.map((pt) => pt.trainer))]
@@ -104,7 +111,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
             method: methodLabel({ method }),
             trainer: TRAINER_INFO[pt.trainer]?.label ?? pt.trainer,
             variant: pt.variant,
-            epsilon: pt.epsilon,
+            along: pt.along,
             order: order.get(i)!,
             group: pt.g.label,
             accuracy: a.mean,
@@ -133,7 +140,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         title: `${p.title ? `${p.title}: ` : ''}clean accuracy against ${front.label}`,
         caption:
           `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more), ` +
-          `one colour per trainer; the points of a trainer are joined in order of its ε (labelled), a dashed line for each other setting. ` +
+          `one colour per trainer; the points of a trainer are joined in order of its ${byLength ? 'training length (labelled in epochs)' : 'ε (labelled)'}, a dashed line for each other setting. ` +
           `Better is right (higher clean accuracy) and ${front.better}: a front further to the ${front.corner} dominates.` +
           `${front.log ? ' AOPC_rel on a log scale.' : ''}${measured.size > 0 ? ` Measure: ${[...measured].join(', ')}.` : ''}` +
           `${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}`,
@@ -159,7 +166,7 @@ function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trai
       width: 280,
       height: 220,
       layer: [
-        // Error bars where a group has ≥ 2 seeds, ε labels where a group has one (no layer without data: vega warns on empty extents).
+        // Error bars where a group has ≥ 2 seeds, ε (or length) labels where a group has one (no layer without data: vega warns on empty extents).
         ...(rows.some((r) => r.accuracyStd !== null)
           ? [{ transform: [{ filter: 'datum.accuracyStd != null' }], mark: { type: 'rule', opacity: 0.6 }, encoding: { x: { ...x, field: 'accuracyLo' }, x2: { field: 'accuracyHi' }, y, color } }]
           : []),
@@ -168,8 +175,8 @@ function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trai
           : []),
         { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'variant', type: 'nominal' }, order: { field: 'order', type: 'quantitative' }, ...dash } },
         { mark: { type: 'point', filled: true, size: 45, opacity: 1 }, encoding: { x, y, color } },
-        ...(rows.some((r) => r.epsilon !== '')
-          ? [{ transform: [{ filter: "datum.epsilon != ''" }], mark: { type: 'text', dx: 5, dy: -6, align: 'left', fontSize: 9, color: '#444' }, encoding: { x, y, text: { field: 'epsilon', type: 'nominal' } } }]
+        ...(rows.some((r) => r.along !== '')
+          ? [{ transform: [{ filter: "datum.along != ''" }], mark: { type: 'text', dx: 5, dy: -6, align: 'left', fontSize: 9, color: '#444' }, encoding: { x, y, text: { field: 'along', type: 'nominal' } } }]
           : []),
       ],
     },
