@@ -264,7 +264,12 @@ export const SCAAT_TRAINER_SPEC: TrainerSpec = {
   label: 'SCAAT (saliency constrained adaptive adversarial training)',
   options: SCAAT_CONFIG_SCHEMA,
   resolveOptions: (raw) => ({ ...resolveScaatConfigAt('trainerOptions.scaat', [raw]) }),
-  lengthDependence: (options) => (options['ratioStep'] === 'auto' ? "ratioStep 'auto' scales γ to the run's epochs" : undefined),
+  extensionDiffers: (options) =>
+    options['ratioStep'] === 'auto'
+      ? "ratioStep 'auto' scales γ to the run's epochs"
+      : options['saliencySource'] !== 'fresh'
+        ? `saliencySource '${String(options['saliencySource'])}' keeps its cached maps out of checkpoints, so the resumed run computes fresh maps where the longer run reuses cached ones`
+        : undefined,
   create: ({ options, trainSize, inputShape, config, augmentation }) =>
     createScaatTrainer({
       trainSize,

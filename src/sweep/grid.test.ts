@@ -113,7 +113,7 @@ describe('expandGrid', () => {
     expect(cellsOf({ base: { ...BASE, schedule: 'step', lrMilestones: [3] }, axes: { epochs: [2, 4] } })[1]!.continues).toBe('epochs=2');
   });
 
-  it('training length: no continuation where a longer run does not pass through the shorter one\'s end (cosine, ratioStep auto) or the configs differ in more than epochs', () => {
+  it('training length: no continuation where resuming the shorter run would not give the longer one (cosine, ratioStep auto, cached maps) or the configs differ in more than epochs', () => {
     // cosine (the default schedule): the learning rate at each step depends on the total
     expect(cellsOf({ base: BASE, axes: { epochs: [2, 4] } }).map((c) => c.continues)).toEqual([undefined, undefined]);
     // SCAAT's 'auto' γ is scaled to the run's epochs; regular in the same grid still continues
@@ -124,6 +124,11 @@ describe('expandGrid', () => {
       ['trainer=regular__epochs=2', undefined],
       ['trainer=regular__epochs=4', 'trainer=regular__epochs=2'],
     ]);
+    // SCAAT's cached maps are not checkpointed: a resumed run recomputes them
+    for (const saliencySource of ['previous-visit', 'train-backward']) {
+      const cached = cellsOf({ base: { ...BASE, schedule: 'constant', trainer: 'scaat', trainerOptions: { scaat: { saliencySource } } }, axes: { epochs: [2, 4] } });
+      expect(cached.map((c) => c.continues)).toEqual([undefined, undefined]);
+    }
     // fine-tuning cells of one length chain continue each other only when they start from the same weights
     const ft = cellsOf({
       base: { ...BASE, schedule: 'constant' },

@@ -32,11 +32,11 @@
  * every axis of that cell must be given there or be one of this cell's. That cell runs first.
  *
  * Training length: cells whose configs differ only in `epochs` (an `epochs` axis) are one run at
- * several lengths. Where a longer run passes through a shorter one's final state (a constant or step
- * learning rate, no SCAAT ratioStep 'auto': train/registry.ts lengthDependence), each longer cell
- * continues the next shorter one's finished run from its final checkpoint instead of starting
- * over: the same weights, bit for bit, so an axis of 2, 4, 8 and 16 epochs costs 16 epochs of
- * training, not 30. It runs after that cell (`Cell.continues`).
+ * several lengths. Where resuming a shorter one's final checkpoint gives the longer run exactly (a
+ * constant or step learning rate; no SCAAT ratioStep 'auto' or cached saliency maps:
+ * train/registry.ts extensionDiffers), each longer cell continues the next shorter one's finished
+ * run instead of starting over: the same weights, bit for bit, so an axis of 2, 4, 8 and 16 epochs
+ * costs 16 epochs of training, not 30. It runs after that cell (`Cell.continues`).
  *
  * Shards (`--shard i/n`, numbered from 0 as `scaat evaluate --shard`): the cells that start from
  * scratch, in grid order, go to shards 0, 1, …, n−1, 0, 1, … (every n-th cell); a fine-tuning or
@@ -56,7 +56,7 @@ import type { Written } from '../io/config-schema.js';
 import { resolveConfig, TRAIN_CONFIG_SCHEMA } from '../train/config.js';
 import type { TrainConfig } from '../train/config.js';
 import type { ConfigLayer } from '../io/config-schema.js';
-import { lengthDependence, optionsResolver } from '../train/registry.js';
+import { extensionDiffers, optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
 
 /** A value an axis (or a cell reference) may take. */
@@ -148,8 +148,8 @@ export interface Cell {
    * The cell with this one's axis values but fewer epochs (the largest such) whose finished run
    * this one continues from its final checkpoint: the same weights, bit for bit, as training from
    * scratch, at the cost of the extra epochs. Only where a longer run passes through a shorter
-   * one's final state (train/registry.ts lengthDependence: not under a cosine schedule or SCAAT's
-   * ratioStep 'auto'); otherwise the cell trains from scratch.
+   * one's final state (train/registry.ts extensionDiffers: not under a cosine schedule, SCAAT's ratioStep 'auto'
+   * or its cached saliency maps); otherwise the cell trains from scratch.
    */
   readonly continues?: string;
   /** Shard position: the index of the from-scratch cell this one descends from, in run order. */
@@ -396,7 +396,7 @@ export function expandGrid(grid: Grid, { out, trainers }: { out: string; trainer
     lengths.set(rest, [...(lengths.get(rest) ?? []), r]);
   }
   for (const group of lengths.values()) {
-    const byLength = group.filter((r) => lengthDependence(configs.get(r.name)!, trainers) === undefined).sort((a, b) => configs.get(a.name)!.epochs - configs.get(b.name)!.epochs);
+    const byLength = group.filter((r) => extensionDiffers(configs.get(r.name)!, trainers) === undefined).sort((a, b) => configs.get(a.name)!.epochs - configs.get(b.name)!.epochs);
     for (let i = 1; i < byLength.length; i++) continues.set(byLength[i]!.name, byLength[i - 1]!.name);
   }
 

@@ -7,7 +7,7 @@ export { train, buildClassifier } from './loop.js';
 export type { TrainOptions, TrainResult } from './loop.js';
 export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_SCHEMA, resolveConfig, parseSetOverrides } from './config.js';
 export type { TrainConfig, TrainerOptionsResolver } from './config.js';
-export { BASELINE_TRAINERS, withTrainers, optionsResolver, lengthDependence } from './registry.js';
+export { BASELINE_TRAINERS, withTrainers, optionsResolver, extensionDiffers } from './registry.js';
 export type { TrainerSpec, TrainerInit, TrainerRegistry } from './registry.js';
 export { regularTrainer } from './regular.js';
 export { pgdAtTrainer, resolvePgdAtOptions, PGD_AT_SCHEMA, PGD_AT_DEFAULTS } from './pgd-at.js';

@@ -48,11 +48,12 @@ export interface TrainerSpec {
   resolveOptions(raw: Readonly<Record<string, unknown>>): Record<string, unknown>;
   create(init: TrainerInit): Trainer;
   /**
-   * Why, with these options, the trainer's steps depend on the run's total number of epochs (so a
-   * longer run does not pass through a shorter one's final state), or undefined when they do not
-   * (the default). E.g. SCAAT's `ratioStep: 'auto'` scales γ to the run's length.
+   * Why, with these options, resuming a finished run's final checkpoint with more epochs would not
+   * give the longer run trained from scratch, or undefined when it would (the default): the steps
+   * depend on the total number of epochs (SCAAT's `ratioStep: 'auto'` scales γ to it), or state
+   * that changes the steps is not checkpointed (SCAAT's cached saliency maps).
    */
-  lengthDependence?(options: Readonly<Record<string, unknown>>): string | undefined;
+  extensionDiffers?(options: Readonly<Record<string, unknown>>): string | undefined;
 }
 
 export type TrainerRegistry = ReadonlyMap<string, TrainerSpec>;
@@ -97,16 +98,16 @@ export function withTrainers(base: TrainerRegistry, extra: Iterable<readonly [st
 }
 
 /**
- * Why a run of `config` with more epochs would not pass through this run's final state, or
- * undefined when it would: every step of training (the learning rate, the trainer's update, the
- * batches, the augmentation) is then a function of the step alone, not of the total, so resuming
- * this run's final checkpoint with a larger `epochs` gives, bit for bit, the longer run trained
- * from scratch. The learning rate depends on the total under 'cosine' (constant and step do not,
- * nor does the linear warm-up); the trainer says for itself ({@link TrainerSpec.lengthDependence}).
+ * Why resuming the final checkpoint of a run of `config` with a larger `epochs` would not give, bit
+ * for bit, the longer run trained from scratch; undefined when it would: every step (the learning
+ * rate, the trainer's update, the batches, the augmentation) is then a function of the step and
+ * of checkpointed state alone, not of the total. The learning rate depends on the total under
+ * 'cosine' (constant and step do not, nor does the linear warm-up); the trainer says for itself
+ * ({@link TrainerSpec.extensionDiffers}).
  */
-export function lengthDependence(config: TrainConfig, registry: TrainerRegistry): string | undefined {
+export function extensionDiffers(config: TrainConfig, registry: TrainerRegistry): string | undefined {
   if (config.schedule === 'cosine') return "schedule 'cosine' sets each step's learning rate from the run's total length";
-  return registry.get(config.trainer)?.lengthDependence?.(config.trainerOptions[config.trainer] ?? {});
+  return registry.get(config.trainer)?.extensionDiffers?.(config.trainerOptions[config.trainer] ?? {});
 }
 
 /** The registry as the {@link TrainerOptionsResolver} that resolveConfig takes. */

@@ -43,7 +43,7 @@ Grid (studies/*.json; the format is described in src/sweep/grid.ts):
   out of the others' cells). A list of axes objects is the union of their products. A model value
   {"cell": {"trainer": "regular"}} fine-tunes from that cell's final model. Cells that differ only
   in epochs continue each other's finished runs, shorter first, bit for bit (not under a cosine
-  schedule or SCAAT's ratioStep 'auto', whose steps depend on the total: those train anew).
+  schedule, SCAAT's ratioStep 'auto' or its cached maps: those train anew).
 
 Each cell is a run folder <dir>/<key=value__...>/ (config.json, log.jsonl, checkpoints/, model/,
 eval.json). Running the command again skips finished cells and resumes an interrupted one from its

@@ -29,7 +29,7 @@ import { describeSettings } from '../../io/config-schema.js';
 import type { ConfigLayer } from '../../io/config-schema.js';
 import { train } from '../../train/loop.js';
 import { consoleProgress } from '../../train/progress.js';
-import { lengthDependence, optionsResolver } from '../../train/registry.js';
+import { extensionDiffers, optionsResolver } from '../../train/registry.js';
 import { readRunConfig } from '../../train/run-dir.js';
 import { onInterrupt } from '../signals.js';
 import { openDataSource } from './_inputs.js';
@@ -118,12 +118,12 @@ export function resolveRun(flags: TrainFlags): { config: TrainConfig; runDir: st
 
 /**
  * Why resuming `runDir` with `config.epochs` above its recorded epochs does not give the longer run
- * trained from scratch (train/registry.ts lengthDependence), or undefined (no growth, or exact).
+ * trained from scratch (train/registry.ts extensionDiffers), or undefined (no growth, or exact).
  */
 function lengthGrowth(runDir: string, config: TrainConfig): string | undefined {
   const before = readRunConfig(runDir)['epochs'];
   if (typeof before !== 'number' || config.epochs <= before) return undefined;
-  const why = lengthDependence(config, ALL_TRAINERS);
+  const why = extensionDiffers(config, ALL_TRAINERS);
   return why === undefined ? undefined : `--epochs ${config.epochs} extends a run of ${before} epochs whose steps depend on its length (${why}): the result is not the run of ${config.epochs} epochs trained from scratch`;
 }
 
