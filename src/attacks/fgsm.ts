@@ -26,9 +26,12 @@ export interface FgsmOptions {
   seed?: number;
 }
 
+/** FGSM-RS's step size as a multiple of ε when none is given: α = 1.25ε (Wong et al. 2020). */
+export const FGSM_RS_ALPHA_FACTOR = 1.25;
+
 /** One-step L∞ attack with random start; see the module header. */
 export function fgsm({ epsilon = 8 / 255, alpha, randomStart = true, validBox = 'project', seed = 0 }: FgsmOptions = {}): AttackFn {
-  return pgd({ epsilon, alpha: alpha ?? 1.25 * epsilon, steps: 1, randomStart, validBox, seed });
+  return pgd({ epsilon, alpha: alpha ?? FGSM_RS_ALPHA_FACTOR * epsilon, steps: 1, randomStart, validBox, seed });
 }
 
 /** Options of {@link fgsmFromGradient}: those of {@link fgsm}, resolved, plus the call's mask and seed. */

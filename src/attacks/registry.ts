@@ -11,7 +11,7 @@
  * resolveAttackName('fgsm');  // ConfigError: attack: expected one of 'pgd', 'fgsm-rs', got "fgsm"
  */
 import { ConfigError } from '../errors.js';
-import { fgsm } from './fgsm.js';
+import { fgsm, FGSM_RS_ALPHA_FACTOR } from './fgsm.js';
 import type { FgsmOptions } from './fgsm.js';
 import { pgd } from './pgd.js';
 import type { PgdOptions } from './pgd.js';
@@ -48,4 +48,13 @@ export function describeAttackNames(): string {
 export function resolveAttackName(name: unknown, where = 'attack'): AttackName {
   if (!isAttackName(name)) throw new ConfigError(`${where}: expected one of ${describeAttackNames()}, got ${JSON.stringify(name)}`);
   return name;
+}
+
+/**
+ * The step size α of `attack` at budget ε when a config says 'auto': ε/4 for `pgd` (2/255 at
+ * ε = 8/255, method.md §2.3), 1.25ε for `fgsm-rs` (Wong et al. 2020). SCAAT's config and the
+ * pgd-at trainer both resolve 'auto' here, so the whole-image control steps as SCAAT does.
+ */
+export function defaultAlpha(attack: AttackName, epsilon: number): number {
+  return attack === 'fgsm-rs' ? FGSM_RS_ALPHA_FACTOR * epsilon : epsilon / 4;
 }

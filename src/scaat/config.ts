@@ -10,7 +10,7 @@
  * resolveScaatConfig({ epsilom: 1 });   // ConfigError: scaat config: unknown key 'epsilom' …
  */
 import { z } from 'zod';
-import { ATTACKS } from '../attacks/registry.js';
+import { ATTACKS, defaultAlpha } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
@@ -184,7 +184,7 @@ export const DEFAULT_SCAAT_CONFIG: Readonly<ScaatConfig> = Object.freeze(default
 /** The step size the attack uses: `alpha`, or its 'auto' value (see {@link ScaatConfig.alpha}). */
 export function effectiveAlpha(config: Pick<ScaatConfig, 'alpha' | 'attack' | 'epsilon'>): number {
   if (config.alpha !== 'auto') return config.alpha;
-  return config.attack === 'fgsm-rs' ? 1.25 * config.epsilon : config.epsilon / 4;
+  return defaultAlpha(config.attack, config.epsilon);
 }
 
 /**

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fgsm } from '../attacks/fgsm.js';
 import { pgd } from '../attacks/pgd.js';
 import { z } from 'zod';
-import { ATTACKS } from '../attacks/registry.js';
+import { ATTACKS, defaultAlpha } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import type { AttackFn } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
@@ -93,7 +93,7 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
   }
   const o = resolveLayers(PGD_AT_SCHEMA, [{ source: 'trainerOptions.pgd-at', values: raw }], { where: 'trainerOptions.pgd-at', noun: 'option' });
   const { alpha: written, ...rest } = o;
-  const alpha = written !== 'auto' ? written : o.attack === 'fgsm-rs' ? 1.25 * o.epsilon : o.epsilon / 4;
+  const alpha = written !== 'auto' ? written : defaultAlpha(o.attack, o.epsilon);
   return { ...rest, alpha }; // alpha last, as config.json files written before have it
 }
 
