@@ -20,6 +20,11 @@ Passes (all on a fixed random batch, NCHW float32):
              of CE(f(x)) to the parameters and to x; the mask from Σ_c|∂CE/∂x|, x_adv one FGSM-RS step
              along sign(∂CE/∂x) inside it; forward f(x_adv), backward of λ·CE(f(x_adv)) (the
              gradients add up), one SGD update, the ratio update ±γ
+  scaat-onepass  SCAAT's one-pass step (attack 'noise', loss 'adv-only', saliencySource
+             'train-backward'): the mask from the previous step's Σ_c|∂CE(f(x_adv))/∂x_adv|,
+             x_adv = x + M ⊙ Π(δ0), δ0 ~ U(−ε, ε); train mode, forward f(x_adv), backward of
+             CE(f(x_adv)) to the parameters and to x_adv (the next step's map), one SGD update; an
+             eval-mode forward of x for clean accuracy; the ratio update ±γ
   pgd-at     whole-image PGD-7 (no saliency, no mask), the same loss and update
   evaluation per batch: SmoothGrad-50 (σ = 0.15·(max − min) per image) and IG-50 (black baseline,
              midpoint rule), each map Σ_c|A| per pixel, then AOPC MoRF and LeRF of each map in the
@@ -89,7 +94,7 @@ class ResNet20(nn.Module):
 
 
 NETWORKS = {"small-cnn": small_cnn, "resnet20": ResNet20}
-PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "pgd-at", "evaluation")
+PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "scaat-onepass", "pgd-at", "evaluation")
 
 # docs/method.md §2 defaults
 EPSILON = 8 / 255
@@ -172,6 +177,29 @@ def scaat_shared_step(model, opt, x, y, q, gen: torch.Generator):
     adv_correct = za.detach().argmax(1) == y
     step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
     return (loss_clean + loss_adv).item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX))
+
+
+def scaat_onepass_step(model, opt, x, y, q, scores, gen: torch.Generator):
+    """SCAAT's one-pass step (method.md §2.6): noise inside the mask of the cached map `scores`
+    ([B, H, W], from the previous step's training backward), loss CE(f(x_adv)); returns (loss, q
+    after the ratio update, this step's map for the next)."""
+    mask = low_saliency_mask(scores, q)
+    lo, hi = -x, 1 - x
+    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
+    x_adv = (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1).requires_grad_(True)
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    za = model(x_adv)
+    loss = F.cross_entropy(za, y)
+    loss.backward()  # ∂/∂θ in .grad, ∂/∂x_adv in x_adv.grad
+    opt.step()
+    model.eval()
+    with torch.no_grad():
+        clean_correct = model(x).argmax(1) == y  # the clean accuracy scaat reports
+    adv_correct = za.detach().argmax(1) == y
+    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
+    del clean_correct  # computed (CPU tensors are eager), as scaat computes it; not returned
+    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), x_adv.grad.abs().sum(1)
 
 
 def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
@@ -298,12 +326,19 @@ def bench(name: str, batch: int, warmup: int, reps: int, passes) -> dict:
         loss, q = scaat_shared_step(model, opt, x, y, q, gen)
         return loss
 
+    scores = saliency(model, x, y)  # the first visit's map; later steps take the training backward's
+
+    def scaat_onepass():
+        nonlocal q, scores
+        loss, q, scores = scaat_onepass_step(model, opt, x, y, q, scores, gen)
+        return loss
+
     def pgd_at():
         x_adv = masked_pgd(model, x, y, torch.ones(batch, 1, 32, 32), EPSILON, EPSILON / 4, 7, gen)
         return adversarial_update(model, opt, x, y, x_adv)[0].item()
 
     fns = (("train", train), ("gradient", gradient), ("inference", inference), ("scaat", scaat("pgd")),
-           ("scaat-fgsm", scaat("fgsm-rs")), ("scaat-shared", scaat_shared), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
+           ("scaat-fgsm", scaat("fgsm-rs")), ("scaat-shared", scaat_shared), ("scaat-onepass", scaat_onepass), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
     for p, fn in fns:
         if p in passes:
             result[f"{p}_ms"] = timed(fn, warmup, reps)

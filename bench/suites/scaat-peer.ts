@@ -10,6 +10,8 @@
  *   scaat-fgsm  the same with attack 'fgsm-rs'
  *   scaat-shared  the same with 'fgsm-rs' and `sharedBackward` (2 passes: the clean training
  *               backward gives the mask's map and the attack's direction; train/_shared-pass.ts)
+ *   scaat-onepass  attack 'noise', loss 'adv-only', saliencySource 'train-backward' (one training
+ *               pass and the clean-accuracy forward; the map from the previous step's backward)
  *   pgd-at      pgdAtTrainer().step: whole-image PGD-7, the same loss
  *   evaluation  SmoothGrad-50 and IG-50 maps (library defaults), Σ_c|A| per pixel, then AOPC MoRF
  *               and LeRF of each map in the default regime (P = 1, L = 102 at 32², uniform fill),
@@ -38,11 +40,11 @@ import type { PeerResult } from './engine.js';
 
 export const BATCH = 128;
 /** The passes, in table order; the peer's names for them (peer_torch.py). */
-export const PEER_PASSES = ['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'pgd-at', 'evaluation'] as const;
+export const PEER_PASSES = ['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'scaat-onepass', 'pgd-at', 'evaluation'] as const;
 export type PeerPass = (typeof PEER_PASSES)[number];
-const PEER_NAME: Record<PeerPass, string> = { regular: 'train', scaat: 'scaat', 'scaat-fgsm': 'scaat-fgsm', 'scaat-shared': 'scaat-shared', 'pgd-at': 'pgd-at', evaluation: 'evaluation' };
+const PEER_NAME: Record<PeerPass, string> = { regular: 'train', scaat: 'scaat', 'scaat-fgsm': 'scaat-fgsm', 'scaat-shared': 'scaat-shared', 'scaat-onepass': 'scaat-onepass', 'pgd-at': 'pgd-at', evaluation: 'evaluation' };
 /** Training steps (their "× regular" is shown); the evaluation pass is not one. */
-const STEPS: ReadonlySet<PeerPass> = new Set(['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'pgd-at']);
+const STEPS: ReadonlySet<PeerPass> = new Set(['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'scaat-onepass', 'pgd-at']);
 
 export interface ScaatPeerOptions {
   readonly networks: readonly string[];
@@ -70,6 +72,14 @@ export interface ScaatPeerRow {
   readonly scaatPerRegular: number;
   readonly peerPerRegular: number;
 }
+
+/** The SCAAT passes: their options over the method's defaults. */
+const SCAAT_PASSES: Partial<Record<PeerPass, Readonly<Record<string, unknown>>>> = {
+  scaat: {},
+  'scaat-fgsm': { attack: 'fgsm-rs' },
+  'scaat-shared': { attack: 'fgsm-rs', sharedBackward: true },
+  'scaat-onepass': { attack: 'noise', loss: 'adv-only', saliencySource: 'train-backward' },
+};
 
 /** A SCAAT trainer with the method's defaults at ε = 8/255 and no q warm-up, over the batch's 128 samples. */
 function scaatTrainer(extra: Readonly<Record<string, unknown>>): Trainer {
@@ -105,16 +115,8 @@ function scaatPasses(build: () => tf.LayersModel, passes: readonly PeerPass[], o
       const optimizer = tf.train.momentum(0.01, 0.9);
       const rng = new Rng(`scaat-peer/${p}`);
       let step = 0;
-      const trainer =
-        p === 'scaat'
-          ? scaatTrainer({})
-          : p === 'scaat-fgsm'
-            ? scaatTrainer({ attack: 'fgsm-rs' })
-            : p === 'scaat-shared'
-              ? scaatTrainer({ attack: 'fgsm-rs', sharedBackward: true })
-              : p === 'pgd-at'
-                ? pgdAtTrainer(resolvePgdAtOptions({}))
-                : undefined;
+      const scaatOptions = SCAAT_PASSES[p];
+      const trainer = scaatOptions ? scaatTrainer(scaatOptions) : p === 'pgd-at' ? pgdAtTrainer(resolvePgdAtOptions({})) : undefined;
       const fn = trainer
         ? () => void trainer.step({ x, y, index }, { classifier: clf, optimizer, epoch: 0, step: step++, rng })
         : p === 'regular'

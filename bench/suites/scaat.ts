@@ -77,6 +77,8 @@ export const SCAAT_BENCH_VARIANTS: readonly ScaatBenchVariant[] = [
   { name: 'scaat train-backward', scaat: { saliencySource: 'train-backward' } },
   { name: 'scaat fgsm-rs + previous-visit', scaat: { attack: 'fgsm-rs', saliencySource: 'previous-visit' } },
   { name: 'scaat fgsm-rs sharedBackward (2 passes)', scaat: { attack: 'fgsm-rs', sharedBackward: true } },
+  { name: 'scaat noise (no adversary)', scaat: { attack: 'noise' } },
+  { name: 'scaat one-pass (noise, adv-only, train-backward)', scaat: { attack: 'noise', loss: 'adv-only', saliencySource: 'train-backward' } },
   { name: 'control: whole image (q ≡ 1)', scaat: { ratioInit: 1, ratioMin: 1, ratioMax: 1 } },
 ];
 

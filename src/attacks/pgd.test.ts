@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import { countingForwards, expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { Rng } from '../engine/random.js';
 import { fgsm } from './fgsm.js';
@@ -288,6 +288,26 @@ describe('fgsm', () => {
   });
 
   it('is registered next to pgd', () => {
-    expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm-rs']);
+    expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm-rs', 'noise']);
+  });
+});
+
+describe("'noise' (the registry's attack without an adversary)", () => {
+  it('is the seeded random start alone, projected into [−x, 1 − x] and masked: x + M ⊙ clip(δ0, −x, 1 − x), and runs the model not once', () => {
+    const { clf, calls } = countingForwards(linearClassifier(SHAPE, 2, { seed: 4 }));
+    const { x, y } = edgeBatch(9);
+    const seed = 31;
+    const d0 = randomStart(x.shape, seed); // fgsm-rs's and pgd's random start, the same draw
+    const m = Float32Array.from({ length: B * SHAPE[0] * SHAPE[1] }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const mask = tf.tensor4d(m, [B, SHAPE[0], SHAPE[1], 1]);
+    const noisy = ATTACKS.get('noise')!.create({ epsilon: EPS, alpha: 0.5, steps: 7 })(clf, x, y, { mask, seed });
+    const x0 = x.dataSync();
+    const c = SHAPE[2];
+    const expected = Float32Array.from(x0, (v, i) => v + m[Math.floor(i / c)]! * clamp(d0[i]!, -v, 1 - v));
+    expectClose(noisy.dataSync(), expected, { atol: 1e-7, rtol: 0, label: 'noise x_adv' });
+    expect(calls).toEqual({ training: 0, inference: 0 }); // no gradient, no forward: α and K are ignored
+    // within the ε-ball
+    expect(Math.max(...Array.from(noisy.dataSync(), (v, i) => Math.abs(v - x0[i]!)))).toBeLessThanOrEqual(EPS + 1e-7);
+    tf.dispose([x, y, mask, noisy]);
   });
 });

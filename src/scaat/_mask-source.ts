@@ -20,7 +20,9 @@
  *   statistics) and with the parameters of one epoch earlier, and its scale shrinks as p_y → 1 —
  *   ranks ignore scale, but a saturated softmax gives an all-zero map, which is not cached (the
  *   next visit computes fresh saliency). Only the clean term CE(f(x)) (and the KL term) depend on
- *   x, since x_adv is a constant; hence it needs a clean loss term ('adv-only' is rejected).
+ *   x, since x_adv is a constant; with loss 'adv-only', which has no clean term, the map is
+ *   |∂CE(f(x_adv))/∂x_adv| instead: the loss gradient at the training input, x perturbed inside
+ *   the mask (with attack 'noise' and 'adv-only' a step is then one pass: the cheapest SCAAT).
  *
  * What the cached sources keep is each pixel's rank by (score, flat index) (attacks/masks.ts
  * `saliencyRanks`), 2 bytes per pixel (4 above 256×256), so the cached mask for any q is exactly

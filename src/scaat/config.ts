@@ -10,7 +10,7 @@
  * resolveScaatConfig({ epsilom: 1 });   // ConfigError: scaat config: unknown key 'epsilom' …
  */
 import { z } from 'zod';
-import { ATTACKS, defaultAlpha } from '../attacks/registry.js';
+import { ATTACKS, attackSteps, defaultAlpha } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
@@ -42,18 +42,19 @@ const RATIO_SEARCHES: readonly RatioSearch[] = ['ramp', 'bisect'];
 export const SCAAT_CONFIG_SCHEMA = z
   .strictObject({
     // ---- 3. masked attack ---------------------------------------------------------------------
-    /** Attack: `pgd` (L∞ PGD, `steps` iterations) or `fgsm-rs` (one step from a random start,
-     *  Wong et al. 2020, the cheap variant; the attacks registry's names). @default 'pgd' (method.md §2.3) */
-    attack: setting(choice([...ATTACKS.keys()]), 'pgd', 'attack inside the mask: pgd (K steps) or fgsm-rs (one step from a random start)'),
+    /** Attack: `pgd` (L∞ PGD, `steps` iterations), `fgsm-rs` (one step from a random start,
+     *  Wong et al. 2020, the cheap variant) or `noise` (the random start alone, no gradient: the
+     *  ablation without an adversary); the attacks registry's names. @default 'pgd' (method.md §2.3) */
+    attack: setting(choice([...ATTACKS.keys()]), 'pgd', 'attack inside the mask: pgd (K steps), fgsm-rs (one step from a random start) or noise (the random start alone)'),
     /** ε, L∞ budget inside the mask, in [0, 1] pixel units; 1 = unbounded adversary inside the mask.
      *  @default 8/255 (method.md §2.3; use 0.3 for MNIST-like data, see configs/) */
     epsilon: setting(amount({ above: 0, max: 1, note: '(pixel units; 1 = unbounded inside the mask)' }), 8 / 255, 'ε, L∞ budget inside the mask (pixel units)'),
     /** α, step size in pixel units. 'auto' = ε/4 for `pgd` (= 2/255 at the default ε, method.md §2.3)
-     *  and 1.25·ε for `fgsm-rs` (Wong et al. 2020, method.md §2.3). @default 'auto' */
+     *  and 1.25·ε for `fgsm-rs` (Wong et al. 2020, method.md §2.3); `noise` takes no step. @default 'auto' */
     alpha: setting(amountOrAuto({ above: 0 }), 'auto', "α, attack step size ('auto': ε/4 for pgd, 1.25·ε for fgsm-rs)"),
-    /** K, PGD iterations (ignored by `fgsm-rs`, which takes exactly one). @default 7 (method.md §2.3) */
-    steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD iterations (fgsm-rs takes one)'),
-    /** Start from δ ~ U(−ε, ε)⊙M (required to be true for `fgsm-rs`). @default true (method.md §2.3) */
+    /** K, PGD iterations (ignored by `fgsm-rs`, which takes exactly one, and `noise`, none). @default 7 (method.md §2.3) */
+    steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD iterations (fgsm-rs takes one, noise none)'),
+    /** Start from δ ~ U(−ε, ε)⊙M (required to be true for `fgsm-rs` and `noise`). @default true (method.md §2.3) */
     randomStart: setting(flag(), true, 'start from δ ~ U(−ε, ε) inside the mask'),
     /** How x + δ is kept a valid image: 'project' δ into [−x, 1 − x] after the ε-clip at every step
      *  and at the random start (Madry et al., Wong et al.: every masked pixel keeps its gradient), or
@@ -153,9 +154,7 @@ export const SCAAT_CONFIG_SCHEMA = z
     };
     if (c.ratioMin > c.ratioMax) fail(`'ratioMin' (${c.ratioMin}) must be ≤ 'ratioMax' (${c.ratioMax})`);
     if (c.attack === 'fgsm-rs' && !c.randomStart) fail("'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false");
-    if (c.saliencySource === 'train-backward' && c.loss === 'adv-only') {
-      fail("'saliencySource' 'train-backward' needs a clean-input loss term (the adversarial input is a constant), but 'loss' is 'adv-only'");
-    }
+    if (c.attack === 'noise' && !c.randomStart) fail("'randomStart' must be true with attack 'noise' (the random start is all it adds), got false");
     if (c.sharedBackward) {
       const needs: ReadonlyArray<[keyof typeof c, unknown, string]> = [
         ['attack', 'fgsm-rs', "takes one attack step along the clean backward's input gradient"],
@@ -211,7 +210,7 @@ export function effectiveRatioStep(
 
 /** Attack iterations actually run: `steps` for PGD, 1 for FGSM-RS. */
 export function effectiveSteps(config: Pick<ScaatConfig, 'attack' | 'steps'>): number {
-  return config.attack === 'fgsm-rs' ? 1 : config.steps;
+  return attackSteps(config.attack, config.steps);
 }
 
 /**

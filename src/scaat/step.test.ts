@@ -190,7 +190,11 @@ describe('scaatStep', () => {
         return tf.add(ce(zc), tf.mul(cfg.lambda, kl));
       };
       const { value, grads } = tf.variableGrads(() => lossOf(x), clf.trainableVariables());
-      const dx = cfg.loss === 'adv-only' ? tf.zerosLike(x) : tf.grad((xc: tf.Tensor) => lossOf(xc as tf.Tensor4D))(x);
+      // 'train-backward''s map: ∂L/∂x of the clean input; 'adv-only' has none: ∂CE(f(x_adv))/∂x_adv
+      const dx =
+        cfg.loss === 'adv-only'
+          ? tf.grad((xa: tf.Tensor) => ce(clf.logits(xa as tf.Tensor4D, { training: true })) as tf.Scalar)(xAdv)
+          : tf.grad((xc: tf.Tensor) => lossOf(xc as tf.Tensor4D))(x);
       return { value, gW: grads[clf.trainableVariables()[0]!.name]!, dxScores: tf.sum(tf.abs(dx), 3) };
     });
   }
@@ -199,6 +203,7 @@ describe('scaatStep', () => {
     ['clean+adv', { loss: 'clean+adv', lambda: 0.7 }],
     ['adv-only', { loss: 'adv-only' }],
     ['clean+kl', { loss: 'clean+kl', lambda: 2 }],
+    ['noise + adv-only', { attack: 'noise', loss: 'adv-only' }],
   ])('%s: loss, parameter update and input gradient match method.md §2.4', (_n, layer) => {
     const cfg = resolveScaatConfig({ epsilon: 0.1 }, layer);
     const clf = linearClassifier(SHAPE, K, { seed: 3, scale: 0.3 });
@@ -208,12 +213,13 @@ describe('scaatStep', () => {
     const optimizer = tf.train.sgd(lr);
     const r = scaatStep({
       classifier: clf, optimizer, x, y, ratios: RATIOS, config: cfg, attack: createScaatAttack(cfg), seed: 9,
-      returnInputGradient: cfg.loss !== 'adv-only',
+      returnInputGradient: true,
     });
     expect(r.loss).toBeCloseTo(ref.value.dataSync()[0]!, 5);
     const expectedW = tf.tidy(() => tf.sub(W0, tf.mul(lr, ref.gW)));
     expectClose(clf.trainableVariables()[0]!.dataSync(), expectedW.dataSync(), { rtol: 1e-5, atol: 1e-6, label: 'W after SGD' });
-    if (cfg.loss !== 'adv-only') expectClose(r.inputGradient!, ref.dxScores.dataSync(), { rtol: 1e-4, atol: 1e-7, label: 'input gradient' });
+    expectClose(r.inputGradient!, ref.dxScores.dataSync(), { rtol: 1e-4, atol: 1e-7, label: 'input gradient' });
+    expect(Math.max(...r.inputGradient!)).toBeGreaterThan(1e-4); // not a map of zeros
     expect(r.q).toBeCloseTo((0.2 + 0.5 + 0.5 + 0.8 + 0.95) / 5, 6);
     expect(r.maskFraction).toBeCloseTo((7 + 18 + 18 + 28 + 34) / (5 * 36), 12);
     expect(r.advCorrect).toHaveLength(5);
@@ -247,14 +253,15 @@ describe('scaatStep', () => {
     ['fresh', {}],
     ['fgsm-rs + post-step feedback', { attack: 'fgsm-rs', ratioFeedback: 'post-step-inference' }],
     ['re-mask', { remaskEveryAttackStep: true, steps: 2 }],
-    ['adv-only', { loss: 'adv-only' }],
+    ['adv-only + input gradient', { loss: 'adv-only' }],
+    ['noise, adv-only + input gradient', { attack: 'noise', loss: 'adv-only' }],
     ['kl + input gradient', { loss: 'clean+kl' }],
   ])('%s: leaks no tensors', async (_n, layer) => {
     const cfg = resolveScaatConfig({ epsilon: 0.1 }, layer);
     const clf = linearClassifier(SHAPE, K, { seed: 3, scale: 0.3 });
     const optimizer = tf.train.adam(0.01);
     const attack = createScaatAttack(cfg);
-    const once = () => scaatStep({ classifier: clf, optimizer, x, y, ratios: RATIOS, config: cfg, attack, seed: 1, returnInputGradient: cfg.loss !== 'adv-only', returnRanks: true });
+    const once = () => scaatStep({ classifier: clf, optimizer, x, y, ratios: RATIOS, config: cfg, attack, seed: 1, returnInputGradient: true, returnRanks: true });
     once(); // Adam creates its slots at the first update
     await expectNoLeak(once, 'scaatStep');
     optimizer.dispose();

@@ -202,8 +202,10 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   // 4) loss in training mode, one backward pass, one update
   const onehot = tf.tidy(() => tf.oneHot(y.toInt(), classifier.numClasses).toFloat());
   const vars = classifier.trainableVariables();
-  const wantDx = args.returnInputGradient === true && config.loss !== 'adv-only';
-  const xs: tf.Tensor[] = wantDx ? [...vars, x] : [...vars];
+  // ∂L/∂x for 'train-backward': of the clean input where the loss has a clean term (x_adv is a
+  // constant), else ('adv-only') of the training input x_adv itself
+  const wantDx = args.returnInputGradient === true;
+  const xs: tf.Tensor[] = wantDx ? [...vars, config.loss === 'adv-only' ? xAdv : x] : [...vars];
   // Logits of the training forwards, kept out of the gradient's tidy for the accuracies.
   const kept: { clean?: tf.Tensor2D; adv?: tf.Tensor2D } = {};
   // the loss of method.md §2.4, shared with the whole-image control pgd-at (train/_loss.ts)

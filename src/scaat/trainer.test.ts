@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import { expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import { countingForwards, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import type { StepContext } from '../train/types.js';
 import { applyAugmentation, drawAugmentation } from '../datasets/transforms.js';
 import type { Classifier } from '../models/classifier.js';
@@ -153,6 +153,35 @@ describe('SCAAT trainer', () => {
     // first epoch identical (fresh maps), second differs (a different map: the loss gradient)
     expect(a.steps.slice(0, 3).map((m) => m['loss'])).toEqual(b.steps.slice(0, 3).map((m) => m['loss']));
     expect(a.steps.slice(3).map((m) => m['loss'])).not.toEqual(b.steps.slice(3).map((m) => m['loss']));
+  });
+
+  it("the one-pass step (attack 'noise', loss 'adv-only', 'train-backward'): after a sample's first visit, one training forward and the accuracy's inference forward, no saliency or attack pass", () => {
+    const config = { epsilon: 0.1, attack: 'noise', loss: 'adv-only', saliencySource: 'train-backward' };
+    const t = createScaatTrainer({ trainSize: N, config });
+    expect(t.derived).toEqual({ alpha: 0, attackSteps: 0, passesPerStep: 1, ratioStep: 0.02 });
+    const { clf, calls } = countingForwards(linearClassifier(SHAPE, 4, { seed: 5, scale: 0.3 }));
+    const optimizer = tf.train.sgd(0.1);
+    const rng = new Rng(1);
+    const perEpoch: Array<{ training: number; inference: number }> = [];
+    let step = 0;
+    for (let epoch = 0; epoch < 2; epoch++) {
+      const before = { ...calls };
+      for (let s = 0; s < N; s += BATCH) {
+        const index = Int32Array.from({ length: BATCH }, (_, i) => s + i);
+        const idx = tf.tensor1d(index, 'int32');
+        const x = tf.gather(data, idx) as tf.Tensor4D;
+        const y = tf.gather(labels, idx) as tf.Tensor1D;
+        const m = t.step({ x, y, index }, { classifier: clf, optimizer, epoch, step: step++, rng });
+        expect(m['freshSaliency']).toBe(epoch === 0 ? 1 : 0);
+        tf.dispose([idx, x, y]);
+      }
+      t.epochSummary(epoch);
+      perEpoch.push({ training: calls.training - before.training, inference: calls.inference - before.inference });
+    }
+    const steps = N / BATCH;
+    // first visit: a saliency pass (its forward, inference mode) for the mask; then one per step
+    expect(perEpoch).toEqual([{ training: steps, inference: 2 * steps }, { training: steps, inference: steps }]);
+    optimizer.dispose();
   });
 
   it('bounds the map cache: ConfigError naming saliencyCacheMiB', () => {

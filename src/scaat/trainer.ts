@@ -115,12 +115,13 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   const derived = {
     alpha,
     attackSteps,
-    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards;
+    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards
+    // (1 for 'adv-only', plus the inference forward that measures clean accuracy);
     // (+ K probe + 1 inference forward after warm-up with ratioSearchEpsilon);
     // sharedBackward: the 2 training passes only (train/_shared-pass.ts)
     passesPerStep: config.sharedBackward
       ? 2
-      : source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + 2 + (probe ? attackSteps + 1 : 0),
+      : source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + (config.loss === 'adv-only' ? 1 : 2) + (probe ? attackSteps + 1 : 0),
     ratioStep,
   };
   const searchParams = { warmupEpochs: config.warmupEpochs, ratioStep, ratioMin: config.ratioMin, ratioMax: config.ratioMax };

@@ -14,8 +14,6 @@
  * from the clean training forward, or for 'adv-only' from an inference forward after the update.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fgsm } from '../attacks/fgsm.js';
-import { pgd } from '../attacks/pgd.js';
 import { z } from 'zod';
 import { ATTACKS, defaultAlpha } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
@@ -29,10 +27,11 @@ import { sharedBackwardStep } from './_shared-pass.js';
 /** The pgd-at trainer's options, each declared once: check, default, description. */
 export const PGD_AT_SCHEMA = z.strictObject({
   /**
-   * 'pgd' (K steps) or 'fgsm-rs' (one step from a random start, Wong et al. 2020); the attacks
+   * 'pgd' (K steps), 'fgsm-rs' (one step from a random start, Wong et al. 2020) or 'noise' (the
+   * random start alone: uniform-noise augmentation, the control of SCAAT's 'noise'); the attacks
    * registry's names. @default 'pgd'
    */
-  attack: setting(choice([...ATTACKS.keys()]), 'pgd', 'whole-image attack: pgd (K steps) or fgsm-rs (one step from a random start)'),
+  attack: setting(choice([...ATTACKS.keys()]), 'pgd', 'whole-image attack: pgd (K steps), fgsm-rs (one step from a random start) or noise (the random start alone)'),
   /** ε, L∞ budget in [0, 1] pixel units. @default 8/255 (method.md §2.3) */
   epsilon: setting(amount({ above: 0, max: 1, note: '(pixel units)' }), 8 / 255, 'ε, L∞ budget (pixel units)'),
   /**
@@ -41,8 +40,8 @@ export const PGD_AT_SCHEMA = z.strictObject({
    * hold the number. @default 'auto'
    */
   alpha: setting(amountOrAuto({ above: 0 }), 'auto', "α, attack step size ('auto': ε/4 for pgd, 1.25·ε for fgsm-rs)"),
-  /** K, PGD steps (ignored by 'fgsm-rs'). @default 7 (method.md §2.3) */
-  steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD steps (fgsm-rs takes one)'),
+  /** K, PGD steps (ignored by 'fgsm-rs', which takes one, and 'noise', none). @default 7 (method.md §2.3) */
+  steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD steps (fgsm-rs takes one, noise none)'),
   /** Random start δ ~ U(−ε, ε). @default true */
   randomStart: setting(flag(), true, 'start from δ ~ U(−ε, ε)'),
   /**
@@ -68,7 +67,10 @@ export const PGD_AT_SCHEMA = z.strictObject({
    */
   sharedBackward: setting(flag(), false, "two passes per step: the FGSM-RS direction from the clean training backward (fgsm-rs and 'clean+adv' only)"),
 }).superRefine((o, ctx) => {
-  // a check across keys, in the schema as SCAAT's config has its own
+  // checks across keys, in the schema as SCAAT's config has its own
+  if (o.attack === 'noise' && !o.randomStart) {
+    ctx.addIssue({ code: 'custom', message: "'randomStart' must be true with attack 'noise' (the random start is all it adds), got false" });
+  }
   if (o.sharedBackward && (o.attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
     ctx.addIssue({
       code: 'custom',
@@ -98,10 +100,13 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
 }
 
 export function pgdAtTrainer(options: PgdAtOptions): Trainer {
-  const attack: AttackFn =
-    options.attack === 'fgsm-rs'
-      ? fgsm({ epsilon: options.epsilon, alpha: options.alpha, randomStart: options.randomStart, validBox: options.validBox })
-      : pgd({ epsilon: options.epsilon, alpha: options.alpha, steps: options.steps, randomStart: options.randomStart, validBox: options.validBox });
+  const attack: AttackFn = ATTACKS.get(options.attack)!.create({
+    epsilon: options.epsilon,
+    alpha: options.alpha,
+    steps: options.steps,
+    randomStart: options.randomStart,
+    validBox: options.validBox,
+  });
   return {
     name: 'pgd-at',
     step({ x, y }, { classifier, optimizer, rng }) {
