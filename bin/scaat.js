@@ -33,7 +33,7 @@ if (existsSync(built) && !process.env.SCAAT_FROM_SOURCE) {
     const stale = newerSource(sources, statSync(built).mtimeMs);
     if (stale) {
       process.stderr.write(
-        `scaat: warning: ${relative(root, stale.path)} changed after the last build (dist/); running the build. ` +
+        `scaat: warning: ${relative(root, stale.path)} changed after the last build (dist/), which runs as built. ` +
           '`npm run build` updates it; SCAAT_FROM_SOURCE=1 runs the sources.\n',
       );
     }

@@ -9,8 +9,10 @@
 // elementwise.ts); `opCodes()` exports that table for the test that checks the two sides agree.
 // Calls are synchronous and serialised (one kernel at a time per process).
 #include <node_api.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -147,9 +149,40 @@ Act actOf(int64_t a) {
  */
 std::mutex callMutex;
 
+/**
+ * Holds off the asynchronous signals on the calling thread for the length of a kernel call; those
+ * that arrive meanwhile are delivered when it returns. Why: a signal handler that runs on a thread
+ * inside oneDNN 2.6's JIT sgemm (the matmul kernel, AVX2 and up) corrupts the heap — measured: a
+ * storm of SIGUSR2 with a JS handler, or `node --cpu-prof`'s SIGPROF, during matmuls ended in
+ * glibc's "corrupted size vs. prev_size" within a few calls; with the JIT limited to SSE4.1 it did
+ * not (test/integration/native-signals.test.ts). Ctrl-C (which scaat handles to checkpoint), a
+ * terminal resize or a profiler would otherwise hit it. The OpenMP threads are created inside the
+ * first kernel call and inherit this mask, so no signal is delivered to them either. The
+ * synchronous fault signals stay unblocked (a fault must still stop the process).
+ */
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    for (const int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, s);
+    held_ = pthread_sigmask(SIG_BLOCK, &all, &before_) == 0;
+  }
+  ~SignalsHeld() {
+    if (held_) pthread_sigmask(SIG_SETMASK, &before_, nullptr);
+  }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t before_;
+  bool held_ = false;
+};
+
 template <class F>
 napi_value guarded(napi_env env, F&& f) {
   try {
+    const SignalsHeld signals;
     const std::lock_guard<std::mutex> lock(callMutex);
     return f();
   } catch (const CallError& e) {

@@ -43,7 +43,7 @@ describe('bin/scaat.js', () => {
 
   it('names the newest source changed after the last build, and still runs the build', () => {
     const r = run(scratch('stale', { 'a.ts': 900, 'scaat/step.ts': 1200, 'metrics/aopc.ts': 1100 }));
-    expect(r.stderr).toContain('scaat: warning: src/scaat/step.ts changed after the last build (dist/); running the build.');
+    expect(r.stderr).toContain('scaat: warning: src/scaat/step.ts changed after the last build (dist/), which runs as built.');
     expect(r.stdout).toBe('stub train --x');
     expect(r.status).toBe(3);
   });
