@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { loadAddon } from '../../src/engine/native/_addon.js';
 import { itUnless, nativeSkip } from '../helpers/index.js';
 import { REPO_ROOT } from '../fixtures/cli.js';
