@@ -7,7 +7,8 @@
  *   3. no final model → train(): a new run, or the run resumed from its latest checkpoint (the
  *      loop resumes bit for bit, so an interrupted sweep ends with an uninterrupted one's weights);
  *      a cell that continues a shorter twin (grid.ts) starts as a copy of its finished run, resumed
- *   4. no current evaluation → evaluate() the final model → <cell>/eval.json, then <cell>/cell.json
+ *   4. no current evaluation → evaluate() the final model on the cell's backend (setupBackend, as
+ *      train() does) → <cell>/eval.json, then <cell>/cell.json
  *   5. sweep.json rewritten (atomically) from what the cell folders say
  *
  * Everything that can fail on bad input (the grid, the evaluation settings, each dataset's
@@ -21,6 +22,7 @@
  */
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setupBackend } from '../engine/backend.js';
 import { ConfigError, DataError, ScaatError } from '../errors.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -188,6 +190,9 @@ async function runCell(cell: Cell, c: CellContext): Promise<void> {
   if (!evaluationCurrent(dir, c.grid.evaluation)) {
     const split = c.grid.evaluation.split;
     c.log(`${c.where}: evaluating (${split} split${c.evalOptions.limit !== undefined ? `, a class-stratified sample of ${c.evalOptions.limit} images` : ''})`);
+    // The cell's backend, as train() sets it: a sweep resumed at an evaluation has trained nothing
+    // in this process, and TF.js's default backend would be 'cpu' (one thread, no accelerator).
+    await setupBackend({ backend: config.backend });
     const lock = await lockRunDir(dir);
     const { classifier, weights } = await loadModel(paths.model);
     const dataset = await c.openData(config.data, split, `${c.grid.file}: cell ${cell.name}: data`).catch((e: unknown) => {

@@ -117,6 +117,20 @@ describe('scaat sweep', () => {
     await expectSameAsReference(interrupted);
   }, 180_000);
 
+  it('a sweep that resumes at an evaluation (nothing left to train) evaluates on the grid\'s backend, with the same results', () => {
+    // A real process: TF.js's default backend there is 'cpu' until something sets one up.
+    const out = path.join(tmp, 'eval-only');
+    cpSync(ref, out, { recursive: true });
+    const cell = CELLS[2]!;
+    for (const f of ['eval.json', 'cell.json']) rmSync(path.join(out, cell, f));
+    const r = spawnCli(['sweep', SMOKE, '--out', out, '--no-report'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sweep: [3/4] ${cell}: evaluating`);
+    const provenance = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'eval.json'), 'utf8')) as { provenance: { backend: { name: string } } }).provenance.backend.name;
+    expect(provenance(path.join(out, cell))).toBe('wasm'); // the smoke grid's backend, not 'cpu'
+    expect(evaluation(path.join(out, cell))).toEqual(evaluation(path.join(ref, cell)));
+  }, 150_000);
+
   it('two shards run at once into one folder give the unsharded report', async () => {
     const sharded = path.join(tmp, 'sharded');
     const runs = await Promise.all([0, 1].map((s) => startCli(['sweep', SMOKE, '--out', sharded, '--shard', `${s}/2`, '-q']).done));
