@@ -41,6 +41,7 @@ const { values, positionals } = parseArgs({
 const list = (name: string, v: string): number[] => v.split(',').map((s) => parseNumber(s, `--${name}`));
 const ratios = list('ratios', values.ratios!);
 const epsilons = list('epsilons', values.epsilons!);
+const epsilonLabels = values.epsilons!.split(','); // as written ('8/255'), for the table
 const attacks = values.attacks!.split(',');
 const steps = parseNumber(values.steps!, '--steps');
 const limit = parseNumber(values.limit!, '--limit');
@@ -94,7 +95,7 @@ for (const run of positionals) {
   console.log(`| attack | ε | ${ratios.map((q) => `q = ${q}`).join(' | ')} |`);
   console.log(`|---|---|${ratios.map(() => '---:').join('|')}|`);
   attacks.forEach((name, a) => {
-    epsilons.forEach((eps, e) => {
+    epsilonLabels.forEach((eps, e) => {
       const label = name === 'pgd' ? `PGD-${steps}` : 'FGSM-RS';
       console.log(`| ${label} | ${eps} | ${failures[a]![e]!.map((f) => ((100 * f) / n).toFixed(1)).join(' | ')} |`);
     });
