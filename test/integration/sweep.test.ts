@@ -244,6 +244,20 @@ describe('scaat sweep', () => {
     expect(r.stdout).toMatch(/lr=huge\s+0\/1\s+—/);
   }, 120_000);
 
+  it('a longer cell whose shorter run failed fails too (SOURCE_NOT_READY), copying nothing; the others run', async () => {
+    const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
+    const grid = path.join(tmp, 'diverge-length.json');
+    writeFileSync(grid, JSON.stringify({ base: smoke.base, axes: { lr: { huge: 1e30, ok: 0.003 }, epochs: [1, 2], seed: [0] }, evaluation: smoke.evaluation }));
+    const out = path.join(tmp, 'diverge-length');
+    const r = await runCli(['sweep', grid, '--out', out, '-q', '--no-report']);
+    expect(r.code).toBe(1);
+    const error = JSON.parse(readFileSync(path.join(out, 'lr=huge__epochs=2__seed=0', 'error.json'), 'utf8')) as Record<string, unknown>;
+    expect(error).toMatchObject({ code: 'SOURCE_NOT_READY', message: 'cell lr=huge__epochs=2__seed=0 continues cell lr=huge__epochs=1__seed=0, which has no final model yet (it failed or was interrupted)' });
+    expect(readdirSync(path.join(out, 'lr=huge__epochs=2__seed=0'))).toEqual(['error.json']);
+    expect(existsSync(path.join(out, 'lr=ok__epochs=2__seed=0', 'eval.json'))).toBe(true);
+    expect(records(path.join(out, 'lr=ok__epochs=2__seed=0')).some((x) => x['type'] === 'resume')).toBe(true); // continued
+  }, 120_000);
+
   describe('bad grids and grid changes → exit 2 naming the file and key; nothing written', () => {
     const write = (name: string, json: unknown) => {
       const f = path.join(tmp, name);
