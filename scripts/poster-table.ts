@@ -15,12 +15,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { methodShort } from '../src/report/poster-comparison.js';
 
 interface Stat { readonly mean: number | null; readonly n: number }
 interface Row { metric: string; method?: string; label: string; regular: Stat; scaat: Stat; measured: string; expected: string; verdict: string; spread: boolean }
 interface Comparison { partition: string; scaat: { label: string; evaluated: number }; regular: { label: string; evaluated: number }; rows: Row[] }
 
-const SHORT: Record<string, string> = { 'vanilla-gradient': 'VG', 'smooth-grad': 'SG', 'integrated-gradients': 'IG', 'gradient-x-input': 'G×I' };
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { methods: { type: 'string', default: 'vanilla-gradient,smooth-grad,integrated-gradients' } } });
 if (positionals.length === 0) {
   console.error('usage: npx tsx scripts/poster-table.ts SWEEP_DIR[::GROUP_TEXT]... [--methods vanilla-gradient,smooth-grad]');
@@ -68,6 +68,6 @@ for (const k of keys) {
     const r = comparison.rows.find((x) => x.metric === k.metric && x.method === k.method);
     return r ? `${r.measured}${r.spread ? ' †' : ''} (${r.verdict})` : 'not measured';
   });
-  lines.push(`| ${k.label} | ${k.method !== undefined ? (SHORT[k.method] ?? k.method) : ''} | ${k.expected} | ${cells.join(' | ')} |`);
+  lines.push(`| ${k.label} | ${methodShort(k)} | ${k.expected} | ${cells.join(' | ')} |`);
 }
 process.stdout.write(`${lines.join('\n')}\n\nColumns: ${columns.map((c) => `${path.basename(path.resolve(c.dir))}: ${c.title}, ${c.comparison.scaat.label} vs ${c.comparison.regular.label}${c.comparison.partition ? ` (${c.comparison.partition})` : ''}`).join('; ')}. † a side's seed standard deviation exceeds its mean: the seeds do not settle the change's size.\n`);

@@ -187,7 +187,7 @@ function signed(v: number, digits?: number): string {
 }
 
 /** The row's method short name ('VG'), '' for clean accuracy. */
-function methodShort(row: PosterRow): string {
+export function methodShort(row: Pick<PosterRow, 'method'>): string {
   return row.method === undefined ? '' : METHOD_SHORT[row.method] ?? methodLabel({ method: row.method });
 }
 
