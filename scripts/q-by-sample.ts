@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDataset, parseDataSource } from '../src/datasets/registry.js';
 import { parseNumber } from '../src/io/numbers.js';
+import { pearson } from '../src/metrics/randomization.js';
 import { meanOf } from '../src/train/_loss.js';
 import { parseNpy } from '../src/io/npy.js';
 
@@ -46,13 +47,6 @@ for (let s = 0; s < ds.size; s += 2000) {
     fg[s + i] = n / px;
   }
 }
-const [mq, mf] = [meanOf(q), meanOf(fg)];
-let [sqf, sqq, sff] = [0, 0, 0];
-for (let i = 0; i < q.length; i++) {
-  sqf += (q[i]! - mq) * (fg[i]! - mf);
-  sqq += (q[i]! - mq) ** 2;
-  sff += (fg[i]! - mf) ** 2;
-}
 const distinct = [...new Set(Array.from(q, (v) => v.toFixed(4)))].sort();
 const keyOf = distinct.length <= bins ? (v: number) => v.toFixed(4) : (v: number) => `[${(Math.min(Math.floor(v * bins), bins - 1) / bins).toFixed(2)}, ${((Math.min(Math.floor(v * bins), bins - 1) + 1) / bins).toFixed(2)})`;
 const rows = new Map<string, number[]>();
@@ -62,7 +56,7 @@ for (let i = 0; i < q.length; i++) {
   rows.get(k)!.push(i);
 }
 const classes = ds.numClasses;
-console.log(`${run}: ${q.length} training samples of ${config.data}; Pearson r(q_i, foreground fraction > ${threshold}) = ${(sqf / Math.sqrt(sqq * sff)).toFixed(3)}\n`);
+console.log(`${run}: ${q.length} training samples of ${config.data}; Pearson r(q_i, foreground fraction > ${threshold}) = ${pearson(q, fg)?.toFixed(3) ?? 'undefined (q_i or the fraction is constant)'}\n`);
 console.log(`| q | samples | mean foreground | ${Array.from({ length: classes }, (_, k) => `class ${k}`).join(' | ')} |`);
 console.log(`|---|---:|---:|${Array.from({ length: classes }, () => '---:').join('|')}|`);
 for (const [k, ids] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {

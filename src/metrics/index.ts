@@ -18,7 +18,7 @@ export type { AopcOptions, AopcOrder, AopcFill, AopcOutput } from './aopc.js';
 export { lowSaliencyRobustness, DEFAULT_RATIOS } from './robustness.js';
 export type { RobustnessOptions, NoiseMode } from './robustness.js';
 export { relevanceMassAccuracy, pointingGame } from './localization.js';
-export { randomizationSimilarity, drawRandomWeights, disposeRandomWeights, withWeights, spearman } from './randomization.js';
+export { randomizationSimilarity, drawRandomWeights, disposeRandomWeights, withWeights, spearman, pearson } from './randomization.js';
 export type { RandomWeights, RandomizationOptions } from './randomization.js';
 export { correctPredictions } from './accuracy.js';
 export { evaluate, resolveEvaluationConfig, shardRange } from './evaluate.js';

@@ -1,12 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
-import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity, spearman, withWeights } from './randomization.js';
+import { disposeRandomWeights, drawRandomWeights, pearson, randomizationSimilarity, spearman, withWeights } from './randomization.js';
 import { vanillaGradient } from '../saliency/vanilla-gradient.js';
 import { randomImages, tinyCnn } from '../saliency/_testing.js';
 import type { SaliencyFn } from '../saliency/types.js';
 
 beforeAll(() => useBackend('cpu'));
+
+describe('pearson', () => {
+  it('is the closed form Σ(a−ā)(b−b̄) / √(Σ(a−ā)² Σ(b−b̄)²), null for a constant side', () => {
+    // ā = 2, b̄ = 13/3: Σ da·db = 5, Σ da² = 2, Σ db² = 38/3
+    expect(pearson([1, 2, 3], [2, 4, 7])).toBeCloseTo(5 / Math.sqrt(2 * (38 / 3)), 14);
+    expect(pearson([1, 2, 3], [-3, -6, -9])).toBeCloseTo(-1, 14);
+    expect(pearson([1, 2, 3], [5, 5, 5])).toBeNull();
+  });
+});
 
 describe('spearman', () => {
   it('matches hand-computed rank correlations, ties by average rank', () => {

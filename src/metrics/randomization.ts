@@ -100,14 +100,20 @@ export function withWeights<T>(weights: RandomWeights, fn: () => T): T {
  * @example spearman([1, 2, 3], [10, 20, 30])   // 1
  */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number | null {
-  const ra = averageRanks(a);
-  const rb = averageRanks(b);
-  const n = ra.length;
+  return pearson(averageRanks(a), averageRanks(b));
+}
+
+/**
+ * Pearson correlation between two equally long arrays; null when either is constant.
+ * @example pearson([1, 2, 3], [2, 4, 7])   // ≈ 0.993
+ */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number | null {
+  const n = a.length;
   let ma = 0;
   let mb = 0;
   for (let i = 0; i < n; i++) {
-    ma += ra[i]!;
-    mb += rb[i]!;
+    ma += a[i]!;
+    mb += b[i]!;
   }
   ma /= n;
   mb /= n;
@@ -115,8 +121,8 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number | n
   let saa = 0;
   let sbb = 0;
   for (let i = 0; i < n; i++) {
-    const da = ra[i]! - ma;
-    const db = rb[i]! - mb;
+    const da = a[i]! - ma;
+    const db = b[i]! - mb;
     sab += da * db;
     saa += da * da;
     sbb += db * db;
