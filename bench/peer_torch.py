@@ -94,7 +94,7 @@ class ResNet20(nn.Module):
 
 
 NETWORKS = {"small-cnn": small_cnn, "resnet20": ResNet20}
-PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "scaat-onepass", "pgd-at", "evaluation")
+PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "scaat-onepass", "scaat-kept", "scaat-onepass-fgsm", "pgd-at", "evaluation")
 
 # docs/method.md §2 defaults
 EPSILON = 8 / 255
@@ -200,6 +200,55 @@ def scaat_onepass_step(model, opt, x, y, q, scores, gen: torch.Generator):
     step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
     del clean_correct  # computed (CPU tensors are eager), as scaat computes it; not returned
     return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), x_adv.grad.abs().sum(1)
+
+
+def fgsm_along(x, mask, signs, gen: torch.Generator):
+    """FGSM-RS inside the mask along kept signs (attackGradient 'train-backward'): the random start,
+    one step of 1.25ε along `signs`, the ε-clip and the valid-box projection (method.md §2.6)."""
+    lo, hi = -x, 1 - x
+    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
+    delta = torch.max(torch.min(delta, hi), lo) * mask
+    delta = (delta + 1.25 * EPSILON * signs).clamp(-EPSILON, EPSILON)
+    return (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1)
+
+
+def scaat_kept_step(model, opt, x, y, q, signs, gen: torch.Generator):
+    """SCAAT with FGSM-RS along the previous training backward's sign(∂L/∂x_adv) (attackGradient
+    'train-backward', loss 'clean+adv', fresh maps): the saliency pass and the two training forwards,
+    no attack pass; returns (loss, q after the ratio update, this step's signs for the next)."""
+    mask = low_saliency_mask(saliency(model, x, y), q)
+    x_adv = fgsm_along(x, mask, signs, gen).requires_grad_(True)
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    za = model(x_adv)
+    zc = model(x)
+    loss = F.cross_entropy(zc, y) + LAMBDA * F.cross_entropy(za, y)
+    loss.backward()  # ∂/∂θ in .grad, ∂/∂x_adv in x_adv.grad
+    opt.step()
+    adv_correct = za.detach().argmax(1) == y
+    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
+    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), x_adv.grad.sign()
+
+
+def scaat_onepass_fgsm_step(model, opt, x, y, q, scores, signs, gen: torch.Generator):
+    """The one-pass step with an adversary: FGSM-RS along the kept signs inside the mask of the
+    cached map, loss CE(f(x_adv)); its backward gives the next map and the next signs."""
+    mask = low_saliency_mask(scores, q)
+    x_adv = fgsm_along(x, mask, signs, gen).requires_grad_(True)
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    za = model(x_adv)
+    loss = F.cross_entropy(za, y)
+    loss.backward()
+    opt.step()
+    model.eval()
+    with torch.no_grad():
+        clean_correct = model(x).argmax(1) == y  # the clean accuracy scaat reports
+    adv_correct = za.detach().argmax(1) == y
+    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
+    del clean_correct
+    g = x_adv.grad
+    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), g.abs().sum(1), g.sign()
 
 
 def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
@@ -333,12 +382,27 @@ def bench(name: str, batch: int, warmup: int, reps: int, passes) -> dict:
         loss, q, scores = scaat_onepass_step(model, opt, x, y, q, scores, gen)
         return loss
 
+    signs = torch.zeros_like(x)  # replaced by the first step's own; later steps take the previous step's
+    signs_1p = torch.zeros_like(x)
+    scores_1p = scores.clone()
+
+    def scaat_kept():
+        nonlocal q, signs
+        loss, q, signs = scaat_kept_step(model, opt, x, y, q, signs, gen)
+        return loss
+
+    def scaat_onepass_fgsm():
+        nonlocal q, scores_1p, signs_1p
+        loss, q, scores_1p, signs_1p = scaat_onepass_fgsm_step(model, opt, x, y, q, scores_1p, signs_1p, gen)
+        return loss
+
     def pgd_at():
         x_adv = masked_pgd(model, x, y, torch.ones(batch, 1, 32, 32), EPSILON, EPSILON / 4, 7, gen)
         return adversarial_update(model, opt, x, y, x_adv)[0].item()
 
     fns = (("train", train), ("gradient", gradient), ("inference", inference), ("scaat", scaat("pgd")),
-           ("scaat-fgsm", scaat("fgsm-rs")), ("scaat-shared", scaat_shared), ("scaat-onepass", scaat_onepass), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
+           ("scaat-fgsm", scaat("fgsm-rs")), ("scaat-shared", scaat_shared), ("scaat-onepass", scaat_onepass),
+           ("scaat-kept", scaat_kept), ("scaat-onepass-fgsm", scaat_onepass_fgsm), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
     for p, fn in fns:
         if p in passes:
             result[f"{p}_ms"] = timed(fn, warmup, reps)

@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-finetune mnist-noise cifar10-cheap
+ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnist-kept mnist-finetune cifar10-cheap
   cifar10-length synthetic-32 mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
 grids=("$@")

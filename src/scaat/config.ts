@@ -18,6 +18,7 @@ import { amount, amountOr, amountOrAuto, choice, defaultsOf, flag, resolveLayers
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
 import { TARGET_MODES } from '../saliency/types.js';
 import { ADVERSARIAL_LOSSES } from '../train/_loss.js';
+import { ATTACK_GRADIENT_SOURCES } from '../train/_gradient-signs.js';
 import type { AdversarialLoss } from '../train/_loss.js';
 import type { PgdAtOptions } from '../train/pgd-at.js';
 
@@ -75,6 +76,18 @@ export const SCAAT_CONFIG_SCHEMA = z
      *  re-masking. A batch with an all-zero loss gradient for some sample (saturated softmax) takes
      *  those samples' maps from a fresh saliency pass. @default false (issue 14; the study decides) */
     sharedBackward: setting(flag(), false, "two passes per step: the clean training backward gives the mask's map and the FGSM-RS direction"),
+    /** Where FGSM-RS takes its gradient: 'fresh', the attack's own pass at x + δ_0 in inference
+     *  mode (method.md §2.3), or 'train-backward', the sign of ∂L/∂x_adv from the sample's previous
+     *  training backward, which computes it for about the first layer's input gradient
+     *  (train/_gradient-signs.ts: what that direction is and is not). After a sample's first visit
+     *  the step then runs no attack pass. Needs attack 'fgsm-rs', no `sharedBackward` and no
+     *  re-masking; the signs are not checkpointed (a resumed run takes fresh attacks at its first
+     *  visits); refused with `augment` (the signs would not follow the crop/flip).
+     *  @default 'fresh' (issue 14; the study decides) */
+    attackGradient: setting(choice(ATTACK_GRADIENT_SOURCES), 'fresh', "FGSM-RS's gradient: fresh (its own pass) or train-backward (the sample's previous training backward)"),
+    /** Memory cap of the per-sample signs of 'train-backward' (1 byte per value: N·H·W·C; CIFAR-10
+     *  146 MiB). Exceeding it is a ConfigError at construction. @default 1024 (MiB) */
+    attackGradientCacheMiB: setting(amount({ above: 0 }), 1024, "attackGradient 'train-backward': memory cap of the kept signs, MiB"),
 
     // ---- 1–2. saliency and mask ---------------------------------------------------------------
     /** Per-pixel score from the gradient's C channels (saliency/postprocess.ts names): Σ_c|g|
@@ -169,6 +182,11 @@ export const SCAAT_CONFIG_SCHEMA = z
         if (c[key] !== want) fail(`'sharedBackward' ${why}; it needs '${key}' ${show(want)}, got ${show(c[key])}`);
       }
     }
+    if (c.attackGradient === 'train-backward') {
+      if (c.attack !== 'fgsm-rs') fail(`'attackGradient' 'train-backward' gives FGSM-RS its direction; it needs 'attack' 'fgsm-rs', got '${c.attack}'`);
+      if (c.sharedBackward) fail("'attackGradient' 'train-backward' and 'sharedBackward' each give the attack its direction; choose one");
+      if (c.remaskEveryAttackStep) fail("'attackGradient' 'train-backward' runs no attack pass to re-mask in; it needs 'remaskEveryAttackStep' false");
+    }
     if (c.remaskEveryAttackStep && c.saliencySource !== 'fresh') {
       fail(`'remaskEveryAttackStep' recomputes fresh saliency in the attack; it needs 'saliencySource' 'fresh', got '${c.saliencySource}'`);
     }
@@ -233,6 +251,8 @@ export function pgdAtControlOptions(config: ScaatConfig): PgdAtOptions {
     loss: config.loss,
     lambda: config.lambda,
     sharedBackward: config.sharedBackward,
+    attackGradient: config.attackGradient,
+    attackGradientCacheMiB: config.attackGradientCacheMiB,
   };
 }
 

@@ -24,7 +24,7 @@ function source(
 
 /** A step's result: what the mask sources read (ranks, inputGradient) over neutral numbers. */
 function result(extra: Partial<Pick<ScaatStepResult, 'ranks' | 'inputGradient'>>, batch: number): ScaatStepResult {
-  return { loss: 1, acc: 0, advAcc: 0, q: 0.5, maskFraction: 0.5, freshSaliency: extra.ranks ? 1 : 0, advCorrect: new Uint8Array(batch), ...extra };
+  return { loss: 1, acc: 0, advAcc: 0, q: 0.5, maskFraction: 0.5, freshSaliency: extra.ranks ? 1 : 0, freshAttack: 1, advCorrect: new Uint8Array(batch), ...extra };
 }
 
 /** Row b of a batch of ranks: a permutation of 0..P−1 made from (sample, epoch). */

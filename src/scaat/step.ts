@@ -12,7 +12,8 @@
  *
  * Cost in passes (forward + backward): 1 saliency + `steps` attack + 2 training (clean and
  * adversarial forwards, one backward through both); 'previous-visit' and 'train-backward' skip
- * pass 1 when the batch's maps are cached, FGSM-RS has steps = 1. `sharedBackward` (FGSM-RS only)
+ * pass 1 when the batch's maps are cached, FGSM-RS has steps = 1 and none along kept signs
+ * (`attackSigns`: `attackGradient: 'train-backward'`, train/_gradient-signs.ts). `sharedBackward` (FGSM-RS only)
  * takes steps 1–4 in two passes: the clean training backward yields the mask's map and the attack's
  * direction, then the adversarial pass (train/_shared-pass.ts).
  *
@@ -26,6 +27,7 @@ import { irrelevantCount, lowSaliencyMaskData, maskFromRanks, maskTensor, salien
 import { ShapeError } from '../errors.js';
 import { adversarialLoss, correctness, meanOf } from '../train/_loss.js';
 import { sharedBackwardStep } from '../train/_shared-pass.js';
+import { fgsmAlongSigns } from '../train/_gradient-signs.js';
 import type { Classifier } from '../models/classifier.js';
 import { toSaliencyMap } from '../saliency/postprocess.js';
 import { resolveTarget, vanillaGradient } from '../saliency/vanilla-gradient.js';
@@ -59,6 +61,14 @@ export interface ScaatStepArgs {
    * step's seed and its prediction (inference mode) is `advCorrect`; absent → the training x_adv's.
    */
   readonly probe?: AttackFn;
+  /**
+   * `attackGradient: 'train-backward'`: the batch's kept FGSM-RS direction, sign(∂L/∂x_adv) of each
+   * sample's previous training backward [B·H·W·C] (train/_gradient-signs.ts); x_adv is then
+   * FGSM-RS along it inside the mask, with no attack pass. Absent: the attack of `attack`.
+   */
+  readonly attackSigns?: Float32Array;
+  /** Return ∂L/∂x_adv of the training backward (for the next visit's direction). */
+  readonly returnAttackGradient?: boolean;
 }
 
 /** What one step reports. */
@@ -81,6 +91,10 @@ export interface ScaatStepResult {
   readonly ranks?: Uint16Array | Uint32Array;
   /** Per-pixel scores [B·H·W] of ∂L/∂x (when `returnInputGradient`). */
   readonly inputGradient?: Float32Array;
+  /** ∂L/∂x_adv of the training backward [B·H·W·C] (when `returnAttackGradient`). */
+  readonly attackGradient?: Float32Array;
+  /** Whether the attack ran its own pass (1) or followed kept signs (0). */
+  readonly freshAttack: number;
 }
 
 /**
@@ -184,7 +198,9 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
             return maskTensor(m, batch, h, w);
           },
         })
-      : args.attack(classifier, x, y, { mask, seed: args.seed });
+      : args.attackSigns
+        ? fgsmAlongSigns(x, args.attackSigns, { epsilon: config.epsilon, alpha: effectiveAlpha(config), randomStart: config.randomStart, validBox: config.validBox }, args.seed, maskData)
+        : args.attack(classifier, x, y, { mask, seed: args.seed });
   } catch (err) {
     xProbe?.dispose();
     throw err;
@@ -205,7 +221,11 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   // ∂L/∂x for 'train-backward': of the clean input where the loss has a clean term (x_adv is a
   // constant), else ('adv-only') of the training input x_adv itself
   const wantDx = args.returnInputGradient === true;
-  const xs: tf.Tensor[] = wantDx ? [...vars, config.loss === 'adv-only' ? xAdv : x] : [...vars];
+  const wantDadv = args.returnAttackGradient === true;
+  const xs: tf.Tensor[] = [...vars];
+  if (wantDx) xs.push(config.loss === 'adv-only' ? xAdv : x);
+  // ∂L/∂x_adv for the next visit's attack direction (the same input as the map's with 'adv-only')
+  const advAt = wantDadv ? (wantDx && config.loss === 'adv-only' ? vars.length : xs.push(xAdv) - 1) : -1;
   // Logits of the training forwards, kept out of the gradient's tidy for the accuracies.
   const kept: { clean?: tf.Tensor2D; adv?: tf.Tensor2D } = {};
   // the loss of method.md §2.4, shared with the whole-image control pgd-at (train/_loss.ts)
@@ -246,6 +266,11 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
         inputGradient = new Float32Array(batch * numPixels);
       }
     }
+    let attackGradient: Float32Array | undefined;
+    if (wantDadv) {
+      const g = grads[advAt];
+      attackGradient = g ? (g.dataSync() as Float32Array) : new Float32Array(xAdv.size);
+    }
     return {
       loss,
       acc: meanOf(cleanCorrect),
@@ -256,6 +281,8 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
       advCorrect,
       ...(fresh && args.returnRanks && ranks ? { ranks } : {}),
       ...(inputGradient ? { inputGradient } : {}),
+      ...(attackGradient ? { attackGradient } : {}),
+      freshAttack: args.attackSigns ? 0 : 1,
     };
   } finally {
     tf.dispose([value, ...grads.filter((g): g is tf.Tensor => g != null), onehot, xAdv]);
@@ -314,6 +341,7 @@ function sharedBackwardScaatStep(args: ScaatStepArgs): ScaatStepResult {
     q: meanOf(ratios),
     maskFraction: masked / (batch * numPixels),
     freshSaliency: fresh,
+    freshAttack: 0,
     advCorrect: r.advCorrect,
   };
 }

@@ -41,6 +41,7 @@ import { createScaatAttack, createSearchProbe, scaatStep } from './step.js';
 import type { ScaatStepResult } from './step.js';
 import { createMaskSource } from './_mask-source.js';
 import type { AugmentationDraws } from './_mask-source.js';
+import { GradientSignCache, augmentedSignsError } from '../train/_gradient-signs.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
@@ -112,16 +113,23 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   // ratioSearchEpsilon: the stronger attack whose outcome moves q_i, run only once q_i moves
   const probe = createSearchProbe(config);
   const source = createMaskSource(config, options);
+  // attackGradient 'train-backward': each sample's FGSM-RS direction from its previous training backward
+  let signs: GradientSignCache | undefined;
+  if (config.attackGradient === 'train-backward') {
+    if (options.augmentation !== undefined) throw augmentedSignsError('scaat config');
+    signs = new GradientSignCache(options.trainSize, config.attackGradientCacheMiB, 'scaat config');
+    if (options.inputShape) signs.ensure(...options.inputShape);
+  }
   const derived = {
     alpha,
     attackSteps,
-    // 1 saliency (fresh) + K attack (+ K − 1 saliency when re-masking) + 2 training forwards
+    // 1 saliency (fresh) + K attack (0 along kept signs) (+ K − 1 saliency when re-masking) + 2 training forwards
     // (1 for 'adv-only', plus the inference forward that measures clean accuracy);
     // (+ K probe + 1 inference forward after warm-up with ratioSearchEpsilon);
     // sharedBackward: the 2 training passes only (train/_shared-pass.ts)
     passesPerStep: config.sharedBackward
       ? 2
-      : source.saliencyPasses + attackSteps + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + (config.loss === 'adv-only' ? 1 : 2) + (probe ? attackSteps + 1 : 0),
+      : source.saliencyPasses + (signs ? 0 : attackSteps) + (config.remaskEveryAttackStep ? attackSteps - 1 : 0) + (config.loss === 'adv-only' ? 1 : 2) + (probe ? attackSteps + 1 : 0),
     ratioStep,
   };
   const searchParams = { warmupEpochs: config.warmupEpochs, ratioStep, ratioMin: config.ratioMin, ratioMax: config.ratioMax };
@@ -145,14 +153,19 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       const mask = source.request(index, ctx.epoch, h, w);
       // 2.3) saliency → mask → masked attack → CE(f(x)) + λ·CE(f(x_adv)) → one update (step.ts)
       const searching = probe && ctx.epoch >= config.warmupEpochs ? { probe } : {};
-      const r = scaatStep({ classifier: ctx.classifier, optimizer: ctx.optimizer, x, y, ratios: q, config, attack, seed: ctx.rng.nextSeed(), ...mask, ...searching });
+      // 2.2b) the kept attack direction of every sample of the batch, or none (the attack's own pass)
+      signs?.ensure(h, w, x.shape[3]);
+      const kept = signs?.lookup(index);
+      const direction = signs ? { returnAttackGradient: true, ...(kept ? { attackSigns: kept } : {}) } : {};
+      const r = scaatStep({ classifier: ctx.classifier, optimizer: ctx.optimizer, x, y, ratios: q, config, attack, seed: ctx.rng.nextSeed(), ...mask, ...searching, ...direction });
       // 2.4) the source keeps this visit's map for the next visit
       source.remember(index, r, ctx.epoch);
+      if (signs && r.attackGradient) signs.store(index, r.attackGradient);
       // 2.5) ratio search for every sample of the batch
       ratios.update(index, r.advCorrect, ctx.epoch, searchParams);
       // 2.6) the epoch's running totals
       totals.add(batch, r);
-      return { loss: r.loss, acc: r.acc, advAcc: r.advAcc, q: r.q, maskFraction: r.maskFraction, freshSaliency: r.freshSaliency };
+      return { loss: r.loss, acc: r.acc, advAcc: r.advAcc, q: r.q, maskFraction: r.maskFraction, freshSaliency: r.freshSaliency, ...(signs ? { freshAttack: r.freshAttack } : {}) };
     },
 
     // 3) per-epoch log record
@@ -210,6 +223,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       const t = state['epochTotals'];
       if (t && t.length === EpochTotals.LENGTH) totals = EpochTotals.fromState(t);
       source.setState(state);
+      signs?.clear();
     },
   };
 }
@@ -270,7 +284,9 @@ export const SCAAT_TRAINER_SPEC: TrainerSpec = {
       ? "ratioStep 'auto' scales γ to the run's epochs"
       : options['saliencySource'] !== 'fresh'
         ? `saliencySource '${String(options['saliencySource'])}' keeps its cached maps out of checkpoints, so the resumed run computes fresh maps where the longer run reuses cached ones`
-        : undefined,
+        : options['attackGradient'] === 'train-backward'
+          ? "attackGradient 'train-backward' keeps its per-sample directions out of checkpoints, so the resumed run takes fresh attacks where the longer run reuses kept directions"
+          : undefined,
   create: ({ options, trainSize, inputShape, config, augmentation }) =>
     createScaatTrainer({
       trainSize,

@@ -82,19 +82,39 @@ export function oneHot(y: tf.Tensor1D, numClasses: number): tf.Tensor2D {
 /**
  * Runs one optimizer update on `lossFn` over the classifier's trainable variables and returns the
  * loss value and the logits the closure chose to keep (for accuracies), which the caller disposes.
+ * With `inputOf` (an input of the loss, e.g. x_adv) the same backward also returns ∂L/∂input
+ * (zeros where the loss does not depend on it).
  */
 export function minimizeKeeping(
   optimizer: tf.Optimizer,
   vars: tf.Variable[],
   lossFn: (keep: (t: tf.Tensor2D) => tf.Tensor2D) => tf.Scalar,
-): { loss: number; kept: tf.Tensor2D[] } {
+  inputOf?: tf.Tensor,
+): { loss: number; kept: tf.Tensor2D[]; inputGradient?: Float32Array } {
   const kept: tf.Tensor2D[] = [];
   const keep = (t: tf.Tensor2D): tf.Tensor2D => {
     kept.push(tf.keep(t));
     return t;
   };
-  const cost = optimizer.minimize(() => lossFn(keep), true, vars);
-  const loss = cost!.dataSync()[0]!;
-  cost!.dispose();
-  return { loss, kept };
+  if (inputOf === undefined) {
+    const cost = optimizer.minimize(() => lossFn(keep), true, vars);
+    const loss = cost!.dataSync()[0]!;
+    cost!.dispose();
+    return { loss, kept };
+  }
+  // as optimizer.minimize (gradients, then applyGradients), with ∂L/∂input from the same backward
+  const { value, grads } = tf.engine().gradients(() => lossFn(keep), [...vars, inputOf], undefined, true);
+  try {
+    const named: tf.NamedTensorMap = {};
+    vars.forEach((v, i) => {
+      const g = grads[i];
+      if (g) named[v.name] = g;
+    });
+    optimizer.applyGradients(named);
+    const dx = grads[vars.length];
+    const inputGradient = dx ? (dx.dataSync() as Float32Array) : new Float32Array(inputOf.size);
+    return { loss: value.dataSync()[0]!, kept, inputGradient };
+  } finally {
+    tf.dispose([value, ...grads.filter((g): g is tf.Tensor => g != null)]);
+  }
 }

@@ -31,7 +31,7 @@ describe('resolveConfig', () => {
     expect(cfg.nesterov).toBe(true);
     expect(cfg.batchSize).toBe(DEFAULT_TRAIN_CONFIG.batchSize);
     // alpha 'auto' (0) resolves to ε/4 of the final ε; K from the flag; other options default.
-    expect(cfg.trainerOptions['pgd-at']).toEqual({ attack: 'pgd', epsilon: 0.3, alpha: 0.075, steps: 3, randomStart: true, validBox: 'project', loss: 'clean+adv', lambda: 1, sharedBackward: false });
+    expect(cfg.trainerOptions['pgd-at']).toEqual({ attack: 'pgd', epsilon: 0.3, alpha: 0.075, steps: 3, randomStart: true, validBox: 'project', loss: 'clean+adv', lambda: 1, sharedBackward: false, attackGradient: 'fresh', attackGradientCacheMiB: 1024 });
   });
 
   it('accepts CLI strings: fractions, booleans, JSON lists', () => {

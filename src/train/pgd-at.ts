@@ -23,6 +23,7 @@ import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting 
 import type { Trainer } from './types.js';
 import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, meanOf, minimizeKeeping, oneHot } from './_loss.js';
 import { sharedBackwardStep } from './_shared-pass.js';
+import { ATTACK_GRADIENT_SOURCES, GradientSignCache, augmentedSignsError, fgsmAlongSigns } from './_gradient-signs.js';
 
 /** The pgd-at trainer's options, each declared once: check, default, description. */
 export const PGD_AT_SCHEMA = z.strictObject({
@@ -66,8 +67,26 @@ export const PGD_AT_SCHEMA = z.strictObject({
    * this control is compared with. @default false
    */
   sharedBackward: setting(flag(), false, "two passes per step: the FGSM-RS direction from the clean training backward (fgsm-rs and 'clean+adv' only)"),
+  /**
+   * Where FGSM-RS takes its gradient, as SCAAT's `attackGradient` (train/_gradient-signs.ts):
+   * 'fresh' (its own pass at x + δ_0, inference mode) or 'train-backward' (the sign of ∂L/∂x_adv
+   * from the sample's previous training backward: no attack pass after a sample's first visit).
+   * Needs attack 'fgsm-rs' and no `sharedBackward`; refused with `augment`. Set it as in the SCAAT
+   * run this control is compared with. @default 'fresh'
+   */
+  attackGradient: setting(choice(ATTACK_GRADIENT_SOURCES), 'fresh', "FGSM-RS's gradient: fresh (its own pass) or train-backward (the sample's previous training backward)"),
+  /** Memory cap of the kept signs of 'train-backward' (1 byte per value, N·H·W·C). @default 1024 (MiB) */
+  attackGradientCacheMiB: setting(amount({ above: 0 }), 1024, "attackGradient 'train-backward': memory cap of the kept signs, MiB"),
 }).superRefine((o, ctx) => {
   // checks across keys, in the schema as SCAAT's config has its own
+  if (o.attackGradient === 'train-backward' && (o.attack !== 'fgsm-rs' || o.sharedBackward)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: o.sharedBackward
+        ? "'attackGradient' 'train-backward' and 'sharedBackward' each give the attack its direction; choose one"
+        : `'attackGradient' 'train-backward' gives FGSM-RS its direction; it needs 'attack' 'fgsm-rs', got '${o.attack}'`,
+    });
+  }
   if (o.attack === 'noise' && !o.randomStart) {
     ctx.addIssue({ code: 'custom', message: "'randomStart' must be true with attack 'noise' (the random start is all it adds), got false" });
   }
@@ -99,7 +118,17 @@ export function resolvePgdAtOptions(raw: Readonly<Record<string, unknown>>): Pgd
   return { ...rest, alpha }; // alpha last, as config.json files written before have it
 }
 
-export function pgdAtTrainer(options: PgdAtOptions): Trainer {
+/** What {@link pgdAtTrainer} needs to know of the run for `attackGradient: 'train-backward'` (per-sample state). */
+export interface PgdAtRun {
+  /** Samples trained on (StepInput.index runs over 0..trainSize−1). */
+  readonly trainSize: number;
+  /** [H, W, C]: the cache's budget is checked at construction. */
+  readonly inputShape?: readonly [number, number, number];
+  /** Whether the batches are augmented (refused with 'train-backward'). */
+  readonly augment?: boolean;
+}
+
+export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
   const attack: AttackFn = ATTACKS.get(options.attack)!.create({
     epsilon: options.epsilon,
     alpha: options.alpha,
@@ -107,21 +136,37 @@ export function pgdAtTrainer(options: PgdAtOptions): Trainer {
     randomStart: options.randomStart,
     validBox: options.validBox,
   });
+  // 'train-backward': each sample's FGSM-RS direction from its previous training backward (_gradient-signs.ts)
+  let signs: GradientSignCache | undefined;
+  if (options.attackGradient === 'train-backward') {
+    const where = 'trainerOptions.pgd-at';
+    if (!run) throw new ConfigError(`${where}: 'attackGradient' 'train-backward' keeps per-sample state and needs the run's training size`);
+    if (run.augment) throw augmentedSignsError(where);
+    signs = new GradientSignCache(run.trainSize, options.attackGradientCacheMiB, where);
+    if (run.inputShape) signs.ensure(...run.inputShape);
+  }
   return {
     name: 'pgd-at',
-    step({ x, y }, { classifier, optimizer, rng }) {
+    step({ x, y, index }, { classifier, optimizer, rng }) {
       if (options.sharedBackward) {
         // the FGSM-RS direction from the clean training backward, whole image (train/_shared-pass.ts)
         const r = sharedBackwardStep({ classifier, optimizer, x, y, lambda: options.lambda, attack: options, seed: rng.nextSeed(), feedback: 'training-pass' });
         return { loss: r.loss, acc: meanOf(r.cleanCorrect), advAcc: meanOf(r.advCorrect) };
       }
-      // 1) attack the whole image, inference mode
-      const xAdv = attack(classifier, x, y, { seed: rng.nextSeed() });
+      // 1) attack the whole image, inference mode (or along the kept signs: no attack pass)
+      const seed = rng.nextSeed();
+      signs?.ensure(x.shape[1], x.shape[2], x.shape[3]);
+      const kept0 = signs?.lookup(index);
+      const xAdv = kept0 ? fgsmAlongSigns(x, kept0, options, seed) : attack(classifier, x, y, { seed });
       const onehot = oneHot(y, classifier.numClasses);
       // 2) the loss of method.md §2.4 (SCAAT's definition) in training mode, one update
-      const { loss, kept } = minimizeKeeping(optimizer, classifier.trainableVariables(), (keep) =>
-        adversarialLoss(classifier, x, xAdv, onehot, options, keep),
+      const { loss, kept, inputGradient } = minimizeKeeping(
+        optimizer,
+        classifier.trainableVariables(),
+        (keep) => adversarialLoss(classifier, x, xAdv, onehot, options, keep),
+        signs ? xAdv : undefined,
       );
+      if (signs && inputGradient) signs.store(index, inputGradient);
       // 3) numbers: adversarial accuracy (before the update) and clean accuracy
       const advAcc = accuracy(kept[0]!, y);
       let acc: number;
@@ -132,7 +177,8 @@ export function pgdAtTrainer(options: PgdAtOptions): Trainer {
         z.dispose();
       }
       tf.dispose([xAdv, onehot, ...kept]);
-      return { loss, acc, advAcc };
+      return { loss, acc, advAcc, ...(signs ? { freshAttack: kept0 ? 0 : 1 } : {}) };
     },
+    ...(signs ? { getState: () => ({}), setState: () => signs!.clear() } : {}),
   };
 }

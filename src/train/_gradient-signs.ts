@@ -1,0 +1,129 @@
+/**
+ * The FGSM-RS direction of `attackGradient: 'train-backward'` (SCAAT and its whole-image control
+ * pgd-at; internal to train/ and scaat/): each sample's sign(∂L/∂x_adv) from its previous training
+ * backward, kept for its next visit, where it replaces the attack's own gradient pass.
+ *
+ * The training backward computes ∂L/∂x_adv for about the price of the first layer's input
+ * gradient (x_adv is the input of the adversarial forward), so a step that takes its attack
+ * direction from there runs no attack pass after a sample's first visit: with loss 'adv-only' one
+ * training pass, with 'clean+adv' the two training forwards and one backward (the idea of "free"
+ * adversarial training, Shafahi et al. 2019, and of carrying adversarial perturbations across
+ * epochs, Zheng et al. 2020, here across visits with the random start kept). What differs from the
+ * fresh FGSM-RS direction: it is the gradient at the previous visit's x_adv (its random start, its
+ * mask), of the training loss in training mode, with the parameters of one epoch earlier.
+ *
+ * One signed byte per value (N·H·W·C bytes: CIFAR-10 146 MiB, MNIST 45 MiB), bounded by
+ * `attackGradientCacheMiB`. Not checkpointed: a restored trainer forgets the signs, and a batch
+ * with any sample lacking them takes the fresh attack (as a first visit does).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { fgsmFromGradient } from '../attacks/fgsm.js';
+import type { FgsmFromGradientOptions } from '../attacks/fgsm.js';
+import { ConfigError, ShapeError } from '../errors.js';
+
+/** Where FGSM-RS takes its gradient (`attackGradient`): its own pass, or the previous training backward. */
+export type AttackGradientSource = 'fresh' | 'train-backward';
+export const ATTACK_GRADIENT_SOURCES: readonly AttackGradientSource[] = ['fresh', 'train-backward'];
+
+/** Per-sample gradient signs; allocated at the first {@link GradientSignCache.ensure}, when H×W×C is known. */
+export class GradientSignCache {
+  private signs: Int8Array | undefined;
+  private readonly present: Uint8Array;
+  private values = 0;
+
+  /**
+   * @param size samples trained on (rows, by StepInput.index)
+   * @param budgetMiB the cap (`attackGradientCacheMiB`)
+   * @param where the config section named in errors (e.g. 'trainerOptions.scaat')
+   */
+  constructor(
+    private readonly size: number,
+    private readonly budgetMiB: number,
+    private readonly where: string,
+  ) {
+    this.present = new Uint8Array(size);
+  }
+
+  /**
+   * Allocates the cache for images of H×W×C values, or checks that the images kept that size.
+   * @throws ConfigError when the cache would exceed the budget; ShapeError when the size changed.
+   */
+  ensure(h: number, w: number, c: number): void {
+    const values = h * w * c;
+    if (this.signs) {
+      if (values !== this.values) throw new ShapeError(`${this.where}: images changed from ${this.values} to ${values} values between steps`);
+      return;
+    }
+    const mib = (this.size * values) / 2 ** 20;
+    if (mib > this.budgetMiB) {
+      throw new ConfigError(
+        `${this.where}: 'attackGradientCacheMiB' is ${this.budgetMiB}, but keeping the attack direction of ${this.size} samples × ${values} values needs ${mib.toFixed(0)} MiB; raise it or use attackGradient 'fresh'`,
+      );
+    }
+    this.values = values;
+    this.signs = new Int8Array(this.size * values);
+  }
+
+  /** The batch's signs (−1, 0, 1) as float32 [B·H·W·C] when every sample has them; else undefined. */
+  lookup(index: Int32Array): Float32Array | undefined {
+    const signs = this.signs!;
+    for (let b = 0; b < index.length; b++) if (!this.present[index[b]!]) return undefined;
+    const n = this.values;
+    const out = new Float32Array(index.length * n);
+    for (let b = 0; b < index.length; b++) {
+      const src = signs.subarray(index[b]! * n, (index[b]! + 1) * n);
+      for (let k = 0, o = b * n; k < n; k++, o++) out[o] = src[k]!;
+    }
+    return out;
+  }
+
+  /** Keeps the signs of the batch's gradient [B·H·W·C] for each sample's next visit. */
+  store(index: Int32Array, gradient: ArrayLike<number>): void {
+    const signs = this.signs!;
+    const n = this.values;
+    if (gradient.length !== index.length * n) {
+      throw new ShapeError(`${this.where}: expected an input gradient of ${index.length * n} values, got ${gradient.length}`);
+    }
+    for (let b = 0; b < index.length; b++) {
+      const row = index[b]! * n;
+      for (let k = 0, i = b * n; k < n; k++, i++) {
+        const g = gradient[i]!;
+        signs[row + k] = g > 0 ? 1 : g < 0 ? -1 : 0;
+      }
+      this.present[index[b]!] = 1;
+    }
+  }
+
+  /** Forgets every sample's signs (a restored checkpoint). */
+  clear(): void {
+    this.present.fill(0);
+  }
+}
+
+/**
+ * x_adv of FGSM-RS along kept signs (attacks/fgsm.ts `fgsmFromGradient` with the signs as the
+ * gradient: the same random start, step and projections as a fresh FGSM-RS with this seed).
+ * The caller disposes the result.
+ */
+export function fgsmAlongSigns(
+  x: tf.Tensor4D,
+  signs: Float32Array,
+  attack: Omit<FgsmFromGradientOptions, 'seed' | 'mask'>,
+  seed: number,
+  mask?: Uint8Array,
+): tf.Tensor4D {
+  const g = tf.tensor4d(signs, x.shape, 'float32');
+  try {
+    return fgsmFromGradient(x, g, { ...attack, seed, ...(mask ? { mask } : {}) });
+  } finally {
+    g.dispose();
+  }
+}
+
+/** The refusal of `attackGradient: 'train-backward'` with augmented batches (`where`: the config section). */
+export function augmentedSignsError(where: string): ConfigError {
+  return new ConfigError(
+    `${where}: 'attackGradient' 'train-backward' keeps each sample's attack direction for its next visit, but 'augment' is on and the direction ` +
+      "would not follow the image's crop/flip; use attackGradient 'fresh' or augment false",
+  );
+}
