@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../errors.js';
 import { pgd } from './pgd.js';
+import { clip01, validBoxOf } from './_project.js';
 import type { AttackFn, ValidBox } from './types.js';
 
 /** Options of {@link fgsm}. */
@@ -100,4 +101,39 @@ export function fgsmFromGradient(x: tf.Tensor4D, gradient: tf.Tensor4D, options:
     }
   }
   return tf.tensor4d(out, [b, h, w, c], 'float32');
+}
+
+/** Options of {@link fgsmAlong}: those of {@link fgsmFromGradient}, with the mask as a tensor. */
+export interface FgsmAlongOptions {
+  readonly epsilon: number;
+  readonly alpha: number;
+  readonly randomStart: boolean;
+  readonly validBox: ValidBox;
+  /** Pixel mask [B, H, W, 1] (or [B, H, W, C]), 1 = may be perturbed; absent: the whole image. */
+  readonly mask?: tf.Tensor4D;
+  /** Seed of the random start (the draw {@link fgsm} makes with this seed). */
+  readonly seed: number;
+}
+
+/**
+ * FGSM-RS along a direction the caller has, on the backend: x_adv = clip01(x + δ_1) with δ_0 and δ_1
+ * as in {@link fgsmFromGradient}, computed with the kernels {@link pgd} runs (so, given the
+ * gradient fgsm takes, fgsm's result bit for bit; tested), without a round trip through the host.
+ * For a direction already on the backend (e.g. kept signs uploaded once per step). The caller
+ * disposes the result; `direction` and `mask` are not disposed.
+ * @throws ShapeError when the direction's shape does not match x.
+ */
+export function fgsmAlong(x: tf.Tensor4D, direction: tf.Tensor4D, options: FgsmAlongOptions): tf.Tensor4D {
+  const { epsilon, alpha, randomStart, validBox, mask, seed } = options;
+  if (direction.shape.join() !== x.shape.join()) {
+    throw new ShapeError(`fgsmAlong: expected a direction of x's shape [${x.shape.join(', ')}], got [${direction.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const m = mask ? tf.cast(mask, 'float32') : undefined;
+    const box = validBoxOf(x, validBox);
+    const project = (d: tf.Tensor4D): tf.Tensor4D => (m ? tf.mul(box.project(d), m) : box.project(d));
+    const delta0: tf.Tensor4D = randomStart ? project(tf.randomUniform(x.shape, -epsilon, epsilon, 'float32', seed)) : tf.zerosLike(x);
+    const delta1 = project(tf.clipByValue(tf.add(delta0, tf.mul(alpha, tf.sign(direction))), -epsilon, epsilon));
+    return clip01(tf.add(x, delta1));
+  });
 }

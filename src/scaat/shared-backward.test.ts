@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fgsm, fgsmFromGradient } from '../attacks/fgsm.js';
+import { fgsm, fgsmAlong, fgsmFromGradient } from '../attacks/fgsm.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError } from '../errors.js';
 import { resolvePgdAtOptions } from '../train/pgd-at.js';
@@ -194,7 +194,7 @@ describe("SCAAT's sharedBackward step", () => {
   });
 });
 
-describe('fgsmFromGradient', () => {
+describe('fgsmFromGradient and fgsmAlong', () => {
   it("is fgsm's x_adv bit for bit for the same seed and mask when given the gradient fgsm takes at x + δ_0 (both valid-box modes)", () => {
     const clf = linearClassifier(SHAPE, 2, { seed: 6, scale: 0.5 });
     const { x, y } = batch(11, B, 2);
@@ -213,7 +213,11 @@ describe('fgsmFromGradient', () => {
         const a = fgsm({ epsilon: 0.25, validBox })(clf, x, y, { ...(withMask ? { mask } : {}), seed: 99 });
         const b = fgsmFromGradient(x, g, { epsilon: 0.25, alpha: 1.25 * 0.25, randomStart: true, validBox, ...(withMask ? { mask: maskData } : {}), seed: 99 });
         expect(Array.from(b.dataSync()), `${validBox}, mask ${withMask}`).toEqual(Array.from(a.dataSync()));
-        tf.dispose([a, b, g]);
+        // fgsmAlong: the same on the backend, given the direction (here its sign: the same step)
+        const sg = tf.sign(g) as tf.Tensor4D;
+        const c = fgsmAlong(x, sg, { epsilon: 0.25, alpha: 1.25 * 0.25, randomStart: true, validBox, ...(withMask ? { mask } : {}), seed: 99 });
+        expect(Array.from(c.dataSync()), `fgsmAlong: ${validBox}, mask ${withMask}`).toEqual(Array.from(a.dataSync()));
+        tf.dispose([a, b, c, sg, g]);
       }
     }
     const g = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D;

@@ -199,7 +199,7 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
           },
         })
       : args.attackSigns
-        ? fgsmAlongSigns(x, args.attackSigns, { epsilon: config.epsilon, alpha: effectiveAlpha(config), randomStart: config.randomStart, validBox: config.validBox }, args.seed, maskData)
+        ? fgsmAlongSigns(x, args.attackSigns, { epsilon: config.epsilon, alpha: effectiveAlpha(config), randomStart: config.randomStart, validBox: config.validBox }, args.seed, mask)
         : args.attack(classifier, x, y, { mask, seed: args.seed });
   } catch (err) {
     xProbe?.dispose();

@@ -17,8 +17,8 @@
  * with any sample lacking them takes the fresh attack (as a first visit does).
  */
 import * as tf from '@tensorflow/tfjs';
-import { fgsmFromGradient } from '../attacks/fgsm.js';
-import type { FgsmFromGradientOptions } from '../attacks/fgsm.js';
+import { fgsmAlong } from '../attacks/fgsm.js';
+import type { FgsmAlongOptions } from '../attacks/fgsm.js';
 import { ConfigError, ShapeError } from '../errors.js';
 
 /** Where FGSM-RS takes its gradient (`attackGradient`): its own pass, or the previous training backward. */
@@ -101,20 +101,19 @@ export class GradientSignCache {
 }
 
 /**
- * x_adv of FGSM-RS along kept signs (attacks/fgsm.ts `fgsmFromGradient` with the signs as the
- * gradient: the same random start, step and projections as a fresh FGSM-RS with this seed).
- * The caller disposes the result.
+ * x_adv of FGSM-RS along kept signs (attacks/fgsm.ts `fgsmAlong`: the same random start, step and
+ * projections as a fresh FGSM-RS with this seed, on the backend). The caller disposes the result.
  */
 export function fgsmAlongSigns(
   x: tf.Tensor4D,
   signs: Float32Array,
-  attack: Omit<FgsmFromGradientOptions, 'seed' | 'mask'>,
+  attack: Omit<FgsmAlongOptions, 'seed' | 'mask'>,
   seed: number,
-  mask?: Uint8Array,
+  mask?: tf.Tensor4D,
 ): tf.Tensor4D {
   const g = tf.tensor4d(signs, x.shape, 'float32');
   try {
-    return fgsmFromGradient(x, g, { ...attack, seed, ...(mask ? { mask } : {}) });
+    return fgsmAlong(x, g, { ...attack, seed, ...(mask ? { mask } : {}) });
   } finally {
     g.dispose();
   }
