@@ -16,6 +16,7 @@ import { ConfigError, ShapeError } from '../errors.js';
 import { countingForwards, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { GradientSignCache } from '../train/_gradient-signs.js';
+import { applyAugmentation, drawAugmentation } from '../datasets/transforms.js';
 import { resolvePgdAtOptions } from '../train/pgd-at.js';
 import { BASELINE_TRAINERS } from '../train/registry.js';
 import type { StepMetrics, Trainer } from '../train/types.js';
@@ -49,10 +50,17 @@ function batch(index: Int32Array): { x: tf.Tensor4D; y: tf.Tensor1D } {
 /** Two epochs over N samples in batches of B (the same order each epoch: every sample revisited). */
 const VISITS = [0, 1, 0, 1].map((s) => Int32Array.from({ length: B }, (_, b) => s * B + b));
 
-function pgdAt(options: Record<string, unknown>, run: { augment?: boolean } = {}): Trainer {
+function pgdAt(options: Record<string, unknown>, run: { augment?: boolean; augmentation?: { padding: number; flip: boolean } } = {}): Trainer {
   const spec = BASELINE_TRAINERS.get('pgd-at')!;
   const resolved = spec.resolveOptions(options);
-  return spec.create({ options: resolved, trainSize: N, inputShape: SHAPE, numClasses: K, config: { augment: run.augment ?? false } } as Parameters<typeof spec.create>[0]);
+  return spec.create({
+    options: resolved,
+    trainSize: N,
+    inputShape: SHAPE,
+    numClasses: K,
+    config: { augment: run.augment ?? false, seed: 0 },
+    ...(run.augmentation ? { augmentation: run.augmentation } : {}),
+  } as Parameters<typeof spec.create>[0]);
 }
 
 /** Runs `trainer` over VISITS with plain SGD; returns each step's metrics and the final weights. */
@@ -222,16 +230,20 @@ describe("attackGradient 'train-backward'", () => {
     clf.model.dispose();
   });
 
-  it('config errors name the key: not FGSM-RS, with sharedBackward, with re-masking, with augmentation, over the memory cap', () => {
+  it('config errors name the key: not FGSM-RS, with sharedBackward, with re-masking, with undeclared augmentation, over the memory cap', () => {
     expect(() => resolveScaatConfig({ attackGradient: 'train-backward' })).toThrow(/'attackGradient' 'train-backward' gives FGSM-RS its direction; it needs 'attack' 'fgsm-rs', got 'pgd'/);
     expect(() => resolveScaatConfig({ attack: 'fgsm-rs', attackGradient: 'train-backward', sharedBackward: true })).toThrow(/'sharedBackward' each give the attack its direction/);
     expect(() => resolveScaatConfig({ attack: 'fgsm-rs', attackGradient: 'train-backward', remaskEveryAttackStep: true })).toThrow(/'remaskEveryAttackStep' false/);
     expect(() => resolveScaatConfig({ attack: 'fgsm-rs', attackGradient: 'later' })).toThrow(/'attackGradient' must be one of 'fresh', 'train-backward', got 'later'/);
     expect(() => resolvePgdAtOptions({ attackGradient: 'train-backward' })).toThrow(/it needs 'attack' 'fgsm-rs', got 'pgd'/);
     const config = { attack: 'fgsm-rs', attackGradient: 'train-backward' };
-    const draws = { augmentation: { crop: 2, flip: true } as never, seed: 0 };
-    expect(() => createScaatTrainer({ trainSize: N, config, augmentation: draws })).toThrow(/'augment' is on and the direction would not follow the image's crop\/flip/);
+    // augmented batches whose augmentation is not declared: the directions could not follow the views
+    expect(() => createScaatTrainer({ trainSize: N, config, augmentation: null })).toThrow(/does not declare its augmentation .* so the direction cannot follow the image's crop\/flip/);
     expect(() => pgdAt(config, { augment: true })).toThrow(/trainerOptions\.pgd-at: 'attackGradient' 'train-backward' keeps each sample's attack direction/);
+    // declared augmentation: accepted (the directions follow each view), and kept signs are used from the second visit on
+    const augmented = pgdAt(config, { augment: true, augmentation: { padding: 1, flip: true } });
+    expect(run(augmented).metrics.map((m) => m['freshAttack'])).toEqual([1, 1, 0, 0]);
+    expect(() => createScaatTrainer({ trainSize: N, config, augmentation: { augmentation: { padding: 1, flip: true }, seed: 0 } })).not.toThrow();
     expect(() => createScaatTrainer({ trainSize: 50_000, inputShape: [224, 224, 3], config })).toThrow(
       /'attackGradientCacheMiB' is 1024, but keeping the attack direction of 50000 samples × 150528 values needs 7178 MiB/,
     );
@@ -241,13 +253,51 @@ describe("attackGradient 'train-backward'", () => {
   it('the sign cache: a batch is served only when every sample has its signs; −1/0/1; a size change is a ShapeError', () => {
     const cache = new GradientSignCache(4, 1, 'test');
     cache.ensure(1, 2, 1);
-    expect(cache.lookup(Int32Array.from([0, 1]))).toBeUndefined();
-    cache.store(Int32Array.from([1, 3]), [0.5, -2, 0, 1e-30]);
-    expect(cache.lookup(Int32Array.from([3, 1]))).toEqual(Float32Array.from([0, 1, 1, -1]));
-    expect(cache.lookup(Int32Array.from([1, 2]))).toBeUndefined();
+    expect(cache.lookup(Int32Array.from([0, 1]), 0)).toBeUndefined();
+    cache.store(Int32Array.from([1, 3]), [0.5, -2, 0, 1e-30], 0);
+    expect(cache.lookup(Int32Array.from([3, 1]), 1)).toEqual(Float32Array.from([0, 1, 1, -1]));
+    expect(cache.lookup(Int32Array.from([1, 2]), 1)).toBeUndefined();
     cache.clear();
-    expect(cache.lookup(Int32Array.from([1]))).toBeUndefined();
+    expect(cache.lookup(Int32Array.from([1]), 1)).toBeUndefined();
     expect(() => cache.ensure(2, 2, 1)).toThrow(ShapeError);
-    expect(() => cache.store(Int32Array.from([0]), [1])).toThrow(/expected an input gradient of 2 values, got 1/);
+    expect(() => cache.store(Int32Array.from([0]), [1], 0)).toThrow(/expected an input gradient of 2 values, got 1/);
+  });
+
+  it('with crop/flip augmentation the signs move with the image content; 0 where the pixel was not in the old view or is padding; the same view keeps them all (oracle: applyAugmentation of an index image)', () => {
+    const [h, w, c] = [5, 4, 2];
+    const augmentation = { padding: 2, flip: true };
+    const seed = 3;
+    const cache = new GradientSignCache(3, 1, 'test', { augmentation, seed });
+    cache.ensure(h, w, c);
+    // the original image of each sample: pixel o holds o + 1 in both channels (0 = padding after augmentation)
+    const view = (i: number, epoch: number): Float32Array => {
+      const img = Float32Array.from({ length: h * w * c }, (_, k) => Math.floor(k / c) + 1);
+      applyAugmentation(img, 0, h, w, c, drawAugmentation(augmentation, seed, epoch, i), new Float32Array(h * w * c));
+      return img;
+    };
+    const index = Int32Array.from([0, 1, 2]);
+    // a gradient on epoch 0's views: its sign differs by pixel and channel
+    const grad = Float32Array.from({ length: 3 * h * w * c }, (_, k) => (((k * 7) % 5) - 2) * 0.1);
+    cache.store(index, grad, 0);
+    let moved = 0;
+    for (const epoch of [0, 1, 2, 5]) {
+      const got = cache.lookup(index, epoch)!;
+      for (let b = 0; b < 3; b++) {
+        const [then, now] = [view(b, 0), view(b, epoch)];
+        // the same view: every sign as kept (padding pixels included: the gradient was taken there)
+        const same = then.every((v, k) => v === now[k]);
+        for (let p = 0; p < h * w; p++) {
+          const o = now[p * c]!; // original pixel + 1 shown at p now (0: padding)
+          let q = same ? p : -1;
+          for (let r = 0; r < h * w && o > 0 && !same; r++) if (then[r * c] === o) q = r;
+          for (let k = 0; k < c; k++) {
+            const want = q < 0 ? 0 : Math.sign(grad[b * h * w * c + q * c + k]!);
+            expect(got[b * h * w * c + p * c + k], `epoch ${epoch}, sample ${b}, pixel ${p}, channel ${k}`).toBe(want === 0 ? 0 : want);
+            if (q >= 0 && q !== p) moved++;
+          }
+        }
+      }
+    }
+    expect(moved).toBeGreaterThan(0); // some draws differ, so the signs moved
   });
 });

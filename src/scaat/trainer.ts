@@ -41,7 +41,7 @@ import { createScaatAttack, createSearchProbe, scaatStep } from './step.js';
 import type { ScaatStepResult } from './step.js';
 import { createMaskSource } from './_mask-source.js';
 import type { AugmentationDraws } from './_mask-source.js';
-import { GradientSignCache, augmentedSignsError } from '../train/_gradient-signs.js';
+import { GradientSignCache, undeclaredAugmentationError } from '../train/_gradient-signs.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
@@ -116,8 +116,8 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   // attackGradient 'train-backward': each sample's FGSM-RS direction from its previous training backward
   let signs: GradientSignCache | undefined;
   if (config.attackGradient === 'train-backward') {
-    if (options.augmentation !== undefined) throw augmentedSignsError('scaat config');
-    signs = new GradientSignCache(options.trainSize, config.attackGradientCacheMiB, 'scaat config');
+    if (options.augmentation === null) throw undeclaredAugmentationError('scaat config');
+    signs = new GradientSignCache(options.trainSize, config.attackGradientCacheMiB, 'scaat config', options.augmentation);
     if (options.inputShape) signs.ensure(...options.inputShape);
   }
   const derived = {
@@ -155,12 +155,12 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
       const searching = probe && ctx.epoch >= config.warmupEpochs ? { probe } : {};
       // 2.2b) the kept attack direction of every sample of the batch, or none (the attack's own pass)
       signs?.ensure(h, w, x.shape[3]);
-      const kept = signs?.lookup(index);
+      const kept = signs?.lookup(index, ctx.epoch);
       const direction = signs ? { returnAttackGradient: true, ...(kept ? { attackSigns: kept } : {}) } : {};
       const r = scaatStep({ classifier: ctx.classifier, optimizer: ctx.optimizer, x, y, ratios: q, config, attack, seed: ctx.rng.nextSeed(), ...mask, ...searching, ...direction });
       // 2.4) the source keeps this visit's map for the next visit
       source.remember(index, r, ctx.epoch);
-      if (signs && r.attackGradient) signs.store(index, r.attackGradient);
+      if (signs && r.attackGradient) signs.store(index, r.attackGradient, ctx.epoch);
       // 2.5) ratio search for every sample of the batch
       ratios.update(index, r.advCorrect, ctx.epoch, searchParams);
       // 2.6) the epoch's running totals

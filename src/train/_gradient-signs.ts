@@ -15,33 +15,55 @@
  * One signed byte per value (N·H·W·C bytes: CIFAR-10 146 MiB, MNIST 45 MiB), bounded by
  * `attackGradientCacheMiB`. Not checkpointed: a restored trainer forgets the signs, and a batch
  * with any sample lacking them takes the fresh attack (as a first visit does).
+ *
+ * Augmentation: the signs are on the view (crop/flip) the sample had at that visit. With random
+ * crop/flip the next visit shows another view, so the signs move with the image content: pixel p
+ * of the new view shows original pixel o, which the old view showed at pixel q; p takes q's signs,
+ * and 0 (no step: the random start alone) where o was not in the old view or p is zero padding
+ * (datasets/transforms.ts `augmentationSource`, as scaat/_carry-ranks.ts moves cached maps).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fgsmAlong } from '../attacks/fgsm.js';
 import type { FgsmAlongOptions } from '../attacks/fgsm.js';
 import { ConfigError, ShapeError } from '../errors.js';
+import { augmentationSource, drawAugmentation } from '../datasets/transforms.js';
+import type { Augmentation } from '../datasets/transforms.js';
 
 /** Where FGSM-RS takes its gradient (`attackGradient`): its own pass, or the previous training backward. */
 export type AttackGradientSource = 'fresh' | 'train-backward';
 export const ATTACK_GRADIENT_SOURCES: readonly AttackGradientSource[] = ['fresh', 'train-backward'];
 
+/** The batches' augmentation and the seed of its draws (drawAugmentation(augmentation, seed, epoch, index)). */
+export interface SignAugmentation {
+  readonly augmentation: Augmentation;
+  readonly seed: number;
+}
+
 /** Per-sample gradient signs; allocated at the first {@link GradientSignCache.ensure}, when H×W×C is known. */
 export class GradientSignCache {
   private signs: Int8Array | undefined;
-  private readonly present: Uint8Array;
+  /** Epoch each sample's signs were made in (its view), −1: none. */
+  private readonly madeIn: Int32Array;
   private values = 0;
+  private h = 0;
+  private w = 0;
+  private srcOld = new Int32Array(0);
+  private srcNew = new Int32Array(0);
+  private posOld = new Int32Array(0);
 
   /**
    * @param size samples trained on (rows, by StepInput.index)
    * @param budgetMiB the cap (`attackGradientCacheMiB`)
    * @param where the config section named in errors (e.g. 'trainerOptions.scaat')
+   * @param augmented the batches' augmentation, when they are augmented (the signs then follow each view)
    */
   constructor(
     private readonly size: number,
     private readonly budgetMiB: number,
     private readonly where: string,
+    private readonly augmented?: SignAugmentation,
   ) {
-    this.present = new Uint8Array(size);
+    this.madeIn = new Int32Array(size).fill(-1);
   }
 
   /**
@@ -61,24 +83,55 @@ export class GradientSignCache {
       );
     }
     this.values = values;
+    [this.h, this.w] = [h, w];
     this.signs = new Int8Array(this.size * values);
+    if (this.augmented) [this.srcOld, this.srcNew, this.posOld] = [new Int32Array(h * w), new Int32Array(h * w), new Int32Array(h * w)];
   }
 
-  /** The batch's signs (−1, 0, 1) as float32 [B·H·W·C] when every sample has them; else undefined. */
-  lookup(index: Int32Array): Float32Array | undefined {
+  /**
+   * The batch's signs (−1, 0, 1) as float32 [B·H·W·C], on this epoch's views, when every sample has
+   * them; else undefined.
+   */
+  lookup(index: Int32Array, epoch: number): Float32Array | undefined {
     const signs = this.signs!;
-    for (let b = 0; b < index.length; b++) if (!this.present[index[b]!]) return undefined;
+    for (let b = 0; b < index.length; b++) if (this.madeIn[index[b]!]! < 0) return undefined;
     const n = this.values;
     const out = new Float32Array(index.length * n);
     for (let b = 0; b < index.length; b++) {
-      const src = signs.subarray(index[b]! * n, (index[b]! + 1) * n);
-      for (let k = 0, o = b * n; k < n; k++, o++) out[o] = src[k]!;
+      const i = index[b]!;
+      const src = signs.subarray(i * n, (i + 1) * n);
+      if (this.augmented) this.carry(src, i, this.madeIn[i]!, epoch, out.subarray(b * n, (b + 1) * n));
+      else for (let k = 0, o = b * n; k < n; k++, o++) out[o] = src[k]!;
     }
     return out;
   }
 
-  /** Keeps the signs of the batch's gradient [B·H·W·C] for each sample's next visit. */
-  store(index: Int32Array, gradient: ArrayLike<number>): void {
+  /** Sample i's signs from the view of epoch `from` to that of epoch `to` (see the module header). */
+  private carry(src: Int8Array, i: number, from: number, to: number, out: Float32Array): void {
+    const { augmentation, seed } = this.augmented!;
+    const then = drawAugmentation(augmentation, seed, from, i);
+    const now = drawAugmentation(augmentation, seed, to, i);
+    const c = this.values / (this.h * this.w);
+    if (then.dy === now.dy && then.dx === now.dx && then.flip === now.flip) {
+      for (let k = 0; k < src.length; k++) out[k] = src[k]!;
+      return;
+    }
+    augmentationSource(then, this.h, this.w, this.srcOld);
+    augmentationSource(now, this.h, this.w, this.srcNew);
+    this.posOld.fill(-1);
+    for (let q = 0; q < this.srcOld.length; q++) {
+      const o = this.srcOld[q]!;
+      if (o >= 0) this.posOld[o] = q;
+    }
+    for (let p = 0; p < this.srcNew.length; p++) {
+      const o = this.srcNew[p]!;
+      const q = o >= 0 ? this.posOld[o]! : -1;
+      for (let k = 0; k < c; k++) out[p * c + k] = q >= 0 ? src[q * c + k]! : 0;
+    }
+  }
+
+  /** Keeps the signs of the batch's gradient [B·H·W·C], made on epoch `epoch`'s views, for each sample's next visit. */
+  store(index: Int32Array, gradient: ArrayLike<number>, epoch: number): void {
     const signs = this.signs!;
     const n = this.values;
     if (gradient.length !== index.length * n) {
@@ -90,13 +143,13 @@ export class GradientSignCache {
         const g = gradient[i]!;
         signs[row + k] = g > 0 ? 1 : g < 0 ? -1 : 0;
       }
-      this.present[index[b]!] = 1;
+      this.madeIn[index[b]!] = epoch;
     }
   }
 
   /** Forgets every sample's signs (a restored checkpoint). */
   clear(): void {
-    this.present.fill(0);
+    this.madeIn.fill(-1);
   }
 }
 
@@ -119,10 +172,10 @@ export function fgsmAlongSigns(
   }
 }
 
-/** The refusal of `attackGradient: 'train-backward'` with augmented batches (`where`: the config section). */
-export function augmentedSignsError(where: string): ConfigError {
+/** The refusal of `attackGradient: 'train-backward'` with batches augmented in a way not declared (`where`: the config section). */
+export function undeclaredAugmentationError(where: string): ConfigError {
   return new ConfigError(
-    `${where}: 'attackGradient' 'train-backward' keeps each sample's attack direction for its next visit, but 'augment' is on and the direction ` +
-      "would not follow the image's crop/flip; use attackGradient 'fresh' or augment false",
+    `${where}: 'attackGradient' 'train-backward' keeps each sample's attack direction for its next visit, but 'augment' is on and the training data ` +
+      "does not declare its augmentation (Dataset.augmentation), so the direction cannot follow the image's crop/flip; use attackGradient 'fresh' or augment false",
   );
 }

@@ -23,7 +23,8 @@ import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting 
 import type { Trainer } from './types.js';
 import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, meanOf, minimizeKeeping, oneHot } from './_loss.js';
 import { sharedBackwardStep } from './_shared-pass.js';
-import { ATTACK_GRADIENT_SOURCES, GradientSignCache, augmentedSignsError, fgsmAlongSigns } from './_gradient-signs.js';
+import { ATTACK_GRADIENT_SOURCES, GradientSignCache, fgsmAlongSigns, undeclaredAugmentationError } from './_gradient-signs.js';
+import type { SignAugmentation } from './_gradient-signs.js';
 
 /** The pgd-at trainer's options, each declared once: check, default, description. */
 export const PGD_AT_SCHEMA = z.strictObject({
@@ -71,7 +72,8 @@ export const PGD_AT_SCHEMA = z.strictObject({
    * Where FGSM-RS takes its gradient, as SCAAT's `attackGradient` (train/_gradient-signs.ts):
    * 'fresh' (its own pass at x + δ_0, inference mode) or 'train-backward' (the sign of ∂L/∂x_adv
    * from the sample's previous training backward: no attack pass after a sample's first visit).
-   * Needs attack 'fgsm-rs' and no `sharedBackward`; refused with `augment`. Set it as in the SCAAT
+   * Needs attack 'fgsm-rs' and no `sharedBackward`; with `augment` the directions follow each
+   * image's crop/flip (undeclared augmentation is refused). Set it as in the SCAAT
    * run this control is compared with. @default 'fresh'
    */
   attackGradient: setting(choice(ATTACK_GRADIENT_SOURCES), 'fresh', "FGSM-RS's gradient: fresh (its own pass) or train-backward (the sample's previous training backward)"),
@@ -124,8 +126,10 @@ export interface PgdAtRun {
   readonly trainSize: number;
   /** [H, W, C]: the cache's budget is checked at construction. */
   readonly inputShape?: readonly [number, number, number];
-  /** Whether the batches are augmented (refused with 'train-backward'). */
+  /** Whether the batches are augmented. */
   readonly augment?: boolean;
+  /** Their declared augmentation and the seed of its draws, when augmented (the kept directions follow each view). */
+  readonly augmentation?: SignAugmentation;
 }
 
 export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
@@ -141,13 +145,13 @@ export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
   if (options.attackGradient === 'train-backward') {
     const where = 'trainerOptions.pgd-at';
     if (!run) throw new ConfigError(`${where}: 'attackGradient' 'train-backward' keeps per-sample state and needs the run's training size`);
-    if (run.augment) throw augmentedSignsError(where);
-    signs = new GradientSignCache(run.trainSize, options.attackGradientCacheMiB, where);
+    if (run.augment && !run.augmentation) throw undeclaredAugmentationError(where);
+    signs = new GradientSignCache(run.trainSize, options.attackGradientCacheMiB, where, run.augment ? run.augmentation : undefined);
     if (run.inputShape) signs.ensure(...run.inputShape);
   }
   return {
     name: 'pgd-at',
-    step({ x, y, index }, { classifier, optimizer, rng }) {
+    step({ x, y, index }, { classifier, optimizer, rng, epoch }) {
       if (options.sharedBackward) {
         // the FGSM-RS direction from the clean training backward, whole image (train/_shared-pass.ts)
         const r = sharedBackwardStep({ classifier, optimizer, x, y, lambda: options.lambda, attack: options, seed: rng.nextSeed(), feedback: 'training-pass' });
@@ -156,7 +160,7 @@ export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
       // 1) attack the whole image, inference mode (or along the kept signs: no attack pass)
       const seed = rng.nextSeed();
       signs?.ensure(x.shape[1], x.shape[2], x.shape[3]);
-      const kept0 = signs?.lookup(index);
+      const kept0 = signs?.lookup(index, epoch);
       const xAdv = kept0 ? fgsmAlongSigns(x, kept0, options, seed) : attack(classifier, x, y, { seed });
       const onehot = oneHot(y, classifier.numClasses);
       // 2) the loss of method.md §2.4 (SCAAT's definition) in training mode, one update
@@ -166,7 +170,7 @@ export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
         (keep) => adversarialLoss(classifier, x, xAdv, onehot, options, keep),
         signs ? xAdv : undefined,
       );
-      if (signs && inputGradient) signs.store(index, inputGradient);
+      if (signs && inputGradient) signs.store(index, inputGradient, epoch);
       // 3) numbers: adversarial accuracy (before the update) and clean accuracy
       const advAcc = accuracy(kept[0]!, y);
       let acc: number;

@@ -78,7 +78,14 @@ export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
       label: 'PGD adversarial training (Madry)',
       options: PGD_AT_SCHEMA,
       resolveOptions: (raw) => ({ ...resolvePgdAtOptions(raw) }),
-      create: ({ options, trainSize, inputShape, config }) => pgdAtTrainer(options as unknown as PgdAtOptions, { trainSize, inputShape, augment: config?.augment === true }),
+      create: ({ options, trainSize, inputShape, config, augmentation }) =>
+        pgdAtTrainer(options as unknown as PgdAtOptions, {
+          trainSize,
+          inputShape,
+          augment: config?.augment === true,
+          // the loop's batches: the dataset's augmentation drawn from the run's seed (loop.ts)
+          ...(augmentation && config ? { augmentation: { augmentation, seed: config.seed } } : {}),
+        }),
       extensionDiffers: (options) =>
         options['attackGradient'] === 'train-backward'
           ? "attackGradient 'train-backward' keeps its per-sample directions out of checkpoints, so the resumed run takes fresh attacks where the longer run reuses kept directions"
