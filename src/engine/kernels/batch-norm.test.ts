@@ -1,5 +1,5 @@
 /**
- * Oracles for the FusedBatchNorm gradient (batch-norm.ts): the stock TF.js gradient on `cpu`, and
+ * Oracles for the FusedBatchNorm forward (float64 formula) and gradient (batch-norm.ts): the stock TF.js gradient on `cpu`, and
  * the textbook closed form of training-mode batch norm in float64,
  *   ∂x = γ·r/N · (N·dy − Σdy − x̂·Σ(dy·x̂)),  x̂ = (x − μ)·r,  r = (σ² + ε)^(−1/2)   (Ioffe & Szegedy 2015),
  * whose derivation treats μ and σ² as functions of x, as tf.moments + tf.batchNorm do.
@@ -66,6 +66,36 @@ function closedForm(d: Data) {
   });
   return { dx, dgamma: sumDyXhat, dbeta: sumDy };
 }
+
+describe('FusedBatchNorm forward on wasm', () => {
+  beforeAll(async () => {
+    await setupBackend({ backend: 'wasm' });
+  });
+
+  it.each([
+    ['with γ and β', true],
+    ['without γ and β', false],
+  ] as const)('equals (x − μ)·γ·(σ² + ε)^(−1/2) + β in float64 to float32 rounding, %s (pure wasm: one depthwise convolution)', async (_n, affine) => {
+    await tf.setBackend('wasm');
+    const d = data(affine ? 7 : 8);
+    const y = tf.tidy(() =>
+      tf.batchNorm(tf.tensor4d(d.x, [...SHAPE]), tf.tensor1d(d.mean), tf.tensor1d(d.variance), affine ? tf.tensor1d(d.beta) : undefined, affine ? tf.tensor1d(d.gamma) : undefined, EPS).dataSync().slice(),
+    );
+    const ref = Float64Array.from(d.x, (x, i) => {
+      const c = i % C;
+      return (x - d.mean[c]!) * (affine ? d.gamma[c]! : 1) / Math.sqrt(d.variance[c]! + EPS) + (affine ? d.beta[c]! : 0);
+    });
+    expect(relError(y, ref)).toBeLessThan(1e-6);
+  });
+
+  it('takes other ranks to the stock kernel (rank 2)', async () => {
+    await tf.setBackend('wasm');
+    const d = data(9);
+    const y = tf.tidy(() => tf.batchNorm(tf.tensor2d(d.x, [N, C]), tf.tensor1d(d.mean), tf.tensor1d(d.variance), tf.tensor1d(d.beta), tf.tensor1d(d.gamma), EPS).dataSync().slice());
+    const ref = Float64Array.from(d.x, (x, i) => ((x - d.mean[i % C]!) * d.gamma[i % C]!) / Math.sqrt(d.variance[i % C]! + EPS) + d.beta[i % C]!);
+    expect(relError(y, ref)).toBeLessThan(1e-6);
+  });
+});
 
 describe('FusedBatchNorm gradient', () => {
   beforeAll(async () => {

@@ -114,7 +114,67 @@ export function fusedBatchNormGradConfig(): GradConfig {
   };
 }
 
-/** Registers the wasm kernel the gradient uses (idempotent). */
+let stockBatchNorm: tf.KernelConfig | undefined;
+let stockSetUp = false;
+
+/** The stock kernel, set up first (a replaced kernel misses its setup when the backend initialises after the swap; setup is idempotent). */
+function runStockBatchNorm(args: WasmKernelArgs): TensorInfo {
+  const k = stockBatchNorm!;
+  if (k.setupFunc && !stockSetUp) {
+    k.setupFunc(args.backend);
+    stockSetUp = true;
+  }
+  return k.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+}
+
+/**
+ * wasm `FusedBatchNorm` (forward) as one XNNPACK 1×1 depthwise convolution: per channel
+ * k = γ·(σ² + ε)^(−1/2) and b = β − μ·k (in float64, then float32), y = x·k + b, as PyTorch's and
+ * oneDNN's CPU batch norm compute it. Stock TF.js wasm runs (x − μ)·γ·r + β as a single-threaded
+ * loop: a third of a ResNet-20 inference pass on pure wasm (101 of 295 ms at batch 128, 2 threads;
+ * docs/benchmarks.md), where the depthwise convolution is multi-threaded SIMD. Results differ from
+ * stock by float rounding (the order of the operations). Channel-last float32 input of rank 4 with
+ * per-channel [C] statistics; anything else goes to the stock kernel. Under the native
+ * accelerator its own batch norm kernel runs instead (src/engine/native/), deferring here.
+ */
+function fusedBatchNormKernel(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, mean, variance, offset, scale } = inputs as Record<string, TensorInfo | undefined>;
+  const eps = (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
+  const c = x?.shape[x.shape.length - 1];
+  const vector = (t: TensorInfo | undefined) => t === undefined || (t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === c);
+  if (!x || !mean || !variance || x.dtype !== 'float32' || x.shape.length !== 4 || ![mean, variance, offset, scale].every(vector)) {
+    return runStockBatchNorm(args);
+  }
+  const C = c!;
+  const scratch = new Scratch(backend);
+  try {
+    const filter = scratch.alloc([1, 1, C, 1]);
+    const bias = scratch.alloc([C]);
+    const [k, b] = [heapF32(backend, filter), heapF32(backend, bias)];
+    const [m, v] = [heapF32(backend, mean), heapF32(backend, variance)];
+    const g = scale === undefined ? undefined : heapF32(backend, scale);
+    const o = offset === undefined ? undefined : heapF32(backend, offset);
+    for (let ch = 0; ch < C; ch++) {
+      const kc = (g === undefined ? 1 : g[ch]!) / Math.sqrt(v[ch]! + eps);
+      k[ch] = kc;
+      b[ch] = (o === undefined ? 0 : o[ch]!) - m[ch]! * kc;
+    }
+    return callWasmKernel(backend, 'FusedDepthwiseConv2D', { x, filter, bias }, {
+      strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], activation: 'linear',
+    } as unknown as NamedAttrMap);
+  } finally {
+    scratch.dispose();
+  }
+}
+
+/** Registers the wasm batch-norm kernels: the forward above and the kernel the gradient uses (idempotent). */
 export function registerBatchNormKernels(): void {
+  if (stockBatchNorm === undefined) {
+    const stock = tf.getKernel('FusedBatchNorm', 'wasm');
+    if (stock === undefined) throw new Error('scaat kernels: wasm has no stock FusedBatchNorm kernel to fall back to');
+    stockBatchNorm = stock;
+  }
+  replaceKernel('FusedBatchNorm', fusedBatchNormKernel);
   replaceKernel(FUSED_BATCH_NORM_GRAD, fusedBatchNormGradKernel as unknown as (a: WasmKernelArgs) => TensorInfo);
 }
