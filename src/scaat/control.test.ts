@@ -119,4 +119,21 @@ describe('the PGD-AT control', () => {
     expect(() => resolvePgdAtOptions({ loss: 'adv' })).toThrow(/'loss' must be one of 'clean\+adv', 'adv-only', 'clean\+kl', got 'adv'/);
     expect(() => resolvePgdAtOptions({ cleanWeight: 0 })).toThrow(/'cleanWeight' .* was replaced by 'loss' and 'lambda'/);
   });
+
+  it.each([
+    ['noise', 0],
+    ['fgsm-rs', 0.375],
+    ['pgd', 0.075],
+  ] as const)("reads back its resolved options (what config.json holds), and is the control of SCAAT's config: attack '%s', α %s", (attack, alpha) => {
+    const once = resolvePgdAtOptions({ attack, epsilon: 0.3 });
+    expect(once.alpha).toBe(alpha);
+    expect(resolvePgdAtOptions({ ...once })).toEqual(once);
+    const control = pgdAtControlOptions(resolveScaatConfig({ attack, epsilon: 0.3 }));
+    expect(resolvePgdAtOptions({ ...control })).toEqual(control);
+  });
+
+  it('refuses α = 0 for an attack that steps', () => {
+    expect(() => resolvePgdAtOptions({ attack: 'fgsm-rs', alpha: 0 })).toThrow(/'alpha' must be > 0 for attack 'fgsm-rs' \(only 'noise', which takes no step, has α = 0\), got 0/);
+    expect(() => resolvePgdAtOptions({ attack: 'pgd', alpha: -0.1 })).toThrow(/'alpha'/);
+  });
 });

@@ -41,7 +41,7 @@ export const PGD_AT_SCHEMA = z.strictObject({
    * (2/255 at ε = 8/255, method.md §2.3) and 1.25·ε for 'fgsm-rs' (Wong et al.); the resolved options
    * hold the number. @default 'auto'
    */
-  alpha: setting(amountOrAuto({ above: 0 }), 'auto', "α, attack step size ('auto': ε/4 for pgd, 1.25·ε for fgsm-rs)"),
+  alpha: setting(amountOrAuto({ min: 0 }), 'auto', "α, attack step size ('auto': ε/4 for pgd, 1.25·ε for fgsm-rs, 0 for noise)"),
   /** K, PGD steps (ignored by 'fgsm-rs', which takes one, and 'noise', none). @default 7 (method.md §2.3) */
   steps: setting(amount({ integer: true, min: 1 }), 7, 'K, PGD steps (fgsm-rs takes one, noise none)'),
   /** Random start δ ~ U(−ε, ε). @default true */
@@ -81,6 +81,11 @@ export const PGD_AT_SCHEMA = z.strictObject({
   attackGradientCacheMiB: setting(amount({ above: 0 }), 1024, "attackGradient 'train-backward': memory cap of the kept signs, MiB"),
 }).superRefine((o, ctx) => {
   // checks across keys, in the schema as SCAAT's config has its own
+  // α 'auto' resolves to 0 for 'noise' (no step), and config.json holds the resolved number: a
+  // written 0 must read back; every other attack steps by α > 0
+  if (o.alpha === 0 && o.attack !== 'noise') {
+    ctx.addIssue({ code: 'custom', message: `'alpha' must be > 0 for attack '${o.attack}' (only 'noise', which takes no step, has α = 0), got 0` });
+  }
   if (o.attackGradient === 'train-backward' && (o.attack !== 'fgsm-rs' || o.sharedBackward)) {
     ctx.addIssue({
       code: 'custom',
