@@ -103,7 +103,8 @@ describe('pgd-at options', () => {
     expect(r({ epsilon: 0.1 })['alpha']).toBeCloseTo(0.025, 12);
     expect(r({ alpha: 0.5 })['alpha']).toBe(0.5);
     expect(r({ alpha: '2/255', epsilon: 0.1 })['alpha']).toBeCloseTo(2 / 255, 12);
-    expect(() => r({ alpha: 0 })).toThrow(/'alpha' must be a number > 0 or 'auto', got 0/);
+    expect(() => r({ alpha: 0 })).toThrow(/'alpha' must be > 0 for attack 'pgd'.*got 0/);
+    expect(() => r({ alpha: -1 })).toThrow(/'alpha' must be a number ≥ 0 or 'auto', got -1/);
     expect(DEFAULT_TRAIN_CONFIG.trainer).toBe('regular');
   });
 
