@@ -90,6 +90,29 @@ export function augmentationSource(d: AugmentDraw, h: number, w: number, out: In
   return out;
 }
 
+/**
+ * The pixel of the view drawn by `from` that shows what pixel p of the view drawn by `to` shows:
+ * out[p] = q with the same source pixel of the un-augmented image ({@link augmentationSource}), or
+ * −1 where p is zero padding or its content was not in the `from` view. `scratch` holds 3·h·w
+ * values (reused across calls). Carries per-pixel state made on one view to another (cached maps'
+ * ranks, kept attack directions).
+ */
+export function viewCorrespondence(from: AugmentDraw, to: AugmentDraw, h: number, w: number, out: Int32Array, scratch: Int32Array = new Int32Array(3 * h * w)): Int32Array {
+  const n = h * w;
+  const srcOld = augmentationSource(from, h, w, scratch.subarray(0, n));
+  const srcNew = augmentationSource(to, h, w, scratch.subarray(n, 2 * n));
+  const where = scratch.subarray(2 * n, 3 * n).fill(-1); // source pixel → its pixel in the `from` view
+  for (let q = 0; q < n; q++) {
+    const o = srcOld[q]!;
+    if (o >= 0) where[o] = q;
+  }
+  for (let p = 0; p < n; p++) {
+    const o = srcNew[p]!;
+    out[p] = o >= 0 ? where[o]! : -1;
+  }
+  return out;
+}
+
 /** v / 255 for every byte value (a table lookup is exact and faster than dividing). */
 const UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 

@@ -5,7 +5,7 @@
  * (attacks/masks.ts `saliencyRanks`) as computed on the augmented view the sample had at that
  * visit. With random crop/flip augmentation the next visit shows another view of the same image,
  * so the ranks are re-indexed from the old view to the new one: the inverse of the old view's
- * crop/flip, then the new view's (datasets/transforms.ts `augmentationSource`).
+ * crop/flip, then the new view's (datasets/transforms.ts `viewCorrespondence`).
  *
  *   pixel p of the new view shows original pixel o = src_new[p]   (−1: zero padding)
  *   the old view showed o at pixel q with src_old[q] = o            (none: cropped out then)
@@ -17,14 +17,13 @@
  * draw twice is the same view: the ranks are reused as they are (padding pixels included).
  */
 import type { AugmentDraw } from '../datasets/transforms.js';
-import { augmentationSource } from '../datasets/transforms.js';
+import { viewCorrespondence } from '../datasets/transforms.js';
 
 /** Re-indexes ranks between views; scratch buffers sized for one H×W image, reused across calls. */
 export class RankCarrier {
-  private readonly srcOld: Int32Array;
-  private readonly srcNew: Int32Array;
-  /** Old rank of each original pixel (−1: not in the old view). */
-  private readonly byOriginal: Int32Array;
+  /** Old pixel showing each new pixel's content (−1: none). */
+  private readonly from: Int32Array;
+  private readonly scratch: Int32Array;
   /** New pixel holding each old rank (−1: that pixel left the view). */
   private readonly byRank: Int32Array;
 
@@ -33,9 +32,8 @@ export class RankCarrier {
     private readonly w: number,
   ) {
     const n = h * w;
-    this.srcOld = new Int32Array(n);
-    this.srcNew = new Int32Array(n);
-    this.byOriginal = new Int32Array(n);
+    this.from = new Int32Array(n);
+    this.scratch = new Int32Array(3 * n);
     this.byRank = new Int32Array(n);
   }
 
@@ -49,21 +47,14 @@ export class RankCarrier {
       for (let p = 0; p < n; p++) out[p] = ranks[p]!;
       return;
     }
-    augmentationSource(from, this.h, this.w, this.srcOld);
-    augmentationSource(to, this.h, this.w, this.srcNew);
-    this.byOriginal.fill(-1);
-    for (let q = 0; q < n; q++) {
-      const o = this.srcOld[q]!;
-      if (o >= 0) this.byOriginal[o] = ranks[q]!;
-    }
+    viewCorrespondence(from, to, this.h, this.w, this.from, this.scratch);
     // unknown pixels first, by flat index; then the known ones by their old rank
     this.byRank.fill(-1);
     let next = 0;
     for (let p = 0; p < n; p++) {
-      const o = this.srcNew[p]!;
-      const old = o >= 0 ? this.byOriginal[o]! : -1;
-      if (old < 0) out[p] = next++;
-      else this.byRank[old] = p;
+      const q = this.from[p]!;
+      if (q < 0) out[p] = next++;
+      else this.byRank[ranks[q]!] = p;
     }
     for (let r = 0; r < n; r++) {
       const p = this.byRank[r]!;

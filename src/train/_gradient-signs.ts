@@ -20,13 +20,13 @@
  * crop/flip the next visit shows another view, so the signs move with the image content: pixel p
  * of the new view shows original pixel o, which the old view showed at pixel q; p takes q's signs,
  * and 0 (no step: the random start alone) where o was not in the old view or p is zero padding
- * (datasets/transforms.ts `augmentationSource`, as scaat/_carry-ranks.ts moves cached maps).
+ * (datasets/transforms.ts `viewCorrespondence`, as scaat/_carry-ranks.ts moves cached maps).
  */
 import * as tf from '@tensorflow/tfjs';
 import { fgsmAlong } from '../attacks/fgsm.js';
 import type { FgsmAlongOptions } from '../attacks/fgsm.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import { augmentationSource, drawAugmentation } from '../datasets/transforms.js';
+import { drawAugmentation, viewCorrespondence } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
 
 /** Where FGSM-RS takes its gradient (`attackGradient`): its own pass, or the previous training backward. */
@@ -47,9 +47,9 @@ export class GradientSignCache {
   private values = 0;
   private h = 0;
   private w = 0;
-  private srcOld = new Int32Array(0);
-  private srcNew = new Int32Array(0);
-  private posOld = new Int32Array(0);
+  /** Old pixel showing each new pixel's content (−1: none), and viewCorrespondence's scratch. */
+  private from = new Int32Array(0);
+  private scratch = new Int32Array(0);
 
   /**
    * @param size samples trained on (rows, by StepInput.index)
@@ -85,7 +85,7 @@ export class GradientSignCache {
     this.values = values;
     [this.h, this.w] = [h, w];
     this.signs = new Int8Array(this.size * values);
-    if (this.augmented) [this.srcOld, this.srcNew, this.posOld] = [new Int32Array(h * w), new Int32Array(h * w), new Int32Array(h * w)];
+    if (this.augmented) [this.from, this.scratch] = [new Int32Array(h * w), new Int32Array(3 * h * w)];
   }
 
   /**
@@ -111,21 +111,14 @@ export class GradientSignCache {
     const { augmentation, seed } = this.augmented!;
     const then = drawAugmentation(augmentation, seed, from, i);
     const now = drawAugmentation(augmentation, seed, to, i);
-    const c = this.values / (this.h * this.w);
     if (then.dy === now.dy && then.dx === now.dx && then.flip === now.flip) {
       for (let k = 0; k < src.length; k++) out[k] = src[k]!;
       return;
     }
-    augmentationSource(then, this.h, this.w, this.srcOld);
-    augmentationSource(now, this.h, this.w, this.srcNew);
-    this.posOld.fill(-1);
-    for (let q = 0; q < this.srcOld.length; q++) {
-      const o = this.srcOld[q]!;
-      if (o >= 0) this.posOld[o] = q;
-    }
-    for (let p = 0; p < this.srcNew.length; p++) {
-      const o = this.srcNew[p]!;
-      const q = o >= 0 ? this.posOld[o]! : -1;
+    const c = this.values / (this.h * this.w);
+    viewCorrespondence(then, now, this.h, this.w, this.from, this.scratch);
+    for (let p = 0; p < this.from.length; p++) {
+      const q = this.from[p]!;
       for (let k = 0; k < c; k++) out[p * c + k] = q >= 0 ? src[q * c + k]! : 0;
     }
   }
