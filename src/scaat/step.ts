@@ -25,7 +25,7 @@ import { pgd } from '../attacks/pgd.js';
 import type { AttackFn } from '../attacks/types.js';
 import { irrelevantCount, lowSaliencyMaskData, maskFromRanks, maskTensor, saliencyRanks } from '../attacks/masks.js';
 import { ShapeError } from '../errors.js';
-import { adversarialLoss, correctness, meanOf } from '../train/_loss.js';
+import { adversarialLoss, applyVariableGradients, correctness, meanOf } from '../train/_loss.js';
 import { sharedBackwardStep } from '../train/_shared-pass.js';
 import { fgsmAlongSigns } from '../train/_gradient-signs.js';
 import type { Classifier } from '../models/classifier.js';
@@ -224,8 +224,9 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   const wantDadv = args.returnAttackGradient === true;
   const xs: tf.Tensor[] = [...vars];
   if (wantDx) xs.push(config.loss === 'adv-only' ? xAdv : x);
-  // ∂L/∂x_adv for the next visit's attack direction (the same input as the map's with 'adv-only')
-  const advAt = wantDadv ? (wantDx && config.loss === 'adv-only' ? vars.length : xs.push(xAdv) - 1) : -1;
+  // ∂L/∂x_adv for the next visit's attack direction (with 'adv-only' the map's input is x_adv already)
+  if (wantDadv && !xs.includes(xAdv)) xs.push(xAdv);
+  const advAt = xs.indexOf(xAdv);
   // Logits of the training forwards, kept out of the gradient's tidy for the accuracies.
   const kept: { clean?: tf.Tensor2D; adv?: tf.Tensor2D } = {};
   // the loss of method.md §2.4, shared with the whole-image control pgd-at (train/_loss.ts)
@@ -237,12 +238,7 @@ export function scaatStep(args: ScaatStepArgs): ScaatStepResult {
   // ('train-backward'); the update itself is optimizer.applyGradients, as minimize does.
   const { value, grads } = tf.engine().gradients(lossFn, xs, undefined, true);
   try {
-    const named: tf.NamedTensorMap = {};
-    vars.forEach((v, i) => {
-      const g = grads[i];
-      if (g) named[v.name] = g;
-    });
-    optimizer.applyGradients(named);
+    applyVariableGradients(optimizer, vars, grads);
 
     // numbers
     const loss = value.dataSync()[0]!;

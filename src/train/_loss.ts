@@ -80,6 +80,20 @@ export function oneHot(y: tf.Tensor1D, numClasses: number): tf.Tensor2D {
 }
 
 /**
+ * optimizer.applyGradients for the variables' gradients of a `tf.engine().gradients(f, [...vars,
+ * ...inputs])` result: its first `vars.length` entries, by variable name (those without a gradient
+ * skipped), as optimizer.minimize applies them. The caller disposes `grads`.
+ */
+export function applyVariableGradients(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: ReadonlyArray<tf.Tensor | null | undefined>): void {
+  const named: tf.NamedTensorMap = {};
+  vars.forEach((v, i) => {
+    const g = grads[i];
+    if (g) named[v.name] = g;
+  });
+  optimizer.applyGradients(named);
+}
+
+/**
  * Runs one optimizer update on `lossFn` over the classifier's trainable variables and returns the
  * loss value and the logits the closure chose to keep (for accuracies), which the caller disposes.
  * With `inputOf` (an input of the loss, e.g. x_adv) the same backward also returns ∂L/∂input
@@ -105,12 +119,7 @@ export function minimizeKeeping(
   // as optimizer.minimize (gradients, then applyGradients), with ∂L/∂input from the same backward
   const { value, grads } = tf.engine().gradients(() => lossFn(keep), [...vars, inputOf], undefined, true);
   try {
-    const named: tf.NamedTensorMap = {};
-    vars.forEach((v, i) => {
-      const g = grads[i];
-      if (g) named[v.name] = g;
-    });
-    optimizer.applyGradients(named);
+    applyVariableGradients(optimizer, vars, grads);
     const dx = grads[vars.length];
     const inputGradient = dx ? (dx.dataSync() as Float32Array) : new Float32Array(inputOf.size);
     return { loss: value.dataSync()[0]!, kept, inputGradient };
