@@ -155,6 +155,23 @@ def adversarial_update(model: nn.Module, opt, x, y, x_adv):
     return loss.detach(), (za.detach().argmax(1) == y)
 
 
+def ramp(q, adv_correct):
+    """The poster's ratio update: q_i ± γ by the masked attack's outcome, clipped, on the 1e-6 grid."""
+    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
+    return snap((q + step).clamp(RATIO_MIN, RATIO_MAX))
+
+
+def fgsm_along(x, mask, signs, gen: torch.Generator):
+    """FGSM-RS inside the mask along a given direction's signs: the random start, one step of 1.25ε
+    along `signs`, the ε-clip and the valid-box projection (method.md §2.3; the direction of the
+    sharedBackward step, or kept from the previous step: attackGradient 'train-backward', §2.6)."""
+    lo, hi = -x, 1 - x
+    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
+    delta = torch.max(torch.min(delta, hi), lo) * mask
+    delta = (delta + 1.25 * EPSILON * signs).clamp(-EPSILON, EPSILON)
+    return (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1)
+
+
 def scaat_shared_step(model, opt, x, y, q, gen: torch.Generator):
     """SCAAT's sharedBackward step (train/_shared-pass.ts): the clean training backward yields the
     mask's map and the FGSM-RS direction; returns (loss, q after the ratio update)."""
@@ -165,18 +182,30 @@ def scaat_shared_step(model, opt, x, y, q, gen: torch.Generator):
     loss_clean.backward()  # ∂/∂θ accumulates in .grad, ∂/∂x in xi.grad
     g = xi.grad
     mask = low_saliency_mask(g.abs().sum(1), q)
-    lo, hi = -x, 1 - x
-    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
-    delta = torch.max(torch.min(delta, hi), lo) * mask
-    delta = (delta + 1.25 * EPSILON * g.sign()).clamp(-EPSILON, EPSILON)
-    x_adv = (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1)
+    x_adv = fgsm_along(x, mask, g.sign(), gen)
     za = model(x_adv)
     loss_adv = LAMBDA * F.cross_entropy(za, y)
     loss_adv.backward()
     opt.step()
-    adv_correct = za.detach().argmax(1) == y
-    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
-    return (loss_clean + loss_adv).item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX))
+    return (loss_clean + loss_adv).item(), ramp(q, za.detach().argmax(1) == y)
+
+
+def adv_only_update(model, opt, x, y, q, x_adv):
+    """The one-pass steps' update: CE(f(x_adv)) in train mode, one backward (∂/∂θ and ∂/∂x_adv),
+    one update, then the inference forward that measures clean accuracy, as scaat does; returns
+    (loss, q after the ratio update, ∂L/∂x_adv)."""
+    x_adv = x_adv.requires_grad_(True)
+    model.train()
+    opt.zero_grad(set_to_none=True)
+    za = model(x_adv)
+    loss = F.cross_entropy(za, y)
+    loss.backward()  # ∂/∂θ in .grad, ∂/∂x_adv in x_adv.grad
+    opt.step()
+    model.eval()
+    with torch.no_grad():
+        clean_correct = model(x).argmax(1) == y  # the clean accuracy scaat reports
+    del clean_correct  # computed (CPU tensors are eager), as scaat computes it; not returned
+    return loss.item(), ramp(q, za.detach().argmax(1) == y), x_adv.grad
 
 
 def scaat_onepass_step(model, opt, x, y, q, scores, gen: torch.Generator):
@@ -186,30 +215,9 @@ def scaat_onepass_step(model, opt, x, y, q, scores, gen: torch.Generator):
     mask = low_saliency_mask(scores, q)
     lo, hi = -x, 1 - x
     delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
-    x_adv = (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1).requires_grad_(True)
-    model.train()
-    opt.zero_grad(set_to_none=True)
-    za = model(x_adv)
-    loss = F.cross_entropy(za, y)
-    loss.backward()  # ∂/∂θ in .grad, ∂/∂x_adv in x_adv.grad
-    opt.step()
-    model.eval()
-    with torch.no_grad():
-        clean_correct = model(x).argmax(1) == y  # the clean accuracy scaat reports
-    adv_correct = za.detach().argmax(1) == y
-    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
-    del clean_correct  # computed (CPU tensors are eager), as scaat computes it; not returned
-    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), x_adv.grad.abs().sum(1)
-
-
-def fgsm_along(x, mask, signs, gen: torch.Generator):
-    """FGSM-RS inside the mask along kept signs (attackGradient 'train-backward'): the random start,
-    one step of 1.25ε along `signs`, the ε-clip and the valid-box projection (method.md §2.6)."""
-    lo, hi = -x, 1 - x
-    delta = ((torch.rand(x.shape, generator=gen) * 2 - 1) * EPSILON)
-    delta = torch.max(torch.min(delta, hi), lo) * mask
-    delta = (delta + 1.25 * EPSILON * signs).clamp(-EPSILON, EPSILON)
-    return (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1)
+    x_adv = (x + torch.max(torch.min(delta, hi), lo) * mask).clamp(0, 1)
+    loss, q, g = adv_only_update(model, opt, x, y, q, x_adv)
+    return loss, q, g.abs().sum(1)
 
 
 def scaat_kept_step(model, opt, x, y, q, signs, gen: torch.Generator):
@@ -218,37 +226,16 @@ def scaat_kept_step(model, opt, x, y, q, signs, gen: torch.Generator):
     no attack pass; returns (loss, q after the ratio update, this step's signs for the next)."""
     mask = low_saliency_mask(saliency(model, x, y), q)
     x_adv = fgsm_along(x, mask, signs, gen).requires_grad_(True)
-    model.train()
-    opt.zero_grad(set_to_none=True)
-    za = model(x_adv)
-    zc = model(x)
-    loss = F.cross_entropy(zc, y) + LAMBDA * F.cross_entropy(za, y)
-    loss.backward()  # ∂/∂θ in .grad, ∂/∂x_adv in x_adv.grad
-    opt.step()
-    adv_correct = za.detach().argmax(1) == y
-    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
-    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), x_adv.grad.sign()
+    loss, adv_correct = adversarial_update(model, opt, x, y, x_adv)  # ∂/∂x_adv lands in x_adv.grad
+    return loss.item(), ramp(q, adv_correct), x_adv.grad.sign()
 
 
 def scaat_onepass_fgsm_step(model, opt, x, y, q, scores, signs, gen: torch.Generator):
     """The one-pass step with an adversary: FGSM-RS along the kept signs inside the mask of the
     cached map, loss CE(f(x_adv)); its backward gives the next map and the next signs."""
     mask = low_saliency_mask(scores, q)
-    x_adv = fgsm_along(x, mask, signs, gen).requires_grad_(True)
-    model.train()
-    opt.zero_grad(set_to_none=True)
-    za = model(x_adv)
-    loss = F.cross_entropy(za, y)
-    loss.backward()
-    opt.step()
-    model.eval()
-    with torch.no_grad():
-        clean_correct = model(x).argmax(1) == y  # the clean accuracy scaat reports
-    adv_correct = za.detach().argmax(1) == y
-    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
-    del clean_correct
-    g = x_adv.grad
-    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX)), g.abs().sum(1), g.sign()
+    loss, q, g = adv_only_update(model, opt, x, y, q, fgsm_along(x, mask, signs, gen))
+    return loss, q, g.abs().sum(1), g.sign()
 
 
 def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
@@ -259,8 +246,7 @@ def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
     else:
         x_adv = masked_pgd(model, x, y, mask, EPSILON, 1.25 * EPSILON, 1, gen)
     loss, adv_correct = adversarial_update(model, opt, x, y, x_adv)
-    step = torch.where(adv_correct, RATIO_STEP, -RATIO_STEP).double()
-    return loss.item(), snap((q + step).clamp(RATIO_MIN, RATIO_MAX))
+    return loss.item(), ramp(q, adv_correct)
 
 
 def target_logit_grad(model, x, y):
