@@ -84,17 +84,22 @@ function meanCe(clf: Classifier, input: tf.Tensor4D, y: tf.Tensor1D): tf.Scalar 
   return tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(y, K), clf.logits(input, { training: true })) as tf.Scalar);
 }
 
+/**
+ * A model, plain SGD and the trainer's generator for two visits of VISITS[0]'s batch, with the
+ * seeds of the two steps' random starts (the trainer draws one per step).
+ */
+function twoVisitsOfOneBatch() {
+  const seeds = new Rng(5);
+  const [s1, s2] = [seeds.nextSeed(), seeds.nextSeed()];
+  const index = VISITS[0]!;
+  return { clf: linearClassifier(SHAPE, K, { seed: 5, scale: 0.3 }), optimizer: tf.train.sgd(0.2), rng: new Rng(5), s1, s2, index, ...batch(index) };
+}
+
 describe("attackGradient 'train-backward'", () => {
   it("pgd-at: the second visit attacks along sign(∂L/∂x_adv) of the first visit's training backward, from the same seeded random start (computed independently)", () => {
     const eps = 0.1;
     const trainer = pgdAt({ attack: 'fgsm-rs', epsilon: eps, attackGradient: 'train-backward' });
-    const clf = linearClassifier(SHAPE, K, { seed: 5, scale: 0.3 });
-    const optimizer = tf.train.sgd(0.2);
-    const rng = new Rng(5);
-    const seeds = new Rng(5);
-    const [s1, s2] = [seeds.nextSeed(), seeds.nextSeed()];
-    const index = VISITS[0]!;
-    const { x, y } = batch(index);
+    const { clf, optimizer, rng, s1, s2, index, x, y } = twoVisitsOfOneBatch();
     const attack = { epsilon: eps, alpha: 1.25 * eps, randomStart: true, validBox: 'project' as const };
     // visit 1: the fresh FGSM-RS, its gradient taken at the random start x + δ_0 (fgsmFromGradient
     // then draws the same start), and ∂L/∂x_adv at θ_0
@@ -131,13 +136,7 @@ describe("attackGradient 'train-backward'", () => {
   it("SCAAT: the second visit's x_adv is FGSM-RS along the kept signs inside this visit's mask (computed independently)", () => {
     const config = resolveScaatConfig({ epsilon: 0.2, attack: 'fgsm-rs', attackGradient: 'train-backward' });
     const trainer = createScaatTrainer({ trainSize: N, config });
-    const clf = linearClassifier(SHAPE, K, { seed: 5, scale: 0.3 });
-    const optimizer = tf.train.sgd(0.2);
-    const rng = new Rng(5);
-    const seeds = new Rng(5);
-    const [s1, s2] = [seeds.nextSeed(), seeds.nextSeed()];
-    const index = VISITS[0]!;
-    const { x, y } = batch(index);
+    const { clf, optimizer, rng, s1, s2, index, x, y } = twoVisitsOfOneBatch();
     const ratios = new Array<number>(B).fill(0.5); // q_init, kept during warm-up
     const maskOf = (): Uint8Array => {
       const sal = maskSaliency(clf, x, y, config);
