@@ -36,13 +36,15 @@
  * (zero padding, or cropped out at the old visit) rank lowest (_carry-ranks.ts). Augmented batches
  * whose augmentation the trainer is not told (`augmentation: null`) are refused for these sources.
  *
- * State: the maps are not checkpointed (they can be 100s of MiB): a source's part of the state is
- * empty, and a restored state makes it forget its maps, so the next visits compute fresh saliency.
+ * State: the cached sources checkpoint their ranks and the epoch of each map (`saliencyRanks`,
+ * `saliencyRanksEpoch`; 100s of MiB on large sets), so a resumed run reuses the maps it had.
  */
 import { saliencyRanks } from '../attacks/masks.js';
 import { drawAugmentation } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
-import { ConfigError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, ShapeError } from '../errors.js';
+import { describe } from '../train/_gradient-signs.js';
+import type { TrainerState } from '../train/types.js';
 import type { ScaatConfig, SaliencySource } from './config.js';
 import type { ScaatStepArgs, ScaatStepResult } from './step.js';
 import { RankCarrier } from './_carry-ranks.js';
@@ -70,10 +72,14 @@ export interface MaskSource {
   request(index: Int32Array, epoch: number, h: number, w: number): MaskRequest;
   /** After the step: keeps this visit's map (what `request` asked the step to return) for the sample's next visit. */
   remember(index: Int32Array, result: ScaatStepResult, epoch: number): void;
-  /** The source's part of the checkpoint state: empty (maps are not checkpointed). */
-  getState(): Record<string, Float32Array>;
-  /** A restored checkpoint: cached maps are forgotten, so the next visits compute fresh saliency. */
-  setState(state: Readonly<Record<string, Float32Array>>): void;
+  /** The source's part of the checkpoint state: the cached maps (none for 'fresh'). Not copies. */
+  getState(): TrainerState;
+  /**
+   * Restores {@link getState}'s part; a state without it (written before maps were checkpointed)
+   * leaves no map cached, so the next visits compute fresh saliency.
+   * @throws DataError when the arrays' types or lengths do not fit this run's samples.
+   */
+  setState(state: Readonly<TrainerState>): void;
 }
 
 /** What {@link createMaskSource} needs beyond the config. */
@@ -132,8 +138,8 @@ function previousVisit(cache: MapCache, refreshEpochs: number): MaskSource {
       // present only when the step computed fresh saliency
       if (result.ranks) cache.store(index, result.ranks, epoch);
     },
-    getState: () => ({}),
-    setState: () => cache.clear(),
+    getState: () => cache.getState(),
+    setState: (state) => cache.setState(state),
   };
 }
 
@@ -152,8 +158,8 @@ function trainBackward(cache: MapCache): MaskSource {
       const [batch, numPixels] = [index.length, cache.pixels];
       cache.store(index, saliencyRanks(result.inputGradient, batch, numPixels), epoch, informativeRows(result.inputGradient, batch, numPixels));
     },
-    getState: () => ({}),
-    setState: () => cache.clear(),
+    getState: () => cache.getState(),
+    setState: (state) => cache.setState(state),
   };
 }
 
@@ -199,22 +205,21 @@ class MapCache {
 
   ensure(h: number, w: number): void {
     const numPixels = h * w;
-    if (this.ranks) {
-      if (numPixels !== this.numPixels) {
-        throw new ShapeError(`scaat trainer: images changed from ${this.numPixels} to ${numPixels} pixels between steps`);
+    if (this.ranks && numPixels !== this.numPixels) {
+      throw new ShapeError(`scaat trainer: images changed from ${this.numPixels} to ${numPixels} pixels between steps`);
+    }
+    if (!this.ranks) {
+      const bytes = numPixels <= 65536 ? 2 : 4;
+      const mib = (this.size * numPixels * bytes) / 2 ** 20;
+      if (mib > this.budgetMiB) {
+        throw new ConfigError(
+          `scaat config: 'saliencyCacheMiB' is ${this.budgetMiB}, but caching maps of ${this.size} samples × ${numPixels} pixels needs ${mib.toFixed(0)} MiB; raise it or use saliencySource 'fresh'`,
+        );
       }
-      return;
+      this.ranks = bytes === 2 ? new Uint16Array(this.size * numPixels) : new Uint32Array(this.size * numPixels);
     }
-    const bytes = numPixels <= 65536 ? 2 : 4;
-    const mib = (this.size * numPixels * bytes) / 2 ** 20;
-    if (mib > this.budgetMiB) {
-      throw new ConfigError(
-        `scaat config: 'saliencyCacheMiB' is ${this.budgetMiB}, but caching maps of ${this.size} samples × ${numPixels} pixels needs ${mib.toFixed(0)} MiB; raise it or use saliencySource 'fresh'`,
-      );
-    }
+    if (this.augmented && !this.carrier) this.carrier = new RankCarrier(h, w);
     this.numPixels = numPixels;
-    this.ranks = bytes === 2 ? new Uint16Array(this.size * numPixels) : new Uint32Array(this.size * numPixels);
-    if (this.augmented) this.carrier = new RankCarrier(h, w);
   }
 
   /**
@@ -257,7 +262,30 @@ class MapCache {
     }
   }
 
-  clear(): void {
-    this.madeIn.fill(-1);
+  /** The ranks and each map's epoch; empty before the first step has allocated them. */
+  getState(): TrainerState {
+    return this.ranks ? { saliencyRanks: this.ranks, saliencyRanksEpoch: this.madeIn } : {};
+  }
+
+  setState(state: Readonly<TrainerState>): void {
+    const [ranks, epochs] = [state['saliencyRanks'], state['saliencyRanksEpoch']];
+    if (!ranks && !epochs) {
+      this.madeIn.fill(-1);
+      return;
+    }
+    const numPixels = ranks ? ranks.length / this.size : 0;
+    const wide = numPixels > 65536;
+    if (!(ranks instanceof (wide ? Uint32Array : Uint16Array)) || !(epochs instanceof Int32Array) || epochs.length !== this.size || !Number.isInteger(numPixels) || numPixels === 0) {
+      throw new DataError(
+        `scaat trainer: checkpoint state 'saliencyRanks' / 'saliencyRanksEpoch' should be uint16 (uint32 above 65 536 pixels) [${this.size}·pixels] / int32 [${this.size}], ` +
+          `found ${describe(ranks)} / ${describe(epochs)}`,
+      );
+    }
+    if (this.numPixels !== 0 && numPixels !== this.numPixels) {
+      throw new DataError(`scaat trainer: checkpoint state 'saliencyRanks' holds maps of ${numPixels} pixels, the images ${this.numPixels}`);
+    }
+    this.ranks = ranks as Uint16Array | Uint32Array;
+    this.numPixels = numPixels;
+    this.madeIn.set(epochs);
   }
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fgsmFromGradient } from '../attacks/fgsm.js';
 import { lowSaliencyMaskData, maskTensor } from '../attacks/masks.js';
 import { Rng } from '../engine/random.js';
-import { ConfigError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, ShapeError } from '../errors.js';
 import { countingForwards, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import type { Classifier } from '../models/classifier.js';
 import { GradientSignCache } from '../train/_gradient-signs.js';
@@ -209,21 +209,28 @@ describe("attackGradient 'train-backward'", () => {
     optimizer.dispose();
   });
 
-  it('a restored state forgets the kept signs: the next visit takes the fresh attack again; no tensors leak', async () => {
-    const t = createScaatTrainer({ trainSize: N, config: { epsilon: 0.1, attack: 'fgsm-rs', attackGradient: 'train-backward' } });
+  it('the kept signs are in the state: a trainer restored from it skips the attack pass; a state without them takes the fresh attack; no tensors leak', async () => {
+    const options = { trainSize: N, config: { epsilon: 0.1, attack: 'fgsm-rs', attackGradient: 'train-backward' } };
+    const t = createScaatTrainer(options);
     const clf = linearClassifier(SHAPE, K, { seed: 5, scale: 0.3 });
     const optimizer = tf.train.sgd(0.1);
     const rng = new Rng(1);
-    const step = (index: Int32Array, s: number) => {
+    const step = (trainer: Trainer, index: Int32Array, s: number) => {
       const { x, y } = batch(index);
-      const m = t.step({ x, y, index }, { classifier: clf, optimizer, epoch: s, step: s, rng });
+      const m = trainer.step({ x, y, index }, { classifier: clf, optimizer, epoch: s, step: s, rng });
       tf.dispose([x, y]);
       return m['freshAttack'];
     };
     await expectNoLeak(() => {
-      expect([step(VISITS[0]!, 0), step(VISITS[0]!, 1)]).toEqual([1, 0]);
-      t.setState(t.getState());
-      expect([step(VISITS[0]!, 2), step(VISITS[0]!, 3)]).toEqual([1, 0]);
+      expect([step(t, VISITS[0]!, 0), step(t, VISITS[0]!, 1)]).toEqual([1, 0]);
+      const state = t.getState();
+      expect(state['attackSigns']).toBeInstanceOf(Int8Array);
+      const u = createScaatTrainer(options);
+      u.setState(state);
+      expect(step(u, VISITS[0]!, 2)).toBe(0);
+      const { attackSigns: _s, attackSignsEpoch: _e, ...without } = t.getState();
+      t.setState(without);
+      expect([step(t, VISITS[0]!, 2), step(t, VISITS[0]!, 3)]).toEqual([1, 0]);
     });
     optimizer.dispose();
     clf.model.dispose();
@@ -256,7 +263,15 @@ describe("attackGradient 'train-backward'", () => {
     cache.store(Int32Array.from([1, 3]), [0.5, -2, 0, 1e-30], 0);
     expect(cache.lookup(Int32Array.from([3, 1]), 1)).toEqual(Float32Array.from([0, 1, 1, -1]));
     expect(cache.lookup(Int32Array.from([1, 2]), 1)).toBeUndefined();
-    cache.clear();
+    // the state round trip (another cache takes it), and a state without signs forgets them
+    const other = new GradientSignCache(4, 1, 'test');
+    other.setState(cache.getState());
+    other.ensure(1, 2, 1);
+    expect(other.lookup(Int32Array.from([3, 1]), 1)).toEqual(Float32Array.from([0, 1, 1, -1]));
+    expect(() => other.setState({ attackSigns: new Int8Array(8), attackSignsEpoch: new Int32Array(3) })).toThrow(/should be int8 \[4·values\] \/ int32 \[4\], found Int8Array of 8 \/ Int32Array of 3/);
+    expect(() => other.setState({ attackSigns: new Int8Array(12), attackSignsEpoch: new Int32Array(4) })).toThrow(/holds 3 values per sample, the images 2/);
+    expect(() => other.setState({ attackSigns: new Uint8Array(8), attackSignsEpoch: new Int32Array(4) })).toThrow(DataError);
+    cache.setState({});
     expect(cache.lookup(Int32Array.from([1]), 1)).toBeUndefined();
     expect(() => cache.ensure(2, 2, 1)).toThrow(ShapeError);
     expect(() => cache.store(Int32Array.from([0]), [1], 0)).toThrow(/expected an input gradient of 2 values, got 1/);

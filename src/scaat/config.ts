@@ -81,8 +81,7 @@ export const SCAAT_CONFIG_SCHEMA = z
      *  training backward, which computes it for about the first layer's input gradient
      *  (train/_gradient-signs.ts: what that direction is and is not). After a sample's first visit
      *  the step then runs no attack pass. Needs attack 'fgsm-rs', no `sharedBackward` and no
-     *  re-masking; the signs are not checkpointed (a resumed run takes fresh attacks at its first
-     *  visits); with `augment` they follow each image's crop/flip (undeclared augmentation is refused).
+     *  re-masking; the signs are checkpointed (a resumed run continues bit for bit); with `augment` they follow each image's crop/flip (undeclared augmentation is refused).
      *  @default 'fresh' (issue 14; the study decides) */
     attackGradient: setting(choice(ATTACK_GRADIENT_SOURCES), 'fresh', "FGSM-RS's gradient: fresh (its own pass) or train-backward (the sample's previous training backward)"),
     /** Memory cap of the per-sample signs of 'train-backward' (1 byte per value: N·H·W·C; CIFAR-10

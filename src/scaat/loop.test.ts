@@ -22,6 +22,9 @@ import { blobsDataset } from '../train/_testing.js';
 import { SCAAT_TRAINER_SPEC } from './trainer.js';
 import { readNpy } from '../io/npy.js';
 import type { RatioSummary } from './sample-state.js';
+import { applyAugmentation, drawAugmentation } from '../datasets/transforms.js';
+import type { Augmentation } from '../datasets/transforms.js';
+import type { Dataset } from '../datasets/dataset.js';
 
 const REGISTRY = withTrainers(BASELINE_TRAINERS, [['scaat', SCAAT_TRAINER_SPEC]]);
 const config = (scaat: Readonly<Record<string, unknown>> = {}, extra: Record<string, unknown> = {}, registry = REGISTRY) =>
@@ -168,4 +171,57 @@ describe("SCAAT on the shared loop with ratioStep 'auto'", () => {
     const s = epochs(dir).map((e) => e['trainer'] as { q: RatioSummary; advAcc: number })[1]!;
     expect(s.q.mean).toBeCloseTo(0.5 + 0.45 * (2 * s.advAcc - 1), 5);
   });
+});
+
+/** `dataset` with declared crop/flip augmentation, applied as the real sets apply it (datasets/_base.ts). */
+function augmented(dataset: Dataset, augmentation: Augmentation): Dataset {
+  const [h, w, c] = dataset.shape;
+  return {
+    ...dataset,
+    augmentation,
+    async *batches(o) {
+      for await (const b of dataset.batches(o)) {
+        if (o.augment) {
+          const scratch = new Float32Array(h * w * c);
+          b.index.forEach((i, k) => applyAugmentation(b.x, k * h * w * c, h, w, c, drawAugmentation(augmentation, o.seed ?? 0, o.epoch ?? 0, i), scratch));
+        }
+        yield b;
+      }
+    },
+  };
+}
+
+describe('the cached maps and kept attack directions are checkpointed', () => {
+  // 3 epochs of 3 batches; the interruption at step 5 falls in epoch 1, where every batch reuses
+  // what epoch 0 kept (crop/flip moves it between views), and the extension continues a 2-epoch run
+  const augmentation = { padding: 1, flip: true };
+  const augData = () => ({ train: augmented(data().train, augmentation), test: data().test });
+  const ONE_PASS = { attack: 'fgsm-rs', attackGradient: 'train-backward', saliencySource: 'train-backward', loss: 'adv-only' };
+  const variants: Array<[string, Record<string, unknown>]> = [
+    ["SCAAT's one-pass step (kept directions and maps from the training backward)", { trainerOptions: { scaat: { epsilon: 0.2, warmupEpochs: 1, ...ONE_PASS } } }],
+    ["SCAAT with 'previous-visit' maps", { trainerOptions: { scaat: { epsilon: 0.2, steps: 2, warmupEpochs: 1, saliencySource: 'previous-visit', saliencyRefreshEpochs: 3 } } }],
+    ['the whole-image control with kept directions', { trainer: 'pgd-at', trainerOptions: { 'pgd-at': { epsilon: 0.2, attack: 'fgsm-rs', attackGradient: 'train-backward' } } }],
+  ];
+  for (const [label, extra] of variants) {
+    it(`${label}: interrupted mid-epoch and resumed, or a shorter run extended, ends bit for bit like the straight run`, async () => {
+      const base = path.join(tmp, `cached-${variants.findIndex(([l]) => l === label)}`);
+      const cfg = (epochs: number) => config({}, { augment: true, epochs, schedule: 'constant', ...extra });
+      const straight = await train({ config: cfg(3), data: augData(), runDir: `${base}-straight`, trainers: REGISTRY });
+      // the cached path is taken: after the first epoch no step computes a fresh attack or map
+      const steps = records(`${base}-straight`).filter((r) => r['type'] === 'step');
+      const fresh = steps.map((r) => (r['freshAttack'] ?? r['freshSaliency']) as number);
+      expect(fresh).toEqual([1, 1, 1, 0, 0, 0, 0, 0, 0]);
+      const abort = new AbortController();
+      let n = 0;
+      const progress = { ...SILENT_PROGRESS, step: () => (++n === 5 ? abort.abort() : undefined) };
+      const err = await train({ config: cfg(3), data: augData(), runDir: `${base}-resumed`, trainers: REGISTRY, signal: abort.signal, progress }).catch((e: unknown) => e);
+      expect((err as ScaatError).code).toBe('INTERRUPTED');
+      const resumed = await train({ config: cfg(3), data: augData(), runDir: `${base}-resumed`, trainers: REGISTRY, resume: true });
+      expect(weightsOf(resumed.classifier.model)).toEqual(weightsOf(straight.classifier.model));
+      expect(epochs(`${base}-resumed`)).toEqual(epochs(`${base}-straight`));
+      await train({ config: cfg(2), data: augData(), runDir: `${base}-extended`, trainers: REGISTRY });
+      const extended = await train({ config: cfg(3), data: augData(), runDir: `${base}-extended`, trainers: REGISTRY, resume: true });
+      expect(weightsOf(extended.classifier.model)).toEqual(weightsOf(straight.classifier.model));
+    });
+  }
 });

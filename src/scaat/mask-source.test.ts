@@ -5,7 +5,7 @@
  * plain sort; ages, the constant-map rule, the budget and the refusal from the module's rules.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, ShapeError } from '../errors.js';
 import { DEFAULT_SCAAT_CONFIG } from './config.js';
 import type { SaliencySource } from './config.js';
 import type { ScaatStepResult } from './step.js';
@@ -72,10 +72,25 @@ describe('mask sources', () => {
     expect(s.request(Int32Array.from([1, 3]), 2, H, W).ranks).toBeUndefined();
     s.remember(Int32Array.from([1, 3]), result({ ranks: batchRanks([1, 3], 2) }, 2), 2);
     expect(Array.from(s.request(Int32Array.from([3]), 3, H, W).ranks!)).toEqual(rowFor(3, 2));
-    // the state holds no maps; a restored state forgets them
-    expect(s.getState()).toEqual({});
+    // the state is the cache: another source restored from it serves the same rows at the same ages
+    const state = s.getState();
+    expect(Object.keys(state).sort()).toEqual(['saliencyRanks', 'saliencyRanksEpoch']);
+    expect(Array.from(state['saliencyRanksEpoch']!)).toEqual([-1, 2, -1, 2, -1]);
+    const u = source('previous-visit', { saliencyRefreshEpochs: 2 });
+    u.setState(state);
+    expect(Array.from(u.request(Int32Array.from([3, 1]), 3, H, W).ranks!)).toEqual([...rowFor(3, 2), ...rowFor(1, 2)]);
+    expect(u.request(Int32Array.from([3]), 4, H, W).ranks).toBeUndefined(); // age 2
+    // a state without the maps (a checkpoint written before they were kept) forgets them
     s.setState({ q: new Float32Array(5) });
     expect(s.request(Int32Array.from([3]), 3, H, W).ranks).toBeUndefined();
+    // arrays that do not fit this run: named, nothing restored
+    const epochs = new Int32Array(5);
+    expect(() => u.setState({ saliencyRanks: new Uint32Array(5 * P), saliencyRanksEpoch: epochs })).toThrow(DataError);
+    expect(() => u.setState({ saliencyRanks: new Uint16Array(5 * P), saliencyRanksEpoch: new Int32Array(4) })).toThrow(
+      /'saliencyRanks' \/ 'saliencyRanksEpoch' should be uint16 .* found Uint16Array of 30 \/ Int32Array of 4/,
+    );
+    expect(() => u.setState({ saliencyRanks: new Uint16Array(5 * (P + 1)), saliencyRanksEpoch: epochs })).toThrow(/holds maps of 7 pixels, the images 6/);
+    expect(Array.from(u.request(Int32Array.from([3]), 3, H, W).ranks!)).toEqual(rowFor(3, 2));
   });
 
   it("'train-backward' ranks its |∂L/∂x| scores by (score, index), keeps them at any age, and drops constant maps", () => {
@@ -91,6 +106,9 @@ describe('mask sources', () => {
     s.remember(Int32Array.from([2]), result({ inputGradient: Float32Array.from(constant) }, 1), 9);
     expect(s.request(Int32Array.from([2]), 10, H, W).ranks).toBeUndefined();
     s.remember(Int32Array.from([2]), result({ inputGradient: Float32Array.from(informative) }, 1), 10);
+    const u = source('train-backward');
+    u.setState(s.getState());
+    expect(Array.from(u.request(Int32Array.from([2]), 11, H, W).ranks!)).toEqual(ranksBySort(informative));
     s.setState({});
     expect(s.request(Int32Array.from([2]), 11, H, W).ranks).toBeUndefined();
   });

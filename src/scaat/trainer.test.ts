@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../engine/random.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { countingForwards, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
-import type { StepContext } from '../train/types.js';
+import type { StepContext, TrainerState } from '../train/types.js';
 import { applyAugmentation, drawAugmentation } from '../datasets/transforms.js';
 import type { Classifier } from '../models/classifier.js';
 import { createScaatTrainer, SCAAT_TRAINER_SPEC } from './trainer.js';
@@ -106,7 +106,7 @@ describe('SCAAT trainer', () => {
     // both continue from the same model, batches and seeds (runEpochs starts them afresh)
     runEpochs(t, 2, { from: 2 });
     runEpochs(u, 2, { from: 2 });
-    const bytes = (state: Record<string, Float32Array>) => Object.fromEntries(Object.entries(state).map(([k, v]) => [k, Array.from(new Uint8Array(v.buffer))]));
+    const bytes = (state: TrainerState) => Object.fromEntries(Object.entries(state).map(([k, v]) => [k, Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))]));
     expect(bytes(u.getState())).toEqual(bytes(t.getState()));
     expect(Array.from(t.getState()['qLow']!)).not.toEqual(Array.from(saved['qLow']!)); // it did move
     const ramp = createScaatTrainer({ trainSize: N, config: { ...cfg, ratioSearch: 'ramp' } });

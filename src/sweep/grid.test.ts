@@ -124,10 +124,10 @@ describe('expandGrid', () => {
       ['trainer=regular__epochs=2', undefined],
       ['trainer=regular__epochs=4', 'trainer=regular__epochs=2'],
     ]);
-    // SCAAT's cached maps are not checkpointed: a resumed run recomputes them
-    for (const saliencySource of ['previous-visit', 'train-backward']) {
-      const cached = cellsOf({ base: { ...BASE, schedule: 'constant', trainer: 'scaat', trainerOptions: { scaat: { saliencySource } } }, axes: { epochs: [2, 4] } });
-      expect(cached.map((c) => c.continues)).toEqual([undefined, undefined]);
+    // SCAAT's cached maps and kept attack directions are checkpointed: those runs continue too
+    for (const scaat of [{ saliencySource: 'previous-visit' }, { saliencySource: 'train-backward' }, { attack: 'fgsm-rs', attackGradient: 'train-backward' }]) {
+      const cached = cellsOf({ base: { ...BASE, schedule: 'constant', trainer: 'scaat', trainerOptions: { scaat } }, axes: { epochs: [2, 4] } });
+      expect(cached.map((c) => c.continues)).toEqual([undefined, 'epochs=2']);
     }
     // fine-tuning cells of one length chain continue each other only when they start from the same weights
     const ft = cellsOf({

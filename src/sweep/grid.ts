@@ -33,7 +33,7 @@
  *
  * Training length: cells whose configs differ only in `epochs` (an `epochs` axis) are one run at
  * several lengths. Where resuming a shorter one's final checkpoint gives the longer run exactly (a
- * constant or step learning rate; no SCAAT ratioStep 'auto' or cached saliency maps:
+ * constant or step learning rate; no SCAAT ratioStep 'auto':
  * train/registry.ts extensionDiffers), each longer cell continues the next shorter one's finished
  * run instead of starting over: the same weights, bit for bit, so an axis of 2, 4, 8 and 16 epochs
  * costs 16 epochs of training, not 30. It runs after that cell (`Cell.continues`).
@@ -148,8 +148,8 @@ export interface Cell {
    * The cell with this one's axis values but fewer epochs (the largest such) whose finished run
    * this one continues from its final checkpoint: the same weights, bit for bit, as training from
    * scratch, at the cost of the extra epochs. Only where a longer run passes through a shorter
-   * one's final state (train/registry.ts extensionDiffers: not under a cosine schedule, SCAAT's ratioStep 'auto'
-   * or its cached saliency maps); otherwise the cell trains from scratch.
+   * one's final state (train/registry.ts extensionDiffers: not under a cosine schedule or SCAAT's
+   * ratioStep 'auto'); otherwise the cell trains from scratch.
    */
   readonly continues?: string;
   /** Shard position: the index of the from-scratch cell this one descends from, in run order. */

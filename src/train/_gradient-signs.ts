@@ -13,8 +13,9 @@
  * mask), of the training loss in training mode, with the parameters of one epoch earlier.
  *
  * One signed byte per value (N·H·W·C bytes: CIFAR-10 146 MiB, MNIST 45 MiB), bounded by
- * `attackGradientCacheMiB`. Not checkpointed: a restored trainer forgets the signs, and a batch
- * with any sample lacking them takes the fresh attack (as a first visit does).
+ * `attackGradientCacheMiB`, checkpointed with the trainer's state ({@link GradientSignCache.getState}),
+ * so a resumed run continues with the directions it had. A batch with any sample lacking them
+ * takes the fresh attack (as a first visit does).
  *
  * Augmentation: the signs are on the view (crop/flip) the sample had at that visit. With random
  * crop/flip the next visit shows another view, so the signs move with the image content: pixel p
@@ -25,9 +26,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { fgsmAlong } from '../attacks/fgsm.js';
 import type { FgsmAlongOptions } from '../attacks/fgsm.js';
-import { ConfigError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, ShapeError } from '../errors.js';
 import { drawAugmentation, viewCorrespondence } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
+import type { TrainerState } from './types.js';
 
 /** Where FGSM-RS takes its gradient (`attackGradient`): its own pass, or the previous training backward. */
 export type AttackGradientSource = 'fresh' | 'train-backward';
@@ -72,20 +74,21 @@ export class GradientSignCache {
    */
   ensure(h: number, w: number, c: number): void {
     const values = h * w * c;
-    if (this.signs) {
-      if (values !== this.values) throw new ShapeError(`${this.where}: images changed from ${this.values} to ${values} values between steps`);
-      return;
+    if (this.signs && values !== this.values) throw new ShapeError(`${this.where}: images changed from ${this.values} to ${values} values between steps`);
+    if (!this.signs) {
+      const mib = (this.size * values) / 2 ** 20;
+      if (mib > this.budgetMiB) {
+        throw new ConfigError(
+          `${this.where}: 'attackGradientCacheMiB' is ${this.budgetMiB}, but keeping the attack direction of ${this.size} samples × ${values} values needs ${mib.toFixed(0)} MiB; raise it or use attackGradient 'fresh'`,
+        );
+      }
+      this.signs = new Int8Array(this.size * values);
     }
-    const mib = (this.size * values) / 2 ** 20;
-    if (mib > this.budgetMiB) {
-      throw new ConfigError(
-        `${this.where}: 'attackGradientCacheMiB' is ${this.budgetMiB}, but keeping the attack direction of ${this.size} samples × ${values} values needs ${mib.toFixed(0)} MiB; raise it or use attackGradient 'fresh'`,
-      );
+    if (this.h === 0) {
+      // first call, or the first after restoring signs from a checkpoint
+      [this.values, this.h, this.w] = [values, h, w];
+      if (this.augmented) [this.from, this.scratch] = [new Int32Array(h * w), new Int32Array(3 * h * w)];
     }
-    this.values = values;
-    [this.h, this.w] = [h, w];
-    this.signs = new Int8Array(this.size * values);
-    if (this.augmented) [this.from, this.scratch] = [new Int32Array(h * w), new Int32Array(3 * h * w)];
   }
 
   /**
@@ -140,10 +143,44 @@ export class GradientSignCache {
     }
   }
 
-  /** Forgets every sample's signs (a restored checkpoint). */
-  clear(): void {
-    this.madeIn.fill(-1);
+  /**
+   * The checkpoint state: the signs and the epoch of each sample's (`attackSigns`,
+   * `attackSignsEpoch`); empty before the first step has allocated them. Not copies.
+   */
+  getState(): TrainerState {
+    return this.signs ? { attackSigns: this.signs, attackSignsEpoch: this.madeIn } : {};
   }
+
+  /**
+   * Restores {@link getState}'s arrays; a state without them (a checkpoint of a first step, or
+   * written before directions were checkpointed) leaves no sample with signs.
+   * @throws DataError when the arrays' types or lengths do not fit this run's samples.
+   */
+  setState(state: Readonly<TrainerState>): void {
+    const [signs, epochs] = [state['attackSigns'], state['attackSignsEpoch']];
+    if (!signs && !epochs) {
+      this.madeIn.fill(-1);
+      return;
+    }
+    const values = signs ? signs.length / this.size : 0;
+    if (!(signs instanceof Int8Array) || !(epochs instanceof Int32Array) || epochs.length !== this.size || !Number.isInteger(values) || values === 0) {
+      throw new DataError(
+        `${this.where}: checkpoint state 'attackSigns' / 'attackSignsEpoch' should be int8 [${this.size}·values] / int32 [${this.size}], found ` +
+          `${describe(signs)} / ${describe(epochs)}`,
+      );
+    }
+    if (this.values !== 0 && values !== this.values) {
+      throw new DataError(`${this.where}: checkpoint state 'attackSigns' holds ${values} values per sample, the images ${this.values}`);
+    }
+    this.signs = signs;
+    this.values = values;
+    this.madeIn.set(epochs);
+  }
+}
+
+/** A state array's type and length, for errors ('absent' when missing). */
+export function describe(a: ArrayLike<number> | undefined): string {
+  return a ? `${Object.prototype.toString.call(a).slice(8, -1)} of ${a.length}` : 'absent';
 }
 
 /**

@@ -4,7 +4,8 @@
  *   checkpoints/step-00000120/
  *     model.json, weights.bin   all model weights (incl. batch-norm statistics), TF.js format
  *     optimizer.bin             optimizer buffers (float32, in state.json's slot order)
- *     trainer-state.bin         the trainer's per-sample state (e.g. SCAAT's q_i), float32
+ *     trainer-state.bin         the trainer's per-sample state (SCAAT's q_i, cached maps and attack
+ *                               directions), each array's raw bytes in state.json's table order
  *     state.json                epoch / batch / step, RNG state, epoch accumulators, log size,
  *                               slot tables and the SHA-256 of every other file
  *
@@ -24,6 +25,7 @@ import { trackTemporary } from '../io/temp-files.js';
 import type { Classifier } from '../models/classifier.js';
 import { fileSystem, MODEL_JSON, readLatestName, RUN_LAYOUT, WEIGHTS_BIN } from '../models/io.js';
 import type { OptimizerName, OptimizerState, TrainOptimizer } from './optimizers.js';
+import type { StateArray, TrainerState } from './types.js';
 
 export const CHECKPOINT_SCHEMA = 1;
 const FILES = { optimizer: 'optimizer.bin', trainer: 'trainer-state.bin', state: RUN_LAYOUT.checkpointState } as const;
@@ -51,7 +53,8 @@ interface StateFile extends LoopState {
   schemaVersion: number;
   createdAt: string;
   optimizer: { kind: OptimizerName; step: number; slots: Array<{ variable: number; buffer: string; shape: number[] }> };
-  trainerState: Array<{ key: string; length: number }>;
+  /** trainer-state.bin's arrays in order; `dtype` absent: float32 (checkpoints written before typed state). */
+  trainerState: Array<{ key: string; length: number; dtype?: StateDtype }>;
   sha256: Record<string, string>;
 }
 
@@ -61,7 +64,7 @@ export interface Checkpoint {
   readonly dir: string;
   readonly loop: LoopState;
   readonly optimizer: OptimizerState;
-  readonly trainerState: Record<string, Float32Array>;
+  readonly trainerState: TrainerState;
   /** model.json + weights.bin folder (this checkpoint's folder). */
   readonly modelDir: string;
 }
@@ -85,7 +88,7 @@ export async function writeCheckpoint(
   parts: {
     classifier: Classifier;
     optimizer: TrainOptimizer;
-    trainerState: Record<string, Float32Array> | undefined;
+    trainerState: TrainerState | undefined;
     loop: LoopState;
     keep: number;
   },
@@ -115,19 +118,19 @@ async function commitCheckpoint(
   const optBytes = concatFloat32(opt.slots.map((s) => s.data));
   await writeFileAtomic(path.join(tmp, FILES.optimizer), optBytes);
   const tEntries = Object.entries(parts.trainerState ?? {});
-  const trainerBytes = concatFloat32(tEntries.map(([, v]) => v));
-  await writeFileAtomic(path.join(tmp, FILES.trainer), trainerBytes);
+  // the arrays' bytes in place (a cache can be 100s of MiB): written and hashed piece by piece
+  const trainerHash = await writeParts(path.join(tmp, FILES.trainer), tEntries.map(([, v]) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
 
   // 2) state.json last, with the hashes of everything above
-  const sha256: Record<string, string> = {};
-  for (const f of [MODEL_JSON, WEIGHTS_BIN, FILES.optimizer, FILES.trainer]) sha256[f] = hash(await fsp.readFile(path.join(tmp, f)));
+  const sha256: Record<string, string> = { [FILES.trainer]: trainerHash };
+  for (const f of [MODEL_JSON, WEIGHTS_BIN, FILES.optimizer]) sha256[f] = hash(await fsp.readFile(path.join(tmp, f)));
   const state: StateFile = {
     schemaVersion: CHECKPOINT_SCHEMA,
     createdAt: new Date().toISOString(),
     ...parts.loop,
     rng: [...parts.loop.rng],
     optimizer: { kind: opt.kind, step: opt.step, slots: opt.slots.map((s) => ({ variable: s.variable, buffer: s.buffer, shape: [...s.shape] })) },
-    trainerState: tEntries.map(([key, v]) => ({ key, length: v.length })),
+    trainerState: tEntries.map(([key, v]) => ({ key, length: v.length, dtype: dtypeOf(v, key) })),
     sha256,
   };
   await writeJsonAtomic(path.join(tmp, FILES.state), state);
@@ -190,15 +193,21 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     return { variable: s.variable, buffer: s.buffer, shape: s.shape, data };
   });
   if (off !== optData.length) throw bad(`${FILES.optimizer} holds ${optData.length} values, the slot table ${off}`);
-  // trainer state
-  const tData = toFloat32(files[FILES.trainer]!);
-  const trainerState: Record<string, Float32Array> = {};
+  // trainer state: each array copied out of the file's bytes (a copy is aligned for its type)
+  const tBytes = files[FILES.trainer]!;
+  const trainerState: TrainerState = {};
   off = 0;
-  for (const { key, length } of state.trainerState) {
-    trainerState[key] = tData.slice(off, off + length);
-    off += length;
+  for (const { key, length, dtype = 'float32' } of state.trainerState) {
+    const Type = STATE_DTYPES[dtype];
+    if (!Type) throw bad(`${FILES.state} gives trainer state '${key}' the type '${String(dtype)}', expected one of ${Object.keys(STATE_DTYPES).join(', ')}`);
+    const bytes = length * Type.BYTES_PER_ELEMENT;
+    if (off + bytes > tBytes.byteLength) throw bad(`${FILES.trainer} holds ${tBytes.byteLength} bytes, the table needs more (at '${key}')`);
+    const out = new Type(length);
+    new Uint8Array(out.buffer).set(tBytes.subarray(off, off + bytes));
+    trainerState[key] = out;
+    off += bytes;
   }
-  if (off !== tData.length) throw bad(`${FILES.trainer} holds ${tData.length} values, the table ${off}`);
+  if (off !== tBytes.byteLength) throw bad(`${FILES.trainer} holds ${tBytes.byteLength} bytes, the table ${off}`);
   const loop: LoopState = {
     epoch: state.epoch,
     batch: state.batch,
@@ -237,6 +246,42 @@ export async function restoreModelWeights(classifier: Classifier, modelDir: stri
   } finally {
     saved.dispose();
   }
+}
+
+/** The element types of trainer state, by the name state.json gives them. */
+const STATE_DTYPES = {
+  float32: Float32Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+} as const;
+type StateDtype = keyof typeof STATE_DTYPES;
+
+function dtypeOf(v: StateArray, key: string): StateDtype {
+  for (const [name, Type] of Object.entries(STATE_DTYPES)) if (v instanceof Type) return name as StateDtype;
+  throw new TypeError(`trainer state '${key}' is a ${Object.prototype.toString.call(v)}, not one of the checkpointed types`);
+}
+
+/** Writes `parts` one after another into `file` (fsynced); returns the SHA-256 of the whole. */
+async function writeParts(file: string, parts: readonly Uint8Array[]): Promise<string> {
+  const h = createHash('sha256');
+  try {
+    const fh = await fsp.open(file, 'w');
+    try {
+      for (const p of parts) {
+        for (let off = 0; off < p.byteLength; ) off += (await fh.write(p, off, p.byteLength - off)).bytesWritten;
+        h.update(p);
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw new DataError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return h.digest('hex');
 }
 
 function hash(b: Uint8Array): string {

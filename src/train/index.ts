@@ -2,7 +2,7 @@
 // resumable checkpoints), its config (config.ts) and the baseline trainers (regular, pgd-at, sgt).
 // SCAAT's step lives in `scaat/` and plugs in through the Trainer contract (types.ts) and a
 // TrainerSpec (registry.ts); the CLI composes the full registry. Public API (re-exports only).
-export type { Trainer, StepInput, StepContext, StepMetrics } from './types.js';
+export type { Trainer, TrainerState, StateArray, StepInput, StepContext, StepMetrics } from './types.js';
 export { train, buildClassifier } from './loop.js';
 export type { TrainOptions, TrainResult } from './loop.js';
 export { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_SCHEMA, resolveConfig, parseSetOverrides } from './config.js';

@@ -41,7 +41,7 @@ const COUNTING: TrainerSpec = {
       },
       getState: () => ({ visits: visits.slice() }),
       setState: (s) => {
-        visits = s['visits']!.slice();
+        visits = (s['visits'] as Float32Array).slice();
       },
       epochSummary: (epoch) => {
         summaries.push(epoch);

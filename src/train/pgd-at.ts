@@ -188,6 +188,7 @@ export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
       tf.dispose([xAdv, onehot, ...kept]);
       return { loss, acc, advAcc, ...(signs ? { freshAttack: kept0 ? 0 : 1 } : {}) };
     },
-    ...(signs ? { getState: () => ({}), setState: () => signs!.clear() } : {}),
+    // the kept directions (a resumed run continues with them)
+    ...(signs ? { getState: () => signs!.getState(), setState: (state) => signs!.setState(state) } : {}),
   };
 }

@@ -50,8 +50,8 @@ export interface TrainerSpec {
   /**
    * Why, with these options, resuming a finished run's final checkpoint with more epochs would not
    * give the longer run trained from scratch, or undefined when it would (the default): the steps
-   * depend on the total number of epochs (SCAAT's `ratioStep: 'auto'` scales γ to it), or state
-   * that changes the steps is not checkpointed (SCAAT's cached saliency maps).
+   * depend on the total number of epochs (SCAAT's `ratioStep: 'auto'` scales γ to it). Every
+   * trainer's state (SCAAT's q_i, cached maps and kept attack directions) is checkpointed.
    */
   extensionDiffers?(options: Readonly<Record<string, unknown>>): string | undefined;
 }
@@ -86,10 +86,6 @@ export const BASELINE_TRAINERS: TrainerRegistry = new Map<string, TrainerSpec>([
           // the loop's batches: the dataset's augmentation drawn from the run's seed (loop.ts)
           ...(augmentation && config ? { augmentation: { augmentation, seed: config.seed } } : {}),
         }),
-      extensionDiffers: (options) =>
-        options['attackGradient'] === 'train-backward'
-          ? "attackGradient 'train-backward' keeps its per-sample directions out of checkpoints, so the resumed run takes fresh attacks where the longer run reuses kept directions"
-          : undefined,
     },
   ],
   [

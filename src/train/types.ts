@@ -36,15 +36,23 @@ export interface StepContext {
 /** Numbers a step reports; the loop averages them per epoch (weighted by batch size). */
 export type StepMetrics = Readonly<Record<string, number>>;
 
+/** A typed array of trainer state, checkpointed as its raw bytes with its type (train/checkpoint.ts). */
+export type StateArray = Float32Array | Int8Array | Uint8Array | Uint16Array | Int32Array | Uint32Array;
+/** A trainer's checkpointed state, by key. */
+export type TrainerState = Record<string, StateArray>;
+
 export interface Trainer {
   /** 'regular' | 'pgd-at' | 'sgt' | 'scaat' | … */
   readonly name: string;
   /** One optimisation step; returns at least `loss` and `acc` (clean accuracy on the batch). */
   step(input: StepInput, ctx: StepContext): StepMetrics;
-  /** Per-sample state to checkpoint (e.g. {q: Float32Array}); absent when stateless. */
-  getState?(): Record<string, Float32Array>;
-  /** Restores state saved by `getState`. */
-  setState?(state: Record<string, Float32Array>): void;
+  /**
+   * Per-sample state to checkpoint (e.g. {q: Float32Array}, cached maps and attack directions);
+   * absent when stateless. The arrays are read while the checkpoint is written, not copied.
+   */
+  getState?(): TrainerState;
+  /** Restores state saved by `getState` (each array as it was written: same type and length). */
+  setState?(state: TrainerState): void;
   /** Extra per-epoch summary for the log (e.g. q_i distribution). Called after each epoch. */
   epochSummary?(epoch: number): Record<string, unknown>;
 }
