@@ -94,7 +94,7 @@ class ResNet20(nn.Module):
 
 
 NETWORKS = {"small-cnn": small_cnn, "resnet20": ResNet20}
-PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "scaat-onepass", "scaat-kept", "scaat-onepass-fgsm", "pgd-at", "evaluation")
+PASSES = ("train", "gradient", "inference", "scaat", "scaat-fgsm", "scaat-shared", "scaat-onepass", "scaat-kept", "scaat-onepass-fgsm", "scaat-twoforward", "pgd-at", "evaluation")
 
 # docs/method.md §2 defaults
 EPSILON = 8 / 255
@@ -236,6 +236,17 @@ def scaat_onepass_fgsm_step(model, opt, x, y, q, scores, signs, gen: torch.Gener
     mask = low_saliency_mask(scores, q)
     loss, q, g = adv_only_update(model, opt, x, y, q, fgsm_along(x, mask, signs, gen))
     return loss, q, g.abs().sum(1), g.sign()
+
+
+def scaat_twoforward_step(model, opt, x, y, q, scores, signs, gen: torch.Generator):
+    """The two-forward step: FGSM-RS along the kept signs inside the mask of the cached map, loss
+    'clean+adv'; its backward gives the next map (|∂L/∂x| of the clean term, channels summed) and
+    the next signs (sign ∂L/∂x_adv): no saliency pass, no attack pass."""
+    mask = low_saliency_mask(scores, q)
+    x_adv = fgsm_along(x, mask, signs, gen).requires_grad_(True)
+    xi = x.detach().clone().requires_grad_(True)
+    loss, adv_correct = adversarial_update(model, opt, xi, y, x_adv)
+    return loss.item(), ramp(q, adv_correct), xi.grad.abs().sum(1), x_adv.grad.sign()
 
 
 def scaat_step(model, opt, x, y, q, attack: str, gen: torch.Generator):
@@ -382,13 +393,22 @@ def bench(name: str, batch: int, warmup: int, reps: int, passes) -> dict:
         loss, q, scores_1p, signs_1p = scaat_onepass_fgsm_step(model, opt, x, y, q, scores_1p, signs_1p, gen)
         return loss
 
+    signs_2f = torch.zeros_like(x)
+    scores_2f = scores.clone()
+
+    def scaat_twoforward():
+        nonlocal q, scores_2f, signs_2f
+        loss, q, scores_2f, signs_2f = scaat_twoforward_step(model, opt, x, y, q, scores_2f, signs_2f, gen)
+        return loss
+
     def pgd_at():
         x_adv = masked_pgd(model, x, y, torch.ones(batch, 1, 32, 32), EPSILON, EPSILON / 4, 7, gen)
         return adversarial_update(model, opt, x, y, x_adv)[0].item()
 
     fns = (("train", train), ("gradient", gradient), ("inference", inference), ("scaat", scaat("pgd")),
            ("scaat-fgsm", scaat("fgsm-rs")), ("scaat-shared", scaat_shared), ("scaat-onepass", scaat_onepass),
-           ("scaat-kept", scaat_kept), ("scaat-onepass-fgsm", scaat_onepass_fgsm), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
+           ("scaat-kept", scaat_kept), ("scaat-onepass-fgsm", scaat_onepass_fgsm),
+           ("scaat-twoforward", scaat_twoforward), ("pgd-at", pgd_at), ("evaluation", lambda: evaluation(model, x, y, gen)))
     for p, fn in fns:
         if p in passes:
             result[f"{p}_ms"] = timed(fn, warmup, reps)

@@ -16,6 +16,8 @@
  *               sign(∂L/∂x_adv) (no attack pass; the saliency pass and the two training forwards)
  *   scaat-onepass-fgsm  the one-pass step with that adversary instead of noise: 'fgsm-rs',
  *               attackGradient and saliencySource 'train-backward', loss 'adv-only'
+ *   scaat-twoforward  that adversary with the default loss 'clean+adv' and the map from the same
+ *               backward (saliencySource 'train-backward'): the two training forwards and one backward
  *   pgd-at      pgdAtTrainer().step: whole-image PGD-7, the same loss
  *   evaluation  SmoothGrad-50 and IG-50 maps (library defaults), Σ_c|A| per pixel, then AOPC MoRF
  *               and LeRF of each map in the default regime (P = 1, L = 102 at 32², uniform fill),
@@ -44,11 +46,11 @@ import type { PeerResult } from './engine.js';
 
 export const BATCH = 128;
 /** The passes, in table order; the peer's names for them (peer_torch.py). */
-export const PEER_PASSES = ['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'scaat-onepass', 'scaat-kept', 'scaat-onepass-fgsm', 'pgd-at', 'evaluation'] as const;
+export const PEER_PASSES = ['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'scaat-onepass', 'scaat-kept', 'scaat-onepass-fgsm', 'scaat-twoforward', 'pgd-at', 'evaluation'] as const;
 export type PeerPass = (typeof PEER_PASSES)[number];
-const PEER_NAME: Record<PeerPass, string> = { regular: 'train', scaat: 'scaat', 'scaat-fgsm': 'scaat-fgsm', 'scaat-shared': 'scaat-shared', 'scaat-onepass': 'scaat-onepass', 'scaat-kept': 'scaat-kept', 'scaat-onepass-fgsm': 'scaat-onepass-fgsm', 'pgd-at': 'pgd-at', evaluation: 'evaluation' };
+const PEER_NAME: Record<PeerPass, string> = { regular: 'train', scaat: 'scaat', 'scaat-fgsm': 'scaat-fgsm', 'scaat-shared': 'scaat-shared', 'scaat-onepass': 'scaat-onepass', 'scaat-kept': 'scaat-kept', 'scaat-onepass-fgsm': 'scaat-onepass-fgsm', 'scaat-twoforward': 'scaat-twoforward', 'pgd-at': 'pgd-at', evaluation: 'evaluation' };
 /** Training steps (their "× regular" is shown); the evaluation pass is not one. */
-const STEPS: ReadonlySet<PeerPass> = new Set(['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'scaat-onepass', 'scaat-kept', 'scaat-onepass-fgsm', 'pgd-at']);
+const STEPS: ReadonlySet<PeerPass> = new Set(['regular', 'scaat', 'scaat-fgsm', 'scaat-shared', 'scaat-onepass', 'scaat-kept', 'scaat-onepass-fgsm', 'scaat-twoforward', 'pgd-at']);
 
 export interface ScaatPeerOptions {
   readonly networks: readonly string[];
@@ -85,6 +87,7 @@ const SCAAT_PASSES: Partial<Record<PeerPass, Readonly<Record<string, unknown>>>>
   'scaat-onepass': { attack: 'noise', loss: 'adv-only', saliencySource: 'train-backward' },
   'scaat-kept': { attack: 'fgsm-rs', attackGradient: 'train-backward' },
   'scaat-onepass-fgsm': { attack: 'fgsm-rs', attackGradient: 'train-backward', loss: 'adv-only', saliencySource: 'train-backward' },
+  'scaat-twoforward': { attack: 'fgsm-rs', attackGradient: 'train-backward', saliencySource: 'train-backward' },
 };
 
 /** A SCAAT trainer with the method's defaults at ε = 8/255 and no q warm-up, over the batch's 128 samples. */
