@@ -43,7 +43,7 @@ import { saliencyRanks } from '../attacks/masks.js';
 import { drawAugmentation } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
 import { ConfigError, DataError, ShapeError } from '../errors.js';
-import { describe } from '../train/_gradient-signs.js';
+import { describeArray, undeclaredAugmentationError } from '../train/_per-sample.js';
 import type { TrainerState } from '../train/types.js';
 import type { ScaatConfig, SaliencySource } from './config.js';
 import type { ScaatStepArgs, ScaatStepResult } from './step.js';
@@ -103,11 +103,7 @@ export function createMaskSource(
 ): MaskSource {
   if (config.saliencySource === 'fresh') return FRESH;
   if (options.augmentation === null) {
-    throw new ConfigError(
-      `scaat config: 'saliencySource' '${config.saliencySource}' reuses each sample's map from its previous visit, but 'augment' is on and the ` +
-        "training data does not declare its augmentation (Dataset.augmentation), so the map cannot follow the image's crop/flip; " +
-        "use saliencySource 'fresh' or augment false",
-    );
+    throw undeclaredAugmentationError('scaat config', 'saliencySource', config.saliencySource, 'map');
   }
   const cache = new MapCache(options.trainSize, config.saliencyCacheMiB, options.augmentation);
   if (options.inputShape) cache.ensure(options.inputShape[0], options.inputShape[1]);
@@ -278,7 +274,7 @@ class MapCache {
     if (!(ranks instanceof (wide ? Uint32Array : Uint16Array)) || !(epochs instanceof Int32Array) || epochs.length !== this.size || !Number.isInteger(numPixels) || numPixels === 0) {
       throw new DataError(
         `scaat trainer: checkpoint state 'saliencyRanks' / 'saliencyRanksEpoch' should be uint16 (uint32 above 65 536 pixels) [${this.size}·pixels] / int32 [${this.size}], ` +
-          `found ${describe(ranks)} / ${describe(epochs)}`,
+          `found ${describeArray(ranks)} / ${describeArray(epochs)}`,
       );
     }
     if (this.numPixels !== 0 && numPixels !== this.numPixels) {

@@ -244,7 +244,7 @@ describe("attackGradient 'train-backward'", () => {
     expect(() => resolvePgdAtOptions({ attackGradient: 'train-backward' })).toThrow(/it needs 'attack' 'fgsm-rs', got 'pgd'/);
     const config = { attack: 'fgsm-rs', attackGradient: 'train-backward' };
     // augmented batches whose augmentation is not declared: the directions could not follow the views
-    expect(() => createScaatTrainer({ trainSize: N, config, augmentation: null })).toThrow(/does not declare its augmentation .* so the direction cannot follow the image's crop\/flip/);
+    expect(() => createScaatTrainer({ trainSize: N, config, augmentation: null })).toThrow(/does not declare its augmentation .* so the attack direction cannot follow the image's crop\/flip/);
     expect(() => pgdAt(config, { augment: true })).toThrow(/trainerOptions\.pgd-at: 'attackGradient' 'train-backward' keeps each sample's attack direction/);
     // declared augmentation: accepted (the directions follow each view), and kept signs are used from the second visit on
     const augmented = pgdAt(config, { augment: true, augmentation: { padding: 1, flip: true } });

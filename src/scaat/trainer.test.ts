@@ -292,7 +292,7 @@ describe('cached maps with augmented batches', () => {
   it("refuses 'previous-visit' and 'train-backward' on augmented batches it is not told about (ConfigError naming both keys)", () => {
     for (const source of ['previous-visit', 'train-backward']) {
       expect(() => createScaatTrainer({ trainSize: AN, config: { saliencySource: source }, augmentation: null })).toThrow(
-        new RegExp(`'saliencySource' '${source}' reuses each sample's map .* but 'augment' is on and the training data does not declare its augmentation`),
+        new RegExp(`'saliencySource' '${source}' keeps each sample's map for its next visit, but 'augment' is on and the training data does not declare its augmentation`),
       );
     }
     expect(createScaatTrainer({ trainSize: AN, config: {}, augmentation: null }).name).toBe('scaat');

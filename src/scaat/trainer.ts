@@ -41,7 +41,8 @@ import { createScaatAttack, createSearchProbe, scaatStep } from './step.js';
 import type { ScaatStepResult } from './step.js';
 import { createMaskSource } from './_mask-source.js';
 import type { AugmentationDraws } from './_mask-source.js';
-import { GradientSignCache, describe, undeclaredAugmentationError } from '../train/_gradient-signs.js';
+import { GradientSignCache } from '../train/_gradient-signs.js';
+import { describeArray, undeclaredAugmentationError } from '../train/_per-sample.js';
 
 /** Options of {@link createScaatTrainer}. */
 export interface ScaatTrainerOptions {
@@ -116,7 +117,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   // attackGradient 'train-backward': each sample's FGSM-RS direction from its previous training backward
   let signs: GradientSignCache | undefined;
   if (config.attackGradient === 'train-backward') {
-    if (options.augmentation === null) throw undeclaredAugmentationError('scaat config');
+    if (options.augmentation === null) throw undeclaredAugmentationError('scaat config', 'attackGradient', 'train-backward', 'attack direction');
     signs = new GradientSignCache(options.trainSize, config.attackGradientCacheMiB, 'scaat config', options.augmentation);
     if (options.inputShape) signs.ensure(...options.inputShape);
   }
@@ -210,7 +211,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
     setState(state: TrainerState) {
       const floats = (key: string): Float32Array | undefined => {
         const v = state[key];
-        if (v !== undefined && !(v instanceof Float32Array)) throw new DataError(`scaat trainer: checkpoint state '${key}' should be float32, found ${describe(v)}`);
+        if (v !== undefined && !(v instanceof Float32Array)) throw new DataError(`scaat trainer: checkpoint state '${key}' should be float32, found ${describeArray(v)}`);
         return v;
       };
       const q = floats('q');

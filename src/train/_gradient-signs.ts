@@ -27,6 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fgsmAlong } from '../attacks/fgsm.js';
 import type { FgsmAlongOptions } from '../attacks/fgsm.js';
 import { ConfigError, DataError, ShapeError } from '../errors.js';
+import { describeArray } from './_per-sample.js';
 import { drawAugmentation, viewCorrespondence } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
 import type { TrainerState } from './types.js';
@@ -166,7 +167,7 @@ export class GradientSignCache {
     if (!(signs instanceof Int8Array) || !(epochs instanceof Int32Array) || epochs.length !== this.size || !Number.isInteger(values) || values === 0) {
       throw new DataError(
         `${this.where}: checkpoint state 'attackSigns' / 'attackSignsEpoch' should be int8 [${this.size}·values] / int32 [${this.size}], found ` +
-          `${describe(signs)} / ${describe(epochs)}`,
+          `${describeArray(signs)} / ${describeArray(epochs)}`,
       );
     }
     if (this.values !== 0 && values !== this.values) {
@@ -176,11 +177,6 @@ export class GradientSignCache {
     this.values = values;
     this.madeIn.set(epochs);
   }
-}
-
-/** A state array's type and length, for errors ('absent' when missing). */
-export function describe(a: ArrayLike<number> | undefined): string {
-  return a ? `${Object.prototype.toString.call(a).slice(8, -1)} of ${a.length}` : 'absent';
 }
 
 /**
@@ -200,12 +196,4 @@ export function fgsmAlongSigns(
   } finally {
     g.dispose();
   }
-}
-
-/** The refusal of `attackGradient: 'train-backward'` with batches augmented in a way not declared (`where`: the config section). */
-export function undeclaredAugmentationError(where: string): ConfigError {
-  return new ConfigError(
-    `${where}: 'attackGradient' 'train-backward' keeps each sample's attack direction for its next visit, but 'augment' is on and the training data ` +
-      "does not declare its augmentation (Dataset.augmentation), so the direction cannot follow the image's crop/flip; use attackGradient 'fresh' or augment false",
-  );
 }

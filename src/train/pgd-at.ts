@@ -23,7 +23,8 @@ import { amount, amountOrAuto, choice, defaultsOf, flag, resolveLayers, setting 
 import type { Trainer } from './types.js';
 import { accuracy, ADVERSARIAL_LOSSES, adversarialLoss, meanOf, minimizeKeeping, oneHot } from './_loss.js';
 import { sharedBackwardStep } from './_shared-pass.js';
-import { ATTACK_GRADIENT_SOURCES, GradientSignCache, fgsmAlongSigns, undeclaredAugmentationError } from './_gradient-signs.js';
+import { ATTACK_GRADIENT_SOURCES, GradientSignCache, fgsmAlongSigns } from './_gradient-signs.js';
+import { undeclaredAugmentationError } from './_per-sample.js';
 import type { SignAugmentation } from './_gradient-signs.js';
 
 /** The pgd-at trainer's options, each declared once: check, default, description. */
@@ -150,7 +151,7 @@ export function pgdAtTrainer(options: PgdAtOptions, run?: PgdAtRun): Trainer {
   if (options.attackGradient === 'train-backward') {
     const where = 'trainerOptions.pgd-at';
     if (!run) throw new ConfigError(`${where}: 'attackGradient' 'train-backward' keeps per-sample state and needs the run's training size`);
-    if (run.augment && !run.augmentation) throw undeclaredAugmentationError(where);
+    if (run.augment && !run.augmentation) throw undeclaredAugmentationError(where, 'attackGradient', 'train-backward', 'attack direction');
     signs = new GradientSignCache(run.trainSize, options.attackGradientCacheMiB, where, run.augment ? run.augmentation : undefined);
     if (run.inputShape) signs.ensure(...run.inputShape);
   }
