@@ -4,6 +4,7 @@
  *    wasm's own Conv2D and against central finite differences (float64), and its exact adjoint
  *    (accumulated term by term) is the reference for both gradients;
  * 2. the stock `cpu` kernels on the same float32 data (dilation 1, where TF.js has them).
+ * The cases cover both forms of ∂f (dy or x as the convolution's filter, conv2d.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +37,12 @@ const CASES: Case[] = [
   { name: 'dilation 2, same', x: [2, 9, 9, 2], f: [3, 3, 2, 2], strides: 1, pad: 'same', dilations: 2 },
   { name: 'dilation [2,1], explicit padding', x: [1, 8, 7, 2], f: [3, 2, 2, 3], strides: 1,
     pad: [[0, 0], [2, 1], [1, 0], [0, 0]], dilations: [2, 1] },
+  // ∂f with x as the filter (stride 1, x smaller than dy): a first layer, 'valid', and padding
+  // beyond the kernel's reach (top 2 > (kh − 1)·d = 1), which keeps dy as the filter
+  { name: 'first layer 3 -> 8 channels, same', x: [3, 6, 6, 3], f: [3, 3, 3, 8], strides: 1, pad: 'same' },
+  { name: 'widening 1 -> 4 channels, 2x3 kernel, valid', x: [2, 5, 6, 1], f: [2, 3, 1, 4], strides: 1, pad: 'valid' },
+  { name: 'widening, explicit top padding beyond the kernel', x: [1, 4, 4, 1], f: [2, 2, 1, 3], strides: 1,
+    pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
 ];
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
