@@ -10,14 +10,16 @@
 #   SCAAT_OUT=/big/disk bash scripts/reproduce.sh               # another output folder
 #
 # CIFAR-10 grids read ../shared/data/cifar10-jpg (their 'data' key; edit it to where your copy is).
-# mnist-finetune's six from-scratch cells are mnist-headline's, config for config: they are copied
-# in when that grid has them (the sweep checks each copied config against the grid), so only the
-# fine-tuning cells train.
+# Grids that share cells with an earlier grid, config for config, get them copied in when that grid
+# has them evaluated (the sweep checks each copied config against the grid), so only their own
+# cells train: mnist-finetune's six from-scratch cells are mnist-headline's; cifar10-onepass-long's
+# 4-epoch cells are cifar10-headline's regular and cifar10-cheap's one-pass cells (its 8-epoch
+# cells then continue them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnist-kept mnist-finetune cifar10-cheap
-  cifar10-length synthetic-32 mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
+  cifar10-onepass-long cifar10-length synthetic-32 mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
 grids=("$@")
 [ ${#grids[@]} -gt 0 ] || grids=("${ORDER[@]}")
@@ -29,14 +31,27 @@ for g in "${grids[@]}"; do
 done
 [ -f dist/cli/main.js ] || npm run build
 
-for g in "${grids[@]}"; do
-  if [ "$g" = mnist-finetune ] && [ -d "$OUT/mnist-headline" ]; then
-    mkdir -p "$OUT/mnist-finetune"
-    for cell in "$OUT"/mnist-headline/trainer={regular,scaat}__seed=*; do
+# copy_cells GRID FROM GLOB...: FROM's evaluated cells matching a GLOB, into GRID's folder (kept if there)
+copy_cells() {
+  local grid=$1 from=$2
+  shift 2
+  [ -d "$OUT/$from" ] || return 0
+  mkdir -p "$OUT/$grid"
+  for pattern in "$@"; do
+    for cell in "$OUT/$from"/$pattern; do
       [ -f "$cell/eval.json" ] || continue
-      [ -e "$OUT/mnist-finetune/$(basename "$cell")" ] || cp -r "$cell" "$OUT/mnist-finetune/"
+      [ -e "$OUT/$grid/$(basename "$cell")" ] || cp -r "$cell" "$OUT/$grid/"
     done
-  fi
+  done
+}
+
+for g in "${grids[@]}"; do
+  case "$g" in
+    mnist-finetune) copy_cells mnist-finetune mnist-headline 'trainer=regular__seed=*' 'trainer=scaat__seed=*' ;;
+    cifar10-onepass-long)
+      copy_cells cifar10-onepass-long cifar10-headline 'seed=*__trainer=regular'
+      copy_cells cifar10-onepass-long cifar10-cheap 'seed=*__trainer=scaat__scaat.attackGradient=train-backward__scaat.loss=adv-only__scaat.saliencySource=train-backward' ;;
+  esac
   echo "reproduce.sh: $g → $OUT/$g ($(date -u +%FT%TZ))"
   node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g"
 done
