@@ -93,6 +93,10 @@ describe('checkpoint trainer state', () => {
     rewrite(ck, new Uint8Array(8), [{ key: 'q', length: 2, dtype: 'float64' }]);
     await expect(readLatestCheckpoint(dir)).rejects.toThrow(DataError);
     await expect(readLatestCheckpoint(dir)).rejects.toThrow(/gives trainer state 'q' the type 'float64', expected one of float32, int8/);
+    rewrite(ck, new Uint8Array(8), [{ key: 'q', length: 2, dtype: 'constructor' }]);
+    await expect(readLatestCheckpoint(dir)).rejects.toThrow(/the type 'constructor', expected one of/);
+    rewrite(ck, new Uint8Array(8), [{ key: 'q', length: -2, dtype: 'float32' }]);
+    await expect(readLatestCheckpoint(dir)).rejects.toThrow(/gives trainer state 'q' the length -2/);
     rewrite(ck, new Uint8Array(8), [{ key: 'q', length: 3, dtype: 'float32' }]);
     await expect(readLatestCheckpoint(dir)).rejects.toThrow(/trainer-state\.bin holds 8 bytes, the table needs more \(at 'q'\)/);
     rewrite(ck, new Uint8Array(8), [{ key: 'q', length: 3, dtype: 'uint16' }]);

@@ -198,8 +198,9 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const trainerState: TrainerState = {};
   off = 0;
   for (const { key, length, dtype = 'float32' } of state.trainerState) {
-    const Type = STATE_DTYPES[dtype];
+    const Type = Object.hasOwn(STATE_DTYPES, dtype) ? STATE_DTYPES[dtype] : undefined;
     if (!Type) throw bad(`${FILES.state} gives trainer state '${key}' the type '${String(dtype)}', expected one of ${Object.keys(STATE_DTYPES).join(', ')}`);
+    if (!Number.isSafeInteger(length) || length < 0) throw bad(`${FILES.state} gives trainer state '${key}' the length ${String(length)}`);
     const bytes = length * Type.BYTES_PER_ELEMENT;
     if (off + bytes > tBytes.byteLength) throw bad(`${FILES.trainer} holds ${tBytes.byteLength} bytes, the table needs more (at '${key}')`);
     const out = new Type(length);
