@@ -75,7 +75,7 @@ export interface MaskSource {
   /** The source's part of the checkpoint state: the cached maps (none for 'fresh'). Not copies. */
   getState(): TrainerState;
   /**
-   * Restores {@link getState}'s part; a state without it (written before maps were checkpointed)
+   * Restores {@link getState}'s part (the ranks array is taken, not copied); a state without it (written before maps were checkpointed)
    * leaves no map cached, so the next visits compute fresh saliency.
    * @throws DataError when the arrays' types or lengths do not fit this run's samples.
    */

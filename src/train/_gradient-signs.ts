@@ -153,7 +153,7 @@ export class GradientSignCache {
   }
 
   /**
-   * Restores {@link getState}'s arrays; a state without them (a checkpoint of a first step, or
+   * Restores {@link getState}'s arrays (the signs array is taken, not copied); a state without them (a checkpoint of a first step, or
    * written before directions were checkpointed) leaves no sample with signs.
    * @throws DataError when the arrays' types or lengths do not fit this run's samples.
    */
