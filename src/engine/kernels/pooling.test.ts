@@ -93,6 +93,17 @@ describe('pooling gradients (wasm and cpu)', () => {
     }
   });
 
+  it('ties go to the first maximum in row-major window order, as the reference (2x2/2 tiling and an overlapping window)', async () => {
+    for (const c of [CASES[0]!, CASES[2]!]) {
+      await tf.setBackend('wasm');
+      const rng = new Rng(11);
+      const x = Float32Array.from({ length: size(c.x) }, () => rng.nextInt(3)); // many ties
+      const dy = Float32Array.from({ length: size(info(c).outShape) }, () => rng.normal());
+      // a tie routed to another pixel moves a whole dy value: far above float rounding
+      expect(relError(onBackend(c, 'max', x, dy).dx, reference(c, 'max', x, dy).dx), c.name).toBeLessThan(1e-6);
+    }
+  });
+
   it('a max-pool window with a negative maximum still gets its gradient (the stock wasm defect)', async () => {
     await tf.setBackend('wasm');
     const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(
