@@ -5,7 +5,7 @@
  * wall time of the synchronous kernel call; "other" is the pass's time outside kernels (TF.js's
  * engine, tape and tidy bookkeeping).
  *
- *   npx tsx bench/profile.ts [--network small-cnn|resnet20] [--passes train,gradient,gradient-input-only,inference,scaat,scaat-fgsm,scaat-shared]
+ *   npx tsx bench/profile.ts [--network small-cnn|resnet20] [--passes train,gradient,gradient-input-only,inference,scaat,scaat-fgsm,scaat-shared,scaat-onepass-fgsm]
  *                            [--reps 5] [--top 16] [--by-shape Add,Relu]
  *
  * --by-shape lists the named kernels per input shapes (ms per call), e.g. to see which tensor
@@ -146,7 +146,12 @@ for (const k of tf.getKernelsForBackend('wasm')) {
 }
 
 const labels = tf.randomUniform([128], 0, net.numClasses, 'int32', 2) as tf.Tensor1D;
-const scaatOptions: Record<string, Record<string, unknown>> = { scaat: {}, 'scaat-fgsm': { attack: 'fgsm-rs' }, 'scaat-shared': { attack: 'fgsm-rs', sharedBackward: true } };
+const scaatOptions: Record<string, Record<string, unknown>> = {
+  scaat: {},
+  'scaat-fgsm': { attack: 'fgsm-rs' },
+  'scaat-shared': { attack: 'fgsm-rs', sharedBackward: true },
+  'scaat-onepass-fgsm': { attack: 'fgsm-rs', attackGradient: 'train-backward', loss: 'adv-only', saliencySource: 'train-backward' },
+};
 const clf = fromLayersModel(model);
 const index = Int32Array.from({ length: 128 }, (_, i) => i);
 const passes: Record<string, () => void> = { ...passFunctions(model, x, y, opt) };
@@ -180,8 +185,9 @@ for (const name of values.passes.split(',')) {
     console.log(`  ${key}: ${(ms.length / reps).toFixed(0)} calls, median ${sorted[sorted.length >> 1]!.toFixed(3)} ms`);
   }
   const extra = scaatOptions[name];
-  // the phase table follows the default step's pieces; 'scaat-shared' (train/_shared-pass.ts) has the kernel table only
-  if (extra && !extra['sharedBackward']) {
+  // the phase table follows the default step's pieces; 'scaat-shared' (train/_shared-pass.ts) and the
+  // one-pass step (its host work is the pass's time outside kernels) have the kernel table only
+  if (extra && !extra['sharedBackward'] && !extra['attackGradient']) {
     const config = resolveScaatConfig({ epsilon: 8 / 255, warmupEpochs: 0 }, extra);
     const state = { ratios: new IrrelevantRatios(128, config.ratioInit), index, rng: new Rng(`profile/${name}/phases`), attack: createScaatAttack(config), config };
     const ms = new Map<Phase, number>();

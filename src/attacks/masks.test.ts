@@ -101,6 +101,30 @@ describe('lowSaliencyMask', () => {
     tf.dispose([scores, m, x, perChannel]);
   });
 
+  it('ranks equal a full sort by (score, flat index), with heavy ties, −0, NaN and ±∞, over several rows', () => {
+    const rng = new Rng(23);
+    const pool = [0, -0, 1, 2, 2.5, -1, NaN, Infinity, -Infinity, 1e-30, -1e-30, 3.4e38];
+    for (const n of [1, 2, 7, 300, 1024]) {
+      const batch = 3;
+      const scores = Float32Array.from({ length: batch * n }, () => (rng.next() < 0.5 ? pool[rng.nextInt(pool.length)]! : rng.normal()));
+      const got = saliencyRanks(scores, batch, n);
+      for (let b = 0; b < batch; b++) {
+        const row = scores.subarray(b * n, (b + 1) * n);
+        const key = (v: number) => (Number.isNaN(v) ? Infinity : v);
+        const order = Array.from({ length: n }, (_, p) => p).sort((a, c) => {
+          const [x, y] = [row[a]!, row[c]!];
+          if (Number.isNaN(x) !== Number.isNaN(y)) return Number.isNaN(x) ? 1 : -1;
+          return key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : a - c;
+        });
+        const expected = new Array<number>(n);
+        order.forEach((p, r) => (expected[p] = r));
+        expect(Array.from(got.subarray(b * n, (b + 1) * n)), `n ${n}, row ${b}`).toEqual(expected);
+      }
+    }
+    // all scores equal: the index order
+    expect(Array.from(saliencyRanks(new Float32Array(5).fill(0.5), 1, 5))).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('ranks: rank 0 is the least salient pixel; Uint16 storage up to 65536 pixels', () => {
     const r = saliencyRanks(Float32Array.from([0.3, -1, 0.3, 0.1]), 1, 4);
     expect(r).toBeInstanceOf(Uint16Array);

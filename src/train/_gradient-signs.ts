@@ -53,6 +53,8 @@ export class GradientSignCache {
   /** Old pixel showing each new pixel's content (−1: none), and viewCorrespondence's scratch. */
   private from = new Int32Array(0);
   private scratch = new Int32Array(0);
+  /** {@link lookup}'s output, reused across batches of one size. */
+  private out = new Float32Array(0);
 
   /**
    * @param size samples trained on (rows, by StepInput.index)
@@ -94,18 +96,20 @@ export class GradientSignCache {
 
   /**
    * The batch's signs (−1, 0, 1) as float32 [B·H·W·C], on this epoch's views, when every sample has
-   * them; else undefined.
+   * them; else undefined. The array is the cache's own buffer, valid until the next lookup (a fresh
+   * 1.5 MiB array per CIFAR-10 batch cost more in page faults than the copy: 6 ms against 0.1).
    */
   lookup(index: Int32Array, epoch: number): Float32Array | undefined {
     const signs = this.signs!;
     for (let b = 0; b < index.length; b++) if (this.madeIn[index[b]!]! < 0) return undefined;
     const n = this.values;
-    const out = new Float32Array(index.length * n);
+    if (this.out.length !== index.length * n) this.out = new Float32Array(index.length * n);
+    const out = this.out;
     for (let b = 0; b < index.length; b++) {
       const i = index[b]!;
       const src = signs.subarray(i * n, (i + 1) * n);
       if (this.augmented) this.carry(src, i, this.madeIn[i]!, epoch, out.subarray(b * n, (b + 1) * n));
-      else for (let k = 0, o = b * n; k < n; k++, o++) out[o] = src[k]!;
+      else out.set(src, b * n);
     }
     return out;
   }
@@ -134,11 +138,13 @@ export class GradientSignCache {
     if (gradient.length !== index.length * n) {
       throw new ShapeError(`${this.where}: expected an input gradient of ${index.length * n} values, got ${gradient.length}`);
     }
+    const g = gradient instanceof Float32Array ? gradient : Float32Array.from(gradient);
     for (let b = 0; b < index.length; b++) {
-      const row = index[b]! * n;
-      for (let k = 0, i = b * n; k < n; k++, i++) {
-        const g = gradient[i]!;
-        signs[row + k] = g > 0 ? 1 : g < 0 ? -1 : 0;
+      const row = signs.subarray(index[b]! * n, (index[b]! + 1) * n);
+      const from = b * n;
+      for (let k = 0; k < n; k++) {
+        const v = g[from + k]!;
+        row[k] = +(v > 0) - +(v < 0); // branch-free: random signs mispredict a ternary (4× slower)
       }
       this.madeIn[index[b]!] = epoch;
     }
