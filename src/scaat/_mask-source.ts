@@ -43,7 +43,7 @@ import { saliencyRanks } from '../attacks/masks.js';
 import { drawAugmentation } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
 import { ConfigError, DataError, ShapeError } from '../errors.js';
-import { describeArray, undeclaredAugmentationError } from '../train/_per-sample.js';
+import { readPerSampleRows, undeclaredAugmentationError } from '../train/_per-sample.js';
 import type { TrainerState } from '../train/types.js';
 import type { ScaatConfig, SaliencySource } from './config.js';
 import type { ScaatStepArgs, ScaatStepResult } from './step.js';
@@ -264,23 +264,20 @@ class MapCache {
   }
 
   setState(state: Readonly<TrainerState>): void {
-    const [ranks, epochs] = [state['saliencyRanks'], state['saliencyRanksEpoch']];
-    if (!ranks && !epochs) {
+    const kept = readPerSampleRows(state, {
+      rowsKey: 'saliencyRanks', epochKey: 'saliencyRanksEpoch', size: this.size, where: 'scaat trainer',
+      type: 'uint16 (uint32 above 65 536 pixels)', unit: 'pixels',
+      isRows: (a, width): a is Uint16Array | Uint32Array => a instanceof (width > 65536 ? Uint32Array : Uint16Array),
+    });
+    if (!kept) {
       this.madeIn.fill(-1);
       return;
     }
-    const numPixels = ranks ? ranks.length / this.size : 0;
-    const wide = numPixels > 65536;
-    if (!(ranks instanceof (wide ? Uint32Array : Uint16Array)) || !(epochs instanceof Int32Array) || epochs.length !== this.size || !Number.isInteger(numPixels) || numPixels === 0) {
-      throw new DataError(
-        `scaat trainer: checkpoint state 'saliencyRanks' / 'saliencyRanksEpoch' should be uint16 (uint32 above 65 536 pixels) [${this.size}·pixels] / int32 [${this.size}], ` +
-          `found ${describeArray(ranks)} / ${describeArray(epochs)}`,
-      );
-    }
+    const { rows: ranks, epochs, width: numPixels } = kept;
     if (this.numPixels !== 0 && numPixels !== this.numPixels) {
       throw new DataError(`scaat trainer: checkpoint state 'saliencyRanks' holds maps of ${numPixels} pixels, the images ${this.numPixels}`);
     }
-    this.ranks = ranks as Uint16Array | Uint32Array;
+    this.ranks = ranks;
     this.numPixels = numPixels;
     this.madeIn.set(epochs);
   }

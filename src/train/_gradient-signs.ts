@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fgsmAlong } from '../attacks/fgsm.js';
 import type { FgsmAlongOptions } from '../attacks/fgsm.js';
 import { ConfigError, DataError, ShapeError } from '../errors.js';
-import { describeArray } from './_per-sample.js';
+import { readPerSampleRows } from './_per-sample.js';
 import { drawAugmentation, viewCorrespondence } from '../datasets/transforms.js';
 import type { Augmentation } from '../datasets/transforms.js';
 import type { TrainerState } from './types.js';
@@ -164,18 +164,15 @@ export class GradientSignCache {
    * @throws DataError when the arrays' types or lengths do not fit this run's samples.
    */
   setState(state: Readonly<TrainerState>): void {
-    const [signs, epochs] = [state['attackSigns'], state['attackSignsEpoch']];
-    if (!signs && !epochs) {
+    const kept = readPerSampleRows(state, {
+      rowsKey: 'attackSigns', epochKey: 'attackSignsEpoch', size: this.size, where: this.where, type: 'int8', unit: 'values',
+      isRows: (a): a is Int8Array => a instanceof Int8Array,
+    });
+    if (!kept) {
       this.madeIn.fill(-1);
       return;
     }
-    const values = signs ? signs.length / this.size : 0;
-    if (!(signs instanceof Int8Array) || !(epochs instanceof Int32Array) || epochs.length !== this.size || !Number.isInteger(values) || values === 0) {
-      throw new DataError(
-        `${this.where}: checkpoint state 'attackSigns' / 'attackSignsEpoch' should be int8 [${this.size}·values] / int32 [${this.size}], found ` +
-          `${describeArray(signs)} / ${describeArray(epochs)}`,
-      );
-    }
+    const { rows: signs, epochs, width: values } = kept;
     if (this.values !== 0 && values !== this.values) {
       throw new DataError(`${this.where}: checkpoint state 'attackSigns' holds ${values} values per sample, the images ${this.values}`);
     }
