@@ -12,7 +12,7 @@
  * '—' where no seed of the group has it; `(n)` after it says how many seeds have it when fewer than
  * the group's evaluated cells. Nothing is marked best: the groups come from different grids.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readReportSummary } from './_report-summary.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatSeedStat } from '../src/report/sweep-table.js';
@@ -40,14 +40,7 @@ const metrics = values.metrics!.split(',');
 const rows: Array<{ name: string; group: Group; stat: (c: Column) => SeedStat | undefined }> = [];
 let columns: Column[] | undefined;
 for (const arg of positionals) {
-  const cut = arg.indexOf('::');
-  const [dir, text] = cut >= 0 ? [arg.slice(0, cut), arg.slice(cut + 2)] : [arg, undefined];
-  const file = path.join(dir, 'report', 'summary.json');
-  if (!existsSync(file)) {
-    console.error(`${file}: no report; run 'scaat report ${dir}' first`);
-    process.exit(3);
-  }
-  const summary = JSON.parse(readFileSync(file, 'utf8')) as Summary;
+  const { dir, text, file, summary } = readReportSummary<Summary>(arg);
   // the columns of the first sweep, kept where every later sweep has them too (matched by key)
   const wanted = summary.columns.filter((c) => metrics.includes(c.metric) && (c.method === undefined || methods.includes(c.method)));
   columns = columns === undefined ? wanted : columns.filter((c) => wanted.some((w) => w.key === c.key));

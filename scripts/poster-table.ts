@@ -12,10 +12,11 @@
  * Prints Markdown: the measure, the poster's figure, then per folder "change (verdict)", with † where
  * a side's seed standard deviation exceeds its mean (the seeds do not settle the change's size).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { methodShort } from '../src/report/poster-comparison.js';
+import { readReportSummary } from './_report-summary.js';
 
 interface Stat { readonly mean: number | null; readonly n: number }
 interface Row { metric: string; method?: string; label: string; regular: Stat; scaat: Stat; measured: string; expected: string; verdict: string; spread: boolean }
@@ -29,14 +30,7 @@ if (positionals.length === 0) {
 const methods = values.methods!.split(',');
 
 const columns = positionals.map((arg) => {
-  const cut = arg.indexOf('::');
-  const [dir, group] = cut >= 0 ? [arg.slice(0, cut), arg.slice(cut + 2)] : [arg, undefined];
-  const file = path.join(dir, 'report', 'summary.json');
-  if (!existsSync(file)) {
-    console.error(`${file}: no report; run 'scaat report ${dir}' first`);
-    process.exit(3);
-  }
-  const summary = JSON.parse(readFileSync(file, 'utf8')) as { poster?: { comparisons?: Comparison[] } };
+  const { dir, text: group, file, summary } = readReportSummary<{ poster?: { comparisons?: Comparison[] } }>(arg);
   const sweep = JSON.parse(readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as { title?: string };
   const all = summary.poster?.comparisons ?? [];
   const chosen = group !== undefined ? all.find((c) => c.scaat.label.includes(group)) : all[0];
