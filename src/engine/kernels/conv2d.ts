@@ -15,7 +15,7 @@
  *        i.e. ∂f[p, q, c, o] = Σ_{b,i,j} x_pad[b, i·s + p·d, j·s + q·d, c] · dy[b, i, j, o]:
  *        batch and channels of x swap roles, dy becomes the filter and the output is [Ci, kh, kw, Co],
  *        transposed to [kh, kw, Ci, Co].
- *        XNNPACK packs a convolution's filter at every call (about 10 ns per value on the 2-core
+ *        XNNPACK packs a convolution's filter at every call (about 10–20 ns per value on the 2-core
  *        machine, more than the arithmetic at 16×16), so with stride 1 and x the smaller operand
  *        (a first layer, a layer that widens) x is the filter instead:
  *   ∂f = flip_k( conv2d( dyᵀ [Co, oh, ow, B], x as [H, W, B, Ci],
