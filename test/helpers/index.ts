@@ -130,6 +130,16 @@ export function pythonHas(...modules: string[]): boolean {
   }
 }
 
+/** Whether `command args…` runs and exits 0 (a tool on PATH). */
+export function commandRuns(command: string, ...args: string[]): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when the CI variable is set to anything but '', '0' or 'false' (`.ci/run` sets CI=true). */
 export function inCi(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   const ci = (env['CI'] ?? '').toLowerCase();
@@ -153,6 +163,7 @@ export const REQUIREMENTS = {
   numpy: { what: `numpy for ${SYSTEM_PYTHON}`, packages: ['python3-numpy'], present: () => pythonHas('numpy') },
   pil: { what: `PIL for ${SYSTEM_PYTHON}`, packages: ['python3-pil'], present: () => pythonHas('PIL') },
   fashionMnist: { what: `Fashion-MNIST in ${DEBIAN_FASHION_MNIST}`, packages: ['dataset-fashion-mnist'], present: () => existsSync(DEBIAN_FASHION_MNIST) },
+  clangWasm: { what: 'clang and wasm-ld (to rebuild native/wasm/*.c)', packages: ['clang', 'lld'], present: () => commandRuns('clang', '--version') && commandRuns('wasm-ld', '--version') },
 } as const satisfies Record<string, Requirement>;
 
 /**

@@ -4,7 +4,8 @@
  *    wasm's own Conv2D and against central finite differences (float64), and its exact adjoint
  *    (accumulated term by term) is the reference for both gradients;
  * 2. the stock `cpu` kernels on the same float32 data (dilation 1, where TF.js has them).
- * The cases cover both forms of ∂f (dy or x as the convolution's filter, conv2d.ts).
+ * The cases cover every route of ∂f: scaat's SIMD kernel (Co a multiple of 4, _filter-grad.ts) and
+ * the two XNNPACK forms (dy or x as the convolution's filter, conv2d.ts) for the other widths.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,16 @@ const CASES: Case[] = [
   { name: 'first layer 3 -> 8 channels, same', x: [3, 6, 6, 3], f: [3, 3, 3, 8], strides: 1, pad: 'same' },
   { name: 'widening 1 -> 4 channels, 2x3 kernel, valid', x: [2, 5, 6, 1], f: [2, 3, 1, 4], strides: 1, pad: 'valid' },
   { name: 'widening, explicit top padding beyond the kernel', x: [1, 4, 4, 1], f: [2, 2, 1, 3], strides: 1,
+    pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  // scaat's SIMD kernel (_filter-grad.ts) takes every ∂f with Co a multiple of 4, in tiles of 4 input × 8 or 4 output channels
+  { name: 'SIMD ∂f: Ci 5 (a tile of 4 and a row), Co 12 (tiles of 8 and 4), same', x: [2, 6, 5, 5], f: [3, 3, 5, 12], strides: 1, pad: 'same' },
+  { name: 'SIMD ∂f: stride [2,1], explicit asymmetric padding', x: [2, 6, 7, 2], f: [2, 3, 2, 8], strides: [2, 1],
+    pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { name: 'SIMD ∂f: stride 3 with leftover rows, valid', x: [2, 10, 11, 2], f: [3, 3, 2, 8], strides: 3, pad: 'valid' },
+  { name: 'SIMD ∂f: kernel larger than input, same', x: [1, 4, 4, 1], f: [5, 5, 1, 4], strides: 1, pad: 'same' },
+  { name: 'SIMD ∂f: dilation [2,1], explicit padding', x: [1, 8, 7, 2], f: [3, 2, 2, 4], strides: 1,
+    pad: [[0, 0], [2, 1], [1, 0], [0, 0]], dilations: [2, 1] },
+  { name: 'SIMD ∂f: explicit top padding beyond the kernel', x: [1, 4, 4, 1], f: [2, 2, 1, 4], strides: 1,
     pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
 ];
 

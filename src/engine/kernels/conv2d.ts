@@ -1,5 +1,9 @@
 /**
- * Conv2D gradients on the wasm backend as XNNPACK *forward* convolutions.
+ * Conv2D gradients on the wasm backend as XNNPACK *forward* convolutions, and ∂f, where the
+ * output channels are a multiple of 4, by scaat's own WebAssembly SIMD kernel (_filter-grad.ts:
+ * x and dy read in place, no packing; 2.3–3.1× faster than the XNNPACK forms below in the small CNN
+ * step, docs/benchmarks.md), which the XNNPACK forms replace for other widths and on engines
+ * without wasm SIMD.
  *
  * Stock TF.js 4.22 wasm has no `Conv2DBackpropFilter` kernel and a naive scalar-loop
  * `Conv2DBackpropInput`. Both gradients are convolutions themselves, so they can run on the
@@ -41,6 +45,7 @@ import type {
   Tensor4D,
   TensorInfo,
 } from '@tensorflow/tfjs';
+import { simdFilterGrad } from './_filter-grad.js';
 import {
   type BackendWasm,
   type WasmKernelArgs,
@@ -163,6 +168,9 @@ export function conv2dBackpropFilterWasm(
   const { inHeight: H, inWidth: W, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   const { top, left } = info.padInfo;
+  // scaat's SIMD kernel reads x and dy in place (./_filter-grad.ts); the XNNPACK routes below where it does not apply
+  const simd = simdFilterGrad(backend, x, dy, { ...info, batch: info.batchSize, top, left });
+  if (simd) return simd;
   // x as the filter (see the module header): stride 1, x smaller than dy, and padding within reach
   const [topX, leftX] = [(kh - 1) * dh - top, (kw - 1) * dw - left];
   const [bottomX, rightX] = [(kh - 1) * dh + H - oh - topX, (kw - 1) * dw + W - ow - leftX];
