@@ -11,7 +11,6 @@
  * the results are the same bit for bit (filter-grad.test.ts). Elsewhere (the browser, one thread,
  * Node before 20.16 without process.getBuiltinModule) it runs on the calling thread.
  */
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type * as WorkerThreads from 'node:worker_threads';
 import type { BackendWasm } from './_wasm.js';
@@ -42,9 +41,12 @@ export interface FilterGradGeometry {
 /** Runs filter_grad over all its work items: `args` are its 18 leading arguments, `items` the item count. */
 export type FilterGradRunner = (args: readonly number[], items: number) => void;
 
+// the backend's Emscripten module, as far as it is read here (no import of the backend package:
+// importing it registers the wasm backend, which only src/engine/backend.ts may do)
 interface WasmModuleLike {
   wasmMemory?: WebAssembly.Memory;
   asm?: { memory?: WebAssembly.Memory };
+  tfjs?: { getThreadsCount?: () => number };
 }
 
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -148,7 +150,7 @@ function runnerFor(backend: BackendWasm): FilterGradRunner | null {
   if (runner === undefined) {
     const wasm = backend.wasm as unknown as WasmModuleLike;
     const memory = wasm.wasmMemory ?? wasm.asm?.memory;
-    runner = memory instanceof WebAssembly.Memory ? filterGradRunner(memory, getThreadsCount()) : null;
+    runner = memory instanceof WebAssembly.Memory ? filterGradRunner(memory, wasm.tfjs?.getThreadsCount?.() ?? 1) : null;
     runners.set(backend.wasm, runner);
   }
   return runner;
