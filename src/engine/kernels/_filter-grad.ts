@@ -112,8 +112,15 @@ export function filterGradRunner(memory: WebAssembly.Memory, threads: number): F
   const helpers = threads - 1;
   const control = new Int32Array(new SharedArrayBuffer(4 * (2 + 20 * helpers)));
   const bytes = moduleBytes(true);
-  for (let index = 0; index < helpers; index++) {
-    new workerThreads.Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control: control.buffer, index } }).unref();
+  const started: WorkerThreads.Worker[] = [];
+  try {
+    for (let index = 0; index < helpers; index++) {
+      started.push(new workerThreads.Worker(WORKER_SOURCE, { eval: true, workerData: { bytes, memory, control: control.buffer, index } }));
+      started[index]!.unref();
+    }
+  } catch {
+    for (const w of started) void w.terminate();
+    return single; // no threads to be had (a resource limit): the calling thread alone
   }
   return (args, items) => {
     if (items < 2 * threads) return single(args, items);
