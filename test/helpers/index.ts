@@ -121,13 +121,7 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 
 /** Whether {@link SYSTEM_PYTHON} can import every module named, e.g. `pythonHas('PIL', 'numpy')`. */
 export function pythonHas(...modules: string[]): boolean {
-  if (!existsSync(SYSTEM_PYTHON)) return false;
-  try {
-    execFileSync(SYSTEM_PYTHON, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+  return existsSync(SYSTEM_PYTHON) && commandRuns(SYSTEM_PYTHON, '-c', `import ${modules.join(', ')}`);
 }
 
 /** Whether `command args…` runs and exits 0 (a tool on PATH). */

@@ -11,32 +11,14 @@
  * the results are the same bit for bit (filter-grad.test.ts). Elsewhere (the browser, one thread,
  * Node before 20.16 without process.getBuiltinModule) it runs on the calling thread.
  */
+import type * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type * as WorkerThreads from 'node:worker_threads';
-import type { BackendWasm } from './_wasm.js';
+import { type BackendWasm, heapF32 } from './_wasm.js';
 import { FILTER_GRAD_WASM } from './_wasm-kernels.generated.js';
 
 /** filter_grad's exported signature: byte offsets, sizes, then the work items [w0, w1) (native/wasm/filter_grad.c). */
 export type FilterGradExport = (...args: number[]) => void;
-
-/** The geometry of one filter gradient, as conv2d.ts computes it. */
-export interface FilterGradGeometry {
-  readonly batch: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly inChannels: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly outChannels: number;
-  readonly filterHeight: number;
-  readonly filterWidth: number;
-  readonly strideHeight: number;
-  readonly strideWidth: number;
-  readonly dilationHeight: number;
-  readonly dilationWidth: number;
-  readonly top: number;
-  readonly left: number;
-}
 
 /** Runs filter_grad over all its work items: `args` are its 18 leading arguments, `items` the item count. */
 export type FilterGradRunner = (args: readonly number[], items: number) => void;
@@ -50,12 +32,7 @@ interface WasmModuleLike {
 }
 
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const b64 = shared ? FILTER_GRAD_WASM.shared : FILTER_GRAD_WASM.plain;
-  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(b64, 'base64'));
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+  return Uint8Array.from(atob(shared ? FILTER_GRAD_WASM.shared : FILTER_GRAD_WASM.plain), (ch) => ch.charCodeAt(0));
 }
 
 function isShared(memory: WebAssembly.Memory): boolean {
@@ -163,27 +140,24 @@ function runnerFor(backend: BackendWasm): FilterGradRunner | null {
   return runner;
 }
 
-function byteOffset(backend: BackendWasm, t: TensorInfo): number {
-  return (backend.dataIdMap.get(t.dataId) as unknown as { memoryOffset: number }).memoryOffset;
-}
-
 /**
- * ∂W [kh, kw, Ci, Co] of a convolution given x [B, H, W, Ci] and dy [B, oh, ow, Co], or
- * undefined where this kernel does not apply (Co not a multiple of 4, or no SIMD module on this
- * engine): the caller then takes the XNNPACK route. Caller owns the result.
+ * ∂W [kh, kw, Ci, Co] of the convolution `info` describes, given x [B, H, W, Ci] and dy
+ * [B, oh, ow, Co], or undefined where this kernel does not apply (Co not a multiple of 4, or no
+ * SIMD module on this engine): the caller then takes the XNNPACK route. Caller owns the result.
  */
-export function simdFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, g: FilterGradGeometry): TensorInfo | undefined {
-  if (g.outChannels % 4 !== 0) return undefined;
+export function simdFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
+  if (info.outChannels % 4 !== 0) return undefined;
   const run = runnerFor(backend);
   if (run === null) return undefined;
-  const out = backend.makeOutput([g.filterHeight, g.filterWidth, g.inChannels, g.outChannels], 'float32');
-  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
-  const items = g.filterHeight * g.filterWidth * Math.ceil(g.inChannels / 4);
+  const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
+  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
+  heapF32(backend, out).fill(0);
+  const at = (t: TensorInfo): number => backend.getMemoryOffset(t.dataId);
   run([
-    byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out),
-    g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels,
-    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth,
-    g.top, g.left,
-  ], items);
+    at(x), at(dy), at(out),
+    info.batchSize, info.inHeight, info.inWidth, ci, info.outHeight, info.outWidth, co,
+    kh, kw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  ], kh * kw * Math.ceil(ci / 4));
   return out;
 }

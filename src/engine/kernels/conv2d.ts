@@ -165,12 +165,12 @@ export function conv2dBackpropFilterWasm(
   g: ConvGeometry,
 ): TensorInfo {
   const info = forwardInfo(x.shape as Shape4, filterShape, g);
+  // scaat's SIMD kernel reads x and dy in place (./_filter-grad.ts); the XNNPACK routes below where it does not apply
+  const simd = simdFilterGrad(backend, x, dy, info);
+  if (simd) return simd;
   const { inHeight: H, inWidth: W, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow, inChannels: ci, outChannels: co } = info;
   const { top, left } = info.padInfo;
-  // scaat's SIMD kernel reads x and dy in place (./_filter-grad.ts); the XNNPACK routes below where it does not apply
-  const simd = simdFilterGrad(backend, x, dy, { ...info, batch: info.batchSize, top, left });
-  if (simd) return simd;
   // x as the filter (see the module header): stride 1, x smaller than dy, and padding within reach
   const [topX, leftX] = [(kh - 1) * dh - top, (kw - 1) * dw - left];
   const [bottomX, rightX] = [(kh - 1) * dh + H - oh - topX, (kw - 1) * dw + W - ow - leftX];
