@@ -96,6 +96,24 @@ describe('train', () => {
     expect(cfg.trainer).toBe('counting');
   });
 
+  it("cleanEpochs: the first epochs take the regular step, bit for bit, and leave the trainer's state alone", async () => {
+    const cleanDir = path.join(tmp, 'clean-start');
+    const regularDir = path.join(tmp, 'clean-regular');
+    await train({ config: config({ cleanEpochs: 1 }), data: data(), runDir: cleanDir, trainers: REGISTRY });
+    await train({ config: config({ trainer: 'regular' }), data: data(), runDir: regularDir, trainers: REGISTRY });
+    const bytes = (dir: string, step: string, file: string) => readFileSync(path.join(dir, 'checkpoints', step, file));
+    // after the clean epoch: the weights and the optimizer's moments of a regular run
+    for (const file of ['weights.bin', 'optimizer.bin']) expect(bytes(cleanDir, 'step-00000004', file).equals(bytes(regularDir, 'step-00000004', file))).toBe(true);
+    // then the trainer's own step: different weights, adversarial numbers, and each sample visited once
+    expect(bytes(cleanDir, 'step-00000008', 'weights.bin').equals(bytes(regularDir, 'step-00000008', 'weights.bin'))).toBe(false);
+    const epochs = records(cleanDir).filter((r) => r['type'] === 'epoch');
+    expect(epochs.map((r) => r['clean'])).toEqual([true, undefined]);
+    expect(epochs.map((r) => 'advAcc' in (r['train'] as object))).toEqual([false, true]);
+    expect(epochs.map((r) => r['trainer'])).toEqual([{ totalVisits: 0 }, { totalVisits: 64 }]);
+    // cleanEpochs must leave the trainer at least one epoch
+    expect(() => config({ cleanEpochs: 2 })).toThrow(/'cleanEpochs' \(2\) must be below 'epochs' \(2\)/);
+  });
+
   it('trains and tests on class-stratified trainLimit / evalLimit samples, recorded in the log', async () => {
     // both splits stored class by class (3 classes of 10): the first 12 / 6 samples would be class 0 only
     const rng = new Rng(3);

@@ -6,7 +6,8 @@
  *   2. lock the run folder (one writer per run: run-dir.ts lockRunDir, released however train
  *      ends); build the model, optimizer, trainer and its Rng; restore a checkpoint when resuming
  *   3. for each epoch, for each batch (order = f(seed, epoch), resumable mid-epoch):
- *        lr ← schedule(step) → trainer.step → log every `logEvery` → checkpoint every `checkpointEvery`
+ *        lr ← schedule(step) → trainer.step (the regular step in the first `cleanEpochs` epochs)
+ *        → log every `logEvery` → checkpoint every `checkpointEvery`
  *        → on abort (Ctrl-C): checkpoint, then throw ScaatError code 'INTERRUPTED'
  *   4. end of epoch: trainer.epochSummary → test evaluation → 'epoch' log record → checkpoint
  *   5. save the final model to <run>/model
@@ -49,6 +50,7 @@ import { BASELINE_TRAINERS } from './registry.js';
 import type { TrainerRegistry } from './registry.js';
 import { assertFreshRunDir, lockRunDir, removeRunTemporaries, RunLog, runPaths } from './run-dir.js';
 import type { RunLock } from './run-dir.js';
+import { regularTrainer } from './regular.js';
 import { learningRateAt } from './schedule.js';
 import { checkModelPin, resolveSourceDir, startingPoint } from './source-model.js';
 
@@ -150,6 +152,7 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
     numClasses: trainSet.numClasses,
     ...(trainSet.augmentation ? { augmentation: trainSet.augmentation } : {}), // batches' augmentation, when config.augment
   });
+  const cleanTrainer = regularTrainer(); // the step of the first `cleanEpochs` epochs (stateless)
   const rng = new Rng(deriveSeed(config.seed, 'trainer'));
   const log = new RunLog(paths.log);
   let loop: LoopState = { epoch: 0, batch: 0, step: 0, rng: rng.getState(), epochSums: {}, epochSamples: 0, epochSeconds: 0, logBytes: 0 };
@@ -247,7 +250,8 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
       let metrics: Readonly<Record<string, number>>;
       try {
         const index = position ? Int32Array.from(batch.index, (i) => position[i]!) : batch.index;
-        metrics = trainer.step({ x, y, index }, { classifier, optimizer, epoch, step, rng });
+        const stepper = epoch < config.cleanEpochs ? cleanTrainer : trainer;
+        metrics = stepper.step({ x, y, index }, { classifier, optimizer, epoch, step, rng });
       } finally {
         tf.dispose([x, y]);
       }
@@ -293,6 +297,7 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
       train: trainMeans,
       ...(test ? { test } : {}),
       ...(trainerSummary ? { trainer: trainerSummary } : {}),
+      ...(epoch < config.cleanEpochs ? { clean: true } : {}),
       backend: backend.name,
     });
     progress.epochEnd(
