@@ -194,8 +194,8 @@ export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[
   return { epochs, q, ...(backend ? { backend } : {}) };
 }
 
-/** Keys whose contents are not curves (distributions, machine info). */
-const NOT_FLATTENED = new Set(['histogram', 'quantiles', 'backend']);
+/** Keys whose contents are not curves (distributions, machine info, the test split's most predicted class). */
+const NOT_FLATTENED = new Set(['histogram', 'quantiles', 'backend', 'mode']);
 
 /** The record's finite numbers; nested ones under dotted keys ('train.loss', 'trainer.q.mean'). */
 function flatNumbers(r: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,6 +1,7 @@
 /**
- * Clean test-split evaluation during training: mean cross-entropy and accuracy, inference mode,
- * in batches of bounded size (one batch of tensors alive at a time).
+ * Clean test-split evaluation during training: mean cross-entropy, accuracy and the most often
+ * predicted class (the loop warns of a constant predictor), inference mode, in batches of bounded
+ * size (one batch of tensors alive at a time).
  */
 import * as tf from '@tensorflow/tfjs';
 import { toTensors } from '../datasets/dataset.js';
@@ -15,6 +16,8 @@ export interface CleanEvaluation {
   readonly acc: number;
   /** Number of samples evaluated. */
   readonly samples: number;
+  /** The class predicted most often (argmax of the logits) and how many samples it was predicted for. */
+  readonly mode: { readonly label: number; readonly count: number };
 }
 
 /**
@@ -29,18 +32,23 @@ export async function evaluateClean(
   let lossSum = 0;
   let correct = 0;
   let seen = 0;
+  const predicted = new Float64Array(classifier.numClasses);
   for await (const batch of dataset.batches({ batchSize, shuffle: false, ...(indices ? { indices } : {}) })) {
     const { x, y } = toTensors(batch);
-    const [l, c] = tf.tidy(() => {
+    const [l, c, labels] = tf.tidy(() => {
       const z = classifier.logits(x);
       const ce = tf.neg(tf.sum(tf.mul(tf.oneHot(y, classifier.numClasses).toFloat(), tf.logSoftmax(z))));
-      const ok = tf.sum(tf.cast(tf.equal(tf.argMax(z, 1), y), 'float32'));
-      return [ce.dataSync()[0]!, ok.dataSync()[0]!];
+      const argmax = tf.argMax(z, 1);
+      const ok = tf.sum(tf.cast(tf.equal(argmax, y), 'float32'));
+      return [ce.dataSync()[0]!, ok.dataSync()[0]!, argmax.dataSync()] as const;
     });
     tf.dispose([x, y]);
+    for (const k of labels) predicted[k]! += 1;
     lossSum += l;
     correct += c;
     seen += batch.y.length;
   }
-  return { loss: seen ? lossSum / seen : NaN, acc: seen ? correct / seen : NaN, samples: seen };
+  let label = 0;
+  for (let k = 1; k < predicted.length; k++) if (predicted[k]! > predicted[label]!) label = k;
+  return { loss: seen ? lossSum / seen : NaN, acc: seen ? correct / seen : NaN, samples: seen, mode: { label, count: predicted[label] ?? 0 } };
 }

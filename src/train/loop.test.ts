@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { zerosLike as tfZerosLike } from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { loadClassifier, saveClassifier } from '../models/io.js';
 import { MODELS } from '../models/registry.js';
 import { resolveConfig } from './config.js';
 import type { TrainConfig } from './config.js';
-import { train } from './loop.js';
+import { constantPredictorWarning, train } from './loop.js';
 import { SILENT_PROGRESS } from './progress.js';
 import { optionsResolver, BASELINE_TRAINERS, withTrainers } from './registry.js';
 import { lockRunDir } from './run-dir.js';
@@ -112,6 +113,34 @@ describe('train', () => {
     expect(epochs.map((r) => r['trainer'])).toEqual([{ totalVisits: 0 }, { totalVisits: 64 }]);
     // cleanEpochs must leave the trainer at least one epoch
     expect(() => config({ cleanEpochs: 2 })).toThrow(/'cleanEpochs' \(2\) must be below 'epochs' \(2\)/);
+  });
+
+  it('warns of a constant predictor (every test sample one class), in the log and on the progress sink', async () => {
+    // a trainer that zeroes every weight: all logits 0, so argmax is class 0 for every sample
+    const zeroing: TrainerSpec = {
+      ...COUNTING,
+      create: () => ({
+        name: 'counting',
+        step(_input, { classifier }) {
+          for (const v of classifier.trainableVariables()) v.assign(tfZerosLike(v));
+          return { loss: 1, acc: 0 };
+        },
+      }),
+    };
+    const messages: string[] = [];
+    const dir = path.join(tmp, 'constant');
+    await train({ config: config({ epochs: 1 }), data: data(), runDir: dir, trainers: withTrainers(REGISTRY, [['counting', zeroing]]), progress: { ...SILENT_PROGRESS, message: (t) => messages.push(t) } });
+    const warnings = records(dir).filter((r) => r['type'] === 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ epoch: 0, code: 'constant-predictor' });
+    expect(warnings[0]!['message']).toMatch(/^epoch 1: the model predicts class 0 for all 30 test samples \(a constant predictor, test accuracy 0\.3333\): adversarial training .*cleanEpochs/);
+    expect(messages.filter((m) => m.startsWith('warning: epoch 1: the model predicts class 0'))).toHaveLength(1);
+    // a model that predicts more than one class: no warning; a regular run's warning gives no adversarial hint
+    const mixed = { loss: 1, acc: 0.5, samples: 4, mode: { label: 2, count: 3 } };
+    expect(constantPredictorWarning(mixed, 0, { trainer: 'scaat', cleanEpochs: 0 })).toBeUndefined();
+    const all = { ...mixed, mode: { label: 2, count: 4 } };
+    expect(constantPredictorWarning(all, 0, { trainer: 'regular', cleanEpochs: 0 })).toBe('epoch 1: the model predicts class 2 for all 4 test samples (a constant predictor, test accuracy 0.5000)');
+    expect(constantPredictorWarning(all, 0, { trainer: 'scaat', cleanEpochs: 1 })).not.toMatch(/cleanEpochs/);
   });
 
   it('trains and tests on class-stratified trainLimit / evalLimit samples, recorded in the log', async () => {

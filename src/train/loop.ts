@@ -286,6 +286,7 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
     const evalNow = testSet && config.evalEvery > 0 && ((epoch + 1) % config.evalEvery === 0 || epoch === config.epochs - 1);
     const test = evalNow ? await evaluateClean(classifier, testSet, { batchSize: config.evalBatchSize, indices: testSample!.indices }) : undefined;
     if (test) lastTest = test;
+    const constant = test ? constantPredictorWarning(test, epoch, config) : undefined;
     const secs = seconds();
     log.write({
       type: 'epoch',
@@ -300,6 +301,10 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
       ...(epoch < config.cleanEpochs ? { clean: true } : {}),
       backend: backend.name,
     });
+    if (constant) {
+      log.write({ type: 'warning', epoch, code: 'constant-predictor', message: constant });
+      progress.message(`warning: ${constant}`);
+    }
     progress.epochEnd(
       `train ${Object.entries(trainMeans).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}` +
         (test ? ` | test loss ${test.loss.toFixed(4)} acc ${test.acc.toFixed(4)}` : '') +
@@ -394,4 +399,17 @@ export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, '
     );
   }
   return clf;
+}
+
+/**
+ * The warning for a model that predicts one class for every evaluated test sample (from an
+ * adversarial trainer's first epochs on random weights, the constant predictor can be a stable
+ * point: docs/method.md §7, `cleanEpochs`), or undefined.
+ */
+export function constantPredictorWarning(test: CleanEvaluation, epoch: number, config: Pick<TrainConfig, 'trainer' | 'cleanEpochs'>): string | undefined {
+  if (test.samples < 2 || test.mode.count < test.samples) return undefined;
+  const hint = epoch >= config.cleanEpochs && config.trainer !== 'regular'
+    ? `: adversarial training from random weights can settle there; start every compared trainer with clean epochs (cleanEpochs, docs/method.md §7) or lower ε or the learning rate`
+    : '';
+  return `epoch ${epoch + 1}: the model predicts class ${test.mode.label} for all ${test.samples} test samples (a constant predictor, test accuracy ${test.acc.toFixed(4)})${hint}`;
 }
