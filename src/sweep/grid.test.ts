@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { ALL_TRAINERS } from '../scaat/registry.js';
-import { expandGrid, parseGrid, shardCells } from './grid.js';
+import { expandGrid, parseGrid, selectCells, shardCells } from './grid.js';
 import type { Cell } from './grid.js';
 
 const T = ALL_TRAINERS;
@@ -196,5 +196,28 @@ describe('shardCells', () => {
     expect(names(shardCells(cells, { index: 1, count: 3 }))).toEqual(['seed=1', 'seed=4']);
     expect(shardCells(cells)).toHaveLength(5);
     expect(() => shardCells(cells, { index: 3, count: 3 })).toThrow(/--shard: expected i\/n with integers 0 ≤ i < n, got 3\/3/);
+  });
+});
+
+describe('selectCells', () => {
+  it('takes cells by their 1-based run-order numbers with the cells they fine-tune or continue from, in run order', () => {
+    const cells = cellsOf({
+      base: { ...BASE, schedule: 'constant' }, // so a longer run continues the shorter one
+      axes: [
+        { trainer: ['regular'], seed: [0, 1], epochs: [2, 4] },
+        { trainer: ['scaat'], seed: [0, 1], model: { ft: { cell: { trainer: 'regular', epochs: 4 } } }, epochs: [1] },
+      ],
+    });
+    const numbered = names(cells);
+    const at = (name: string) => numbered.indexOf(name) + 1;
+    // the fine-tuning cell of seed 1 brings its source, which continues the 2-epoch run of seed 1
+    const ft1 = 'trainer=scaat__seed=1__epochs=1__model=ft';
+    expect(cells[at(ft1) - 1]!.source).toBe('trainer=regular__seed=1__epochs=4');
+    expect(names(selectCells(cells, new Set([at(ft1)])))).toEqual(['trainer=regular__seed=1__epochs=2', 'trainer=regular__seed=1__epochs=4', ft1]);
+    // a from-scratch cell alone; the whole grid without a selection
+    expect(names(selectCells(cells, new Set([at('trainer=regular__seed=0__epochs=2')])))).toEqual(['trainer=regular__seed=0__epochs=2']);
+    expect(names(selectCells(cells))).toEqual(numbered);
+    expect(() => selectCells(cells, new Set([0]))).toThrow(`--cells: cell 0 does not exist; the grid has cells 1 to ${cells.length}`);
+    expect(() => selectCells(cells, new Set([cells.length + 1]))).toThrow(ConfigError);
   });
 });

@@ -487,6 +487,26 @@ export function shardCells(cells: readonly Cell[], shard?: { index: number; coun
   return cells.filter((c) => c.root % shard.count === shard.index);
 }
 
+/**
+ * Cells by their 1-based numbers in run order (as `scaat sweep --dry-run` lists them), each with the
+ * cells it fine-tunes or continues from (a finished one is skipped when the sweep runs), in run order.
+ * @throws ConfigError for a number outside 1..cells.length
+ */
+export function selectCells(cells: readonly Cell[], numbers?: ReadonlySet<number>): Cell[] {
+  if (!numbers) return [...cells];
+  for (const n of numbers) {
+    if (!(Number.isInteger(n) && n >= 1 && n <= cells.length)) {
+      throw new ConfigError(`--cells: cell ${n} does not exist; the grid has cells 1 to ${cells.length} (scaat sweep --dry-run lists them)`);
+    }
+  }
+  const byName = new Map(cells.map((c) => [c.name, c]));
+  const wanted = new Set<string>();
+  for (const n of numbers) {
+    for (let c: Cell | undefined = cells[n - 1]; c && !wanted.has(c.name); c = byName.get(c.source ?? c.continues ?? '')) wanted.add(c.name);
+  }
+  return cells.filter((c) => wanted.has(c.name));
+}
+
 /** The known keys of the grid's objects, by JSON path without indices (for "unknown key" messages). */
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   '': Object.keys(gridSchema.shape),

@@ -1,5 +1,6 @@
 /**
- * Running a sweep (grid.ts describes the grid). For each cell of this shard, in run order:
+ * Running a sweep (grid.ts describes the grid). For each cell of this shard (and of the `cells`
+ * selection, when given), in run order:
  *
  *   1. its folder says it is done (final model + eval.json made with the grid's evaluation) → skip
  *   2. config.json there → it must be the grid's config for the cell (else ConfigError: the grid
@@ -39,7 +40,7 @@ import { optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
 import { lockRunDir, readRunConfig, runPaths } from '../train/run-dir.js';
 import { canonicalJson } from '../io/canonical-json.js';
-import { expandGrid, shardCells } from './grid.js';
+import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
 import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './sweep-files.js';
@@ -62,6 +63,8 @@ export interface SweepOptions {
   readonly openData: OpenData;
   /** Run only this shard's cells (grid.ts). @default every cell */
   readonly shard?: { index: number; count: number };
+  /** Run only these cells (1-based, in run order) and the cells they fine-tune or continue from (grid.ts selectCells). @default every cell */
+  readonly cells?: ReadonlySet<number>;
   /** Replaces every cell's `backend` (not part of a cell's identity). */
   readonly backend?: TrainConfig['backend'];
   /** Abort → checkpoint / stop after the batch, write sweep.json, throw ScaatError 'INTERRUPTED'. */
@@ -86,9 +89,13 @@ export interface SweepSummary {
 }
 
 /** The cells of a grid and of one shard (for `--dry-run` and {@link runSweep}). */
-export function planSweep(grid: Grid, o: { out: string; trainers: TrainerRegistry; shard?: { index: number; count: number } }): { cells: Cell[]; mine: Cell[] } {
+export function planSweep(
+  grid: Grid,
+  o: { out: string; trainers: TrainerRegistry; shard?: { index: number; count: number }; cells?: ReadonlySet<number> },
+): { cells: Cell[]; mine: Cell[] } {
   const cells = expandGrid(grid, { out: o.out, trainers: o.trainers });
-  return { cells, mine: shardCells(cells, o.shard) };
+  const selected = new Set(selectCells(cells, o.cells).map((c) => c.name));
+  return { cells, mine: shardCells(cells, o.shard).filter((c) => selected.has(c.name)) };
 }
 
 /** Runs the sweep (module header). */

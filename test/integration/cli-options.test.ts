@@ -25,6 +25,7 @@ import { ALL_TRAINERS } from '../../src/scaat/registry.js';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_CONFIG_SCHEMA } from '../../src/train/config.js';
 import { planDemo } from '../../src/cli/commands/demo.js';
 import { openData, parseShard } from '../../src/cli/commands/_inputs.js';
+import { parseCellNumbers } from '../../src/cli/commands/sweep.js';
 
 const evaluateCommand = (): Command => buildProgram().commands.find((c) => c.name() === 'evaluate')!;
 /** The options every input-reading command has (cli/commands/_inputs.ts) and the output options. */
@@ -270,6 +271,13 @@ describe('one number reader: the CLI\'s other number flags read as io/numbers.ts
     await expect(openData({ ...o, numClasses: '0' })).rejects.toThrow(ConfigError);
     expect(() => parseShard('1/1')).toThrow("--shard: expected i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '1/1'");
     expect(parseShard('1/4')).toEqual({ index: 1, count: 4 });
+  });
+
+  it("sweep's --cells: numbers and ranges, or a ConfigError naming the flag and the part", () => {
+    expect([...parseCellNumbers('7-9, 15,8')].sort((a, b) => a - b)).toEqual([7, 8, 9, 15]);
+    expect([...parseCellNumbers('3')]).toEqual([3]);
+    for (const bad of ['0', '9-7', 'a', '1-', '', '2,,3']) expect(() => parseCellNumbers(bad)).toThrow(ConfigError);
+    expect(() => parseCellNumbers('7-x')).toThrow("--cells: expected cell numbers and ranges as --dry-run lists them, e.g. 7-12,15; got '7-x' in '7-x'");
   });
 
   it.each([

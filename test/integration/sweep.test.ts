@@ -205,6 +205,12 @@ describe('scaat sweep', () => {
     const out = path.join(tmp, 'length');
     const dry = await runCli(['sweep', path.join(tmp, 'length.json'), '--out', out, '--dry-run']);
     expect(dry.stdout).toContain(`${path.join(out, 'trainer=scaat__epochs=2__seed=0')}  (continues trainer=scaat__epochs=1__seed=0)`);
+    // --cells: the selected cell with the run it continues, numbered as in the whole list
+    const numberOf = (name: string) => dry.stdout.split('\n').find((l) => l.endsWith(path.join(out, name)) || l.includes(`${path.join(out, name)}  `))!.trim().split(/\s+/)[0];
+    const picked = await runCli(['sweep', path.join(tmp, 'length.json'), '--out', out, '--dry-run', '--cells', numberOf('trainer=scaat__epochs=2__seed=0')!]);
+    expect(picked.stdout).toMatch(/4 cells, 2 in the selection/);
+    expect(picked.stdout.split('\n').filter((l) => /^\s+\d+\s+pending/.test(l)).map((l) => l.trim().split(/\s+/)[0])).toEqual(
+      [numberOf('trainer=scaat__epochs=1__seed=0'), numberOf('trainer=scaat__epochs=2__seed=0')]);
     const r = await runCli(['sweep', path.join(tmp, 'length.json'), '--out', out, '--no-report']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('trainer=scaat__epochs=2__seed=0: continuing the finished run of trainer=scaat__epochs=1__seed=0');

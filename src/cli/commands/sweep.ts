@@ -7,10 +7,11 @@
  *   scaat sweep studies/smoke.json --out runs/smoke --dry-run     # list the cells
  *   scaat sweep studies/mnist.json --out runs/mnist               # run (again: skips finished cells)
  *   scaat sweep studies/mnist.json --out runs/mnist --shard 2/4   # every 4th cell, from the 3rd
+ *   scaat sweep studies/mnist.json --out runs/mnist --cells 7-12  # cells 7 to 12 of the --dry-run list
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { ScaatError } from '../../errors.js';
+import { ConfigError, ScaatError } from '../../errors.js';
 import { readGrid } from '../../sweep/grid.js';
 import { cellStatus, planSweep, runSweep } from '../../sweep/run.js';
 import { consoleProgress } from '../../train/progress.js';
@@ -26,6 +27,7 @@ import type { TrainConfig } from '../../train/config.js';
 export interface SweepCommandOptions {
   out: string;
   shard?: string;
+  cells?: string;
   dryRun?: boolean;
   backend?: string;
   /** false with --no-report. */
@@ -58,6 +60,9 @@ from-scratch cells by turns, a fine-tuning cell with its source; all shards shar
                scaat sweep studies/mnist.json --out runs/mnist --shard $JOB_COMPLETION_INDEX/8
   then, once:  scaat report runs/mnist
 
+--cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
+fine-tune or continue from): a part of a study first, or one cell again.
+
 Exit codes: 0 every cell of this shard done; 130 interrupted (Ctrl-C: checkpoint written);
 2 bad grid (named by file and JSON path) or option; 3 bad data; 1 some cells failed (each
 recorded in <cell>/error.json and retried by the next run).`;
@@ -70,6 +75,7 @@ export function registerSweep(program: Command): void {
     .argument('<grid.json>', 'the grid file (see studies/)')
     .requiredOption('-o, --out <dir>', 'sweep folder: one run folder per cell, sweep.json, report/')
     .option('--shard <i/n>', 'run only shard i of n (0 ≤ i < n): for array jobs')
+    .option('--cells <list>', 'run only these cells, numbered as --dry-run lists them (e.g. 7-12,15), with the cells they fine-tune or continue from')
     .option('--dry-run', 'list the cells (with their status in --out) and run nothing')
     .option('--backend <name>', "TF.js backend of every cell: auto, wasm, cpu, tensorflow (default: the grid's 'backend')")
     .option('--no-report', 'do not write <dir>/report at the end')
@@ -84,15 +90,17 @@ export function registerSweep(program: Command): void {
 export async function runSweepCommand(gridFile: string, opts: SweepCommandOptions): Promise<void> {
   const grid = readGrid(gridFile, ALL_TRAINERS);
   const shard = opts.shard !== undefined ? parseShard(opts.shard) : undefined;
+  const cells = opts.cells !== undefined ? parseCellNumbers(opts.cells) : undefined;
+  const part = shard ? `shard ${shard.index}/${shard.count}` : cells ? 'the selection' : 'the grid';
   const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`sweep: ${line}\n`);
   if (opts.dryRun) {
-    const { cells, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}) });
+    const { cells: all, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}), ...(cells ? { cells } : {}) });
     const lines = mine.map((c) => {
       const { status } = cellStatus(opts.out, c, grid.evaluation);
-      return `${String(cells.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}`;
+      return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}`;
     });
     process.stdout.write(
-      `${grid.file}: ${cells.length} cells${shard ? `, ${mine.length} in shard ${shard.index}/${shard.count}` : ''}${grid.comment ? `\n  ${grid.comment}` : ''}\n` +
+      `${grid.file}: ${all.length} cells${shard || cells ? `, ${mine.length} in ${part}` : ''}${grid.comment ? `\n  ${grid.comment}` : ''}\n` +
         `   #  status    folder\n${lines.join('\n')}\n`,
     );
     return;
@@ -112,6 +120,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
       trainers: ALL_TRAINERS,
       openData: (spec, split, where) => openDataSource(spec, { option: where, split }),
       ...(shard ? { shard } : {}),
+      ...(cells ? { cells } : {}),
       ...(opts.backend !== undefined ? { backend: parseWritten(TRAIN_CONFIG_SCHEMA, { backend: opts.backend }, '--backend')['backend'] as TrainConfig['backend'] } : {}),
       signal: abort.signal,
       ...(progress ? { progress } : {}),
@@ -121,7 +130,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
   } finally {
     stopOnSignal();
   }
-  log(`${summary.ran.length} cells run, ${summary.skipped.length} already done, ${summary.failed.length} failed (${summary.mine.length} in ${shard ? `shard ${shard.index}/${shard.count}` : 'the grid'})`);
+  log(`${summary.ran.length} cells run, ${summary.skipped.length} already done, ${summary.failed.length} failed (${summary.mine.length} in ${part})`);
   if (opts.report) await runSweepReport(opts.out, {});
   if (summary.failed.length > 0) {
     throw new ScaatError(
@@ -130,4 +139,18 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
       'SWEEP_INCOMPLETE',
     );
   }
+}
+
+/** `--cells 7-12,15` → the cell numbers (1-based, as --dry-run lists them). */
+export function parseCellNumbers(v: string): Set<number> {
+  const out = new Set<number>();
+  for (const part of v.split(',').map((p) => p.trim())) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    const [a, b] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+    if (!(a >= 1 && b >= a)) {
+      throw new ConfigError(`--cells: expected cell numbers and ranges as --dry-run lists them, e.g. 7-12,15; got '${part}' in '${v}'`);
+    }
+    for (let n = a; n <= b; n++) out.add(n);
+  }
+  return out;
 }
