@@ -7,6 +7,7 @@
 #
 #   bash scripts/reproduce.sh                                   # everything, cheapest questions first
 #   bash scripts/reproduce.sh cifar10-headline cifar10-cheap     # only these
+#   bash scripts/reproduce.sh cifar10-cheap:7-12 synthetic-32     # a grid's cells 7 to 12 (scaat sweep --cells), then another
 #   SCAAT_OUT=/big/disk bash scripts/reproduce.sh               # another output folder
 #
 # CIFAR-10 grids read ../shared/data/cifar10-jpg (their 'data' key; edit it to where your copy is).
@@ -23,7 +24,8 @@ ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnis
 OUT="${SCAAT_OUT:-studies-out}"
 grids=("$@")
 [ ${#grids[@]} -gt 0 ] || grids=("${ORDER[@]}")
-for g in "${grids[@]}"; do
+for arg in "${grids[@]}"; do
+  g=${arg%%:*}
   if [ ! -f "studies/$g.json" ]; then
     echo "reproduce.sh: no grid studies/$g.json (grids: ${ORDER[*]})" >&2
     exit 2
@@ -45,13 +47,16 @@ copy_cells() {
   done
 }
 
-for g in "${grids[@]}"; do
+for arg in "${grids[@]}"; do
+  g=${arg%%:*}
+  cells=()
+  [ "$arg" = "$g" ] || cells=(--cells "${arg#*:}")
   case "$g" in
     mnist-finetune) copy_cells mnist-finetune mnist-headline 'trainer=regular__seed=*' 'trainer=scaat__seed=*' ;;
     cifar10-onepass-long)
       copy_cells cifar10-onepass-long cifar10-headline 'seed=*__trainer=regular'
       copy_cells cifar10-onepass-long cifar10-cheap 'seed=*__trainer=scaat__scaat.attackGradient=train-backward__scaat.loss=adv-only__scaat.saliencySource=train-backward' ;;
   esac
-  echo "reproduce.sh: $g → $OUT/$g ($(date -u +%FT%TZ))"
-  node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g"
+  echo "reproduce.sh: $g${cells[1]:+ cells ${cells[1]}} → $OUT/$g ($(date -u +%FT%TZ))"
+  node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g" "${cells[@]}"
 done
