@@ -73,21 +73,38 @@ INLINE void add_d(double* p, const int n, v128_t v, int first) {
 /* Channels c0 .. c0 + n of the block of nb rows at x (row stride C), merged into the item's
  * float64 mean and M2 at pm and pq, which hold `done` rows so far. */
 INLINE void moments_group(const float* x, int C, int nb, double done, double* pm, double* pq, const int n) {
-  v128_t a = wasm_f32x4_splat(0.0f);
-  for (int r = 0; r < nb; r++) a = wasm_f32x4_add(a, load_n(x + r * C, n));
-  const v128_t c = wasm_f32x4_div(a, wasm_f32x4_splat((float)nb));
-  v128_t s1 = wasm_f32x4_splat(0.0f), s2 = s1;
-  for (int r = 0; r < nb; r++) {
+  /* even and odd rows in separate accumulators (two dependency chains), added at the end */
+  const v128_t z = wasm_f32x4_splat(0.0f);
+  v128_t a = z, b = z;
+  int r = 0;
+  for (; r + 2 <= nb; r += 2) {
+    a = wasm_f32x4_add(a, load_n(x + r * C, n));
+    b = wasm_f32x4_add(b, load_n(x + (r + 1) * C, n));
+  }
+  if (r < nb) a = wasm_f32x4_add(a, load_n(x + r * C, n));
+  const v128_t c = wasm_f32x4_div(wasm_f32x4_add(a, b), wasm_f32x4_splat((float)nb));
+  v128_t s1 = z, s2 = z, t1 = z, t2 = z;
+  for (r = 0; r + 2 <= nb; r += 2) {
+    const v128_t d = wasm_f32x4_sub(load_n(x + r * C, n), c), e = wasm_f32x4_sub(load_n(x + (r + 1) * C, n), c);
+    s1 = wasm_f32x4_add(s1, d);
+    s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(d, d));
+    t1 = wasm_f32x4_add(t1, e);
+    t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(e, e));
+  }
+  if (r < nb) {
     const v128_t d = wasm_f32x4_sub(load_n(x + r * C, n), c);
     s1 = wasm_f32x4_add(s1, d);
     s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(d, d));
   }
-  const v128_t len = wasm_f64x2_splat((double)nb), zero = wasm_f64x2_splat(0.0);
+  s1 = wasm_f32x4_add(s1, t1);
+  s2 = wasm_f32x4_add(s2, t2);
+  const v128_t inv = wasm_f64x2_splat(1.0 / nb), zero = wasm_f64x2_splat(0.0);
   /* the block's mean and M2, in double */
   const v128_t s1a = lo64(s1), s1b = hi64(s1);
-  const v128_t ma = wasm_f64x2_add(lo64(c), wasm_f64x2_div(s1a, len)), mb = wasm_f64x2_add(hi64(c), wasm_f64x2_div(s1b, len));
-  const v128_t qa = wasm_f64x2_max(zero, wasm_f64x2_sub(lo64(s2), wasm_f64x2_div(wasm_f64x2_mul(s1a, s1a), len)));
-  const v128_t qb = wasm_f64x2_max(zero, wasm_f64x2_sub(hi64(s2), wasm_f64x2_div(wasm_f64x2_mul(s1b, s1b), len)));
+  const v128_t da0 = wasm_f64x2_mul(s1a, inv), db0 = wasm_f64x2_mul(s1b, inv);
+  const v128_t ma = wasm_f64x2_add(lo64(c), da0), mb = wasm_f64x2_add(hi64(c), db0);
+  const v128_t qa = wasm_f64x2_max(zero, wasm_f64x2_sub(lo64(s2), wasm_f64x2_mul(s1a, da0)));
+  const v128_t qb = wasm_f64x2_max(zero, wasm_f64x2_sub(hi64(s2), wasm_f64x2_mul(s1b, db0)));
   if (done == 0.0) {
     store_d(pm, n, ma, mb);
     store_d(pq, n, qa, qb);
