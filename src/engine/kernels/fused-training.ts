@@ -129,10 +129,10 @@ function reluGradKernel({ inputs, backend }: WasmKernelArgs): TensorInfo {
 /**
  * Registers the SIMD training-mode batch norm (both ways) and ReLU gradient on wasm, where the
  * module runs on `backend` (the initialised wasm backend); false (nothing registered) where it
- * does not. Call before a native accelerator registers its own kernels of these names over them.
+ * does not, or there is no such backend. Call before a native accelerator registers its own kernels of these names over them.
  */
-export function registerFusedTrainingKernels(backend: BackendWasm): boolean {
-  if (simdKernelsFor(backend) === null) return false;
+export function registerFusedTrainingKernels(backend: BackendWasm | undefined): boolean {
+  if (backend?.wasm === undefined || simdKernelsFor(backend) === null) return false;
   for (const [name, kernel] of FUSED_TRAINING_KERNELS) replaceKernel(name, kernel);
   return true;
 }

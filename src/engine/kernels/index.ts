@@ -59,7 +59,7 @@ export function registerTrainingKernels(backend: string): string {
     registerCastKernel();
     // Training-mode batch norm and the ReLU gradient in scaat's SIMD kernels, under the names the
     // fused layer and the ReLU gradient override look for (where the module runs on this engine).
-    if (registerFusedTrainingKernels(tf.findBackend('wasm') as unknown as BackendWasm)) installFusedTraining();
+    if (registerFusedTrainingKernels(tf.findBackend('wasm') as unknown as BackendWasm | undefined)) installFusedTraining();
     // The optional native accelerator (oneDNN addon) registers over some of these; it says once
     // why when it is unavailable and leaves the pure-wasm kernels in place.
     const accelerator = registerNativeKernels();
