@@ -19,7 +19,14 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'src', 'engine', 'kernels', '_wasm-kernels.generated.ts');
 const check = process.argv.includes('--check');
-const KERNELS = [{ name: 'FILTER_GRAD', source: 'native/wasm/filter_grad.c', exports: ['filter_grad'] }];
+// One module of every kernel (one instance and one set of helper workers per heap).
+const KERNELS = [
+  {
+    name: 'SIMD_KERNELS',
+    sources: ['native/wasm/filter_grad.c', 'native/wasm/batch_norm.c', 'native/wasm/relu_grad.c'],
+    exports: ['filter_grad', 'bn_moments', 'bn_moments_finish', 'bn_forward_apply', 'bn_grad_sums', 'bn_grad_finish', 'bn_grad_apply', 'relu_grad'],
+  },
+];
 const COMMON = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all'];
 const VARIANTS = {
   plain: [],
@@ -41,13 +48,13 @@ try {
     const built = {};
     for (const [variant, flags] of Object.entries(VARIANTS)) {
       const wasm = path.join(work, `${k.name}-${variant}.wasm`);
-      const args = [...COMMON, ...flags, ...k.exports.map((e) => `-Wl,--export=${e}`), '-o', wasm, path.join(root, k.source)];
+      const args = [...COMMON, ...flags, ...k.exports.map((e) => `-Wl,--export=${e}`), '-o', wasm, ...k.sources.map((s) => path.join(root, s))];
       const r = spawnSync(process.env.CLANG ?? 'clang', args, { encoding: 'utf8' });
       if (r.error) fail(`cannot run clang (${r.error.message}); install clang and lld`);
-      if (r.status !== 0) fail(`clang failed on ${k.source} (${variant}):\n${r.stderr}`);
+      if (r.status !== 0) fail(`clang failed on ${k.sources.join(', ')} (${variant}):\n${r.stderr}`);
       built[variant] = readFileSync(wasm).toString('base64');
     }
-    lines.push(`/** ${k.source}, exports ${k.exports.join(', ')}: base64 of the builds importing a plain and a shared memory. */`);
+    lines.push(`/** ${k.sources.join(' + ')}, exports ${k.exports.join(', ')}: base64 of the builds importing a plain and a shared memory. */`);
     lines.push(`export const ${k.name}_WASM = {`);
     for (const [variant, b64] of Object.entries(built)) lines.push(`  ${variant}: '${b64}',`);
     lines.push('} as const;', '');

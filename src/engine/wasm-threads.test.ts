@@ -19,6 +19,7 @@ await import('./kernels/batch-norm.test.js');
 await import('./kernels/conv2d.test.js');
 await import('./kernels/depthwise-conv2d.test.js');
 await import('./kernels/filter-grad.test.js');
+await import('./kernels/fused-training.test.js');
 await import('./kernels/matmul.test.js');
 await import('./kernels/pooling.test.js');
 await import('./kernels/reductions.test.js');

@@ -78,7 +78,7 @@ export function explicitPad(top: number, bottom: number, left: number, right: nu
 }
 
 /** Registers `kernelFunc` for `name` on wasm, replacing any kernel already there (without TF.js's warning). */
-export function replaceKernel(name: string, kernelFunc: (args: WasmKernelArgs) => TensorInfo): void {
+export function replaceKernel(name: string, kernelFunc: (args: WasmKernelArgs) => TensorInfo | TensorInfo[]): void {
   if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
 }

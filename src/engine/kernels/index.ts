@@ -10,6 +10,8 @@
  *   matmul.ts            BatchMatMul with transposed operands (stock takes a slow path then)
  *   reductions.ts        per-channel Sum/Mean and their gradients (stock transposes / builds ones)
  *   identity.ts          zero-copy Identity and same-dtype Cast (stock copies)
+ *   fused-training.ts    training-mode batch norm and the ReLU gradient in scaat's SIMD kernels
+ *                        (the kernels the accelerator's fused layer and ReLU gradient run, for pure wasm)
  *
  * Kernels are registered for wasm; the cpu reference backend only gets the AvgPoolGrad fix; the
  * gradient overrides (Conv2D, FusedBatchNorm, Sum, Mean) are global but behave exactly as stock TF.js off wasm.
@@ -21,9 +23,11 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradConfig, registerBatchNormKernels } from './batch-norm.js';
 import { installInputGradientOnlyKernels } from '../grad-scope.js';
 import { installLazyConvGradients } from '../conv-layer.js';
-import { registerNativeKernels } from '../native/index.js';
+import { installFusedTraining, registerNativeKernels } from '../native/index.js';
+import type { BackendWasm } from './_wasm.js';
 import { conv2dGradConfig, registerConv2dKernels } from './conv2d.js';
 import { registerDepthwiseConv2dKernels } from './depthwise-conv2d.js';
+import { registerFusedTrainingKernels } from './fused-training.js';
 import { registerCastKernel, registerIdentityKernel } from './identity.js';
 import { registerMatMulKernels } from './matmul.js';
 import { registerPoolingKernelsCpu, registerPoolingKernelsWasm } from './pooling.js';
@@ -53,6 +57,9 @@ export function registerTrainingKernels(backend: string): string {
     registerReductionKernels();
     registerIdentityKernel();
     registerCastKernel();
+    // Training-mode batch norm and the ReLU gradient in scaat's SIMD kernels, under the names the
+    // fused layer and the ReLU gradient override look for (where the module runs on this engine).
+    if (registerFusedTrainingKernels(tf.findBackend('wasm') as unknown as BackendWasm | undefined)) installFusedTraining();
     // The optional native accelerator (oneDNN addon) registers over some of these; it says once
     // why when it is unavailable and leaves the pure-wasm kernels in place.
     const accelerator = registerNativeKernels();

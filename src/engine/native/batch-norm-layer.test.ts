@@ -3,11 +3,13 @@
  * path never runs off wasm) and, for the op alone, tf.moments + tf.batchNorm differentiated by
  * autodiff. The fused kernels on wasm must agree to ‖a − b‖∞ / ‖b‖∞ ≤ 1e-5: outputs, the
  * gradients w.r.t. x, γ and β (and through the mean and variance outputs), and the moving
- * statistics the layer updates. Skipped when the addon is not built and CI is unset.
+ * statistics the layer updates. On the accelerator's kernels: skipped when the addon is not built
+ * and CI is unset. With SCAAT_NATIVE=0 (../kernels/fused-training.test.ts imports this file so) the
+ * same tests run on scaat's pure-wasm SIMD kernels of the same names instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeUnless, expectClose, NATIVE_SWITCHED_OFF, nativeSkip, relError } from '../../../test/helpers/index.js';
+import { describeUnless, expectClose, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon, switchedOff } from './_addon.js';
@@ -16,9 +18,9 @@ import { registerNativeKernels } from './index.js';
 import { NATIVE_BATCH_NORM_TRAINING } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1' });
-// SCAAT_NATIVE=0 turns the accelerator (and with it the fused layer) off: nothing to test then.
-const disabled = switchedOff(process.env['SCAAT_NATIVE']);
-const describeNative = describeUnless(disabled ? NATIVE_SWITCHED_OFF : nativeSkip(load));
+// SCAAT_NATIVE=0 turns the accelerator off: the fused layer then runs scaat's SIMD kernels.
+const simd = switchedOff(process.env['SCAAT_NATIVE']);
+const describeFused = describeUnless(simd ? undefined : nativeSkip(load));
 const TOL = 1e-5;
 
 const rng = new Rng('native-batch-norm');
@@ -79,6 +81,9 @@ const LAYER_CASES: LayerCase[] = [
   // gradients are checked against float64 only.
   { name: 'large mean, small spread', shape: [4, 3, 3, 5], shift: 300, scale: 0.05, illConditioned: true },
   { name: 'dense features [batch, C]', shape: [7, 9], shift: -2, scale: 3 },
+  // channel counts that are not multiples of the 4 SIMD lanes
+  { name: 'three channels, rank 2', shape: [40, 3], shift: 1, scale: 2 },
+  { name: '17 channels, rank 4', shape: [2, 6, 5, 17], shift: -1, scale: 0.5 },
 ];
 
 interface LayerRun {
@@ -118,13 +123,17 @@ async function runLayer(backend: 'cpu' | 'wasm', c: LayerCase, data: Record<stri
   return { y: y!, grads, moving, kernels: profile.kernelNames };
 }
 
-describeNative('fused training-mode batch norm (native)', () => {
+describeFused(`fused training-mode batch norm (${simd ? 'SIMD, pure wasm' : 'native'})`, () => {
   beforeAll(async () => {
     await setupBackend({ backend: 'cpu' });
-    await setupBackend({ backend: 'wasm' });
-    if (!load.ok) throw new Error(load.reason);
-    // setupBackend registers the accelerator unless SCAAT_NATIVE=0: make sure it is on here.
-    expect(registerNativeKernels()).toBe('onednn');
+    const info = await setupBackend({ backend: 'wasm' });
+    if (simd) {
+      expect(info.accelerator).toBe('none');
+      expect(tf.getKernel(NATIVE_BATCH_NORM_TRAINING, 'wasm')).toBeDefined(); // ../kernels/fused-training.ts
+    } else {
+      if (!load.ok) throw new Error(load.reason);
+      expect(registerNativeKernels()).toBe('onednn');
+    }
     expect(installFusedBatchNormLayer({})).toBe(true);
   });
 

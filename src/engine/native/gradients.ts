@@ -1,7 +1,8 @@
 /**
- * Gradient overrides that route TF.js's multi-op gradients to one native kernel when the
- * accelerator is active on wasm. Each behaves exactly as the stock TF.js gradient everywhere else
- * (other backends, other dtypes, accelerator off), which it captures from the registry once.
+ * Gradient overrides that route TF.js's multi-op gradients to one kernel on wasm: the
+ * accelerator's when it is active, else scaat's SIMD one (../kernels/fused-training.ts), whichever
+ * is registered under the name. Each behaves exactly as the stock TF.js gradient everywhere else
+ * (other backends, other dtypes, no such kernel), which it captures from the registry once.
  *
  *   Relu:  ∂x = dy · step(x)   stock: Step, Cast (a copy), Multiply — three passes and two
  *                              temporaries per ReLU; here one pass (NATIVE_RELU_GRAD).
@@ -12,7 +13,7 @@ import { NATIVE_RELU_GRAD } from './kernels.js';
 
 let stockRelu: GradConfig | undefined;
 
-/** The `Relu` gradient: the native kernel on wasm when it is registered, else stock TF.js. */
+/** The `Relu` gradient: the fused kernel on wasm when one is registered (native or SIMD), else stock TF.js. */
 export function reluGradConfig(): GradConfig {
   stockRelu ??= tf.getGradient('Relu');
   const stock = stockRelu;

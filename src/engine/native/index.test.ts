@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeUnless, NATIVE_SWITCHED_OFF, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
+import { registerTrainingKernels } from '../kernels/index.js';
+import { FUSED_TRAINING_KERNELS } from '../kernels/fused-training.js';
 import { Rng } from '../random.js';
 import { loadAddon, switchedOff } from './_addon.js';
 import { nativeInfo, registerNativeKernels } from './index.js';
@@ -49,6 +51,18 @@ describeUnless(disabledByUser ? NATIVE_SWITCHED_OFF : nativeSkip(load))('registe
     expect(info?.library).toMatch(/^oneDNN \d+\.\d+/);
     expect(info?.threads).toBeGreaterThanOrEqual(1);
     expect(info?.kernels).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'BatchMatMul', 'MaxPoolGrad']));
+  });
+
+  it("keeps its batch-norm and ReLU-gradient kernels over scaat's pure-wasm SIMD ones of the same names, registered again or not", () => {
+    for (let round = 0; round < 2; round++) {
+      if (round === 1) expect(registerTrainingKernels('wasm')).toBe('onednn'); // the SIMD kernels first, then native over them
+      for (const [name, simd] of FUSED_TRAINING_KERNELS) {
+        expect(nativeInfo()?.kernels, name).toContain(name);
+        const registered = tf.getKernel(name, 'wasm')?.kernelFunc;
+        expect(registered, name).toBeDefined();
+        expect(registered, name).not.toBe(simd);
+      }
+    }
   });
 
   // Calls outside the native kernels' cases: each must take the wasm kernel registered before.

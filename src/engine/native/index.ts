@@ -58,14 +58,24 @@ export function registerNativeKernels(): 'onednn' | 'none' {
   }
   const kernels = nativeKernels(load.addon, fallbacks);
   for (const [name, kernel] of kernels) install(name, kernel);
+  installFusedTraining();
+  const { library, threads } = load.addon.info();
+  registered = { accelerator: 'onednn', library, threads, path: load.path, kernels: [...kernels.keys()] };
+  return 'onednn';
+}
+
+/**
+ * The ReLU gradient override (./gradients.ts) and the fused training-mode batch-norm layer
+ * (./batch-norm-layer.ts, unless SCAAT_FUSED_BATCH_NORM=0). Both run whichever kernels of their
+ * names are registered on wasm, the accelerator's (./kernels.ts) or, on pure wasm, scaat's SIMD
+ * ones (../kernels/fused-training.ts), and stock TF.js everywhere else. Idempotent.
+ */
+export function installFusedTraining(): void {
   if (!gradientsRegistered) {
     tf.registerGradient(reluGradConfig());
     gradientsRegistered = true;
   }
   installFusedBatchNormLayer();
-  const { library, threads } = load.addon.info();
-  registered = { accelerator: 'onednn', library, threads, path: load.path, kernels: [...kernels.keys()] };
-  return 'onednn';
 }
 
 /**

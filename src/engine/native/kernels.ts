@@ -45,7 +45,14 @@ import {
 } from './op-codes.js';
 import type { Code, ParamValues, PoolGeometry } from './op-codes.js';
 
-/** Kernel of the native ReLU gradient (inputs {dy, x}, float32, same shape): dy · [x > 0]. */
+/*
+ * The three fused training kernels below are registered by name on wasm twice: on pure wasm by
+ * scaat's SIMD implementations (../kernels/fused-training.ts, native/wasm/batch_norm.c and
+ * relu_grad.c), and over those, when the accelerator loads, by this file's native ones. Both
+ * implement the semantics written here.
+ */
+
+/** Kernel of the fused ReLU gradient (inputs {dy, x}, float32, same shape): dy · [x > 0]. */
 export const NATIVE_RELU_GRAD = 'ScaatNativeReluGrad';
 
 /**
