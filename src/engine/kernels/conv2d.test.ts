@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from '../backend.js';
+import { phasedInputGradPlan } from './conv2d.js';
 import { Rng } from '../random.js';
 import { relError } from '../../../test/helpers/index.js';
 
@@ -54,6 +55,13 @@ const CASES: Case[] = [
     pad: [[0, 0], [2, 1], [1, 0], [0, 0]], dilations: [2, 1] },
   { name: 'SIMD ∂f: explicit top padding beyond the kernel', x: [1, 4, 4, 1], f: [2, 2, 1, 4], strides: 1,
     pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+  // ∂x of strided convolutions as row-phase convolutions of dy itself (conv2d.ts, phasedInputGrad)
+  { name: 'phased ∂x: 3x3 stride 2, same, even size (ResNet downsampling)', x: [2, 8, 8, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same' },
+  { name: 'phased ∂x: 1x1 projection, stride 2, same, even size', x: [2, 8, 6, 4], f: [1, 1, 4, 6], strides: 2, pad: 'same' },
+  { name: 'phased ∂x: 4x5 kernel, stride [3,2], explicit padding', x: [2, 11, 9, 2], f: [4, 5, 2, 3], strides: [3, 2],
+    pad: [[0, 0], [2, 1], [3, 0], [0, 0]] },
+  { name: 'phased ∂x: stride 4 beyond a 2x3 kernel (rows and columns no tap reaches), valid', x: [1, 9, 10, 3], f: [2, 3, 3, 4],
+    strides: 4, pad: 'valid' },
 ];
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -216,6 +224,16 @@ describe('Conv2D gradients on wasm', () => {
     } finally {
       await tf.setBackend('wasm');
     }
+  });
+
+  it('strided input gradients take the row-phase route (also where dy reaches beyond ∂x: rows and columns skipped)', () => {
+    for (const c of CASES.filter((c) => c.strides !== 1)) expect(phasedInputGradPlan(info(c)), c.name).toBeDefined();
+    const skips = (c: Case) => {
+      const plan = phasedInputGradPlan(info(c))!;
+      return plan.skipCols + Math.max(...plan.rows.map((r) => r.skipRows + r.NUout - r.NU));
+    };
+    expect(skips(CASES.find((c) => c.name.startsWith('phased ∂x: 4x5'))!)).toBeGreaterThan(0);
+    expect(skips(CASES.find((c) => c.name.startsWith('phased ∂x: 3x3'))!)).toBe(0);
   });
 
   it('leaves no tensors or wasm buffers behind', async () => {

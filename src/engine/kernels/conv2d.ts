@@ -141,6 +141,10 @@ export function conv2dBackpropInputWasm(
   g: ConvGeometry,
 ): TensorInfo {
   const info = forwardInfo(inputShape, filter.shape as Shape4, g);
+  if (info.strideHeight > 1 || info.strideWidth > 1) {
+    const phased = phasedInputGrad(backend, dy, filter, info);
+    if (phased) return phased;
+  }
   const scratch = new Scratch(backend);
   try {
     const rotated = rotateFilter(backend, scratch, filter);
@@ -148,6 +152,105 @@ export function conv2dBackpropInputWasm(
     return callWasmKernel(backend, 'Conv2D', { x: input, filter: rotated }, {
       strides: [1, 1], pad, dilations: [info.dilationHeight, info.dilationWidth], dataFormat: 'NHWC',
     } as unknown as NamedAttrMap);
+  } finally {
+    scratch.dispose();
+  }
+}
+
+/** Taps k of a kernel axis that reach output phase r (stride s, padding pad), with their dy offsets (r + pad − k) / s. */
+function phaseTaps(r: number, s: number, k: number, pad: number): { tap: number; off: number }[] {
+  const taps: { tap: number; off: number }[] = [];
+  for (let t = 0; t < k; t++) if ((((r + pad - t) % s) + s) % s === 0) taps.push({ tap: t, off: (r + pad - t) / s });
+  return taps;
+}
+
+/**
+ * The row-phase convolutions of {@link phasedInputGrad} for `info` (the forward convolution), or
+ * undefined where that route does not apply (dilation > 1).
+ */
+export function phasedInputGradPlan(info: tf.backend_util.Conv2DInfo) {
+  const { inHeight: H, inWidth: W, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return undefined;
+  const cols = Array.from({ length: sw }, (_, rx) => phaseTaps(rx, sw, kw, info.padInfo.left));
+  const offs = cols.flat().map((t) => t.off);
+  if (offs.length === 0) return undefined;
+  // a window of KW dy columns, padded by padL; output column V' is ∂x's column phase V = V' − skipCols
+  const eMin = Math.min(...offs);
+  const KW = Math.max(...offs) - eMin + 1;
+  const NV = Math.ceil(W / sw);
+  const padL = Math.max(0, -eMin);
+  const skipCols = eMin + padL;
+  const padR = Math.max(0, skipCols + NV - (ow + padL - KW + 1));
+  const NVout = ow + padL + padR - KW + 1;
+  const rows = Array.from({ length: sh }, (_, ry) => {
+    const taps = phaseTaps(ry, sh, kh, info.padInfo.top);
+    const NU = Math.max(0, Math.ceil((H - ry) / sh));
+    if (taps.length === 0 || NU === 0) return { taps, NU, dMin: 0, KH: 0, padT: 0, padB: 0, skipRows: 0, NUout: 0 };
+    const dMin = Math.min(...taps.map((t) => t.off));
+    const KH = Math.max(...taps.map((t) => t.off)) - dMin + 1;
+    const padT = Math.max(0, -dMin);
+    const skipRows = dMin + padT;
+    const padB = Math.max(0, skipRows + NU - (oh + padT - KH + 1));
+    return { taps, NU, dMin, KH, padT, padB, skipRows, NUout: oh + padT + padB - KH + 1 };
+  });
+  return { cols, eMin, KW, NV, padL, padR, skipCols, NVout, rows };
+}
+
+/**
+ * ∂x of a strided convolution (dilation 1) without zero-stuffing dy: rows u = U·sh + ry of ∂x
+ * (one row phase ry) only meet the taps p ≡ ry + top (mod sh), at dy rows U + (ry + top − p)/sh,
+ * so each row phase is a stride-1 forward convolution of dy itself; the column phases rx are
+ * merged into its output channels ([kh', kw', Co, sw·Ci], zero where a column phase has no tap at
+ * that offset), so an output row [V, rx, c] is ∂x's row [v = V·sw + rx, c] as it lies, copied in
+ * whole. The arithmetic is (Σ_ry |taps_ry|)·kw'·sw/(kh·kw) of the forward pass (4/3 for 3×3
+ * stride 2) instead of sh·sw (4) with a stuffed dy. Where dy reaches beyond what ∂x needs (padding
+ * that would be negative) the convolution computes the extra rows/columns and the copy skips
+ * them. Undefined with dilation > 1 (TF.js allows no stride > 1 with it; the stuffed route).
+ */
+function phasedInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
+  const plan = phasedInputGradPlan(info);
+  if (!plan) return undefined;
+  const { cols, eMin, KW, padL, padR, skipCols, NVout, rows } = plan;
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw, filterWidth: kw } = info;
+  const out = backend.makeOutput([B, H, W, ci], 'float32');
+  const scratch = new Scratch(backend);
+  try {
+    const n = sw * ci;
+    for (const [ry, { taps, NU, dMin, KH, padT, padB, skipRows, NUout }] of rows.entries()) {
+      if (KH === 0) {
+        const d = heapF32(backend, out);
+        for (let b = 0; b < B; b++) for (let U = 0; U < NU; U++) d.fill(0, (b * H + U * sh + ry) * W * ci, (b * H + U * sh + ry + 1) * W * ci);
+        continue;
+      }
+      const fp = scratch.alloc([KH, KW, co, n], { zero: true });
+      const f = heapF32(backend, filter);
+      const F = heapF32(backend, fp);
+      for (const { tap: p, off: d } of taps) {
+        for (const [rx, colTaps] of cols.entries()) {
+          for (const { tap: q, off: e } of colTaps) {
+            const fBase = (p * kw + q) * ci * co;
+            const FBase = ((d - dMin) * KW + (e - eMin)) * co * n + rx * ci;
+            for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) F[FBase + o * n + c] = f[fBase + c * co + o]!;
+          }
+        }
+      }
+      const res = scratch.keep(callWasmKernel(backend, 'Conv2D', { x: dy, filter: fp }, {
+        strides: [1, 1], pad: explicitPad(padT, padB, padL, padR), dilations: [1, 1], dataFormat: 'NHWC',
+      } as unknown as NamedAttrMap)); // [B, NUout, NVout, sw·Ci]: ∂x's rows from skipRows, columns from skipCols
+      const src = heapF32(backend, res);
+      const dst = heapF32(backend, out);
+      for (let b = 0; b < B; b++) {
+        for (let U = 0; U < NU; U++) {
+          const s0 = ((b * NUout + U + skipRows) * NVout + skipCols) * n;
+          dst.set(src.subarray(s0, s0 + W * ci), (b * H + U * sh + ry) * W * ci);
+        }
+      }
+    }
+    return out;
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
   } finally {
     scratch.dispose();
   }
