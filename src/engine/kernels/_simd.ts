@@ -68,9 +68,10 @@ export function simdExportsOn(memory: WebAssembly.Memory): SimdExports | null {
 /** Control slots per helper: the export's index, its argument count, then the arguments. */
 const SLOTS = 2 + 24;
 
-// the helper workers' loop: wait for a job (slot 0 = its number), run its share, report (slot 1)
+// the helper workers' loop: wait for a job (slot 0 = its number), run its share, report (slot 1);
+// no require: a worker inherits the process's flags, and under --input-type=module its source is an ES module
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
+const { workerData } = process.getBuiltinModule('node:worker_threads');
 const { bytes, memory, control, index, names, slots } = workerData;
 const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
 const fns = names.map((name) => exports[name]);
