@@ -23,8 +23,8 @@ const check = process.argv.includes('--check');
 const KERNELS = [
   {
     name: 'SIMD_KERNELS',
-    sources: ['native/wasm/filter_grad.c', 'native/wasm/batch_norm.c', 'native/wasm/relu_grad.c'],
-    exports: ['filter_grad', 'bn_moments', 'bn_moments_finish', 'bn_forward_apply', 'bn_grad_sums', 'bn_grad_finish', 'bn_grad_apply', 'relu_grad'],
+    sources: ['native/wasm/filter_grad.c', 'native/wasm/conv_fwd.c', 'native/wasm/batch_norm.c', 'native/wasm/relu_grad.c'],
+    exports: ['filter_grad', 'conv_fwd', 'bn_moments', 'bn_moments_finish', 'bn_forward_apply', 'bn_grad_sums', 'bn_grad_finish', 'bn_grad_apply', 'relu_grad'],
   },
 ];
 const COMMON = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all'];

@@ -16,7 +16,7 @@ import type { BackendWasm } from './_wasm.js';
 import { SIMD_KERNELS_WASM } from './_wasm-kernels.generated.js';
 
 /** The module's exports that take work items [w0, w1) as their last two arguments (split over threads). */
-export const SPLIT_EXPORTS = ['filter_grad', 'bn_moments', 'bn_forward_apply', 'bn_grad_sums', 'bn_grad_apply', 'relu_grad'] as const;
+export const SPLIT_EXPORTS = ['filter_grad', 'conv_fwd', 'bn_moments', 'bn_forward_apply', 'bn_grad_sums', 'bn_grad_apply', 'relu_grad'] as const;
 export type SplitExport = (typeof SPLIT_EXPORTS)[number];
 /** Exports the calling thread runs alone (merging the items' partials, in item order). */
 export type SerialExport = 'bn_moments_finish' | 'bn_grad_finish';

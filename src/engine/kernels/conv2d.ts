@@ -1,5 +1,10 @@
 /**
- * Conv2D gradients on the wasm backend as XNNPACK *forward* convolutions, and ∂f, where the
+ * wasm `Conv2D` by scaat's own SIMD kernel where Co is a multiple of 4 (./_conv-fwd.ts,
+ * native/wasm/conv_fwd.c: x and the filter read in place; XNNPACK creates and packs an operator for
+ * every new filter, i.e. every step, and was 25–35 % slower on ResNet-20's layers, 2026-12-05),
+ * the stock XNNPACK kernel otherwise; the gradients below run their convolutions through it.
+ *
+ * Conv2D gradients on the wasm backend as *forward* convolutions, and ∂f, where the
  * output channels are a multiple of 4, by scaat's own WebAssembly SIMD kernel (_filter-grad.ts:
  * x and dy read in place, no packing; 2.3–3.1× faster than the XNNPACK forms below in the small CNN
  * step, docs/benchmarks.md), which the XNNPACK forms replace for other widths and on engines
@@ -13,7 +18,10 @@
  *   ∂x = conv2d( pad(stuff_s(dy)), rot180(f)ᵀ, stride 1, dilation d )
  *        stuff_s inserts s−1 zeros between dy's pixels; pad adds (k−1)·d − padTop rows on top
  *        (and what makes the output H rows on the bottom); rot180(f)ᵀ is f flipped in both
- *        spatial axes with in/out channels swapped: [kh, kw, Co, Ci].
+ *        spatial axes with in/out channels swapped: [kh, kw, Co, Ci]. With stride 1 dy is used
+ *        as it is (explicit padding); with strides > 1 no stuffed dy is built: each row phase of
+ *        ∂x is its own stride-1 convolution of dy (phasedInputGrad below, 4/3 of the forward's
+ *        arithmetic for 3×3 stride 2 instead of 4×).
  *   ∂f = crop_k( conv2d( xᵀ [Ci, H, W, B], dyᵀ [oh, ow, B, Co] as the filter,
  *                        stride d, dilation s, padding (top, left), 'valid' otherwise ) )
  *        i.e. ∂f[p, q, c, o] = Σ_{b,i,j} x_pad[b, i·s + p·d, j·s + q·d, c] · dy[b, i, j, o]:
@@ -45,6 +53,7 @@ import type {
   Tensor4D,
   TensorInfo,
 } from '@tensorflow/tfjs';
+import { simdConv2d } from './_conv-fwd.js';
 import { simdFilterGrad } from './_filter-grad.js';
 import {
   type BackendWasm,
@@ -393,8 +402,37 @@ export function conv2dGradConfig(): GradConfig {
   };
 }
 
-/** Registers the wasm conv kernels (idempotent; replaces stock `Conv2DBackpropInput`). */
+let stockConv2d: tf.KernelConfig | undefined;
+let stockConv2dSetUp = false;
+
+/**
+ * wasm `Conv2D`: scaat's SIMD kernel (./_conv-fwd.ts) for float32 NHWC with Co a multiple of 4
+ * where the module runs, else the stock XNNPACK kernel. The gradients' forward convolutions above
+ * call it too (through the registry).
+ */
+export function conv2dForwardKernel(args: WasmKernelArgs): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as Conv2DAttrs;
+  if (x.dtype === 'float32' && filter.dtype === 'float32' && (a.dataFormat === undefined || a.dataFormat === 'NHWC')) {
+    const info = forwardInfo(x.shape as Shape4, filter.shape as Shape4, a);
+    const out = simdConv2d(backend, x, filter, info);
+    if (out) return out;
+  }
+  if (stockConv2d === undefined) throw new Error('scaat Conv2D (wasm): no stock kernel to fall back to');
+  // a replaced stock kernel misses its setup when the backend initialises after the swap; setup is idempotent
+  if (stockConv2d.setupFunc && !stockConv2dSetUp) {
+    stockConv2d.setupFunc(backend as unknown as tf.KernelBackend);
+    stockConv2dSetUp = true;
+  }
+  return stockConv2d.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as TensorInfo;
+}
+
+/** Registers the wasm conv kernels (idempotent; replaces stock `Conv2D` and `Conv2DBackpropInput`). */
 export function registerConv2dKernels(): void {
+  const current = tf.getKernel('Conv2D', 'wasm');
+  if (current && current.kernelFunc !== (conv2dForwardKernel as unknown as tf.KernelFunc)) stockConv2d = current;
+  replaceKernel('Conv2D', conv2dForwardKernel);
   replaceKernel('Conv2DBackpropInput', conv2dBackpropInputKernel);
   replaceKernel('Conv2DBackpropFilter', conv2dBackpropFilterKernel);
   replaceKernel(DILATED_CONV2D_BACKPROP_INPUT, conv2dBackpropInputKernel);
