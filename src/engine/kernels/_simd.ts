@@ -5,8 +5,7 @@
  *
  * On TF.js's multi-threaded build (a shared heap) a kernel's work items are split between the
  * calling thread and helper workers (Node's worker_threads, as many as the backend's threads less
- * one): 8 chunks of whole items per thread, each claimed by whichever thread is free (on a loaded
- * machine a fixed half per thread waited for the slower one). Every kernel computes an item the same way
+ * one), each taking a contiguous share of whole items. Every kernel computes an item the same way
  * whatever the split (each writes its own part of the output, or its own float64 partials that the
  * caller merges in item order), so the results are the same bit for bit on any number of threads
  * (filter-grad.test.ts, fused-training.test.ts). Elsewhere (the browser, one thread, Node before
@@ -35,8 +34,6 @@ export interface SimdKernels {
   readonly run: SimdRun;
   /** Threads a split export runs on (1: the calling thread alone). */
   readonly threads: number;
-  /** Chunks the helper workers have run so far (0 on one thread). */
-  readonly helperChunks: () => number;
 }
 
 // the backend's Emscripten module, as far as it is read here (no import of the backend package:
@@ -68,43 +65,28 @@ export function simdExportsOn(memory: WebAssembly.Memory): SimdExports | null {
   }
 }
 
-// The control block: [0] the job's number, [1] chunks completed, [2] the claim counter (the job's
-// tag << 20 | the next chunk), [3] chunks that failed, then the job: the export's index, its
-// argument count, the arguments, the chunk count and the item count.
-const JOB = 4;
-const MAX_ARGS = 24;
-const TAG_BITS = 11;
+/** Control slots per helper: the export's index, its argument count, then the arguments. */
+const SLOTS = 2 + 24;
 
-// the helper workers' loop: wait for a job, then claim its chunks (a compare-and-swap that only
-// succeeds while the counter carries this job's tag, so a helper that wakes late never runs a
-// newer job's chunk with an older job's arguments) until none is left; no require: a worker
-// inherits the process's flags, and under --input-type=module its source is an ES module
+// the helper workers' loop: wait for a job (slot 0 = its number), run its share, report (slot 1);
+// no require: a worker inherits the process's flags, and under --input-type=module its source is an ES module
 const WORKER_SOURCE = `
 const { workerData } = process.getBuiltinModule('node:worker_threads');
-const { bytes, memory, control, names } = workerData;
+const { bytes, memory, control, index, names, slots } = workerData;
 const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
 const fns = names.map((name) => exports[name]);
 const c = new Int32Array(control);
+const base = 2 + slots * index;
 for (let seen = 0; ; ) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
-  const tag = seen & ${(1 << TAG_BITS) - 1};
-  const fn = fns[c[${JOB}]], argc = c[${JOB + 1}];
-  const args = Array.from(c.subarray(${JOB + 2}, ${JOB + 2} + argc));
-  const chunks = c[${JOB + 2} + argc], items = c[${JOB + 3} + argc];
-  for (;;) {
-    const v = Atomics.load(c, 2);
-    if ((v >>> 20) !== tag || (v & 0xfffff) >= chunks) break;
-    if (Atomics.compareExchange(c, 2, v, v + 1) !== v) continue;
-    const k = v & 0xfffff;
-    try {
-      fn(...args, Math.floor((items * k) / chunks), Math.floor((items * (k + 1)) / chunks));
-    } catch {
-      Atomics.add(c, 3, 1);
-    }
+  try {
+    fns[c[base]](...c.subarray(base + 2, base + 2 + c[base + 1]));
     Atomics.add(c, 1, 1);
-    Atomics.notify(c, 1);
+  } catch {
+    Atomics.add(c, 1, 1 << 16);
   }
+  Atomics.notify(c, 1);
 }`;
 
 /** How long the calling thread waits for the helpers before giving up (a hang, not a speed limit). */
@@ -120,58 +102,40 @@ export function simdKernelsOn(memory: WebAssembly.Memory, threads: number): Simd
   if (exports === null) return null;
   const single: SimdRun = (name, args, items) => exports[name](...args, 0, items);
   const workerThreads = threads > 1 && isShared(memory) ? nodeWorkerThreads() : undefined;
-  if (!workerThreads) return { exports, run: single, threads: 1, helperChunks: () => 0 };
+  if (!workerThreads) return { exports, run: single, threads: 1 };
   const helpers = threads - 1;
-  const control = new Int32Array(new SharedArrayBuffer(4 * (JOB + 4 + MAX_ARGS)));
+  const control = new Int32Array(new SharedArrayBuffer(4 * (2 + SLOTS * helpers)));
   const bytes = moduleBytes(true);
   const started: WorkerThreads.Worker[] = [];
   try {
     for (let index = 0; index < helpers; index++) {
-      const workerData = { bytes, memory, control: control.buffer, names: [...SPLIT_EXPORTS] };
+      const workerData = { bytes, memory, control: control.buffer, index, names: [...SPLIT_EXPORTS], slots: SLOTS };
       started.push(new workerThreads.Worker(WORKER_SOURCE, { eval: true, workerData }));
       started[index]!.unref();
     }
   } catch {
     for (const w of started) void w.terminate();
-    return { exports, run: single, threads: 1, helperChunks: () => 0 }; // no threads to be had (a resource limit): the calling thread alone
+    return { exports, run: single, threads: 1 }; // no threads to be had (a resource limit): the calling thread alone
   }
-  let helperChunks = 0;
   const run: SimdRun = (name, args, items) => {
     if (items < 2 * threads) return single(name, args, items);
-    if (args.length > MAX_ARGS) throw new Error(`scaat kernels: ${name} takes more arguments than the control block holds`);
-    // chunks of whole items, claimed by whichever thread is free (a thread slowed by the machine
-    // takes fewer): chunk k is items [⌊items·k/chunks⌋, ⌊items·(k+1)/chunks⌋)
-    const chunks = Math.min(items, 8 * threads);
-    const job = (Atomics.load(control, 0) + 1) | 0;
-    const tag = job & ((1 << TAG_BITS) - 1);
-    control.set([SPLIT_EXPORTS.indexOf(name), args.length, ...args, chunks, items], JOB);
+    if (args.length + 2 > SLOTS - 2) throw new Error(`scaat kernels: ${name} takes more arguments than a helper's slots hold`);
+    // contiguous shares, the calling thread's first
+    const share = (k: number): [number, number] => [Math.floor((items * k) / threads), Math.floor((items * (k + 1)) / threads)];
+    const fn = SPLIT_EXPORTS.indexOf(name);
+    for (let h = 0; h < helpers; h++) control.set([fn, args.length + 2, ...args, ...share(h + 1)], 2 + SLOTS * h);
     Atomics.store(control, 1, 0);
-    Atomics.store(control, 3, 0);
-    Atomics.store(control, 2, tag << 20);
-    Atomics.store(control, 0, job);
+    Atomics.add(control, 0, 1);
     Atomics.notify(control, 0);
-    const fn = exports[name];
-    let failure: unknown;
-    helperChunks += chunks;
-    for (let k = Atomics.add(control, 2, 1) & 0xfffff; k < chunks; k = Atomics.add(control, 2, 1) & 0xfffff) {
-      helperChunks--;
-      try {
-        fn(...args, Math.floor((items * k) / chunks), Math.floor((items * (k + 1)) / chunks));
-      } catch (err) {
-        failure ??= err; // thrown once every chunk is accounted for (the next job must not meet this one's helpers)
-      }
-      Atomics.add(control, 1, 1);
-    }
-    // the helpers' chunks (none where no helper woke in time: the caller took them all)
+    exports[name](...args, ...share(0));
     const deadline = Date.now() + HELPER_TIMEOUT_MS;
-    for (let done = Atomics.load(control, 1); done < chunks; done = Atomics.load(control, 1)) {
+    for (let done = Atomics.load(control, 1); (done & 0xffff) + (done >> 16) < helpers; done = Atomics.load(control, 1)) {
       if (Date.now() > deadline) throw new Error(`scaat kernels: the SIMD kernels' helper threads did not answer ${name} in ${HELPER_TIMEOUT_MS / 1000} s`);
       Atomics.wait(control, 1, done, 1000);
     }
-    if (failure !== undefined) throw failure;
-    if (Atomics.load(control, 3) !== 0) throw new Error(`scaat kernels: a SIMD helper thread failed in ${name}`);
+    if (Atomics.load(control, 1) >> 16 !== 0) throw new Error(`scaat kernels: a SIMD helper thread failed in ${name}`);
   };
-  return { exports, run, threads, helperChunks: () => helperChunks };
+  return { exports, run, threads };
 }
 
 function nodeWorkerThreads(): typeof WorkerThreads | undefined {
