@@ -1,5 +1,5 @@
 /**
- * scaat's own WebAssembly SIMD kernels (native/wasm/*.c, one module: the filter gradient, training-
+ * scaat's own WebAssembly SIMD kernels (native/wasm/*.c, one module: the forward convolution, the filter gradient, training-
  * mode batch norm, the ReLU gradient), run on the wasm backend's heap: the module imports the
  * backend's memory, so it reads and writes tensors where TF.js keeps them (no copy).
  *
