@@ -43,6 +43,9 @@ describe('SCAAT config', () => {
     expect(effectiveRatioStep(c, 9)).toBe(0.128572); // 0.9/7 = 0.1285714… rounded up
     expect(effectiveRatioStep({ ...c, ratioMin: 0.2, ratioMax: 0.8, warmupEpochs: 0 }, 4)).toBe(0.15);
     expect(effectiveRatioStep(c, 2)).toBe(0.9); // no epoch after warm-up: one epoch's worth
+    // the loop's clean epochs (regular steps) count as warm-up when they outlast it
+    expect(effectiveRatioStep(c, 7, 4)).toBe(0.3); // 0.9/3
+    expect(effectiveRatioStep(c, 7, 1)).toBe(0.18); // warm-up (2) is the longer
     expect(effectiveRatioStep(resolveScaatConfig({ ratioStep: '0.05' }))).toBe(0.05);
     expect(() => effectiveRatioStep(c)).toThrow(/'ratioStep' 'auto' scales γ to the run's length and needs the run's number of epochs/);
     expect(() => effectiveRatioStep(c, 0)).toThrow(ConfigError);

@@ -136,7 +136,7 @@ export const SCAAT_CONFIG_SCHEMA = z
     ratioMax: setting(amount({ min: 0, max: 1 }), 0.95, 'q_max'),
     /** γ, step of the q_i search per visit (one visit per epoch), in [0, 1]; for 'bisect', half the
      *  bracket's minimum width. 'auto' scales it to the run's length: γ = (q_max − q_min)/(epochs −
-     *  warmupEpochs), rounded up to the 1e-6 grid, so q_i can cross [q_min, q_max] within the epochs
+     *  max(warmupEpochs, the loop's cleanEpochs)), rounded up to the 1e-6 grid, so q_i can cross [q_min, q_max] within the epochs
      *  after warm-up (from q_init = 0.5 with the default range: in half of them); see
      *  {@link effectiveRatioStep}. @default 0.02 (method.md §2.5) */
     ratioStep: setting(amountOrAuto({ min: 0, max: 1 }), 0.02, "γ, step of the q_i search per visit ('auto': scaled to the run's epochs)"),
@@ -205,7 +205,9 @@ export function effectiveAlpha(config: Pick<ScaatConfig, 'alpha' | 'attack' | 'e
 
 /**
  * γ the ratio search uses: `ratioStep`, or its 'auto' value (q_max − q_min)/max(1, epochs −
- * warmupEpochs) rounded up to the 1e-6 grid (see {@link ScaatConfig.ratioStep}).
+ * max(warmupEpochs, cleanEpochs)) rounded up to the 1e-6 grid (see {@link ScaatConfig.ratioStep}):
+ * q_i moves only in SCAAT's own epochs after warm-up, not in the loop's clean epochs (train/config.ts
+ * `cleanEpochs`).
  * @throws ConfigError for 'auto' without `epochs` (an integer ≥ 1).
  * @example
  * effectiveRatioStep({ ratioStep: 'auto', ratioMin: 0.05, ratioMax: 0.95, warmupEpochs: 2 }, 7); // 0.18
@@ -213,6 +215,7 @@ export function effectiveAlpha(config: Pick<ScaatConfig, 'alpha' | 'attack' | 'e
 export function effectiveRatioStep(
   config: Pick<ScaatConfig, 'ratioStep' | 'ratioMin' | 'ratioMax' | 'warmupEpochs'>,
   epochs?: number,
+  cleanEpochs = 0,
 ): number {
   if (config.ratioStep !== 'auto') return config.ratioStep;
   if (epochs === undefined || !(Number.isInteger(epochs) && epochs >= 1)) {
@@ -222,7 +225,7 @@ export function effectiveRatioStep(
   }
   // integer micro-units: the range is on the 1e-6 grid, and rounding up lets q_i cross it in time
   const units = Math.round((config.ratioMax - config.ratioMin) * 1e6);
-  return Math.ceil(units / Math.max(1, epochs - config.warmupEpochs)) / 1e6;
+  return Math.ceil(units / Math.max(1, epochs - Math.max(config.warmupEpochs, cleanEpochs))) / 1e6;
 }
 
 /** Attack iterations actually run: `steps` for PGD, 1 for FGSM-RS. */

@@ -54,6 +54,8 @@ export interface ScaatTrainerOptions {
   readonly inputShape?: readonly [number, number, number];
   /** The run's number of epochs: needed for `ratioStep` 'auto' (γ scaled to the run's length). */
   readonly epochs?: number;
+  /** The loop's `cleanEpochs` (its first epochs take the regular step, not this trainer's): 'auto' γ leaves them out. @default 0 */
+  readonly cleanEpochs?: number;
   /**
    * How the training batches are augmented, when they are (the loop's `augment`): the dataset's
    * augmentation and the seed of its draws (drawAugmentation(augmentation, seed, epoch, index)), so
@@ -107,7 +109,7 @@ export function createScaatTrainer(options: ScaatTrainerOptions): ScaatTrainer {
   const config = resolveScaatConfig(...layers);
   const attackSteps = effectiveSteps(config);
   const alpha = effectiveAlpha(config);
-  const ratioStep = effectiveRatioStep(config, options.epochs);
+  const ratioStep = effectiveRatioStep(config, options.epochs, options.cleanEpochs);
   const bisect = config.ratioSearch === 'bisect';
   const ratios = new IrrelevantRatios(options.trainSize, config.ratioInit, bisect ? { lo: config.ratioMin, hi: config.ratioMax } : undefined);
   const attack = createScaatAttack(config);
@@ -292,6 +294,7 @@ export const SCAAT_TRAINER_SPEC: TrainerSpec = {
       trainSize,
       inputShape,
       epochs: config.epochs,
+      cleanEpochs: config.cleanEpochs,
       config: options,
       // the loop's batches: the dataset's augmentation drawn from the run's seed (loop.ts)
       ...(config.augment ? { augmentation: augmentation ? { augmentation, seed: config.seed } : null } : {}),
