@@ -217,6 +217,15 @@ describe('selectCells', () => {
     // a from-scratch cell alone; the whole grid without a selection
     expect(names(selectCells(cells, new Set([at('trainer=regular__seed=0__epochs=2')])))).toEqual(['trainer=regular__seed=0__epochs=2']);
     expect(names(selectCells(cells))).toEqual(numbered);
+    // a longer fine-tuning cell both fine-tunes its source and continues its shorter twin: both come along
+    const chained = cellsOf({
+      base: { ...BASE, schedule: 'constant' },
+      axes: [{ trainer: ['regular'], seed: [0] }, { trainer: ['sgt'], seed: [0], model: { ft: { cell: { trainer: 'regular' } } }, epochs: [1, 2] }],
+    });
+    const long = chained.find((c) => c.continues !== undefined && c.source !== undefined)!;
+    expect(long.name).toBe('trainer=sgt__seed=0__model=ft__epochs=2');
+    expect(names(selectCells(chained, new Set([names(chained).indexOf(long.name) + 1])))).toEqual(
+      ['trainer=regular__seed=0', 'trainer=sgt__seed=0__model=ft__epochs=1', long.name]);
     expect(() => selectCells(cells, new Set([0]))).toThrow(`--cells: cell 0 does not exist; the grid has cells 1 to ${cells.length}`);
     expect(() => selectCells(cells, new Set([cells.length + 1]))).toThrow(ConfigError);
   });

@@ -501,8 +501,12 @@ export function selectCells(cells: readonly Cell[], numbers?: ReadonlySet<number
   }
   const byName = new Map(cells.map((c) => [c.name, c]));
   const wanted = new Set<string>();
-  for (const n of numbers) {
-    for (let c: Cell | undefined = cells[n - 1]; c && !wanted.has(c.name); c = byName.get(c.source ?? c.continues ?? '')) wanted.add(c.name);
+  // a cell may both fine-tune one cell and continue another (a longer fine-tuning run): follow both
+  const todo = [...numbers].map((n) => cells[n - 1]!);
+  for (let c = todo.pop(); c; c = todo.pop()) {
+    if (wanted.has(c.name)) continue;
+    wanted.add(c.name);
+    for (const from of [c.source, c.continues]) if (from !== undefined) todo.push(byName.get(from)!);
   }
   return cells.filter((c) => wanted.has(c.name));
 }
