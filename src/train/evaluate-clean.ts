@@ -35,17 +35,18 @@ export async function evaluateClean(
   const predicted = new Float64Array(classifier.numClasses);
   for await (const batch of dataset.batches({ batchSize, shuffle: false, ...(indices ? { indices } : {}) })) {
     const { x, y } = toTensors(batch);
-    const [l, c, labels] = tf.tidy(() => {
+    const [l, labels] = tf.tidy(() => {
       const z = classifier.logits(x);
       const ce = tf.neg(tf.sum(tf.mul(tf.oneHot(y, classifier.numClasses).toFloat(), tf.logSoftmax(z))));
-      const argmax = tf.argMax(z, 1);
-      const ok = tf.sum(tf.cast(tf.equal(argmax, y), 'float32'));
-      return [ce.dataSync()[0]!, ok.dataSync()[0]!, argmax.dataSync()] as const;
+      return [ce.dataSync()[0]!, tf.argMax(z, 1).dataSync()] as const;
     });
     tf.dispose([x, y]);
-    for (const k of labels) predicted[k]! += 1;
+    // the predictions read back give both the accuracy and the predicted-class counts
+    labels.forEach((k, i) => {
+      predicted[k]! += 1;
+      if (k === batch.y[i]) correct += 1;
+    });
     lossSum += l;
-    correct += c;
     seen += batch.y.length;
   }
   let label = 0;
