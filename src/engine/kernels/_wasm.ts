@@ -33,6 +33,20 @@ export function callWasmKernel(
   return out as TensorInfo;
 }
 
+/**
+ * Runs `fill`, which writes the kernel's freshly made outputs `outs`, and returns them; if it
+ * throws, frees them first (nothing leaks on the heap).
+ */
+export function fillOutputs<T extends TensorInfo | TensorInfo[]>(backend: BackendWasm, outs: T, fill: () => void): T {
+  try {
+    fill();
+  } catch (err) {
+    for (const o of Array.isArray(outs) ? outs : [outs]) backend.disposeData(o.dataId);
+    throw err;
+  }
+  return outs;
+}
+
 /** A float32 view of a tensor's memory on the wasm heap. Re-take it after any allocation (the heap may grow). */
 export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;

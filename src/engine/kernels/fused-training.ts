@@ -22,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FusedBatchNormAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { NATIVE_BATCH_NORM_TRAINING, NATIVE_BATCH_NORM_TRAINING_GRAD, NATIVE_RELU_GRAD } from '../native/kernels.js';
-import { type BackendWasm, type WasmKernelArgs, Scratch, heapF32, replaceKernel } from './_wasm.js';
+import { type BackendWasm, type WasmKernelArgs, Scratch, fillOutputs, heapF32, replaceKernel } from './_wasm.js';
 import { type SimdKernels, simdKernelsFor } from './_simd.js';
 
 /** Rows summed in float32 before the float64 partials (BLOCK in native/wasm/batch_norm.c). */
@@ -44,75 +44,80 @@ function simdOf(backend: BackendWasm): SimdKernels {
   return k;
 }
 
-/** Runs `fill` on `outs`; frees them if it throws (nothing leaks on the heap). */
-function into<T extends TensorInfo | TensorInfo[]>(backend: BackendWasm, outs: T, fill: () => void): T {
-  try {
-    fill();
-  } catch (err) {
-    for (const o of Array.isArray(outs) ? outs : [outs]) backend.disposeData(o.dataId);
-    throw err;
-  }
-  return outs;
-}
 
-function batchNormTrainingKernel({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
-  const { x, scale, offset } = inputs as Record<string, TensorInfo | undefined>;
-  const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
-  const c = x!.shape[x!.shape.length - 1]!;
-  const rows = tf.util.sizeFromShape(x!.shape) / c;
-  const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-  const [y, mean, variance] = outs as [TensorInfo, TensorInfo, TensorInfo];
-  return into(backend, outs, () => {
-    if (rows === 0) {
-      heapF32(backend, mean).fill(NaN); // as tf.moments of nothing
-      heapF32(backend, variance).fill(NaN);
-      return;
-    }
-    const { exports, run } = simdOf(backend);
+/**
+ * What both batch-norm kernels share: the three outputs ([x's shape], [C], [C]), and when x has
+ * rows, `body` run with the SIMD module, the work items (whole BLOCK_ROWS blocks, a function of C
+ * alone) and scratch for `partials` float64 partials per item and channel plus 4·C coefficients;
+ * else `empty` fills the [C] outputs. Frees the outputs if anything throws.
+ */
+function batchNormKernel(
+  backend: BackendWasm,
+  x: TensorInfo,
+  empty: (outs: readonly [TensorInfo, TensorInfo, TensorInfo]) => void,
+  partials: number,
+  body: (o: BatchNormRun) => void,
+): TensorInfo[] {
+  const c = x.shape[x.shape.length - 1]!;
+  const rows = tf.util.sizeFromShape(x.shape) / c;
+  const outs = [[...x.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
+  return fillOutputs(backend, outs, () => {
+    if (rows === 0) return empty(outs);
     const chunk = batchNormItemRows(c);
     const items = Math.ceil(rows / chunk);
     const scratch = new Scratch(backend);
     try {
-      const part = scratch.alloc([items * 2 * c * 2]); // float64 mean and M2 per item and channel
+      const part = scratch.alloc([items * partials * c * 2]); // float64: two float32 slots each
       const coef = scratch.alloc([4 * c]);
       const at = (t: TensorInfo | undefined): number => (t ? backend.getMemoryOffset(t.dataId) : 0);
-      run('bn_moments', [at(x), at(part), rows, c, chunk], items);
-      exports.bn_moments_finish(at(part), items, rows, c, chunk, at(scale), at(offset), eps, at(mean), at(variance), at(coef));
-      run('bn_forward_apply', [at(x), at(coef), at(y), rows, c, chunk], items);
+      body({ kernels: simdOf(backend), outs, c, rows, chunk, items, part: at(part), coef: at(coef), at });
     } finally {
       scratch.dispose();
     }
   });
 }
 
+interface BatchNormRun {
+  readonly kernels: SimdKernels;
+  readonly outs: readonly [TensorInfo, TensorInfo, TensorInfo];
+  readonly c: number;
+  readonly rows: number;
+  readonly chunk: number;
+  readonly items: number;
+  /** Heap offsets of the partials and the coefficients. */
+  readonly part: number;
+  readonly coef: number;
+  /** A tensor's heap offset (0 for an absent optional input). */
+  readonly at: (t: TensorInfo | undefined) => number;
+}
+
+function batchNormTrainingKernel({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
+  const { x, scale, offset } = inputs as Record<string, TensorInfo | undefined>;
+  const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
+  const empty = ([, mean, variance]: readonly TensorInfo[]) => {
+    heapF32(backend, mean!).fill(NaN); // as tf.moments of nothing
+    heapF32(backend, variance!).fill(NaN);
+  };
+  // partials: mean and M2 per item and channel
+  return batchNormKernel(backend, x!, empty, 2, ({ kernels: { exports, run }, outs: [y, mean, variance], c, rows, chunk, items, part, coef, at }) => {
+    run('bn_moments', [at(x), part, rows, c, chunk], items);
+    exports.bn_moments_finish(part, items, rows, c, chunk, at(scale), at(offset), eps, at(mean), at(variance), coef);
+    run('bn_forward_apply', [at(x), coef, at(y), rows, c, chunk], items);
+  });
+}
+
 function batchNormTrainingGradKernel({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo[] {
   const { x, dy, mean, variance, scale, dmean, dvariance } = inputs as Record<string, TensorInfo | undefined>;
   const eps = (attrs as unknown as FusedBatchNormAttrs).varianceEpsilon;
-  const c = x!.shape[x!.shape.length - 1]!;
-  const rows = tf.util.sizeFromShape(x!.shape) / c;
-  const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
-  const [dx, dscale, doffset] = outs as [TensorInfo, TensorInfo, TensorInfo];
-  return into(backend, outs, () => {
-    if (rows === 0) {
-      heapF32(backend, dscale).fill(0);
-      heapF32(backend, doffset).fill(0);
-      return;
-    }
-    const { exports, run } = simdOf(backend);
-    const chunk = batchNormItemRows(c);
-    const items = Math.ceil(rows / chunk);
-    const scratch = new Scratch(backend);
-    try {
-      const part = scratch.alloc([items * 3 * c * 2]); // float64 Σdy, Σdy·(x − μ), Σ(x − μ) per item and channel
-      const coef = scratch.alloc([4 * c]);
-      const at = (t: TensorInfo | undefined): number => (t ? backend.getMemoryOffset(t.dataId) : 0);
-      run('bn_grad_sums', [at(x), at(dy), at(mean), at(part), rows, c, chunk], items);
-      exports.bn_grad_finish(at(part), items, rows, c, at(variance), at(scale), at(dmean), at(dvariance), eps,
-        at(coef), at(dscale), at(doffset));
-      run('bn_grad_apply', [at(x), at(dy), at(mean), at(coef), at(dx), rows, c, chunk], items);
-    } finally {
-      scratch.dispose();
-    }
+  const empty = ([, dscale, doffset]: readonly TensorInfo[]) => {
+    heapF32(backend, dscale!).fill(0);
+    heapF32(backend, doffset!).fill(0);
+  };
+  // partials: Σdy, Σdy·(x − μ), Σ(x − μ) per item and channel
+  return batchNormKernel(backend, x!, empty, 3, ({ kernels: { exports, run }, outs: [dx, dscale, doffset], c, rows, chunk, items, part, coef, at }) => {
+    run('bn_grad_sums', [at(x), at(dy), at(mean), part, rows, c, chunk], items);
+    exports.bn_grad_finish(part, items, rows, c, at(variance), at(scale), at(dmean), at(dvariance), eps, coef, at(dscale), at(doffset));
+    run('bn_grad_apply', [at(x), at(dy), at(mean), coef, at(dx), rows, c, chunk], items);
   });
 }
 
@@ -123,7 +128,7 @@ function reluGradKernel({ inputs, backend }: WasmKernelArgs): TensorInfo {
   const n = tf.util.sizeFromShape(x.shape);
   if (n === 0) return dx;
   const at = (t: TensorInfo): number => backend.getMemoryOffset(t.dataId);
-  return into(backend, dx, () => simdOf(backend).run('relu_grad', [at(dy), at(x), at(dx), n, RELU_GRAD_ITEM], Math.ceil(n / RELU_GRAD_ITEM)));
+  return fillOutputs(backend, dx, () => simdOf(backend).run('relu_grad', [at(dy), at(x), at(dx), n, RELU_GRAD_ITEM], Math.ceil(n / RELU_GRAD_ITEM)));
 }
 
 /**

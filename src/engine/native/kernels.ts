@@ -27,6 +27,7 @@ import type {
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FUSED_BATCH_NORM_GRAD } from '../kernels/batch-norm.js';
 import { DILATED_CONV2D_BACKPROP_FILTER, DILATED_CONV2D_BACKPROP_INPUT } from '../kernels/conv2d.js';
+import { fillOutputs } from '../kernels/_wasm.js';
 import type { NativeAddon } from './_addon.js';
 import { elementwiseKernels } from './elementwise.js';
 import {
@@ -171,7 +172,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!g) return defer('MaxPoolGrad', args, 'dtype or padding');
     const { backend } = args;
     const dx = backend.makeOutput([...input.shape], 'float32');
-    return into(backend, dx, () => addon.maxPool2dGrad(heapOf(backend, dx), packParams(MAX_POOL2D_GRAD_PARAMS,
+    return fillOutputs(backend, dx, () => addon.maxPool2dGrad(heapOf(backend, dx), packParams(MAX_POOL2D_GRAD_PARAMS,
       { ...g, offX: offsetOf(backend, input), offDy: offsetOf(backend, dy), offDx: offsetOf(backend, dx) })));
   };
 
@@ -185,7 +186,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     if (!ok || !x || !mean || !variance || c === undefined) return defer('FusedBatchNorm', args, 'dtype or statistics shape');
     const { backend } = args;
     const y = backend.makeOutput([...x.shape], 'float32');
-    return into(backend, y, () => addon.batchNorm(heapOf(backend, y), packParams(BATCH_NORM_FORWARD_PARAMS, {
+    return fillOutputs(backend, y, () => addon.batchNorm(heapOf(backend, y), packParams(BATCH_NORM_FORWARD_PARAMS, {
       op: BATCH_NORM_OP.forward, rows: tf.util.sizeFromShape(x.shape) / c, c, eps,
       offX: offsetOf(backend, x), offMean: offsetOf(backend, mean), offVar: offsetOf(backend, variance),
       offScale: optionalOffset(backend, scale), offOffset: optionalOffset(backend, offset), offY: offsetOf(backend, y),
@@ -206,7 +207,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const { backend } = args;
     const outs = [[...x.shape], [c], [c], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
     const [dx, dmean, dvariance, dscale, doffset] = outs as [TensorInfo, TensorInfo, TensorInfo, TensorInfo, TensorInfo];
-    return into(backend, outs, () => addon.batchNorm(heapOf(backend, dx), packParams(BATCH_NORM_BACKWARD_PARAMS, {
+    return fillOutputs(backend, outs, () => addon.batchNorm(heapOf(backend, dx), packParams(BATCH_NORM_BACKWARD_PARAMS, {
       op: BATCH_NORM_OP.backward, rows: tf.util.sizeFromShape(x.shape) / c, c, eps,
       offX: offsetOf(backend, x), offDy: offsetOf(backend, dy), offMean: offsetOf(backend, mean),
       offVar: offsetOf(backend, variance), offScale: optionalOffset(backend, scale),
@@ -223,7 +224,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const c = x!.shape[x!.shape.length - 1]!;
     const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
     const [y, mean, variance] = outs as [TensorInfo, TensorInfo, TensorInfo];
-    return into(backend, outs, () => addon.batchNorm(heapOf(backend, y), packParams(BATCH_NORM_TRAINING_FORWARD_PARAMS, {
+    return fillOutputs(backend, outs, () => addon.batchNorm(heapOf(backend, y), packParams(BATCH_NORM_TRAINING_FORWARD_PARAMS, {
       op: BATCH_NORM_OP.trainingForward, rows: tf.util.sizeFromShape(x!.shape) / c, c, eps,
       offX: offsetOf(backend, x!), offScale: optionalOffset(backend, scale), offOffset: optionalOffset(backend, offset),
       offY: offsetOf(backend, y), offMean: offsetOf(backend, mean), offVar: offsetOf(backend, variance),
@@ -236,7 +237,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const c = x!.shape[x!.shape.length - 1]!;
     const outs = [[...x!.shape], [c], [c]].map((shape) => backend.makeOutput(shape, 'float32'));
     const [dx, dscale, doffset] = outs as [TensorInfo, TensorInfo, TensorInfo];
-    return into(backend, outs, () => addon.batchNorm(heapOf(backend, dx), packParams(BATCH_NORM_TRAINING_BACKWARD_PARAMS, {
+    return fillOutputs(backend, outs, () => addon.batchNorm(heapOf(backend, dx), packParams(BATCH_NORM_TRAINING_BACKWARD_PARAMS, {
       op: BATCH_NORM_OP.trainingBackward, rows: tf.util.sizeFromShape(x!.shape) / c, c, eps,
       offX: offsetOf(backend, x!), offDy: offsetOf(backend, dy!), offMean: offsetOf(backend, mean!),
       offVar: offsetOf(backend, variance!), offScale: optionalOffset(backend, scale),
@@ -251,7 +252,7 @@ export function nativeKernels(addon: NativeAddon, fallbacks: Fallbacks): Readonl
     const dx = backend.makeOutput([...x.shape], 'float32');
     const n = tf.util.sizeFromShape(x.shape);
     if (n === 0) return dx;
-    return into(backend, dx, () => addon.reluGrad(heapOf(backend, dx),
+    return fillOutputs(backend, dx, () => addon.reluGrad(heapOf(backend, dx),
       packParams(RELU_GRAD_PARAMS, { n, offDy: offsetOf(backend, dy), offX: offsetOf(backend, x), offDx: offsetOf(backend, dx) })));
   };
 
@@ -290,16 +291,6 @@ function optionalOffset(backend: BackendWasm, t: TensorInfo | undefined): number
   return t ? offsetOf(backend, t) : -1;
 }
 
-/** Runs the addon call that fills `outs`; frees them if it throws (nothing leaks on the heap). */
-function into<T extends TensorInfo | TensorInfo[]>(backend: BackendWasm, outs: T, call: () => void): T {
-  try {
-    call();
-  } catch (err) {
-    for (const o of Array.isArray(outs) ? outs : [outs]) backend.disposeData(o.dataId);
-    throw err;
-  }
-  return outs;
-}
 
 function floatNhwc(ts: readonly TensorInfo[], dataFormat: string | undefined): boolean {
   const layoutOk = dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
@@ -362,7 +353,7 @@ function runConv(
   const out = backend.makeOutput(outShape, 'float32');
   const params = packParams(CONV2D_PARAMS, { op, ...geometry, act, alpha, off0: offsetOf(backend, in0),
     off1: offsetOf(backend, in1), offBias: optionalOffset(backend, bias), offOut: offsetOf(backend, out) });
-  return into(backend, out, () => addon.conv2d(heapOf(backend, out), params));
+  return fillOutputs(backend, out, () => addon.conv2d(heapOf(backend, out), params));
 }
 
 function poolInfo(xShape: readonly number[], a: MaxPoolAttrs): Conv2DInfo | undefined {
@@ -438,5 +429,5 @@ function runMatmul(
     offA: offsetOf(backend, a), strideA: p.strideA, offB: offsetOf(backend, b), strideB: p.strideB,
     offBias: optionalOffset(backend, bias), act, alpha, offC: offsetOf(backend, out),
   });
-  return into(backend, out, () => addon.matmul(heapOf(backend, out), params));
+  return fillOutputs(backend, out, () => addon.matmul(heapOf(backend, out), params));
 }
