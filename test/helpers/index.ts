@@ -58,6 +58,36 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / Math.max(den, 1e-30);
 }
 
+/**
+ * Training-mode batch norm of x ([rows, C], channels last) in float64: the batch mean, the biased
+ * variance (two passes) and y = (x − μ)·γ/√(σ² + ε) + β (γ = 1, β = 0 where absent). The oracle of
+ * the native and SIMD batch-norm kernels' tests.
+ */
+export function batchNormForward64(
+  x: ArrayLike<number>,
+  C: number,
+  scale: ArrayLike<number> | undefined,
+  offset: ArrayLike<number> | undefined,
+  eps: number,
+): { y: Float64Array; mean: Float64Array; variance: Float64Array } {
+  const rows = x.length / C;
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  const y = new Float64Array(x.length);
+  for (let c = 0; c < C; c++) {
+    let m = 0;
+    for (let i = 0; i < rows; i++) m += x[i * C + c]!;
+    m /= rows;
+    let q = 0;
+    for (let i = 0; i < rows; i++) q += (x[i * C + c]! - m) ** 2;
+    mean[c] = m;
+    variance[c] = q / rows;
+    const k = (scale ? scale[c]! : 1) / Math.sqrt(variance[c]! + eps);
+    for (let i = 0; i < rows; i++) y[i * C + c] = (x[i * C + c]! - m) * k + (offset ? offset[c]! : 0);
+  }
+  return { y, mean, variance };
+}
+
 /** Runs fn (sync or async) and asserts it leaves no tensor alive. Returns fn's result. */
 export async function expectNoLeak<T>(fn: () => T | Promise<T>, label = 'fn'): Promise<T> {
   const before = tf.memory().numTensors;

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose } from '../../../test/helpers/index.js';
+import { batchNormForward64, expectClose } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { NATIVE_BATCH_NORM_TRAINING, NATIVE_BATCH_NORM_TRAINING_GRAD, NATIVE_RELU_GRAD } from '../native/kernels.js';
 import { Rng } from '../random.js';
@@ -53,25 +53,9 @@ function bnData(rows: number, C: number, shift = 0, spread = 1): BnData {
   };
 }
 
-/** Mean, biased variance (two passes), y, in float64. */
-function forward64(x: ArrayLike<number>, C: number, scale: ArrayLike<number> | undefined, offset: ArrayLike<number> | undefined) {
-  const rows = x.length / C;
-  const mean = new Float64Array(C);
-  const variance = new Float64Array(C);
-  const y = new Float64Array(x.length);
-  for (let c = 0; c < C; c++) {
-    let m = 0;
-    for (let i = 0; i < rows; i++) m += x[i * C + c]!;
-    m /= rows;
-    let q = 0;
-    for (let i = 0; i < rows; i++) q += (x[i * C + c]! - m) ** 2;
-    mean[c] = m;
-    variance[c] = q / rows;
-    const k = (scale ? scale[c]! : 1) / Math.sqrt(variance[c]! + EPS);
-    for (let i = 0; i < rows; i++) y[i * C + c] = (x[i * C + c]! - m) * k + (offset ? offset[c]! : 0);
-  }
-  return { y, mean, variance };
-}
+/** Mean, biased variance (two passes), y, in float64, at this file's ε. */
+const forward64 = (x: ArrayLike<number>, C: number, scale: ArrayLike<number> | undefined, offset: ArrayLike<number> | undefined) =>
+  batchNormForward64(x, C, scale, offset, EPS);
 
 /**
  * The gradient of L = Σ dy·y + Σ dmean·mean + Σ dvar·variance w.r.t. x, scale, offset in float64

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeUnless, expectClose, nativeSkip, relError } from '../../../test/helpers/index.js';
+import { batchNormForward64, describeUnless, expectClose, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { loadAddon, switchedOff } from './_addon.js';
@@ -33,21 +33,9 @@ const randn = (shape: readonly number[], shift = 0, scale = 1) =>
 const expectRel = (got: ArrayLike<number>, want: ArrayLike<number>, label: string) =>
   expectClose(got, want, { rtol: TOL, atol: 0, label });
 
-/** Training-mode batch norm of x ([rows, C]) in float64. */
-function batchNorm64(x: ArrayLike<number>, C: number, gamma: Float32Array, beta: Float32Array, eps: number): Float64Array {
-  const rows = x.length / C;
-  const y = new Float64Array(x.length);
-  for (let c = 0; c < C; c++) {
-    let m = 0;
-    for (let i = 0; i < rows; i++) m += x[i * C + c]!;
-    m /= rows;
-    let q = 0;
-    for (let i = 0; i < rows; i++) q += (x[i * C + c]! - m) ** 2;
-    const k = gamma[c]! / Math.sqrt(q / rows + eps);
-    for (let i = 0; i < rows; i++) y[i * C + c] = (x[i * C + c]! - m) * k + beta[c]!;
-  }
-  return y;
-}
+/** Training-mode batch norm of x ([rows, C]) in float64 (y of test/helpers' oracle). */
+const batchNorm64 = (x: ArrayLike<number>, C: number, gamma: Float32Array, beta: Float32Array, eps: number): Float64Array =>
+  batchNormForward64(x, C, gamma, beta, eps).y;
 
 /**
  * ∂/∂x of Σ r·y for y = {@link batchNorm64}(x), by central differences: an oracle free of float32
