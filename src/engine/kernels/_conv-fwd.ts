@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { type BackendWasm, heapF32 } from './_wasm.js';
+import { type BackendWasm, fillOutputs, heapF32 } from './_wasm.js';
 import { simdKernelsFor } from './_simd.js';
 
 /**
@@ -20,18 +20,19 @@ export function simdConv2d(backend: BackendWasm, x: TensorInfo, filter: TensorIn
   const kernels = simdKernelsFor(backend);
   if (kernels === null) return undefined;
   const out = backend.makeOutput(info.outShape, 'float32');
-  const zero = backend.makeOutput([info.inChannels], 'float32');
-  try {
-    heapF32(backend, zero).fill(0);
-    const at = (t: TensorInfo): number => backend.getMemoryOffset(t.dataId);
-    kernels.run('conv_fwd', [
-      at(x), at(filter), at(out), at(zero),
-      info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-      info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-      info.padInfo.top, info.padInfo.left,
-    ], info.batchSize * info.outHeight);
-  } finally {
-    backend.disposeData(zero.dataId);
-  }
-  return out;
+  return fillOutputs(backend, out, () => {
+    const zero = backend.makeOutput([info.inChannels], 'float32');
+    try {
+      heapF32(backend, zero).fill(0);
+      const at = (t: TensorInfo): number => backend.getMemoryOffset(t.dataId);
+      kernels.run('conv_fwd', [
+        at(x), at(filter), at(out), at(zero),
+        info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+        info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+        info.padInfo.top, info.padInfo.left,
+      ], info.batchSize * info.outHeight);
+    } finally {
+      backend.disposeData(zero.dataId);
+    }
+  });
 }

@@ -13,7 +13,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { type BackendWasm, heapF32 } from './_wasm.js';
+import { type BackendWasm, fillOutputs, heapF32 } from './_wasm.js';
 import { simdExportsOn, simdKernelsFor, simdKernelsOn } from './_simd.js';
 
 /** filter_grad's exported signature: byte offsets, sizes, then the work items [w0, w1) (native/wasm/filter_grad.c). */
@@ -50,14 +50,15 @@ export function simdFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorIn
   const kernels = simdKernelsFor(backend);
   if (kernels === null) return undefined;
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = info;
-  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
-  heapF32(backend, out).fill(0);
   const at = (t: TensorInfo): number => backend.getMemoryOffset(t.dataId);
-  kernels.run('filter_grad', [
-    at(x), at(dy), at(out),
-    info.batchSize, info.inHeight, info.inWidth, ci, info.outHeight, info.outWidth, co,
-    kh, kw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
-  ], kh * kw * Math.ceil(ci / 4));
-  return out;
+  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
+  return fillOutputs(backend, out, () => {
+    heapF32(backend, out).fill(0);
+    kernels.run('filter_grad', [
+      at(x), at(dy), at(out),
+      info.batchSize, info.inHeight, info.inWidth, ci, info.outHeight, info.outWidth, co,
+      kh, kw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+      info.padInfo.top, info.padInfo.left,
+    ], kh * kw * Math.ceil(ci / 4));
+  });
 }

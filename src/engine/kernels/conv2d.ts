@@ -59,6 +59,7 @@ import {
   type BackendWasm,
   type WasmKernelArgs,
   Scratch,
+  fillOutputs,
   callWasmKernel,
   explicitPad,
   heapF32,
@@ -223,46 +224,44 @@ function phasedInputGrad(backend: BackendWasm, dy: TensorInfo, filter: TensorInf
   const { cols, eMin, KW, padL, padR, skipCols, NVout, rows } = plan;
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw, filterWidth: kw } = info;
   const out = backend.makeOutput([B, H, W, ci], 'float32');
-  const scratch = new Scratch(backend);
-  try {
-    const n = sw * ci;
-    for (const [ry, { taps, NU, dMin, KH, padT, padB, skipRows, NUout }] of rows.entries()) {
-      if (KH === 0) {
-        const d = heapF32(backend, out);
-        for (let b = 0; b < B; b++) for (let U = 0; U < NU; U++) d.fill(0, (b * H + U * sh + ry) * W * ci, (b * H + U * sh + ry + 1) * W * ci);
-        continue;
-      }
-      const fp = scratch.alloc([KH, KW, co, n], { zero: true });
-      const f = heapF32(backend, filter);
-      const F = heapF32(backend, fp);
-      for (const { tap: p, off: d } of taps) {
-        for (const [rx, colTaps] of cols.entries()) {
-          for (const { tap: q, off: e } of colTaps) {
-            const fBase = (p * kw + q) * ci * co;
-            const FBase = ((d - dMin) * KW + (e - eMin)) * co * n + rx * ci;
-            for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) F[FBase + o * n + c] = f[fBase + c * co + o]!;
+  return fillOutputs(backend, out, () => {
+    const scratch = new Scratch(backend);
+    try {
+      const n = sw * ci;
+      for (const [ry, { taps, NU, dMin, KH, padT, padB, skipRows, NUout }] of rows.entries()) {
+        if (KH === 0) {
+          const d = heapF32(backend, out);
+          for (let b = 0; b < B; b++) for (let U = 0; U < NU; U++) d.fill(0, (b * H + U * sh + ry) * W * ci, (b * H + U * sh + ry + 1) * W * ci);
+          continue;
+        }
+        const fp = scratch.alloc([KH, KW, co, n], { zero: true });
+        const f = heapF32(backend, filter);
+        const F = heapF32(backend, fp);
+        for (const { tap: p, off: d } of taps) {
+          for (const [rx, colTaps] of cols.entries()) {
+            for (const { tap: q, off: e } of colTaps) {
+              const fBase = (p * kw + q) * ci * co;
+              const FBase = ((d - dMin) * KW + (e - eMin)) * co * n + rx * ci;
+              for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) F[FBase + o * n + c] = f[fBase + c * co + o]!;
+            }
+          }
+        }
+        const res = scratch.keep(callWasmKernel(backend, 'Conv2D', { x: dy, filter: fp }, {
+          strides: [1, 1], pad: explicitPad(padT, padB, padL, padR), dilations: [1, 1], dataFormat: 'NHWC',
+        } as unknown as NamedAttrMap)); // [B, NUout, NVout, sw·Ci]: ∂x's rows from skipRows, columns from skipCols
+        const src = heapF32(backend, res);
+        const dst = heapF32(backend, out);
+        for (let b = 0; b < B; b++) {
+          for (let U = 0; U < NU; U++) {
+            const s0 = ((b * NUout + U + skipRows) * NVout + skipCols) * n;
+            dst.set(src.subarray(s0, s0 + W * ci), (b * H + U * sh + ry) * W * ci);
           }
         }
       }
-      const res = scratch.keep(callWasmKernel(backend, 'Conv2D', { x: dy, filter: fp }, {
-        strides: [1, 1], pad: explicitPad(padT, padB, padL, padR), dilations: [1, 1], dataFormat: 'NHWC',
-      } as unknown as NamedAttrMap)); // [B, NUout, NVout, sw·Ci]: ∂x's rows from skipRows, columns from skipCols
-      const src = heapF32(backend, res);
-      const dst = heapF32(backend, out);
-      for (let b = 0; b < B; b++) {
-        for (let U = 0; U < NU; U++) {
-          const s0 = ((b * NUout + U + skipRows) * NVout + skipCols) * n;
-          dst.set(src.subarray(s0, s0 + W * ci), (b * H + U * sh + ry) * W * ci);
-        }
-      }
+    } finally {
+      scratch.dispose();
     }
-    return out;
-  } catch (e) {
-    backend.disposeData(out.dataId);
-    throw e;
-  } finally {
-    scratch.dispose();
-  }
+  });
 }
 
 /**
