@@ -9,6 +9,9 @@
 #   bash scripts/reproduce.sh cifar10-headline cifar10-cheap     # only these
 #   bash scripts/reproduce.sh cifar10-cheap:7-12 synthetic-32     # a grid's cells 7 to 12 (scaat sweep --cells), then another
 #   SCAAT_OUT=/big/disk bash scripts/reproduce.sh               # another output folder
+#   SCAAT_RESULTS=studies/results bash scripts/reproduce.sh     # also keep each done cell's results
+#                                      # (no model) in $SCAAT_RESULTS/<grid>/ (scaat sweep --results):
+#                                      # on a new machine, the cells found there are restored, not run
 #
 # CIFAR-10 grids read ../shared/data/cifar10-jpg (their 'data' key; edit it to where your copy is).
 # Grids that share cells with an earlier grid, config for config, get them copied in when that grid
@@ -22,6 +25,7 @@ cd "$(dirname "$0")/.."
 ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnist-kept mnist-finetune cifar10-cheap
   cifar10-onepass-long cifar10-length synthetic-32 mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
+RESULTS="${SCAAT_RESULTS:-}"
 grids=("$@")
 [ ${#grids[@]} -gt 0 ] || grids=("${ORDER[@]}")
 for arg in "${grids[@]}"; do
@@ -58,5 +62,7 @@ for arg in "${grids[@]}"; do
       copy_cells cifar10-onepass-long cifar10-cheap 'seed=*__trainer=scaat__scaat.attackGradient=train-backward__scaat.loss=adv-only__scaat.saliencySource=train-backward' ;;
   esac
   echo "reproduce.sh: $g${cells[1]:+ cells ${cells[1]}} → $OUT/$g ($(date -u +%FT%TZ))"
-  node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g" "${cells[@]}"
+  keep=()
+  [ -z "$RESULTS" ] || keep=(--results "$RESULTS/$g")
+  node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g" "${cells[@]}" "${keep[@]}"
 done

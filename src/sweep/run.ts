@@ -2,7 +2,9 @@
  * Running a sweep (grid.ts describes the grid). For each cell of this shard (and of the `cells`
  * selection, when given), in run order:
  *
- *   1. its folder says it is done (final model + eval.json made with the grid's evaluation) → skip
+ *   0. with a results folder (results.ts): a cell whose folder is missing here but whose results are
+ *      there, made with the grid's evaluation, is restored (without its model)
+ *   1. its folder says it is done (eval.json made with the grid's evaluation) → skip
  *   2. config.json there → it must be the grid's config for the cell (else ConfigError: the grid
  *      changed after the cell started; nothing is touched)
  *   3. no final model → train(): a new run, or the run resumed from its latest checkpoint (the
@@ -10,7 +12,8 @@
  *      a cell that continues a shorter twin (grid.ts) starts as a copy of its finished run, resumed
  *   4. no current evaluation → evaluate() the final model on the cell's backend (setupBackend, as
  *      train() does) → <cell>/eval.json, then <cell>/cell.json
- *   5. sweep.json rewritten (atomically) from what the cell folders say
+ *   5. sweep.json rewritten (atomically) from what the cell folders say; with a results folder,
+ *      the cell's results saved there and its sweep.json rewritten too
  *
  * Everything that can fail on bad input (the grid, the evaluation settings, each dataset's
  * evaluation split) is checked before anything is written. A cell that fails with a ScaatError
@@ -42,6 +45,7 @@ import { lockRunDir, readRunConfig, runPaths } from '../train/run-dir.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
+import { evaluationCurrent, restoreCellResults, saveCellResults } from './results.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
 import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './sweep-files.js';
 
@@ -75,6 +79,8 @@ export interface SweepOptions {
   readonly log?: (line: string) => void;
   /** Recorded in sweep.json and each evaluation. @default 'scaat sweep' */
   readonly command?: string;
+  /** A results folder (results.ts): done cells restored from it first, each cell saved there when done. @default none */
+  readonly results?: string;
 }
 
 /** What {@link runSweep} did. */
@@ -117,6 +123,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   }
   const { methods, options: evalOptions } = evaluation ?? { methods: [], options: evaluateOptions(grid.evaluation) }; // no cell in this shard
 
+  if (o.results !== undefined) {
+    await fsp.mkdir(out, { recursive: true });
+    for (const cell of mine) {
+      if (await restoreCellResults(o.results, out, cell.name, grid.evaluation)) log(`${cell.name}: results restored from ${o.results} (no model)`);
+    }
+  }
+
   // A cell started under other settings means the grid changed: refuse before touching anything.
   for (const cell of mine) {
     const dir = path.join(out, cell.name);
@@ -134,6 +147,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     if (status === 'done') {
       log(`${where}: done, skipped`);
       skipped.push(cell.name);
+      if (o.results !== undefined && !evaluationCurrent(path.join(o.results, cell.name), grid.evaluation)) await saveResults(o.results, out, grid, cells, cell, command);
       continue;
     }
     try {
@@ -142,6 +156,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       // while it evaluates (a second sweep of the same cell is refused, exit 4)
       await runCell(cell, { ...o, where, log, command, methods, evalOptions });
       ran.push(cell.name);
+      if (o.results !== undefined) await saveResults(o.results, out, grid, cells, cell, command);
     } catch (err) {
       if (err instanceof ScaatError && err.code !== 'INTERRUPTED') {
         const record: SweepCellError = { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() };
@@ -156,6 +171,12 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     await writeSweepFile(out, grid, cells, command);
   }
   return { cells, mine, skipped, ran, failed };
+}
+
+/** Saves a done cell's results and rewrites the results folder's sweep.json. */
+async function saveResults(results: string, out: string, grid: Grid, cells: readonly Cell[], cell: Cell, command: string): Promise<void> {
+  await saveCellResults(out, results, cell.name);
+  await writeSweepFile(results, grid, cells, command);
 }
 
 interface CellContext extends SweepOptions {
@@ -175,8 +196,11 @@ async function runCell(cell: Cell, c: CellContext): Promise<void> {
   const config: TrainConfig = { ...cellConfig(cell, c.backend), ...(started ? { modelSha256: checkCellConfig(cell, dir, cellConfig(cell, c.backend), c.trainers, c.grid.file) } : {}) };
 
   if (!existsSync(path.join(paths.model, MODEL_JSON))) {
+    if (existsSync(path.join(dir, SWEEP_FILES.evaluation))) {
+      throw new ScaatError(`cell ${cell.name} has an evaluation made with other settings and no model (restored from a results folder, or the model removed): delete ${dir} to train it again`, 'MODEL_NOT_KEPT');
+    }
     if (cell.source !== undefined && !existsSync(path.join(runPaths(path.join(c.out, cell.source)).model, MODEL_JSON))) {
-      throw new ScaatError(`cell ${cell.name} starts from cell ${cell.source}, which has no final model yet (it failed or was interrupted)`, 'SOURCE_NOT_READY');
+      throw new ScaatError(`cell ${cell.name} starts from cell ${cell.source}, which has no final model ${whyNoModel(path.join(c.out, cell.source))}`, 'SOURCE_NOT_READY');
     }
     c.log(`${c.where}: ${started ? 'resuming training' : 'training'}${cell.source ? ` (from ${cell.source})` : ''}${cell.continues ? ` (continuing ${cell.continues})` : ''}`);
     const data = {
@@ -244,7 +268,7 @@ async function continueShorterRun(cell: Cell, c: CellContext): Promise<void> {
   const from = runPaths(path.join(c.out, cell.continues!));
   const to = runPaths(path.join(c.out, cell.name));
   if (!existsSync(path.join(from.model, MODEL_JSON))) {
-    throw new ScaatError(`cell ${cell.name} continues cell ${cell.continues}, which has no final model yet (it failed or was interrupted)`, 'SOURCE_NOT_READY');
+    throw new ScaatError(`cell ${cell.name} continues cell ${cell.continues}, which has no final model ${whyNoModel(from.dir)}`, 'SOURCE_NOT_READY');
   }
   c.log(`${c.where}: continuing the finished run of ${cell.continues} (its checkpoints and log copied in)`);
   const saved = JSON.parse(readFileSync(from.config, 'utf8')) as Record<string, unknown>;
@@ -257,6 +281,13 @@ async function continueShorterRun(cell: Cell, c: CellContext): Promise<void> {
     await fsp.rename(staged, to[part]);
   }
   await writeJsonAtomic(to.config, { ...saved, epochs: cell.config.epochs });
+}
+
+/** Why a cell folder without a final model has none, for SOURCE_NOT_READY. */
+function whyNoModel(dir: string): string {
+  return existsSync(path.join(dir, SWEEP_FILES.evaluation))
+    ? `(it is done, but its model is not kept: restored from a results folder, or removed; delete ${dir} to train it again)`
+    : 'yet (it failed or was interrupted)';
 }
 
 /** Keys a cell's config.json may differ in from the grid: where it runs, and what train() fills in from a source model. */
@@ -297,24 +328,14 @@ function cellConfig(cell: Cell, backend: TrainConfig['backend'] | undefined): Tr
   return backend !== undefined ? { ...cell.config, backend } : cell.config;
 }
 
-/** Whether `dir` holds an eval.json made with `evaluation` (cell.json says so). */
-function evaluationCurrent(dir: string, evaluation: GridEvaluation): boolean {
-  const cellFile = path.join(dir, SWEEP_FILES.cell);
-  if (!existsSync(path.join(dir, SWEEP_FILES.evaluation)) || !existsSync(cellFile)) return false;
-  try {
-    const record = JSON.parse(readFileSync(cellFile, 'utf8')) as Partial<SweepCellFile>;
-    return record.kind === SWEEP_CELL_KIND && canonicalJson(record.evaluation) === canonicalJson(evaluation);
-  } catch {
-    return false; // unreadable: evaluate again
-  }
-}
-
 /** A cell's status, read from its folder (sweep-files.ts). */
 export function cellStatus(out: string, cell: Cell, evaluation: GridEvaluation): { status: CellStatus; error?: string } {
   const dir = path.join(out, cell.name);
   const paths = runPaths(dir);
   const trained = existsSync(path.join(paths.model, MODEL_JSON));
-  if (trained && evaluationCurrent(dir, evaluation)) return { status: 'done' };
+  // done: evaluated with the grid's settings (eval.json is only ever written for a final model, which
+  // may since have been removed, or never restored: results.ts)
+  if (evaluationCurrent(dir, evaluation)) return { status: 'done' };
   const errorFile = path.join(dir, SWEEP_FILES.error);
   if (existsSync(errorFile)) {
     try {

@@ -176,6 +176,47 @@ describe('scaat sweep', () => {
     expect(md).toMatch(/^\| Entropy \(bits\) \| VG \| 2 \/ 2 \| /m);
   }, 180_000);
 
+  it('--results keeps each done cell without its model; a fresh folder restores them and trains only what is missing', async () => {
+    const results = path.join(tmp, 'results');
+    const first = path.join(tmp, 'results-first');
+    cpSync(ref, first, { recursive: true });
+    const save = await runCli(['sweep', SMOKE, '--out', first, '--results', results, '--no-report']);
+    expect(save.code, save.stderr).toBe(0);
+    expect(save.stderr).toContain('sweep: 0 cells run, 4 already done, 0 failed'); // done cells are saved, not run again
+    expect(readdirSync(results).sort()).toEqual([...CELLS, 'sweep.json'].sort());
+    for (const c of CELLS) {
+      expect(readdirSync(path.join(results, c)).sort(), c).toEqual(['cell.json', 'config.json', 'eval.json', 'log.jsonl']);
+      for (const f of readdirSync(path.join(results, c))) expect(readFileSync(path.join(results, c, f)), `${c}/${f}`).toEqual(readFileSync(path.join(ref, c, f)));
+    }
+    // The report of the results folder is the report of the full one (training times included: the logs are the same).
+    const [a, b] = [await runCli(['report', ref]), await runCli(['report', results])];
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(readFileSync(path.join(results, 'report', 'summary.json'), 'utf8')).toBe(readFileSync(path.join(ref, 'report', 'summary.json'), 'utf8'));
+    rmSync(path.join(results, 'report'), { recursive: true });
+
+    // A new machine: the last cell's results never made it; the others are restored (no model) and skipped.
+    rmSync(path.join(results, CELLS[3]!), { recursive: true });
+    const fresh = path.join(tmp, 'results-fresh');
+    const r = await runCli(['sweep', SMOKE, '--out', fresh, '--results', results, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const c of CELLS.slice(0, 3)) expect(r.stderr).toContain(`sweep: ${c}: results restored from ${results} (no model)`);
+    expect(r.stderr).toContain('sweep: 1 cells run, 3 already done, 0 failed');
+    for (const c of CELLS.slice(0, 3)) expect(existsSync(path.join(fresh, c, 'model')), c).toBe(false);
+    expect(evaluation(path.join(fresh, CELLS[3]!))).toEqual(evaluation(path.join(ref, CELLS[3]!))); // trained anew, bit for bit
+    expect(evaluation(path.join(results, CELLS[3]!))).toEqual(evaluation(path.join(ref, CELLS[3]!))); // and saved
+    const sweep = JSON.parse(readFileSync(path.join(results, 'sweep.json'), 'utf8')) as { counts: Record<string, number> };
+    expect(sweep.counts).toEqual({ pending: 0, training: 0, trained: 0, done: 4, failed: 0 });
+
+    // A restored cell evaluated again under other settings cannot be: it has no model, and says so.
+    const cellJson = path.join(fresh, CELLS[0]!, 'cell.json');
+    writeFileSync(cellJson, JSON.stringify({ ...JSON.parse(readFileSync(cellJson, 'utf8')) as object, evaluation: { limit: 1 } }));
+    const again = await runCli(['sweep', SMOKE, '--out', fresh, '--no-report', '-q']);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(readFileSync(path.join(fresh, CELLS[0]!, 'error.json'), 'utf8'))).toMatchObject({ code: 'MODEL_NOT_KEPT' });
+    expect(again.stderr).toContain(`delete ${path.join(fresh, CELLS[0]!)} to train it again`);
+  }, 150_000);
+
   it('a fine-tuning cell starts from its source cell\'s final weights (SHA-256 in its config.json)', async () => {
     const grid = path.join(tmp, 'finetune.json');
     const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };

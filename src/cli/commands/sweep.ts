@@ -8,6 +8,7 @@
  *   scaat sweep studies/mnist.json --out runs/mnist               # run (again: skips finished cells)
  *   scaat sweep studies/mnist.json --out runs/mnist --shard 2/4   # every 4th cell, from the 3rd
  *   scaat sweep studies/mnist.json --out runs/mnist --cells 7-12  # cells 7 to 12 of the --dry-run list
+ *   scaat sweep studies/mnist.json --out /scratch/mnist --results results/mnist   # keep each done cell's results (no model)
  */
 import type { Command } from 'commander';
 import path from 'node:path';
@@ -28,6 +29,7 @@ export interface SweepCommandOptions {
   out: string;
   shard?: string;
   cells?: string;
+  results?: string;
   dryRun?: boolean;
   backend?: string;
   /** false with --no-report. */
@@ -60,6 +62,13 @@ from-scratch cells by turns, a fine-tuning cell with its source; all shards shar
                scaat sweep studies/mnist.json --out runs/mnist --shard $JOB_COMPLETION_INDEX/8
   then, once:  scaat report runs/mnist
 
+--results <dir> keeps each done cell's small files (config.json, log.jsonl, eval.json, cell.json:
+what the report reads, not the model) in <dir>/<cell>/ with a sweep.json, and first restores into
+--out the cells that --out lacks: a study that spans machines whose disks are not kept carries only
+<dir> (a few hundred kB per cell) and skips on a new machine what an earlier one finished.
+scaat report <dir> makes the table from them. A restored cell has no model: a cell that fine-tunes
+or continues it stops with SOURCE_NOT_READY (delete the cell's folder in --out to train it again).
+
 --cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
 fine-tune or continue from): a part of a study first, or one cell again.
 
@@ -76,6 +85,7 @@ export function registerSweep(program: Command): void {
     .requiredOption('-o, --out <dir>', 'sweep folder: one run folder per cell, sweep.json, report/')
     .option('--shard <i/n>', 'run only shard i of n (0 ≤ i < n): for array jobs')
     .option('--cells <list>', 'run only these cells, numbered as --dry-run lists them (e.g. 7-12,15), with the cells they fine-tune or continue from')
+    .option('--results <dir>', "keep each done cell's results (no model) in <dir>, and restore from it the done cells --out lacks")
     .option('--dry-run', 'list the cells (with their status in --out) and run nothing')
     .option('--backend <name>', "TF.js backend of every cell: auto, wasm, cpu, tensorflow (default: the grid's 'backend')")
     .option('--no-report', 'do not write <dir>/report at the end')
@@ -121,6 +131,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
       openData: (spec, split, where) => openDataSource(spec, { option: where, split }),
       ...(shard ? { shard } : {}),
       ...(cells ? { cells } : {}),
+      ...(opts.results !== undefined ? { results: opts.results } : {}),
       ...(opts.backend !== undefined ? { backend: parseWritten(TRAIN_CONFIG_SCHEMA, { backend: opts.backend }, '--backend')['backend'] as TrainConfig['backend'] } : {}),
       signal: abort.signal,
       ...(progress ? { progress } : {}),

@@ -1,0 +1,89 @@
+/**
+ * A sweep's results folder (`scaat sweep --results <dir>`): every done cell's small files, without
+ * its model and checkpoints, so that a study can outlive the disk it trains on. A long study spans
+ * sittings on machines that do not keep their disks; what must survive is what the report reads,
+ * a few hundred kB per cell, not the megabytes of weights:
+ *
+ *   <results>/sweep.json         as the sweep folder's, the statuses read from <results>
+ *   <results>/<cell>/config.json, log.jsonl, eval.json, cell.json
+ *
+ * `scaat report <results>` makes the same table as `scaat report <out>` for those cells. A sweep
+ * given the results folder first restores into <out> every cell of its part that <out> lacks
+ * (nothing in <out> is ever replaced) and then saves each cell the moment it is done, so a sweep on
+ * a fresh machine skips what an earlier machine finished. A restored cell is done without its
+ * model: a cell that fine-tunes or continues from it needs the model, and says so.
+ */
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DataError } from '../errors.js';
+import { makeDir } from '../io/atomic.js';
+import { canonicalJson } from '../io/canonical-json.js';
+import { RUN_FILES } from '../train/run-dir.js';
+import { SWEEP_CELL_KIND, SWEEP_FILES } from './sweep-files.js';
+import type { SweepCellFile } from './sweep-files.js';
+
+/** The files of a done cell that its results keep, in the order they are written (cell.json last: it marks the evaluation current). */
+export const RESULT_FILES = [RUN_FILES.config, RUN_FILES.log, SWEEP_FILES.evaluation, SWEEP_FILES.cell] as const;
+
+/** Whether `dir` holds an eval.json made with `evaluation` (its cell.json says so). */
+export function evaluationCurrent(dir: string, evaluation: unknown): boolean {
+  const cellFile = path.join(dir, SWEEP_FILES.cell);
+  if (!existsSync(path.join(dir, SWEEP_FILES.evaluation)) || !existsSync(cellFile)) return false;
+  try {
+    const record = JSON.parse(readFileSync(cellFile, 'utf8')) as Partial<SweepCellFile>;
+    return record.kind === SWEEP_CELL_KIND && canonicalJson(record.evaluation) === canonicalJson(evaluation);
+  } catch {
+    return false; // unreadable: evaluate again
+  }
+}
+
+/** Whether `dir` holds every result file with a current evaluation. */
+function complete(dir: string, evaluation: unknown): boolean {
+  return RESULT_FILES.every((f) => existsSync(path.join(dir, f))) && evaluationCurrent(dir, evaluation);
+}
+
+/**
+ * Copies a done cell's result files from the sweep folder into `<results>/<cell>/`, replacing what
+ * was there: staged in a hidden sibling folder, then swapped in, so the results folder holds either
+ * the old files or the new ones, never a mixture.
+ * @throws DataError naming the folder when it cannot be written.
+ */
+export async function saveCellResults(out: string, results: string, cell: string): Promise<void> {
+  const staged = path.join(results, `.${cell}.saving-${process.pid}`);
+  const target = path.join(results, cell);
+  await makeDir(results, 'results folder');
+  try {
+    await fsp.rm(staged, { recursive: true, force: true });
+    await fsp.mkdir(staged);
+    for (const f of RESULT_FILES) await fsp.copyFile(path.join(out, cell, f), path.join(staged, f));
+    const old = path.join(results, `.${cell}.old-${process.pid}`);
+    if (existsSync(target)) await fsp.rename(target, old);
+    await fsp.rename(staged, target);
+    await fsp.rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
+    throw new DataError(`cannot save the results of cell ${cell} in ${results}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Restores a cell's results into the sweep folder when the sweep folder has no folder for it and the
+ * results folder has a complete one made with `evaluation`; returns whether it did. Staged in a
+ * hidden sibling, then renamed into place.
+ */
+export async function restoreCellResults(results: string, out: string, cell: string, evaluation: unknown): Promise<boolean> {
+  const from = path.join(results, cell);
+  const to = path.join(out, cell);
+  if (existsSync(to) || !complete(from, evaluation)) return false;
+  const staged = path.join(out, `.${cell}.restoring-${process.pid}`);
+  try {
+    await fsp.rm(staged, { recursive: true, force: true });
+    await fsp.mkdir(staged, { recursive: true });
+    for (const f of RESULT_FILES) await fsp.copyFile(path.join(from, f), path.join(staged, f));
+    await fsp.rename(staged, to);
+  } catch (err) {
+    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
+    throw new DataError(`cannot restore the results of cell ${cell} from ${results} into ${out}: ${(err as Error).message}`, { cause: err });
+  }
+  return true;
+}
