@@ -198,6 +198,11 @@ describe('scaat sweep', () => {
     // A new machine: the last cell's results never made it; the others are restored (no model) and skipped.
     rmSync(path.join(results, CELLS[3]!), { recursive: true });
     const fresh = path.join(tmp, 'results-fresh');
+    const dry = await runCli(['sweep', SMOKE, '--out', fresh, '--results', results, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.match(/ kept /g)?.length).toBe(3);
+    expect(dry.stdout).toMatch(new RegExp(`4  pending  .*${CELLS[3]!}`));
+    expect(existsSync(fresh)).toBe(false); // a dry run restores nothing
     const r = await runCli(['sweep', SMOKE, '--out', fresh, '--results', results, '--no-report']);
     expect(r.code, r.stderr).toBe(0);
     for (const c of CELLS.slice(0, 3)) expect(r.stderr).toContain(`sweep: ${c}: results restored from ${results} (no model)`);

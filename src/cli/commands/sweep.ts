@@ -11,6 +11,7 @@
  *   scaat sweep studies/mnist.json --out /scratch/mnist --results results/mnist   # keep each done cell's results (no model)
  */
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ScaatError } from '../../errors.js';
 import { readGrid } from '../../sweep/grid.js';
@@ -68,6 +69,7 @@ what the report reads, not the model) in <dir>/<cell>/ with a sweep.json, and fi
 <dir> (a few hundred kB per cell) and skips on a new machine what an earlier one finished.
 scaat report <dir> makes the table from them. A restored cell has no model: a cell that fine-tunes
 or continues it stops with SOURCE_NOT_READY (delete the cell's folder in --out to train it again).
+With --dry-run, such cells show as 'kept'.
 
 --cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
 fine-tune or continue from): a part of a study first, or one cell again.
@@ -106,7 +108,9 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
   if (opts.dryRun) {
     const { cells: all, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}), ...(cells ? { cells } : {}) });
     const lines = mine.map((c) => {
-      const { status } = cellStatus(opts.out, c, grid.evaluation);
+      // a cell the results folder keeps and --out lacks is restored, not run: 'kept'
+      const kept = opts.results !== undefined && !existsSync(path.join(opts.out, c.name)) && cellStatus(opts.results, c, grid.evaluation).status === 'done';
+      const { status } = kept ? { status: 'kept' } : cellStatus(opts.out, c, grid.evaluation);
       return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}`;
     });
     process.stdout.write(
