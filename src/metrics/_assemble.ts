@@ -4,7 +4,7 @@
  * path ({@link buildResult}), and the raw parts read back from a result ({@link readRaw}).
  */
 import { METRICS } from './registry.js';
-import type { EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, Provenance } from './evaluation-result.js';
+import type { EvaluationConfig, EvaluationExample, EvaluationResult, MethodEvaluation, MetricInfo, MetricSummary, Provenance } from './evaluation-result.js';
 import { EVALUATION_SCHEMA_VERSION } from './evaluation-result.js';
 import type { Accumulator, MetricSpec, SummaryContext } from './types.js';
 
@@ -43,11 +43,12 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
   const rows = rowsOf(config);
   const accumulators = accumulatorsOf(config);
   const metricInfo: Record<string, MetricInfo> = Object.fromEntries(rows.map(([name, s]) => [name, { label: s.label, direction: s.direction, category: s.category, unit: s.unit }]));
-  const summary = (name: string, s: MetricSpec, method: number): ReturnType<MetricSpec['compute']['summarise']> => {
+  // a row's summaries of a method: one, or one per variant (AOPC's rows with several fills)
+  const summaries = (name: string, s: MetricSpec, method: number): MetricSummary[] => {
     const at: SummaryContext = { name, label: s.label, direction: s.direction, config, n, correct, method };
-    return s.compute.summarise(s.compute.accumulator ? states.get(s.compute.accumulator) : undefined, at);
+    return ([] as MetricSummary[]).concat(s.compute.summarise(s.compute.accumulator ? states.get(s.compute.accumulator) : undefined, at));
   };
-  const cleanAccuracy = summary('clean-accuracy', METRICS.get('clean-accuracy')!, -1);
+  const cleanAccuracy = summaries('clean-accuracy', METRICS.get('clean-accuracy')!, -1)[0]!;
 
   const methods: MethodEvaluation[] = raw.methods.map((rm, mi) => {
     const parts = accumulators.map((a) => a.methodParts(states.get(a), mi, n));
@@ -55,7 +56,7 @@ export function buildResult(raw: RawEvaluation): EvaluationResult {
       method: rm.method,
       label: rm.label,
       params: rm.params,
-      metrics: rows.filter(([, s]) => s.perMethod).map(([name, s]) => summary(name, s, mi)),
+      metrics: rows.filter(([, s]) => s.perMethod).flatMap(([name, s]) => summaries(name, s, mi)),
       perImage: Object.assign({}, ...parts.map((p) => p.perImage ?? {})) as MethodEvaluation['perImage'],
       ...Object.assign({}, ...parts.map((p) => p.fields ?? {})),
     };

@@ -12,7 +12,8 @@
  *
  * AOPC_rel = mean AOPC_morf / mean AOPC_lerf (undefined when the AOPC_lerf mean is ≤ 1e-5; see
  * _summary.ts). The three rows share one computation ({@link AOPC_CURVES}): each batch's MoRF and
- * LeRF curves are computed once, whichever of the rows are requested.
+ * LeRF curves are computed once per fill, whichever of the rows are requested; with a list of fills
+ * (`aopc.fill: ['uniform', 'black']`) every row gives one summary per fill.
  *
  * Regime (method.md §4): perturb a small part of the image, as Samek et al. do (100 regions of 9×9
  * on 224² ≈ 16 %). Defaults: P = max(1, round(max(H, W) / 28)), so every image size gets a grid of
@@ -41,6 +42,30 @@ import type { Accumulator, MetricCompute, SummaryContext } from './types.js';
 export type AopcOrder = 'morf' | 'lerf';
 /** What replaces a removed patch: uniform noise in [0, 1], black (0), or a constant value. */
 export type AopcFill = 'uniform' | 'black' | number;
+/**
+ * The evaluation setting `aopc.fill`: one fill, or a list of at least two distinct fills, each
+ * evaluated in turn (a full AOPC pass each; evaluation-options.ts reads a list of one as that fill).
+ */
+export type AopcFills = AopcFill | readonly AopcFill[];
+
+/** The fills of an `aopc.fill` setting, in order: [fill] for one fill. */
+export function fillsOf(fill: AopcFills): AopcFill[] {
+  return typeof fill === 'object' ? [...fill] : [fill];
+}
+
+/**
+ * A fill as the results name it: the AOPC rows' `variant`, and the suffix of the per-image keys of
+ * every fill after the first ('aopc-morf (black fill)').
+ * @example fillVariant(0.5)   // 'constant 0.5 fill'
+ */
+export function fillVariant(fill: string | number): string {
+  return `${typeof fill === 'number' ? `constant ${fill}` : fill} fill`;
+}
+
+/** The per-image key of row `name` ('aopc-morf', 'aopc-lerf') for the fill at `position` of the list: the bare key for the first. */
+export function aopcPerImageKey(name: string, fills: readonly AopcFill[], position: number): string {
+  return position === 0 ? name : `${name} (${fillVariant(fills[position]!)})`;
+}
 
 export interface AopcOptions {
   /** Most relevant first or least relevant first. */
@@ -252,93 +277,147 @@ function sliceOf(a: ArrayLike<number>, start: number, end: number): ArrayLike<nu
   return ArrayBuffer.isView(a) ? (a as unknown as Float32Array).subarray(start, end) : Array.prototype.slice.call(a, start, end);
 }
 
-/** One method's AOPC state: per-image values and, from the first batch on, the fixed-point curve sums. */
-interface AopcMethodState {
+/** One fill's AOPC state of one method: per-image values and, from the first batch on, the fixed-point curve sums. */
+interface AopcFillState {
   readonly morf: Array<number | null>;
   readonly lerf: Array<number | null>;
   sums?: { patchSize: number; steps: number; fill: AopcResult['fill']; morf: bigint[]; lerf: bigint[] };
 }
 
-/** State of the AOPC rows: per method, and (constant fills) pixel values equal to the fill / all seen. */
-interface AopcState {
-  coverage?: { equal: number; total: number };
-  readonly methods: AopcMethodState[];
+/** Pixel values equal to a constant fill, and all seen. */
+interface Coverage {
+  equal: number;
+  total: number;
 }
 
 /**
- * The computation shared by AOPC_morf, AOPC_lerf and AOPC_rel: per batch and method both curves
- * (the fill of an image seeded by (seed, its dataset index), shared by MoRF, LeRF and all methods),
- * exact fixed-point curve sums; for a constant fill, how many pixel values already equal it.
+ * State of the AOPC rows: the fills (config order); per method, one part per fill; per constant
+ * fill, its pixel coverage (undefined for 'uniform', and before the first image).
+ */
+interface AopcState {
+  readonly fills: readonly AopcFill[];
+  readonly coverage: Array<Coverage | undefined>;
+  readonly methods: AopcFillState[][];
+}
+
+/** The empty state of `methods` methods for `fills`. */
+function emptyState(fills: readonly AopcFill[], methods: number): AopcState {
+  return { fills, coverage: fills.map(() => undefined), methods: Array.from({ length: methods }, () => fills.map(() => ({ morf: [], lerf: [] }))) };
+}
+
+/** Coverage `b` added to `a` (either may be absent). */
+function addCoverage(a: Coverage | undefined, b: Coverage | undefined): Coverage | undefined {
+  return b ? { equal: (a?.equal ?? 0) + b.equal, total: (a?.total ?? 0) + b.total } : a;
+}
+
+/**
+ * The computation shared by AOPC_morf, AOPC_lerf and AOPC_rel: per batch, method and fill both
+ * curves (the uniform fill of an image seeded by (seed, its dataset index), shared by MoRF, LeRF and
+ * all methods, whatever the other fills), exact fixed-point curve sums; for a constant fill, how
+ * many pixel values already equal it. Several fills: each computed as it would be alone, and its
+ * parts of the result written under its own names (the first fill's under the names of one fill:
+ * {@link aopcPerImageKey}, `aopc` then `aopcMore`, `fillCoverage` then `fillCoverageMore`).
  */
 export const AOPC_CURVES: Accumulator<AopcState> = {
-  start: ({ methods }) => ({ methods: Array.from({ length: methods }, () => ({ morf: [], lerf: [] })) }),
+  start: ({ config, methods }) => emptyState(fillsOf(config.aopc.fill), methods),
   addImages: (state, b) => {
-    const { fill } = b.config.aopc;
-    if (fill === 'uniform') return;
-    const v = fill === 'black' ? 0 : fill;
-    let equal = 0;
-    for (const p of b.pixels) if (p === v) equal++;
-    state.coverage = { equal: (state.coverage?.equal ?? 0) + equal, total: (state.coverage?.total ?? 0) + b.pixels.length };
+    state.fills.forEach((fill, f) => {
+      if (fill === 'uniform') return;
+      const v = fill === 'black' ? 0 : fill;
+      let equal = 0;
+      for (const p of b.pixels) if (p === v) equal++;
+      state.coverage[f] = addCoverage(state.coverage[f], { equal, total: b.pixels.length });
+    });
   },
   add: (state, b) => {
     const { aopc: settings, seed } = b.config;
     const common = {
-      fill: settings.fill, seeds: Array.from(b.index, (idx) => deriveSeed(seed, 'aopc', idx)), internalBatchSize: settings.internalBatchSize, fraction: settings.fraction,
+      seeds: Array.from(b.index, (idx) => deriveSeed(seed, 'aopc', idx)), internalBatchSize: settings.internalBatchSize, fraction: settings.fraction,
       ...(settings.patchSize !== null ? { patchSize: settings.patchSize } : {}),
       ...(settings.steps !== null ? { steps: settings.steps } : {}),
     };
-    const morf = aopc(b.classifier, b.x, b.target, b.scores, { order: 'morf', ...common });
-    const lerf = aopc(b.classifier, b.x, b.target, b.scores, { order: 'lerf', ...common });
-    for (const c of [morf, lerf]) assertFiniteRows(c.curves, c.steps + 1, b.index, `${b.method.name} AOPC probabilities`);
-    const m = state.methods[b.methodIndex]!;
-    const sums = (m.sums ??= { patchSize: morf.patchSize, steps: morf.steps, fill: settings.fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) });
-    m.morf.push(...morf.values);
-    m.lerf.push(...lerf.values);
-    for (let i = 0; i < b.shape[0]; i++) {
-      for (let k = 0; k <= morf.steps; k++) {
-        sums.morf[k]! += toFixed(morf.curves[i * (morf.steps + 1) + k]!);
-        sums.lerf[k]! += toFixed(lerf.curves[i * (lerf.steps + 1) + k]!);
+    state.fills.forEach((fill, f) => {
+      const morf = aopc(b.classifier, b.x, b.target, b.scores, { order: 'morf', fill, ...common });
+      const lerf = aopc(b.classifier, b.x, b.target, b.scores, { order: 'lerf', fill, ...common });
+      const what = `${b.method.name} AOPC probabilities${state.fills.length > 1 ? ` (${fillVariant(fill)})` : ''}`;
+      for (const c of [morf, lerf]) assertFiniteRows(c.curves, c.steps + 1, b.index, what);
+      const m = state.methods[b.methodIndex]![f]!;
+      const sums = (m.sums ??= { patchSize: morf.patchSize, steps: morf.steps, fill, morf: new Array<bigint>(morf.steps + 1).fill(0n), lerf: new Array<bigint>(morf.steps + 1).fill(0n) });
+      m.morf.push(...morf.values);
+      m.lerf.push(...lerf.values);
+      for (let i = 0; i < b.shape[0]; i++) {
+        for (let k = 0; k <= morf.steps; k++) {
+          sums.morf[k]! += toFixed(morf.curves[i * (morf.steps + 1) + k]!);
+          sums.lerf[k]! += toFixed(lerf.curves[i * (lerf.steps + 1) + k]!);
+        }
       }
-    }
+    });
   },
   merge: (state, next) => {
-    if (next.coverage) state.coverage = { equal: (state.coverage?.equal ?? 0) + next.coverage.equal, total: (state.coverage?.total ?? 0) + next.coverage.total };
-    next.methods.forEach((n, mi) => {
-      const m = state.methods[mi]!;
-      m.morf.push(...n.morf);
-      m.lerf.push(...n.lerf);
-      if (!n.sums) return;
-      if (!m.sums) m.sums = n.sums;
-      else n.sums.morf.forEach((s, k) => ((m.sums!.morf[k]! += s), (m.sums!.lerf[k]! += n.sums!.lerf[k]!)));
+    next.coverage.forEach((c, f) => (state.coverage[f] = addCoverage(state.coverage[f], c)));
+    next.methods.forEach((parts, mi) => {
+      parts.forEach((n, f) => {
+        const m = state.methods[mi]![f]!;
+        m.morf.push(...n.morf);
+        m.lerf.push(...n.lerf);
+        if (!n.sums) return;
+        if (!m.sums) m.sums = n.sums;
+        else n.sums.morf.forEach((s, k) => ((m.sums!.morf[k]! += s), (m.sums!.lerf[k]! += n.sums!.lerf[k]!)));
+      });
     });
   },
   methodParts: (state, mi, n) => {
-    const m = state.methods[mi]!;
-    return { perImage: { 'aopc-morf': m.morf, 'aopc-lerf': m.lerf }, ...(m.sums ? { fields: { aopc: curvesOf(m.sums, n) } } : {}) };
+    const parts = state.methods[mi]!;
+    const key = (name: string, f: number): string => aopcPerImageKey(name, state.fills, f);
+    const more = parts.slice(1).flatMap((p) => (p.sums ? [curvesOf(p.sums, n)] : []));
+    return {
+      perImage: Object.fromEntries(parts.flatMap((p, f) => [[key('aopc-morf', f), p.morf], [key('aopc-lerf', f), p.lerf]])),
+      ...(parts[0]!.sums ? { fields: { aopc: curvesOf(parts[0]!.sums, n), ...(more.length > 0 ? { aopcMore: more } : {}) } } : {}),
+    };
   },
-  resultParts: (state) => (state.coverage ? { fillCoverage: { ...state.coverage } } : {}),
-  warnings: (state, config) => {
-    const c = state.coverage;
-    if (!(c && c.total > 0 && c.equal / c.total >= FILL_BACKGROUND_WARNING)) return [];
-    const fill = config.aopc.fill;
-    return [
-      `AOPC fill ${fill === 'black' ? "'black'" : `constant ${fill}`} equals the data's background: ${((100 * c.equal) / c.total).toFixed(1)} % of the ` +
-        `evaluated pixel values already are ${fill === 'black' ? 0 : fill}, so replacing them changes nothing and AOPC_lerf (and AOPC_rel) ` +
-        `mostly measure where the background is; use the uniform fill ('--aopc-fill uniform') on such data`,
-    ];
+  resultParts: (state) => {
+    const constant = state.fills.flatMap((fill, f) => (state.coverage[f] ? [{ fill, ...state.coverage[f] }] : []));
+    if (constant.length === 0) return {};
+    const [{ fill: _first, ...first }, ...more] = constant;
+    return { fillCoverage: first, ...(more.length > 0 ? { fillCoverageMore: more } : {}) };
   },
-  read: (r) => ({
-    ...(r.fillCoverage ? { coverage: { ...r.fillCoverage } } : {}),
-    methods: r.methods.map((m) => ({
-      morf: [...(m.perImage['aopc-morf'] ?? [])],
-      lerf: [...(m.perImage['aopc-lerf'] ?? [])],
-      ...(m.aopc ? { sums: { patchSize: m.aopc.patchSize, steps: m.aopc.steps, fill: m.aopc.fill, morf: m.aopc.morf.sumFixed.map(BigInt), lerf: m.aopc.lerf.sumFixed.map(BigInt) } } : {}),
-    })),
-  }),
+  warnings: (state) =>
+    state.fills.flatMap((fill, f) => {
+      const c = state.coverage[f];
+      if (fill === 'uniform' || !(c && c.total > 0 && c.equal / c.total >= FILL_BACKGROUND_WARNING)) return [];
+      return [
+        `AOPC fill ${fill === 'black' ? "'black'" : `constant ${fill}`} equals the data's background: ${((100 * c.equal) / c.total).toFixed(1)} % of the ` +
+          `evaluated pixel values already are ${fill === 'black' ? 0 : fill}, so replacing them changes nothing and AOPC_lerf (and AOPC_rel) ` +
+          `mostly measure where the background is; use the uniform fill ('--aopc-fill uniform') on such data`,
+      ];
+    }),
+  read: (r) => {
+    const fills = fillsOf(r.config.aopc.fill);
+    const state = emptyState(fills, 0);
+    // the first constant fill's coverage is `fillCoverage`, the others' `fillCoverageMore` (by fill)
+    const first = fills.findIndex((fill) => fill !== 'uniform');
+    fills.forEach((fill, f) => {
+      const c = f === first ? r.fillCoverage : r.fillCoverageMore?.find((x) => x.fill === fill);
+      if (c) state.coverage[f] = { equal: c.equal, total: c.total };
+    });
+    r.methods.forEach((m) => {
+      state.methods.push(
+        fills.map((fill, f) => {
+          const curves = f === 0 ? m.aopc : m.aopcMore?.find((a) => a.fill === fill);
+          return {
+            morf: [...(m.perImage[aopcPerImageKey('aopc-morf', fills, f)] ?? [])],
+            lerf: [...(m.perImage[aopcPerImageKey('aopc-lerf', fills, f)] ?? [])],
+            ...(curves ? { sums: { patchSize: curves.patchSize, steps: curves.steps, fill: curves.fill, morf: curves.morf.sumFixed.map(BigInt), lerf: curves.lerf.sumFixed.map(BigInt) } } : {}),
+          };
+        }),
+      );
+    });
+    return state;
+  },
 };
 
 /** The mean curves over n images with their exact sums. */
-function curvesOf(s: NonNullable<AopcMethodState['sums']>, n: number): AopcResult {
+function curvesOf(s: NonNullable<AopcFillState['sums']>, n: number): AopcResult {
   const curve = (sums: bigint[]): { mean: number[]; sumFixed: string[] } => ({
     mean: sums.map((v) => (n > 0 ? fromFixed(v) / n : 0)),
     sumFixed: sums.map((v) => v.toString()),
@@ -346,33 +425,39 @@ function curvesOf(s: NonNullable<AopcMethodState['sums']>, n: number): AopcResul
   return { patchSize: s.patchSize, steps: s.steps, fill: s.fill, n, morf: curve(s.morf), lerf: curve(s.lerf) };
 }
 
-/** The variant ('uniform fill', 'constant 0.5 fill') and params every AOPC row records. */
-function aopcExtra(m: AopcMethodState): { variant?: string; params: Record<string, unknown> } {
-  if (!m.sums) return { params: {} };
+/**
+ * The variant ('uniform fill', 'constant 0.5 fill') and params every AOPC row records; before any
+ * image, none (one fill, as the results of one fill always were) or the fill's variant (several).
+ */
+function aopcExtra(state: AopcState, f: number, m: AopcFillState): { variant?: string; params: Record<string, unknown> } {
+  if (!m.sums) return state.fills.length > 1 ? { variant: fillVariant(state.fills[f]!), params: {} } : { params: {} };
   const { patchSize, steps, fill } = m.sums;
-  return { variant: `${typeof fill === 'number' ? `constant ${fill}` : fill} fill`, params: { patchSize, steps, fill } };
+  return { variant: fillVariant(fill), params: { patchSize, steps, fill } };
 }
 
-/** An AOPC row of one order: the mean of its per-image values. */
+/** An AOPC row of one order: per fill, the mean of its per-image values. */
 function aopcRow(order: AopcOrder): MetricCompute<AopcState> {
-  return { accumulator: AOPC_CURVES, summarise: (state, at) => meanSummary(at, state.methods[at.method]![order], aopcExtra(state.methods[at.method]!)) };
+  return {
+    accumulator: AOPC_CURVES,
+    summarise: (state, at) => state.methods[at.method]!.map((m, f) => meanSummary(at, m[order], aopcExtra(state, f, m))),
+  };
 }
 
-/** The 'aopc-morf' row. */
+/** The 'aopc-morf' row (one summary per fill). */
 export const AOPC_MORF = aopcRow('morf');
-/** The 'aopc-lerf' row. */
+/** The 'aopc-lerf' row (one summary per fill). */
 export const AOPC_LERF = aopcRow('lerf');
-/** The 'aopc-rel' row: mean AOPC_morf / mean AOPC_lerf, or null with its reason ({@link aopcRel}). */
+/** The 'aopc-rel' row, per fill: mean AOPC_morf / mean AOPC_lerf, or null with its reason ({@link aopcRel}). */
 export const AOPC_REL: MetricCompute<AopcState> = {
   accumulator: AOPC_CURVES,
-  summarise: (state: AopcState, at: SummaryContext): MetricSummary => {
-    const m = state.methods[at.method]!;
-    const lerf = meanOf(m.lerf);
-    const { value, undefinedReason } = aopcRel(meanOf(m.morf).value, lerf.value);
-    const { variant, params } = aopcExtra(m);
-    return {
-      name: at.name, label: at.label, direction: at.direction, value, ...(undefinedReason ? { undefinedReason } : {}), n: lerf.n,
-      ...(variant ? { variant } : {}), params,
-    };
-  },
+  summarise: (state: AopcState, at: SummaryContext): MetricSummary[] =>
+    state.methods[at.method]!.map((m, f) => {
+      const lerf = meanOf(m.lerf);
+      const { value, undefinedReason } = aopcRel(meanOf(m.morf).value, lerf.value);
+      const { variant, params } = aopcExtra(state, f, m);
+      return {
+        name: at.name, label: at.label, direction: at.direction, value, ...(undefinedReason ? { undefinedReason } : {}), n: lerf.n,
+        ...(variant ? { variant } : {}), params,
+      };
+    }),
 };

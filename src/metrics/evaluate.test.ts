@@ -15,6 +15,8 @@ import { ConfigError, DataError } from '../errors.js';
 import { saliencyEntropy } from './saliency-entropy.js';
 import { stratifiedSubset } from '../datasets/subset.js';
 import { exampleIndices } from './evaluation-examples.js';
+import { readFileSync } from 'node:fs';
+import type { AopcFills } from './aopc.js';
 
 beforeAll(() => useBackend('cpu'));
 
@@ -269,5 +271,134 @@ describe('exampleIndices', () => {
     const r = await evaluate(net, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['entropy'], batchSize: 5, examples: 4 });
     expect(r.examples!.map((e) => [e.index, e.label])).toEqual([[0, 0], [1, 0], [4, 1], [8, 2]]);
     net.model.dispose();
+  });
+});
+
+/** What `aopc.fill` takes: one fill or a list. */
+type AopcFillSetting = AopcFills;
+
+describe('evaluate: a list of AOPC fills in one evaluation', () => {
+  const net = tinyCnn([8, 8, 1], 3, { seed: 3 });
+  const AOPC_ROWS = ['aopc-morf', 'aopc-lerf', 'aopc-rel'];
+  const options = (fill: AopcFillSetting): EvaluateOptions => ({
+    methods: saliencyMethods(['vanilla-gradient', 'integrated-gradients'], { 'integrated-gradients': { steps: 3 } }),
+    metrics: [...AOPC_ROWS, 'entropy'], batchSize: 3, seed: 5, examples: 0, aopc: { fill, patchSize: 2, fraction: 0.25 },
+  });
+
+  it('gives each fill the numbers of an evaluation with that fill alone, bit for bit, under its own names; leaks nothing', async () => {
+    const ds = tinySet();
+    const before = tf.memory().numTensors;
+    const both = await evaluate(net, ds, options(['uniform', 'black']));
+    expect(tf.memory().numTensors).toBe(before);
+    const uniform = await evaluate(net, ds, options('uniform'));
+    const black = await evaluate(net, ds, options('black'));
+    expect(both.config.aopc.fill).toEqual(['uniform', 'black']);
+    both.methods.forEach((m, mi) => {
+      const [u, b] = [uniform.methods[mi]!, black.methods[mi]!];
+      // each row once per fill, in the list's order, the variant naming the fill
+      expect(m.metrics.map((s) => [s.name, s.variant])).toEqual([
+        ['entropy', undefined],
+        ['aopc-morf', 'uniform fill'], ['aopc-morf', 'black fill'],
+        ['aopc-lerf', 'uniform fill'], ['aopc-lerf', 'black fill'],
+        ['aopc-rel', 'uniform fill'], ['aopc-rel', 'black fill'],
+      ]);
+      for (const row of AOPC_ROWS) {
+        const of = (r: typeof m, variant: string) => r.metrics.find((s) => s.name === row && s.variant === variant);
+        expect(of(m, 'uniform fill'), row).toEqual(of(u, 'uniform fill'));
+        expect(of(m, 'black fill'), row).toEqual(of(b, 'black fill'));
+      }
+      // per-image values: the first fill under the keys of one fill, the other under its own
+      expect(Object.keys(m.perImage)).toEqual(['entropy', 'aopc-morf', 'aopc-lerf', 'aopc-morf (black fill)', 'aopc-lerf (black fill)']);
+      expect(m.perImage['aopc-morf']).toEqual(u.perImage['aopc-morf']);
+      expect(m.perImage['aopc-lerf']).toEqual(u.perImage['aopc-lerf']);
+      expect(m.perImage['aopc-morf (black fill)']).toEqual(b.perImage['aopc-morf']);
+      expect(m.perImage['aopc-lerf (black fill)']).toEqual(b.perImage['aopc-lerf']);
+      // curves: the first fill's in `aopc`, the others' in `aopcMore`
+      expect(m.aopc).toEqual(u.aopc);
+      expect(m.aopcMore).toEqual([b.aopc]);
+      expect(u.aopcMore).toBeUndefined();
+    });
+    // the other order: black first keeps the keys of one fill
+    const swapped = await evaluate(net, ds, { ...options(['black', 'uniform']), metrics: ['aopc-lerf'] });
+    expect(swapped.methods[0]!.metrics.map((s) => s.variant)).toEqual(['black fill', 'uniform fill']);
+    expect(swapped.methods[0]!.perImage['aopc-lerf']).toEqual(black.methods[0]!.perImage['aopc-lerf']);
+    expect(swapped.methods[0]!.perImage['aopc-lerf (uniform fill)']).toEqual(uniform.methods[0]!.perImage['aopc-lerf']);
+    expect(swapped.methods[0]!.aopcMore).toEqual([uniform.methods[0]!.aopc]);
+  });
+
+  it('merges shards of several fills (constant ones counted) into exactly the unsharded result', async () => {
+    // tinySet's values are uniform in (0, 1): about 1 in 2^24 equals 0.5, none equals 0
+    const ds = tinySet();
+    const fills = options(['uniform', 'black', 0.5]);
+    const whole = await evaluate(net, ds, fills);
+    expect(whole.fillCoverage).toEqual({ equal: 0, total: 640 });
+    expect(whole.fillCoverageMore).toEqual([{ fill: 0.5, equal: 0, total: 640 }]);
+    expect(whole.methods[0]!.aopcMore!.map((a) => a.fill)).toEqual(['black', 0.5]);
+    const shards: EvaluationResult[] = [];
+    for (const index of [1, 2, 0]) shards.push(JSON.parse(JSON.stringify(await evaluate(net, ds, { ...fills, shard: { index, count: 3 } }))) as EvaluationResult);
+    expect(withoutProvenance(mergeEvaluations(shards))).toEqual(withoutProvenance(whole));
+  });
+
+  it('warns of a constant fill equal to the background among several fills, as alone', async () => {
+    const side = 6;
+    const n = 4;
+    const x = new Float32Array(n * side * side);
+    for (let i = 0; i < n; i++) for (const [r, c] of [[2, 2], [2, 3], [3, 2], [3, 3]]) x[i * side * side + r! * side + c!] = 0.5;
+    const clf = linearClassifier(side, 1, 1.2); // logit_0 = 2 − 1.2 > 0
+    const ds = arrayDataset(x, new Int32Array(n), [side, side, 1], 2);
+    const run = (fill: AopcFillSetting, shard?: { index: number; count: number }) =>
+      evaluate(clf, ds, { methods: saliencyMethods(['gradient-x-input']), metrics: ['aopc-rel'], aopc: { fill, fraction: 0.25 }, batchSize: 2, ...(shard ? { shard } : {}) });
+    const alone = await run('black');
+    expect(alone.warnings).toHaveLength(1);
+    const withUniform = await run(['uniform', 'black']);
+    expect(withUniform.warnings).toEqual(alone.warnings);
+    expect(withUniform.fillCoverage).toEqual(alone.fillCoverage);
+    expect(withUniform.fillCoverageMore).toBeUndefined();
+    // a second constant fill: its own count; 0.5 is the square's value, 4 of 36 pixels: no warning
+    const three = await run(['black', 0.5, 'uniform']);
+    expect(three.fillCoverage).toEqual(alone.fillCoverage);
+    expect(three.fillCoverageMore).toEqual([{ fill: 0.5, equal: 16, total: 144 }]);
+    expect(three.warnings).toEqual(alone.warnings);
+    const merged = mergeEvaluations(await Promise.all([0, 1].map((index) => run(['black', 0.5, 'uniform'], { index, count: 2 }))));
+    expect(withoutProvenance(merged)).toEqual(withoutProvenance(three));
+    clf.model.dispose();
+  });
+});
+
+describe('resolveEvaluationConfig: aopc.fill', () => {
+  const ds = { size: 10, hasMask: false };
+  const methods = saliencyMethods(['vanilla-gradient', 'smooth-grad']);
+  const resolve = (fill: unknown) => resolveEvaluationConfig({ methods, aopc: { fill } } as EvaluateOptions, ds);
+
+  it('resolves one fill to exactly the config the code before lists wrote (test/fixtures/evaluation-golden/resolved-config-fill.json)', () => {
+    const cases = JSON.parse(readFileSync(new URL('../../test/fixtures/evaluation-golden/resolved-config-fill.json', import.meta.url), 'utf8')) as Record<string, { settings: Record<string, unknown>; resolved: string }>;
+    expect(Object.keys(cases)).toHaveLength(6);
+    for (const [name, c] of Object.entries(cases)) {
+      expect(JSON.stringify(resolveEvaluationConfig({ methods, ...c.settings } as EvaluateOptions, ds)), name).toBe(c.resolved);
+    }
+    // a list of one is that fill
+    expect(JSON.stringify(resolve(['black']))).toBe(cases['black']!.resolved);
+    expect(JSON.stringify(resolve('[0.25]'))).toBe(cases['0.25']!.resolved);
+  });
+
+  it('reads a list as an array, a JSON array or comma-separated text', () => {
+    for (const written of [['uniform', 'black'], 'uniform,black', ' uniform , black ', '["uniform", "black"]']) expect(resolve(written).aopc.fill, String(written)).toEqual(['uniform', 'black']);
+    expect(resolve('black,0.5,8/255').aopc.fill).toEqual(['black', 0.5, 8 / 255]);
+    expect(resolve([0.5, 'uniform']).aopc.fill).toEqual([0.5, 'uniform']);
+  });
+
+  it.each([
+    [[], "'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black), got []"],
+    ['', "'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black), got ''"],
+    ['[]', "'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black), got '[]'"],
+    ['grey', "'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black), got 'grey'"],
+    [['uniform', 'uniform'], 'a list of distinct fills (\'uniform\' is listed twice), got ["uniform","uniform"]'],
+    ['black,0', "a list of distinct fills ('black' and 0 are the same fill), got 'black,0'"],
+    [['uniform', 'grey'], 'a list of \'uniform\', \'black\' or numbers (item 2, \'grey\', is none of them), got ["uniform","grey"]'],
+    ['uniform,', "a list of 'uniform', 'black' or numbers (item 2, '', is none of them), got 'uniform,'"],
+    [[0.5, true], "a list of 'uniform', 'black' or numbers (item 2, true, is none of them), got [0.5,true]"],
+  ])('%j → a ConfigError naming aopc.fill and --aopc-fill', (fill, message) => {
+    expect(() => resolve(fill)).toThrow(ConfigError);
+    expect(() => resolve(fill)).toThrow(`evaluate: 'aopc.fill' (--aopc-fill) must be ${message}`);
   });
 });

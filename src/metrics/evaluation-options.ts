@@ -11,24 +11,67 @@
  */
 import { z } from 'zod';
 import {
-  amount, amounts, checked, choice, flag, jsonObject, names, optionalSetting, setting, settingsOf, shardPart,
+  amount, amounts, checked, choice, flag, jsonObject, names, optionalSetting, setting, settingsOf, shardPart, show,
 } from '../io/config-schema.js';
 import type { Written } from '../io/config-schema.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
 import { SALIENCY } from '../saliency/registry.js';
 import { TARGET_MODES } from '../saliency/types.js';
 import { DEFAULT_AOPC_FRACTION } from './aopc.js';
+import type { AopcFill } from './aopc.js';
 import { METRICS } from './registry.js';
 import { DEFAULT_RATIOS } from './robustness.js';
 import { SIZE_FORMATS } from './saliency-size.js';
 
-/** The AOPC fill: 'uniform', 'black' or a number (text read as a number). */
-const aopcFill = z.unknown().transform((v, ctx): 'uniform' | 'black' | number => {
+/** One AOPC fill: 'uniform', 'black' or a number (text read as a number); undefined for anything else. */
+function readFill(v: unknown): AopcFill | undefined {
   if (v === 'uniform' || v === 'black') return v;
   const n = amount().safeParse(v);
-  if (n.success) return n.data;
-  ctx.addIssue({ code: 'custom', message: "'uniform', 'black' or a number", input: v, params: { expected: true } });
-  return z.NEVER;
+  return n.success ? n.data : undefined;
+}
+
+/** A list of fills as written: an array, a JSON array, or text with a comma ('uniform,black'); undefined for one value. */
+function fillItems(v: unknown): unknown[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  if (t.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(t);
+      return Array.isArray(parsed) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return t.includes(',') ? t.split(',').map((s) => s.trim()) : undefined;
+}
+
+/**
+ * The AOPC fill: one fill, 'uniform', 'black' or a number (text read as a number), as always; or
+ * a non-empty list of distinct fills (array, JSON array or comma-separated text), each evaluated in
+ * turn. A list of one is that fill (the same settings, so the same resolved config). 'black' and 0
+ * are the same fill.
+ */
+const aopcFill = z.unknown().transform((v, ctx): AopcFill | AopcFill[] => {
+  const refuse = (message: string): never => {
+    ctx.addIssue({ code: 'custom', message, input: v, params: { expected: true } });
+    return z.NEVER;
+  };
+  const one = readFill(v);
+  if (one !== undefined) return one;
+  const items = fillItems(v);
+  if (items === undefined || items.length === 0) return refuse("'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black)");
+  const fills = items.map(readFill);
+  const bad = fills.findIndex((f) => f === undefined);
+  if (bad >= 0) return refuse(`a list of 'uniform', 'black' or numbers (item ${bad + 1}, ${show(items[bad])}, is none of them)`);
+  const value = (f: AopcFill | undefined): number | string => (f === 'black' ? 0 : f!);
+  const twin = fills.findIndex((f, i) => fills.findIndex((g) => value(g) === value(f)) < i);
+  if (twin >= 0) {
+    const first = fills.findIndex((g) => value(g) === value(fills[twin]));
+    const same = fills[first] === fills[twin] ? `${show(fills[twin])} is listed twice` : `${show(fills[first])} and ${show(fills[twin])} are the same fill`;
+    return refuse(`a list of distinct fills (${same})`);
+  }
+  return fills.length === 1 ? fills[0]! : (fills as AopcFill[]);
 });
 
 /** Options per saliency method: a JSON object (or its text) of one object per method name. */
@@ -100,7 +143,9 @@ export const EVALUATION_SCHEMA = z.strictObject({
       steps: optionalSetting(amount({ integer: true, min: 0 }), {
         description: 'AOPC steps L, overrides --aopc-fraction', defaultText: 'round(fraction · patches)', flag: '--aopc-steps <l>',
       }),
-      fill: setting(aopcFill, 'uniform', { description: 'AOPC fill: uniform, black or a number', flag: '--aopc-fill <fill>' }),
+      fill: setting(aopcFill, 'uniform', {
+        description: 'AOPC fill: uniform, black or a number, or a comma-separated list of them, each evaluated in turn (e.g. uniform,black)', flag: '--aopc-fill <fill>',
+      }),
       internalBatchSize: setting(amount({ integer: true, min: 1 }), 256, 'AOPC: perturbed images per forward pass'),
     })
     .prefault({}),

@@ -104,18 +104,26 @@ export interface MethodEvaluation {
   readonly label: string;
   /** The method's resolved hyperparameters (SaliencySpec.describe()). */
   readonly params: Readonly<Record<string, unknown>>;
-  /** Summaries of the requested per-method metrics, in registry order. */
+  /**
+   * Summaries of the requested per-method metrics, in registry order; a row evaluated in several
+   * variants has one summary per variant, each naming it (AOPC with a list of fills: one per fill,
+   * in the list's order).
+   */
   readonly metrics: readonly MetricSummary[];
   /**
    * Per-image values by metric key ('entropy', 'size', 'aopc-morf', 'aopc-lerf',
    * 'relevance-mass-accuracy', 'pointing-game', 'randomization-similarity'), aligned with
-   * {@link EvaluationResult.images}.index; null where undefined for that image.
+   * {@link EvaluationResult.images}.index; null where undefined for that image. With a list of AOPC
+   * fills, the first fill's under 'aopc-morf' and 'aopc-lerf', each other fill's under
+   * 'aopc-morf (<variant>)' and 'aopc-lerf (<variant>)', e.g. 'aopc-lerf (black fill)'.
    */
   readonly perImage: Readonly<Record<string, readonly (number | null)[]>>;
   /** Histogram of per-image entropy: 32 bins of 0.25 bit over [0, 8] (edges has 33 entries). */
   readonly entropyHistogram?: { readonly edges: readonly number[]; readonly counts: readonly number[] };
-  /** AOPC curves (when an AOPC metric was requested). */
+  /** AOPC curves (when an AOPC metric was requested); of the first fill when there are several. */
   readonly aopc?: AopcResult;
+  /** The AOPC curves of each fill after the first, in the list's order (absent with one fill). */
+  readonly aopcMore?: readonly AopcResult[];
   /** Low-saliency robustness curves (when requested). */
   readonly robustness?: readonly RobustnessCurveResult[];
 }
@@ -186,7 +194,12 @@ export interface EvaluationConfig {
     readonly patchSize: number | null;
     readonly fraction: number;
     readonly steps: number | null;
-    readonly fill: 'uniform' | 'black' | number;
+    /**
+     * One fill, or a list of at least two distinct fills, each evaluated in turn (its rows named by
+     * their `variant`; the first fill's per-image values and curves under the names of one fill, the
+     * others' under their own: {@link MethodEvaluation.perImage}, {@link MethodEvaluation.aopcMore}).
+     */
+    readonly fill: 'uniform' | 'black' | number | ReadonlyArray<'uniform' | 'black' | number>;
     readonly internalBatchSize: number;
   };
   /** Robustness-curve settings. */
@@ -276,6 +289,11 @@ export interface EvaluationResult {
    * channels) already equal the fill. Exact integers, summed by merge.
    */
   readonly fillCoverage?: { readonly equal: number; readonly total: number };
+  /**
+   * With a list of AOPC fills, {@link fillCoverage} is the first constant fill's; this holds each
+   * later constant fill's, in the list's order (absent with fewer than two constant fills).
+   */
+  readonly fillCoverageMore?: ReadonlyArray<{ readonly fill: string | number; readonly equal: number; readonly total: number }>;
   /** Warnings about what the numbers can mean (e.g. a fill equal to the data's background); shown by the CLI and the report. */
   readonly warnings?: readonly string[];
   /** Where and when it ran (excluded from shard/merge equality). */

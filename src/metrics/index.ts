@@ -14,7 +14,7 @@ export { saliencySize, encodeSaliencyMap, SIZE_FORMATS } from './saliency-size.j
 export type { SaliencySizeOptions, SizeFormat } from './saliency-size.js';
 export { encodeGrayJpeg } from './_jpeg-gray.js';
 export { aopc, patchOrder, patchCount, defaultPatchSize } from './aopc.js';
-export type { AopcOptions, AopcOrder, AopcFill, AopcOutput } from './aopc.js';
+export type { AopcOptions, AopcOrder, AopcFill, AopcFills, AopcOutput } from './aopc.js';
 export { lowSaliencyRobustness, DEFAULT_RATIOS } from './robustness.js';
 export type { RobustnessOptions, NoiseMode } from './robustness.js';
 export { relevanceMassAccuracy, pointingGame } from './localization.js';

@@ -70,7 +70,7 @@ export interface MethodParts {
   /** Per-image values by metric key (MethodEvaluation.perImage). */
   readonly perImage?: Readonly<Record<string, Array<number | null>>>;
   /** Further fields of the method's result. */
-  readonly fields?: Partial<Pick<MethodEvaluation, 'entropyHistogram' | 'aopc' | 'robustness'>>;
+  readonly fields?: Partial<Pick<MethodEvaluation, 'entropyHistogram' | 'aopc' | 'aopcMore' | 'robustness'>>;
 }
 
 /**
@@ -93,7 +93,7 @@ export interface Accumulator<S> {
   /** Method `method`'s parts of the result over `n` images. */
   methodParts(state: S, method: number, n: number): MethodParts;
   /** Its fields of the whole result (e.g. fillCoverage). */
-  resultParts?(state: S): Partial<Pick<EvaluationResult, 'fillCoverage'>>;
+  resultParts?(state: S): Partial<Pick<EvaluationResult, 'fillCoverage' | 'fillCoverageMore'>>;
   /** Its warnings on the whole result. */
   warnings?(state: S, config: EvaluationConfig): string[];
   /** The state back from a result file (for merging). */
@@ -118,7 +118,11 @@ export interface SummaryContext {
 /** How a row is computed: the accumulator it reads (none: the images' correctness alone) and its summary. */
 export interface MetricCompute<S> {
   readonly accumulator?: Accumulator<S>;
-  summarise(state: S, at: SummaryContext): MetricSummary;
+  /**
+   * The row's summary of method `at.method`; a row evaluated in several variants gives one per
+   * variant, in order, each naming its `variant` (AOPC's rows: one per fill of `aopc.fill`).
+   */
+  summarise(state: S, at: SummaryContext): MetricSummary | readonly MetricSummary[];
 }
 
 /** A registry row. */

@@ -79,7 +79,10 @@ describe('scaat evaluate: options from the evaluation schema', () => {
     [['--ratios', '0,2'], { robustness: { ratios: '0,2' } }, "evaluate: 'robustness.ratios' (--ratios) must be a non-empty list of numbers in [0, 1], got '0,2'"],
     [['--noise', 'loud'], { robustness: { noise: 'loud' } }, "evaluate: 'robustness.noise' (--noise) must be one of 'replace', 'additive', got 'loud'"],
     [['--shard', '3/2'], { shard: '3/2' }, "evaluate: 'shard' (--shard) must be i/n with 0 ≤ i < n (e.g. 0/4, or $SLURM_ARRAY_TASK_ID/4), got '3/2'"],
-    [['--aopc-fill', 'grey'], { aopc: { fill: 'grey' } }, "evaluate: 'aopc.fill' (--aopc-fill) must be 'uniform', 'black' or a number, got 'grey'"],
+    [['--aopc-fill', 'grey'], { aopc: { fill: 'grey' } }, "evaluate: 'aopc.fill' (--aopc-fill) must be 'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black), got 'grey'"],
+    [['--aopc-fill', 'uniform,grey'], { aopc: { fill: 'uniform,grey' } }, "evaluate: 'aopc.fill' (--aopc-fill) must be a list of 'uniform', 'black' or numbers (item 2, 'grey', is none of them), got 'uniform,grey'"],
+    [['--aopc-fill', 'black,uniform,black'], { aopc: { fill: 'black,uniform,black' } }, "evaluate: 'aopc.fill' (--aopc-fill) must be a list of distinct fills ('black' is listed twice), got 'black,uniform,black'"],
+    [['--aopc-fill', ''], { aopc: { fill: '' } }, "evaluate: 'aopc.fill' (--aopc-fill) must be 'uniform', 'black', a number or a non-empty list of distinct ones (e.g. uniform,black), got ''"],
     [['--examples', '-1'], { examples: '-1' }, "evaluate: 'examples' (--examples) must be an integer ≥ 0, got '-1'"],
   ])('%j: exit 2 with the ConfigError the library gives', async (flags, settings, message) => {
     // the library, given the same text

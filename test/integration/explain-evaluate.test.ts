@@ -84,6 +84,25 @@ describe('scaat explain / evaluate / merge', () => {
     expect(await main(['merge', f('part0.json'), f('part1.json'), '--out', f('bad.json'), '-q'])).toBe(3);
   });
 
+  it('--aopc-fill uniform,black: each fill as evaluated alone, under its own names; its shards merge exactly', async () => {
+    const evalArgs = ['evaluate', ...common, '--methods', 'vanilla-gradient', '--metrics', 'aopc-morf,aopc-lerf,aopc-rel', '--batch-size', '2', '--aopc-fraction', '0.25', '--seed', '4'];
+    expect(await main([...evalArgs, '--aopc-fill', 'uniform,black', '--out', f('fills.json')])).toBe(0);
+    for (const fill of ['uniform', 'black']) expect(await main([...evalArgs, '--aopc-fill', fill, '--out', f(`fill-${fill}.json`)])).toBe(0);
+    for (let i = 0; i < 2; i++) expect(await main([...evalArgs, '--aopc-fill', 'uniform,black', '--shard', `${i}/2`, '--out', f(`fills-part${i}.json`)])).toBe(0);
+    expect(await main(['merge', f('fills-part1.json'), f('fills-part0.json'), '--out', f('fills-merged.json'), '-q'])).toBe(0);
+    const read = (n: string): EvaluationResult => JSON.parse(readFileSync(f(n), 'utf8')) as EvaluationResult;
+    const [both, uniform, black] = [read('fills.json'), read('fill-uniform.json'), read('fill-black.json')];
+    expect({ ...read('fills-merged.json'), provenance: null }).toEqual({ ...both, provenance: null });
+    expect(both.config.aopc.fill).toEqual(['uniform', 'black']);
+    const m = both.methods[0]!;
+    expect(m.metrics).toEqual(['aopc-morf', 'aopc-lerf', 'aopc-rel'].flatMap((row) => [uniform, black].map((r) => r.methods[0]!.metrics.find((s) => s.name === row)!)));
+    expect(m.perImage).toEqual({
+      ...uniform.methods[0]!.perImage,
+      'aopc-morf (black fill)': black.methods[0]!.perImage['aopc-morf'], 'aopc-lerf (black fill)': black.methods[0]!.perImage['aopc-lerf'],
+    });
+    expect([m.aopc, m.aopcMore]).toEqual([uniform.methods[0]!.aopc, [black.methods[0]!.aopc]]);
+  });
+
   it('--limit takes the same class-stratified sample in explain and evaluate; its shards merge exactly', async () => {
     const sorted = ['-m', f('model'), '-d', 'npy', '--data-path', f('x.npy'), '--labels', f('sorted.npy'), '--backend', 'cpu', '-q', '--limit', '3', '--seed', '4'];
     // quotas 3·(3, 2, 2)/7 = 1.29, 0.86, 0.86 → one image of each class (the first 3 were all class 0)

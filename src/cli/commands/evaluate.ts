@@ -16,7 +16,7 @@
 import type { Command } from 'commander';
 import { evaluate } from '../../metrics/evaluate.js';
 import { EVALUATION_FLAGS, EVALUATION_SCHEMA } from '../../metrics/evaluation-options.js';
-import type { EvaluationResult } from '../../metrics/evaluation-result.js';
+import type { EvaluationResult, MetricSummary } from '../../metrics/evaluation-result.js';
 import { saliencyMethods } from '../../saliency/registry.js';
 import { writeJsonAtomic } from '../../io/atomic.js';
 import { resolveLayers } from '../../io/config-schema.js';
@@ -74,8 +74,10 @@ export function summaryText(r: EvaluationResult, file: string): string {
     `  clean accuracy ${fmt(r.cleanAccuracy.value)}`,
   ];
   for (const m of r.methods) {
-    lines.push(`  ${m.label}: ${m.metrics.map((s) => `${s.name} ${s.direction === 'lower-is-better' ? '↓' : '↑'} ${s.undefinedReason ? 'undefined' : fmt(s.value)}`).join(', ')}`);
-    for (const s of m.metrics) if (s.undefinedReason) lines.push(`    ${s.name} undefined: ${s.undefinedReason}`);
+    // a row given in several variants (AOPC with several fills) names each: 'aopc-lerf (black fill)'
+    const name = (s: MetricSummary): string => (s.variant && m.metrics.filter((x) => x.name === s.name).length > 1 ? `${s.name} (${s.variant})` : s.name);
+    lines.push(`  ${m.label}: ${m.metrics.map((s) => `${name(s)} ${s.direction === 'lower-is-better' ? '↓' : '↑'} ${s.undefinedReason ? 'undefined' : fmt(s.value)}`).join(', ')}`);
+    for (const s of m.metrics) if (s.undefinedReason) lines.push(`    ${name(s)} undefined: ${s.undefinedReason}`);
   }
   return lines.join('\n') + '\n';
 }
