@@ -29,6 +29,28 @@ describe('figureSpecs', () => {
     expect(new Set(q.map((row) => row['run']))).toEqual(new Set(['SCAAT']));
   });
 
+  it('draws the AOPC curves of each fill in its own rows when an evaluation has several fills', () => {
+    type Spec = { data: { values: Array<Record<string, unknown>> }; facet: { row: { sort: string[] } } };
+    const aopcSpec = (r: RunResults) => figureSpecs(r).find((f) => f.id === 'aopc-curves')! as unknown as { spec: Spec; caption: string };
+    const one = aopcSpec(results());
+    expect(one.spec.facet.row.sort).toEqual(['MoRF', 'LeRF']);
+    const r = results();
+    const two: RunResults = {
+      ...r,
+      runs: r.runs.map((run) => ({
+        ...run,
+        evaluation: { ...run.evaluation!, methods: run.evaluation!.methods.map((m) => ({ ...m, aopcMore: [{ ...m.aopc!, fill: 'black', morf: m.aopc!.morf.map((v) => v / 2) }] })) },
+      })),
+    };
+    const both = aopcSpec(two);
+    expect(both.spec.facet.row.sort).toEqual(['MoRF, uniform fill', 'LeRF, uniform fill', 'MoRF, black fill', 'LeRF, black fill']);
+    const rows = both.spec.data.values;
+    expect(rows).toHaveLength(2 * one.spec.data.values.length);
+    expect(rows.filter((x) => x['order'] === 'MoRF, uniform fill').map((x) => x['drop'])).toEqual(one.spec.data.values.filter((x) => x['order'] === 'MoRF').map((x) => x['drop']));
+    expect(rows.filter((x) => x['order'] === 'MoRF, black fill').map((x) => x['drop'])).toEqual(one.spec.data.values.filter((x) => x['order'] === 'MoRF').map((x) => (x['drop'] as number) / 2));
+    expect(both.caption).toContain('black fill, ');
+  });
+
   it('omits a figure without data and says why', () => {
     const r = results();
     const noQ: RunResults = { ...r, runs: r.runs.map((run) => ({ ...run, training: { epochs: run.training!.epochs } })) };

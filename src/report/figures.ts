@@ -159,15 +159,21 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
     });
   }
 
-  // 2b) Mean AOPC curves (MoRF should fall fast, LeRF stay flat).
+  // 2b) Mean AOPC curves (MoRF should fall fast, LeRF stay flat). An evaluation of several fills
+  //     gives each fill its own rows of panels ('MoRF, black fill'); one fill, the rows MoRF and LeRF.
   const aopcRows: Record<string, unknown>[] = [];
   const fills = new Set<string>();
+  const byFill = results.runs.some((r) => (r.evaluation?.methods ?? []).some((m) => (m.aopcMore?.length ?? 0) > 0));
+  const orders: string[] = [];
   for (const r of results.runs) {
     for (const m of r.evaluation?.methods ?? []) {
-      if (!m.aopc) continue;
-      fills.add(`${m.aopc.fill} fill, ${m.aopc.patchSize}×${m.aopc.patchSize} patches`);
-      for (const [order, curve] of [['MoRF', m.aopc.morf], ['LeRF', m.aopc.lerf]] as const) {
-        curve.forEach((drop, k) => aopcRows.push({ run: colors.label.get(r.id), method: methodLabel(m), order, k, drop }));
+      for (const c of m.aopc ? [m.aopc, ...(m.aopcMore ?? [])] : []) {
+        fills.add(`${c.fill} fill, ${c.patchSize}×${c.patchSize} patches`);
+        for (const [name, curve] of [['MoRF', c.morf], ['LeRF', c.lerf]] as const) {
+          const order = byFill ? `${name}, ${c.fill} fill` : name;
+          if (!orders.includes(order)) orders.push(order);
+          curve.forEach((drop, k) => aopcRows.push({ run: colors.label.get(r.id), method: methodLabel(m), order, k, drop }));
+        }
       }
     }
   }
@@ -183,7 +189,7 @@ export function figureSpecs(results: RunResults): FigureSpec[] {
         data: { values: aopcRows },
         facet: {
           column: { field: 'method', type: 'nominal', title: null, sort: methodOrder },
-          row: { field: 'order', type: 'nominal', title: null, sort: ['MoRF', 'LeRF'] },
+          row: { field: 'order', type: 'nominal', title: null, sort: byFill ? orders : ['MoRF', 'LeRF'] },
         },
         spec: {
           width: 220,

@@ -8,12 +8,19 @@
  */
 import { z } from 'zod';
 import { DataError } from '../errors.js';
-import type { Example, MethodResults, RunResult } from './run-results.js';
+import type { AopcMeanCurves, Example, MethodResults, RunResult } from './run-results.js';
 
 /** The marker of an evaluation file. */
 export const EVALUATION_KIND = 'scaat-evaluation';
 
 const num = z.number();
+const aopcCurves = z.looseObject({
+  patchSize: num,
+  steps: num,
+  fill: z.union([z.string(), num]),
+  morf: z.looseObject({ mean: z.array(num) }),
+  lerf: z.looseObject({ mean: z.array(num) }),
+});
 const evaluationSchema = z.looseObject({
   schemaVersion: z.number().int(),
   kind: z.literal(EVALUATION_KIND),
@@ -36,15 +43,8 @@ const evaluationSchema = z.looseObject({
       params: z.record(z.string(), z.unknown()).optional(),
       metrics: z.array(z.looseObject({ name: z.string(), value: num.nullable() })),
       perImage: z.record(z.string(), z.array(num.nullable())).optional(),
-      aopc: z
-        .looseObject({
-          patchSize: num,
-          steps: num,
-          fill: z.union([z.string(), num]),
-          morf: z.looseObject({ mean: z.array(num) }),
-          lerf: z.looseObject({ mean: z.array(num) }),
-        })
-        .optional(),
+      aopc: aopcCurves.optional(),
+      aopcMore: z.array(aopcCurves).optional(),
       robustness: z.array(z.looseObject({ kind: z.string(), ratios: z.array(num), accuracy: z.array(num), params: z.record(z.string(), z.unknown()).optional() })).optional(),
     }),
   ),
@@ -65,6 +65,11 @@ const evaluationSchema = z.looseObject({
     command: z.string().optional(),
   }),
 });
+
+/** An evaluation's AOPC curves of one fill as the report keeps them (the means; the exact sums stay in the file). */
+function curvesOf(a: z.infer<typeof aopcCurves>): AopcMeanCurves {
+  return { patchSize: a.patchSize, steps: a.steps, fill: a.fill, morf: a.morf.mean, lerf: a.lerf.mean };
+}
 
 /** Whether `json` is an evaluation file (by its `kind`). */
 export function isEvaluationJson(json: unknown): boolean {
@@ -108,9 +113,8 @@ export function fromEvaluation(json: unknown, source: string, context: RunContex
     metrics: m.metrics as unknown as MethodResults['metrics'],
     ...(m.perImage !== undefined ? { perImage: m.perImage } : {}),
     ...(m.robustness !== undefined ? { robustness: m.robustness.map((c) => ({ kind: c.kind, ratios: c.ratios, accuracy: c.accuracy, ...(c.params ? { params: c.params } : {}) })) } : {}),
-    ...(m.aopc !== undefined
-      ? { aopc: { patchSize: m.aopc.patchSize, steps: m.aopc.steps, fill: m.aopc.fill, morf: m.aopc.morf.mean, lerf: m.aopc.lerf.mean } }
-      : {}),
+    ...(m.aopc !== undefined ? { aopc: curvesOf(m.aopc) } : {}),
+    ...(m.aopcMore !== undefined ? { aopcMore: m.aopcMore.map(curvesOf) } : {}),
     ...(seconds[m.method] !== undefined ? { seconds: seconds[m.method]! } : {}),
   }));
   const versions: Record<string, string> = {};

@@ -24,6 +24,7 @@ export type {
   MethodResults,
   MetricValue,
   RobustnessCurve,
+  AopcMeanCurves,
   EpochRecord,
   QEpoch,
   Example,

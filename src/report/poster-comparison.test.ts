@@ -8,7 +8,8 @@ import {
   SPREAD_NOTE,
   trainerOptionParams,
 } from './poster-comparison.js';
-import type { SeedStat, SweepColumn, SweepGroup, SweepTableModel } from './sweep-table.js';
+import { buildSweepTable } from './sweep-table.js';
+import type { SeedStat, SweepColumn, SweepGroup, SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 const col = (key: string, label: string, method?: string): SweepColumn => ({
   key, label, metric: key.includes('/') ? key.slice(key.indexOf('/') + 1).replace(/ \(.*\)$/, '') : key, direction: undefined, headline: true,
@@ -203,5 +204,32 @@ describe('seed spread', () => {
     expect(md).toContain(`| 0.00 pt | within about 1.5 points | meets |\n\n${SPREAD_NOTE}\n\n${POSTER_RULE}`);
     expect(formatPosterComparisonText([c!])).toContain(`  ${SPREAD_NOTE}\n\n${POSTER_RULE}`);
     expect(formatPosterComparisonMarkdown(buildPosterComparison(model, OPTIONS))).not.toContain('†');
+  });
+});
+
+describe('buildPosterComparison with several AOPC fills', () => {
+  /** A cell whose VG evaluation has AOPC_lerf and AOPC_rel with fills uniform then black. */
+  const cell = (trainer: string, seed: number, entropy: number, lerf: [number, number], rel: [number, number]): SweepTableCell => {
+    const name = `trainer=${trainer}__seed=${seed}`;
+    const metrics = [
+      { name: 'entropy', value: entropy },
+      { name: 'aopc-lerf', variant: 'uniform fill', value: lerf[0] }, { name: 'aopc-lerf', variant: 'black fill', value: lerf[1] },
+      { name: 'aopc-rel', variant: 'uniform fill', value: rel[0] }, { name: 'aopc-rel', variant: 'black fill', value: rel[1] },
+    ];
+    return { name, params: { trainer, seed: String(seed) }, run: { id: name, trainer, config: {}, seed, evaluation: { cleanAccuracy: 0.9, methods: [{ method: 'vanilla-gradient', metrics }] } } };
+  };
+  // uniform: AOPC_lerf ÷20, AOPC_rel ×20 (meets); black: ÷2, ×2 (falls short)
+  const sweep = { cells: [cell('regular', 0, 6, [0.02, 0.002], [5, 50]), cell('scaat', 0, 4, [0.001, 0.001], [100, 100])], seedAxis: 'seed', partitionAxis: 'data' };
+
+  it('compares each measure once per method, in the first fill, from the headline table and from the whole table alike', () => {
+    for (const metrics of ['headline', 'all'] as const) {
+      const [c] = buildPosterComparison(buildSweepTable(sweep, { metrics }), []);
+      expect(c!.rows.map((r) => [r.column, r.measured, r.verdict]), metrics).toEqual([
+        ['vanilla-gradient/entropy', '−33.3 %', 'meets'],
+        ['vanilla-gradient/aopc-lerf (uniform fill)', '÷20.0', 'meets'],
+        ['vanilla-gradient/aopc-rel (uniform fill)', '×20.0', 'meets'],
+        ['clean-accuracy', '0.00 pt', 'meets'],
+      ]);
+    }
   });
 });

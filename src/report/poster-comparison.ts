@@ -116,7 +116,8 @@ export function trainerOptionParams(grid: unknown): string[] {
 /**
  * Every SCAAT group against the regular group of its partition with the same other parameters
  * (`trainerOptions`: parameters that may be present on one side only, {@link trainerOptionParams});
- * empty when the sweep has no `trainer` parameter or no such pair.
+ * empty when the sweep has no `trainer` parameter or no such pair. A measure with several columns
+ * for a method (AOPC with several fills) is compared in its first (the first fill).
  */
 export function buildPosterComparison(table: SweepTableModel, trainerOptions: readonly string[]): PosterComparison[] {
   const options = new Set(trainerOptions);
@@ -124,9 +125,11 @@ export function buildPosterComparison(table: SweepTableModel, trainerOptions: re
     [...new Set([...Object.keys(a), ...Object.keys(b)])]
       .filter((k) => k !== 'trainer')
       .every((k) => (k in a && k in b ? a[k] === b[k] : options.has(k)));
+  // One row per measure and method: a metric's first column (its first variant: AOPC's first fill).
   const columns = table.columns
     .map((c, j) => ({ c, j }))
-    .filter(({ c }) => (c.method !== undefined || c.key === 'clean-accuracy') && expectation(c.metric) !== undefined);
+    .filter(({ c }) => (c.method !== undefined || c.key === 'clean-accuracy') && expectation(c.metric) !== undefined)
+    .filter(({ c }, k, all) => all.findIndex(({ c: d }) => d.method === c.method && d.metric === c.metric) === k);
   // Per method in the table's order, clean accuracy last.
   columns.sort((x, y) => Number(x.c.method === undefined) - Number(y.c.method === undefined));
   const out: PosterComparison[] = [];

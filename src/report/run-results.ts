@@ -72,6 +72,14 @@ const robustnessCurve = z
   })
   .refine((c) => c.ratios.length === c.accuracy.length, { message: 'ratios and accuracy must have the same length' });
 
+const aopcCurves = z.looseObject({
+  patchSize: finite,
+  steps: finite,
+  fill: z.union([z.string(), finite]),
+  morf: z.array(finite),
+  lerf: z.array(finite),
+});
+
 const methodResults = z.looseObject({
   method: z.string().min(1),
   label: z.string().optional(),
@@ -79,15 +87,8 @@ const methodResults = z.looseObject({
   metrics: z.array(metricValue),
   perImage: z.record(z.string(), z.array(finite.nullable())).optional(),
   robustness: z.array(robustnessCurve).optional(),
-  aopc: z
-    .looseObject({
-      patchSize: finite,
-      steps: finite,
-      fill: z.union([z.string(), finite]),
-      morf: z.array(finite),
-      lerf: z.array(finite),
-    })
-    .optional(),
+  aopc: aopcCurves.optional(),
+  aopcMore: z.array(aopcCurves).optional(),
   seconds: finite.optional(),
 });
 
@@ -208,6 +209,19 @@ export interface RobustnessCurve {
   readonly params?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Mean AOPC curves of one fill: p_c(x⁰) − p_c(xᵏ) averaged over images for k = 0..steps, removing
+ * patches most relevant first (morf) and least relevant first (lerf).
+ */
+export interface AopcMeanCurves {
+  readonly patchSize: number;
+  readonly steps: number;
+  /** 'uniform', 'black' or a constant. */
+  readonly fill: string | number;
+  readonly morf: readonly number[];
+  readonly lerf: readonly number[];
+}
+
 /** What evaluation measured for one saliency method. */
 export interface MethodResults {
   /** Registry key, e.g. 'vanilla-gradient', 'smooth-grad', 'integrated-gradients'. */
@@ -216,22 +230,22 @@ export interface MethodResults {
   readonly label?: string;
   /** Resolved hyperparameters of the method (SaliencySpec.describe()). */
   readonly params?: Readonly<Record<string, unknown>>;
+  /**
+   * The metrics' values; a metric evaluated in several variants (AOPC with several fills) once per
+   * variant, each naming it. Where the report shows one value of a metric per method (the headline
+   * table, the comparison against the poster, the fronts), it is the metric's first entry here.
+   */
   readonly metrics: readonly MetricValue[];
-  /** Per-image values by metric key (e.g. {entropy: [...]}) for the distribution figures. */
+  /**
+   * Per-image values by metric key (e.g. {entropy: [...]}) for the distribution figures; an AOPC
+   * fill after the first has its own keys ('aopc-lerf (black fill)').
+   */
   readonly perImage?: Readonly<Record<string, readonly (number | null)[]>>;
   readonly robustness?: readonly RobustnessCurve[];
-  /**
-   * Mean AOPC curves: p_c(x⁰) − p_c(xᵏ) averaged over images for k = 0..steps, removing patches
-   * most relevant first (morf) and least relevant first (lerf).
-   */
-  readonly aopc?: {
-    readonly patchSize: number;
-    readonly steps: number;
-    /** 'uniform', 'black' or a constant. */
-    readonly fill: string | number;
-    readonly morf: readonly number[];
-    readonly lerf: readonly number[];
-  };
+  /** Mean AOPC curves (of the first fill, when the evaluation had several). */
+  readonly aopc?: AopcMeanCurves;
+  /** The mean AOPC curves of each further fill, in the evaluation's order. */
+  readonly aopcMore?: readonly AopcMeanCurves[];
   /** Wall-clock seconds this method's evaluation took. */
   readonly seconds?: number;
 }
@@ -388,6 +402,16 @@ export const TRAINER_INFO: Readonly<Record<string, { label: string; order: numbe
 /** The metric's direction: its own, else the known one, else undefined. */
 export function metricDirection(m: Pick<MetricValue, 'name' | 'direction'>): Direction | undefined {
   return m.direction ?? METRIC_INFO[m.name]?.direction;
+}
+
+/**
+ * Each metric's first entry of a method's list: what the report shows where it has one value of a
+ * metric per method (the headline tables; a metric evaluated in several variants, as AOPC with
+ * several fills, keeps its first: the first fill).
+ * @example firstVariants([{name: 'aopc-rel', variant: 'uniform fill', …}, {name: 'aopc-rel', variant: 'black fill', …}])   // the first only
+ */
+export function firstVariants<M extends Pick<MetricValue, 'name'>>(metrics: readonly M[]): M[] {
+  return metrics.filter((v, i) => metrics.findIndex((x) => x.name === v.name) === i);
 }
 
 /** The metric's display name. */

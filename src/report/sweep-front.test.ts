@@ -153,6 +153,30 @@ describe('sweepFrontSpecs with metric variants', () => {
   });
 });
 
+describe('sweepFrontSpecs with several AOPC fills', () => {
+  it("plots the first fill's AOPC_rel and names it", () => {
+    const twoFills = (name: string, epsilon: string, acc: number, rel: [number, number]): SweepTableCell => ({
+      name, params: { trainer: 'scaat', epsilon },
+      run: {
+        id: name, trainer: 'scaat', config: {}, seed: 0,
+        evaluation: {
+          cleanAccuracy: acc,
+          methods: [{
+            method: 'vanilla-gradient',
+            metrics: [{ name: 'entropy', value: 4 }, { name: 'aopc-rel', variant: 'uniform fill', value: rel[0] }, { name: 'aopc-rel', variant: 'black fill', value: rel[1] }],
+          }],
+        },
+      },
+    });
+    const s = { cells: [twoFills('a', '0.1', 0.9, [20, 200]), twoFills('b', '0.3', 0.8, [60, 600])], seedAxis: 'seed', partitionAxis: 'data' };
+    const f = sweepFrontSpecs(s, buildSweepTable(s));
+    const rows = (f[0]!.spec as unknown as { data: { values: FrontRow[] } }).data.values;
+    expect(rows.map((r) => [r.along, r.value])).toEqual([['0.1', 20], ['0.3', 60]]);
+    expect(f[0]!.caption).toContain('Measure: AOPC_rel (uniform fill).');
+    expect(f[0]!.caption).not.toContain('black fill');
+  });
+});
+
 describe('renderSweepFigures', () => {
   it('renders every front to a standalone, non-blank SVG', async () => {
     const figures = await renderSweepFigures(sweep, table);

@@ -95,7 +95,8 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
       const left: string[] = [];
       const measured = new Set<string>(); // labels of variant columns, named in the caption
       for (const method of methods) {
-        // The metric's first column for the method: its key carries the variant when it has one ('aopc-rel (uniform fill)').
+        // The metric's first column for the method: its key carries the variant when it has one ('aopc-rel (uniform fill)');
+        // with several AOPC fills, the first fill's.
         const j = table.columns.findIndex((c) => c.method === method && c.metric === front.metric);
         if (j < 0) continue;
         if (table.columns[j]!.key !== `${method}/${front.metric}`) measured.add(table.columns[j]!.label);

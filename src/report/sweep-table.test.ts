@@ -165,3 +165,34 @@ describe('formatSweepTableMarkdown', () => {
     expect(formatSweepTableMarkdown(one).startsWith('1 group, 1 of 1 cells evaluated.\n\n| group |')).toBe(true);
   });
 });
+
+describe('buildSweepTable with several AOPC fills', () => {
+  /** VG metrics of an evaluation with fills uniform then black (the black values a tenth of the uniform ones). */
+  const twoFills = (name: string, lerf: number, rel: number): SweepTableCell => {
+    const fills = (metric: string, uniform: number) => [
+      { name: metric, variant: 'uniform fill', value: uniform },
+      { name: metric, variant: 'black fill', value: uniform / 10 },
+    ];
+    const metrics = [{ name: 'entropy', value: 5 }, ...fills('aopc-morf', 0.3), ...fills('aopc-lerf', lerf), ...fills('aopc-rel', rel)];
+    return { name, params: { trainer: 'scaat', seed: name }, run: { id: name, trainer: 'scaat', config: {}, seed: 0, evaluation: { cleanAccuracy: 0.9, methods: [{ method: 'vanilla-gradient', metrics }] } } };
+  };
+  const sweep = { cells: [twoFills('0', 0.01, 30), twoFills('1', 0.03, 10)], seedAxis: 'seed', partitionAxis: 'data' };
+
+  it("'all': a column per fill, in the metric's order and then the fills'; 'headline': the first fill's only", () => {
+    const all = buildSweepTable(sweep);
+    expect(all.columns.map((c) => c.key)).toEqual([
+      'clean-accuracy', 'vanilla-gradient/entropy',
+      'vanilla-gradient/aopc-lerf (uniform fill)', 'vanilla-gradient/aopc-lerf (black fill)',
+      'vanilla-gradient/aopc-rel (uniform fill)', 'vanilla-gradient/aopc-rel (black fill)',
+      'vanilla-gradient/aopc-morf (uniform fill)', 'vanilla-gradient/aopc-morf (black fill)',
+    ]);
+    expect(all.columns.map((c) => c.label).slice(2, 4)).toEqual(['AOPC_lerf (uniform fill)', 'AOPC_lerf (black fill)']);
+    const stats = all.partitions[0]!.stats[0]!;
+    expect(stats.slice(2).map((s) => s.mean)).toEqual([0.02, 0.002, 20, 2, 0.3, 0.03]);
+    expect(stats[3]).toEqual(seedStat([0.001, 0.003]));
+    const headline = buildSweepTable(sweep, { metrics: 'headline' });
+    expect(headline.columns.map((c) => c.key)).toEqual(['clean-accuracy', 'vanilla-gradient/entropy', 'vanilla-gradient/aopc-lerf (uniform fill)', 'vanilla-gradient/aopc-rel (uniform fill)']);
+    expect(headline.partitions[0]!.stats[0]!.slice(2)).toEqual([stats[2], stats[4]]);
+    expect(formatSweepTableMarkdown(all)).toContain('VG AOPC_lerf (black fill) ↓');
+  });
+});

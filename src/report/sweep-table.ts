@@ -10,7 +10,7 @@
  * Pure (no fs): the loader is from-sweep.ts.
  */
 import { arrow, formatValue } from './table.js';
-import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, methodLabel, metricDirection, metricLabel } from './run-results.js';
+import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, firstVariants, methodLabel, metricDirection, metricLabel } from './run-results.js';
 import type { Direction, RunResult } from './run-results.js';
 
 /** The rule by which a best value is marked, as the report states it. */
@@ -105,7 +105,11 @@ export function separatedBest(stats: readonly SeedStat[], direction: Direction |
   return Math.abs(first.mean! - second.mean!) > first.std + second.std ? ranked[0]!.i : null;
 }
 
-/** Builds the table (pure). 'headline': accuracy and the paper's four metrics; 'all': every metric. */
+/**
+ * Builds the table (pure). 'headline': accuracy and the paper's four metrics, one column each per
+ * method (a metric's first variant, e.g. AOPC's first fill); 'all': every metric and variant
+ * (AOPC with several fills: a column per fill).
+ */
 export function buildSweepTable(
   sweep: { readonly cells: readonly SweepTableCell[]; readonly seedAxis: string; readonly partitionAxis: string },
   { metrics = 'all' }: { readonly metrics?: 'headline' | 'all' } = {},
@@ -161,7 +165,9 @@ function sweepColumns(runs: readonly RunResult[], metrics: 'headline' | 'all'): 
   for (const method of methods) {
     const seen = new Map<string, SweepColumn>();
     for (const r of runs) {
-      for (const v of r.evaluation?.methods.find((m) => m.method === method)?.metrics ?? []) {
+      const all = r.evaluation?.methods.find((m) => m.method === method)?.metrics ?? [];
+      // headline: one column per metric, its first variant (AOPC's first fill); all: every variant
+      for (const v of metrics === 'headline' ? firstVariants(all) : all) {
         const headline = HEADLINE_METRICS.includes(v.name);
         if (metrics === 'headline' && !headline) continue;
         const key = `${method}/${v.variant ? `${v.name} (${v.variant})` : v.name}`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { threeRunsJson } from '../../test/fixtures/index.js';
 import { parseResults } from './run-results.js';
+import type { RunResults } from './run-results.js';
 import { bestIndices, buildTable, formatTableMarkdown, formatTableText, formatValue, formatPercent, tableCaveats, undefinedNotes } from './table.js';
 import { renderReport } from './render-html.js';
 
@@ -122,5 +123,42 @@ describe('undefined values and the poster unit (issue 12)', () => {
     expect(lerf(poster).best).toEqual(lerf(plain).best);
     // other rows unchanged
     expect(poster.sections[0]!.rows.find((r) => r.metric === 'entropy')!.values).toEqual(plain.sections[0]!.rows.find((r) => r.metric === 'entropy')!.values);
+  });
+});
+
+describe('several AOPC fills (an evaluation with aopc.fill [uniform, black])', () => {
+  /** The fixture with a second fill after each AOPC value ('black fill', the value ×10) and its curves. */
+  const withBlackFill = (): RunResults => {
+    const r = results();
+    return {
+      ...r,
+      runs: r.runs.map((run) => ({
+        ...run,
+        evaluation: {
+          ...run.evaluation!,
+          methods: run.evaluation!.methods.map((m) => ({
+            ...m,
+            metrics: m.metrics.flatMap((v) => (v.name.startsWith('aopc-') ? [v, { ...v, variant: 'black fill', value: v.value === null ? null : 10 * v.value }] : [v])),
+            ...(m.aopc ? { aopcMore: [{ ...m.aopc, fill: 'black' }] } : {}),
+          })),
+        },
+      })),
+    };
+  };
+
+  it("'all': a row per fill, each with its own values; 'headline': the first fill's rows only, as with one fill", () => {
+    const two = withBlackFill();
+    const all = buildTable(two);
+    expect(all.sections[0]!.rows.map((r) => r.key)).toEqual([
+      'entropy', 'size', 'aopc-lerf (noise fill)', 'aopc-lerf (black fill)', 'aopc-rel (noise fill)', 'aopc-rel (black fill)', 'aopc-morf (noise fill)', 'aopc-morf (black fill)',
+    ]);
+    const row = (t: typeof all, key: string) => t.sections[0]!.rows.find((r) => r.key === key)!;
+    row(all, 'aopc-lerf (black fill)').values.forEach((v, i) => expect(v).toBeCloseTo(10 * row(all, 'aopc-lerf (noise fill)').values[i]!, 12));
+    expect(row(all, 'aopc-lerf (black fill)').label).toBe('AOPC_lerf (black fill)');
+    // the headline table picks one value per metric and method: the first fill's, the table of one fill
+    expect(buildTable(two, { metrics: 'headline' })).toEqual(buildTable(results(), { metrics: 'headline' }));
+    // parsed as results (aopcMore included) and rendered: both fills in the table of all metrics
+    const html = renderReport(parseResults(JSON.parse(JSON.stringify(two))), []);
+    expect(html).toContain('AOPC_lerf (×10⁻³) (black fill)');
   });
 });

@@ -12,6 +12,7 @@ import {
   METHOD_SHORT,
   METRIC_INFO,
   TRAINER_INFO,
+  firstVariants,
   methodLabel,
   metricDirection,
   metricLabel,
@@ -61,7 +62,11 @@ export interface TableModel {
 
 /** Options of {@link buildTable}. */
 export interface TableOptions {
-  /** 'headline': the paper's four metrics only; 'all': every metric in the results. @default 'all' */
+  /**
+   * 'headline': the paper's four metrics only, one row each per method (a metric's first variant,
+   * e.g. AOPC's first fill: {@link firstVariants}); 'all': every metric and variant in the results.
+   * @default 'all'
+   */
   readonly metrics?: 'headline' | 'all';
   /**
    * Show AOPC_lerf in the poster's unit, ×10⁻³ (values × 1000, label 'AOPC_lerf (×10⁻³)'), as the
@@ -102,7 +107,7 @@ export function buildTable(results: RunResults, { metrics = 'all', posterUnits =
     const rowInfo = new Map<string, { metric: string; label: string; direction: Direction | undefined }>();
     for (const r of runs) {
       const m = r.evaluation?.methods.find((x) => x.method === method);
-      for (const v of m?.metrics ?? []) {
+      for (const v of metrics === 'headline' ? firstVariants(m?.metrics ?? []) : (m?.metrics ?? [])) {
         if (metrics === 'headline' && !HEADLINE_METRICS.includes(v.name)) continue;
         const key = v.variant ? `${v.name} (${v.variant})` : v.name;
         if (!rowInfo.has(key)) {

@@ -108,3 +108,38 @@ describe('report ← evaluate + run folder', () => {
     expect(grid!.svg.match(/data:image\/png;base64,/g)?.length).toBeGreaterThanOrEqual(3 * 4);
   });
 });
+
+describe('report ← an evaluation of two AOPC fills', () => {
+  it('shows each fill as its own row (all metrics), the first fill in the headline table, and both fills\' curves', async () => {
+    await useBackend('cpu');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-report-fills-'));
+    try {
+      const dataset = await openSynthetic({ count: 4, imageSize: 16, channels: 1, numClasses: 2, split: 'test', seed: 1 });
+      const clf = linearClassifier([16, 16, 1], 2, { seed: 3, scale: 0.1 });
+      let evaluation: EvaluationResult;
+      try {
+        evaluation = await evaluate(clf, dataset, {
+          methods: saliencyMethods(['vanilla-gradient']), metrics: ['entropy', 'aopc-morf', 'aopc-lerf', 'aopc-rel'], batchSize: 4, examples: 0,
+          aopc: { fill: ['uniform', 'black'] },
+        });
+      } finally {
+        clf.model.dispose();
+        tf.dispose([clf.W, clf.b]);
+      }
+      writeFileSync(path.join(dir, 'eval.json'), JSON.stringify(evaluation));
+      const results = parseResults(JSON.parse(JSON.stringify(await loadResults([path.join(dir, 'eval.json')]))), 'loaded'); // valid per the report's schema
+      const m = results.runs[0]!.evaluation!.methods[0]!;
+      expect(m.aopcMore!.map((c) => c.fill)).toEqual(['black']);
+      expect(Object.keys(m.perImage!)).toContain('aopc-lerf (black fill)');
+      const all = buildTable(results, { metrics: 'all' });
+      const keys = all.sections[0]!.rows.map((r) => r.key);
+      expect(keys).toEqual(['entropy', 'aopc-lerf (uniform fill)', 'aopc-lerf (black fill)', 'aopc-rel (uniform fill)', 'aopc-rel (black fill)', 'aopc-morf (uniform fill)', 'aopc-morf (black fill)']);
+      for (const s of evaluation.methods[0]!.metrics) expect(all.sections[0]!.rows.find((r) => r.key === (s.variant ? `${s.name} (${s.variant})` : s.name))!.values).toEqual([s.value]);
+      expect(buildTable(results, { metrics: 'headline' }).sections[0]!.rows.map((r) => r.key)).toEqual(['entropy', 'aopc-lerf (uniform fill)', 'aopc-rel (uniform fill)']);
+      const curves = figureSpecs(results).find((f) => f.id === 'aopc-curves')!.spec as unknown as { facet: { row: { sort: string[] } } };
+      expect(curves.facet.row.sort).toEqual(['MoRF, uniform fill', 'LeRF, uniform fill', 'MoRF, black fill', 'LeRF, black fill']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
