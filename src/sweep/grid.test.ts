@@ -165,6 +165,7 @@ describe('expandGrid', () => {
     [{ axes: { seed: [0] }, evaluation: { aopc: { fraction: 2 } } }, "g.json: evaluation: 'aopc.fraction' must be a number in (0, 1], got 2"],
     [{ axes: { seed: [0] }, evaluation: { robustness: { attack: { epsilon: '8/0' } } } }, "g.json: evaluation: 'robustness.attack.epsilon' must be a number in (0, 1], got '8/0'"],
     [{ axes: { seed: [0] }, evaluation: { aopc: { fil: 'black' } } }, "g.json: evaluation: unknown key 'aopc.fil'; did you mean 'fill'?"],
+    [{ axes: { seed: [0] }, evaluation: { aopc: { fill: ['uniform', 'uniform'] } } }, "g.json: evaluation: 'aopc.fill' must be a list of distinct fills ('uniform' is listed twice), got [\"uniform\",\"uniform\"]"],
     [{ axes: { seed: [0] }, base: { lrr: 1 } }, "g.json: base: unknown config key 'lrr'"],
     [{ axes: { '*.epsilon': ['8/255', '8_255'] }, base: { trainer: 'scaat' } }, "g.json: axes.*.epsilon[1]: its folder label '8_255' is also that of axes.*.epsilon[0]"],
     [{ axes: { data: { 'a/b': 'mnist' } } }, "g.json: axes.data.a/b: a label must be letters, digits"],
@@ -182,6 +183,11 @@ describe('expandGrid', () => {
     const run = () => cellsOf({ ...json, base: { ...BASE, ...((json as { base?: object }).base ?? {}) } });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(message);
+  });
+
+  it('takes a list of AOPC fills in the evaluation section', () => {
+    expect(parseGrid({ base: BASE, axes: { seed: [0] }, evaluation: { aopc: { fill: ['uniform', 'black'] } } }, 'g.json', T).evaluation.aopc).toEqual({ fill: ['uniform', 'black'] });
+    expect(parseGrid({ base: BASE, axes: { seed: [0] }, evaluation: { aopc: { fill: 'black' } } }, 'g.json', T).evaluation.aopc).toEqual({ fill: 'black' });
   });
 
   it('rejects a cycle of fine-tuning cells', () => {
