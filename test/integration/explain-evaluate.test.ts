@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { summaryText } from '../../src/cli/commands/evaluate.js';
 import { saveClassifier, loadClassifier } from '../../src/models/io.js';
 import { fromLayersModel } from '../../src/models/classifier.js';
 import { readNpy, writeNpy } from '../../src/io/npy.js';
@@ -101,6 +102,9 @@ describe('scaat explain / evaluate / merge', () => {
       'aopc-morf (black fill)': black.methods[0]!.perImage['aopc-morf'], 'aopc-lerf (black fill)': black.methods[0]!.perImage['aopc-lerf'],
     });
     expect([m.aopc, m.aopcMore]).toEqual([uniform.methods[0]!.aopc, [black.methods[0]!.aopc]]);
+    // the terminal summary names the fill of a row given twice, and only then
+    expect(summaryText(both, 'fills.json')).toMatch(/aopc-morf \(uniform fill\) ↑ \S+, aopc-morf \(black fill\) ↑/);
+    expect(summaryText(uniform, 'fill-uniform.json')).toMatch(/: aopc-morf ↑ \S+, aopc-lerf ↓/);
   });
 
   it('--limit takes the same class-stratified sample in explain and evaluate; its shards merge exactly', async () => {
