@@ -141,6 +141,12 @@ describe('train', () => {
     const all = { ...mixed, mode: { label: 2, count: 4 } };
     expect(constantPredictorWarning(all, 0, { trainer: 'regular', cleanEpochs: 0 })).toBe('epoch 1: the model predicts class 2 for all 4 test samples (a constant predictor, test accuracy 0.5000)');
     expect(constantPredictorWarning(all, 0, { trainer: 'scaat', cleanEpochs: 1 })).not.toMatch(/cleanEpochs/);
+    // after the clean epochs: the trainer's own step, and what to lower (SGT: k or λ, the others: ε)
+    expect(constantPredictorWarning(all, 2, { trainer: 'sgt', cleanEpochs: 2 })).toBe(
+      'epoch 3: the model predicts class 2 for all 4 test samples (a constant predictor, test accuracy 0.5000): the sgt step took it there after 2 clean epochs; lower its masked share or KL weight (trainerOptions.sgt.k, .lambda) or the learning rate',
+    );
+    expect(constantPredictorWarning(all, 1, { trainer: 'pgd-at', cleanEpochs: 1 })).toMatch(/: the pgd-at step took it there after 1 clean epoch; lower ε or the learning rate$/);
+    expect(constantPredictorWarning(all, 0, { trainer: 'sgt', cleanEpochs: 0 })).toMatch(/: saliency guided training from random weights can settle there; .*cleanEpochs.* or lower its masked share or KL weight/);
   });
 
   it('trains and tests on class-stratified trainLimit / evalLimit samples, recorded in the log', async () => {

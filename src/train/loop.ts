@@ -404,12 +404,16 @@ export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, '
 /**
  * The warning for a model that predicts one class for every evaluated test sample (from an
  * adversarial trainer's first epochs on random weights, the constant predictor can be a stable
- * point: docs/method.md §7, `cleanEpochs`), or undefined.
+ * point: docs/method.md §7, `cleanEpochs`; saliency guided training with k = 0.5 fell there after
+ * clean epochs on the synthetic set: docs/results.md), or undefined, with a hint for the case.
  */
 export function constantPredictorWarning(test: CleanEvaluation, epoch: number, config: Pick<TrainConfig, 'trainer' | 'cleanEpochs'>): string | undefined {
   if (test.samples < 2 || test.mode.count < test.samples) return undefined;
-  const hint = epoch >= config.cleanEpochs && config.trainer !== 'regular'
-    ? `: adversarial training from random weights can settle there; start every compared trainer with clean epochs (cleanEpochs, docs/method.md §7) or lower ε or the learning rate`
-    : '';
+  const strength = config.trainer === 'sgt' ? 'its masked share or KL weight (trainerOptions.sgt.k, .lambda)' : 'ε';
+  const hint = epoch < config.cleanEpochs || config.trainer === 'regular'
+    ? ''
+    : config.cleanEpochs > 0
+      ? `: the ${config.trainer} step took it there after ${config.cleanEpochs} clean epoch${config.cleanEpochs > 1 ? 's' : ''}; lower ${strength} or the learning rate`
+      : `: ${config.trainer === 'sgt' ? 'saliency guided' : 'adversarial'} training from random weights can settle there; start every compared trainer with clean epochs (cleanEpochs, docs/method.md §7) or lower ${strength} or the learning rate`;
   return `epoch ${epoch + 1}: the model predicts class ${test.mode.label} for all ${test.samples} test samples (a constant predictor, test accuracy ${test.acc.toFixed(4)})${hint}`;
 }
