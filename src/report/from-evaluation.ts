@@ -84,6 +84,8 @@ export interface RunContext {
   readonly config?: Readonly<Record<string, unknown>>;
   readonly seed?: number | null;
   readonly training?: RunResult['training'];
+  /** The warnings the training log holds (load-results.ts readTrainLog). */
+  readonly trainingWarnings?: RunResult['trainingWarnings'];
   readonly timings?: Readonly<Record<string, number>>;
   readonly createdAt?: string;
   readonly command?: string;
@@ -137,6 +139,7 @@ export function fromEvaluation(json: unknown, source: string, context: RunContex
     source: `${source}${shardNote}`,
     ...(e.model.weights ? { weights: { sha256: e.model.weights.sha256, checkpoint: e.model.weights.checkpoint ? { name: e.model.weights.checkpoint.name, step: e.model.weights.checkpoint.step } : null } } : {}),
     ...(context.training ? { training: context.training } : {}),
+    ...(context.trainingWarnings && context.trainingWarnings.length > 0 ? { trainingWarnings: context.trainingWarnings } : {}),
     evaluation: {
       ...(typeof e.dataset['split'] === 'string' ? { split: e.dataset['split'] } : {}),
       numImages: e.images.index.length,

@@ -27,20 +27,21 @@ export type {
   AopcMeanCurves,
   EpochRecord,
   QEpoch,
+  TrainingWarning,
   Example,
   Image8,
   Histogram,
 } from './run-results.js';
 // `Direction` (lower/higher-is-better) is the same union as the metrics room's, exported from there.
-export { buildTable, bestIndices, formatTableText, formatTableMarkdown, formatValue, formatPercent, orderRuns } from './table.js';
+export { buildTable, bestIndices, formatTableText, formatTableMarkdown, formatValue, formatPercent, orderRuns, describeTrainingWarning } from './table.js';
 export type { TableModel, TableRow, TableSection, TableColumn, TableOptions } from './table.js';
 export { figureSpecs, renderFigures, renderSpecSvg, svgToPng, missingFigures } from './figures.js';
 export type { Figure, FigureSpec } from './figures.js';
 export { exampleGridSvg } from './example-grid.js';
 export { renderReport, renderSweepReport, formatSeconds } from './render-html.js';
 export type { RenderOptions, SweepRenderOptions, SweepFigures } from './render-html.js';
-export { BEST_RULE, TRAIN_SECONDS, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText, formatSweepTableMarkdown } from './sweep-table.js';
-export type { SweepTableModel, SweepTableCell, SweepPartition, SweepGroup, SweepColumn, SeedStat } from './sweep-table.js';
+export { BEST_RULE, TRAIN_SECONDS, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, sweepTrainingWarnings, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText, formatSweepTableMarkdown } from './sweep-table.js';
+export type { SweepTableModel, SweepTableCell, SweepPartition, SweepGroup, SweepColumn, SeedStat, SweepCellWarnings } from './sweep-table.js';
 export { sweepFrontSpecs, renderSweepFigures } from './sweep-front.js';
 export type { FrontRow } from './sweep-front.js';
 export { sweepQSpecs, renderSweepQFigures } from './sweep-q.js';

@@ -18,7 +18,7 @@ import { DataError } from '../errors.js';
 import { fromEvaluation, isEvaluationJson } from './from-evaluation.js';
 import type { RunContext } from './from-evaluation.js';
 import { mergeResults, parseResults, RESULTS_SCHEMA_VERSION } from './run-results.js';
-import type { EpochRecord, QEpoch, RunResult, RunResults } from './run-results.js';
+import type { EpochRecord, QEpoch, RunResult, RunResults, TrainingWarning } from './run-results.js';
 
 /** File names the loader looks for in a folder. */
 export const RESULTS_FILE = 'results.json';
@@ -112,7 +112,8 @@ export async function readJson(file: string): Promise<unknown> {
  * (trainer, model, seed); log.jsonl holds one JSON record per line, and the records with a
  * numeric `epoch` (and no other `type` than 'epoch') are the per-epoch summaries (the last one per
  * epoch wins). A nested `q.histogram` ({edges, counts}) in an epoch record is SCAAT's q_i
- * distribution. The training time is the sum of the epochs' `seconds`.
+ * distribution. The training time is the sum of the epochs' `seconds`. Its `type: 'warning'`
+ * records become the run's `trainingWarnings` (one per code, see readTrainLog).
  */
 export async function runContext(dir: string): Promise<RunContext> {
   const configFile = path.join(dir, RUN_CONFIG_FILE);
@@ -122,7 +123,7 @@ export async function runContext(dir: string): Promise<RunContext> {
   }
   const cfg = config as Record<string, unknown>;
   const log = path.join(dir, RUN_LOG_FILE);
-  const { epochs, q, backend } = existsSync(log) ? await readTrainLog(log) : { epochs: [], q: [], backend: undefined };
+  const { epochs, q, backend, warnings } = existsSync(log) ? await readTrainLog(log) : { epochs: [], q: [], backend: undefined, warnings: [] };
   const trainSeconds = epochs.reduce((s, e) => s + (typeof e['seconds'] === 'number' ? e['seconds'] : 0), 0);
   return {
     id: path.basename(path.resolve(dir)),
@@ -131,6 +132,7 @@ export async function runContext(dir: string): Promise<RunContext> {
     config: cfg,
     seed: typeof cfg['seed'] === 'number' && Number.isInteger(cfg['seed']) ? cfg['seed'] : null,
     training: { epochs, ...(q.length > 0 ? { q } : {}) },
+    ...(warnings.length > 0 ? { trainingWarnings: warnings } : {}),
     ...(trainSeconds > 0 ? { timings: { train: trainSeconds } } : {}),
     ...(backend ? { backend } : {}),
   };
@@ -149,6 +151,7 @@ export async function fromTrainRunDir(dir: string): Promise<RunResults> {
     ...(c.backend ? { backend: c.backend } : {}),
     source: dir,
     ...(c.training ? { training: c.training } : {}),
+    ...(c.trainingWarnings ? { trainingWarnings: c.trainingWarnings } : {}),
   };
   return parseResults({ schemaVersion: RESULTS_SCHEMA_VERSION, runs: [run] }, dir);
 }
@@ -158,9 +161,12 @@ export async function fromTrainRunDir(dir: string): Promise<RunResults> {
  * `type: 'epoch'` (or without a type) with a numeric `epoch`; the last one per epoch wins (a
  * resumed run rewrites them). Nested numbers are flattened with dotted keys ('train.loss',
  * 'test.acc', 'trainer.advAcc'); the q_i distribution is `trainer.q` (SCAAT) or `q`. The 'start'
- * record's `backend` is returned too.
+ * record's `backend` is returned too. The `type: 'warning'` records (a string `code`) are merged per
+ * code, in order of first appearance: `epochs` the distinct epochs logged (0-based, as recorded;
+ * the messages say epoch + 1), `message` the last record's (a resumed run rewrites a warning of
+ * an epoch it repeats, so an epoch counts once).
  */
-export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[]; q: QEpoch[]; backend?: Record<string, unknown> }> {
+export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[]; q: QEpoch[]; backend?: Record<string, unknown>; warnings: TrainingWarning[] }> {
   let text: string;
   try {
     text = await fsp.readFile(file, 'utf8');
@@ -169,6 +175,7 @@ export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[
   }
   const byEpoch = new Map<number, Record<string, unknown>>();
   let backend: Record<string, unknown> | undefined;
+  const warnings = new Map<string, { epochs: Set<number>; message: string }>();
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let rec: unknown;
@@ -181,6 +188,12 @@ export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[
     const r = rec as Record<string, unknown>;
     const type = r['type'];
     if (type === 'start' && typeof r['backend'] === 'object' && r['backend'] !== null) backend = r['backend'] as Record<string, unknown>;
+    if (type === 'warning' && typeof r['code'] === 'string' && r['code'] !== '') {
+      const w = warnings.get(r['code']) ?? { epochs: new Set<number>(), message: '' };
+      if (typeof r['epoch'] === 'number' && Number.isInteger(r['epoch']) && r['epoch'] >= 0) w.epochs.add(r['epoch']);
+      if (typeof r['message'] === 'string') w.message = r['message'];
+      warnings.set(r['code'], w);
+    }
     if ((type === undefined || type === 'epoch') && typeof r['epoch'] === 'number' && Number.isInteger(r['epoch']) && r['epoch'] >= 0) byEpoch.set(r['epoch'], r);
   });
   const epochs: EpochRecord[] = [];
@@ -191,7 +204,8 @@ export async function readTrainLog(file: string): Promise<{ epochs: EpochRecord[
     const hist = qHistogram(typeof trainer === 'object' && trainer !== null && 'q' in trainer ? (trainer as Record<string, unknown>) : r);
     if (hist) q.push({ epoch, ...hist });
   }
-  return { epochs, q, ...(backend ? { backend } : {}) };
+  const trainingWarnings = [...warnings].map(([code, w]): TrainingWarning => ({ code, epochs: [...w.epochs].sort((a, b) => a - b), message: w.message }));
+  return { epochs, q, ...(backend ? { backend } : {}), warnings: trainingWarnings };
 }
 
 /** Keys whose contents are not curves (distributions, machine info, the test split's most predicted class). */

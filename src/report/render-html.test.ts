@@ -139,6 +139,19 @@ describe('renderSweepReport', () => {
     expect(spreadHtml).toContain(`</table><p class="legend">${SPREAD_NOTE.replace("'", '&#39;')}</p>`);
   });
 
+  it('marks a group with a warned cell and lists its warnings under the table, only then', () => {
+    const warning = { code: 'constant-predictor', epochs: [0, 1], message: 'epoch 2: the model predicts class 1 for all 8 test samples <x>' };
+    const warned: SweepResults = { ...sweep, cells: sweep.cells.map((c) => (c.name === 'trainer=scaat__seed=1' ? { ...c, run: { ...c.run!, trainingWarnings: [warning] } } : c)) };
+    const html = renderSweepReport(warned, buildSweepTable(warned), { defaultTitle: 'Sweep s' });
+    expect(html).toMatch(/<td class="l">trainer=scaat <span class="warn" title="[^"]*">⚠<\/span><\/td><td>2<\/td>/);
+    expect(html).toContain('<td class="l">trainer=regular</td>');
+    expect(html).toContain('<li>trainer=scaat__seed=1 (group trainer=scaat): constant predictor at epochs 1–2 (last: epoch 2: the model predicts class 1 for all 8 test samples &lt;x&gt;); its group&#39;s mean includes it</li>');
+    expect(html.indexOf('id="training-warnings"')).toBeGreaterThan(html.indexOf('class="metrics sweep"'));
+    expect(html.indexOf('id="training-warnings"')).toBeLessThan(html.indexOf('id="poster"'));
+    const plain = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' });
+    expect(plain).not.toMatch(/⚠|training-warnings/);
+  });
+
   it("shows SCAAT's q_i figures after the fronts", () => {
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"></svg>';
     const front = { id: 'front-entropy', title: 'front', caption: 'c', svg };

@@ -8,7 +8,8 @@
  *
  * `renderSweepReport(sweep, table)`: a sweep folder's report: per partition the groups of cells
  * that differ only in their seed, every metric as mean ± std over seeds, best marked only where
- * the seed spread separates it (sweep-table.ts BEST_RULE) → each SCAAT group against its regular
+ * the seed spread separates it (sweep-table.ts BEST_RULE), groups with a cell whose training logged
+ * a warning marked ⚠ and the warnings listed under the table → each SCAAT group against its regular
  * group and the poster's figures (poster-comparison.ts) → the fronts of clean accuracy against
  * AOPC_rel and entropy (sweep-front.ts) → SCAAT's q_i per epoch, one seed per group (sweep-q.ts)
  * → every cell and its status → reproducibility (the command, the grid, the evaluation settings).
@@ -21,7 +22,7 @@ import type { RunResult, RunResults } from './run-results.js';
 import type { SweepResults } from './from-sweep.js';
 import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
-import { BEST_RULE, columnMethodLabel, formatSeedStat } from './sweep-table.js';
+import { BEST_RULE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, columnMethodLabel, formatSeedStat, sweepTrainingWarnings } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
@@ -149,7 +150,7 @@ function renderTable(t: TableModel, id: string): string {
   return `<table id="${id}" class="metrics">${head}<tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** Undefined values with their reasons, and the evaluations' warnings, under the paper's table. */
+/** Undefined values with their reasons, and the evaluations' and trainings' warnings, under the paper's table. */
 function renderCaveats(all: TableModel, results: RunResults): string {
   const caveats = tableCaveats(all, results);
   return caveats.length > 0 ? `<ul class="caveats">${caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>` : '';
@@ -279,6 +280,7 @@ export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, o
     `<p class="legend">Rows: groups of cells that differ only in <code>${escapeHtml(table.seedAxis)}</code>; columns: clean accuracy and each saliency method's metrics ` +
       `(↓ lower is better, ↑ higher is better), each the mean over the evaluated images of a cell. ${escapeHtml(BEST_RULE)}</p>`,
     ...table.partitions.map((p, i) => `${p.title ? `<h3>${escapeHtml(p.title)}</h3>` : ''}${renderSweepPartition(table, i)}`),
+    renderSweepTrainingWarnings(table),
     poster.length > 0 ? `<h2 id="poster">${escapeHtml(POSTER_HEADING)}</h2><p class="legend">${escapeHtml(POSTER_RULE)}</p>` : '',
     ...poster.map(renderPosterComparison),
     fronts.length > 0 ? `<h2 id="figures">Fronts: clean accuracy against saliency quality</h2>` : '',
@@ -312,9 +314,17 @@ function renderSweepPartition(t: SweepTableModel, pi: number): string {
       return `<td${best ? ' class="best" title="best: separated from the runner-up by more than the seed spread"' : ''} data-column="${escapeHtml(c.key)}">${escapeHtml(formatSeedStat(p.stats[gi]![j]!, c.key === 'clean-accuracy'))}</td>`;
     });
     const seeds = g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`;
-    return `<tr><td class="l">${escapeHtml(g.label)}</td><td>${escapeHtml(seeds)}</td>${cells.join('')}</tr>`;
+    const mark = g.warnings ? ` <span class="warn" title="its mean includes a cell whose training logged a warning (listed under the table)">${TRAINING_WARNING_MARK}</span>` : '';
+    return `<tr><td class="l">${escapeHtml(g.label)}${mark}</td><td>${escapeHtml(seeds)}</td>${cells.join('')}</tr>`;
   });
   return `<table class="metrics sweep" data-partition="${escapeHtml(p.title)}"><thead>${head1}${head2}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** The cells' training warnings under the sweep's table; '' when none. */
+function renderSweepTrainingWarnings(t: SweepTableModel): string {
+  const lines = sweepTrainingWarnings(t);
+  if (lines.length === 0) return '';
+  return `<p class="legend" id="training-warnings">${escapeHtml(TRAINING_WARNINGS_NOTE)}</p><ul class="caveats training-warnings">${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`;
 }
 
 function renderPosterComparison(c: PosterComparison): string {

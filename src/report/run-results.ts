@@ -92,6 +92,12 @@ const methodResults = z.looseObject({
   seconds: finite.optional(),
 });
 
+const trainingWarning = z.looseObject({
+  code: z.string().min(1),
+  epochs: z.array(z.number().int().nonnegative()),
+  message: z.string(),
+});
+
 const epochRecord = z.looseObject({ epoch: z.number().int().nonnegative() }).catchall(z.unknown());
 
 const qEpoch = z.looseObject({
@@ -136,6 +142,7 @@ const runResult = z.looseObject({
       q: z.array(qEpoch).optional(),
     })
     .optional(),
+  trainingWarnings: z.array(trainingWarning).optional(),
   evaluation: z
     .looseObject({
       split: z.string().optional(),
@@ -256,6 +263,19 @@ export interface EpochRecord {
   readonly [key: string]: unknown;
 }
 
+/**
+ * A warning training logged (log.jsonl's `type: 'warning'` records of train/loop.ts), once per
+ * code: e.g. 'constant-predictor' (the model predicted one class for every test sample).
+ */
+export interface TrainingWarning {
+  /** The record's `code`, e.g. 'constant-predictor'. */
+  readonly code: string;
+  /** The epochs it was logged at, 0-based as the log records them (messages say `epoch + 1`), ascending, distinct. */
+  readonly epochs: readonly number[];
+  /** The last record's message. */
+  readonly message: string;
+}
+
 /** SCAAT's q_i (irrelevant-pixel ratio) distribution at the end of an epoch. */
 export interface QEpoch {
   readonly epoch: number;
@@ -317,6 +337,8 @@ export interface RunResult {
     readonly epochs: readonly EpochRecord[];
     readonly q?: readonly QEpoch[];
   };
+  /** The warnings its training logged (a constant predictor…), one per code; absent when none. */
+  readonly trainingWarnings?: readonly TrainingWarning[];
   readonly evaluation?: {
     readonly split?: string;
     readonly numImages?: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from './run-results.js';
-import { BEST_RULE, buildSweepTable, formatSeedStat, formatSweepTableMarkdown, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
+import { BEST_RULE, TRAINING_WARNINGS_NOTE, buildSweepTable, formatSeedStat, formatSweepTableMarkdown, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
 import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** A run with clean accuracy and vanilla-gradient entropy (↓) and AOPC_rel (↑). */
@@ -194,5 +194,55 @@ describe('buildSweepTable with several AOPC fills', () => {
     expect(headline.columns.map((c) => c.key)).toEqual(['clean-accuracy', 'vanilla-gradient/entropy', 'vanilla-gradient/aopc-lerf (uniform fill)', 'vanilla-gradient/aopc-rel (uniform fill)']);
     expect(headline.partitions[0]!.stats[0]!.slice(2)).toEqual([stats[2], stats[4]]);
     expect(formatSweepTableMarkdown(all)).toContain('VG AOPC_lerf (black fill) ↓');
+  });
+});
+
+describe('training warnings in the sweep table', () => {
+  const collapsed = {
+    code: 'constant-predictor',
+    epochs: [2, 3, 4, 5],
+    message: 'epoch 6: the model predicts class 0 for all 8 test samples (a constant predictor, test accuracy 0.2500)',
+  };
+  const base = [cell('mnist', 'regular', 0, [0.98, 6.0, 2]), cell('mnist', 'regular', 1, [0.96, 6.2, 4]), cell('mnist', 'sgt', 0, [0.25, 1.0, 1]), cell('mnist', 'sgt', 1, [0.95, 5.0, 3])];
+  const warned = base.map((c) => (c.name === 'data=mnist__trainer=sgt__seed=0' ? { ...c, run: { ...c.run!, trainingWarnings: [collapsed] } } : c));
+  const sweep = (cells: SweepTableCell[]) => buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+
+  it('keeps the warned cell in its group\'s statistics and records it on the group only', () => {
+    const t = sweep(warned);
+    const [regular, sgt] = t.partitions[0]!.groups;
+    expect(regular!.warnings).toBeUndefined();
+    expect(sgt!.warnings).toEqual([{ cell: 'data=mnist__trainer=sgt__seed=0', warnings: [collapsed] }]);
+    expect(t.partitions[0]!.stats[1]![0]!.mean).toBeCloseTo(0.6, 12); // (0.25 + 0.95) / 2
+  });
+
+  it('marks the group and lists the warning, with 1-based epochs, under the text table', () => {
+    const text = formatSweepTableText(sweep(warned));
+    expect(text).toMatch(/\n {2}trainer=sgt ⚠\s+2\s+60\.0 ± 49\.5 %/);
+    expect(text).toMatch(/\n {2}trainer=regular\s+2\s+97\.0/);
+    expect(text).toContain(
+      `${TRAINING_WARNINGS_NOTE}\n  - data=mnist__trainer=sgt__seed=0 (group trainer=sgt, data = mnist): constant predictor at epochs 3–6 ` +
+        `(last: epoch 6: the model predicts class 0 for all 8 test samples (a constant predictor, test accuracy 0.2500)); its group's mean includes it\n\n${BEST_RULE}`,
+    );
+  });
+
+  it('marks the group and lists the warning in the Markdown, the cell as code and the rest escaped', () => {
+    const md = formatSweepTableMarkdown(sweep(warned));
+    expect(md).toContain('\n| trainer=sgt ⚠ | 2 | 60.0 ± 49.5 % |');
+    expect(md).toContain('\n| trainer=regular | 2 | 97.0 ± 1.4 % |');
+    expect(md).toContain(
+      '\n\n- `data=mnist__trainer=sgt__seed=0` (group trainer=sgt, data = mnist): constant predictor at epochs 3–6 ' +
+        "(last: epoch 6: the model predicts class 0 for all 8 test samples (a constant predictor, test accuracy 0.2500)); its group's mean includes it\n\n",
+    );
+    expect(md.split('\n').filter((l) => l.startsWith('Training warnings'))).toHaveLength(1);
+  });
+
+  it('changes nothing when no cell has a warning', () => {
+    const t = sweep(base);
+    expect(t.partitions[0]!.groups.every((g) => !('warnings' in g))).toBe(true);
+    const empty = base.map((c) => ({ ...c, run: { ...c.run!, trainingWarnings: [] } }));
+    expect(formatSweepTableText(sweep(empty))).toBe(formatSweepTableText(t));
+    expect(formatSweepTableMarkdown(sweep(empty))).toBe(formatSweepTableMarkdown(t));
+    expect(formatSweepTableText(t)).not.toMatch(/⚠|Training warnings/);
+    expect(formatSweepTableMarkdown(t)).not.toMatch(/⚠|Training warnings/);
   });
 });

@@ -9,9 +9,9 @@
  *
  * Pure (no fs): the loader is from-sweep.ts.
  */
-import { arrow, formatValue } from './table.js';
+import { arrow, describeTrainingWarning, formatValue } from './table.js';
 import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, firstVariants, methodLabel, metricDirection, metricLabel } from './run-results.js';
-import type { Direction, RunResult } from './run-results.js';
+import type { Direction, RunResult, TrainingWarning } from './run-results.js';
 
 /** The rule by which a best value is marked, as the report states it. */
 export const BEST_RULE =
@@ -48,6 +48,19 @@ export interface SweepColumn {
   readonly headline: boolean;
 }
 
+/** An evaluated cell whose training logged warnings (its values are in its group's statistics). */
+export interface SweepCellWarnings {
+  readonly cell: string;
+  readonly warnings: readonly TrainingWarning[];
+}
+
+/** Shown after the label of a group whose statistics include a cell with training warnings. */
+export const TRAINING_WARNING_MARK = '⚠';
+
+/** The heading of the list of training warnings under a sweep's table. */
+export const TRAINING_WARNINGS_NOTE =
+  `Training warnings (${TRAINING_WARNING_MARK} after a group: its mean ± std includes a cell whose training logged a warning; read its spread with that in mind):`;
+
 /** Cells that differ only in their seed. */
 export interface SweepGroup {
   /** The group's parameters (the seed and partition axes left out), e.g. "trainer=scaat epsilon=0.3"; '(all)' when none. */
@@ -58,6 +71,8 @@ export interface SweepGroup {
   readonly evaluated: number;
   /** The cells without a current evaluation (left out of the statistics), in grid order. */
   readonly missing: readonly string[];
+  /** The evaluated cells whose training logged warnings, in grid order; absent when none. */
+  readonly warnings?: readonly SweepCellWarnings[];
 }
 
 /** The groups of one partition value and their statistics. */
@@ -134,13 +149,17 @@ export function buildSweepTable(
     const stats = list.map((g) => columns.map((col) => seedStat(g.cells.map((c) => (c.run ? columnValue(c.run, col) : null)))));
     return {
       title: value === '' ? '' : `${partitionAxis} = ${value}`,
-      groups: list.map((g) => ({
-        label: Object.entries(g.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(all)',
-        params: g.params,
-        cells: g.cells.map((c) => c.name),
-        evaluated: g.cells.filter((c) => c.run).length,
-        missing: g.cells.filter((c) => !c.run).map((c) => c.name),
-      })),
+      groups: list.map((g) => {
+        const warnings = g.cells.flatMap((c): SweepCellWarnings[] => (c.run?.trainingWarnings?.length ? [{ cell: c.name, warnings: c.run.trainingWarnings }] : []));
+        return {
+          label: Object.entries(g.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(all)',
+          params: g.params,
+          cells: g.cells.map((c) => c.name),
+          evaluated: g.cells.filter((c) => c.run).length,
+          missing: g.cells.filter((c) => !c.run).map((c) => c.name),
+          ...(warnings.length > 0 ? { warnings } : {}),
+        };
+      }),
       stats,
       best: columns.map((col, j) => separatedBest(stats.map((row) => row[j]!), col.direction)),
     };
@@ -188,6 +207,38 @@ function columnValue(run: RunResult, col: SweepColumn): number | null {
   return v?.value ?? null;
 }
 
+/** One training warning of an evaluated cell, with where the cell sits in the table. */
+interface WarningEntry {
+  readonly cell: string;
+  readonly group: string;
+  readonly partition: string;
+  readonly text: string;
+}
+
+function warningEntries(t: SweepTableModel): WarningEntry[] {
+  return t.partitions.flatMap((p) =>
+    p.groups.flatMap((g) =>
+      (g.warnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cell: c.cell, group: g.label, partition: p.title, text: describeTrainingWarning(w) }))),
+    ),
+  );
+}
+
+const INCLUDED = "its group's mean includes it";
+
+/**
+ * The table's training warnings as text lines, one per warning of an evaluated cell, in partition
+ * and group order: "seed=0__trainer=sgt (group trainer=sgt): constant predictor at epochs 3–6
+ * (last: …); its group's mean includes it". Empty when no cell has one.
+ */
+export function sweepTrainingWarnings(t: SweepTableModel): string[] {
+  return warningEntries(t).map((e) => `${e.cell} (group ${e.group}${e.partition ? `, ${e.partition}` : ''}): ${e.text}; ${INCLUDED}`);
+}
+
+/** A group's label with {@link TRAINING_WARNING_MARK} when it has cells with training warnings. */
+export function groupLabel(g: SweepGroup): string {
+  return g.warnings ? `${g.label} ${TRAINING_WARNING_MARK}` : g.label;
+}
+
 /** 'mean ± std' (three significant digits; accuracy in percent), the mean alone for one seed, '—' for none. */
 export function formatSeedStat(s: SeedStat, percent = false): string {
   if (s.mean === null) return '—';
@@ -203,7 +254,8 @@ export function columnMethodLabel(col: SweepColumn): string {
 
 /**
  * The table as plain text: per partition and saliency method, groups as rows, clean accuracy and
- * the method's metrics as columns, '*' after a best value; the rule last.
+ * the method's metrics as columns, '*' after a best value; when cells have training warnings,
+ * {@link TRAINING_WARNING_MARK} after their groups' labels and the warnings listed; the rule last.
  */
 export function formatSweepTableText(t: SweepTableModel): string {
   const out: string[] = [];
@@ -216,7 +268,7 @@ export function formatSweepTableText(t: SweepTableModel): string {
       const cols = t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === undefined || c.method === method);
       const header = ['group', t.seedAxis === 'seed' ? 'seeds' : t.seedAxis, ...cols.map(({ c }) => `${c.label} ${c.direction === 'lower-is-better' ? '↓' : c.direction === 'higher-is-better' ? '↑' : ''}`.trim())];
       const rows = p.groups.map((g, gi) => [
-        g.label,
+        groupLabel(g),
         g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`,
         ...cols.map(({ c, j }) => `${formatSeedStat(p.stats[gi]![j]!, c.key === 'clean-accuracy')}${p.best[j] === gi ? '*' : ''}`),
       ]);
@@ -227,6 +279,8 @@ export function formatSweepTableText(t: SweepTableModel): string {
     }
     out.push('');
   }
+  const warnings = sweepTrainingWarnings(t);
+  if (warnings.length > 0) out.push(TRAINING_WARNINGS_NOTE, ...warnings.map((w) => `  - ${w}`), '');
   out.push(BEST_RULE);
   return out.join('\n');
 }
@@ -235,8 +289,9 @@ export function formatSweepTableText(t: SweepTableModel): string {
  * The table as GitHub Markdown, for docs to include verbatim: per partition a `###` heading (none
  * without a partition axis), the counts, one table (group, seeds, clean accuracy, training time,
  * then each saliency method's metrics, headed by the method's short name), best values in bold,
- * and the cells without a current evaluation; the methods' names and the rule last. The values
- * and marks are those of {@link formatSweepTableText}.
+ * and the cells without a current evaluation; the cells' training warnings (their groups marked
+ * {@link TRAINING_WARNING_MARK}), the methods' names and the rule last. The values and marks are
+ * those of {@link formatSweepTableText}.
  */
 export function formatSweepTableMarkdown(t: SweepTableModel): string {
   const out: string[] = [];
@@ -260,12 +315,14 @@ export function formatSweepTableMarkdown(t: SweepTableModel): string {
         const v = formatSeedStat(p.stats[gi]![j]!, c.key === 'clean-accuracy');
         return p.best[j] === gi ? `**${v}**` : v;
       });
-      out.push(markdownRow([g.label, g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`, ...values]));
+      out.push(markdownRow([groupLabel(g), g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`, ...values]));
     });
     const missing = p.groups.flatMap((g) => g.missing);
     if (missing.length > 0) out.push('', `Without a current evaluation (not in the table): ${missing.map((n) => `\`${n}\``).join(', ')}.`);
     out.push('');
   }
+  const warnings = warningEntries(t).map((e) => `- \`${e.cell}\` (group ${markdownText(e.group)}${e.partition ? `, ${markdownText(e.partition)}` : ''}): ${markdownText(e.text)}; ${INCLUDED}`);
+  if (warnings.length > 0) out.push(markdownText(TRAINING_WARNINGS_NOTE), '', ...warnings, '');
   if (methods.length > 0) out.push(`Saliency methods: ${methods.map((m) => columnMethodLabel(t.columns.find((c) => c.method === m)!)).join(', ')}.`, '');
   out.push(BEST_RULE);
   return `${out.join('\n')}\n`;
@@ -274,6 +331,11 @@ export function formatSweepTableMarkdown(t: SweepTableModel): string {
 /** A Markdown table row; '|' and '\' inside a cell escaped. */
 export function markdownRow(cells: readonly string[]): string {
   return `| ${cells.map(markdownCell).join(' | ')} |`;
+}
+
+/** Text outside a table: Markdown's emphasis and code characters escaped. */
+function markdownText(s: string): string {
+  return s.replace(/([\\`*_[\]<>])/g, '\\$1');
 }
 
 function markdownCell(s: string): string {

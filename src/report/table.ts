@@ -18,7 +18,7 @@ import {
   metricLabel,
   runLabel,
 } from './run-results.js';
-import type { Direction, RunResult, RunResults } from './run-results.js';
+import type { Direction, RunResult, RunResults, TrainingWarning } from './run-results.js';
 
 /** A column of the table. */
 export interface TableColumn {
@@ -231,14 +231,40 @@ export function formatCell(row: TableRow, column: number): string {
 
 /**
  * What a reader of the table must know: every undefined cell with its reason ('undefined: …') and
- * every run's evaluation warning ('warning (run): …'), in column order.
+ * every run's evaluation warning ('warning (run): …'), in column order, then every run's training
+ * warning ('training warning (run): constant predictor at epochs 3–6 (last: …)').
  */
 export function tableCaveats(table: TableModel, results: RunResults): string[] {
   const runs = orderRuns(results.runs);
   return [
     ...undefinedNotes(table).map((n) => `undefined: ${n}`),
     ...runs.flatMap((r, i) => (r.evaluation?.warnings ?? []).map((w) => `warning (${table.columns[i]?.label ?? r.id}): ${w}`)),
+    ...runs.flatMap((r, i) => (r.trainingWarnings ?? []).map((w) => `training warning (${table.columns[i]?.label ?? r.id}): ${describeTrainingWarning(w)}`)),
   ];
+}
+
+/** What the report says of the known training warning codes (others: the code, dashes as spaces). */
+const TRAINING_WARNING_GLOSS: Readonly<Record<string, string>> = {
+  'constant-predictor': 'constant predictor',
+};
+
+/**
+ * One line for a training warning: what it is, at which epochs (1-based, as the log's messages
+ * count them; consecutive epochs as a range) and the last message.
+ * @example describeTrainingWarning({code: 'constant-predictor', epochs: [2, 3, 4, 5], message: 'epoch 6: …'})
+ *   // 'constant predictor at epochs 3–6 (last: epoch 6: …)'
+ */
+export function describeTrainingWarning(w: TrainingWarning): string {
+  const what = TRAINING_WARNING_GLOSS[w.code] ?? w.code.replace(/-/g, ' ');
+  const ranges: string[] = [];
+  for (let i = 0; i < w.epochs.length; ) {
+    let j = i;
+    while (j + 1 < w.epochs.length && w.epochs[j + 1] === w.epochs[j]! + 1) j++;
+    ranges.push(j === i ? String(w.epochs[i]! + 1) : `${w.epochs[i]! + 1}–${w.epochs[j]! + 1}`);
+    i = j + 1;
+  }
+  const at = w.epochs.length === 0 ? '' : ` at epoch${w.epochs.length > 1 ? 's' : ''} ${ranges.join(', ')}`;
+  return `${what}${at}${w.message ? ` (last: ${w.message})` : ''}`;
 }
 
 /** Every undefined cell of the table with its reason: 'VG AOPC_rel, SCAAT: AOPC_lerf mean … ≤ 1e-5 …'. */
