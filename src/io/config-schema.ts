@@ -121,8 +121,8 @@ export function text(o: { nonEmpty?: boolean; pattern?: RegExp; expected?: strin
   return checked(expected, (v) => (typeof v === 'string' && !(o.nonEmpty && v === '') && (!o.pattern || o.pattern.test(v)) ? v : undefined));
 }
 
-/** A list as an array, a JSON array or comma-separated text ('' and '[]': empty). */
-function listOf(v: unknown): unknown[] | undefined {
+/** A list as an array, a JSON array or comma-separated text ('' and '[]': empty); undefined for anything else. */
+export function listOf(v: unknown): unknown[] | undefined {
   if (Array.isArray(v)) return v;
   if (typeof v !== 'string') return undefined;
   const t = v.trim();

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import {
-  amount, amounts, checked, choice, flag, jsonObject, names, optionalSetting, setting, settingsOf, shardPart, show,
+  amount, amounts, checked, choice, flag, jsonObject, listOf, names, optionalSetting, setting, settingsOf, shardPart, show,
 } from '../io/config-schema.js';
 import type { Written } from '../io/config-schema.js';
 import { CHANNEL_REDUCTIONS } from '../saliency/postprocess.js';
@@ -32,18 +32,8 @@ function readFill(v: unknown): AopcFill | undefined {
 
 /** A list of fills as written: an array, a JSON array, or text with a comma ('uniform,black'); undefined for one value. */
 function fillItems(v: unknown): unknown[] | undefined {
-  if (Array.isArray(v)) return v;
-  if (typeof v !== 'string') return undefined;
-  const t = v.trim();
-  if (t.startsWith('[')) {
-    try {
-      const parsed: unknown = JSON.parse(t);
-      return Array.isArray(parsed) ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return t.includes(',') ? t.split(',').map((s) => s.trim()) : undefined;
+  const t = typeof v === 'string' ? v.trim() : undefined;
+  return t !== undefined && !t.startsWith('[') && !t.includes(',') ? undefined : listOf(v);
 }
 
 /**

@@ -37,9 +37,13 @@ export function evaluationCurrent(dir: string, evaluation: unknown): boolean {
   }
 }
 
-/** Whether `dir` holds every result file with a current evaluation. */
-function complete(dir: string, evaluation: unknown): boolean {
-  return RESULT_FILES.every((f) => existsSync(path.join(dir, f))) && evaluationCurrent(dir, evaluation);
+/**
+ * Whether a sweep would restore `cell` from the results folder into `out`: `out` has no folder for
+ * it, and the results folder holds every result file of it with an evaluation made with `evaluation`.
+ */
+export function restorable(results: string, out: string, cell: string, evaluation: unknown): boolean {
+  const from = path.join(results, cell);
+  return !existsSync(path.join(out, cell)) && RESULT_FILES.every((f) => existsSync(path.join(from, f))) && evaluationCurrent(from, evaluation);
 }
 
 /**
@@ -74,7 +78,7 @@ export async function saveCellResults(out: string, results: string, cell: string
 export async function restoreCellResults(results: string, out: string, cell: string, evaluation: unknown): Promise<boolean> {
   const from = path.join(results, cell);
   const to = path.join(out, cell);
-  if (existsSync(to) || !complete(from, evaluation)) return false;
+  if (!restorable(results, out, cell, evaluation)) return false;
   const staged = path.join(out, `.${cell}.restoring-${process.pid}`);
   try {
     await fsp.rm(staged, { recursive: true, force: true });

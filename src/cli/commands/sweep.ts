@@ -11,10 +11,10 @@
  *   scaat sweep studies/mnist.json --out /scratch/mnist --results results/mnist   # keep each done cell's results (no model)
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ScaatError } from '../../errors.js';
 import { readGrid } from '../../sweep/grid.js';
+import { restorable } from '../../sweep/results.js';
 import { cellStatus, planSweep, runSweep } from '../../sweep/run.js';
 import { consoleProgress } from '../../train/progress.js';
 import { openDataSource, parseShard } from './_inputs.js';
@@ -109,7 +109,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
     const { cells: all, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}), ...(cells ? { cells } : {}) });
     const lines = mine.map((c) => {
       // a cell the results folder keeps and --out lacks is restored, not run: 'kept'
-      const kept = opts.results !== undefined && !existsSync(path.join(opts.out, c.name)) && cellStatus(opts.results, c, grid.evaluation).status === 'done';
+      const kept = opts.results !== undefined && restorable(opts.results, opts.out, c.name, grid.evaluation);
       const { status } = kept ? { status: 'kept' } : cellStatus(opts.out, c, grid.evaluation);
       return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}`;
     });
