@@ -323,7 +323,8 @@ export const AOPC_CURVES: Accumulator<AopcState> = {
   addImages: (state, b) => {
     state.fills.forEach((fill, f) => {
       if (fill === 'uniform') return;
-      const v = fill === 'black' ? 0 : fill;
+      // the fill as the float32 value the perturbed images get (0.9 is no float32; the pixels are)
+      const v = Math.fround(fill === 'black' ? 0 : fill);
       let equal = 0;
       for (const p of b.pixels) if (p === v) equal++;
       state.coverage[f] = addCoverage(state.coverage[f], { equal, total: b.pixels.length });

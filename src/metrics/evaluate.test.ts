@@ -363,6 +363,19 @@ describe('evaluate: a list of AOPC fills in one evaluation', () => {
     expect(withoutProvenance(merged)).toEqual(withoutProvenance(three));
     clf.model.dispose();
   });
+
+  it('counts a constant fill with no exact float32 value (0.9) against the float32 pixels it writes', async () => {
+    const side = 6;
+    const n = 4;
+    const x = new Float32Array(n * side * side); // float32(0.9) ≠ 0.9 as a double
+    for (let i = 0; i < n; i++) for (const [r, c] of [[2, 2], [2, 3], [3, 2], [3, 3]]) x[i * side * side + r! * side + c!] = 0.9;
+    expect(x[2 * side + 2]).not.toBe(0.9);
+    const clf = linearClassifier(side, 1, 1.2);
+    const ds = arrayDataset(x, new Int32Array(n), [side, side, 1], 2);
+    const result = await evaluate(clf, ds, { methods: saliencyMethods(['gradient-x-input']), metrics: ['aopc-rel'], aopc: { fill: ['uniform', 0.9], fraction: 0.25 }, batchSize: 2 });
+    expect(result.fillCoverage).toEqual({ equal: 16, total: 144 });
+    clf.model.dispose();
+  });
 });
 
 describe('resolveEvaluationConfig: aopc.fill', () => {

@@ -63,6 +63,12 @@ describe('sweepFrontSpecs', () => {
       expect([r.accuracy, r.accuracyStd, r.value, r.valueStd, r.n]).toEqual([p.stats[gi]![col('clean-accuracy')]!.mean, p.stats[gi]![col('clean-accuracy')]!.std, p.stats[gi]![col(key)]!.mean, p.stats[gi]![col(key)]!.std, p.stats[gi]![col(key)]!.n]);
     }
     expect(rows).toHaveLength(2 * 6); // 2 methods × 6 groups
+    // An accuracy bar stops at 100 % (and at 0): 0.99 and 0.50, std 0.35
+    const wide = [cell({ data: 'x', trainer: 'sgt', seed: '0' }, 0.99, [5, 2], [5, 2]), cell({ data: 'x', trainer: 'sgt', seed: '1' }, 0.5, [5, 2], [5, 2])];
+    const wideRow = (sweepFrontSpecs({ ...sweep, cells: wide }, buildSweepTable({ ...sweep, cells: wide })).find((f) => f.id.startsWith('front-entropy'))!.spec as unknown as { data: { values: FrontRow[] } }).data.values[0]!;
+    expect(wideRow.accuracyStd! > 0.745 - 0.5).toBe(true);
+    expect(wideRow.accuracyHi).toBe(1);
+    expect(wideRow.accuracyLo).toBeCloseTo(0.745 - wideRow.accuracyStd!, 12);
     // One seed: no spread, no bar.
     expect(rows.find((r) => r.trainer === 'Saliency guided')!.valueStd).toBeNull();
   });

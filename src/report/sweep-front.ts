@@ -36,7 +36,7 @@ export interface FrontRow {
   readonly valueStd: number | null;
   /** Seeds behind `value`. */
   readonly n: number;
-  /** Error bar ends: mean ∓ std (on a log scale a lower end ≤ 0 is drawn to the axis' bottom). */
+  /** Error bar ends: mean ∓ std (accuracy's within [0, 1]; on a log scale a lower end ≤ 0 is drawn to the axis' bottom). */
   readonly accuracyLo: number;
   readonly accuracyHi: number;
   readonly valueLo: number;
@@ -120,8 +120,9 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
             value: y.mean,
             valueStd: y.std,
             n: y.n,
-            accuracyLo: a.mean - (a.std ?? 0),
-            accuracyHi: a.mean + (a.std ?? 0),
+            // accuracy is a fraction: a bar wider than the room to 0 or 100 % stops there
+            accuracyLo: Math.max(0, a.mean - (a.std ?? 0)),
+            accuracyHi: Math.min(1, a.mean + (a.std ?? 0)),
             valueLo: y.mean - (y.std ?? 0),
             valueHi: y.mean + (y.std ?? 0),
           });
@@ -140,7 +141,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         id: suffix ? `${front.id}-${suffix}` : front.id,
         title: `${p.title ? `${p.title}: ` : ''}clean accuracy against ${front.label}`,
         caption:
-          `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more), ` +
+          `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more, accuracy's cut at 0 and 100 %), ` +
           `one colour per trainer; the points of a trainer are joined in order of its ${byLength ? 'training length (labelled in epochs)' : 'ε (labelled)'}, a dashed line for each other setting. ` +
           `Better is right (higher clean accuracy) and ${front.better}: a front further to the ${front.corner} dominates.` +
           `${front.log ? ' AOPC_rel on a log scale.' : ''}${measured.size > 0 ? ` Measure: ${[...measured].join(', ')}.` : ''}` +

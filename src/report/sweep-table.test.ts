@@ -195,6 +195,27 @@ describe('buildSweepTable with several AOPC fills', () => {
     expect(headline.partitions[0]!.stats[0]!.slice(2)).toEqual([stats[2], stats[4]]);
     expect(formatSweepTableMarkdown(all)).toContain('VG AOPC_lerf (black fill) ↓');
   });
+
+  it("'further-variants': the headline metrics in the fills after the first, no accuracy; with the headline table, every fill once", () => {
+    const all = buildSweepTable(sweep);
+    const headline = buildSweepTable(sweep, { metrics: 'headline' });
+    const further = buildSweepTable(sweep, { metrics: 'further-variants' });
+    expect(further.columns.map((c) => c.key)).toEqual(['vanilla-gradient/aopc-lerf (black fill)', 'vanilla-gradient/aopc-rel (black fill)']);
+    // the same statistics as the whole table's columns of those keys
+    const allStats = all.partitions[0]!.stats[0]!;
+    expect(further.partitions[0]!.stats[0]).toEqual(further.columns.map((c) => allStats[all.columns.findIndex((a) => a.key === c.key)]));
+    const headlineAopc = headline.columns.filter((c) => c.metric.startsWith('aopc')).map((c) => c.key);
+    const allHeadlineAopc = all.columns.filter((c) => c.metric === 'aopc-lerf' || c.metric === 'aopc-rel').map((c) => c.key);
+    expect([...headlineAopc, ...further.columns.map((c) => c.key)].sort()).toEqual([...allHeadlineAopc].sort());
+    const md = formatSweepTableMarkdown(further, { brief: true });
+    expect(md.split('\n')[0]).toBe('| group | seeds | VG AOPC_lerf (black fill) ↓ | VG AOPC_rel (black fill) ↑ |');
+    expect(md).not.toContain('cells evaluated');
+    expect(md).not.toContain(BEST_RULE);
+    expect(formatSweepTableText(further, { brief: true })).not.toContain(BEST_RULE);
+    // one fill: nothing further
+    const oneFill = { ...sweep, cells: [cell('mnist', 'scaat', 0, [0.9, 5, 10])] };
+    expect(buildSweepTable(oneFill, { metrics: 'further-variants' }).columns).toEqual([]);
+  });
 });
 
 describe('training warnings in the sweep table', () => {

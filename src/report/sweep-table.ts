@@ -123,11 +123,13 @@ export function separatedBest(stats: readonly SeedStat[], direction: Direction |
 /**
  * Builds the table (pure). 'headline': accuracy and the paper's four metrics, one column each per
  * method (a metric's first variant, e.g. AOPC's first fill); 'all': every metric and variant
- * (AOPC with several fills: a column per fill).
+ * (AOPC with several fills: a column per fill); 'further-variants': the headline metrics' variants
+ * after their first (AOPC_lerf and AOPC_rel in each further fill), without accuracy and time, so
+ * that the headline table and this one together show every fill (no columns: no further fill).
  */
 export function buildSweepTable(
   sweep: { readonly cells: readonly SweepTableCell[]; readonly seedAxis: string; readonly partitionAxis: string },
-  { metrics = 'all' }: { readonly metrics?: 'headline' | 'all' } = {},
+  { metrics = 'all' }: { readonly metrics?: SweepTableMetrics } = {},
 ): SweepTableModel {
   const { seedAxis, partitionAxis } = sweep;
   const columns = sweepColumns(sweep.cells.flatMap((c) => (c.run ? [c.run] : [])), metrics);
@@ -170,10 +172,13 @@ export function buildSweepTable(
 /** Column key of the training time (seconds of the run's epochs: its cost; no best is marked). */
 export const TRAIN_SECONDS = 'train-seconds';
 
+/** Which columns a sweep table has (see {@link buildSweepTable}). */
+export type SweepTableMetrics = 'headline' | 'all' | 'further-variants';
+
 /** Clean accuracy, training time (when recorded), then each method's metrics (known methods and metrics in the paper's order). */
-function sweepColumns(runs: readonly RunResult[], metrics: 'headline' | 'all'): SweepColumn[] {
-  const columns: SweepColumn[] = [{ key: 'clean-accuracy', metric: 'clean-accuracy', label: 'Clean accuracy', direction: 'higher-is-better', headline: true }];
-  if (runs.some((r) => r.timings?.['train'] !== undefined)) {
+function sweepColumns(runs: readonly RunResult[], metrics: SweepTableMetrics): SweepColumn[] {
+  const columns: SweepColumn[] = metrics === 'further-variants' ? [] : [{ key: 'clean-accuracy', metric: 'clean-accuracy', label: 'Clean accuracy', direction: 'higher-is-better', headline: true }];
+  if (metrics !== 'further-variants' && runs.some((r) => r.timings?.['train'] !== undefined)) {
     columns.push({ key: TRAIN_SECONDS, metric: TRAIN_SECONDS, label: 'Training time (s)', direction: undefined, headline: true });
   }
   const methods: string[] = [];
@@ -185,10 +190,13 @@ function sweepColumns(runs: readonly RunResult[], metrics: 'headline' | 'all'): 
     const seen = new Map<string, SweepColumn>();
     for (const r of runs) {
       const all = r.evaluation?.methods.find((m) => m.method === method)?.metrics ?? [];
-      // headline: one column per metric, its first variant (AOPC's first fill); all: every variant
-      for (const v of metrics === 'headline' ? firstVariants(all) : all) {
+      // headline: one column per metric, its first variant (AOPC's first fill); all: every variant;
+      // further-variants: the headline metrics' variants that are not their first
+      const first = firstVariants(all);
+      const chosen = metrics === 'headline' ? first : metrics === 'further-variants' ? all.filter((v) => !first.includes(v)) : all;
+      for (const v of chosen) {
         const headline = HEADLINE_METRICS.includes(v.name);
-        if (metrics === 'headline' && !headline) continue;
+        if (metrics !== 'all' && !headline) continue;
         const key = `${method}/${v.variant ? `${v.name} (${v.variant})` : v.name}`;
         if (!seen.has(key)) seen.set(key, { key, method, metric: v.name, label: v.variant ? `${metricLabel(v)} (${v.variant})` : metricLabel(v), direction: metricDirection(v), headline });
       }
@@ -256,8 +264,10 @@ export function columnMethodLabel(col: SweepColumn): string {
  * The table as plain text: per partition and saliency method, groups as rows, clean accuracy and
  * the method's metrics as columns, '*' after a best value; when cells have training warnings,
  * {@link TRAINING_WARNING_MARK} after their groups' labels and the warnings listed; the rule last.
+ * `brief`: the tables alone (no warnings list, no rule), for a table that follows another of the
+ * same sweep (the further fills after the headline table).
  */
-export function formatSweepTableText(t: SweepTableModel): string {
+export function formatSweepTableText(t: SweepTableModel, { brief = false }: { readonly brief?: boolean } = {}): string {
   const out: string[] = [];
   const methods = [...new Set(t.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
   for (const p of t.partitions) {
@@ -279,6 +289,7 @@ export function formatSweepTableText(t: SweepTableModel): string {
     }
     out.push('');
   }
+  if (brief) return out.join('\n').trimEnd();
   const warnings = sweepTrainingWarnings(t);
   if (warnings.length > 0) out.push(TRAINING_WARNINGS_NOTE, ...warnings.map((w) => `  - ${w}`), '');
   out.push(BEST_RULE);
@@ -291,9 +302,10 @@ export function formatSweepTableText(t: SweepTableModel): string {
  * then each saliency method's metrics, headed by the method's short name), best values in bold,
  * and the cells without a current evaluation; the cells' training warnings (their groups marked
  * {@link TRAINING_WARNING_MARK}), the methods' names and the rule last. The values and marks are
- * those of {@link formatSweepTableText}.
+ * those of {@link formatSweepTableText}. `brief`: the tables alone (no counts, no list of cells
+ * without an evaluation, no warnings, methods or rule), for a table that follows another of the same sweep.
  */
-export function formatSweepTableMarkdown(t: SweepTableModel): string {
+export function formatSweepTableMarkdown(t: SweepTableModel, { brief = false }: { readonly brief?: boolean } = {}): string {
   const out: string[] = [];
   const methods = [...new Set(t.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
   const ordered = [
@@ -304,7 +316,7 @@ export function formatSweepTableMarkdown(t: SweepTableModel): string {
     if (p.title) out.push(`### ${markdownCell(p.title)}`, '');
     const evaluated = p.groups.reduce((s, g) => s + g.evaluated, 0);
     const cells = p.groups.reduce((s, g) => s + g.cells.length, 0);
-    out.push(`${p.groups.length} group${p.groups.length === 1 ? '' : 's'}, ${evaluated} of ${cells} cells evaluated.`, '');
+    if (!brief) out.push(`${p.groups.length} group${p.groups.length === 1 ? '' : 's'}, ${evaluated} of ${cells} cells evaluated.`, '');
     const header = ['group', t.seedAxis === 'seed' ? 'seeds' : t.seedAxis, ...ordered.map(({ c }) => {
       const short = c.method === undefined ? '' : `${METHOD_SHORT[c.method] ?? methodLabel({ method: c.method })} `;
       return `${short}${c.label} ${arrow(c.direction)}`.trim();
@@ -318,9 +330,10 @@ export function formatSweepTableMarkdown(t: SweepTableModel): string {
       out.push(markdownRow([groupLabel(g), g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`, ...values]));
     });
     const missing = p.groups.flatMap((g) => g.missing);
-    if (missing.length > 0) out.push('', `Without a current evaluation (not in the table): ${missing.map((n) => `\`${n}\``).join(', ')}.`);
+    if (missing.length > 0 && !brief) out.push('', `Without a current evaluation (not in the table): ${missing.map((n) => `\`${n}\``).join(', ')}.`);
     out.push('');
   }
+  if (brief) return `${out.join('\n').trimEnd()}\n`;
   const warnings = warningEntries(t).map((e) => `- \`${e.cell}\` (group ${markdownText(e.group)}${e.partition ? `, ${markdownText(e.partition)}` : ''}): ${markdownText(e.text)}; ${INCLUDED}`);
   if (warnings.length > 0) out.push(markdownText(TRAINING_WARNINGS_NOTE), '', ...warnings, '');
   if (methods.length > 0) out.push(`Saliency methods: ${methods.map((m) => columnMethodLabel(t.columns.find((c) => c.method === m)!)).join(', ')}.`, '');

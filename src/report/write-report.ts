@@ -4,7 +4,8 @@
  * atomically (temp file + rename), figures first and the HTML last.
  *
  * A sweep's report folder: `summary.json` (the mean ± std table, every metric, and the rule for
- * best values; the comparison against the poster), `table.md` (the headline table, the
+ * best values; the comparison against the poster), `table.md` (the headline table, the AOPC
+ * columns of every further fill when the evaluation had several, the
  * comparison and the final q_i spread per SCAAT group as GitHub Markdown, for docs), `figures/<id>.png` (the fronts, sweep-front.ts, and
  * SCAAT's q_i per group, sweep-q.ts), `results.json` (the evaluated cells as runs, for
  * `scaat report`/`compare` per run), `report.html` last.
@@ -84,6 +85,10 @@ export interface WrittenSweepReport {
   readonly text: string;
 }
 
+/** Heads the table of the AOPC fills after the first (table.md and the terminal). */
+export const FURTHER_FILLS_NOTE =
+  "AOPC in the evaluation's further fills (the table above has the first fill's; same groups and seeds, best marked by the same rule):";
+
 /** Renders a sweep's report into `outDir` (created if needed). */
 export async function writeSweepReport(sweep: SweepResults, outDir: string, options: Omit<SweepRenderOptions, 'pngPaths'>): Promise<WrittenSweepReport> {
   const table = buildSweepTable(sweep, { metrics: 'all' });
@@ -94,7 +99,11 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   const markdown = path.join(outDir, 'table.md');
   const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
   const qRows = sweepQRows(sweep, table);
-  await writeFileAtomic(markdown, [rerun, formatSweepTableMarkdown(headline), formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows)].filter(Boolean).join('\n'));
+  // An evaluation of several AOPC fills: the headline table has the first fill, this one the others.
+  const further = buildSweepTable(sweep, { metrics: 'further-variants' });
+  const hasFurther = further.columns.length > 0;
+  const furtherMd = hasFurther ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
+  await writeFileAtomic(markdown, [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows)].filter(Boolean).join('\n'));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
@@ -120,6 +129,7 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   }
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
-  const text = [formatSweepTableText(headline), formatPosterComparisonText(poster), formatSweepQMarkdown(qRows).trimEnd()].filter(Boolean).join('\n\n');
+  const furtherText = hasFurther ? `${FURTHER_FILLS_NOTE}\n${formatSweepTableText(further, { brief: true })}` : '';
+  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatSweepQMarkdown(qRows).trimEnd()].filter(Boolean).join('\n\n');
   return { html, summary, markdown, ...(results !== undefined ? { results } : {}), pngs, figureIds: [...figures.fronts, ...figures.q].map((f) => f.id), table, text };
 }
