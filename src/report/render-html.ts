@@ -17,7 +17,7 @@
 import { escapeHtml } from './_html.js';
 import type { Figure } from './figures.js';
 import { missingFigures } from './figures.js';
-import { methodLabel, runLabel, TRAINER_INFO } from './run-results.js';
+import { methodLabel, metricKey, runLabel, TRAINER_INFO } from './run-results.js';
 import type { RunResult, RunResults } from './run-results.js';
 import type { SweepResults } from './from-sweep.js';
 import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
@@ -178,7 +178,7 @@ function renderEvaluationParams(results: RunResults): string {
     for (const m of ev.methods) {
       const metricParams = m.metrics
         .filter((v) => v.params && Object.keys(v.params).length > 0)
-        .map((v) => `${v.variant ? `${v.name} (${v.variant})` : v.name} ${compact(v.params)}`);
+        .map((v) => `${metricKey(v)} ${compact(v.params)}`);
       parts.push(
         `${methodLabel(m)}${m.params ? ` ${compact(m.params)}` : ''}${metricParams.length ? `; ${metricParams.join('; ')}` : ''}${m.seconds !== undefined ? `; ${m.seconds.toFixed(1)} s` : ''}`,
       );

@@ -441,6 +441,16 @@ export function metricLabel(m: Pick<MetricValue, 'name' | 'label'>): string {
   return m.label ?? METRIC_INFO[m.name]?.label ?? m.name;
 }
 
+/** A metric value's key among its method's: its name, with the variant in brackets when it has one ('aopc-rel (black fill)'). */
+export function metricKey(m: Pick<MetricValue, 'name' | 'variant'>): string {
+  return m.variant ? `${m.name} (${m.variant})` : m.name;
+}
+
+/** A metric value's column label: {@link metricLabel}, with the variant in brackets when it has one ('AOPC_rel (black fill)'). */
+export function metricVariantLabel(m: Pick<MetricValue, 'name' | 'label' | 'variant'>): string {
+  return m.variant ? `${metricLabel(m)} (${m.variant})` : metricLabel(m);
+}
+
 /** The method's display name. */
 export function methodLabel(m: Pick<MethodResults, 'method' | 'label'>): string {
   return m.label ?? METHOD_LABELS[m.method] ?? m.method;

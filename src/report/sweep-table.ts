@@ -10,7 +10,7 @@
  * Pure (no fs): the loader is from-sweep.ts.
  */
 import { arrow, describeTrainingWarning, formatValue } from './table.js';
-import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, firstVariants, methodLabel, metricDirection, metricLabel } from './run-results.js';
+import { HEADLINE_METRICS, METHOD_LABELS, METHOD_SHORT, METRIC_INFO, firstVariants, methodLabel, metricDirection, metricKey, metricVariantLabel } from './run-results.js';
 import type { Direction, RunResult, TrainingWarning } from './run-results.js';
 
 /** The rule by which a best value is marked, as the report states it. */
@@ -197,8 +197,8 @@ function sweepColumns(runs: readonly RunResult[], metrics: SweepTableMetrics): S
       for (const v of chosen) {
         const headline = HEADLINE_METRICS.includes(v.name);
         if (metrics !== 'all' && !headline) continue;
-        const key = `${method}/${v.variant ? `${v.name} (${v.variant})` : v.name}`;
-        if (!seen.has(key)) seen.set(key, { key, method, metric: v.name, label: v.variant ? `${metricLabel(v)} (${v.variant})` : metricLabel(v), direction: metricDirection(v), headline });
+        const key = `${method}/${metricKey(v)}`;
+        if (!seen.has(key)) seen.set(key, { key, method, metric: v.name, label: metricVariantLabel(v), direction: metricDirection(v), headline });
       }
     }
     columns.push(...[...seen.values()].sort((a, b) => (METRIC_INFO[a.metric]?.order ?? 99) - (METRIC_INFO[b.metric]?.order ?? 99)));
@@ -211,7 +211,7 @@ function columnValue(run: RunResult, col: SweepColumn): number | null {
   if (col.key === TRAIN_SECONDS) return run.timings?.['train'] ?? null;
   if (col.method === undefined) return run.evaluation?.cleanAccuracy ?? null;
   const m = run.evaluation?.methods.find((x) => x.method === col.method);
-  const v = m?.metrics.find((x) => `${col.method}/${x.variant ? `${x.name} (${x.variant})` : x.name}` === col.key);
+  const v = m?.metrics.find((x) => `${col.method}/${metricKey(x)}` === col.key);
   return v?.value ?? null;
 }
 

@@ -15,6 +15,7 @@ import {
   firstVariants,
   methodLabel,
   metricDirection,
+  metricKey,
   metricLabel,
   runLabel,
 } from './run-results.js';
@@ -109,7 +110,7 @@ export function buildTable(results: RunResults, { metrics = 'all', posterUnits =
       const m = r.evaluation?.methods.find((x) => x.method === method);
       for (const v of metrics === 'headline' ? firstVariants(m?.metrics ?? []) : (m?.metrics ?? [])) {
         if (metrics === 'headline' && !HEADLINE_METRICS.includes(v.name)) continue;
-        const key = v.variant ? `${v.name} (${v.variant})` : v.name;
+        const key = metricKey(v);
         if (!rowInfo.has(key)) {
           const unit = posterUnits ? POSTER_UNITS[v.name] : undefined;
           const name = unit ? `${metricLabel(v)} (${unit[1]})` : metricLabel(v);
@@ -127,7 +128,7 @@ export function buildTable(results: RunResults, { metrics = 'all', posterUnits =
       const info = rowInfo.get(key)!;
       const found = runs.map((r) => {
         const m = r.evaluation?.methods.find((x) => x.method === method);
-        return m?.metrics.find((x) => (x.variant ? `${x.name} (${x.variant})` : x.name) === key);
+        return m?.metrics.find((x) => metricKey(x) === key);
       });
       const factor = posterUnits ? (POSTER_UNITS[info.metric]?.[0] ?? 1) : 1;
       const values = found.map((v) => (v?.value === null || v?.value === undefined ? null : v.value * factor));
