@@ -19,8 +19,10 @@ import type { RenderOptions, SweepRenderOptions } from './render-html.js';
 import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
 import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
+import type { PosterComparison } from './poster-comparison.js';
 import { renderSweepFigures } from './sweep-front.js';
 import { formatSweepQMarkdown, renderSweepQFigures, sweepQRows } from './sweep-q.js';
+import type { SweepQRow } from './sweep-q.js';
 import { BEST_RULE, buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 
@@ -89,6 +91,24 @@ export interface WrittenSweepReport {
 export const FURTHER_FILLS_NOTE =
   "AOPC in the evaluation's further fills (the table above has the first fill's; same groups and seeds, best marked by the same rule):";
 
+/**
+ * A sweep's table.md (pure): the command, the headline table, the further AOPC fills' table, the
+ * comparison against the poster and the final q_i spread. The parts are computed when not given
+ * (writeSweepReport passes those it has).
+ */
+export function sweepMarkdown(
+  sweep: SweepResults,
+  parts: { headline?: SweepTableModel; further?: SweepTableModel; poster?: PosterComparison[]; qRows?: readonly SweepQRow[] } = {},
+): string {
+  const headline = parts.headline ?? buildSweepTable(sweep, { metrics: 'headline' });
+  const further = parts.further ?? buildSweepTable(sweep, { metrics: 'further-variants' });
+  const poster = parts.poster ?? buildPosterComparison(headline, trainerOptionParams(sweep.grid));
+  const qRows = parts.qRows ?? sweepQRows(sweep, buildSweepTable(sweep, { metrics: 'all' }));
+  const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
+  const furtherMd = further.columns.length > 0 ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
+  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows)].filter(Boolean).join('\n');
+}
+
 /** Renders a sweep's report into `outDir` (created if needed). */
 export async function writeSweepReport(sweep: SweepResults, outDir: string, options: Omit<SweepRenderOptions, 'pngPaths'>): Promise<WrittenSweepReport> {
   const table = buildSweepTable(sweep, { metrics: 'all' });
@@ -97,13 +117,11 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   const summary = path.join(outDir, 'summary.json');
   await writeJsonAtomic(summary, { rule: BEST_RULE, ...table, poster: { expected: POSTER_EXPECTED, rule: POSTER_RULE, comparisons: poster } });
   const markdown = path.join(outDir, 'table.md');
-  const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
   const qRows = sweepQRows(sweep, table);
   // An evaluation of several AOPC fills: the headline table has the first fill, this one the others.
   const further = buildSweepTable(sweep, { metrics: 'further-variants' });
   const hasFurther = further.columns.length > 0;
-  const furtherMd = hasFurther ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
-  await writeFileAtomic(markdown, [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows)].filter(Boolean).join('\n'));
+  await writeFileAtomic(markdown, sweepMarkdown(sweep, { headline, further, poster, qRows }));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
