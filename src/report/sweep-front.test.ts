@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePng } from './heatmap.js';
 import { svgToPng } from './figures.js';
 import type { RunResult } from './run-results.js';
-import { renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
+import { UNDOMINATED_NOTE, formatFrontsMarkdown, renderSweepFigures, sweepFrontSpecs, undominated } from './sweep-front.js';
 import type { FrontRow } from './sweep-front.js';
 import { buildSweepTable, seedStat } from './sweep-table.js';
 import type { SweepTableCell } from './sweep-table.js';
@@ -136,6 +136,38 @@ describe('sweepFrontSpecs', () => {
     expect(rows.map((r) => [r.method, r.along, r.value])).toEqual([['Vanilla Gradient', '0.1', 5], ['Vanilla Gradient', '0.2', 2], ['SmoothGrad', '0.2', 2]]);
     expect(rows[0]!.valueLo).toBe(2); // 5 − 5.66 < 0 → the lowest value shown
     expect(f[0]!.caption).toContain('SG: 1 group with a mean ≤ 0 (not on a log scale)');
+  });
+});
+
+describe('undominated', () => {
+  const pt = (accuracy: number, value: number) => ({ accuracy, value });
+  it('keeps the points no other beats on both axes (one strictly), ties on both kept', () => {
+    const a = pt(0.9, 10), b = pt(0.8, 20), c = pt(0.8, 10), d = pt(0.9, 10), e = pt(0.95, 1);
+    // c: a has more accuracy at the same value; a and d tie on both: neither dominates the other
+    expect(undominated([a, b, c, d, e], true)).toEqual([a, b, d, e]);
+    // lower is better: c (0.8, 10) is beaten by a (0.9, 10); e (0.95, 1) beats a, b, c and d
+    expect(undominated([a, b, c, d, e], false)).toEqual([e]);
+    expect(undominated([], true)).toEqual([]);
+    expect(undominated([b], false)).toEqual([b]);
+  });
+});
+
+describe('the fronts\' undominated groups', () => {
+  it('per front and method, from the groups\' means; in the caption and as a Markdown table', () => {
+    const specs = sweepFrontSpecs(sweep, table);
+    const rel = specs.find((f) => f.id === 'front-aopc-rel-mnist')!;
+    // VG AOPC_rel means (accuracy, AOPC_rel): regular (0.98, 5), SCAAT 0.3 (0.94, 120), SCAAT 8/255 (0.98, 25),
+    // PGD-AT 8/255 (0.98, 9), SGT (0.99, 5); PGD-AT 0.1 has none. SGT beats regular (more accuracy, the same
+    // AOPC_rel), SCAAT 8/255 beats PGD-AT 8/255 (the same accuracy, more AOPC_rel) and regular.
+    expect(rel.undominated.find((u) => u.method === 'Vanilla Gradient')!.groups).toEqual(['trainer=scaat epsilon=0.3', 'trainer=scaat epsilon=8/255', 'trainer=sgt']);
+    expect(rel.caption).toContain(`${UNDOMINATED_NOTE} Vanilla Gradient: trainer=scaat epsilon=0.3; trainer=scaat epsilon=8/255; trainer=sgt.`);
+    // entropy (lower is better), VG: regular (0.98, 6.2), SCAAT 0.3 (0.94, 3.1), SCAAT 8/255 (0.98, 4.1), PGD-AT 0.1 (0.96, 5.0), PGD-AT 8/255 (0.98, 5.5), SGT (0.99, 5.8)
+    const ent = specs.find((f) => f.id === 'front-entropy-mnist')!;
+    expect(ent.undominated.find((u) => u.method === 'Vanilla Gradient')!.groups).toEqual(['trainer=scaat epsilon=0.3', 'trainer=scaat epsilon=8/255', 'trainer=sgt']);
+    const md = formatFrontsMarkdown(specs);
+    expect(md).toContain('| partition | measure | method | groups |');
+    expect(md).toContain('| data = mnist | AOPC_rel | VG | trainer=scaat epsilon=0.3; trainer=scaat epsilon=8/255; trainer=sgt |');
+    expect(formatFrontsMarkdown([])).toBe('');
   });
 });
 

@@ -43,6 +43,35 @@ export interface FrontRow {
   readonly valueHi: number;
 }
 
+/** A front's groups that no other group of its method dominates (see {@link undominated}). */
+export interface FrontUndominated {
+  readonly method: string;
+  /** Group labels, in the table's order. */
+  readonly groups: readonly string[];
+}
+
+/** A front figure's spec with, per saliency method, its groups that no other dominates. */
+export interface FrontSpec extends FigureSpec {
+  /** The partition's title ('' without a partition axis). */
+  readonly partition: string;
+  /** The front's measure ('AOPC_rel', 'saliency entropy (bits)'). */
+  readonly measure: string;
+  readonly undominated: readonly FrontUndominated[];
+}
+
+/**
+ * The rows (one method's points) that no other row dominates: another dominates a row when its
+ * mean clean accuracy is at least the row's and its mean measure at least as good (higher when
+ * `higherIsBetter`), one of the two strictly better. Means only: with few seeds a dominated point
+ * may lie within the seed spread of its dominator.
+ */
+export function undominated<R extends Pick<FrontRow, 'accuracy' | 'value'>>(rows: readonly R[], higherIsBetter: boolean): R[] {
+  const better = (a: number, b: number) => (higherIsBetter ? a > b : a < b);
+  return rows.filter((r) =>
+    !rows.some((o) => o !== r && o.accuracy >= r.accuracy && (better(o.value, r.value) || o.value === r.value) && (o.accuracy > r.accuracy || better(o.value, r.value))),
+  );
+}
+
 /** The two fronts: the metric on y, its scale and which way is better. */
 const FRONTS = [
   { metric: 'aopc-rel', id: 'front-aopc-rel', label: 'AOPC_rel', log: true, better: 'up (higher AOPC_rel: more faithful maps)', corner: 'upper right' },
@@ -53,12 +82,12 @@ const FRONTS = [
  * The front figures' specs (pure): per partition with an evaluated group, one for AOPC_rel and
  * one for entropy, faceted by saliency method; `table` from buildSweepTable(sweep).
  */
-export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): FigureSpec[] {
+export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): FrontSpec[] {
   const runTrainer = new Map(sweep.cells.flatMap((c) => (c.run ? [[c.name, c.run.trainer] as const] : [])));
   const acc = table.columns.findIndex((c) => c.key === 'clean-accuracy');
   const methods = [...new Set(table.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
   const ids = new Set<string>();
-  const specs: FigureSpec[] = [];
+  const specs: FrontSpec[] = [];
   for (const p of table.partitions) {
     const value = p.title.includes(' = ') ? p.title.slice(p.title.indexOf(' = ') + 3) : '';
     const base = value.replace(/[^A-Za-z0-9.+-]+/g, '_').replace(/^_+|_+$/g, '');
@@ -137,7 +166,14 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         const floor = Math.min(...rows.flatMap((r) => [r.value, ...(r.valueLo > 0 ? [r.valueLo] : [])]));
         rows.forEach((r, k) => { if (r.valueLo <= 0) rows[k] = { ...r, valueLo: floor }; });
       }
+      const byMethod = [...new Set(rows.map((r) => r.method))].map((method) => ({
+        method,
+        groups: undominated(rows.filter((r) => r.method === method), front.log).map((r) => r.group),
+      }));
       specs.push({
+        partition: p.title,
+        measure: measured.size > 0 ? [...measured].join(', ') : front.label,
+        undominated: byMethod,
         id: suffix ? `${front.id}-${suffix}` : front.id,
         title: `${p.title ? `${p.title}: ` : ''}clean accuracy against ${front.label}`,
         caption:
@@ -145,12 +181,40 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
           `one colour per trainer; the points of a trainer are joined in order of its ${byLength ? 'training length (labelled in epochs)' : 'ε (labelled)'}, a dashed line for each other setting. ` +
           `Better is right (higher clean accuracy) and ${front.better}: a front further to the ${front.corner} dominates.` +
           `${front.log ? ' AOPC_rel on a log scale.' : ''}${measured.size > 0 ? ` Measure: ${[...measured].join(', ')}.` : ''}` +
-          `${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}`,
+          `${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}` +
+          ` ${UNDOMINATED_NOTE} ${byMethod.map((u) => `${u.method}: ${u.groups.join('; ')}`).join('. ')}.`,
         spec: frontSpec(rows, front.label, front.log, trainers, variants),
       });
     }
   }
   return specs;
+}
+
+/** Introduces the groups that no other dominates (captions and table.md). */
+export const UNDOMINATED_NOTE =
+  'Not dominated (no other group of the method has at least its mean clean accuracy and at least as good a mean measure, one of them strictly better; means only, so a dominated point may lie within its dominator\'s seed spread):';
+
+/** table.md's section on the fronts: per partition, measure and method, the groups no other dominates ('' without fronts). */
+export function formatFrontsMarkdown(specs: readonly FrontSpec[]): string {
+  if (specs.length === 0) return '';
+  const rows = specs.flatMap((f) => f.undominated.map((u) => `| ${[...(specs.some((x) => x.partition) ? [f.partition] : []), f.measure, shortOfLabel(u.method), u.groups.join('; ')].map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`));
+  const partitioned = specs.some((x) => x.partition);
+  return [
+    '### The fronts: groups not dominated',
+    '',
+    UNDOMINATED_NOTE,
+    '',
+    `| ${partitioned ? 'partition | ' : ''}measure | method | groups |`,
+    `|${partitioned ? '---|' : ''}---|---|---|`,
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+/** A method's short name from its display label ('Vanilla Gradient' → 'VG'). */
+function shortOfLabel(label: string): string {
+  const key = Object.keys(METHOD_SHORT).find((m) => methodLabel({ method: m }) === label);
+  return key !== undefined ? METHOD_SHORT[key]! : label;
 }
 
 function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trainers: readonly string[], variants: readonly string[]): TopLevelSpec {

@@ -6,7 +6,8 @@
  * A sweep's report folder: `summary.json` (the mean ± std table, every metric, and the rule for
  * best values; the comparison against the poster), `table.md` (the headline table, the AOPC
  * columns of every further fill when the evaluation had several, the
- * comparison and the final q_i spread per SCAAT group as GitHub Markdown, for docs), `figures/<id>.png` (the fronts, sweep-front.ts, and
+ * comparison, the final q_i spread per SCAAT group and the fronts' undominated groups as GitHub
+ * Markdown, for docs), `figures/<id>.png` (the fronts, sweep-front.ts, and
  * SCAAT's q_i per group, sweep-q.ts), `results.json` (the evaluated cells as runs, for
  * `scaat report`/`compare` per run), `report.html` last.
  */
@@ -20,7 +21,7 @@ import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
 import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
-import { renderSweepFigures } from './sweep-front.js';
+import { formatFrontsMarkdown, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
 import { formatSweepQMarkdown, renderSweepQFigures, sweepQRows } from './sweep-q.js';
 import type { SweepQRow } from './sweep-q.js';
 import { BEST_RULE, buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
@@ -93,20 +94,21 @@ export const FURTHER_FILLS_NOTE =
 
 /**
  * A sweep's table.md (pure): the command, the headline table, the further AOPC fills' table, the
- * comparison against the poster and the final q_i spread. The parts are computed when not given
+ * comparison against the poster, the final q_i spread and the fronts' groups that no other dominates. The parts are computed when not given
  * (writeSweepReport passes those it has).
  */
 export function sweepMarkdown(
   sweep: SweepResults,
-  parts: { headline?: SweepTableModel; further?: SweepTableModel; poster?: PosterComparison[]; qRows?: readonly SweepQRow[] } = {},
+  parts: { table?: SweepTableModel; headline?: SweepTableModel; further?: SweepTableModel; poster?: PosterComparison[]; qRows?: readonly SweepQRow[] } = {},
 ): string {
+  const table = parts.table ?? buildSweepTable(sweep, { metrics: 'all' });
   const headline = parts.headline ?? buildSweepTable(sweep, { metrics: 'headline' });
   const further = parts.further ?? buildSweepTable(sweep, { metrics: 'further-variants' });
   const poster = parts.poster ?? buildPosterComparison(headline, trainerOptionParams(sweep.grid));
-  const qRows = parts.qRows ?? sweepQRows(sweep, buildSweepTable(sweep, { metrics: 'all' }));
+  const qRows = parts.qRows ?? sweepQRows(sweep, table);
   const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
   const furtherMd = further.columns.length > 0 ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
-  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows)].filter(Boolean).join('\n');
+  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows), formatFrontsMarkdown(sweepFrontSpecs(sweep, table))].filter(Boolean).join('\n');
 }
 
 /** Renders a sweep's report into `outDir` (created if needed). */
@@ -121,7 +123,7 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   // An evaluation of several AOPC fills: the headline table has the first fill, this one the others.
   const further = buildSweepTable(sweep, { metrics: 'further-variants' });
   const hasFurther = further.columns.length > 0;
-  await writeFileAtomic(markdown, sweepMarkdown(sweep, { headline, further, poster, qRows }));
+  await writeFileAtomic(markdown, sweepMarkdown(sweep, { table, headline, further, poster, qRows }));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
