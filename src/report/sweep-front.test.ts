@@ -167,6 +167,9 @@ describe('the fronts\' undominated groups', () => {
     const md = formatFrontsMarkdown(specs);
     expect(md).toContain('| partition | measure | method | groups |');
     expect(md).toContain('| data = mnist | AOPC_rel | VG | trainer=scaat epsilon=0.3; trainer=scaat epsilon=8/255; trainer=sgt |');
+    // PGD-AT at 0.1 has no VG AOPC_rel: left out of that front, and said so
+    expect(rel.leftOut).toEqual(['VG: 1 group with AOPC_rel undefined in every seed']);
+    expect(md).toContain('Left out of data = mnist: AOPC_rel (no defined mean, not on the front): VG: 1 group with AOPC_rel undefined in every seed.');
     expect(formatFrontsMarkdown([])).toBe('');
   });
 });

@@ -57,6 +57,8 @@ export interface FrontSpec extends FigureSpec {
   /** The front's measure ('AOPC_rel', 'saliency entropy (bits)'). */
   readonly measure: string;
   readonly undominated: readonly FrontUndominated[];
+  /** What the front leaves out, as its caption says ('VG: 1 group with AOPC_rel undefined in every seed'). */
+  readonly leftOut: readonly string[];
 }
 
 /**
@@ -174,6 +176,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         partition: p.title,
         measure: measured.size > 0 ? [...measured].join(', ') : front.label,
         undominated: byMethod,
+        leftOut: left,
         id: suffix ? `${front.id}-${suffix}` : front.id,
         title: `${p.title ? `${p.title}: ` : ''}clean accuracy against ${front.label}`,
         caption:
@@ -199,6 +202,7 @@ export function formatFrontsMarkdown(specs: readonly FrontSpec[]): string {
   if (specs.length === 0) return '';
   const rows = specs.flatMap((f) => f.undominated.map((u) => `| ${[...(specs.some((x) => x.partition) ? [f.partition] : []), f.measure, shortOfLabel(u.method), u.groups.join('; ')].map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`));
   const partitioned = specs.some((x) => x.partition);
+  const left = specs.flatMap((f) => (f.leftOut.length > 0 ? [`Left out of ${f.partition ? `${f.partition}: ` : ''}${f.measure} (no defined mean, not on the front): ${f.leftOut.join('; ')}.`] : []));
   return [
     '### The fronts: groups not dominated',
     '',
@@ -208,6 +212,7 @@ export function formatFrontsMarkdown(specs: readonly FrontSpec[]): string {
     `|${partitioned ? '---|' : ''}---|---|---|`,
     ...rows,
     '',
+    ...left.map((l) => `${l}\n`),
   ].join('\n');
 }
 
