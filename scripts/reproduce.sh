@@ -9,10 +9,11 @@
 #   bash scripts/reproduce.sh cifar10-headline cifar10-cheap     # only these
 #   bash scripts/reproduce.sh cifar10-cheap:7-12 synthetic-32     # a grid's cells 7 to 12 (scaat sweep --cells), then another
 #   SCAAT_OUT=/big/disk bash scripts/reproduce.sh               # another output folder
-#   SCAAT_NATIVE_THREADS=1 bash scripts/reproduce.sh mnist-epsilon cifar10-length &
-#   SCAAT_NATIVE_THREADS=1 bash scripts/reproduce.sh synthetic-96 cifar10-resnet20 &
-#                                      # two queues of different grids, one thread each: on 2 cores about
-#                                      # 1.25x the steps per hour of one queue (docs/results.md)
+#   SCAAT_NATIVE_THREADS=1 bash scripts/reproduce.sh mnist-epsilon:1-9 cifar10-length &
+#   SCAAT_NATIVE_THREADS=1 bash scripts/reproduce.sh mnist-epsilon:10-20 synthetic-96 &
+#                                      # two queues (disjoint cells of one grid, then different grids),
+#                                      # one thread each: on 2 cores about 1.25x the steps per hour of
+#                                      # one queue (docs/benchmarks.md)
 #   SCAAT_RESULTS=studies/results bash scripts/reproduce.sh     # also keep each done cell's results
 #                                      # (no model) in $SCAAT_RESULTS/<grid>/ (scaat sweep --results):
 #                                      # on a new machine, the cells found there are restored, not run
