@@ -37,6 +37,6 @@ if (values.change!.length > 0) {
       process.exit(2);
     }
     const f = floorKb(side!);
-    console.log(`| ${side} | ${regular} | ${scaat} | ${pct(regular!, scaat!)} | ${regular! > f ? pct(regular! - f, scaat! - f) : '—'} |`);
+    console.log(`| ${side} | ${regular} | ${scaat} | ${pct(regular!, scaat!)} | ${regular! > f && scaat! > f ? pct(regular! - f, scaat! - f) : '— (a size at the floor)'} |`);
   }
 }

@@ -150,6 +150,15 @@ describe('undominated', () => {
     expect(undominated([], true)).toEqual([]);
     expect(undominated([b], false)).toEqual([b]);
   });
+
+  it('ties means that differ by rounding only: (0.1 + 0.2) / 2 and 0.15', () => {
+    const mean = (0.1 + 0.2) / 2;
+    expect(mean).not.toBe(0.15);
+    const x = pt(mean, 5), y = pt(0.15, 5), z = pt(0.15, 6);
+    expect(undominated([x, y], true)).toEqual([x, y]); // tied on both axes
+    expect(undominated([x, z], true)).toEqual([z]); // z: the same accuracy, a higher measure
+    expect(undominated([x, z], false)).toEqual([x]);
+  });
 });
 
 describe('the fronts\' undominated groups', () => {
@@ -167,9 +176,18 @@ describe('the fronts\' undominated groups', () => {
     const md = formatFrontsMarkdown(specs);
     expect(md).toContain('| partition | measure | method | groups |');
     expect(md).toContain('| data = mnist | AOPC_rel | VG | trainer=scaat epsilon=0.3; trainer=scaat epsilon=8/255; trainer=sgt |');
-    // PGD-AT at 0.1 has no VG AOPC_rel: left out of that front, and said so
+    // PGD-AT at 0.1 has no VG AOPC_rel: left out of that figure, and said so
     expect(rel.leftOut).toEqual(['VG: 1 group with AOPC_rel undefined in every seed']);
-    expect(md).toContain('Left out of data = mnist: AOPC_rel (no defined mean, not on the front): VG: 1 group with AOPC_rel undefined in every seed.');
+    expect(md).toContain('Not on the figure of data = mnist: AOPC\\_rel: VG: 1 group with AOPC\\_rel undefined in every seed.');
+    // a mean ≤ 0 is not on the log-scale figure, but is compared: the most accurate group with a
+    // negative AOPC_rel is not dominated
+    const neg = [cell({ data: 'x', trainer: 'regular', seed: '0' }, 0.99, [6, -0.5], [6, 1]), cell({ data: 'x', trainer: 'scaat', seed: '0' }, 0.9, [5, 10], [5, 10])];
+    const negRel = sweepFrontSpecs({ ...sweep, cells: neg }, buildSweepTable({ ...sweep, cells: neg })).find((f) => f.id.startsWith('front-aopc-rel'))!;
+    expect(negRel.undominated.find((u) => u.method === 'Vanilla Gradient')!.groups).toEqual(['trainer=regular', 'trainer=scaat']);
+    expect(negRel.leftOut).toEqual(['VG: 1 group with a mean ≤ 0 (not on a log scale)']);
+    // '|' and '\\' in a group label stay inside their cell
+    const piped = [cell({ data: 'x', trainer: 'scaat', note: 'a|b\\c', seed: '0' }, 0.9, [5, 10], [5, 10])];
+    expect(formatFrontsMarkdown(sweepFrontSpecs({ ...sweep, cells: piped }, buildSweepTable({ ...sweep, cells: piped })))).toContain('| AOPC_rel | VG | trainer=scaat note=a\\|b\\\\c |');
     expect(formatFrontsMarkdown([])).toBe('');
   });
 });

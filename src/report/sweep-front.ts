@@ -16,6 +16,7 @@ import { readNumber } from '../io/numbers.js';
 import { CONFIG, PALETTE, renderSpecSvg } from './figures.js';
 import type { Figure, FigureSpec } from './figures.js';
 import { METHOD_SHORT, TRAINER_INFO, methodLabel } from './run-results.js';
+import { markdownRow, markdownText } from './sweep-table.js';
 import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** One point of a front: a group's means and seed standard deviations. */
@@ -57,27 +58,38 @@ export interface FrontSpec extends FigureSpec {
   /** The front's measure ('AOPC_rel', 'saliency entropy (bits)'). */
   readonly measure: string;
   readonly undominated: readonly FrontUndominated[];
-  /** What the front leaves out, as its caption says ('VG: 1 group with AOPC_rel undefined in every seed'). */
+  /** What the figure leaves out, as its caption says ('VG: 1 group with AOPC_rel undefined in every seed'); a group with a mean ≤ 0 is still compared for {@link undominated}. */
   readonly leftOut: readonly string[];
 }
+
+/** Two means are tied when they differ by at most this fraction of the larger: (0.1 + 0.2) / 2 ties 0.15. */
+const TIE = 1e-9;
 
 /**
  * The rows (one method's points) that no other row dominates: another dominates a row when its
  * mean clean accuracy is at least the row's and its mean measure at least as good (higher when
- * `higherIsBetter`), one of the two strictly better. Means only: with few seeds a dominated point
- * may lie within the seed spread of its dominator.
+ * `higherIsBetter`), one of the two strictly better; means within a relative 1e-9 of each other
+ * are tied (a mean over seeds carries rounding). Means only: with few seeds a dominated point may
+ * lie within the seed spread of its dominator.
  */
 export function undominated<R extends Pick<FrontRow, 'accuracy' | 'value'>>(rows: readonly R[], higherIsBetter: boolean): R[] {
-  const better = (a: number, b: number) => (higherIsBetter ? a > b : a < b);
+  const tied = (a: number, b: number) => Math.abs(a - b) <= TIE * Math.max(Math.abs(a), Math.abs(b));
+  const above = (a: number, b: number) => a > b && !tied(a, b);
+  const better = (a: number, b: number) => (higherIsBetter ? above(a, b) : above(b, a));
   return rows.filter((r) =>
-    !rows.some((o) => o !== r && o.accuracy >= r.accuracy && (better(o.value, r.value) || o.value === r.value) && (o.accuracy > r.accuracy || better(o.value, r.value))),
+    !rows.some((o) => {
+      if (o === r) return false;
+      const acc = tied(o.accuracy, r.accuracy) ? 0 : o.accuracy > r.accuracy ? 1 : -1;
+      const val = tied(o.value, r.value) ? 0 : better(o.value, r.value) ? 1 : -1;
+      return acc >= 0 && val >= 0 && acc + val > 0;
+    }),
   );
 }
 
 /** The two fronts: the metric on y, its scale and which way is better. */
 const FRONTS = [
-  { metric: 'aopc-rel', id: 'front-aopc-rel', label: 'AOPC_rel', log: true, better: 'up (higher AOPC_rel: more faithful maps)', corner: 'upper right' },
-  { metric: 'entropy', id: 'front-entropy', label: 'saliency entropy (bits)', log: false, better: 'down (lower entropy: sparser maps)', corner: 'lower right' },
+  { metric: 'aopc-rel', id: 'front-aopc-rel', label: 'AOPC_rel', log: true, higherIsBetter: true, better: 'up (higher AOPC_rel: more faithful maps)', corner: 'upper right' },
+  { metric: 'entropy', id: 'front-entropy', label: 'saliency entropy (bits)', log: false, higherIsBetter: false, better: 'down (lower entropy: sparser maps)', corner: 'lower right' },
 ] as const;
 
 /**
@@ -123,6 +135,9 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
     const variants = [...new Set(points.map((pt) => pt.variant))];
     for (const front of FRONTS) {
       const rows: FrontRow[] = [];
+      // every group with a mean, for the groups not dominated (a mean ≤ 0 has no place on the log
+      // scale, but is compared)
+      const compared: Array<{ method: string; group: string; accuracy: number; value: number }> = [];
       const left: string[] = [];
       const measured = new Set<string>(); // labels of variant columns, named in the caption
       for (const method of methods) {
@@ -138,6 +153,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
           const y = p.stats[i]![j]!;
           if (pt.g.evaluated === 0 || a.mean === null) return;
           if (y.mean === null) return void undefinedGroups++;
+          compared.push({ method: methodLabel({ method }), group: pt.g.label, accuracy: a.mean, value: y.mean });
           if (front.log && y.mean <= 0) return void notPositive++;
           rows.push({
             method: methodLabel({ method }),
@@ -168,9 +184,9 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         const floor = Math.min(...rows.flatMap((r) => [r.value, ...(r.valueLo > 0 ? [r.valueLo] : [])]));
         rows.forEach((r, k) => { if (r.valueLo <= 0) rows[k] = { ...r, valueLo: floor }; });
       }
-      const byMethod = [...new Set(rows.map((r) => r.method))].map((method) => ({
+      const byMethod = [...new Set(compared.map((r) => r.method))].map((method) => ({
         method,
-        groups: undominated(rows.filter((r) => r.method === method), front.log).map((r) => r.group),
+        groups: undominated(compared.filter((r) => r.method === method), front.higherIsBetter).map((r) => r.group),
       }));
       specs.push({
         partition: p.title,
@@ -200,9 +216,9 @@ export const UNDOMINATED_NOTE =
 /** table.md's section on the fronts: per partition, measure and method, the groups no other dominates ('' without fronts). */
 export function formatFrontsMarkdown(specs: readonly FrontSpec[]): string {
   if (specs.length === 0) return '';
-  const rows = specs.flatMap((f) => f.undominated.map((u) => `| ${[...(specs.some((x) => x.partition) ? [f.partition] : []), f.measure, shortOfLabel(u.method), u.groups.join('; ')].map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`));
   const partitioned = specs.some((x) => x.partition);
-  const left = specs.flatMap((f) => (f.leftOut.length > 0 ? [`Left out of ${f.partition ? `${f.partition}: ` : ''}${f.measure} (no defined mean, not on the front): ${f.leftOut.join('; ')}.`] : []));
+  const rows = specs.flatMap((f) => f.undominated.map((u) => markdownRow([...(partitioned ? [f.partition] : []), f.measure, shortOfLabel(u.method), u.groups.join('; ')])));
+  const left = specs.flatMap((f) => (f.leftOut.length > 0 ? [markdownText(`Not on the figure of ${f.partition ? `${f.partition}: ` : ''}${f.measure}: ${f.leftOut.join('; ')}.`)] : []));
   return [
     '### The fronts: groups not dominated',
     '',

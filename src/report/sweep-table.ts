@@ -302,8 +302,9 @@ export function formatSweepTableText(t: SweepTableModel, { brief = false }: { re
  * then each saliency method's metrics, headed by the method's short name), best values in bold,
  * and the cells without a current evaluation; the cells' training warnings (their groups marked
  * {@link TRAINING_WARNING_MARK}), the methods' names and the rule last. The values and marks are
- * those of {@link formatSweepTableText}. `brief`: the tables alone (no counts, no list of cells
- * without an evaluation, no warnings, methods or rule), for a table that follows another of the same sweep.
+ * those of {@link formatSweepTableText}. `brief`: the tables alone (partition titles in bold, not as
+ * headings; no counts, no list of cells without an evaluation, no warnings, methods or rule), for a
+ * table that follows another of the same sweep.
  */
 export function formatSweepTableMarkdown(t: SweepTableModel, { brief = false }: { readonly brief?: boolean } = {}): string {
   const out: string[] = [];
@@ -313,7 +314,8 @@ export function formatSweepTableMarkdown(t: SweepTableModel, { brief = false }: 
     ...methods.flatMap((m) => t.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.method === m)),
   ];
   for (const p of t.partitions) {
-    if (p.title) out.push(`### ${markdownCell(p.title)}`, '');
+    // brief: a bold title, not a heading (the partition's heading is the full table's)
+    if (p.title) out.push(brief ? `**${markdownText(p.title)}**` : `### ${markdownCell(p.title)}`, '');
     const evaluated = p.groups.reduce((s, g) => s + g.evaluated, 0);
     const cells = p.groups.reduce((s, g) => s + g.cells.length, 0);
     if (!brief) out.push(`${p.groups.length} group${p.groups.length === 1 ? '' : 's'}, ${evaluated} of ${cells} cells evaluated.`, '');
@@ -347,7 +349,7 @@ export function markdownRow(cells: readonly string[]): string {
 }
 
 /** Text outside a table: Markdown's emphasis and code characters escaped. */
-function markdownText(s: string): string {
+export function markdownText(s: string): string {
   return s.replace(/([\\`*_[\]<>])/g, '\\$1');
 }
 

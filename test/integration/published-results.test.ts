@@ -3,13 +3,16 @@
 // docs/results/<grid>/table.md, the report of the kept results, made now by the code as it is,
 // is that file byte for byte. So the numbers in docs come from the repo's data and the current
 // report code; after a change to the report, republish with `bash scripts/publish-grid.sh <grid>`.
+// It reads the working tree: publish a grid once its cells are all kept (a running sweep adds cells
+// to studies/results/<grid>, and the published table then differs until it is republished).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadSweep } from '../../src/report/from-sweep.js';
 import { sweepMarkdown } from '../../src/report/write-report.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const published = readdirSync(path.join(ROOT, 'docs/results')).filter(
   (g) => existsSync(path.join(ROOT, 'docs/results', g, 'table.md')) && existsSync(path.join(ROOT, 'studies/results', g, 'sweep.json')),
 );
