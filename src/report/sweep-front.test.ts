@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodePng } from './heatmap.js';
 import { svgToPng } from './figures.js';
 import type { RunResult } from './run-results.js';
-import { UNDOMINATED_NOTE, formatFrontsMarkdown, renderSweepFigures, sweepFrontSpecs, undominated } from './sweep-front.js';
+import { UNDOMINATED_NOTE, formatFrontsMarkdown, formatFrontsText, renderSweepFigures, sweepFrontSpecs, undominated } from './sweep-front.js';
 import type { FrontRow } from './sweep-front.js';
 import { buildSweepTable, seedStat } from './sweep-table.js';
 import type { SweepTableCell } from './sweep-table.js';
@@ -189,6 +189,11 @@ describe('the fronts\' undominated groups', () => {
     const piped = [cell({ data: 'x', trainer: 'scaat', note: 'a|b\\c', seed: '0' }, 0.9, [5, 10], [5, 10])];
     expect(formatFrontsMarkdown(sweepFrontSpecs({ ...sweep, cells: piped }, buildSweepTable({ ...sweep, cells: piped })))).toContain('| AOPC_rel | VG | trainer=scaat note=a\\|b\\\\c |');
     expect(formatFrontsMarkdown([])).toBe('');
+    const text = formatFrontsText(specs);
+    expect(text.split('\n')[0]).toBe(UNDOMINATED_NOTE);
+    expect(text).toContain('  data = mnist, AOPC_rel, VG: trainer=scaat epsilon=0.3; trainer=scaat epsilon=8/255; trainer=sgt');
+    expect(text).toContain('  (not on the figure of data = mnist: AOPC_rel: VG: 1 group with AOPC_rel undefined in every seed)');
+    expect(formatFrontsText([])).toBe('');
   });
 });
 

@@ -232,6 +232,14 @@ export function formatFrontsMarkdown(specs: readonly FrontSpec[]): string {
   ].join('\n');
 }
 
+/** The same as {@link formatFrontsMarkdown}, as plain text for the terminal ('' without fronts). */
+export function formatFrontsText(specs: readonly FrontSpec[]): string {
+  if (specs.length === 0) return '';
+  const lines = specs.flatMap((f) => f.undominated.map((u) => `  ${f.partition ? `${f.partition}, ` : ''}${f.measure}, ${shortOfLabel(u.method)}: ${u.groups.join('; ')}`));
+  const left = specs.flatMap((f) => (f.leftOut.length > 0 ? [`  (not on the figure of ${f.partition ? `${f.partition}: ` : ''}${f.measure}: ${f.leftOut.join('; ')})`] : []));
+  return [UNDOMINATED_NOTE, ...lines, ...left].join('\n');
+}
+
 /** A method's short name from its display label ('Vanilla Gradient' → 'VG'). */
 function shortOfLabel(label: string): string {
   const key = Object.keys(METHOD_SHORT).find((m) => methodLabel({ method: m }) === label);

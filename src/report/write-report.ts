@@ -21,7 +21,7 @@ import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
 import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
-import { formatFrontsMarkdown, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
+import { formatFrontsMarkdown, formatFrontsText, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
 import { formatSweepQMarkdown, renderSweepQFigures, sweepQRows } from './sweep-q.js';
 import type { SweepQRow } from './sweep-q.js';
 import { BEST_RULE, buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
@@ -84,7 +84,7 @@ export interface WrittenSweepReport {
   readonly figureIds: readonly string[];
   /** The table (every metric). */
   readonly table: SweepTableModel;
-  /** For the terminal: the headline table (mean ± std over seeds) and the comparison against the poster. */
+  /** For the terminal: the headline table (mean ± std over seeds), the further fills, the comparison against the poster, the q_i spread and the fronts' groups not dominated. */
   readonly text: string;
 }
 
@@ -150,6 +150,8 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
   const furtherText = hasFurther ? `${FURTHER_FILLS_NOTE}\n${formatSweepTableText(further, { brief: true })}` : '';
-  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatSweepQMarkdown(qRows).trimEnd()].filter(Boolean).join('\n\n');
+  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatSweepQMarkdown(qRows).trimEnd(), formatFrontsText(sweepFrontSpecs(sweep, table))]
+    .filter(Boolean)
+    .join('\n\n');
   return { html, summary, markdown, ...(results !== undefined ? { results } : {}), pngs, figureIds: [...figures.fronts, ...figures.q].map((f) => f.id), table, text };
 }
