@@ -120,11 +120,6 @@ export function trainerOptionParams(grid: unknown): string[] {
  * for a method (AOPC with several fills) is compared in its first (the first fill).
  */
 export function buildPosterComparison(table: SweepTableModel, trainerOptions: readonly string[]): PosterComparison[] {
-  const options = new Set(trainerOptions);
-  const same = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
-    [...new Set([...Object.keys(a), ...Object.keys(b)])]
-      .filter((k) => k !== 'trainer')
-      .every((k) => (k in a && k in b ? a[k] === b[k] : options.has(k)));
   // One row per measure and method: a metric's first column (its first variant: AOPC's first fill).
   const columns = table.columns
     .map((c, j) => ({ c, j }))
@@ -132,18 +127,37 @@ export function buildPosterComparison(table: SweepTableModel, trainerOptions: re
     .filter(({ c }, k, all) => all.findIndex(({ c: d }) => d.method === c.method && d.metric === c.metric) === k);
   // Per method in the table's order, clean accuracy last.
   columns.sort((x, y) => Number(x.c.method === undefined) - Number(y.c.method === undefined));
-  const out: PosterComparison[] = [];
+  return pairedGroups(table, trainerOptions, 'scaat', 'regular').map(({ partition: p, first: si, second: ri }) => ({
+    partition: p.title,
+    scaat: { label: p.groups[si]!.label, evaluated: p.groups[si]!.evaluated },
+    regular: { label: p.groups[ri]!.label, evaluated: p.groups[ri]!.evaluated },
+    rows: columns.map(({ c, j }) => posterRow(c.metric, c.key, c.label, c.method, p.stats[ri]![j]!, p.stats[si]![j]!)),
+  }));
+}
+
+/**
+ * Every pair of a `first`-trainer group and a `second`-trainer group of one partition with the same
+ * other parameters, in the table's order (`trainerOptions`: parameters that may be present on one
+ * side only, {@link trainerOptionParams}: SCAAT's `scaat.steps` does not keep it from its regular
+ * twin). Group indices into the partition.
+ */
+export function pairedGroups(
+  table: SweepTableModel,
+  trainerOptions: readonly string[],
+  first: string,
+  second: string,
+): Array<{ partition: SweepTableModel['partitions'][number]; first: number; second: number }> {
+  const options = new Set(trainerOptions);
+  const same = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
+    [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .filter((k) => k !== 'trainer')
+      .every((k) => (k in a && k in b ? a[k] === b[k] : options.has(k)));
+  const out: Array<{ partition: SweepTableModel['partitions'][number]; first: number; second: number }> = [];
   for (const p of table.partitions) {
-    p.groups.forEach((s, si) => {
-      if (s.params['trainer'] !== 'scaat') return;
-      p.groups.forEach((r, ri) => {
-        if (r.params['trainer'] !== 'regular' || !same(s.params, r.params)) return;
-        out.push({
-          partition: p.title,
-          scaat: { label: s.label, evaluated: s.evaluated },
-          regular: { label: r.label, evaluated: r.evaluated },
-          rows: columns.map(({ c, j }) => posterRow(c.metric, c.key, c.label, c.method, p.stats[ri]![j]!, p.stats[si]![j]!)),
-        });
+    p.groups.forEach((a, ai) => {
+      if (a.params['trainer'] !== first) return;
+      p.groups.forEach((b, bi) => {
+        if (b.params['trainer'] === second && same(a.params, b.params)) out.push({ partition: p, first: ai, second: bi });
       });
     });
   }

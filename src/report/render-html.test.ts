@@ -120,6 +120,18 @@ describe('renderSweepReport', () => {
     expect(html.indexOf('id="figures"')).toBeLessThan(html.indexOf('id="cells"'));
   });
 
+  it('compares SCAAT with the whole-image control after the poster, and says which side is better', () => {
+    // SCAAT entropy 4.0, 4.2 and PGD-AT 5.0, 5.4 (↓): means 4.1 vs 5.2, stds 0.141 and 0.283: SCAAT beyond the spread
+    const controlled: SweepResults = { ...sweep, cells: [...sweep.cells, cell('pgd-at', 0, 5.0), cell('pgd-at', 1, 5.4)] };
+    const html = renderSweepReport(controlled, buildSweepTable(controlled), { defaultTitle: 'Sweep s' });
+    expect(html).toContain('<h2 id="control">SCAAT against the whole-image control (same other settings)</h2>');
+    expect(html).toContain('<h3>trainer=scaat vs trainer=pgd-at</h3><p class="legend">of 2 measures, the control is better on 0, SCAAT on 1, 0 within the seed spread, 1 with equal means.</p>');
+    expect(html).toContain('<tr data-column="vanilla-gradient/entropy" data-verdict="SCAAT"><td class="l">Entropy (bits)</td><td class="l">VG</td><td>2 / 2</td><td>4.10 ± 0.141</td><td>5.20 ± 0.283</td><td class="l">SCAAT</td></tr>');
+    expect(html.indexOf('id="control"')).toBeGreaterThan(html.indexOf('id="poster"'));
+    // without a control: no section
+    expect(renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' })).not.toContain('id="control"');
+  });
+
   it("compares SCAAT with regular against the poster's figures after the table", () => {
     const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' });
     expect(html).toContain('<h2 id="poster">Against the poster (regular → SCAAT)</h2>');

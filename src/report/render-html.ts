@@ -22,7 +22,9 @@ import type { RunResult, RunResults } from './run-results.js';
 import type { SweepResults } from './from-sweep.js';
 import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
-import { BEST_RULE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, columnMethodLabel, formatSeedStat, sweepTrainingWarnings } from './sweep-table.js';
+import { buildControlComparison, CONTROL_HEADER, CONTROL_HEADING, CONTROL_RULE, controlRowCells, controlSummary, controlTitle } from './control-comparison.js';
+import type { ControlComparison } from './control-comparison.js';
+import { BEST_RULE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, buildSweepTable, columnMethodLabel, formatSeedStat, sweepTrainingWarnings } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
@@ -263,6 +265,7 @@ export interface SweepFigures {
 export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, options: SweepRenderOptions, figures: SweepFigures = {}): string {
   const { fronts = [], q = [] } = figures;
   const poster = buildPosterComparison(table, trainerOptionParams(sweep.grid));
+  const control = buildControlComparison(buildSweepTable(sweep, { metrics: 'headline' }), trainerOptionParams(sweep.grid));
   const title = sweep.title ?? options.defaultTitle;
   const evaluated = sweep.cells.filter((c) => c.run).length;
   const counts = new Map<string, number>();
@@ -283,6 +286,8 @@ export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, o
     renderSweepTrainingWarnings(table),
     poster.length > 0 ? `<h2 id="poster">${escapeHtml(POSTER_HEADING)}</h2><p class="legend">${escapeHtml(POSTER_RULE)}</p>` : '',
     ...poster.map(renderPosterComparison),
+    control.length > 0 ? `<h2 id="control">${escapeHtml(CONTROL_HEADING)}</h2><p class="legend">${escapeHtml(CONTROL_RULE)}</p>` : '',
+    ...control.map(renderControlComparison),
     fronts.length > 0 ? `<h2 id="figures">Fronts: clean accuracy against saliency quality</h2>` : '',
     ...fronts.map((f) => renderFigure(f, options.pngPaths?.[f.id])),
     q.length > 0 ? `<h2 id="q-distribution">SCAAT's q_i over epochs</h2>` : '',
@@ -336,6 +341,16 @@ function renderPosterComparison(c: PosterComparison): string {
   });
   return `<h3>${escapeHtml(posterComparisonTitle(c))}</h3><table class="poster"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
     (c.rows.some((r) => r.spread) ? `<p class="legend">${escapeHtml(SPREAD_NOTE)}</p>` : '');
+}
+
+function renderControlComparison(c: ControlComparison): string {
+  const left = new Set<string>(['measure', 'method', 'better']);
+  const head = CONTROL_HEADER.map((h) => `<th${left.has(h) ? ' class="l"' : ''}>${escapeHtml(h === 'seeds' ? 'seeds (SCAAT / control)' : h)}</th>`).join('');
+  const rows = c.rows.map((r) => {
+    const cells = controlRowCells(r).map((x, k) => `<td${left.has(CONTROL_HEADER[k]!) ? ' class="l"' : ''}>${escapeHtml(x)}</td>`).join('');
+    return `<tr data-column="${escapeHtml(r.column)}" data-verdict="${escapeHtml(r.verdict)}">${cells}</tr>`;
+  });
+  return `<h3>${escapeHtml(controlTitle(c))}</h3><p class="legend">${escapeHtml(`${controlSummary(c)}.`)}</p><table class="poster"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function renderSweepCells(sweep: SweepResults): string {

@@ -21,6 +21,8 @@ import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
 import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
+import { buildControlComparison, CONTROL_RULE, formatControlComparisonMarkdown, formatControlComparisonText } from './control-comparison.js';
+import type { ControlComparison } from './control-comparison.js';
 import { formatFrontsMarkdown, formatFrontsText, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
 import { formatSweepQMarkdown, renderSweepQFigures, sweepQRows } from './sweep-q.js';
 import type { SweepQRow } from './sweep-q.js';
@@ -99,16 +101,17 @@ export const FURTHER_FILLS_NOTE =
  */
 export function sweepMarkdown(
   sweep: SweepResults,
-  parts: { table?: SweepTableModel; headline?: SweepTableModel; further?: SweepTableModel; poster?: PosterComparison[]; qRows?: readonly SweepQRow[] } = {},
+  parts: { table?: SweepTableModel; headline?: SweepTableModel; further?: SweepTableModel; poster?: PosterComparison[]; control?: ControlComparison[]; qRows?: readonly SweepQRow[] } = {},
 ): string {
   const table = parts.table ?? buildSweepTable(sweep, { metrics: 'all' });
   const headline = parts.headline ?? buildSweepTable(sweep, { metrics: 'headline' });
   const further = parts.further ?? buildSweepTable(sweep, { metrics: 'further-variants' });
   const poster = parts.poster ?? buildPosterComparison(headline, trainerOptionParams(sweep.grid));
+  const control = parts.control ?? buildControlComparison(headline, trainerOptionParams(sweep.grid));
   const qRows = parts.qRows ?? sweepQRows(sweep, table);
   const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
   const furtherMd = further.columns.length > 0 ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
-  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatSweepQMarkdown(qRows), formatFrontsMarkdown(sweepFrontSpecs(sweep, table))].filter(Boolean).join('\n');
+  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatControlComparisonMarkdown(control), formatSweepQMarkdown(qRows), formatFrontsMarkdown(sweepFrontSpecs(sweep, table))].filter(Boolean).join('\n');
 }
 
 /** Renders a sweep's report into `outDir` (created if needed). */
@@ -116,14 +119,15 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   const table = buildSweepTable(sweep, { metrics: 'all' });
   const headline = buildSweepTable(sweep, { metrics: 'headline' });
   const poster = buildPosterComparison(headline, trainerOptionParams(sweep.grid));
+  const control = buildControlComparison(headline, trainerOptionParams(sweep.grid));
   const summary = path.join(outDir, 'summary.json');
-  await writeJsonAtomic(summary, { rule: BEST_RULE, ...table, poster: { expected: POSTER_EXPECTED, rule: POSTER_RULE, comparisons: poster } });
+  await writeJsonAtomic(summary, { rule: BEST_RULE, ...table, poster: { expected: POSTER_EXPECTED, rule: POSTER_RULE, comparisons: poster }, control: { rule: CONTROL_RULE, comparisons: control } });
   const markdown = path.join(outDir, 'table.md');
   const qRows = sweepQRows(sweep, table);
   // An evaluation of several AOPC fills: the headline table has the first fill, this one the others.
   const further = buildSweepTable(sweep, { metrics: 'further-variants' });
   const hasFurther = further.columns.length > 0;
-  await writeFileAtomic(markdown, sweepMarkdown(sweep, { table, headline, further, poster, qRows }));
+  await writeFileAtomic(markdown, sweepMarkdown(sweep, { table, headline, further, poster, control, qRows }));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
@@ -150,7 +154,7 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
   const html = path.join(outDir, 'report.html');
   await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
   const furtherText = hasFurther ? `${FURTHER_FILLS_NOTE}\n${formatSweepTableText(further, { brief: true })}` : '';
-  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatSweepQMarkdown(qRows).trimEnd(), formatFrontsText(sweepFrontSpecs(sweep, table))]
+  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatControlComparisonText(control), formatSweepQMarkdown(qRows).trimEnd(), formatFrontsText(sweepFrontSpecs(sweep, table))]
     .filter(Boolean)
     .join('\n\n');
   return { html, summary, markdown, ...(results !== undefined ? { results } : {}), pngs, figureIds: [...figures.fronts, ...figures.q].map((f) => f.id), table, text };

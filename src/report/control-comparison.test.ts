@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { CONTROL_RULE, buildControlComparison, controlSummary, controlVerdict, formatControlComparisonMarkdown, formatControlComparisonText } from './control-comparison.js';
+import type { RunResult } from './run-results.js';
+import { buildSweepTable, seedStat } from './sweep-table.js';
+import type { SweepTableCell } from './sweep-table.js';
+
+/** A cell with clean accuracy and VG entropy (↓) and AOPC_rel (↑; null: undefined). */
+function cell(trainer: string, epsilon: string | undefined, seed: number, acc: number, entropy: number, rel: number | null): SweepTableCell {
+  const params: Record<string, string> = { trainer, ...(epsilon !== undefined ? { epsilon } : {}), seed: String(seed) };
+  const name = Object.entries(params).map(([k, v]) => `${k}=${v.replace('/', '_')}`).join('__');
+  const run: RunResult = {
+    id: name, trainer, config: {}, seed,
+    evaluation: { cleanAccuracy: acc, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: entropy }, { name: 'aopc-rel', value: rel }] }] },
+  };
+  return { name, params, run };
+}
+
+describe('controlVerdict', () => {
+  const two = (a: number, b: number) => seedStat([a, b]);
+  it('beyond the seed spread, within it, by the means with one seed, equal, undefined', () => {
+    // means 5 and 3, stds √2·0.1 each: |Δ| = 2 > 0.28
+    expect(controlVerdict(two(4.9, 5.1), two(2.9, 3.1), 'higher-is-better')).toBe('SCAAT');
+    expect(controlVerdict(two(4.9, 5.1), two(2.9, 3.1), 'lower-is-better')).toBe('control');
+    // means 5 and 4.5, stds √2·1 and √2·0.1: |Δ| = 0.5 ≤ 1.56
+    expect(controlVerdict(two(4, 6), two(4.4, 4.6), 'higher-is-better')).toBe('within the seed spread');
+    expect(controlVerdict(seedStat([5]), two(2.9, 3.1), 'higher-is-better')).toBe('SCAAT, by the means');
+    expect(controlVerdict(seedStat([5]), seedStat([6]), 'higher-is-better')).toBe('control, by the means');
+    expect(controlVerdict(seedStat([5]), seedStat([5]), 'higher-is-better')).toBe('equal means');
+    expect(controlVerdict(seedStat([null]), seedStat([5]), 'higher-is-better')).toBe('undefined');
+  });
+});
+
+describe('buildControlComparison', () => {
+  // ε 0.1: SCAAT and PGD-AT, 2 seeds each; ε 1: SCAAT only (no control there); regular: no pair
+  const cells = [
+    cell('regular', undefined, 0, 0.99, 6, 5), cell('regular', undefined, 1, 0.99, 6, 5),
+    cell('scaat', '0.1', 0, 0.98, 4.0, 50), cell('scaat', '0.1', 1, 0.96, 4.2, 70),
+    cell('pgd-at', '0.1', 0, 0.90, 6.0, 60), cell('pgd-at', '0.1', 1, 0.88, 6.2, null),
+    cell('scaat', '1', 0, 0.95, 5, 900),
+  ];
+  const table = buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+  const [c, ...rest] = buildControlComparison(table, ['epsilon']);
+
+  it('pairs SCAAT with the control of the same ε only, and compares every measure with a direction', () => {
+    expect(rest).toEqual([]);
+    expect(c!.scaat).toEqual({ label: 'trainer=scaat epsilon=0.1', evaluated: 2 });
+    expect(c!.control).toEqual({ label: 'trainer=pgd-at epsilon=0.1', evaluated: 2 });
+    // accuracy 0.97 ± 0.014 vs 0.89 ± 0.014: SCAAT; entropy 4.1 vs 6.1 (↓, stds 0.14): SCAAT;
+    // AOPC_rel 60 ± 14.1 (2 seeds) vs 60 (1 seed): equal means
+    expect(c!.rows.map((r) => [r.column, r.verdict])).toEqual([
+      ['clean-accuracy', 'SCAAT'],
+      ['vanilla-gradient/entropy', 'SCAAT'],
+      ['vanilla-gradient/aopc-rel', 'equal means'],
+    ]);
+    expect(controlSummary(c!)).toBe('of 3 measures, the control is better on 0, SCAAT on 2, 0 within the seed spread, 1 with equal means');
+  });
+
+  it('formats the pair as Markdown and as text, with the rule', () => {
+    const md = formatControlComparisonMarkdown([c!]);
+    expect(md).toContain('**trainer=scaat epsilon=0.1 vs trainer=pgd-at epsilon=0.1**: of 3 measures, the control is better on 0, SCAAT on 2, 0 within the seed spread, 1 with equal means.');
+    expect(md).toContain('| Clean accuracy |  | 2 / 2 | 97.0 ± 1.4 % | 89.0 ± 1.4 % | SCAAT |');
+    expect(md).toContain('| AOPC_rel | VG | 2 / 1 | 60.0 ± 14.1 | 60.0 | equal means |');
+    expect(md.trimEnd().endsWith(CONTROL_RULE)).toBe(true);
+    expect(formatControlComparisonText([c!])).toContain('  trainer=scaat epsilon=0.1 vs trainer=pgd-at epsilon=0.1: of 3 measures, the control is better on 0, SCAAT on 2');
+    expect(formatControlComparisonMarkdown([])).toBe('');
+    expect(formatControlComparisonText([])).toBe('');
+  });
+});
