@@ -63,6 +63,9 @@ describe('buildControlComparison', () => {
     expect(md.trimEnd().endsWith(CONTROL_RULE)).toBe(true);
     expect(formatControlComparisonText([c!])).toContain('  trainer=scaat epsilon=0.1 vs trainer=pgd-at epsilon=0.1: of 3 measures, the control is better on 0, SCAAT on 2');
     expect(formatControlComparisonMarkdown([])).toBe('');
+    // one seed a side: the means alone, and no counts of the seed-spread rule
+    const one = buildSweepTable({ cells: [cells[2]!, cells[4]!], seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+    expect(controlSummary(buildControlComparison(one, ['epsilon'])[0]!)).toBe('of 3 measures, by the means alone (one seed): the control on 1, SCAAT on 2');
     expect(formatControlComparisonText([])).toBe('');
   });
 });

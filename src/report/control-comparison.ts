@@ -78,11 +78,9 @@ export function controlVerdict(scaat: SeedStat, control: SeedStat, direction: Di
 /** The pair's one-line summary: how many measures each side wins, beyond the spread and by the means. */
 export function controlSummary(c: ControlComparison): string {
   const count = (v: ControlVerdict) => c.rows.filter((r) => r.verdict === v).length;
-  const parts = [
-    `the control is better on ${count('control')}`,
-    `SCAAT on ${count('SCAAT')}`,
-    `${count('within the seed spread')} within the seed spread`,
-  ];
+  // the counts beyond and within the seed spread where some measure has two seeds a side
+  const spreadJudged = count('control') + count('SCAAT') + count('within the seed spread') > 0;
+  const parts = spreadJudged ? [`the control is better on ${count('control')}`, `SCAAT on ${count('SCAAT')}`, `${count('within the seed spread')} within the seed spread`] : [];
   const byMeans = count('control, by the means') + count('SCAAT, by the means');
   if (byMeans > 0) parts.push(`by the means alone (one seed): the control on ${count('control, by the means')}, SCAAT on ${count('SCAAT, by the means')}`);
   if (count('equal means') > 0) parts.push(`${count('equal means')} with equal means`);
