@@ -11,6 +11,7 @@
  */
 import { METHOD_SHORT, methodLabel } from './run-results.js';
 import { pairedGroups } from './poster-comparison.js';
+import type { GroupRef, PosterComparison } from './poster-comparison.js';
 import { formatSeedStat, markdownRow } from './sweep-table.js';
 import type { Direction } from './run-results.js';
 import type { SeedStat, SweepTableModel } from './sweep-table.js';
@@ -28,11 +29,9 @@ export interface ControlRow {
   readonly verdict: ControlVerdict;
 }
 
-export interface ControlComparison {
-  /** The partition's title ('' without a partition axis). */
-  readonly partition: string;
-  readonly scaat: { readonly label: string; readonly evaluated: number };
-  readonly control: { readonly label: string; readonly evaluated: number };
+/** A SCAAT group against a whole-image control group. */
+export interface ControlComparison extends Omit<PosterComparison, 'regular' | 'rows'> {
+  readonly control: GroupRef;
   readonly rows: readonly ControlRow[];
 }
 

@@ -92,12 +92,18 @@ export interface PosterRow {
   readonly spread: boolean;
 }
 
+/** A group of a comparison: its label and how many of its cells are evaluated. */
+export interface GroupRef {
+  readonly label: string;
+  readonly evaluated: number;
+}
+
 /** A SCAAT group against its regular group. */
 export interface PosterComparison {
   /** The partition's title ('' without a partition axis). */
   readonly partition: string;
-  readonly scaat: { readonly label: string; readonly evaluated: number };
-  readonly regular: { readonly label: string; readonly evaluated: number };
+  readonly scaat: GroupRef;
+  readonly regular: GroupRef;
   readonly rows: readonly PosterRow[];
 }
 
