@@ -241,6 +241,16 @@ describe('sweepFrontSpecs with several AOPC fills', () => {
   });
 });
 
+describe('the fronts\' ε labels', () => {
+  it('go above the point for the first setting and below it for the second (no overprint); one layer per setting present', () => {
+    type Layer = { transform?: Array<{ filter: string }>; mark: { type: string; dy?: number } };
+    const layers = (id: string) => ((sweepFrontSpecs(sweep, table).find((f) => f.id === id)!.spec as unknown as { spec: { layer: Layer[] } }).spec.layer).filter((l) => l.mark.type === 'text');
+    // cifar: two attacks (two settings) → two label layers; mnist: one setting → one
+    expect(layers('front-entropy-cifar').map((l) => l.mark.dy)).toEqual([-6, 10]);
+    expect(layers('front-entropy-mnist').map((l) => l.mark.dy)).toEqual([-6]);
+  });
+});
+
 describe('renderSweepFigures', () => {
   it('renders every front to a standalone, non-blank SVG', async () => {
     const figures = await renderSweepFigures(sweep, table);

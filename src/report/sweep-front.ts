@@ -271,7 +271,13 @@ function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trai
         { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y, color, detail: { field: 'variant', type: 'nominal' }, order: { field: 'order', type: 'quantitative' }, ...dash } },
         { mark: { type: 'point', filled: true, size: 45, opacity: 1 }, encoding: { x, y, color } },
         ...(rows.some((r) => r.along !== '')
-          ? [{ transform: [{ filter: "datum.along != ''" }], mark: { type: 'text', dx: 5, dy: -6, align: 'left', fontSize: 9, color: '#444' }, encoding: { x, y, text: { field: 'along', type: 'nominal' } } }]
+          ? // labels above the point, and below it for every second setting (dashed line), so that the
+            // labels of two settings' points at the same place do not overprint each other
+            [0, 1].filter((odd) => rows.some((r) => r.along !== '' && variants.indexOf(r.variant) % 2 === odd)).map((odd) => ({
+              transform: [{ filter: `datum.along != '' && indexof(${JSON.stringify(variants)}, datum.variant) % 2 == ${odd}` }],
+              mark: { type: 'text', dx: 5, dy: odd ? 10 : -6, align: 'left', fontSize: 9, color: '#444' },
+              encoding: { x, y, text: { field: 'along', type: 'nominal' } },
+            }))
           : []),
       ],
     },
