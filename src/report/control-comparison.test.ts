@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTROL_RULE, buildControlComparison, controlSummary, controlVerdict, formatControlComparisonMarkdown, formatControlComparisonText } from './control-comparison.js';
+import { CONTROL_RULE, buildControlComparison, controlMismatch, controlSummary, controlVerdict, formatControlComparisonMarkdown, formatControlComparisonText } from './control-comparison.js';
 import type { RunResult } from './run-results.js';
 import { buildSweepTable, seedStat } from './sweep-table.js';
 import type { SweepTableCell } from './sweep-table.js';
@@ -39,7 +39,7 @@ describe('buildControlComparison', () => {
     cell('scaat', '1', 0, 0.95, 5, 900),
   ];
   const table = buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
-  const [c, ...rest] = buildControlComparison(table, ['epsilon']);
+  const [c, ...rest] = buildControlComparison(table, { cells });
 
   it('pairs SCAAT with the control of the same ε only, and compares every measure with a direction', () => {
     expect(rest).toEqual([]);
@@ -65,7 +65,73 @@ describe('buildControlComparison', () => {
     expect(formatControlComparisonMarkdown([])).toBe('');
     // one seed a side: the means alone, and no counts of the seed-spread rule
     const one = buildSweepTable({ cells: [cells[2]!, cells[4]!], seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
-    expect(controlSummary(buildControlComparison(one, ['epsilon'])[0]!)).toBe('of 3 measures, by the means alone (one seed): the control on 1, SCAAT on 2');
+    expect(controlSummary(buildControlComparison(one, { cells: [cells[2]!, cells[4]!] })[0]!)).toBe('of 3 measures, by the means alone (one seed): the control on 1, SCAAT on 2');
     expect(formatControlComparisonText([])).toBe('');
+  });
+});
+
+describe('controlMismatch', () => {
+  const step = { attack: 'fgsm-rs', epsilon: 8 / 255, alpha: 'auto', steps: 7, randomStart: true, validBox: 'project', loss: 'clean+adv', lambda: 1, sharedBackward: false, attackGradient: 'fresh' };
+  // what the pgd-at trainer resolves for the same step (alpha 'auto' → 1.25·ε for FGSM-RS)
+  const control = { ...step, alpha: 1.25 * (8 / 255), attackGradientCacheMiB: 1024 };
+
+  it('is empty for the control of the same step, whatever SCAAT-only options or the cache say', () => {
+    expect(controlMismatch({ ...step, saliencySource: 'train-backward', warmupEpochs: 2 }, control)).toEqual([]);
+    // ε within a relative 1e-9 (computed differently), steps that FGSM-RS ignores, λ that 'adv-only' ignores
+    expect(controlMismatch({ ...step, epsilon: 0.0313725490196078 }, control)).toEqual([]);
+    expect(controlMismatch({ ...step, steps: 1 }, control)).toEqual([]);
+    expect(controlMismatch({ ...step, loss: 'adv-only', lambda: 2 }, { ...control, loss: 'adv-only' })).toEqual([]);
+    // 'noise' takes neither α nor steps
+    expect(controlMismatch({ ...step, attack: 'noise', alpha: 0.5 }, { ...control, attack: 'noise', steps: 3 })).toEqual([]);
+  });
+
+  it('names each option of the step that differs', () => {
+    expect(controlMismatch(step, { ...control, loss: 'adv-only' })).toEqual(['loss']);
+    expect(controlMismatch(step, { ...control, attackGradient: 'train-backward', sharedBackward: true })).toEqual(['sharedBackward', 'attackGradient']);
+    expect(controlMismatch(step, { ...control, epsilon: 16 / 255 })).toEqual(['epsilon']);
+    expect(controlMismatch({ ...step, loss: 'clean+adv', lambda: 2 }, control)).toEqual(['lambda']);
+    // PGD: the steps act; a written α is compared
+    expect(controlMismatch({ ...step, attack: 'pgd', steps: 7 }, { ...control, attack: 'pgd', steps: 10 })).toEqual(['steps']);
+    expect(controlMismatch({ ...step, alpha: 0.01 }, { ...control, alpha: 0.02 })).toEqual(['alpha']);
+    expect(controlMismatch(step, { ...control, attack: 'pgd' })).toEqual(['attack']);
+  });
+});
+
+describe('buildControlComparison with several SCAAT variants and their controls', () => {
+  // cifar10-cheap's shape: two SCAAT variants (one-pass: attackGradient + 'adv-only'; two-forward:
+  // attackGradient alone) and their two controls, each variant an axis of its own trainer's options
+  const base = { attack: 'fgsm-rs', epsilon: 8 / 255, alpha: 'auto', steps: 7, randomStart: true, validBox: 'project', loss: 'clean+adv', lambda: 1, sharedBackward: false, attackGradient: 'fresh' };
+  function variant(trainer: 'scaat' | 'pgd-at', options: Record<string, string>, seed: number, acc: number): SweepTableCell {
+    const params: Record<string, string> = { trainer, ...Object.fromEntries(Object.entries(options).map(([k, v]) => [`${trainer}.${k}`, v])), seed: String(seed) };
+    const name = Object.entries(params).map(([k, v]) => `${k}=${v}`).join('__');
+    const resolved = { ...base, ...(trainer === 'pgd-at' ? { alpha: 1.25 * (8 / 255) } : {}), ...options };
+    const run: RunResult = {
+      id: name, trainer, config: { trainer, trainerOptions: { [trainer]: resolved } }, seed,
+      evaluation: { cleanAccuracy: acc, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: 5 }] }] },
+    };
+    return { name, params, run };
+  }
+  const onePass = { attackGradient: 'train-backward', loss: 'adv-only' };
+  const twoForward = { attackGradient: 'train-backward' };
+  const cells = [0, 1].flatMap((seed) => [
+    variant('scaat', { ...onePass, saliencySource: 'train-backward' }, seed, 0.9),
+    variant('pgd-at', onePass, seed, 0.8),
+    variant('scaat', { ...twoForward, saliencySource: 'train-backward' }, seed, 0.9),
+    variant('pgd-at', twoForward, seed, 0.8),
+  ]);
+  const table = buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+  const grid = { axes: [{ 'scaat.attackGradient': ['train-backward'], 'scaat.loss': ['adv-only'], 'scaat.saliencySource': ['train-backward'] }, { 'pgd-at.attackGradient': ['train-backward'], 'pgd-at.loss': ['adv-only'] }] };
+
+  it('pairs each variant with its own control only', () => {
+    const pairs = buildControlComparison(table, { cells, grid }).map((c) => [c.scaat.label, c.control.label]);
+    expect(pairs).toEqual([
+      ['trainer=scaat scaat.attackGradient=train-backward scaat.loss=adv-only scaat.saliencySource=train-backward', 'trainer=pgd-at pgd-at.attackGradient=train-backward pgd-at.loss=adv-only'],
+      ['trainer=scaat scaat.attackGradient=train-backward scaat.saliencySource=train-backward', 'trainer=pgd-at pgd-at.attackGradient=train-backward'],
+    ]);
+  });
+
+  it('without the runs\' configurations pairs by the grid\'s parameters alone (every variant with every control)', () => {
+    const bare = cells.map((c) => ({ ...c, run: { ...c.run!, config: {} } }));
+    expect(buildControlComparison(buildSweepTable({ cells: bare, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' }), { cells: bare, grid })).toHaveLength(4);
   });
 });

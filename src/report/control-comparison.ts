@@ -1,20 +1,24 @@
 /**
  * SCAAT against its fair control (issue 13: "where SCAAT does not beat the fair PGD-AT control, the
  * report says so plainly"): every SCAAT group against each whole-image PGD-AT group of its partition
- * with the same other parameters (the same ε and attack on an ε axis; poster-comparison.ts
- * pairedGroups), measure by measure (clean accuracy and the headline table's metrics per saliency
- * method, a metric's first column), which side is better: beyond the seed spread when both sides
- * have two or more seeds (the table's rule: the means differ by more than the sum of the two
- * standard deviations), else by the means alone, said so.
+ * that is its control: the same other parameters (the same ε and attack on an ε axis;
+ * poster-comparison.ts pairedGroups) and, where both groups have a run's resolved configuration,
+ * the same step (CONTROL_STEP_OPTIONS, the options scaat/config.ts pgdAtControlOptions carries
+ * over), so a grid of several SCAAT variants and their controls pairs each variant with its own;
+ * measure by measure (clean accuracy and the headline table's metrics per saliency method, a
+ * metric's first column), which side is better: beyond the seed spread when both sides have two or
+ * more seeds (the table's rule: the means differ by more than the sum of the two standard
+ * deviations), else by the means alone, said so.
  *
- * Pure: the numbers are buildSweepTable's.
+ * Pure: the numbers are buildSweepTable's, the configurations the runs' (plain JSON: the report
+ * room does not import the trainers).
  */
 import { METHOD_SHORT, methodLabel } from './run-results.js';
-import { pairedGroups } from './poster-comparison.js';
+import { pairedGroups, trainerOptionParams } from './poster-comparison.js';
 import type { GroupRef, PosterComparison } from './poster-comparison.js';
 import { formatSeedStat, markdownRow } from './sweep-table.js';
 import type { Direction } from './run-results.js';
-import type { SeedStat, SweepTableModel } from './sweep-table.js';
+import type { SeedStat, SweepGroup, SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** Which side a measure favours: beyond the seed spread, by the means only (a side with one seed), or neither. */
 export type ControlVerdict = 'SCAAT' | 'control' | 'SCAAT, by the means' | 'control, by the means' | 'within the seed spread' | 'equal means' | 'undefined';
@@ -43,13 +47,56 @@ export const CONTROL_RULE =
   'A side is better on a measure when its mean is better and, with at least two seeds on both sides, the two means differ by more than the sum of their standard deviations (else: within the seed spread); with one seed on a side the means alone decide, marked "by the means".';
 
 /**
- * Every SCAAT group against every PGD-AT group of its partition with the same other parameters
- * (`trainerOptions`: poster-comparison.ts trainerOptionParams); `table` is a headline table
- * (buildSweepTable with metrics 'headline'): its columns with a direction are compared.
+ * The options of SCAAT's step that its whole-image control takes over (scaat/config.ts
+ * pgdAtControlOptions, less the memory cap of kept signs): a PGD-AT group whose resolved options
+ * differ from a SCAAT group's in one of them is not that group's control.
  */
-export function buildControlComparison(table: SweepTableModel, trainerOptions: readonly string[]): ControlComparison[] {
+export const CONTROL_STEP_OPTIONS = ['attack', 'epsilon', 'alpha', 'steps', 'randomStart', 'validBox', 'loss', 'lambda', 'sharedBackward', 'attackGradient'] as const;
+
+/**
+ * The step options (of {@link CONTROL_STEP_OPTIONS}) in which a PGD-AT run's resolved `pgd-at`
+ * options differ from a SCAAT run's resolved `scaat` options: [] when the PGD-AT run is the SCAAT
+ * run's whole-image control. Options that do not act are not compared: `steps` unless the attack
+ * is 'pgd' (FGSM-RS takes one, 'noise' none), `alpha` for 'noise' or where SCAAT's is 'auto' (its
+ * value is the attack registry's, which the report does not import), `lambda` under the loss
+ * 'adv-only'. Numbers are equal within a relative 1e-9 (ε written as 8/255 on both sides).
+ */
+export function controlMismatch(scaat: Readonly<Record<string, unknown>>, control: Readonly<Record<string, unknown>>): string[] {
+  const acts = (k: (typeof CONTROL_STEP_OPTIONS)[number]): boolean => {
+    if (k === 'steps') return scaat['attack'] === 'pgd' || control['attack'] === 'pgd';
+    if (k === 'alpha') return scaat['attack'] !== 'noise' && control['attack'] !== 'noise' && typeof scaat['alpha'] === 'number';
+    if (k === 'lambda') return scaat['loss'] !== 'adv-only' || control['loss'] !== 'adv-only';
+    return true;
+  };
+  const same = (a: unknown, b: unknown): boolean =>
+    typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) : a === b;
+  return CONTROL_STEP_OPTIONS.filter((k) => acts(k) && !same(scaat[k], control[k]));
+}
+
+/** A group's resolved options of `trainer` (its first cell with a run that has them), if any. */
+function trainerOptionsOf(group: SweepGroup, trainer: string, runs: ReadonlyMap<string, SweepTableCell['run']>): Readonly<Record<string, unknown>> | undefined {
+  for (const name of group.cells) {
+    const options = (runs.get(name)?.config as { trainerOptions?: Record<string, unknown> } | undefined)?.trainerOptions?.[trainer];
+    if (typeof options === 'object' && options !== null) return options as Readonly<Record<string, unknown>>;
+  }
+  return undefined;
+}
+
+/**
+ * Every SCAAT group against every PGD-AT group of its partition that is its control (the same other
+ * parameters of the grid, poster-comparison.ts pairedGroups; and the same step by
+ * {@link controlMismatch} where both groups have a run's resolved configuration); `table` is a
+ * headline table of `sweep` (buildSweepTable with metrics 'headline'): its columns with a
+ * direction are compared.
+ */
+export function buildControlComparison(table: SweepTableModel, sweep: { readonly cells: readonly SweepTableCell[]; readonly grid?: unknown }): ControlComparison[] {
   const columns = table.columns.map((c, j) => ({ c, j })).filter(({ c }) => c.direction !== undefined);
-  return pairedGroups(table, trainerOptions, 'scaat', 'pgd-at').map(({ partition: p, first: si, second: ci }) => ({
+  const runs = new Map(sweep.cells.map((c) => [c.name, c.run]));
+  const fair = (scaat: SweepGroup, control: SweepGroup): boolean => {
+    const [s, c] = [trainerOptionsOf(scaat, 'scaat', runs), trainerOptionsOf(control, 'pgd-at', runs)];
+    return s === undefined || c === undefined || controlMismatch(s, c).length === 0;
+  };
+  return pairedGroups(table, trainerOptionParams(sweep.grid), 'scaat', 'pgd-at', fair).map(({ partition: p, first: si, second: ci }) => ({
     partition: p.title,
     scaat: { label: p.groups[si]!.label, evaluated: p.groups[si]!.evaluated },
     control: { label: p.groups[ci]!.label, evaluated: p.groups[ci]!.evaluated },

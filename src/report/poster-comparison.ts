@@ -15,7 +15,7 @@
 import { formatValue } from './table.js';
 import { METHOD_SHORT, methodLabel } from './run-results.js';
 import { formatSeedStat, markdownRow } from './sweep-table.js';
-import type { SeedStat, SweepTableModel } from './sweep-table.js';
+import type { SeedStat, SweepGroup, SweepTableModel } from './sweep-table.js';
 
 /**
  * What the poster reports for one measure: a % change between two figures (`nearer` the smaller
@@ -145,13 +145,14 @@ export function buildPosterComparison(table: SweepTableModel, trainerOptions: re
  * Every pair of a `first`-trainer group and a `second`-trainer group of one partition with the same
  * other parameters, in the table's order (`trainerOptions`: parameters that may be present on one
  * side only, {@link trainerOptionParams}: SCAAT's `scaat.steps` does not keep it from its regular
- * twin). Group indices into the partition.
+ * twin); `accept`, where given, must take the pair too. Group indices into the partition.
  */
 export function pairedGroups(
   table: SweepTableModel,
   trainerOptions: readonly string[],
   first: string,
   second: string,
+  accept?: (first: SweepGroup, second: SweepGroup) => boolean,
 ): Array<{ partition: SweepTableModel['partitions'][number]; first: number; second: number }> {
   const options = new Set(trainerOptions);
   const same = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
@@ -163,7 +164,7 @@ export function pairedGroups(
     p.groups.forEach((a, ai) => {
       if (a.params['trainer'] !== first) return;
       p.groups.forEach((b, bi) => {
-        if (b.params['trainer'] === second && same(a.params, b.params)) out.push({ partition: p, first: ai, second: bi });
+        if (b.params['trainer'] === second && same(a.params, b.params) && (accept?.(a, b) ?? true)) out.push({ partition: p, first: ai, second: bi });
       });
     });
   }

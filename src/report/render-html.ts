@@ -261,11 +261,22 @@ export interface SweepFigures {
   readonly q?: readonly Figure[];
 }
 
-/** Renders a sweep's report (pure); `table` from buildSweepTable(sweep, {metrics: 'all'}). */
-export function renderSweepReport(sweep: SweepResults, table: SweepTableModel, options: SweepRenderOptions, figures: SweepFigures = {}): string {
+/**
+ * Renders a sweep's report (pure); `table` from buildSweepTable(sweep, {metrics: 'all'});
+ * `comparisons`: the comparisons against the poster and the control, when the caller has them
+ * (write-report.ts sweepReportParts).
+ */
+export function renderSweepReport(
+  sweep: SweepResults,
+  table: SweepTableModel,
+  options: SweepRenderOptions,
+  figures: SweepFigures = {},
+  comparisons?: { readonly poster: readonly PosterComparison[]; readonly control: readonly ControlComparison[] },
+): string {
   const { fronts = [], q = [] } = figures;
-  const poster = buildPosterComparison(table, trainerOptionParams(sweep.grid));
-  const control = buildControlComparison(buildSweepTable(sweep, { metrics: 'headline' }), trainerOptionParams(sweep.grid));
+  const headline = comparisons === undefined ? buildSweepTable(sweep, { metrics: 'headline' }) : undefined;
+  const poster = comparisons?.poster ?? buildPosterComparison(headline!, trainerOptionParams(sweep.grid));
+  const control = comparisons?.control ?? buildControlComparison(headline!, sweep);
   const title = sweep.title ?? options.defaultTitle;
   const evaluated = sweep.cells.filter((c) => c.run).length;
   const counts = new Map<string, number>();

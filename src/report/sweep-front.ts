@@ -284,9 +284,13 @@ function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trai
   } as TopLevelSpec;
 }
 
-/** The sweep's front figures rendered to SVG (see {@link sweepFrontSpecs}). */
-export async function renderSweepFigures(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): Promise<Figure[]> {
+/** The sweep's front figures rendered to SVG (see {@link sweepFrontSpecs}; `specs`: those, when the caller has them). */
+export async function renderSweepFigures(
+  sweep: { readonly cells: readonly SweepTableCell[] },
+  table: SweepTableModel,
+  specs: readonly FrontSpec[] = sweepFrontSpecs(sweep, table),
+): Promise<Figure[]> {
   const figures: Figure[] = [];
-  for (const f of sweepFrontSpecs(sweep, table)) figures.push({ id: f.id, title: f.title, caption: f.caption, svg: await renderSpecSvg(f.spec) });
+  for (const f of specs) figures.push({ id: f.id, title: f.title, caption: f.caption, svg: await renderSpecSvg(f.spec) });
   return figures;
 }

@@ -24,6 +24,7 @@ import type { PosterComparison } from './poster-comparison.js';
 import { buildControlComparison, CONTROL_RULE, formatControlComparisonMarkdown, formatControlComparisonText } from './control-comparison.js';
 import type { ControlComparison } from './control-comparison.js';
 import { formatFrontsMarkdown, formatFrontsText, renderSweepFigures, sweepFrontSpecs } from './sweep-front.js';
+import type { FrontSpec } from './sweep-front.js';
 import { formatSweepQMarkdown, renderSweepQFigures, sweepQRows } from './sweep-q.js';
 import type { SweepQRow } from './sweep-q.js';
 import { BEST_RULE, buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
@@ -94,40 +95,55 @@ export interface WrittenSweepReport {
 export const FURTHER_FILLS_NOTE =
   "AOPC in the evaluation's further fills (the table above has the first fill's; same groups and seeds, best marked by the same rule):";
 
+/** The parts of a sweep's report, each computed once ({@link sweepReportParts}). */
+export interface SweepReportParts {
+  /** Every metric (summary.json, the HTML tables, the fronts and the q_i figures). */
+  readonly table: SweepTableModel;
+  /** The headline metrics, a metric's first variant (table.md, the terminal, both comparisons). */
+  readonly headline: SweepTableModel;
+  /** AOPC in the evaluation's further fills (no columns with one fill). */
+  readonly further: SweepTableModel;
+  readonly poster: readonly PosterComparison[];
+  readonly control: readonly ControlComparison[];
+  readonly qRows: readonly SweepQRow[];
+  readonly fronts: readonly FrontSpec[];
+}
+
+/** The parts of `sweep`'s report (pure). */
+export function sweepReportParts(sweep: SweepResults): SweepReportParts {
+  const table = buildSweepTable(sweep, { metrics: 'all' });
+  const headline = buildSweepTable(sweep, { metrics: 'headline' });
+  return {
+    table,
+    headline,
+    further: buildSweepTable(sweep, { metrics: 'further-variants' }),
+    poster: buildPosterComparison(headline, trainerOptionParams(sweep.grid)),
+    control: buildControlComparison(headline, sweep),
+    qRows: sweepQRows(sweep, table),
+    fronts: sweepFrontSpecs(sweep, table),
+  };
+}
+
 /**
  * A sweep's table.md (pure): the command, the headline table, the further AOPC fills' table, the
- * comparison against the poster, the final q_i spread and the fronts' groups that no other dominates. The parts are computed when not given
- * (writeSweepReport passes those it has).
+ * comparison against the poster, SCAAT against its control, the final q_i spread and the fronts'
+ * groups that no other dominates.
  */
-export function sweepMarkdown(
-  sweep: SweepResults,
-  parts: { table?: SweepTableModel; headline?: SweepTableModel; further?: SweepTableModel; poster?: PosterComparison[]; control?: ControlComparison[]; qRows?: readonly SweepQRow[] } = {},
-): string {
-  const table = parts.table ?? buildSweepTable(sweep, { metrics: 'all' });
-  const headline = parts.headline ?? buildSweepTable(sweep, { metrics: 'headline' });
-  const further = parts.further ?? buildSweepTable(sweep, { metrics: 'further-variants' });
-  const poster = parts.poster ?? buildPosterComparison(headline, trainerOptionParams(sweep.grid));
-  const control = parts.control ?? buildControlComparison(headline, trainerOptionParams(sweep.grid));
-  const qRows = parts.qRows ?? sweepQRows(sweep, table);
+export function sweepMarkdown(sweep: SweepResults, parts: SweepReportParts = sweepReportParts(sweep)): string {
+  const { headline, further, poster, control, qRows, fronts } = parts;
   const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
   const furtherMd = further.columns.length > 0 ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
-  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatControlComparisonMarkdown(control), formatSweepQMarkdown(qRows), formatFrontsMarkdown(sweepFrontSpecs(sweep, table))].filter(Boolean).join('\n');
+  return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatControlComparisonMarkdown(control), formatSweepQMarkdown(qRows), formatFrontsMarkdown(fronts)].filter(Boolean).join('\n');
 }
 
 /** Renders a sweep's report into `outDir` (created if needed). */
 export async function writeSweepReport(sweep: SweepResults, outDir: string, options: Omit<SweepRenderOptions, 'pngPaths'>): Promise<WrittenSweepReport> {
-  const table = buildSweepTable(sweep, { metrics: 'all' });
-  const headline = buildSweepTable(sweep, { metrics: 'headline' });
-  const poster = buildPosterComparison(headline, trainerOptionParams(sweep.grid));
-  const control = buildControlComparison(headline, trainerOptionParams(sweep.grid));
+  const parts = sweepReportParts(sweep);
+  const { table, headline, further, poster, control, qRows } = parts;
   const summary = path.join(outDir, 'summary.json');
   await writeJsonAtomic(summary, { rule: BEST_RULE, ...table, poster: { expected: POSTER_EXPECTED, rule: POSTER_RULE, comparisons: poster }, control: { rule: CONTROL_RULE, comparisons: control } });
   const markdown = path.join(outDir, 'table.md');
-  const qRows = sweepQRows(sweep, table);
-  // An evaluation of several AOPC fills: the headline table has the first fill, this one the others.
-  const further = buildSweepTable(sweep, { metrics: 'further-variants' });
-  const hasFurther = further.columns.length > 0;
-  await writeFileAtomic(markdown, sweepMarkdown(sweep, { table, headline, further, poster, control, qRows }));
+  await writeFileAtomic(markdown, sweepMarkdown(sweep, parts));
   const runs = sweep.cells.flatMap((c) => (c.run ? [c.run] : []));
   let results: string | undefined;
   if (runs.length > 0) {
@@ -141,7 +157,7 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
     };
     await writeJsonAtomic(results, doc);
   }
-  const figures = { fronts: await renderSweepFigures(sweep, table), q: await renderSweepQFigures(sweep, table) };
+  const figures = { fronts: await renderSweepFigures(sweep, table, parts.fronts), q: await renderSweepQFigures(sweep, table) };
   const pngs: string[] = [];
   const pngPaths: Record<string, string> = {};
   for (const f of [...figures.fronts, ...figures.q]) {
@@ -152,9 +168,9 @@ export async function writeSweepReport(sweep: SweepResults, outDir: string, opti
     pngPaths[f.id] = rel;
   }
   const html = path.join(outDir, 'report.html');
-  await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures));
-  const furtherText = hasFurther ? `${FURTHER_FILLS_NOTE}\n${formatSweepTableText(further, { brief: true })}` : '';
-  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatControlComparisonText(control), formatSweepQMarkdown(qRows).trimEnd(), formatFrontsText(sweepFrontSpecs(sweep, table))]
+  await writeFileAtomic(html, renderSweepReport(sweep, table, { ...options, pngPaths }, figures, parts));
+  const furtherText = further.columns.length > 0 ? `${FURTHER_FILLS_NOTE}\n${formatSweepTableText(further, { brief: true })}` : '';
+  const text = [formatSweepTableText(headline), furtherText, formatPosterComparisonText(poster), formatControlComparisonText(control), formatSweepQMarkdown(qRows).trimEnd(), formatFrontsText(parts.fronts)]
     .filter(Boolean)
     .join('\n\n');
   return { html, summary, markdown, ...(results !== undefined ? { results } : {}), pngs, figureIds: [...figures.fronts, ...figures.q].map((f) => f.id), table, text };
