@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SweepCell, SweepResults } from './from-sweep.js';
 import type { RunResult } from './run-results.js';
-import { FURTHER_FILLS_NOTE, writeSweepReport } from './write-report.js';
+import { FURTHER_FILLS_NOTE, sweepCommandLine, writeSweepReport } from './write-report.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -53,5 +53,15 @@ describe("writeSweepReport's table.md", () => {
     const written = await writeSweepReport(sweep(['uniform']), out, { defaultTitle: 'Sweep s' });
     expect(readFileSync(path.join(out, 'table.md'), 'utf8')).not.toContain(FURTHER_FILLS_NOTE);
     expect(written.text).not.toContain(FURTHER_FILLS_NOTE);
+  });
+});
+
+describe('sweepCommandLine', () => {
+  const s = { gridFile: 'studies/g.json', dir: 'studies/results/g' };
+  it("names the whole grid's command, and a partial last invocation after it", () => {
+    expect(sweepCommandLine(s)).toBe('Sweep `scaat sweep studies/g.json --out studies/results/g`');
+    expect(sweepCommandLine({ ...s, command: 'scaat sweep studies/g.json --out o --results r' })).toBe('Sweep `scaat sweep studies/g.json --out o --results r`');
+    const part = 'scaat sweep studies/g.json --out o --cells 5-9,11 --shard=2/3 --results r';
+    expect(sweepCommandLine({ ...s, command: part })).toBe(`Sweep \`scaat sweep studies/g.json --out o --results r\` (its last invocation ran part of the grid: \`${part}\`)`);
   });
 });

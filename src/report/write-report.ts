@@ -125,13 +125,24 @@ export function sweepReportParts(sweep: SweepResults): SweepReportParts {
 }
 
 /**
+ * "Sweep `<command>`": the command that runs the whole grid. Where the sweep's last invocation ran
+ * part of it (`--cells`, `--shard`), the whole grid's command is that one without them, and the
+ * last invocation follows, so a reader does not take the part for the grid.
+ */
+export function sweepCommandLine(sweep: Pick<SweepResults, 'command' | 'gridFile' | 'dir'>): string {
+  if (sweep.command === undefined) return `Sweep \`scaat sweep ${sweep.gridFile} --out ${sweep.dir}\``;
+  const whole = sweep.command.replace(/\s--(?:cells|shard)(?:=|\s+)\S+/g, '');
+  return whole === sweep.command ? `Sweep \`${whole}\`` : `Sweep \`${whole}\` (its last invocation ran part of the grid: \`${sweep.command}\`)`;
+}
+
+/**
  * A sweep's table.md (pure): the command, the headline table, the further AOPC fills' table, the
  * comparison against the poster, SCAAT against its control, the final q_i spread and the fronts'
  * groups that no other dominates.
  */
 export function sweepMarkdown(sweep: SweepResults, parts: SweepReportParts = sweepReportParts(sweep)): string {
   const { headline, further, poster, control, qRows, fronts } = parts;
-  const rerun = `Sweep \`${sweep.command ?? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`}\`, reported by \`scaat report ${sweep.dir}\`.\n`;
+  const rerun = `${sweepCommandLine(sweep)}, reported by \`scaat report ${sweep.dir}\`.\n`;
   const furtherMd = further.columns.length > 0 ? `${FURTHER_FILLS_NOTE}\n\n${formatSweepTableMarkdown(further, { brief: true })}` : '';
   return [rerun, formatSweepTableMarkdown(headline), furtherMd, formatPosterComparisonMarkdown(poster), formatControlComparisonMarkdown(control), formatSweepQMarkdown(qRows), formatFrontsMarkdown(fronts)].filter(Boolean).join('\n');
 }
