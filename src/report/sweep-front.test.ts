@@ -251,6 +251,21 @@ describe('the fronts\' ε labels', () => {
   });
 });
 
+describe("the fronts' setting legend", () => {
+  it('lists the named settings only: a group without one (regular beside an attack axis) adds no blank entry', async () => {
+    const s = { cells: [...cells.slice(9), cell({ data: 'cifar', trainer: 'regular', seed: '0' }, 0.85, [7, 1], [6, 1])], seedAxis: 'seed', partitionAxis: 'data' };
+    type Line = { mark: { type: string }; encoding: { strokeDash?: { sort: string[]; legend: { values: string[] } } } };
+    const spec = sweepFrontSpecs(s, buildSweepTable(s)).find((f) => f.id.startsWith('front-entropy'))!.spec as unknown as { spec: { layer: Line[] } };
+    const dash = spec.spec.layer.find((l) => l.mark.type === 'line')!.encoding.strokeDash!;
+    expect(dash.sort).toEqual(['attack=pgd', 'attack=fgsm-rs', '']);
+    expect(dash.legend.values).toEqual(['attack=pgd', 'attack=fgsm-rs']);
+    // rendered: the two named settings in the legend
+    const svg = (await renderSweepFigures(s, buildSweepTable(s))).find((f) => f.id.startsWith('front-entropy'))!.svg;
+    expect(svg).toContain('attack=pgd');
+    expect(svg).toContain('attack=fgsm-rs');
+  });
+});
+
 describe('renderSweepFigures', () => {
   it('renders every front to a standalone, non-blank SVG', async () => {
     const figures = await renderSweepFigures(sweep, table);

@@ -250,7 +250,9 @@ function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trai
   const color = { field: 'trainer', type: 'nominal' as const, title: 'trainer', scale: { domain: trainers, range: trainers.map((_, i) => PALETTE[i % PALETTE.length]!) }, sort: trainers };
   const x = { field: 'accuracy', type: 'quantitative' as const, title: 'clean accuracy →', scale: { zero: false }, axis: { format: '.1%' } };
   const y = { field: 'value', type: 'quantitative' as const, title: `${yTitle} ${log ? '↑' : '↓'}`, scale: log ? { type: 'log' as const } : { zero: false } };
-  const dash = variants.length > 1 ? { strokeDash: { field: 'variant', type: 'nominal' as const, title: 'setting', sort: variants } } : {};
+  // The groups without another setting (regular, SGT beside an attack axis) have variant '': no legend entry of their own.
+  const named = variants.filter((v) => v !== '');
+  const dash = variants.length > 1 ? { strokeDash: { field: 'variant', type: 'nominal' as const, title: 'setting', sort: variants, legend: { values: named } } } : {};
   const methodOrder = rows.map((r) => r.method).filter((m, i, a) => a.indexOf(m) === i);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
