@@ -8,15 +8,15 @@
  *   npx tsx scripts/check-synthetic.ts [--train 10000] [--test 2000] [--steps 500] [--image-size 32]
  *                                      [--channels 3] [--classes 4] [--distractors 4] [--seed 1]
  */
+import { scriptArgs } from './_args.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { openSynthetic, renderSyntheticSample, resolveSyntheticOptions, type SyntheticOptions } from '../src/datasets/synthetic.js';
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
   options: {
     train: { type: 'string', default: '10000' },
     test: { type: 'string', default: '2000' },
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     distractors: { type: 'string', default: '4' },
     seed: { type: 'string', default: '1' },
   },
-});
+}, 'npx tsx scripts/check-synthetic.ts [--train 10000] [--test 2000] [--steps 500] [--image-size 32] [--channels 3] [--classes 4] [--distractors 4] [--seed 1]');
 const base: SyntheticOptions = {
   imageSize: Number(values['image-size']),
   channels: Number(values.channels) as 1 | 3,

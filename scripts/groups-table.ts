@@ -12,9 +12,9 @@
  * '—' where no seed of the group has it; `(n)` after it says how many seeds have it when fewer than
  * the group's evaluated cells. Nothing is marked best: the groups come from different grids.
  */
+import { scriptArgs } from './_args.js';
 import { readReportSummary } from './_report-summary.js';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatSeedStat } from '../src/report/sweep-table.js';
 import type { SeedStat } from '../src/report/sweep-table.js';
 import { methodShort } from '../src/report/poster-comparison.js';
@@ -23,15 +23,16 @@ interface Column { readonly key: string; readonly metric: string; readonly metho
 interface Group { readonly label: string; readonly evaluated: number }
 interface Summary { columns: Column[]; partitions: Array<{ title: string; groups: Group[]; stats: SeedStat[][] }> }
 
-const { values, positionals } = parseArgs({
+const USAGE = 'npx tsx scripts/groups-table.ts SWEEP_DIR[::GROUP_TEXT]... [--methods vanilla-gradient,smooth-grad] [--metrics clean-accuracy,entropy,size,aopc-lerf,aopc-rel]';
+const { values, positionals } = scriptArgs({
   allowPositionals: true,
   options: {
     methods: { type: 'string', default: 'vanilla-gradient,smooth-grad' },
     metrics: { type: 'string', default: 'clean-accuracy,entropy,size,aopc-lerf,aopc-rel' },
   },
-});
+}, USAGE);
 if (positionals.length === 0) {
-  console.error('usage: npx tsx scripts/groups-table.ts SWEEP_DIR[::GROUP_TEXT]... [--methods vanilla-gradient,smooth-grad] [--metrics clean-accuracy,entropy,size,aopc-lerf,aopc-rel]');
+  console.error(`usage: ${USAGE}`);
   process.exit(2);
 }
 const methods = values.methods!.split(',');

@@ -9,10 +9,10 @@
  *   npx tsx scripts/jpeg-floor.ts                                   # the floor at 28, 32, 96 and 224 px
  *   npx tsx scripts/jpeg-floor.ts --change 28:0.617:0.556           # side:regular KB:SCAAT KB
  */
-import { parseArgs } from 'node:util';
+import { scriptArgs } from './_args.js';
 import { saliencySize } from '../src/metrics/saliency-size.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { change: { type: 'string', multiple: true, default: [] } } });
+const { values, positionals } = scriptArgs({ allowPositionals: true, options: { change: { type: 'string', multiple: true, default: [] } } }, 'npx tsx scripts/jpeg-floor.ts [SIDE_PX...] [--change SIDE:REGULAR_KB:SCAAT_KB]...');
 const sides = positionals.length > 0 ? positionals.map(Number) : [28, 32, 96, 224];
 const floorKb = (side: number) => saliencySize(new Uint8Array(side * side), side, side);
 const pct = (from: number, to: number) => `${(100 * (to / from - 1)).toFixed(1)} %`;

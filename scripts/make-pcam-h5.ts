@@ -11,10 +11,10 @@
  *
  *   npx tsx scripts/make-pcam-h5.ts --out /tmp/pcam --split train --count 262144 [--chunk 1] [--gzip 0]
  */
+import { scriptArgs } from './_args.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import h5wasm from 'h5wasm/node';
 
 /** Known pixel value of sample i at (h, w, c). */
@@ -120,7 +120,8 @@ export async function makePcamH5(o: MakePcamOptions): Promise<{ x: string; y: st
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const USAGE = 'npx tsx scripts/make-pcam-h5.ts --out DIR [--split train] [--count 262144] [--chunk 1] [--gzip 0]';
+  const { values } = scriptArgs({
     options: {
       out: { type: 'string' },
       split: { type: 'string', default: 'train' },
@@ -128,9 +129,9 @@ async function main(): Promise<void> {
       chunk: { type: 'string', default: '1' },
       gzip: { type: 'string', default: '0' },
     },
-  });
+  }, USAGE);
   if (!values.out) {
-    console.error('usage: npx tsx scripts/make-pcam-h5.ts --out DIR [--split train] [--count 262144] [--chunk 1] [--gzip 0]');
+    console.error(`usage: ${USAGE}`);
     process.exitCode = 2;
     return;
   }

@@ -12,7 +12,7 @@
  *       [--ratios 0.5,0.7,0.8,0.9,0.95] [--epsilons 0.3,0.5,1] [--attacks fgsm-rs,pgd] [--steps 7]
  *       [--seed 0] [--batch 250]
  */
-import { parseArgs } from 'node:util';
+import { scriptArgs } from './_args.js';
 import * as tf from '@tensorflow/tfjs';
 import { lowSaliencyMaskData, maskTensor } from '../src/attacks/masks.js';
 import { openDataset } from '../src/datasets/registry.js';
@@ -24,7 +24,8 @@ import { parseNumber } from '../src/io/numbers.js';
 import { resolveScaatConfig } from '../src/scaat/config.js';
 import { createScaatAttack, maskSaliency } from '../src/scaat/step.js';
 
-const { values, positionals } = parseArgs({
+const USAGE = 'npx tsx scripts/masked-attack-success.ts RUN_DIR... [--data mnist] [--path DIR] [--limit 500] [--ratios 0.5,0.7,0.8,0.9,0.95] [--epsilons 0.3,0.5,1] [--attacks fgsm-rs,pgd] [--steps 7] [--seed 0] [--batch 250]';
+const { values, positionals } = scriptArgs({
   allowPositionals: true,
   options: {
     data: { type: 'string', default: 'mnist' },
@@ -37,7 +38,7 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '0' },
     batch: { type: 'string', default: '250' },
   },
-});
+}, USAGE);
 const list = (name: string, v: string): number[] => v.split(',').map((s) => parseNumber(s, `--${name}`));
 const ratios = list('ratios', values.ratios!);
 const epsilons = list('epsilons', values.epsilons!);
@@ -48,7 +49,7 @@ const limit = parseNumber(values.limit!, '--limit');
 const seed = parseNumber(values.seed!, '--seed');
 const chunk = parseNumber(values.batch!, '--batch');
 if (positionals.length === 0) {
-  console.error('usage: npx tsx scripts/masked-attack-success.ts RUN_DIR... [options]: see the header');
+  console.error(`usage: ${USAGE}`);
   process.exit(2);
 }
 for (const a of attacks) {

@@ -12,9 +12,9 @@
  * Prints Markdown: the measure, the poster's figure, then per folder "change (verdict)", with † where
  * a side's seed standard deviation exceeds its mean (the seeds do not settle the change's size).
  */
+import { scriptArgs } from './_args.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { methodShort } from '../src/report/poster-comparison.js';
 import { readReportSummary } from './_report-summary.js';
 
@@ -22,9 +22,10 @@ interface Stat { readonly mean: number | null; readonly n: number }
 interface Row { metric: string; method?: string; label: string; regular: Stat; scaat: Stat; measured: string; expected: string; verdict: string; spread: boolean }
 interface Comparison { partition: string; scaat: { label: string; evaluated: number }; regular: { label: string; evaluated: number }; rows: Row[] }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { methods: { type: 'string', default: 'vanilla-gradient,smooth-grad,integrated-gradients' } } });
+const USAGE = 'npx tsx scripts/poster-table.ts SWEEP_DIR[::SCAAT_GROUP_TEXT]... [--methods vanilla-gradient,smooth-grad,integrated-gradients]';
+const { values, positionals } = scriptArgs({ allowPositionals: true, options: { methods: { type: 'string', default: 'vanilla-gradient,smooth-grad,integrated-gradients' } } }, USAGE);
 if (positionals.length === 0) {
-  console.error('usage: npx tsx scripts/poster-table.ts SWEEP_DIR[::GROUP_TEXT]... [--methods vanilla-gradient,smooth-grad]');
+  console.error(`usage: ${USAGE}`);
   process.exit(2);
 }
 const methods = values.methods!.split(',');

@@ -9,18 +9,19 @@
  *
  * With at most --bins distinct values of q the rows are those values, else --bins equal bins on [0, 1].
  */
+import { scriptArgs } from './_args.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { openDataset, parseDataSource } from '../src/datasets/registry.js';
 import { parseNumber } from '../src/io/numbers.js';
 import { pearson } from '../src/metrics/randomization.js';
 import { meanOf } from '../src/train/_loss.js';
 import { parseNpy } from '../src/io/npy.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { threshold: { type: 'string', default: '0.5' }, bins: { type: 'string', default: '20' } } });
+const USAGE = 'npx tsx scripts/q-by-sample.ts RUN_DIR [--threshold 0.5] [--bins 20]';
+const { values, positionals } = scriptArgs({ allowPositionals: true, options: { threshold: { type: 'string', default: '0.5' }, bins: { type: 'string', default: '20' } } }, USAGE);
 if (positionals.length !== 1) {
-  console.error('usage: npx tsx scripts/q-by-sample.ts RUN_DIR [--threshold 0.5] [--bins 20]');
+  console.error(`usage: ${USAGE}`);
   process.exit(2);
 }
 const run = positionals[0]!;

@@ -1,0 +1,85 @@
+// The scripts that make docs/results.md's joined tables (scripts/groups-table.ts,
+// scripts/poster-table.ts) read each sweep's report/summary.json: run as a user runs them, on a
+// report written from seed values chosen by hand, they print those values' mean ± std and the
+// poster verdicts those means give; a bad command line is a named error with the usage, no stack.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SweepCell, SweepResults } from '../../src/report/from-sweep.js';
+import type { RunResult } from '../../src/report/run-results.js';
+import { formatSeedStat } from '../../src/report/sweep-table.js';
+import { writeSweepReport } from '../../src/report/write-report.js';
+import { REPO_ROOT } from '../fixtures/cli.js';
+
+function cell(trainer: string, seed: number, acc: number, entropy: number, rel: number): SweepCell {
+  const name = `trainer=${trainer}__seed=${seed}`;
+  const run: RunResult = {
+    id: name, trainer, config: {}, seed,
+    evaluation: { cleanAccuracy: acc, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: entropy }, { name: 'aopc-rel', value: rel }] }] },
+  };
+  return { name, params: { trainer, seed: String(seed) }, status: 'done', run };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-study-scripts-'));
+  const sweep: SweepResults = {
+    dir, title: 'hand-made', gridFile: 'studies/g.json', grid: {}, evaluation: {}, seedAxis: 'seed', partitionAxis: 'data',
+    // regular: entropy 6.0 / 6.2, AOPC_rel 10 / 14; SCAAT: 5.0 / 5.2, 100 / 140
+    cells: [cell('regular', 0, 0.99, 6.0, 10), cell('regular', 1, 0.98, 6.2, 14), cell('scaat', 0, 0.985, 5.0, 100), cell('scaat', 1, 0.975, 5.2, 140)],
+  };
+  await writeSweepReport(sweep, path.join(dir, 'report'), { defaultTitle: 'hand-made' });
+  writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ title: 'hand-made' }));
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(name: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `scripts/${name}`, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('scripts/groups-table.ts', () => {
+  it("prints a group's mean ± std over its seeds, per chosen column", () => {
+    const r = script('groups-table.ts', `${dir}::trainer=scaat`, '--methods', 'vanilla-gradient', '--metrics', 'clean-accuracy,entropy,aopc-rel');
+    expect(r.stderr).toBe('');
+    const sd = (a: number, b: number) => Math.abs(a - b) / Math.SQRT2; // sample std of two values
+    const row = `| ${path.basename(dir)}: trainer=scaat | 2 | ${[
+      formatSeedStat({ mean: 0.98, std: sd(0.985, 0.975), n: 2 }, true),
+      formatSeedStat({ mean: 5.1, std: sd(5.0, 5.2), n: 2 }, false),
+      formatSeedStat({ mean: 120, std: sd(100, 140), n: 2 }, false),
+    ].join(' | ')} |`;
+    expect(r.stdout.split('\n')).toEqual(['| group | seeds | Clean accuracy | VG Entropy (bits) | VG AOPC_rel |', '|---|---:|---:|---:|---:|', row, '']);
+    expect(row).toContain('5.10 ± 0.141');
+  });
+
+  it('names a missing report (exit 3), an unknown option and a missing value (exit 2) without a stack; --help prints the usage', () => {
+    const none = script('groups-table.ts', path.join(dir, 'nowhere'));
+    expect(none.status).toBe(3);
+    expect(none.stderr).toContain(`${path.join(dir, 'nowhere', 'report', 'summary.json')}: no report`);
+    const bad = script('groups-table.ts', dir, '--bogus', 'x');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^groups-table\.ts: Unknown option '--bogus'\nusage: npx tsx scripts\/groups-table\.ts /);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const missing = script('q-by-sample.ts', 'run', '--bins');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("q-by-sample.ts: Option '--bins <value>' argument missing");
+    const help = script('poster-table.ts', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npx tsx scripts\/poster-table\.ts SWEEP_DIR/);
+  });
+});
+
+describe('scripts/poster-table.ts', () => {
+  it('prints the measured change regular → SCAAT and its verdict against the poster', () => {
+    const r = script('poster-table.ts', dir, '--methods', 'vanilla-gradient');
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    // entropy 6.1 → 5.1: −16.4 % (the poster's −15 to −20 %); AOPC_rel 12 → 120: ×10 (the poster's ×10 or more);
+    // accuracy 98.5 % → 98.0 %: −0.50 points (within about 1.5)
+    expect(lines.find((l) => l.startsWith('| Entropy (bits) | VG |'))).toMatch(/\| −16\.4 % \(meets\) \|$/);
+    expect(lines.find((l) => l.startsWith('| AOPC_rel | VG |'))).toMatch(/\| ×10\.0 \(meets\) \|$/);
+    expect(lines.find((l) => l.startsWith('| Clean accuracy |'))).toMatch(/\| −0\.50 pt \(meets\) \|$/);
+  });
+});
