@@ -39,7 +39,7 @@ const columns = positionals.map((arg) => {
     console.error(`${file}: no comparison against the poster${group !== undefined ? ` whose SCAAT group contains '${group}' (groups: ${all.map((c) => c.scaat.label).join(', ') || 'none'})` : ' (no SCAAT and regular groups)'}`);
     process.exit(3);
   }
-  return { dir, title: sweep.title ?? path.basename(dir), comparison: chosen };
+  return { dir, group, title: sweep.title ?? path.basename(dir), comparison: chosen };
 });
 
 // rows: the first column's order, then any measure another column adds
@@ -53,7 +53,7 @@ for (const { comparison } of columns) {
 // clean accuracy last, as in the report
 keys.sort((a, b) => Number(a.metric === 'clean-accuracy') - Number(b.metric === 'clean-accuracy'));
 
-const head = columns.map((c) => `${path.basename(path.resolve(c.dir))} (${c.comparison.regular.evaluated} / ${c.comparison.scaat.evaluated} seeds)`);
+const head = columns.map((c) => `${path.basename(path.resolve(c.dir))}${c.group !== undefined ? `::${c.group}` : ''} (${c.comparison.regular.evaluated} / ${c.comparison.scaat.evaluated} seeds)`);
 const lines = [
   `| measure | method | poster (regular → SCAAT) | ${head.join(' | ')} |`,
   `|---|---|---|${columns.map(() => '---').join('|')}|`,

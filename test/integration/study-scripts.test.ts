@@ -81,5 +81,8 @@ describe('scripts/poster-table.ts', () => {
     expect(lines.find((l) => l.startsWith('| Entropy (bits) | VG |'))).toMatch(/\| −16\.4 % \(meets\) \|$/);
     expect(lines.find((l) => l.startsWith('| AOPC_rel | VG |'))).toMatch(/\| ×10\.0 \(meets\) \|$/);
     expect(lines.find((l) => l.startsWith('| Clean accuracy |'))).toMatch(/\| −0\.50 pt \(meets\) \|$/);
+    expect(lines[0]).toBe(`| measure | method | poster (regular → SCAAT) | ${path.basename(dir)} (2 / 2 seeds) |`);
+    // DIR::TEXT picks a SCAAT group and names it in the column's head
+    expect(script('poster-table.ts', `${dir}::trainer=scaat`).stdout.split('\n')[0]).toBe(`| measure | method | poster (regular → SCAAT) | ${path.basename(dir)}::trainer=scaat (2 / 2 seeds) |`);
   });
 });
