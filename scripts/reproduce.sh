@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnist-kept mnist-finetune cifar10-cheap
-  cifar10-onepass-long cifar10-length synthetic-32 synthetic-32-sgt mnist-epsilon cifar10-epsilon synthetic-96 cifar10-resnet20)
+  cifar10-onepass-long cifar10-length synthetic-32 synthetic-32-sgt mnist-epsilon cifar10-epsilon mnist-pgd7 synthetic-96 cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
 RESULTS="${SCAAT_RESULTS:-}"
 grids=("$@")
