@@ -51,7 +51,7 @@ for (const { comparison } of columns) {
   }
 }
 // clean accuracy last, as in the report
-keys.sort((a, b) => Number(a.metric === 'clean-accuracy') - Number(b.metric === 'clean-accuracy'));
+keys.sort((a, b) => Number(a.method === undefined) - Number(b.method === undefined));
 
 const head = columns.map((c) => `${path.basename(path.resolve(c.dir))}${c.group !== undefined ? `::${c.group}` : ''} (${c.comparison.regular.evaluated} / ${c.comparison.scaat.evaluated} seeds)`);
 const lines = [

@@ -68,6 +68,7 @@ describe('POSTER_EXPECTED', () => {
       'aopc-lerf': { kind: 'divide', least: 10 },
       'aopc-rel': { kind: 'times', least: 10 },
       'clean-accuracy': { kind: 'points', within: 1.5 },
+      'test-accuracy': { kind: 'points', within: 1.5 },
     });
   });
 });

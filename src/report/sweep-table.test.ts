@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from './run-results.js';
+import { buildPosterComparison } from './poster-comparison.js';
 import { BEST_RULE, TRAINING_WARNINGS_NOTE, buildSweepTable, formatSeedStat, formatSweepTableMarkdown, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
 import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
 
@@ -87,6 +88,46 @@ describe('buildSweepTable', () => {
     expect(formatSeedStat({ mean: 0.5, std: null, n: 1 })).toBe('0.500');
     expect(formatSeedStat({ mean: 0.9731, std: 0.0042, n: 3 }, true)).toBe('97.3 ± 0.4 %');
     expect(formatSeedStat({ mean: null, std: null, n: 0 })).toBe('—');
+  });
+});
+
+describe('the test accuracy column (the last epoch the training loop logged)', () => {
+  /** A run whose log has per-epoch test accuracies `accs` (null: an epoch without one). */
+  const logged = (name: string, clean: number, accs: Array<number | null>): SweepTableCell => ({
+    name,
+    params: { trainer: name.split('-')[0]!, seed: name.split('-')[1]! },
+    run: {
+      id: name, trainer: 'x', config: {}, seed: 0,
+      training: { epochs: accs.map((a, epoch) => ({ epoch, 'train.acc': 0.5, ...(a !== null ? { 'test.acc': a } : {}) })) },
+      evaluation: { cleanAccuracy: clean, methods: [{ method: 'vanilla-gradient', metrics: [{ name: 'entropy', value: 5 }] }] },
+    },
+  });
+
+  it("takes each seed's last epoch, not the best or the mean, beside the sample's clean accuracy", () => {
+    // regular: last epochs 0.9912 and 0.9902 (an earlier 0.995 is not the last); scaat: 0.9894 and 0.9906
+    const cells = [logged('regular-0', 0.994, [0.98, 0.995, 0.9912]), logged('regular-1', 0.99, [0.97, 0.9902]), logged('scaat-0', 0.988, [0.9894]), logged('scaat-1', 0.992, [0.98, 0.9906])];
+    const t = buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+    expect(t.columns.map((c) => [c.key, c.label, c.direction])).toEqual([
+      ['clean-accuracy', 'Clean accuracy', 'higher-is-better'],
+      ['test-accuracy', 'Test accuracy (last epoch)', 'higher-is-better'],
+      ['vanilla-gradient/entropy', 'Entropy (bits)', 'lower-is-better'],
+    ]);
+    const [regular, scaat] = t.partitions[0]!.stats;
+    expect(regular![1]!.mean).toBeCloseTo(0.9907, 12);
+    expect(regular![1]!.std).toBeCloseTo(0.001 / Math.SQRT2, 12);
+    expect(scaat![1]!.mean).toBeCloseTo(0.99, 12);
+    // shown as a percentage, as the clean accuracy
+    expect(formatSweepTableMarkdown(t)).toMatch(/\| trainer=regular \| 2 \| 99\.2 ± 0\.3 % \| 99\.1 ± 0\.1 % \| 5\.00 ± 0 \|/);
+    // the poster's accuracy figure applies to it too: 99.07 % → 99.00 %, −0.07 points (within 1.5)
+    const row = buildPosterComparison(t, [])[0]!.rows.find((r) => r.metric === 'test-accuracy')!;
+    expect([row.measured, row.verdict]).toEqual(['−0.07 pt', 'meets']);
+  });
+
+  it('is absent where no run logged a test accuracy, and null for a run whose last epoch has none', () => {
+    const none = buildSweepTable({ cells: [logged('regular-0', 0.99, [null])], seedAxis: 'seed', partitionAxis: 'data' });
+    expect(none.columns.map((c) => c.key)).not.toContain('test-accuracy');
+    const mixed = buildSweepTable({ cells: [logged('regular-0', 0.99, [0.98]), logged('regular-1', 0.99, [0.97, null])], seedAxis: 'seed', partitionAxis: 'data' });
+    expect(mixed.partitions[0]!.stats[0]![1]).toEqual({ mean: 0.98, std: null, n: 1 });
   });
 });
 
