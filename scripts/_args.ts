@@ -11,7 +11,8 @@ import type { ParseArgsConfig } from 'node:util';
 export function scriptArgs<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
   const argv = config.args ?? process.argv.slice(2);
   const script = path.basename(process.argv[1] ?? 'script');
-  if (argv.includes('--help') || argv.includes('-h')) {
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv; // after '--' every argument is positional
+  if (options.includes('--help') || options.includes('-h')) {
     console.log(`usage: ${usage}`);
     process.exit(0);
   }

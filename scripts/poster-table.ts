@@ -50,7 +50,7 @@ for (const { comparison } of columns) {
     if (!keys.some((k) => k.metric === r.metric && k.method === r.method)) keys.push({ metric: r.metric, ...(r.method !== undefined ? { method: r.method } : {}), label: r.label, expected: r.expected });
   }
 }
-// clean accuracy last, as in the report
+// the accuracies last, as in the report
 keys.sort((a, b) => Number(a.method === undefined) - Number(b.method === undefined));
 
 const head = columns.map((c) => `${path.basename(path.resolve(c.dir))}${c.group !== undefined ? `::${c.group}` : ''} (${c.comparison.regular.evaluated} / ${c.comparison.scaat.evaluated} seeds)`);

@@ -75,6 +75,17 @@ describe('controlMismatch', () => {
   // what the pgd-at trainer resolves for the same step (alpha 'auto' → 1.25·ε for FGSM-RS)
   const control = { ...step, alpha: 1.25 * (8 / 255), attackGradientCacheMiB: 1024 };
 
+  it('reads α \'auto\' as its value and a missing option as its default', () => {
+    // SCAAT's 'auto' at FGSM-RS is 1.25·ε: a control with another α is not its control
+    expect(controlMismatch(step, { ...control, alpha: 0.1 })).toEqual(['alpha']);
+    expect(controlMismatch({ ...step, attack: 'pgd' }, { ...control, attack: 'pgd', alpha: (8 / 255) / 4 })).toEqual([]);
+    expect(controlMismatch({ ...step, attack: 'pgd' }, { ...control, attack: 'pgd' })).toEqual(['alpha']); // 1.25·ε is not PGD's ε/4
+    // a config written before sharedBackward and attackGradient existed: their defaults
+    const { sharedBackward: _s, attackGradient: _a, ...old } = control;
+    expect(controlMismatch(step, old)).toEqual([]);
+    expect(controlMismatch({ ...step, attackGradient: 'train-backward' }, old)).toEqual(['attackGradient']);
+  });
+
   it('is empty for the control of the same step, whatever SCAAT-only options or the cache say', () => {
     expect(controlMismatch({ ...step, saliencySource: 'train-backward', warmupEpochs: 2 }, control)).toEqual([]);
     // ε within a relative 1e-9 (computed differently), steps that FGSM-RS ignores, λ that 'adv-only' ignores
@@ -91,7 +102,7 @@ describe('controlMismatch', () => {
     expect(controlMismatch(step, { ...control, epsilon: 16 / 255 })).toEqual(['epsilon']);
     expect(controlMismatch({ ...step, loss: 'clean+adv', lambda: 2 }, control)).toEqual(['lambda']);
     // PGD: the steps act; a written α is compared
-    expect(controlMismatch({ ...step, attack: 'pgd', steps: 7 }, { ...control, attack: 'pgd', steps: 10 })).toEqual(['steps']);
+    expect(controlMismatch({ ...step, attack: 'pgd', steps: 7 }, { ...control, attack: 'pgd', alpha: (8 / 255) / 4, steps: 10 })).toEqual(['steps']);
     expect(controlMismatch({ ...step, alpha: 0.01 }, { ...control, alpha: 0.02 })).toEqual(['alpha']);
     expect(controlMismatch(step, { ...control, attack: 'pgd' })).toEqual(['attack']);
   });

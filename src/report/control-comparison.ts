@@ -54,23 +54,58 @@ export const CONTROL_RULE =
 export const CONTROL_STEP_OPTIONS = ['attack', 'epsilon', 'alpha', 'steps', 'randomStart', 'validBox', 'loss', 'lambda', 'sharedBackward', 'attackGradient'] as const;
 
 /**
+ * The defaults both trainers give these options (method.md §2.3–2.6; the schemas of scaat/config.ts
+ * and train/pgd-at.ts, which test/integration/control-options.test.ts checks this against): a
+ * config.json written before an option existed is read as having its default.
+ */
+export const CONTROL_STEP_DEFAULTS: Readonly<Record<(typeof CONTROL_STEP_OPTIONS)[number], unknown>> = {
+  attack: 'pgd',
+  epsilon: 8 / 255,
+  alpha: 'auto',
+  steps: 7,
+  randomStart: true,
+  validBox: 'project',
+  loss: 'clean+adv',
+  lambda: 1,
+  sharedBackward: false,
+  attackGradient: 'fresh',
+};
+
+/**
+ * α of 'auto' for an attack at ε (attacks/registry.ts defaultAlpha, method.md §2.3: ε/4 for PGD,
+ * 1.25·ε for FGSM-RS, 0 for noise; test/integration/control-options.test.ts checks the two agree):
+ * the report room reads JSON and does not import the attacks.
+ */
+export function autoAlpha(attack: unknown, epsilon: number): number | undefined {
+  return attack === 'pgd' ? epsilon / 4 : attack === 'fgsm-rs' ? 1.25 * epsilon : attack === 'noise' ? 0 : undefined;
+}
+
+/**
  * The step options (of {@link CONTROL_STEP_OPTIONS}) in which a PGD-AT run's resolved `pgd-at`
  * options differ from a SCAAT run's resolved `scaat` options: [] when the PGD-AT run is the SCAAT
- * run's whole-image control. Options that do not act are not compared: `steps` unless the attack
- * is 'pgd' (FGSM-RS takes one, 'noise' none), `alpha` for 'noise' or where SCAAT's is 'auto' (its
- * value is the attack registry's, which the report does not import), `lambda` under the loss
- * 'adv-only'. Numbers are equal within a relative 1e-9 (ε written as 8/255 on both sides).
+ * run's whole-image control. An option missing from a side (a config written before it existed)
+ * has its default ({@link CONTROL_STEP_DEFAULTS}); α 'auto' its value ({@link autoAlpha}). Options
+ * that do not act are not compared: `steps` unless the attack is 'pgd' (FGSM-RS takes one, 'noise'
+ * none), `alpha` for 'noise', `lambda` under the loss 'adv-only'. Numbers are equal within a
+ * relative 1e-9 (ε written as 8/255 on both sides).
  */
 export function controlMismatch(scaat: Readonly<Record<string, unknown>>, control: Readonly<Record<string, unknown>>): string[] {
+  const value = (side: Readonly<Record<string, unknown>>, k: (typeof CONTROL_STEP_OPTIONS)[number]): unknown => {
+    const v = Object.hasOwn(side, k) ? side[k] : CONTROL_STEP_DEFAULTS[k];
+    if (k !== 'alpha' || v !== 'auto') return v;
+    const epsilon = value(side, 'epsilon');
+    return typeof epsilon === 'number' ? autoAlpha(value(side, 'attack'), epsilon) : undefined;
+  };
+  const [s, c] = [(k: (typeof CONTROL_STEP_OPTIONS)[number]) => value(scaat, k), (k: (typeof CONTROL_STEP_OPTIONS)[number]) => value(control, k)];
   const acts = (k: (typeof CONTROL_STEP_OPTIONS)[number]): boolean => {
-    if (k === 'steps') return scaat['attack'] === 'pgd' || control['attack'] === 'pgd';
-    if (k === 'alpha') return scaat['attack'] !== 'noise' && control['attack'] !== 'noise' && typeof scaat['alpha'] === 'number';
-    if (k === 'lambda') return scaat['loss'] !== 'adv-only' || control['loss'] !== 'adv-only';
+    if (k === 'steps') return s('attack') === 'pgd' || c('attack') === 'pgd';
+    if (k === 'alpha') return s('attack') !== 'noise' && c('attack') !== 'noise';
+    if (k === 'lambda') return s('loss') !== 'adv-only' || c('loss') !== 'adv-only';
     return true;
   };
   const same = (a: unknown, b: unknown): boolean =>
     typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) : a === b;
-  return CONTROL_STEP_OPTIONS.filter((k) => acts(k) && !same(scaat[k], control[k]));
+  return CONTROL_STEP_OPTIONS.filter((k) => acts(k) && !same(s(k), c(k)));
 }
 
 /** A group's resolved options of `trainer` (its first cell with a run that has them), if any. */
