@@ -72,6 +72,24 @@ export interface SweepResults {
   readonly cells: readonly SweepCell[];
 }
 
+/**
+ * The command that runs the whole grid: the sweep's last command without `--cells` / `--shard` (a
+ * part of the grid), or `scaat sweep <grid> --out <dir>` where none was recorded.
+ */
+export function wholeGridCommand(sweep: Pick<SweepResults, 'command' | 'gridFile' | 'dir'>): string {
+  return sweep.command === undefined ? `scaat sweep ${sweep.gridFile} --out ${sweep.dir}` : sweep.command.replace(/\s--(?:cells|shard)(?:=|\s+)\S+/g, '');
+}
+
+/**
+ * "Sweep `<command>`" (table.md's first line): the command that runs the whole grid
+ * ({@link wholeGridCommand}), and the last invocation after it where that ran part of the grid, so
+ * a reader does not take the part for the grid.
+ */
+export function sweepCommandLine(sweep: Pick<SweepResults, 'command' | 'gridFile' | 'dir'>): string {
+  const whole = wholeGridCommand(sweep);
+  return sweep.command === undefined || whole === sweep.command ? `Sweep \`${whole}\`` : `Sweep \`${whole}\` (its last invocation ran part of the grid: \`${sweep.command}\`)`;
+}
+
 /** Whether `p` is a sweep folder (holds sweep.json). */
 export function isSweepDir(p: string): boolean {
   return existsSync(path.join(p, SWEEP_FILE));

@@ -95,6 +95,12 @@ describe('renderSweepReport', () => {
     cells: [cell('regular', 0, 6.0), cell('regular', 1, 6.2), cell('scaat', 0, 4.0), cell('scaat', 1, 4.2), cell('sgt', 0)],
   };
 
+  it("gives the whole grid's command to rerun it: the recorded one without --cells / --shard, else one from the grid and folder", () => {
+    expect(renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' })).toContain('Rerun or continue the study with <code>scaat sweep studies/s.json --out runs/s</code>');
+    const part = { ...sweep, command: 'scaat sweep studies/s.json --out /big/s --cells 2-4 --results kept/s' };
+    expect(renderSweepReport(part, buildSweepTable(part), { defaultTitle: 'Sweep s' })).toContain('Rerun or continue the study with <code>scaat sweep studies/s.json --out /big/s --results kept/s</code>');
+  });
+
   it('marks the separated best cell, states the rule, lists every cell, escapes, and loads nothing', () => {
     const html = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' });
     expect(html).toContain('<title>Sweep s</title>');

@@ -19,6 +19,7 @@ import type { Figure } from './figures.js';
 import { missingFigures } from './figures.js';
 import { methodLabel, metricKey, runLabel, TRAINER_INFO } from './run-results.js';
 import type { RunResult, RunResults } from './run-results.js';
+import { wholeGridCommand } from './from-sweep.js';
 import type { SweepResults } from './from-sweep.js';
 import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
@@ -281,7 +282,7 @@ export function renderSweepReport(
   const evaluated = sweep.cells.filter((c) => c.run).length;
   const counts = new Map<string, number>();
   for (const c of sweep.cells) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
-  const rerun = `scaat sweep ${sweep.gridFile} --out ${sweep.dir}`;
+  const rerun = wholeGridCommand(sweep);
   const body = [
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${[

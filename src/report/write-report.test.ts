@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SweepCell, SweepResults } from './from-sweep.js';
 import type { RunResult } from './run-results.js';
-import { FURTHER_FILLS_NOTE, sweepCommandLine, writeSweepReport } from './write-report.js';
+import { sweepCommandLine } from './from-sweep.js';
+import { FURTHER_FILLS_NOTE, writeSweepReport } from './write-report.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -14,6 +14,7 @@
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { renderFigures, svgToPng } from './figures.js';
+import { sweepCommandLine } from './from-sweep.js';
 import type { SweepResults } from './from-sweep.js';
 import { renderReport, renderSweepReport } from './render-html.js';
 import type { RenderOptions, SweepRenderOptions } from './render-html.js';
@@ -122,17 +123,6 @@ export function sweepReportParts(sweep: SweepResults): SweepReportParts {
     qRows: sweepQRows(sweep, table),
     fronts: sweepFrontSpecs(sweep, table),
   };
-}
-
-/**
- * "Sweep `<command>`": the command that runs the whole grid. Where the sweep's last invocation ran
- * part of it (`--cells`, `--shard`), the whole grid's command is that one without them, and the
- * last invocation follows, so a reader does not take the part for the grid.
- */
-export function sweepCommandLine(sweep: Pick<SweepResults, 'command' | 'gridFile' | 'dir'>): string {
-  if (sweep.command === undefined) return `Sweep \`scaat sweep ${sweep.gridFile} --out ${sweep.dir}\``;
-  const whole = sweep.command.replace(/\s--(?:cells|shard)(?:=|\s+)\S+/g, '');
-  return whole === sweep.command ? `Sweep \`${whole}\`` : `Sweep \`${whole}\` (its last invocation ran part of the grid: \`${sweep.command}\`)`;
 }
 
 /**
