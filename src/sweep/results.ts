@@ -11,7 +11,8 @@
  * given the results folder first restores into <out> every cell of its part that <out> lacks
  * (nothing in <out> is ever replaced) and then saves each cell the moment it is done, so a sweep on
  * a fresh machine skips what an earlier machine finished. A restored cell is done without its
- * model: a cell that fine-tunes or continues from it needs the model, and says so.
+ * model: a cell that fine-tunes or continues from it needs the model, so a sweep trains such a
+ * source again instead of restoring it (run.ts keptToRetrain); one restored earlier says so.
  */
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';

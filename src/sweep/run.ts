@@ -45,7 +45,7 @@ import { lockRunDir, readRunConfig, runPaths } from '../train/run-dir.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
-import { evaluationCurrent, restoreCellResults, saveCellResults } from './results.js';
+import { evaluationCurrent, restorable, restoreCellResults, saveCellResults } from './results.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
 import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './sweep-files.js';
 
@@ -104,6 +104,38 @@ export function planSweep(
   return { cells, mine: shardCells(cells, o.shard).filter((c) => selected.has(c.name)) };
 }
 
+/**
+ * The kept cells (restorable from the results folder, results.ts) that are not restored but trained
+ * again: the runs that a cell still to train continues or fine-tunes from (`continues`, `source`),
+ * transitively, within `mine`. A restored cell has no model, and a longer cell of an epochs chain or
+ * a fine-tuning cell needs its source's; so on a machine that lacks the sweep folder the source
+ * trains again (bit for bit its kept run, whose results are then saved anew) rather than being
+ * restored and stopping its dependant with SOURCE_NOT_READY. Keyed by cell name: the dependant that
+ * needs it.
+ */
+export function keptToRetrain(mine: readonly Cell[], out: string, results: string | undefined, evaluation: GridEvaluation): Map<string, string> {
+  const retrain = new Map<string, string>();
+  if (results === undefined) return retrain;
+  const names = new Set(mine.map((c) => c.name));
+  const kept = (name: string) => restorable(results, out, name, evaluation);
+  const hasModel = (name: string) => existsSync(path.join(runPaths(path.join(out, name)).model, MODEL_JSON));
+  // trains in this sweep: retrained, or neither trained, evaluated nor kept
+  const trains = (c: Cell) => retrain.has(c.name) || (!hasModel(c.name) && !evaluationCurrent(path.join(out, c.name), evaluation) && !kept(c.name));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const c of mine) {
+      if (!trains(c)) continue;
+      for (const from of [c.continues, c.source]) {
+        if (from !== undefined && names.has(from) && !retrain.has(from) && kept(from)) {
+          retrain.set(from, c.name);
+          changed = true;
+        }
+      }
+    }
+  }
+  return retrain;
+}
+
 /** Runs the sweep (module header). */
 export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const { grid, out } = o;
@@ -125,8 +157,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
 
   if (o.results !== undefined) {
     await fsp.mkdir(out, { recursive: true });
+    const retrain = keptToRetrain(mine, out, o.results, grid.evaluation);
     for (const cell of mine) {
-      if (await restoreCellResults(o.results, out, cell.name, grid.evaluation)) log(`${cell.name}: results restored from ${o.results} (no model)`);
+      const needs = retrain.get(cell.name);
+      if (needs !== undefined) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
+      else if (await restoreCellResults(o.results, out, cell.name, grid.evaluation)) log(`${cell.name}: results restored from ${o.results} (no model)`);
     }
   }
 

@@ -284,6 +284,32 @@ describe('scaat sweep', () => {
     expect(readFileSync(path.join(out, 'trainer=scaat__epochs=2__seed=0', 'q.npy'))).toEqual(readFileSync(path.join(scratch, 'trainer=scaat__epochs=2__seed=0', 'q.npy')));
   }, 180_000);
 
+  it('--results on a fresh folder: a kept cell that a cell still to train continues is trained again (not restored without its model), bit for bit', async () => {
+    // the epochs chain of the test above (its folder 'length' holds all four cells, done)
+    const grid = path.join(tmp, 'length.json');
+    const out = path.join(tmp, 'length');
+    const results = path.join(tmp, 'length-results');
+    const save = await runCli(['sweep', grid, '--out', out, '--results', results, '--no-report', '-q']);
+    expect(save.code, save.stderr).toBe(0);
+    // a new machine, and the longer SCAAT cell's results never made it: it must train, from its shorter twin's final checkpoint
+    const [short, long] = ['trainer=scaat__epochs=1__seed=0', 'trainer=scaat__epochs=2__seed=0'];
+    rmSync(path.join(results, long), { recursive: true });
+    const fresh = path.join(tmp, 'length-fresh');
+    const dry = await runCli(['sweep', grid, '--out', fresh, '--results', results, '--dry-run']);
+    expect(dry.stdout).toMatch(new RegExp(`pending\\s+${path.join(fresh, short).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  \\(kept without its model, which ${long} starts from: trained again\\)`));
+    expect(dry.stdout.match(/ kept /g)?.length).toBe(2); // the regular chain: nothing to train after it
+    const r = await runCli(['sweep', grid, '--out', fresh, '--results', results, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sweep: ${short}: kept in ${results} without its model, which ${long} starts from: trained again`);
+    expect(r.stderr).toContain('sweep: 2 cells run, 2 already done, 0 failed');
+    for (const c of [short, long]) {
+      expect(await weights(path.join(fresh, c)), `${c}: weights`).toEqual(await weights(path.join(out, c)));
+      expect(evaluation(path.join(fresh, c)), `${c}: eval.json`).toEqual(evaluation(path.join(out, c)));
+      expect(timeless(records(path.join(fresh, c))), `${c}: log`).toEqual(timeless(records(path.join(out, c))));
+    }
+    expect(existsSync(path.join(fresh, 'trainer=regular__epochs=2__seed=0', 'model'))).toBe(false); // restored, not trained
+  }, 180_000);
+
   it('records a failing cell in its error.json, runs the others, reports, and exits 1', async () => {
     const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
     const grid = path.join(tmp, 'diverge.json');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { ConfigError, ScaatError } from '../../errors.js';
 import { readGrid } from '../../sweep/grid.js';
 import { restorable } from '../../sweep/results.js';
-import { cellStatus, planSweep, runSweep } from '../../sweep/run.js';
+import { cellStatus, keptToRetrain, planSweep, runSweep } from '../../sweep/run.js';
 import { consoleProgress } from '../../train/progress.js';
 import { openDataSource, parseShard } from './_inputs.js';
 import { runSweepReport } from './report.js';
@@ -67,9 +67,10 @@ from-scratch cells by turns, a fine-tuning cell with its source; all shards shar
 what the report reads, not the model) in <dir>/<cell>/ with a sweep.json, and first restores into
 --out the cells that --out lacks: a study that spans machines whose disks are not kept carries only
 <dir> (a few hundred kB per cell) and skips on a new machine what an earlier one finished.
-scaat report <dir> makes the table from them. A restored cell has no model: a cell that fine-tunes
-or continues it stops with SOURCE_NOT_READY (delete the cell's folder in --out to train it again).
-With --dry-run, such cells show as 'kept'.
+scaat report <dir> makes the table from them. A restored cell has no model, so a kept cell that a
+cell still to train fine-tunes or continues from is not restored but trained again (bit for bit its
+kept run); one restored by an earlier sweep stops its dependant with SOURCE_NOT_READY (delete the
+cell's folder in --out to train it again). With --dry-run, restored cells show as 'kept'.
 
 --cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
 fine-tune or continue from): a part of a study first, or one cell again.
@@ -107,11 +108,14 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
   const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`sweep: ${line}\n`);
   if (opts.dryRun) {
     const { cells: all, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}), ...(cells ? { cells } : {}) });
+    const retrain = keptToRetrain(mine, opts.out, opts.results, grid.evaluation);
     const lines = mine.map((c) => {
-      // a cell the results folder keeps and --out lacks is restored, not run: 'kept'
-      const kept = opts.results !== undefined && restorable(opts.results, opts.out, c.name, grid.evaluation);
+      // a cell the results folder keeps and --out lacks is restored, not run: 'kept'; unless a cell
+      // still to train starts from it (keptToRetrain): then it trains again
+      const kept = opts.results !== undefined && restorable(opts.results, opts.out, c.name, grid.evaluation) && !retrain.has(c.name);
       const { status } = kept ? { status: 'kept' } : cellStatus(opts.out, c, grid.evaluation);
-      return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}`;
+      const again = retrain.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
+      return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}${again}`;
     });
     process.stdout.write(
       `${grid.file}: ${all.length} cells${shard || cells ? `, ${mine.length} in ${part}` : ''}${grid.comment ? `\n  ${grid.comment}` : ''}\n` +
