@@ -117,7 +117,7 @@ describe('sweepFrontSpecs', () => {
     expect(rows.some((r) => r.trainer === 'PGD-AT' && r.along === '0.1' && r.method === 'Vanilla Gradient')).toBe(false);
     const f = sweepFrontSpecs(sweep, table);
     expect(f[0]!.caption).toContain('Left out: VG: 1 group with AOPC_rel undefined in every seed.');
-    expect(f[0]!.caption).toContain('Better is right (higher clean accuracy) and up');
+    expect(f[0]!.caption).toContain('Better is right (higher clean accuracy, on the evaluated sample) and up');
     expect(f[1]!.caption).toContain('and down (lower entropy');
     expect(f[1]!.caption).not.toContain('Left out');
     expect((f[0]!.spec as unknown as { spec: { layer: Array<{ mark: { type: string }; encoding: { y?: { scale?: { type?: string } } } }> } }).spec.layer.find((l) => l.mark.type === 'line')!.encoding.y!.scale!.type).toBe('log');
@@ -248,6 +248,38 @@ describe('the fronts\' ε labels', () => {
     // cifar: two attacks (two settings) → two label layers; mnist: one setting → one
     expect(layers('front-entropy-cifar').map((l) => l.mark.dy)).toEqual([-6, 10]);
     expect(layers('front-entropy-mnist').map((l) => l.mark.dy)).toEqual([-6]);
+  });
+});
+
+describe("the fronts' accuracy axis", () => {
+  // two groups whose logs end at test accuracies 0.99 and 0.97 (evaluated samples: 0.95 and 0.98)
+  const logged = (trainer: string, clean: number, test: number | null): SweepTableCell => {
+    const c = cell({ trainer, seed: '0' }, clean, [5, 10], [4, 8]);
+    return { ...c, run: { ...c.run!, training: { epochs: [{ epoch: 0, 'test.acc': 0.5 }, { epoch: 1, ...(test !== null ? { 'test.acc': test } : {}) }] } } };
+  };
+  const specOf = (cells: SweepTableCell[]) => {
+    const s = { cells, seedAxis: 'seed', partitionAxis: 'data' };
+    return sweepFrontSpecs(s, buildSweepTable(s)).find((f) => f.id.startsWith('front-entropy'))!;
+  };
+
+  it('is the test accuracy of the last epoch where every group has one', () => {
+    const f = specOf([logged('regular', 0.95, 0.99), logged('scaat', 0.98, 0.97)]);
+    const rows = (f.spec as unknown as { data: { values: FrontRow[] } }).data.values;
+    expect(rows.map((r) => [r.method, r.trainer, r.accuracy])).toEqual([
+      ['Vanilla Gradient', 'Regular', 0.99], ['Vanilla Gradient', 'SCAAT', 0.97], ['SmoothGrad', 'Regular', 0.99], ['SmoothGrad', 'SCAAT', 0.97],
+    ]);
+    expect(f.title).toBe('test accuracy (last epoch) against saliency entropy (bits)');
+    expect(f.caption).toContain('Better is right (higher test accuracy (last epoch), on the whole test split)');
+    // by the test accuracy regular dominates (0.99, entropy 5 against 0.97, 5); by the sample's, neither would
+    expect(f.undominated.map((u) => u.groups)).toEqual([['trainer=regular'], ['trainer=regular']]);
+  });
+
+  it("is the evaluated sample's clean accuracy where a group has no logged test accuracy", () => {
+    const f = specOf([logged('regular', 0.95, 0.99), logged('scaat', 0.98, null)]);
+    expect(f.title).toBe('clean accuracy against saliency entropy (bits)');
+    expect((f.spec as unknown as { data: { values: FrontRow[] } }).data.values.map((r) => r.accuracy).sort()).toEqual([0.95, 0.95, 0.98, 0.98]);
+    // by the sample's accuracy SCAAT (0.98, entropy 5) dominates regular (0.95, 5)
+    expect(f.undominated.map((u) => u.groups)).toEqual([['trainer=scaat'], ['trainer=scaat']]);
   });
 });
 

@@ -16,7 +16,7 @@ import { readNumber } from '../io/numbers.js';
 import { CONFIG, PALETTE, renderSpecSvg } from './figures.js';
 import type { Figure, FigureSpec } from './figures.js';
 import { METHOD_SHORT, TRAINER_INFO, methodLabel } from './run-results.js';
-import { markdownRow, markdownText } from './sweep-table.js';
+import { markdownRow, markdownText, TEST_ACCURACY } from './sweep-table.js';
 import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** One point of a front: a group's means and seed standard deviations. */
@@ -98,7 +98,8 @@ const FRONTS = [
  */
 export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell[] }, table: SweepTableModel): FrontSpec[] {
   const runTrainer = new Map(sweep.cells.flatMap((c) => (c.run ? [[c.name, c.run.trainer] as const] : [])));
-  const acc = table.columns.findIndex((c) => c.key === 'clean-accuracy');
+  const clean = table.columns.findIndex((c) => c.key === 'clean-accuracy');
+  const test = table.columns.findIndex((c) => c.key === TEST_ACCURACY);
   const methods = [...new Set(table.columns.flatMap((c) => (c.method !== undefined ? [c.method] : [])))];
   const ids = new Set<string>();
   const specs: FrontSpec[] = [];
@@ -133,6 +134,12 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
       .sort((a, b) => (TRAINER_INFO[a]?.order ?? 99) - (TRAINER_INFO[b]?.order ?? 99))
       .map((t) => TRAINER_INFO[t]?.label ?? t);
     const variants = [...new Set(points.map((pt) => pt.variant))];
+    // The accuracy axis: the test accuracy of the last epoch (the whole test split: on MNIST's
+    // 500-image sample one image is 0.2 points) where every evaluated group has it, else the
+    // evaluated sample's clean accuracy.
+    const useTest = test >= 0 && p.groups.every((g, i) => g.evaluated === 0 || p.stats[i]![test]!.mean !== null);
+    const acc = useTest ? test : clean;
+    const accName = useTest ? 'test accuracy (last epoch)' : 'clean accuracy';
     for (const front of FRONTS) {
       const rows: FrontRow[] = [];
       // every group with a mean, for the groups not dominated (a mean ≤ 0 has no place on the log
@@ -194,15 +201,15 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         undominated: byMethod,
         leftOut: left,
         id: suffix ? `${front.id}-${suffix}` : front.id,
-        title: `${p.title ? `${p.title}: ` : ''}clean accuracy against ${front.label}`,
+        title: `${p.title ? `${p.title}: ` : ''}${accName} against ${front.label}`,
         caption:
           `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more, accuracy's cut at 0 and 100 %), ` +
           `one colour per trainer; the points of a trainer are joined in order of its ${byLength ? 'training length (labelled in epochs)' : 'ε (labelled)'}, a dashed line for each other setting. ` +
-          `Better is right (higher clean accuracy) and ${front.better}: a front further to the ${front.corner} dominates.` +
+          `Better is right (higher ${accName}${useTest ? ', on the whole test split' : ', on the evaluated sample'}) and ${front.better}: a front further to the ${front.corner} dominates.` +
           `${front.log ? ' AOPC_rel on a log scale.' : ''}${measured.size > 0 ? ` Measure: ${[...measured].join(', ')}.` : ''}` +
           `${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}` +
           ` ${UNDOMINATED_NOTE} ${byMethod.map((u) => `${u.method}: ${u.groups.join('; ')}`).join('. ')}.`,
-        spec: frontSpec(rows, front.label, front.log, trainers, variants),
+        spec: frontSpec(rows, front.label, front.log, trainers, variants, accName),
       });
     }
   }
@@ -211,7 +218,7 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
 
 /** Introduces the groups that no other dominates (captions and table.md). */
 export const UNDOMINATED_NOTE =
-  'Not dominated (no other group of the method has at least its mean clean accuracy and at least as good a mean measure, one of them strictly better; means only, so a dominated point may lie within its dominator\'s seed spread):';
+  'Not dominated (no other group of the method has at least its mean accuracy on the figure\'s axis, the test accuracy of the last epoch where every group has one, else the evaluated sample\'s clean accuracy, and at least as good a mean measure, one of them strictly better; means only, so a dominated point may lie within its dominator\'s seed spread):';
 
 /** table.md's section on the fronts: per partition, measure and method, the groups no other dominates ('' without fronts). */
 export function formatFrontsMarkdown(specs: readonly FrontSpec[]): string {
@@ -246,9 +253,9 @@ function shortOfLabel(label: string): string {
   return key !== undefined ? METHOD_SHORT[key]! : label;
 }
 
-function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trainers: readonly string[], variants: readonly string[]): TopLevelSpec {
+function frontSpec(rows: readonly FrontRow[], yTitle: string, log: boolean, trainers: readonly string[], variants: readonly string[], xTitle: string): TopLevelSpec {
   const color = { field: 'trainer', type: 'nominal' as const, title: 'trainer', scale: { domain: trainers, range: trainers.map((_, i) => PALETTE[i % PALETTE.length]!) }, sort: trainers };
-  const x = { field: 'accuracy', type: 'quantitative' as const, title: 'clean accuracy →', scale: { zero: false }, axis: { format: '.1%' } };
+  const x = { field: 'accuracy', type: 'quantitative' as const, title: `${xTitle} →`, scale: { zero: false }, axis: { format: '.1%' } };
   const y = { field: 'value', type: 'quantitative' as const, title: `${yTitle} ${log ? '↑' : '↓'}`, scale: log ? { type: 'log' as const } : { zero: false } };
   // The groups without another setting (regular, SGT beside an attack axis) have variant '': no legend entry of their own.
   const named = variants.filter((v) => v !== '');
