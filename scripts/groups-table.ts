@@ -15,7 +15,7 @@
 import { scriptArgs } from './_args.js';
 import { readReportSummary } from './_report-summary.js';
 import path from 'node:path';
-import { formatSeedStat, isAccuracyColumn } from '../src/report/sweep-table.js';
+import { formatColumnStat } from '../src/report/sweep-table.js';
 import type { SeedStat } from '../src/report/sweep-table.js';
 import { methodShort } from '../src/report/poster-comparison.js';
 
@@ -67,7 +67,7 @@ for (const r of rows) {
   const cells = cols.map((c) => {
     const s = r.stat(c);
     if (s === undefined) return '—';
-    const text = formatSeedStat(s, isAccuracyColumn(c.key));
+    const text = formatColumnStat(s, c.key);
     return s.mean !== null && s.n < r.group.evaluated ? `${text} (${s.n})` : text;
   });
   lines.push(`| ${r.name} | ${r.group.evaluated} | ${cells.join(' | ')} |`);

@@ -16,7 +16,7 @@
 import { METHOD_SHORT, methodLabel } from './run-results.js';
 import { pairedGroups, trainerOptionParams } from './poster-comparison.js';
 import type { GroupRef, PosterComparison } from './poster-comparison.js';
-import { formatSeedStat, isAccuracyColumn, markdownRow } from './sweep-table.js';
+import { formatColumnStat, markdownRow } from './sweep-table.js';
 import type { Direction } from './run-results.js';
 import type { SeedStat, SweepGroup, SweepTableCell, SweepTableModel } from './sweep-table.js';
 
@@ -175,9 +175,9 @@ const HEADER: readonly string[] = CONTROL_HEADER;
 
 /** A row's cells, in the order of {@link CONTROL_HEADER}. */
 export function controlRowCells(r: ControlRow): string[] {
-  const percent = isAccuracyColumn(r.column);
+
   const method = r.method === undefined ? '' : METHOD_SHORT[r.method] ?? methodLabel({ method: r.method });
-  return [r.label, method, `${r.scaat.n} / ${r.control.n}`, formatSeedStat(r.scaat, percent), formatSeedStat(r.control, percent), r.verdict];
+  return [r.label, method, `${r.scaat.n} / ${r.control.n}`, formatColumnStat(r.scaat, r.column), formatColumnStat(r.control, r.column), r.verdict];
 }
 
 /** The pair's title: '<partition>: <SCAAT group> vs <control group>'. */

@@ -14,7 +14,7 @@
  */
 import { formatValue } from './table.js';
 import { METHOD_SHORT, methodLabel } from './run-results.js';
-import { formatSeedStat, isAccuracyColumn, markdownRow } from './sweep-table.js';
+import { formatColumnStat, isAccuracyColumn, markdownRow } from './sweep-table.js';
 import type { SeedStat, SweepGroup, SweepTableModel } from './sweep-table.js';
 
 /**
@@ -219,13 +219,13 @@ export function methodShort(row: Pick<PosterRow, 'method'>): string {
 
 /** A row's cells as every format shows them, in the order of {@link POSTER_HEADER}. */
 export function posterRowCells(row: PosterRow): string[] {
-  const percent = isAccuracyColumn(row.metric);
+
   return [
     row.label,
     methodShort(row),
     `${row.regular.n} / ${row.scaat.n}`,
-    formatSeedStat({ ...row.regular, std: null }, percent),
-    formatSeedStat({ ...row.scaat, std: null }, percent),
+    formatColumnStat({ ...row.regular, std: null }, row.metric),
+    formatColumnStat({ ...row.scaat, std: null }, row.metric),
     `${row.measured}${row.spread ? ' †' : ''}`,
     row.expected,
     row.reason !== undefined ? `${row.verdict} (${row.reason})` : row.verdict,

@@ -25,7 +25,7 @@ import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, post
 import type { PosterComparison } from './poster-comparison.js';
 import { buildControlComparison, CONTROL_HEADER, CONTROL_HEADING, CONTROL_RULE, controlRowCells, controlSummary, controlTitle } from './control-comparison.js';
 import type { ControlComparison } from './control-comparison.js';
-import { BEST_RULE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, buildSweepTable, columnMethodLabel, formatSeedStat, isAccuracyColumn, sweepTrainingWarnings } from './sweep-table.js';
+import { BEST_RULE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, buildSweepTable, columnMethodLabel, formatColumnStat, sweepTrainingWarnings } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
@@ -328,7 +328,7 @@ function renderSweepPartition(t: SweepTableModel, pi: number): string {
   const rows = p.groups.map((g, gi) => {
     const cells = ordered.map(({ c, j }) => {
       const best = p.best[j] === gi;
-      return `<td${best ? ' class="best" title="best: separated from the runner-up by more than the seed spread"' : ''} data-column="${escapeHtml(c.key)}">${escapeHtml(formatSeedStat(p.stats[gi]![j]!, isAccuracyColumn(c.key)))}</td>`;
+      return `<td${best ? ' class="best" title="best: separated from the runner-up by more than the seed spread"' : ''} data-column="${escapeHtml(c.key)}">${escapeHtml(formatColumnStat(p.stats[gi]![j]!, c.key))}</td>`;
     });
     const seeds = g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`;
     const mark = g.warnings ? ` <span class="warn" title="its mean includes a cell whose training logged a warning (listed under the table)">${TRAINING_WARNING_MARK}</span>` : '';

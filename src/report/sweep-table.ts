@@ -185,6 +185,14 @@ export function isAccuracyColumn(key: string): boolean {
   return key === 'clean-accuracy' || key === TEST_ACCURACY;
 }
 
+/**
+ * A column's mean ± std as every table shows it: accuracies in % (the test accuracy, on the whole
+ * test split, with two decimals: 0.01 points is one image in 10 000), the rest by formatValue.
+ */
+export function formatColumnStat(s: SeedStat, key: string): string {
+  return formatSeedStat(s, isAccuracyColumn(key), key === TEST_ACCURACY ? 2 : 1);
+}
+
 /** The `test.acc` of a run's last logged epoch, or null. */
 export function lastTestAccuracy(run: RunResult): number | null {
   const last = run.training?.epochs.at(-1);
@@ -272,9 +280,9 @@ export function groupLabel(g: SweepGroup): string {
 }
 
 /** 'mean ± std' (three significant digits; accuracy in percent), the mean alone for one seed, '—' for none. */
-export function formatSeedStat(s: SeedStat, percent = false): string {
+export function formatSeedStat(s: SeedStat, percent = false, decimals = 1): string {
   if (s.mean === null) return '—';
-  const f = (v: number) => (percent ? (100 * v).toFixed(1) : formatValue(v));
+  const f = (v: number) => (percent ? (100 * v).toFixed(decimals) : formatValue(v));
   return `${f(s.mean)}${s.std !== null ? ` ± ${f(s.std)}` : ''}${percent ? ' %' : ''}`;
 }
 
@@ -304,7 +312,7 @@ export function formatSweepTableText(t: SweepTableModel, { brief = false }: { re
       const rows = p.groups.map((g, gi) => [
         groupLabel(g),
         g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`,
-        ...cols.map(({ c, j }) => `${formatSeedStat(p.stats[gi]![j]!, isAccuracyColumn(c.key))}${p.best[j] === gi ? '*' : ''}`),
+        ...cols.map(({ c, j }) => `${formatColumnStat(p.stats[gi]![j]!, c.key)}${p.best[j] === gi ? '*' : ''}`),
       ]);
       if (method !== undefined) out.push(`  ${columnMethodLabel(t.columns.find((c) => c.method === method)!)}`);
       const lines = [header, ...rows];
@@ -350,7 +358,7 @@ export function formatSweepTableMarkdown(t: SweepTableModel, { brief = false }: 
     out.push(markdownRow(header), `|---|---:|${ordered.map(() => '---:').join('|')}|`);
     p.groups.forEach((g, gi) => {
       const values = ordered.map(({ c, j }) => {
-        const v = formatSeedStat(p.stats[gi]![j]!, isAccuracyColumn(c.key));
+        const v = formatColumnStat(p.stats[gi]![j]!, c.key);
         return p.best[j] === gi ? `**${v}**` : v;
       });
       out.push(markdownRow([groupLabel(g), g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`, ...values]));
