@@ -175,7 +175,6 @@ const HEADER: readonly string[] = CONTROL_HEADER;
 
 /** A row's cells, in the order of {@link CONTROL_HEADER}. */
 export function controlRowCells(r: ControlRow): string[] {
-
   const method = r.method === undefined ? '' : METHOD_SHORT[r.method] ?? methodLabel({ method: r.method });
   return [r.label, method, `${r.scaat.n} / ${r.control.n}`, formatColumnStat(r.scaat, r.column), formatColumnStat(r.control, r.column), r.verdict];
 }

@@ -219,7 +219,6 @@ export function methodShort(row: Pick<PosterRow, 'method'>): string {
 
 /** A row's cells as every format shows them, in the order of {@link POSTER_HEADER}. */
 export function posterRowCells(row: PosterRow): string[] {
-
   return [
     row.label,
     methodShort(row),
