@@ -21,14 +21,16 @@
 # CIFAR-10 grids read ../shared/data/cifar10-jpg (their 'data' key; edit it to where your copy is).
 # Grids that share cells with an earlier grid, config for config, get them copied in when that grid
 # has them evaluated (the sweep checks each copied config against the grid), so only their own
-# cells train: mnist-finetune's six from-scratch cells are mnist-headline's; cifar10-onepass-long's
+# cells train: mnist-finetune's six from-scratch cells are mnist-headline's, cifar10-finetune's
+# three regular cells cifar10-headline's; cifar10-onepass-long's
 # 4-epoch cells are cifar10-headline's regular and cifar10-cheap's one-pass cells (its 8-epoch
 # cells then continue them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnist-kept mnist-finetune cifar10-cheap
-  cifar10-onepass-long cifar10-length synthetic-32 synthetic-32-sgt mnist-epsilon cifar10-epsilon mnist-pgd7 synthetic-96 cifar10-resnet20)
+  cifar10-onepass-long cifar10-length synthetic-32 synthetic-32-sgt mnist-epsilon cifar10-epsilon mnist-pgd7 cifar10-finetune synthetic-96
+  cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
 RESULTS="${SCAAT_RESULTS:-}"
 grids=("$@")
@@ -62,6 +64,7 @@ for arg in "${grids[@]}"; do
   [ "$arg" = "$g" ] || cells=(--cells "${arg#*:}")
   case "$g" in
     mnist-finetune) copy_cells mnist-finetune mnist-headline 'trainer=regular__seed=*' 'trainer=scaat__seed=*' ;;
+    cifar10-finetune) copy_cells cifar10-finetune cifar10-headline 'seed=*__trainer=regular' ;;
     cifar10-onepass-long)
       copy_cells cifar10-onepass-long cifar10-headline 'seed=*__trainer=regular'
       copy_cells cifar10-onepass-long cifar10-cheap 'seed=*__trainer=scaat__scaat.attackGradient=train-backward__scaat.loss=adv-only__scaat.saliencySource=train-backward' ;;
