@@ -3,13 +3,16 @@
 // report written from seed values chosen by hand, they print those values' mean ± std and the
 // poster verdicts those means give; a bad command line is a named error with the usage, no stack.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepCell, SweepResults } from '../../src/report/from-sweep.js';
 import type { RunResult } from '../../src/report/run-results.js';
 import { writeSweepReport } from '../../src/report/write-report.js';
+import { ALL_TRAINERS } from '../../src/scaat/registry.js';
+import { expandGrid, readGrid } from '../../src/sweep/grid.js';
+import { SWEEP_CELL_KIND } from '../../src/sweep/sweep-files.js';
 import { REPO_ROOT } from '../fixtures/cli.js';
 
 function cell(trainer: string, seed: number, acc: number, entropy: number, rel: number): SweepCell {
@@ -78,5 +81,30 @@ describe('scripts/poster-table.ts', () => {
     expect(lines[0]).toBe(`| measure | method | poster (regular → SCAAT) | ${path.basename(dir)} (2 / 2 seeds) |`);
     // DIR::TEXT picks a SCAAT group and names it in the column's head
     expect(script('poster-table.ts', `${dir}::trainer=scaat`).stdout.split('\n')[0]).toBe(`| measure | method | poster (regular → SCAAT) | ${path.basename(dir)}::trainer=scaat (2 / 2 seeds) |`);
+  });
+});
+
+describe('scripts/study-status.ts', () => {
+  it("counts a grid's kept cells (an evaluation with the grid's current settings) and lists the others by number", () => {
+    const results = path.join(dir, 'kept');
+    const file = path.join(REPO_ROOT, 'studies', 'mnist-pgd7.json');
+    const grid = readGrid(file, ALL_TRAINERS);
+    const cells = expandGrid(grid, { out: 'out', trainers: ALL_TRAINERS });
+    // cells 1 and 3 kept with the grid's evaluation; cell 2 with other settings (evaluated again: not kept)
+    cells.slice(0, 3).forEach((c, i) => {
+      mkdirSync(path.join(results, 'mnist-pgd7', c.name), { recursive: true });
+      writeFileSync(path.join(results, 'mnist-pgd7', c.name, 'eval.json'), '{}');
+      writeFileSync(path.join(results, 'mnist-pgd7', c.name, 'cell.json'), JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation: i === 1 ? { ...grid.evaluation, limit: 1 } : grid.evaluation }));
+    });
+    const r = script('study-status.ts', 'mnist-pgd7', 'mnist-epsilon', '--results', results);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('| grid | cells | kept | published | not kept (cell numbers) |');
+    expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | — | 2,4-6 |');
+    // nothing kept in this folder for mnist-epsilon; its published report had all 20
+    expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 20 of 20 | 1-20 |');
+    const bad = script('study-status.ts', 'no-such-grid');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^study-status\.ts: no grid studies\/no-such-grid\.json \(grids: /);
   });
 });
