@@ -13,12 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_TRAINERS } from '../src/scaat/registry.js';
 import { expandGrid, readGrid } from '../src/sweep/grid.js';
-import { evaluationCurrent } from '../src/sweep/results.js';
+import { evaluationCurrent, RESULT_FILES } from '../src/sweep/results.js';
 import { scriptArgs } from './_args.js';
 
-const USAGE = 'npx tsx scripts/study-status.ts [GRID...] [--results DIR]';
+const USAGE = 'npx tsx scripts/study-status.ts [GRID...] [--results DIR] [--docs DIR]';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values, positionals } = scriptArgs({ allowPositionals: true, options: { results: { type: 'string', default: path.join(ROOT, 'studies', 'results') } } }, USAGE);
+const { values, positionals } = scriptArgs({ allowPositionals: true, options: { results: { type: 'string', default: path.join(ROOT, 'studies', 'results') }, docs: { type: 'string', default: path.join(ROOT, 'docs', 'results') } } }, USAGE);
 
 /** reproduce.sh's ORDER, read from the script (one list of grids, not two). */
 function reproduceOrder(): string[] {
@@ -51,16 +51,21 @@ for (const g of grids) {
   }
   const grid = readGrid(file, ALL_TRAINERS);
   const cells = expandGrid(grid, { out: 'out', trainers: ALL_TRAINERS });
-  const kept = cells.map((c) => evaluationCurrent(path.join(values.results!, g, c.name), grid.evaluation));
+  // kept: what a sweep would restore (results.ts restorable): every result file, the evaluation current
+  const kept = cells.map((c) => {
+    const dir = path.join(values.results!, g, c.name);
+    return RESULT_FILES.every((f) => existsSync(path.join(dir, f))) && evaluationCurrent(dir, grid.evaluation);
+  });
   const missing = cells.flatMap((_, i) => (kept[i] ? [] : [i + 1]));
-  // docs/results/<grid>/table.md: how many cells its published report had evaluated
-  const table = path.join(ROOT, 'docs', 'results', g, 'table.md');
-  const evaluated = existsSync(table) ? /(\d+) of (\d+) cells evaluated/.exec(readFileSync(table, 'utf8')) : null;
-  const published = evaluated ? `${evaluated[1]} of ${evaluated[2]}` : '—';
+  // docs/results/<grid>/table.md: how many cells its published report had evaluated (summed over its partitions)
+  const table = path.join(values.docs!, g, 'table.md');
+  const counts = existsSync(table) ? [...readFileSync(table, 'utf8').matchAll(/(\d+) of (\d+) cells evaluated/g)] : [];
+  const sum = (k: 1 | 2) => counts.reduce((t, m) => t + Number(m[k]), 0);
+  const published = counts.length > 0 ? `${sum(1)} of ${sum(2)}` : '—';
   rows.push(`| ${g} | ${cells.length} | ${cells.length - missing.length} | ${published} | ${missing.length === 0 ? '—' : ranges(missing)} |`);
 }
 process.stdout.write(
   `${rows.join('\n')}\n\nKept: cells with an evaluation made with the grid's current settings in ${path.relative(process.cwd(), values.results!) || '.'}/<grid>/<cell>. ` +
-    'Published: the cells evaluated in docs/results/<grid>/table.md. Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ' +
-    'their not-kept cells are to run only where the published count falls short.\n',
+    `Published: the cells evaluated in ${path.relative(process.cwd(), values.docs!) || '.'}/<grid>/table.md. Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ' +
+    'their not-kept cells are to run only where the published count falls short.\n`,
 );

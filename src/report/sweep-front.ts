@@ -1,6 +1,8 @@
 /**
  * The sweep report's fronts: per partition (`data`) and saliency method, each group of cells that
- * differ only in their seed (sweep-table.ts) as one point, clean accuracy on x against AOPC_rel
+ * differ only in their seed (sweep-table.ts) as one point, accuracy on x (the test accuracy of the
+ * last logged epoch where every group has it for every evaluated cell, else the evaluated sample's
+ * clean accuracy) against AOPC_rel
  * (log scale) or saliency entropy on y, one colour per trainer, the points of one trainer joined
  * in order of its ε (the cell parameter `epsilon`, from a `*.epsilon` axis, or `<trainer>.epsilon`;
  * src/sweep/grid.ts names the axes) or, in a partition without ε, of its training length (an
@@ -67,7 +69,7 @@ const TIE = 1e-9;
 
 /**
  * The rows (one method's points) that no other row dominates: another dominates a row when its
- * mean clean accuracy is at least the row's and its mean measure at least as good (higher when
+ * mean accuracy is at least the row's and its mean measure at least as good (higher when
  * `higherIsBetter`), one of the two strictly better; means within a relative 1e-9 of each other
  * are tied (a mean over seeds carries rounding). Means only: with few seeds a dominated point may
  * lie within the seed spread of its dominator.
@@ -137,9 +139,10 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
     // The accuracy axis: the test accuracy of the last epoch (the whole test split: on MNIST's
     // 500-image sample one image is 0.2 points) where every evaluated group has it, else the
     // evaluated sample's clean accuracy.
-    const useTest = test >= 0 && p.groups.every((g, i) => g.evaluated === 0 || p.stats[i]![test]!.mean !== null);
+    // (every evaluated cell's: a mean over fewer seeds than the measure's would go unremarked)
+    const useTest = test >= 0 && p.groups.every((g, i) => g.evaluated === 0 || p.stats[i]![test]!.n === g.evaluated);
     const acc = useTest ? test : clean;
-    const accName = useTest ? 'test accuracy (last epoch)' : 'clean accuracy';
+    const accName = useTest ? 'test accuracy of the last epoch' : 'clean accuracy';
     for (const front of FRONTS) {
       const rows: FrontRow[] = [];
       // every group with a mean, for the groups not dominated (a mean ≤ 0 has no place on the log
@@ -205,11 +208,11 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
         caption:
           `Each point is a group of cells that differ only in ${table.seedAxis} (mean over its seeds, bars ± the seed standard deviation where it has two or more, accuracy's cut at 0 and 100 %), ` +
           `one colour per trainer; the points of a trainer are joined in order of its ${byLength ? 'training length (labelled in epochs)' : 'ε (labelled)'}, a dashed line for each other setting. ` +
-          `Better is right (higher ${accName}${useTest ? ', on the whole test split' : ', on the evaluated sample'}) and ${front.better}: a front further to the ${front.corner} dominates.` +
+          `Better is right (higher ${accName}, ${useTest ? 'on the test split the training loop evaluates' : 'on the evaluated sample'}) and ${front.better}: a front further to the ${front.corner} dominates.` +
           `${front.log ? ' AOPC_rel on a log scale.' : ''}${measured.size > 0 ? ` Measure: ${[...measured].join(', ')}.` : ''}` +
           `${left.length > 0 ? ` Left out: ${left.join('; ')}.` : ''}` +
           ` ${UNDOMINATED_NOTE} ${byMethod.map((u) => `${u.method}: ${u.groups.join('; ')}`).join('. ')}.`,
-        spec: frontSpec(rows, front.label, front.log, trainers, variants, accName),
+        spec: frontSpec(rows, front.label, front.log, trainers, variants, useTest ? 'test accuracy (last epoch)' : 'clean accuracy'),
       });
     }
   }

@@ -3,7 +3,8 @@
  * selection, when given), in run order:
  *
  *   0. with a results folder (results.ts): a cell whose folder is missing here but whose results are
- *      there, made with the grid's evaluation, is restored (without its model)
+ *      there, made with the grid's evaluation, is restored (without its model), unless a cell
+ *      still to train continues or fine-tunes from it: then it trains again (keptToRetrain)
  *   1. its folder says it is done (eval.json made with the grid's evaluation) → skip
  *   2. config.json there → it must be the grid's config for the cell (else ConfigError: the grid
  *      changed after the cell started; nothing is touched)
@@ -109,9 +110,12 @@ export function planSweep(
  * again: the runs that a cell still to train continues or fine-tunes from (`continues`, `source`),
  * transitively, within `mine`. A restored cell has no model, and a longer cell of an epochs chain or
  * a fine-tuning cell needs its source's; so on a machine that lacks the sweep folder the source
- * trains again (bit for bit its kept run, whose results are then saved anew) rather than being
- * restored and stopping its dependant with SOURCE_NOT_READY. Keyed by cell name: the dependant that
- * needs it.
+ * trains again (the same run: bit for bit its kept one on the same backend; its results are then
+ * saved anew) rather than being restored and stopping its dependant with SOURCE_NOT_READY. A
+ * continuing cell that has started (its config.json: it resumes from its own checkpoints) needs no
+ * source; a fine-tuning cell that has not finished training does (its source's weights are checked
+ * on every start). A cell with an evaluation but no model trains nothing (MODEL_NOT_KEPT). Keyed by
+ * cell name: the dependant that needs it.
  */
 export function keptToRetrain(mine: readonly Cell[], out: string, results: string | undefined, evaluation: GridEvaluation): Map<string, string> {
   const retrain = new Map<string, string>();
@@ -119,13 +123,16 @@ export function keptToRetrain(mine: readonly Cell[], out: string, results: strin
   const names = new Set(mine.map((c) => c.name));
   const kept = (name: string) => restorable(results, out, name, evaluation);
   const hasModel = (name: string) => existsSync(path.join(runPaths(path.join(out, name)).model, MODEL_JSON));
-  // trains in this sweep: retrained, or neither trained, evaluated nor kept
-  const trains = (c: Cell) => retrain.has(c.name) || (!hasModel(c.name) && !evaluationCurrent(path.join(out, c.name), evaluation) && !kept(c.name));
+  const dir = (name: string) => path.join(out, name);
+  // trains in this sweep: retrained, or neither trained, evaluated (now or with other settings) nor kept
+  const trains = (c: Cell) => retrain.has(c.name) || (!hasModel(c.name) && !existsSync(path.join(dir(c.name), SWEEP_FILES.evaluation)) && !kept(c.name));
   for (let changed = true; changed; ) {
     changed = false;
     for (const c of mine) {
       if (!trains(c)) continue;
-      for (const from of [c.continues, c.source]) {
+      // a started continuing cell resumes from its own checkpoints (a retrained one starts anew)
+      const continuesFrom = c.continues !== undefined && (retrain.has(c.name) || !existsSync(runPaths(dir(c.name)).config)) ? c.continues : undefined;
+      for (const from of [continuesFrom, c.source]) {
         if (from !== undefined && names.has(from) && !retrain.has(from) && kept(from)) {
           retrain.set(from, c.name);
           changed = true;

@@ -90,19 +90,24 @@ describe('scripts/study-status.ts', () => {
     const file = path.join(REPO_ROOT, 'studies', 'mnist-pgd7.json');
     const grid = readGrid(file, ALL_TRAINERS);
     const cells = expandGrid(grid, { out: 'out', trainers: ALL_TRAINERS });
-    // cells 1 and 3 kept with the grid's evaluation; cell 2 with other settings (evaluated again: not kept)
-    cells.slice(0, 3).forEach((c, i) => {
+    // cells 1 and 3 kept with the grid's evaluation; cell 2 with other settings (evaluated again: not kept); cell 4 without its log
+    cells.slice(0, 4).forEach((c, i) => {
       mkdirSync(path.join(results, 'mnist-pgd7', c.name), { recursive: true });
-      writeFileSync(path.join(results, 'mnist-pgd7', c.name, 'eval.json'), '{}');
+      // cell 4 lacks its log: not what a sweep would restore
+      for (const f of i === 3 ? ['config.json', 'eval.json'] : ['config.json', 'log.jsonl', 'eval.json']) writeFileSync(path.join(results, 'mnist-pgd7', c.name, f), '{}');
       writeFileSync(path.join(results, 'mnist-pgd7', c.name, 'cell.json'), JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation: i === 1 ? { ...grid.evaluation, limit: 1 } : grid.evaluation }));
     });
-    const r = script('study-status.ts', 'mnist-pgd7', 'mnist-epsilon', '--results', results);
+    // a published table.md of two partitions (2 of 3 and 4 of 4 cells evaluated)
+    const docs = path.join(dir, 'docs');
+    mkdirSync(path.join(docs, 'mnist-epsilon'), { recursive: true });
+    writeFileSync(path.join(docs, 'mnist-epsilon', 'table.md'), 'data = a: 1 group, 2 of 3 cells evaluated.\n\ndata = b: 2 groups, 4 of 4 cells evaluated.\n');
+    const r = script('study-status.ts', 'mnist-pgd7', 'mnist-epsilon', '--results', results, '--docs', docs);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('| grid | cells | kept | published | not kept (cell numbers) |');
     expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | — | 2,4-6 |');
-    // nothing kept in this folder for mnist-epsilon; its published report had all 20
-    expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 20 of 20 | 1-20 |');
+    // nothing kept in this folder for mnist-epsilon; its (hand-made) published report: 6 of 7
+    expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 6 of 7 | 1-20 |');
     const bad = script('study-status.ts', 'no-such-grid');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^study-status\.ts: no grid studies\/no-such-grid\.json \(grids: /);

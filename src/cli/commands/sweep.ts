@@ -68,9 +68,9 @@ what the report reads, not the model) in <dir>/<cell>/ with a sweep.json, and fi
 --out the cells that --out lacks: a study that spans machines whose disks are not kept carries only
 <dir> (a few hundred kB per cell) and skips on a new machine what an earlier one finished.
 scaat report <dir> makes the table from them. A restored cell has no model, so a kept cell that a
-cell still to train fine-tunes or continues from is not restored but trained again (bit for bit its
-kept run); one restored by an earlier sweep stops its dependant with SOURCE_NOT_READY (delete the
-cell's folder in --out to train it again). With --dry-run, restored cells show as 'kept'.
+cell still to train fine-tunes or continues from is not restored but trained again (the same run,
+bit for bit on the same backend); one restored by an earlier sweep stops its dependant with
+SOURCE_NOT_READY (delete the cell's folder in --out to train it again). With --dry-run, restored cells show as 'kept'.
 
 --cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
 fine-tune or continue from): a part of a study first, or one cell again.
