@@ -113,3 +113,26 @@ describe('scripts/study-status.ts', () => {
     expect(bad.stderr).toMatch(/^study-status\.ts: no grid studies\/no-such-grid\.json \(grids: /);
   });
 });
+
+describe('scripts/headline-table.ts', () => {
+  it("joins the grids' published headline tables, the chosen columns by name, '—' where a grid has none", () => {
+    const docs = path.join(dir, 'headline-docs');
+    const table = (head: string, rows: string[]) => `Sweep \`x\`.\n\n2 groups, 4 of 4 cells evaluated.\n\n${head}\n|---|---:|---:|---:|\n${rows.join('\n')}\n\nSaliency methods: …\n\n| other | table |\n|---|---|\n| a | b |\n`;
+    mkdirSync(path.join(docs, 'a'), { recursive: true });
+    mkdirSync(path.join(docs, 'b'), { recursive: true });
+    writeFileSync(path.join(docs, 'a', 'table.md'), table('| group | seeds | Clean accuracy ↑ | VG Entropy (bits) ↓ |', ['| trainer=regular | 3 | 99.2 ± 0.1 % | 6.05 ± 0.0857 |', '| trainer=scaat | 3 | 99.1 ± 0.1 % | **4.93 ± 0.243** |']));
+    writeFileSync(path.join(docs, 'b', 'table.md'), table('| group | seeds | Clean accuracy ↑ | Test accuracy (last epoch) ↑ |', ['| trainer=regular | 2/3 | 71.2 ± 1.3 % | 72.00 % |']));
+    const r = script('headline-table.ts', 'a', 'b', '--docs', docs, '--columns', 'VG Entropy (bits),Clean accuracy');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').slice(0, 5)).toEqual([
+      '| grid | group | seeds | VG Entropy (bits) | Clean accuracy |',
+      '|---|---|---:|---:|---:|',
+      '| a | trainer=regular | 3 | 6.05 ± 0.0857 | 99.2 ± 0.1 % |',
+      '| a | trainer=scaat | 3 | **4.93 ± 0.243** | 99.1 ± 0.1 % |',
+      '| b | trainer=regular | 2/3 | — | 71.2 ± 1.3 % |',
+    ]);
+    const missing = script('headline-table.ts', 'c', '--docs', docs);
+    expect(missing.status).toBe(3);
+    expect(missing.stderr).toContain(`${path.join(docs, 'c', 'table.md')}: no published table`);
+  });
+});
