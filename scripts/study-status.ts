@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_TRAINERS } from '../src/scaat/registry.js';
 import { expandGrid, readGrid } from '../src/sweep/grid.js';
-import { evaluationCurrent, RESULT_FILES } from '../src/sweep/results.js';
+import { keptWhole } from '../src/sweep/results.js';
 import { scriptArgs } from './_args.js';
 
 const USAGE = 'npx tsx scripts/study-status.ts [GRID...] [--results DIR] [--docs DIR]';
@@ -51,11 +51,8 @@ for (const g of grids) {
   }
   const grid = readGrid(file, ALL_TRAINERS);
   const cells = expandGrid(grid, { out: 'out', trainers: ALL_TRAINERS });
-  // kept: what a sweep would restore (results.ts restorable): every result file, the evaluation current
-  const kept = cells.map((c) => {
-    const dir = path.join(values.results!, g, c.name);
-    return RESULT_FILES.every((f) => existsSync(path.join(dir, f))) && evaluationCurrent(dir, grid.evaluation);
-  });
+  // kept: what a sweep on a machine without the cell would restore
+  const kept = cells.map((c) => keptWhole(path.join(values.results!, g, c.name), grid.evaluation));
   const missing = cells.flatMap((_, i) => (kept[i] ? [] : [i + 1]));
   // docs/results/<grid>/table.md: how many cells its published report had evaluated (summed over its partitions)
   const table = path.join(values.docs!, g, 'table.md');

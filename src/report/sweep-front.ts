@@ -136,10 +136,9 @@ export function sweepFrontSpecs(sweep: { readonly cells: readonly SweepTableCell
       .sort((a, b) => (TRAINER_INFO[a]?.order ?? 99) - (TRAINER_INFO[b]?.order ?? 99))
       .map((t) => TRAINER_INFO[t]?.label ?? t);
     const variants = [...new Set(points.map((pt) => pt.variant))];
-    // The accuracy axis: the test accuracy of the last epoch (the whole test split: on MNIST's
-    // 500-image sample one image is 0.2 points) where every evaluated group has it, else the
-    // evaluated sample's clean accuracy.
-    // (every evaluated cell's: a mean over fewer seeds than the measure's would go unremarked)
+    // The accuracy axis: the test accuracy of the last epoch (the test split the loop evaluates: on
+    // MNIST's 500-image sample one image is 0.2 points) where every evaluated cell logged one (a mean
+    // over fewer seeds than the measure's would go unremarked), else the evaluated sample's.
     const useTest = test >= 0 && p.groups.every((g, i) => g.evaluated === 0 || p.stats[i]![test]!.n === g.evaluated);
     const acc = useTest ? test : clean;
     const accName = useTest ? 'test accuracy of the last epoch' : 'clean accuracy';

@@ -38,13 +38,17 @@ export function evaluationCurrent(dir: string, evaluation: unknown): boolean {
   }
 }
 
+/** Whether a results folder's `dir` keeps a cell whole: every result file, its evaluation made with `evaluation`. */
+export function keptWhole(dir: string, evaluation: unknown): boolean {
+  return RESULT_FILES.every((f) => existsSync(path.join(dir, f))) && evaluationCurrent(dir, evaluation);
+}
+
 /**
  * Whether a sweep would restore `cell` from the results folder into `out`: `out` has no folder for
- * it, and the results folder holds every result file of it with an evaluation made with `evaluation`.
+ * it, and the results folder keeps it whole ({@link keptWhole}).
  */
 export function restorable(results: string, out: string, cell: string, evaluation: unknown): boolean {
-  const from = path.join(results, cell);
-  return !existsSync(path.join(out, cell)) && RESULT_FILES.every((f) => existsSync(path.join(from, f))) && evaluationCurrent(from, evaluation);
+  return !existsSync(path.join(out, cell)) && keptWhole(path.join(results, cell), evaluation);
 }
 
 /**
