@@ -63,6 +63,6 @@ for (const g of grids) {
 }
 process.stdout.write(
   `${rows.join('\n')}\n\nKept: cells with an evaluation made with the grid's current settings in ${path.relative(process.cwd(), values.results!) || '.'}/<grid>/<cell>. ` +
-    `Published: the cells evaluated in ${path.relative(process.cwd(), values.docs!) || '.'}/<grid>/table.md. Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ' +
-    'their not-kept cells are to run only where the published count falls short.\n`,
+    `Published: the cells evaluated in ${path.relative(process.cwd(), values.docs!) || '.'}/<grid>/table.md. Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ` +
+    `their not-kept cells are to run only where the published count falls short.\n`,
 );

@@ -108,6 +108,9 @@ describe('scripts/study-status.ts', () => {
     expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | — | 2,4-6 |');
     // nothing kept in this folder for mnist-epsilon; its (hand-made) published report: 6 of 7
     expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 6 of 7 | 1-20 |');
+    // the footnote is one plain sentence per term (no quoting left over from its source)
+    expect(lines[5]).toMatch(/^Kept: cells with an evaluation .* the published count falls short\.$/);
+    expect(lines[5]).not.toMatch(/['`]\s*\+/);
     const bad = script('study-status.ts', 'no-such-grid');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^study-status\.ts: no grid studies\/no-such-grid\.json \(grids: /);
