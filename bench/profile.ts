@@ -31,7 +31,6 @@
  * Printed: ms per step and share of the phases' sum per phase, and the trainer's own step time
  * beside it (their difference: the trainer's bookkeeping and timing noise).
  */
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { machineSummary, setupBackend } from '../src/engine/backend.js';
 import { Rng } from '../src/engine/random.js';
@@ -45,6 +44,7 @@ import { createScaatTrainer } from '../src/scaat/trainer.js';
 import { adversarialLoss } from '../src/train/_loss.js';
 import { NETWORKS } from './networks.js';
 import { passFunctions } from './suites/engine.js';
+import { scriptArgs } from '../scripts/_args.js';
 
 /** The phases of a SCAAT step, in order (see the header). */
 const PHASES = ['saliency', 'read scores', 'mask ranking', 'mask upload', 'attack', 'forward/backward', 'update', 'read feedback', 'ratio update'] as const;
@@ -101,7 +101,7 @@ function phasedScaatStep(
   tf.dispose([value, ...grads, onehot, xAdv, kept.clean!, kept.adv!]);
 }
 
-const { values } = parseArgs({
+const { values } = scriptArgs({
   options: {
     network: { type: 'string', default: 'resnet20' },
     passes: { type: 'string', default: 'train,gradient-input-only,inference' },
@@ -109,7 +109,7 @@ const { values } = parseArgs({
     top: { type: 'string', default: '16' },
     'by-shape': { type: 'string', default: '' },
   },
-});
+}, 'npx tsx bench/profile.ts [--network small-cnn|resnet20] [--passes train,gradient,…] [--reps 5] [--top 16] [--by-shape Add,Relu]');
 const net = NETWORKS.find((n) => n.name === values.network);
 if (!net) throw new Error(`--network: expected one of ${NETWORKS.map((n) => n.name).join(', ')}, got '${values.network}'`);
 const reps = Number.parseInt(values.reps, 10);

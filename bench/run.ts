@@ -7,9 +7,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { backendInfo } from '../src/engine/backend.js';
 import { REPO_ROOT, writeResult } from './_common.js';
+import { scriptArgs } from '../scripts/_args.js';
 import type { Suite } from './_common.js';
 
 /** A registry entry: the suite's one-line description and a lazy import (a broken suite breaks only itself). */
@@ -30,7 +30,7 @@ function scriptSuite(file: string, description: string): SuiteEntry {
     async run({ args }) {
       // `--reps`/`--warmup` are not forwarded: such a script has its own flags (pass them after `--`).
       const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, file), ...args], { stdio: 'inherit' });
-      if (r.status !== 0) throw new Error(`${file} exited with ${r.status}`);
+      if (r.status !== 0) process.exitCode = r.status ?? 1; // the script said what went wrong
       return undefined;
     },
   }));
@@ -51,7 +51,7 @@ export const SUITES = new Map<string, SuiteEntry>([
 ]);
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = scriptArgs({
     allowPositionals: true,
     options: {
       suite: { type: 'string', default: 'engine' },
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string', default: '2' },
       list: { type: 'boolean', default: false },
     },
-  });
+  }, 'npm run bench -- [--suite <name>[,<name>…]|all] [--reps N] [--warmup N] [--list] [-- <suite flags>]');
   if (values.list) {
     for (const [name, s] of SUITES) console.log(`${name.padEnd(10)} ${s.description}`);
     return 0;
@@ -75,6 +75,7 @@ async function main(): Promise<number> {
   for (const name of names) {
     const suite = await SUITES.get(name)!.load();
     const payload = await suite.run({ reps, warmup, args: positionals });
+    if (process.exitCode) return Number(process.exitCode); // a script suite failed and said why
     if (payload) console.error(`# wrote ${path.relative(REPO_ROOT, await writeResult(name, backendInfo(), payload))}`);
   }
   return 0;

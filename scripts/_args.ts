@@ -1,5 +1,5 @@
 /**
- * The scripts' command lines: node:util parseArgs, with `--help` / `-h` printing the script's usage
+ * The command lines of the scripts and benchmarks (bench/): node:util parseArgs, with `--help` / `-h` printing the script's usage
  * (exit 0) and a bad command line (an unknown option, an option without its value, a stray
  * positional) answered by the script's name, what was wrong and the usage on stderr, exit 2, no
  * stack trace.

@@ -17,7 +17,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { makePcamH5 } from '../../scripts/make-pcam-h5.js';
 import { CIFAR_RECORD_BYTES } from '../../src/datasets/cifar-bin.js';
 import type { Dataset } from '../../src/datasets/dataset.js';
@@ -27,6 +26,7 @@ import { cifar10JpgPath, openDataset, type OpenDatasetOptions } from '../../src/
 import { Rng } from '../../src/engine/random.js';
 import { REPO_ROOT, markdownTable } from '../_common.js';
 import type { Suite, SuiteOptions } from '../_common.js';
+import { scriptArgs } from '../../scripts/_args.js';
 
 const BATCH = 128;
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -140,7 +140,7 @@ function runRssChild(dir: string): RssReport {
 }
 
 async function run(o: SuiteOptions): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs({
     args: [...o.args],
     options: {
       quick: { type: 'boolean', default: false },
@@ -148,7 +148,7 @@ async function run(o: SuiteOptions): Promise<Record<string, unknown>> {
       'pcam-count': { type: 'string', default: '262144' },
       tmp: { type: 'string', default: os.tmpdir() },
     },
-  });
+  }, 'npm run bench -- --suite datasets -- [--quick] [--pcam-count 262144] [--tmp DIR] [--no-big]');
   const quick = values.quick;
   const limit = quick ? 4096 : Infinity;
   const tmp = mkdtempSync(path.join(values.tmp, 'scaat-bench-datasets-'));

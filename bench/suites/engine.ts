@@ -22,7 +22,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '../../src/engine/backend.js';
 import { inputGradientOnly } from '../../src/engine/grad-scope.js';
@@ -30,6 +29,7 @@ import type { BackendName } from '../../src/engine/backend.js';
 import { NETWORKS } from '../networks.js';
 import { REPO_ROOT, markdownTable, median, timeIt } from '../_common.js';
 import type { Suite, SuiteOptions } from '../_common.js';
+import { scriptArgs } from '../../scripts/_args.js';
 
 const BATCH = 128;
 export const PASSES = ['train', 'gradient', 'gradient-input-only', 'inference'] as const;
@@ -126,7 +126,7 @@ export function runPeer<P extends string>(
 export const engineSuite: Suite = {
   description: 'ms per batch of 128: train step / vanilla gradient / inference, small CNN and ResNet-20, vs PyTorch',
   async run(o) {
-    const { values } = parseArgs({
+    const { values } = scriptArgs({
       args: [...o.args],
       options: {
         networks: { type: 'string', default: NETWORKS.map((n) => n.name).join(',') },
@@ -136,7 +136,7 @@ export const engineSuite: Suite = {
         'peer-threads': { type: 'string', default: '2' },
         rounds: { type: 'string', default: '1' },
       },
-    });
+    }, 'npm run bench -- --suite engine [--reps 10] [--warmup 2] -- [--networks small-cnn,resnet20] [--passes train,…] [--backend wasm] [--no-peer] [--peer-threads 2] [--rounds 1]');
     const rounds = Number.parseInt(values.rounds, 10);
     if (!(rounds >= 1)) throw new Error(`engine suite: --rounds must be an integer >= 1, got ${values.rounds}`);
     const names = values.networks.split(',');

@@ -18,7 +18,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { machineSummary, setupBackend } from '../../src/engine/backend.js';
@@ -28,6 +27,7 @@ import { DEFAULT_MIN_SIZE, elementwiseKernels } from '../../src/engine/native/el
 import type { Defer } from '../../src/engine/native/elementwise.js';
 import { nativeKernels } from '../../src/engine/native/kernels.js';
 import type { NativeKernelArgs } from '../../src/engine/native/kernels.js';
+import { scriptArgs } from '../../scripts/_args.js';
 
 interface KernelCase {
   /** Row label: network, layer and pass. */
@@ -189,7 +189,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs({
     options: {
       reps: { type: 'string', default: '7' },
       threads: { type: 'string', default: '1,2' },
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       filter: { type: 'string' },
       'min-size': { type: 'string', default: String(DEFAULT_MIN_SIZE) },
     },
-  });
+  }, 'npx tsx bench/suites/kernels.ts [--reps 7] [--threads 1,2] [--json FILE] [--filter label-or-kernel,…] [--min-size N]');
   const reps = Number.parseInt(values.reps, 10);
   const threadCounts = values.threads.split(',').map((t) => Number.parseInt(t, 10));
   const filters = values.filter?.split(',') ?? [];

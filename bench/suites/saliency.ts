@@ -22,7 +22,6 @@
  * `saliencySuite` is the bench harness entry (bench/run.ts); run as a script it prints Markdown
  * tables and optionally writes JSON.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend, backendInfo } from '../../src/engine/backend.js';
@@ -43,6 +42,7 @@ import { disposeRandomWeights, drawRandomWeights, randomizationSimilarity } from
 import { pgd } from '../../src/attacks/pgd.js';
 import { markdownTable, median } from '../_common.js';
 import type { Suite } from '../_common.js';
+import { scriptArgs } from '../../scripts/_args.js';
 
 /** One throughput measurement. */
 export interface ThroughputRow {
@@ -207,7 +207,7 @@ function tables(t: readonly ThroughputRow[], m: readonly MemoryRow[]): string {
 export const saliencySuite: Suite = {
   description: 'saliency methods and metrics: images/s at 32² and 96²; IG 200-step peak memory at 224²',
   async run({ reps, warmup, args }) {
-    const { values } = parseArgs({ args: [...args], options: { sizes: { type: 'string' }, batch: { type: 'string' }, 'ig-memory': { type: 'boolean' }, quick: { type: 'boolean' } } });
+    const { values } = scriptArgs({ args: [...args], options: { sizes: { type: 'string' }, batch: { type: 'string' }, 'ig-memory': { type: 'boolean' }, quick: { type: 'boolean' } } }, 'npm run bench -- --suite saliency [--reps N] [--warmup N] -- [--sizes 32,96] [--batch 16] [--ig-memory] [--quick]');
     const sizes = values.sizes ? values.sizes.split(',').map(Number) : [32, 96];
     const t = throughput({ sizes, batch: Number(values.batch ?? 16), reps, warmup, quick: values.quick === true, log: (l) => console.error(l) });
     const m = values['ig-memory'] ? await igMemory((l) => console.error(l)) : [];
@@ -217,13 +217,13 @@ export const saliencySuite: Suite = {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs({
     options: {
       backend: { type: 'string', default: 'wasm' }, sizes: { type: 'string', default: '32,96' }, batch: { type: 'string', default: '16' },
       reps: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' }, 'ig-memory': { type: 'boolean', default: false },
       'no-throughput': { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, json: { type: 'string' },
     },
-  });
+  }, 'npx tsx bench/suites/saliency.ts [--backend wasm] [--sizes 32,96] [--batch 16] [--reps 3] [--warmup 1] [--ig-memory] [--no-throughput] [--quick] [--json FILE]');
   await setupBackend({ backend: values.backend });
   const log = (l: string): void => console.error(l);
   const t = values['no-throughput'] ? [] : throughput({ sizes: values.sizes.split(',').map(Number), batch: Number(values.batch), reps: Number(values.reps), warmup: Number(values.warmup), quick: values.quick, log });

@@ -33,7 +33,6 @@
  * `scaatSuite(options)` returns the rows; the bench harness (bench/run.ts) calls it. Run as a
  * script, it prints two tables and optionally writes JSON.
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '../../src/engine/backend.js';
@@ -56,6 +55,7 @@ import type { ObjectsData } from '../../src/scaat/_testing.js';
 import { NETWORKS } from '../networks.js';
 import { PEER_PASSES, scaatPeerComparison } from './scaat-peer.js';
 import type { PeerPass, ScaatPeerOptions, ScaatPeerRow } from './scaat-peer.js';
+import { scriptArgs } from '../../scripts/_args.js';
 
 /** The suite's parts. */
 export const SCAAT_SUITE_PARTS = ['timing', 'effect', 'peer'] as const;
@@ -390,7 +390,7 @@ export function formatScaatSuite(r: ScaatSuiteResult): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
+  const { values } = scriptArgs({
     options: {
       backend: { type: 'string', default: 'wasm' },
       quick: { type: 'boolean', default: false },
@@ -405,7 +405,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'no-peer': { type: 'boolean', default: false },
       'peer-threads': { type: 'string', default: '2' },
     },
-  });
+  }, 'npx tsx bench/suites/scaat.ts [--backend wasm] [--quick] [--seeds 3] [--parts timing,effect,peer] [--json FILE] [--networks …] [--passes …] [--reps 5] [--warmup 1] [--rounds 1] [--no-peer] [--peer-threads 2]');
   const parts = values.parts.split(',').map((p) => p.trim());
   for (const p of parts) {
     if (!(SCAAT_SUITE_PARTS as readonly string[]).includes(p)) throw new ConfigError(`--parts: expected some of ${SCAAT_SUITE_PARTS.join(', ')}, got '${p}'`);

@@ -9,7 +9,6 @@
  *                                      [--model mlp] [--width 0.25] [--batch 32] [--size 8] [--backend wasm]
  *   npx tsx bench/suites/train.ts [same flags]        (standalone)
  */
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setupBackend } from '../../src/engine/backend.js';
@@ -23,6 +22,7 @@ import { optionsResolver } from '../../src/train/registry.js';
 import { blobsDataset } from '../../src/train/_testing.js';
 import { markdownTable, median } from '../_common.js';
 import type { Suite, SuiteOptions } from '../_common.js';
+import { scriptArgs } from '../../scripts/_args.js';
 
 interface Trace {
   step: number;
@@ -66,7 +66,7 @@ async function benchTrainer(name: string, o: { steps: number; every: number; mod
 export const trainSuite: Suite = {
   description: 'numTensors / bytes / heap over 1000 training steps per trainer (leak check) and ms per step',
   async run(so: SuiteOptions) {
-    const { values } = parseArgs({
+    const { values } = scriptArgs({
       args: [...so.args],
       options: {
         steps: { type: 'string', default: '1000' },
@@ -78,7 +78,7 @@ export const trainSuite: Suite = {
         size: { type: 'string', default: '8' },
         backend: { type: 'string', default: 'wasm' },
       },
-    });
+    }, 'npm run bench -- --suite train -- [--steps 1000] [--every 100] [--trainers regular,pgd-at,sgt,scaat] [--model mlp] [--width 0.25] [--batch 32] [--size 8] [--backend wasm]');
     const info = await setupBackend({ backend: values.backend });
     const o = { steps: Number(values.steps), every: Number(values.every), model: values.model, width: Number(values.width), batch: Number(values.batch), size: Number(values.size) };
     const names = values.trainers.split(',');
