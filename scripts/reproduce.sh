@@ -25,6 +25,10 @@
 # three regular cells cifar10-headline's; cifar10-onepass-long's
 # 4-epoch cells are cifar10-headline's regular and cifar10-cheap's one-pass cells (its 8-epoch
 # cells then continue them).
+# Grids whose cells are another grid's runs under other names take them with `scaat sweep --reuse`
+# (the same resolved config and evaluation; from its folder in $OUT, and from $SCAAT_RESULTS when
+# set): cifar10-epsilon's regular, SGT and ε = 8/255 FGSM-RS SCAAT and PGD-AT cells are
+# cifar10-length's 4-epoch cells.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,8 +73,17 @@ for arg in "${grids[@]}"; do
       copy_cells cifar10-onepass-long cifar10-headline 'seed=*__trainer=regular'
       copy_cells cifar10-onepass-long cifar10-cheap 'seed=*__trainer=scaat__scaat.attackGradient=train-backward__scaat.loss=adv-only__scaat.saliencySource=train-backward' ;;
   esac
+  reuse=()
+  case "$g" in
+    cifar10-epsilon) from=(cifar10-length) ;;
+    *) from=() ;;
+  esac
+  for f in "${from[@]}"; do
+    [ ! -d "$OUT/$f" ] || reuse+=(--reuse "$OUT/$f")
+    [ -z "$RESULTS" ] || [ ! -d "$RESULTS/$f" ] || reuse+=(--reuse "$RESULTS/$f")
+  done
   echo "reproduce.sh: $g${cells[1]:+ cells ${cells[1]}} → $OUT/$g ($(date -u +%FT%TZ))"
   keep=()
   [ -z "$RESULTS" ] || keep=(--results "$RESULTS/$g")
-  node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g" "${cells[@]}" "${keep[@]}"
+  node bin/scaat.js sweep "studies/$g.json" --out "$OUT/$g" "${cells[@]}" "${keep[@]}" "${reuse[@]}"
 done

@@ -4,7 +4,9 @@
  *
  *   0. with a results folder (results.ts): a cell whose folder is missing here but whose results are
  *      there, made with the grid's evaluation, is restored (without its model), unless a cell
- *      still to train continues or fine-tunes from it: then it trains again (keptToRetrain)
+ *      still to train continues or fine-tunes from it: then it trains again (keptToRetrain);
+ *      then, with --reuse folders (reuse.ts): a cell still without a folder that is the same run as
+ *      a done cell there (config and evaluation) is copied from it
  *   1. its folder says it is done (eval.json made with the grid's evaluation) → skip
  *   2. config.json there → it must be the grid's config for the cell (else ConfigError: the grid
  *      changed after the cell started; nothing is touched)
@@ -35,18 +37,16 @@ import { evaluate, resolveEvaluationConfig } from '../metrics/evaluate.js';
 import type { EvaluateOptions } from '../metrics/evaluate.js';
 import { loadModel, MODEL_JSON } from '../models/io.js';
 import { saliencyMethods } from '../saliency/registry.js';
-import { resolveConfig } from '../train/config.js';
 import type { TrainConfig } from '../train/config.js';
 import { train } from '../train/loop.js';
 import { SILENT_PROGRESS } from '../train/progress.js';
 import type { ProgressSink } from '../train/progress.js';
-import { optionsResolver } from '../train/registry.js';
 import type { TrainerRegistry } from '../train/registry.js';
-import { lockRunDir, readRunConfig, runPaths } from '../train/run-dir.js';
-import { canonicalJson } from '../io/canonical-json.js';
+import { lockRunDir, runPaths } from '../train/run-dir.js';
 import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
 import { evaluationCurrent, restorable, restoreCellResults, saveCellResults } from './results.js';
+import { configDifferences, FREE_KEYS, planReuse, reuseCell, reuseSources, runValue, savedConfig } from './reuse.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
 import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './sweep-files.js';
 
@@ -82,6 +82,8 @@ export interface SweepOptions {
   readonly command?: string;
   /** A results folder (results.ts): done cells restored from it first, each cell saved there when done. @default none */
   readonly results?: string;
+  /** Other sweeps' folders or results folders whose done cells are copied in for the cells that are the same run (reuse.ts). @default none */
+  readonly reuse?: readonly string[];
 }
 
 /** What {@link runSweep} did. */
@@ -171,11 +173,21 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       else if (await restoreCellResults(o.results, out, cell.name, grid.evaluation)) log(`${cell.name}: results restored from ${o.results} (no model)`);
     }
   }
+  if (o.reuse !== undefined && o.reuse.length > 0) {
+    await fsp.mkdir(out, { recursive: true });
+    const plan = planReuse(mine, out, reuseSources(o.reuse, grid.evaluation, o.trainers), (c) => cellConfigOf(c, o.backend));
+    for (const cell of mine) {
+      const from = plan.get(cell.name);
+      if (from === undefined) continue;
+      await reuseCell(from.dir, out, cellRecord(cell, grid.evaluation));
+      log(`${cell.name}: the same run as ${from.dir} (config and evaluation): copied from it${from.model ? '' : ' (no model)'}`);
+    }
+  }
 
   // A cell started under other settings means the grid changed: refuse before touching anything.
   for (const cell of mine) {
     const dir = path.join(out, cell.name);
-    if (existsSync(runPaths(dir).config)) checkCellConfig(cell, dir, cellConfig(cell, o.backend), o.trainers, grid.file);
+    if (existsSync(runPaths(dir).config)) checkCellConfig(cell, dir, cellConfigOf(cell, o.backend), o.trainers, grid.file);
   }
 
   await fsp.mkdir(out, { recursive: true });
@@ -235,7 +247,7 @@ async function runCell(cell: Cell, c: CellContext): Promise<void> {
   const paths = runPaths(dir);
   if (!existsSync(paths.config) && cell.continues !== undefined) await continueShorterRun(cell, c);
   const started = existsSync(paths.config);
-  const config: TrainConfig = { ...cellConfig(cell, c.backend), ...(started ? { modelSha256: checkCellConfig(cell, dir, cellConfig(cell, c.backend), c.trainers, c.grid.file) } : {}) };
+  const config: TrainConfig = { ...cellConfigOf(cell, c.backend), ...(started ? { modelSha256: checkCellConfig(cell, dir, cellConfigOf(cell, c.backend), c.trainers, c.grid.file) } : {}) };
 
   if (!existsSync(path.join(paths.model, MODEL_JSON))) {
     if (existsSync(path.join(dir, SWEEP_FILES.evaluation))) {
@@ -286,8 +298,7 @@ async function runCell(cell: Cell, c: CellContext): Promise<void> {
       });
       // eval.json first: a cell.json naming these settings always has its eval.json.
       await writeJsonAtomic(path.join(dir, SWEEP_FILES.evaluation), result);
-      const record: SweepCellFile = { kind: SWEEP_CELL_KIND, schemaVersion: SWEEP_SCHEMA_VERSION, name: cell.name, params: paramsOf(cell), evaluation: c.grid.evaluation };
-      await writeJsonAtomic(path.join(dir, SWEEP_FILES.cell), record);
+      await writeJsonAtomic(path.join(dir, SWEEP_FILES.cell), cellRecord(cell, c.grid.evaluation));
     } finally {
       classifier.model.dispose();
       await dataset.close?.();
@@ -332,13 +343,13 @@ function whyNoModel(dir: string): string {
     : 'yet (it failed or was interrupted)';
 }
 
-/** Keys a cell's config.json may differ in from the grid: where it runs, and what train() fills in from a source model. */
-const FREE_KEYS = ['backend', 'modelSha256'] as const;
+/** Keys a fine-tuning cell's config.json may differ in from the grid besides FREE_KEYS (reuse.ts): what train() fills in from a source model. */
 const FROM_SOURCE_KEYS = ['model', 'width', 'normalizeMean', 'normalizeStd'] as const;
 
 /**
  * The cell's config.json must be the grid's config for it (a grid edited after the cell started
- * would otherwise mix two settings in one folder). Returns the recorded modelSha256 (train() then
+ * would otherwise mix two settings in one folder), as a run (reuse.ts configDifferences: of
+ * trainerOptions only the cell's own trainer's, which is all its training reads). Returns the recorded modelSha256 (train() then
  * checks the source weights against it).
  * @throws ConfigError naming the cell, the file and the keys that differ.
  */
@@ -346,19 +357,18 @@ function checkCellConfig(cell: Cell, dir: string, config: TrainConfig, trainers:
   const file = runPaths(dir).config;
   let saved: TrainConfig;
   try {
-    saved = resolveConfig([{ source: file, values: readRunConfig(dir) }], optionsResolver(trainers));
+    saved = savedConfig(dir, trainers);
   } catch (err) {
     if (err instanceof ConfigError) throw new DataError(`cell ${cell.name}: ${err.message}`, { cause: err });
     throw err;
   }
   const ignore = new Set<string>([...FREE_KEYS, ...(cell.source !== undefined ? FROM_SOURCE_KEYS : [])]);
-  const keys = [...new Set([...Object.keys(saved), ...Object.keys(config)])].filter((k) => !ignore.has(k));
-  const differ = keys.filter((k) => canonicalJson((saved as unknown as Record<string, unknown>)[k]) !== canonicalJson((config as unknown as Record<string, unknown>)[k]));
+  const differ = configDifferences(saved, config, ignore);
   if (cell.source !== undefined && path.basename(saved.model) !== cell.source) differ.unshift('model');
   if (differ.length > 0) {
     const show = (v: unknown) => JSON.stringify(v);
     throw new ConfigError(
-      `${gridFile}: cell ${cell.name}: ${file} differs from the grid in ${differ.map((k) => `'${k}' (${show((saved as unknown as Record<string, unknown>)[k])} there, ${show((config as unknown as Record<string, unknown>)[k])} in the grid)`).join(', ')}; ` +
+      `${gridFile}: cell ${cell.name}: ${file} differs from the grid in ${differ.map((k) => `'${k === 'trainerOptions' ? `trainerOptions.${config.trainer}` : k}' (${show(runValue(saved, k))} there, ${show(runValue(config, k))} in the grid)`).join(', ')}; ` +
         'the grid changed after this cell started. Restore the grid, or delete the cell\'s folder to run it anew',
     );
   }
@@ -366,7 +376,7 @@ function checkCellConfig(cell: Cell, dir: string, config: TrainConfig, trainers:
 }
 
 /** The cell's config as it trains here (`backend` replaced when asked). */
-function cellConfig(cell: Cell, backend: TrainConfig['backend'] | undefined): TrainConfig {
+export function cellConfigOf(cell: Cell, backend: TrainConfig['backend'] | undefined): TrainConfig {
   return backend !== undefined ? { ...cell.config, backend } : cell.config;
 }
 
@@ -394,6 +404,11 @@ export function cellStatus(out: string, cell: Cell, evaluation: GridEvaluation):
 /** Axis name → display value of a cell (sweep.json, cell.json). */
 function paramsOf(cell: Cell): Record<string, string> {
   return Object.fromEntries(cell.params.map((p) => [p.axis.name, p.value.display]));
+}
+
+/** The cell.json of a cell evaluated with `evaluation`. */
+function cellRecord(cell: Cell, evaluation: GridEvaluation): SweepCellFile {
+  return { kind: SWEEP_CELL_KIND, schemaVersion: SWEEP_SCHEMA_VERSION, name: cell.name, params: paramsOf(cell), evaluation };
 }
 
 /** Writes <out>/sweep.json (atomically) with every cell's status as its folder says. */

@@ -310,6 +310,47 @@ describe('scaat sweep', () => {
     expect(existsSync(path.join(fresh, 'trainer=regular__epochs=2__seed=0', 'model'))).toBe(false); // restored, not trained
   }, 180_000);
 
+  it('--reuse: a cell that is the same run as a done cell of another sweep (or of its results folder) is copied from it, not trained', async () => {
+    // the epochs chain's folder and results folder of the tests above ('length', 'length-results': every cell done)
+    const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: { trainerOptions: Record<string, unknown> }; evaluation: unknown };
+    const gridOf = (trainerOptions: Record<string, unknown>) => ({ base: { ...smoke.base, trainerOptions }, axes: { trainer: ['regular', 'scaat'], seed: [0, 1] }, evaluation: smoke.evaluation });
+    // PGD-AT options the length grid lacks: neither trainer here reads them, so seed 0's cells are its 2-epoch runs under other names
+    const grid = path.join(tmp, 'reuse.json');
+    writeFileSync(grid, JSON.stringify(gridOf({ ...smoke.base.trainerOptions, 'pgd-at': { lambda: 0.5 } })));
+    const [source, results, out] = [path.join(tmp, 'length'), path.join(tmp, 'length-results'), path.join(tmp, 'reuse')];
+    const same = { 'trainer=regular__seed=0': 'trainer=regular__epochs=2__seed=0', 'trainer=scaat__seed=0': 'trainer=scaat__epochs=2__seed=0' };
+    const dry = await runCli(['sweep', grid, '--out', out, '--reuse', source, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    for (const [cell, from] of Object.entries(same)) expect(dry.stdout).toContain(`reused    ${path.join(out, cell)}  (the same run as ${path.join(source, from)})`);
+    expect(dry.stdout.match(/ pending /g)?.length).toBe(2); // seed 1: no such run there
+    // a SCAAT option changed: the SCAAT cell is another run; the regular one is still the same
+    const other = path.join(tmp, 'reuse-other.json');
+    writeFileSync(other, JSON.stringify(gridOf({ scaat: { ...(smoke.base.trainerOptions['scaat'] as object), lambda: 0.5 } })));
+    const otherDry = await runCli(['sweep', other, '--out', out, '--reuse', results, '--dry-run']);
+    expect(otherDry.stdout.match(/ reused /g)?.length, otherDry.stdout).toBe(1);
+    expect(otherDry.stdout).toContain(`reused    ${path.join(out, 'trainer=regular__seed=0')}  (the same run as ${path.join(results, 'trainer=regular__epochs=2__seed=0')})`);
+    const missing = await runCli(['sweep', grid, '--out', out, '--reuse', path.join(tmp, 'nowhere'), '--dry-run']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--reuse ${path.join(tmp, 'nowhere')}: no such folder`);
+
+    const r = await runCli(['sweep', grid, '--out', out, '--reuse', source, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('sweep: 2 cells run, 2 already done, 0 failed');
+    for (const [cell, from] of Object.entries(same)) {
+      expect(r.stderr).toContain(`sweep: ${cell}: the same run as ${path.join(source, from)} (config and evaluation): copied from it\n`);
+      // copied whole: the same weights, evaluation and log, nothing trained or evaluated again
+      for (const f of ['eval.json', 'log.jsonl', 'config.json', path.join('model', 'weights.bin')]) expect(readFileSync(path.join(out, cell, f)), `${cell}/${f}`).toEqual(readFileSync(path.join(source, from, f)));
+      const record = JSON.parse(readFileSync(path.join(out, cell, 'cell.json'), 'utf8')) as { name: string; params: Record<string, string> };
+      expect(record.name).toBe(cell);
+      expect(record.params).toEqual({ trainer: cell.includes('scaat') ? 'scaat' : 'regular', seed: '0' });
+    }
+    for (const cell of ['trainer=regular__seed=1', 'trainer=scaat__seed=1']) expect(records(path.join(out, cell)).some((x) => x['type'] === 'end'), cell).toBe(true);
+    // the report reads the copies under this grid's names
+    const report = await runCli(['report', out]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(path.join(out, 'report', 'table.md'), 'utf8')).toMatch(/2 groups, 4 of 4 cells evaluated/);
+  }, 120_000);
+
   it('records a failing cell in its error.json, runs the others, reports, and exits 1', async () => {
     const smoke = JSON.parse(readFileSync(SMOKE, 'utf8')) as { base: Record<string, unknown>; evaluation: unknown };
     const grid = path.join(tmp, 'diverge.json');
@@ -372,6 +413,12 @@ describe('scaat sweep', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`ConfigError: ${changed}: cell ${CELLS[0]}: ${path.join(copy, CELLS[0]!, 'config.json')} differs from the grid in 'lr' (0.003 there, 0.01 in the grid)`);
       expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(snapshot(copy)).toEqual(before);
+      // a trainer's own options are part of its cells' runs (named as such); another trainer's are not (the regular cells pass)
+      const scaatChanged = write('changed-scaat.json', { ...smoke, base: { ...smoke.base, trainerOptions: { scaat: { ...(smoke.base['trainerOptions'] as { scaat: object }).scaat, lambda: 0.5 } } } });
+      const t = spawnCli(['sweep', scaatChanged, '--out', copy]);
+      expect(t.code, t.stderr).toBe(2);
+      expect(t.stderr).toMatch(new RegExp(`ConfigError: ${scaatChanged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cell ${CELLS[2]}: .* differs from the grid in 'trainerOptions\\.scaat' \\(\\{.*"lambda":1.*\\} there, \\{.*"lambda":0\\.5.*\\} in the grid\\)`));
       expect(snapshot(copy)).toEqual(before);
       const shard = await runCli(['sweep', SMOKE, '--out', copy, '--shard', '2/2']);
       expect(shard.code).toBe(2);

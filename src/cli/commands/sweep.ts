@@ -9,13 +9,15 @@
  *   scaat sweep studies/mnist.json --out runs/mnist --shard 2/4   # every 4th cell, from the 3rd
  *   scaat sweep studies/mnist.json --out runs/mnist --cells 7-12  # cells 7 to 12 of the --dry-run list
  *   scaat sweep studies/mnist.json --out /scratch/mnist --results results/mnist   # keep each done cell's results (no model)
+ *   scaat sweep studies/b.json --out runs/b --reuse runs/a       # cells that are the same runs as runs/a's done ones: copied
  */
 import type { Command } from 'commander';
 import path from 'node:path';
 import { ConfigError, ScaatError } from '../../errors.js';
 import { readGrid } from '../../sweep/grid.js';
 import { restorable } from '../../sweep/results.js';
-import { cellStatus, keptToRetrain, planSweep, runSweep } from '../../sweep/run.js';
+import { planReuse, reuseSources } from '../../sweep/reuse.js';
+import { cellConfigOf, cellStatus, keptToRetrain, planSweep, runSweep } from '../../sweep/run.js';
 import { consoleProgress } from '../../train/progress.js';
 import { openDataSource, parseShard } from './_inputs.js';
 import { runSweepReport } from './report.js';
@@ -31,6 +33,8 @@ export interface SweepCommandOptions {
   shard?: string;
   cells?: string;
   results?: string;
+  /** --reuse folders (repeatable). */
+  reuse?: string[];
   dryRun?: boolean;
   backend?: string;
   /** false with --no-report. */
@@ -72,6 +76,13 @@ cell still to train fine-tunes or continues from is not restored but trained aga
 bit for bit on the same backend); one restored by an earlier sweep stops its dependant with
 SOURCE_NOT_READY (delete the cell's folder in --out to train it again). With --dry-run, restored cells show as 'kept'.
 
+--reuse <dir> (repeatable): another sweep's folder, or its --results folder. A cell of this grid that
+has no folder yet and is the same run as a done cell there (the same resolved config, comparing of
+trainerOptions only its own trainer's; an evaluation made with this grid's settings) is copied from
+it (model and checkpoints too where they are there; cell.json renamed) instead of trained: grids
+asking different questions share runs under other names. Fine-tuning cells are never copied; a
+cell without its model is not copied for a cell that another continues. With --dry-run: 'reused'.
+
 --cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
 fine-tune or continue from): a part of a study first, or one cell again.
 
@@ -89,6 +100,7 @@ export function registerSweep(program: Command): void {
     .option('--shard <i/n>', 'run only shard i of n (0 ≤ i < n): for array jobs')
     .option('--cells <list>', 'run only these cells, numbered as --dry-run lists them (e.g. 7-12,15), with the cells they fine-tune or continue from')
     .option('--results <dir>', "keep each done cell's results (no model) in <dir>, and restore from it the done cells --out lacks")
+    .option('--reuse <dir>', "copy in the done cells of another sweep's folder (or results folder) that are the same runs as cells here (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--dry-run', 'list the cells (with their status in --out) and run nothing')
     .option('--backend <name>', "TF.js backend of every cell: auto, wasm, cpu, tensorflow (default: the grid's 'backend')")
     .option('--no-report', 'do not write <dir>/report at the end')
@@ -109,13 +121,15 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
   if (opts.dryRun) {
     const { cells: all, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}), ...(cells ? { cells } : {}) });
     const retrain = keptToRetrain(mine, opts.out, opts.results, grid.evaluation);
+    // a cell the results folder keeps and --out lacks is restored, not run: 'kept'; unless a cell
+    // still to train starts from it (keptToRetrain): then it trains again
+    const kept = new Set(mine.filter((c) => opts.results !== undefined && restorable(opts.results, opts.out, c.name, grid.evaluation) && !retrain.has(c.name)).map((c) => c.name));
+    // then a cell still without a folder that is the same run as a done cell of a --reuse folder: 'reused'
+    const reused = planReuse(mine, opts.out, reuseSources(opts.reuse ?? [], grid.evaluation, ALL_TRAINERS), (c) => cellConfigOf(c, undefined), kept);
     const lines = mine.map((c) => {
-      // a cell the results folder keeps and --out lacks is restored, not run: 'kept'; unless a cell
-      // still to train starts from it (keptToRetrain): then it trains again
-      const kept = opts.results !== undefined && restorable(opts.results, opts.out, c.name, grid.evaluation) && !retrain.has(c.name);
-      const { status } = kept ? { status: 'kept' } : cellStatus(opts.out, c, grid.evaluation);
-      const again = retrain.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
-      return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}${again}`;
+      const { status } = kept.has(c.name) ? { status: 'kept' } : reused.has(c.name) ? { status: 'reused' } : cellStatus(opts.out, c, grid.evaluation);
+      const again = retrain.has(c.name) && !reused.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
+      return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}${again}${reused.has(c.name) ? `  (the same run as ${reused.get(c.name)!.dir})` : ''}`;
     });
     process.stdout.write(
       `${grid.file}: ${all.length} cells${shard || cells ? `, ${mine.length} in ${part}` : ''}${grid.comment ? `\n  ${grid.comment}` : ''}\n` +
@@ -140,6 +154,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
       ...(shard ? { shard } : {}),
       ...(cells ? { cells } : {}),
       ...(opts.results !== undefined ? { results: opts.results } : {}),
+      ...(opts.reuse !== undefined ? { reuse: opts.reuse } : {}),
       ...(opts.backend !== undefined ? { backend: parseWritten(TRAIN_CONFIG_SCHEMA, { backend: opts.backend }, '--backend')['backend'] as TrainConfig['backend'] } : {}),
       signal: abort.signal,
       ...(progress ? { progress } : {}),
