@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DataError } from '../errors.js';
 import { canonicalJson } from '../io/canonical-json.js';
-import { loadResults, readJson } from './load-results.js';
+import { loadEvaluationOfRun, readJson } from './load-results.js';
 import type { RunResult } from './run-results.js';
 import type { SweepTableCell } from './sweep-table.js';
 
@@ -147,6 +147,6 @@ async function currentRun(cellDir: string, evaluation: unknown, name: string, pa
     return undefined; // half-written by a killed process: not current
   }
   if (canonicalJson((record as { evaluation?: unknown } | null)?.evaluation) !== canonicalJson(evaluation)) return undefined;
-  const run = (await loadResults([evalFile])).runs[0]!;
+  const run = (await loadEvaluationOfRun(evalFile, cellDir)).runs[0]!; // the cell's own config and log
   return { ...run, id: name, label: Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ') };
 }

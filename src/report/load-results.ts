@@ -49,12 +49,23 @@ async function loadOne(p: string): Promise<RunResults> {
   );
 }
 
-/** A results file, or an evaluation file completed with its run folder's context. */
-async function fromJsonFile(file: string): Promise<RunResults> {
+/**
+ * The run of an evaluation file whose run folder is known: `runDir`'s config and log, not those of
+ * the folder its model was loaded from (a sweep cell restored from a results folder or copied from
+ * another sweep's cell names that other folder in eval.json).
+ */
+export async function loadEvaluationOfRun(file: string, runDir: string): Promise<RunResults> {
+  return fromJsonFile(file, runDir);
+}
+
+/** A results file, or an evaluation file completed with its run folder's context (`runDir`, else found from the file). */
+async function fromJsonFile(file: string, knownRunDir?: string): Promise<RunResults> {
   const json = await readJson(file);
   if (!isEvaluationJson(json)) return withSource(parseResults(json, file), file);
   const modelSource = (json as { model?: { source?: unknown } }).model?.source;
-  const runDir = findRunDir([...(typeof modelSource === 'string' ? [modelSource, path.dirname(modelSource)] : []), path.dirname(file)]);
+  const runDir = knownRunDir !== undefined && existsSync(path.join(knownRunDir, RUN_CONFIG_FILE))
+    ? knownRunDir
+    : findRunDir([...(typeof modelSource === 'string' ? [modelSource, path.dirname(modelSource)] : []), path.dirname(file)]);
   const context = runDir ? await runContext(runDir) : {};
   const run = fromEvaluation(json, file, { ...(runDir ? {} : { id: path.basename(file, '.json') }), ...context });
   return parseResults({ schemaVersion: RESULTS_SCHEMA_VERSION, runs: [run] }, file);

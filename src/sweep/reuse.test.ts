@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_TRAINERS } from '../scaat/registry.js';
 import type { TrainConfig } from '../train/config.js';
 import { expandGrid, parseGrid } from './grid.js';
-import { configDifferences, planReuse } from './reuse.js';
+import { configDifferences, planReuse, reuseCell } from './reuse.js';
+import { SWEEP_CELL_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'scaat-reuse-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -53,5 +54,46 @@ describe('reuse: the same run', () => {
     expect(plan([{ config: ft!.config, model: true }])).toEqual({});
     // cells in `skip` (restored from the results folder) are left alone
     expect(planReuse(cells, out, [{ dir: 's0', config: r2!.config, model: true }], configOf, new Set([r2!.name])).size).toBe(0);
+  });
+
+  it('reuseCell copies the folder but its locks, temporaries and error.json, names this cell in cell.json; re-checks the source; never replaces a folder', async () => {
+    const src = path.join(out, 'src-cell');
+    const put = (f: string, text = '{}') => {
+      mkdirSync(path.dirname(path.join(src, f)), { recursive: true });
+      writeFileSync(path.join(src, f), text);
+    };
+    put('config.json', JSON.stringify(r2!.config));
+    put('log.jsonl', '{"type":"end"}\n');
+    put('eval.json');
+    put('cell.json', JSON.stringify({ kind: SWEEP_CELL_KIND, schemaVersion: SWEEP_SCHEMA_VERSION, name: 'other-name', params: { epochs: '2' }, evaluation: grid.evaluation }));
+    put('model/model.json');
+    put('checkpoints/step-1/state.json');
+    put('checkpoints/.tmp-123/state.json');
+    put('.lock-1-0123456789abcdef');
+    put('error.json');
+    const dest = path.join(out, 'dest');
+    mkdirSync(dest, { recursive: true });
+    const record = { kind: SWEEP_CELL_KIND, schemaVersion: SWEEP_SCHEMA_VERSION, name: 'trainer=regular__seed=0', params: { trainer: 'regular', seed: '0' }, evaluation: grid.evaluation } as const;
+    // a staging folder left by a copy killed part-way is removed
+    mkdirSync(path.join(dest, '.trainer=regular__seed=0.reusing-1'));
+    expect(await reuseCell(src, dest, record, r2!.config, ALL_TRAINERS)).toBeUndefined();
+    const copy = path.join(dest, record.name);
+    expect(readdirSync(dest)).toEqual([record.name]);
+    expect(readdirSync(copy).sort()).toEqual(['cell.json', 'checkpoints', 'config.json', 'eval.json', 'log.jsonl', 'model']);
+    expect(readdirSync(path.join(copy, 'checkpoints'))).toEqual(['step-1']);
+    expect(JSON.parse(readFileSync(path.join(copy, 'cell.json'), 'utf8'))).toEqual({ ...record, reusedFrom: src });
+    expect(readFileSync(path.join(copy, 'log.jsonl'), 'utf8')).toBe('{"type":"end"}\n');
+    // the folder is there now: never replaced
+    expect(await reuseCell(src, dest, record, r2!.config, ALL_TRAINERS)).toMatch(/appeared meanwhile$/);
+    // the source changed since the plan: evaluated again with other settings, or another run (its lr)
+    const other = { ...record, name: 'another' };
+    put('cell.json', JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation: { limit: 1 } }));
+    expect(await reuseCell(src, dest, other, r2!.config, ALL_TRAINERS)).toMatch(/no longer evaluated with this grid's settings$/);
+    put('cell.json', JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation: grid.evaluation }));
+    put('config.json', JSON.stringify({ ...r2!.config, lr: 0.5 }));
+    expect(await reuseCell(src, dest, other, r2!.config, ALL_TRAINERS)).toMatch(/no longer the same run$/);
+    expect(await reuseCell(path.join(out, 'nowhere'), dest, other, r2!.config, ALL_TRAINERS)).toMatch(/^copying it failed: /);
+    expect(readdirSync(dest)).toEqual([record.name]); // nothing left by the refused copies
+    expect(existsSync(path.join(dest, 'another'))).toBe(false);
   });
 });

@@ -6,11 +6,15 @@
  * cell of a --reuse folder (a sweep folder, or a results folder of `--results`) when that cell is
  * the same run: the same resolved config (below) and an evaluation made with this grid's settings.
  * Its folder is copied whole (model, checkpoints and log included where the source has them) with
- * cell.json rewritten to this cell's name and parameters; eval.json keeps the provenance of where it
- * was made. Staged in a hidden sibling, then renamed into place.
+ * cell.json rewritten to this cell's name and parameters and `reusedFrom` naming the source;
+ * eval.json keeps the provenance of where it was made. Staged in a hidden sibling, checked again
+ * there (the source may have changed since the plan), then renamed into place; a copy that fails
+ * leaves nothing, and the cell trains.
  *
- * "The same run": {@link configDifferences} finds none, ignoring where it ran (`backend`) and the
- * recorded source hash, and comparing of `trainerOptions` only the run's own trainer's entry: the
+ * "The same run": {@link configDifferences} finds none, ignoring only where it ran (`backend`; a
+ * saved-weights model's recorded hash is compared: the grid's pin or '' against the hash the
+ * source's training recorded, so such cells are reused only where both pin the same weights), and
+ * comparing of `trainerOptions` only the run's own trainer's entry: the
  * training loop reads no other trainer's options (train/loop.ts), so a regular cell of a grid whose
  * SCAAT options differ is still the same regular run. Fine-tuning cells are never reused (their
  * `model` names their own source cell). A source without its model (a results folder) is not
@@ -18,7 +22,7 @@
  */
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { canonicalJson } from '../io/canonical-json.js';
 import { MODEL_JSON } from '../models/io.js';
@@ -32,8 +36,11 @@ import { keptWhole } from './results.js';
 import { SWEEP_FILES } from './sweep-files.js';
 import type { SweepCellFile } from './sweep-files.js';
 
-/** Keys in which two configs of the same run may differ: where it runs, and the recorded hash of a source model. */
+/** Keys in which a started cell's config.json may differ from the grid: where it runs, and the hash of a source model that train() records (and checks on every start). */
 export const FREE_KEYS = ['backend', 'modelSha256'] as const;
+
+/** Keys in which a reused cell's config may differ from the grid's: where it ran. */
+const REUSE_FREE_KEYS: ReadonlySet<string> = new Set(['backend']);
 
 /** A config key's value as the run depends on it: of `trainerOptions`, the run's own trainer's entry. */
 export function runValue(config: TrainConfig, key: string): unknown {
@@ -103,34 +110,48 @@ export function planReuse(
   const plan = new Map<string, ReuseSource>();
   if (sources.length === 0) return plan;
   const needsModel = new Set(mine.flatMap((c) => [c.continues, c.source]).filter((n): n is string => n !== undefined));
-  const free = new Set<string>(FREE_KEYS);
   for (const cell of mine) {
     if (cell.source !== undefined || skip.has(cell.name) || existsSync(path.join(out, cell.name))) continue;
     const config = configOf(cell);
-    const from = sources.find((s) => (s.model || !needsModel.has(cell.name)) && configDifferences(s.config, config, free).length === 0);
+    const from = sources.find((s) => (s.model || !needsModel.has(cell.name)) && sameRun(s.config, config));
     if (from !== undefined) plan.set(cell.name, from);
   }
   return plan;
 }
 
+/** Whether a reuse source's config is the cell's run. */
+function sameRun(saved: TrainConfig, config: TrainConfig): boolean {
+  return configDifferences(saved, config, REUSE_FREE_KEYS).length === 0;
+}
+
 /**
- * Copies the source cell's folder into `<out>/<record.name>` (none there yet), with `record` as its
- * cell.json, written last; lock files, temporaries and error.json are left behind.
- * @throws DataError naming both folders when the copy fails (nothing is left in `out`).
+ * Copies the source cell's folder into `<out>/<record.name>` (none there yet), with `record` (plus
+ * `reusedFrom`) as its cell.json, written last; lock files, temporaries and error.json are left
+ * behind. The staged copy is checked again before it is renamed into place: still done with the
+ * grid's evaluation (`record.evaluation`), still the same run as `config`. Returns why it did not
+ * copy (the source changed or vanished, a copy error, the folder appeared meanwhile), leaving
+ * nothing behind, or undefined when it did.
  */
-export async function reuseCell(from: string, out: string, record: SweepCellFile): Promise<void> {
+export async function reuseCell(from: string, out: string, record: SweepCellFile, config: TrainConfig, trainers: TrainerRegistry): Promise<string | undefined> {
   const to = path.join(out, record.name);
-  const staged = path.join(out, `.${record.name}.reusing-${process.pid}`);
+  const prefix = `.${record.name}.reusing-`;
+  const staged = path.join(out, `${prefix}${process.pid}`);
   try {
-    await fsp.rm(staged, { recursive: true, force: true });
+    // a copy killed part-way leaves its staging folder; no other process copies this cell (shards are disjoint)
+    for (const e of readdirSync(out)) if (e.startsWith(prefix)) await fsp.rm(path.join(out, e), { recursive: true, force: true });
     await fsp.cp(from, staged, {
       recursive: true,
-      filter: (src) => src === from || !(path.basename(src).startsWith('.') || (path.dirname(src) === from && (path.basename(src) === SWEEP_FILES.error || path.basename(src) === SWEEP_FILES.cell))),
+      filter: (src) => src === from || !(path.basename(src).startsWith('.') || (path.dirname(src) === from && path.basename(src) === SWEEP_FILES.error)),
     });
-    await writeJsonAtomic(path.join(staged, SWEEP_FILES.cell), record);
+    if (!keptWhole(staged, record.evaluation)) return `${from} is no longer evaluated with this grid's settings`;
+    if (!sameRun(savedConfig(staged, trainers), config)) return `${from} is no longer the same run`;
+    await writeJsonAtomic(path.join(staged, SWEEP_FILES.cell), { ...record, reusedFrom: path.resolve(from) });
+    if (existsSync(to)) return `${to} appeared meanwhile`;
     await fsp.rename(staged, to);
+    return undefined;
   } catch (err) {
+    return `copying it failed: ${(err as Error).message}`;
+  } finally {
     await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
-    throw new DataError(`cannot copy the done cell ${from} into ${to}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -66,6 +66,12 @@ describe('keptToRetrain', () => {
     expect(layout('ft-started', { kept, started: [ft!], trained: [s4!] })()).toEqual({ [r1!]: ft });
   });
 
+  it('not the source of a cell that is copied from a --reuse folder (it trains nothing)', () => {
+    const [results, out] = [path.join(tmp, 'chain', 'results'), path.join(tmp, 'chain', 'out')];
+    // the layout of the first test: everything kept but s4 and ft; s4 copied from another sweep
+    expect(Object.fromEntries(keptToRetrain(cells, out, results, grid.evaluation, new Set([s4!])))).toEqual({ [r1!]: ft });
+  });
+
   it('only within the cells of this part (a source outside it is not retrained here)', () => {
     const retrain = layout('part', { kept: cells.map((c) => c.name).filter((n) => n !== s4) });
     expect(retrain(cells.filter((c) => c.name === s4 || c.name === s2))).toEqual({ [s2!]: s4 });

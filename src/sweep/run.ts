@@ -47,6 +47,7 @@ import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
 import { evaluationCurrent, restorable, restoreCellResults, saveCellResults } from './results.js';
 import { configDifferences, FREE_KEYS, planReuse, reuseCell, reuseSources, runValue, savedConfig } from './reuse.js';
+import type { ReuseSource } from './reuse.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
 import type { CellStatus, SweepCellError, SweepCellFile, SweepCellRecord, SweepFile } from './sweep-files.js';
 
@@ -117,9 +118,10 @@ export function planSweep(
  * continuing cell that has started (its config.json: it resumes from its own checkpoints) needs no
  * source; a fine-tuning cell that has not finished training does (its source's weights are checked
  * on every start). A cell with an evaluation but no model trains nothing (MODEL_NOT_KEPT). Keyed by
- * cell name: the dependant that needs it.
+ * cell name: the dependant that needs it. Cells in `reused` (copied from a --reuse folder, reuse.ts)
+ * train nothing.
  */
-export function keptToRetrain(mine: readonly Cell[], out: string, results: string | undefined, evaluation: GridEvaluation): Map<string, string> {
+export function keptToRetrain(mine: readonly Cell[], out: string, results: string | undefined, evaluation: GridEvaluation, reused: ReadonlySet<string> = new Set()): Map<string, string> {
   const retrain = new Map<string, string>();
   if (results === undefined) return retrain;
   const names = new Set(mine.map((c) => c.name));
@@ -127,7 +129,7 @@ export function keptToRetrain(mine: readonly Cell[], out: string, results: strin
   const hasModel = (name: string) => existsSync(path.join(runPaths(path.join(out, name)).model, MODEL_JSON));
   const dir = (name: string) => path.join(out, name);
   // trains in this sweep: retrained, or neither trained, evaluated (now or with other settings) nor kept
-  const trains = (c: Cell) => retrain.has(c.name) || (!hasModel(c.name) && !existsSync(path.join(dir(c.name), SWEEP_FILES.evaluation)) && !kept(c.name));
+  const trains = (c: Cell) => retrain.has(c.name) || (!reused.has(c.name) && !hasModel(c.name) && !existsSync(path.join(dir(c.name), SWEEP_FILES.evaluation)) && !kept(c.name));
   for (let changed = true; changed; ) {
     changed = false;
     for (const c of mine) {
@@ -143,6 +145,36 @@ export function keptToRetrain(mine: readonly Cell[], out: string, results: strin
     }
   }
   return retrain;
+}
+
+/** What a sweep does before its loop (runSweep, and `--dry-run`'s listing). */
+export interface StartPlan {
+  /** Kept cells trained again (keptToRetrain), with the dependant that needs each. */
+  readonly retrain: ReadonlyMap<string, string>;
+  /** Cells restored from the results folder. */
+  readonly restore: ReadonlySet<string>;
+  /** Cells copied from a --reuse folder (reuse.ts), with their source. */
+  readonly reuse: ReadonlyMap<string, ReuseSource>;
+}
+
+/**
+ * The start of a sweep of `mine`: the results folder's kept cells are restored (its own results come
+ * first), except those that a cell still to train continues or fine-tunes from (trained again); then
+ * the cells still without a folder that are the same runs as --reuse sources are copied from them (a
+ * cell trained again among them, where a source has its model). A cell that will be copied trains
+ * nothing, so its kept source is restored, not trained again.
+ */
+export function planStart(
+  mine: readonly Cell[],
+  out: string,
+  o: { results?: string | undefined; sources: readonly ReuseSource[]; evaluation: GridEvaluation; configOf: (cell: Cell) => TrainConfig },
+): StartPlan {
+  const results = o.results;
+  const kept = new Set(results === undefined ? [] : mine.filter((c) => restorable(results, out, c.name, o.evaluation)).map((c) => c.name));
+  const early = planReuse(mine, out, o.sources, o.configOf, kept);
+  const retrain = keptToRetrain(mine, out, results, o.evaluation, new Set(early.keys()));
+  const restore = new Set([...kept].filter((n) => !retrain.has(n)));
+  return { retrain, restore, reuse: planReuse(mine, out, o.sources, o.configOf, restore) };
 }
 
 /** Runs the sweep (module header). */
@@ -164,30 +196,32 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   }
   const { methods, options: evalOptions } = evaluation ?? { methods: [], options: evaluateOptions(grid.evaluation) }; // no cell in this shard
 
+  const configOf = (c: Cell) => cellConfigOf(c, o.backend);
+  const sources = o.reuse !== undefined && o.reuse.length > 0 ? reuseSources(o.reuse, grid.evaluation, o.trainers) : [];
+  const plan = planStart(mine, out, { results: o.results, sources, evaluation: grid.evaluation, configOf });
   if (o.results !== undefined) {
     await fsp.mkdir(out, { recursive: true });
-    const retrain = keptToRetrain(mine, out, o.results, grid.evaluation);
     for (const cell of mine) {
-      const needs = retrain.get(cell.name);
-      if (needs !== undefined) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
-      else if (await restoreCellResults(o.results, out, cell.name, grid.evaluation)) log(`${cell.name}: results restored from ${o.results} (no model)`);
-    }
-  }
-  if (o.reuse !== undefined && o.reuse.length > 0) {
-    await fsp.mkdir(out, { recursive: true });
-    const plan = planReuse(mine, out, reuseSources(o.reuse, grid.evaluation, o.trainers), (c) => cellConfigOf(c, o.backend));
-    for (const cell of mine) {
-      const from = plan.get(cell.name);
-      if (from === undefined) continue;
-      await reuseCell(from.dir, out, cellRecord(cell, grid.evaluation));
-      log(`${cell.name}: the same run as ${from.dir} (config and evaluation): copied from it${from.model ? '' : ' (no model)'}`);
+      const needs = plan.retrain.get(cell.name);
+      if (needs !== undefined && !plan.reuse.has(cell.name)) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
+      else if (plan.restore.has(cell.name) && (await restoreCellResults(o.results, out, cell.name, grid.evaluation))) log(`${cell.name}: results restored from ${o.results} (no model)`);
     }
   }
 
-  // A cell started under other settings means the grid changed: refuse before touching anything.
+  // A cell started under other settings means the grid changed: refuse before copying anything in.
   for (const cell of mine) {
     const dir = path.join(out, cell.name);
-    if (existsSync(runPaths(dir).config)) checkCellConfig(cell, dir, cellConfigOf(cell, o.backend), o.trainers, grid.file);
+    if (existsSync(runPaths(dir).config)) checkCellConfig(cell, dir, configOf(cell), o.trainers, grid.file);
+  }
+
+  if (plan.reuse.size > 0) await fsp.mkdir(out, { recursive: true });
+  for (const cell of mine) {
+    const from = plan.reuse.get(cell.name);
+    if (from === undefined) continue;
+    const why = await reuseCell(from.dir, out, cellRecord(cell, grid.evaluation), configOf(cell), o.trainers);
+    log(why === undefined
+      ? `${cell.name}: the same run as ${from.dir} (config and evaluation): copied from it${from.model ? '' : ' (no model)'}`
+      : `${cell.name}: not copied from ${from.dir} (${why}): it runs here`);
   }
 
   await fsp.mkdir(out, { recursive: true });

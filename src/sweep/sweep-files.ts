@@ -77,6 +77,8 @@ export interface SweepCellFile {
   readonly name: string;
   readonly params: Readonly<Record<string, string>>;
   readonly evaluation: unknown;
+  /** The done cell of another sweep this cell was copied from (`scaat sweep --reuse`, reuse.ts), if it was. */
+  readonly reusedFrom?: string;
 }
 
 /** error.json. */

@@ -345,10 +345,26 @@ describe('scaat sweep', () => {
       expect(record.params).toEqual({ trainer: cell.includes('scaat') ? 'scaat' : 'regular', seed: '0' });
     }
     for (const cell of ['trainer=regular__seed=1', 'trainer=scaat__seed=1']) expect(records(path.join(out, cell)).some((x) => x['type'] === 'end'), cell).toBe(true);
-    // the report reads the copies under this grid's names
+    // the report reads the copies under this grid's names, with their own config and log
     const report = await runCli(['report', out]);
     expect(report.code, report.stderr).toBe(0);
     expect(readFileSync(path.join(out, 'report', 'table.md'), 'utf8')).toMatch(/2 groups, 4 of 4 cells evaluated/);
+
+    // from the results folder (no models): copied without one; a cell that a longer cell continues is
+    // not copied from there (it needs weights) but from a sweep folder that has them, and continued
+    const chain = path.join(tmp, 'reuse-chain.json');
+    writeFileSync(chain, JSON.stringify({ ...gridOf(smoke.base.trainerOptions), axes: [{ trainer: ['regular'], epochs: [2, 3], seed: [0] }, { trainer: ['scaat'], seed: [0] }] }));
+    const fromResults = await runCli(['sweep', chain, '--out', path.join(tmp, 'reuse-r'), '--reuse', results, '--dry-run']);
+    expect(fromResults.stdout.match(/ reused /g)?.length, fromResults.stdout).toBe(1); // scaat's 2-epoch run; not the regular one
+    const c = await runCli(['sweep', chain, '--out', path.join(tmp, 'reuse-r'), '--reuse', results, '--reuse', source, '--no-report']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toContain(`sweep: trainer=scaat__seed=0: the same run as ${path.join(results, 'trainer=scaat__epochs=2__seed=0')} (config and evaluation): copied from it (no model)`);
+    expect(c.stderr).toContain(`sweep: trainer=regular__epochs=2__seed=0: the same run as ${path.join(source, 'trainer=regular__epochs=2__seed=0')} (config and evaluation): copied from it\n`);
+    expect(c.stderr).toContain('continuing the finished run of trainer=regular__epochs=2__seed=0');
+    expect(c.stderr).toContain('sweep: 1 cells run, 2 already done, 0 failed');
+    // its log: the copied 2-epoch run's (itself continued from 1 epoch), then a resume at the end of epoch 2
+    expect(records(path.join(tmp, 'reuse-r', 'trainer=regular__epochs=3__seed=0')).filter((x) => x['type'] === 'resume').map((x) => x['epoch'])).toEqual([1, 2]);
+    expect(existsSync(path.join(tmp, 'reuse-r', 'trainer=scaat__seed=0', 'model'))).toBe(false);
   }, 120_000);
 
   it('records a failing cell in its error.json, runs the others, reports, and exits 1', async () => {

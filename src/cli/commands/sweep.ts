@@ -15,9 +15,8 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { ConfigError, ScaatError } from '../../errors.js';
 import { readGrid } from '../../sweep/grid.js';
-import { restorable } from '../../sweep/results.js';
-import { planReuse, reuseSources } from '../../sweep/reuse.js';
-import { cellConfigOf, cellStatus, keptToRetrain, planSweep, runSweep } from '../../sweep/run.js';
+import { reuseSources } from '../../sweep/reuse.js';
+import { cellConfigOf, cellStatus, planStart, planSweep, runSweep } from '../../sweep/run.js';
 import { consoleProgress } from '../../train/progress.js';
 import { openDataSource, parseShard } from './_inputs.js';
 import { runSweepReport } from './report.js';
@@ -79,9 +78,12 @@ SOURCE_NOT_READY (delete the cell's folder in --out to train it again). With --d
 --reuse <dir> (repeatable): another sweep's folder, or its --results folder. A cell of this grid that
 has no folder yet and is the same run as a done cell there (the same resolved config, comparing of
 trainerOptions only its own trainer's; an evaluation made with this grid's settings) is copied from
-it (model and checkpoints too where they are there; cell.json renamed) instead of trained: grids
-asking different questions share runs under other names. Fine-tuning cells are never copied; a
-cell without its model is not copied for a cell that another continues. With --dry-run: 'reused'.
+it (model and checkpoints too where they are there; cell.json renamed, naming the source in
+'reusedFrom') instead of trained: grids asking different questions share runs under other names.
+The copy is checked again before it lands (a source changed meanwhile is not copied: the cell
+runs). Fine-tuning cells are never copied, nor cells of a saved-weights model unless both pin the
+same weights (modelSha256); a cell without its model is not copied for a cell that another
+continues. --results restores this grid's own kept cells first. With --dry-run: 'reused'.
 
 --cells 7-12,15 runs only those cells, numbered as --dry-run lists them (with the cells they
 fine-tune or continue from): a part of a study first, or one cell again.
@@ -120,12 +122,11 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
   const log = opts.quiet ? () => {} : (line: string) => process.stderr.write(`sweep: ${line}\n`);
   if (opts.dryRun) {
     const { cells: all, mine } = planSweep(grid, { out: opts.out, trainers: ALL_TRAINERS, ...(shard ? { shard } : {}), ...(cells ? { cells } : {}) });
-    const retrain = keptToRetrain(mine, opts.out, opts.results, grid.evaluation);
     // a cell the results folder keeps and --out lacks is restored, not run: 'kept'; unless a cell
-    // still to train starts from it (keptToRetrain): then it trains again
-    const kept = new Set(mine.filter((c) => opts.results !== undefined && restorable(opts.results, opts.out, c.name, grid.evaluation) && !retrain.has(c.name)).map((c) => c.name));
-    // then a cell still without a folder that is the same run as a done cell of a --reuse folder: 'reused'
-    const reused = planReuse(mine, opts.out, reuseSources(opts.reuse ?? [], grid.evaluation, ALL_TRAINERS), (c) => cellConfigOf(c, undefined), kept);
+    // still to train starts from it (keptToRetrain): then it trains again; a cell still without a
+    // folder that is the same run as a done cell of a --reuse folder: 'reused' (run.ts planStart)
+    const plan = planStart(mine, opts.out, { results: opts.results, sources: reuseSources(opts.reuse ?? [], grid.evaluation, ALL_TRAINERS), evaluation: grid.evaluation, configOf: (c) => cellConfigOf(c, undefined) });
+    const [kept, reused, retrain] = [plan.restore, plan.reuse, plan.retrain];
     const lines = mine.map((c) => {
       const { status } = kept.has(c.name) ? { status: 'kept' } : reused.has(c.name) ? { status: 'reused' } : cellStatus(opts.out, c, grid.evaluation);
       const again = retrain.has(c.name) && !reused.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
