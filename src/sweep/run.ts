@@ -149,7 +149,7 @@ export function keptToRetrain(mine: readonly Cell[], out: string, results: strin
 
 /** What a sweep does before its loop (runSweep, and `--dry-run`'s listing). */
 export interface StartPlan {
-  /** Kept cells trained again (keptToRetrain), with the dependant that needs each. */
+  /** Kept cells trained again (keptToRetrain; not those copied from a --reuse folder instead), with the dependant that needs each. */
   readonly retrain: ReadonlyMap<string, string>;
   /** Cells restored from the results folder. */
   readonly restore: ReadonlySet<string>;
@@ -174,7 +174,8 @@ export function planStart(
   const early = planReuse(mine, out, o.sources, o.configOf, kept);
   const retrain = keptToRetrain(mine, out, results, o.evaluation, new Set(early.keys()));
   const restore = new Set([...kept].filter((n) => !retrain.has(n)));
-  return { retrain, restore, reuse: planReuse(mine, out, o.sources, o.configOf, restore) };
+  const reuse = planReuse(mine, out, o.sources, o.configOf, restore);
+  return { retrain: new Map([...retrain].filter(([n]) => !reuse.has(n))), restore, reuse };
 }
 
 /** Runs the sweep (module header). */
@@ -203,7 +204,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     await fsp.mkdir(out, { recursive: true });
     for (const cell of mine) {
       const needs = plan.retrain.get(cell.name);
-      if (needs !== undefined && !plan.reuse.has(cell.name)) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
+      if (needs !== undefined) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
       else if (plan.restore.has(cell.name) && (await restoreCellResults(o.results, out, cell.name, grid.evaluation))) log(`${cell.name}: results restored from ${o.results} (no model)`);
     }
   }

@@ -129,7 +129,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
     const [kept, reused, retrain] = [plan.restore, plan.reuse, plan.retrain];
     const lines = mine.map((c) => {
       const { status } = kept.has(c.name) ? { status: 'kept' } : reused.has(c.name) ? { status: 'reused' } : cellStatus(opts.out, c, grid.evaluation);
-      const again = retrain.has(c.name) && !reused.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
+      const again = retrain.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
       return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}${again}${reused.has(c.name) ? `  (the same run as ${reused.get(c.name)!.dir})` : ''}`;
     });
     process.stdout.write(
