@@ -3,11 +3,13 @@
  * k_b = floor(q_b·H·W) pixels with the lowest score form the irrelevant set M_b, shared by all
  * channels; ties go to the lower flat index (row-major h·W + w).
  *
- * How: per sample, on CPU typed arrays, each pixel gets the 53-bit key
- * `orderedBits(score)·2^21 + flatIndex` (orderedBits maps float32 to uint32 in the same order),
- * and a native Float64Array sort orders the keys — one numeric sort, exact ties by index, no
- * comparator. The scores are read from the tensor once (one device → CPU copy of [B, H, W]).
- * NaN scores count as the most salient (never masked); −0 equals +0. H·W is limited to 2^21.
+ * How: per sample, on CPU typed arrays. A mask needs only the k lowest: each pixel gets the 53-bit
+ * key `orderedBits(score)·2^21 + flatIndex` (orderedBits maps float32 to uint32 in the same order)
+ * and a quickselect finds the k smallest keys, exact ties by index, no sort. A full ranking
+ * (saliencyRanks) is a stable LSD radix sort of the 32-bit ordered scores, so ties keep index
+ * order. The scores are read from the tensor once (one device → CPU copy of [B, H, W]).
+ * NaN scores count as the most salient (masked last: only at q = 1); −0 equals +0. H·W is limited
+ * to 2^21.
  *
  * `irrelevantCount(q, H·W)` reads q on the 1e-6 grid of scaat/sample-state.ts, so a float32
  * q = 0.51999998 (stored for 0.52) on 100 pixels gives 52, not 51.

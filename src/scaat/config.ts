@@ -186,6 +186,9 @@ export const SCAAT_CONFIG_SCHEMA = z
       if (c.sharedBackward) fail("'attackGradient' 'train-backward' and 'sharedBackward' each give the attack its direction; choose one");
       if (c.remaskEveryAttackStep) fail("'attackGradient' 'train-backward' runs no attack pass to re-mask in; it needs 'remaskEveryAttackStep' false");
     }
+    if (c.remaskEveryAttackStep && c.attack === 'noise') {
+      fail("'remaskEveryAttackStep' re-masks between attack steps, and attack 'noise' takes none (the random start only); it needs 'remaskEveryAttackStep' false");
+    }
     if (c.remaskEveryAttackStep && c.saliencySource !== 'fresh') {
       fail(`'remaskEveryAttackStep' recomputes fresh saliency in the attack; it needs 'saliencySource' 'fresh', got '${c.saliencySource}'`);
     }

@@ -95,6 +95,9 @@ export const PGD_AT_SCHEMA = z.strictObject({
         : `'attackGradient' 'train-backward' gives FGSM-RS its direction; it needs 'attack' 'fgsm-rs', got '${o.attack}'`,
     });
   }
+  if (o.attack === 'fgsm-rs' && !o.randomStart) {
+    ctx.addIssue({ code: 'custom', message: "'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false" });
+  }
   if (o.attack === 'noise' && !o.randomStart) {
     ctx.addIssue({ code: 'custom', message: "'randomStart' must be true with attack 'noise' (the random start is all it adds), got false" });
   }

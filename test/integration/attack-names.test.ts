@@ -36,6 +36,15 @@ describe('attack names', () => {
     expect(resolvePgdAtOptions({ attack: 'noise', epsilon: 0.3 }).alpha).toBe(0);
   });
 
+  it("'fgsm-rs' needs the random start in SCAAT and in the whole-image control alike; 'noise' takes no attack step to re-mask between", () => {
+    expect(() => resolveScaatConfig({ attack: 'fgsm-rs', randomStart: false })).toThrow(/'randomStart' must be true with attack 'fgsm-rs'/);
+    expect(() => resolvePgdAtOptions({ attack: 'fgsm-rs', randomStart: false })).toThrow(ConfigError);
+    expect(() => resolvePgdAtOptions({ attack: 'fgsm-rs', randomStart: false })).toThrow(/trainerOptions\.pgd-at: 'randomStart' must be true with attack 'fgsm-rs'/);
+    expect(resolvePgdAtOptions({ attack: 'pgd', randomStart: false }).randomStart).toBe(false);
+    expect(() => resolveScaatConfig({ attack: 'noise', remaskEveryAttackStep: true })).toThrow(/'remaskEveryAttackStep' re-masks between attack steps, and attack 'noise' takes none/);
+    expect(resolveScaatConfig({ attack: 'pgd', remaskEveryAttackStep: true }).remaskEveryAttackStep).toBe(true);
+  });
+
   it.each(['fgsm', 'FGSM-RS', 'cw', ''])("refuse %j in the registry, pgd-at and SCAAT, naming the key and listing 'fgsm-rs'", (name) => {
     expect(isAttackName(name)).toBe(false);
     expect(() => resolveAttackName(name, '--attack')).toThrow(new RegExp(`^--attack: expected ${LISTED.source} ${JSON.stringify(name)}$`));
