@@ -28,12 +28,13 @@
 # Grids whose cells are another grid's runs under other names take them with `scaat sweep --reuse`
 # (the same resolved config and evaluation; from its folder in $OUT, and from $SCAAT_RESULTS when
 # set): cifar10-epsilon's regular, SGT and ε = 8/255 FGSM-RS SCAAT and PGD-AT cells are
-# cifar10-length's 4-epoch cells.
+# cifar10-length's 4-epoch cells; cifar10-eps16's seed-0 regular and SGT cells (4 and 8 epochs) are
+# cifar10-length's, its seed-0 4-epoch SCAAT and PGD-AT cells cifar10-epsilon's (ε = 16/255 FGSM-RS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ORDER=(mnist-headline mnist-cheap mnist-search cifar10-headline mnist-noise mnist-kept mnist-finetune cifar10-cheap
-  cifar10-onepass-long cifar10-length synthetic-32 synthetic-32-sgt mnist-epsilon cifar10-epsilon mnist-pgd7 cifar10-finetune synthetic-96
+  cifar10-onepass-long cifar10-length synthetic-32 synthetic-32-sgt mnist-epsilon cifar10-epsilon cifar10-eps16 mnist-pgd7 cifar10-finetune synthetic-96
   cifar10-resnet20)
 OUT="${SCAAT_OUT:-studies-out}"
 RESULTS="${SCAAT_RESULTS:-}"
@@ -76,6 +77,7 @@ for arg in "${grids[@]}"; do
   reuse=()
   case "$g" in
     cifar10-epsilon) from=(cifar10-length) ;;
+    cifar10-eps16) from=(cifar10-epsilon cifar10-length) ;;
     *) from=() ;;
   esac
   for f in "${from[@]}"; do

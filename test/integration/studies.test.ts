@@ -45,4 +45,19 @@ describe('studies/*.json', () => {
       expect(chains).toEqual(expect.arrayContaining([[at(2), null], [at(4), at(2)], [at(8), at(4)], [at(16), at(8)]]));
     }
   });
+
+  it('cifar10-eps16.json: each 8-epoch cell continues its seed\'s 4-epoch cell of the same trainer, at the stated eps', () => {
+    const cells = expandGrid(readGrid(path.join(STUDIES, 'cifar10-eps16.json'), ALL_TRAINERS), { out: 'runs/x', trainers: ALL_TRAINERS });
+    const chains = cells.map((c) => [c.name, c.continues ?? null]);
+    for (const seed of [0, 1, 2]) {
+      for (const t of ['regular', 'scaat', 'pgd-at', 'sgt']) {
+        const at = (e: number) => `seed=${seed}__trainer=${t}__epochs=${e}`;
+        expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
+      }
+    }
+    for (const c of cells.filter((x) => x.config.trainer === 'scaat' || x.config.trainer === 'pgd-at')) {
+      const opts = c.config.trainerOptions[c.config.trainer] as { epsilon?: number };
+      expect(opts.epsilon).toBeCloseTo(16 / 255, 12);
+    }
+  });
 });
