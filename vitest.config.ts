@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default', new SkipSummaryReporter()],
+    // A test that ends without one assertion fails: a loop that ran zero times, an assertion left
+    // behind in a branch, cannot pass silently.
+    expect: { requireAssertions: true },
   },
 });

@@ -5,8 +5,8 @@ import { Rng } from '../engine/random.js';
 import { ShapeError } from '../errors.js';
 import { expectNoLeak, useBackend } from '../../test/helpers/index.js';
 
-/** Reference: sort pixel indices by (score, index) with a comparator; NaN last. */
-function referenceMask(scores: ArrayLike<number>, batch: number, n: number, ratios: ArrayLike<number>): Uint8Array {
+/** Reference: sort pixel indices by (score, index) with a comparator; NaN last; the first `counts[b]` of image b. */
+function referenceMask(scores: ArrayLike<number>, batch: number, n: number, counts: readonly number[]): Uint8Array {
   const out = new Uint8Array(batch * n);
   for (let b = 0; b < batch; b++) {
     const key = (p: number): number => {
@@ -14,8 +14,7 @@ function referenceMask(scores: ArrayLike<number>, batch: number, n: number, rati
       return Number.isNaN(v) ? Infinity : v;
     };
     const order = Array.from({ length: n }, (_, p) => p).sort((i, j) => key(i) - key(j) || (key(i) === key(j) ? i - j : 0));
-    const k = Math.floor(Math.round(ratios[b]! * 1e6) * n / 1e6);
-    for (let r = 0; r < k; r++) out[b * n + order[r]!] = 1;
+    for (let r = 0; r < counts[b]!; r++) out[b * n + order[r]!] = 1;
   }
   return out;
 }
@@ -43,8 +42,10 @@ describe('lowSaliencyMask', () => {
     scores[3] = -0;
     scores[10] = NaN;
     const ratios = Float32Array.from([0, 0.1, 0.25, 0.5, 0.52, 1]);
+    // floor(q·63) by hand: 6.3, 15.75, 31.5, 32.76 (float32 0.52 is 0.51999998, read as 0.52)
+    const counts = [0, 6, 15, 31, 32, 63];
     const got = lowSaliencyMaskData(scores, batch, n, ratios);
-    expect(Array.from(got)).toEqual(Array.from(referenceMask(scores, batch, n, ratios)));
+    expect(Array.from(got)).toEqual(Array.from(referenceMask(scores, batch, n, counts)));
     // the same mask from cached ranks
     expect(Array.from(maskFromRanks(saliencyRanks(scores, batch, n), batch, n, ratios))).toEqual(Array.from(got));
     for (let b = 0; b < batch; b++) {
@@ -58,7 +59,7 @@ describe('lowSaliencyMask', () => {
           maxIn = Math.max(maxIn, v);
         } else minOut = Math.min(minOut, v);
       }
-      expect(count).toBe(Math.floor(Math.round(ratios[b]! * 1e6) * n / 1e6));
+      expect(count).toBe(counts[b]);
       expect(maxIn).toBeLessThanOrEqual(minOut);
     }
   });

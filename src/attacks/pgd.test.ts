@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { countingForwards, expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { Rng } from '../engine/random.js';
-import { fgsm } from './fgsm.js';
+import { fgsm, fgsmAlong, fgsmFromGradient } from './fgsm.js';
 import { batchCrossEntropy, pgd } from './pgd.js';
 import { ATTACKS } from './registry.js';
 
@@ -289,6 +289,46 @@ describe('fgsm', () => {
 
   it('is registered next to pgd', () => {
     expect([...ATTACKS.keys()]).toEqual(['pgd', 'fgsm-rs', 'noise']);
+  });
+
+  it('along a given gradient (fgsmFromGradient on the host, fgsmAlong on the backend): x + M ⊙ Π(clip(Π(δ0) + α·sign g, −ε, ε)), leaking nothing', async () => {
+    const { x } = edgeBatch(11);
+    const seed = 5;
+    const alpha = 1.25 * EPS;
+    const rng = new Rng(12);
+    const n = B * SHAPE[0] * SHAPE[1] * SHAPE[2];
+    const pixels = B * SHAPE[0] * SHAPE[1];
+    // a direction with exact zeros (sign 0: no step there), and a mask of every other pixel
+    const g = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : rng.uniform(-1, 1)));
+    const m = Uint8Array.from({ length: pixels }, (_, p) => p % 2);
+    const d0 = randomStart(x.shape, seed);
+    const x0 = x.dataSync();
+    const C = SHAPE[2];
+    const expected = Float32Array.from(x0, (v, i) => {
+      if (m[Math.floor(i / C)] === 0) return v;
+      return v + clamp(clamp(clamp(d0[i]!, -v, 1 - v) + alpha * Math.sign(g[i]!), -EPS, EPS), -v, 1 - v);
+    });
+    const gt = tf.tensor4d(g, x.shape);
+    const mt = tf.tensor4d(Float32Array.from(m), [B, SHAPE[0], SHAPE[1], 1]);
+    const options = { epsilon: EPS, alpha, randomStart: true, validBox: 'project' as const, seed };
+    const host = await expectNoLeak(() => {
+      const t = fgsmFromGradient(x, gt, { ...options, mask: m });
+      const v = t.dataSync().slice();
+      t.dispose();
+      return v;
+    }, 'fgsmFromGradient');
+    const backend = await expectNoLeak(() => {
+      const t = fgsmAlong(x, gt, { ...options, mask: mt });
+      const v = t.dataSync().slice();
+      t.dispose();
+      return v;
+    }, 'fgsmAlong');
+    expectClose(host, expected, { atol: 1e-6, rtol: 0, label: 'fgsmFromGradient x_adv' });
+    expectClose(backend, expected, { atol: 1e-6, rtol: 0, label: 'fgsmAlong x_adv' });
+    // masked-out pixels are x exactly, the others moved
+    for (let i = 0; i < n; i++) if (m[Math.floor(i / C)] === 0) expect(host[i]).toBe(x0[i]);
+    expect(host.some((v, i) => v !== x0[i])).toBe(true);
+    tf.dispose([x, gt, mt]);
   });
 });
 

@@ -101,6 +101,8 @@ describe('openSynthetic', () => {
   it('augments image and mask together', async () => {
     const ds = await openSynthetic({ count: 16, seed: 3, augmentation: { padding: 3, flip: true } });
     const plain = await ds.get(all(16));
+    const seen: number[] = [];
+    let moved = 0; // images the augmentation changed: it was applied, not skipped
     for await (const b of ds.batches({ batchSize: 16, augment: true, seed: 9, epoch: 2 })) {
       b.index.forEach((i, k) => {
         const d = drawAugmentation({ padding: 3, flip: true }, 9, 2, i);
@@ -110,8 +112,13 @@ describe('openSynthetic', () => {
         applyAugmentation(m, 0, 32, 32, 1, d, new Uint8Array(1024));
         expect(b.x.subarray(k * 3072, (k + 1) * 3072)).toEqual(x);
         expect(b.mask!.subarray(k * 1024, (k + 1) * 1024)).toEqual(m);
+        if (b.x.subarray(k * 3072, (k + 1) * 3072).some((v, j) => v !== plain.x[i * 3072 + j])) moved++;
       });
+      seen.push(...b.index);
     }
+    // the epoch covers every sample once, so the checks above ran for each of them
+    expect(seen.sort((a, c) => a - c)).toEqual(all(16));
+    expect(moved).toBeGreaterThan(0);
   });
 
   it('rejects bad options with ConfigError', async () => {

@@ -8,6 +8,15 @@
  * chosen from the whole sample, one per class first (evaluation-examples.ts exampleIndices), so a
  * shard now holds only its part of that set (all-metrics.shard1/2.json rewritten 2026-12-05; every
  * other field of every file, and the whole and merged files entirely, unchanged).
+ *
+ * A refactor guard, not an oracle: the files are the code's own output, so this test says only that
+ * a refactor changed nothing. Each value in them is checked against an oracle elsewhere: the U8 map
+ * against NumPy and entropy in closed form (uint8-map.test.ts), JPEG/PNG size against PIL
+ * (saliency-size.test.ts), AOPC curves by hand and in closed form on linear models (aopc.test.ts,
+ * evaluate.test.ts), robustness flips by hand (robustness.test.ts), localisation by hand
+ * (localization.test.ts), Spearman ρ against a hand ranking (randomization.test.ts), sharding and
+ * merging against the unsharded run (evaluate.test.ts). A deliberate numeric change is made there
+ * first; these files are then rewritten and the diff reviewed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';

@@ -33,13 +33,17 @@ describe('model-parameter randomisation (Adebayo et al. 2018)', () => {
     const before = net.model.getWeights().map((w) => Array.from(w.dataSync()));
     const x = randomImages([2, 6, 6, 1], 50);
     const ref = tf.tidy(() => Array.from(net.logits(x).dataSync()));
+    const start = tf.memory().numTensors;
     const rnd = drawRandomWeights(net, { seed: 1 });
+    const weightCount = net.model.layers.reduce((n, l) => n + l.trainableWeights.length, 0);
+    expect(tf.memory().numTensors - start, 'drawRandomWeights holds one tensor per weight of the drawn layers').toBe(weightCount);
     const inside = await expectNoLeak(() => withWeights(rnd, () => tf.tidy(() => Array.from(net.logits(x).dataSync()))), 'withWeights');
     expect(inside).not.toEqual(ref);
     expect(net.model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
     expect(tf.tidy(() => Array.from(net.logits(x).dataSync()))).toEqual(ref);
     expect(rnd.layers.length).toBe(3);
     disposeRandomWeights(rnd);
+    expect(tf.memory().numTensors, 'disposeRandomWeights frees what drawRandomWeights held').toBe(start);
     const top = drawRandomWeights(net, { seed: 1, layers: 1 });
     expect(top.layers).toEqual([net.model.layers.at(-1)!.name]);
     disposeRandomWeights(top);
@@ -47,13 +51,13 @@ describe('model-parameter randomisation (Adebayo et al. 2018)', () => {
     net.model.dispose();
   });
 
-  it('gives ρ = 1 for a map that ignores the model, and |ρ| small for the gradient of a linear model', () => {
+  it('gives ρ = 1 for a map that ignores the model, and |ρ| small for the gradient of a linear model', async () => {
     const lin = linearClassifier([8, 8, 1], 3, { seed: 4 });
     const x = randomImages([3, 8, 8, 1], 51);
     const t = tf.tensor1d([0, 1, 2], 'int32');
     const rnd = drawRandomWeights(lin, { seed: 2 });
     const edge: SaliencyFn = (_c, xi) => tf.clone(xi); // "explains" with the input itself
-    expect(randomizationSimilarity(lin, x, t, edge, rnd)).toEqual([1, 1, 1]);
+    expect(await expectNoLeak(() => randomizationSimilarity(lin, x, t, edge, rnd), 'randomizationSimilarity')).toEqual([1, 1, 1]);
     // |W[:, c]| of independent Gaussian weights: ρ ≈ N(0, 1/63); 0.5 is 4 standard deviations
     const rho = randomizationSimilarity(lin, x, t, vanillaGradient(), rnd);
     for (const r of rho) expect(Math.abs(r!)).toBeLessThan(0.5);

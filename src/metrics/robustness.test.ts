@@ -54,17 +54,29 @@ describe('lowSaliencyRobustness', () => {
     clf.model.dispose();
   });
 
-  it('equals clean correctness at q = 0 and leaks nothing', async () => {
+  it('equals clean correctness at q = 0 and leaks nothing (attack and both noises)', async () => {
     const net = tinyCnn([6, 6, 1], 3);
     const x = randomImages([5, 6, 6, 1], 40);
     const y = tf.tensor1d([0, 1, 2, 0, 1], 'int32');
-    const clean = correctPredictions(net, x, y);
+    // clean correctness by hand: argmax of the logits against the label
+    const logits = tf.tidy(() => net.logits(x).arraySync() as number[][]);
+    const labels = y.arraySync() as number[];
+    const clean = Uint8Array.from(logits, (l, i) => (l.indexOf(Math.max(...l)) === labels[i] ? 1 : 0));
     const scores = Float32Array.from({ length: 5 * 36 }, (_, i) => Math.cos(i));
     const flags = await expectNoLeak(
       () => lowSaliencyRobustness(net, x, y, scores, { kind: 'attack', attack: pgd({ steps: 2 }), ratios: [0, 0.5], seed: 1 }),
       'robustness',
     );
     expect(Array.from(flags[0]!)).toEqual(Array.from(clean));
+    for (const noise of ['replace', 'additive'] as const) {
+      const noisy = await expectNoLeak(
+        () => lowSaliencyRobustness(net, x, y, scores, { kind: 'noise', noise, epsilon: 0.1, ratios: [0, 0.5], seed: 1 }),
+        `robustness (noise '${noise}')`,
+      );
+      expect(Array.from(noisy[0]!)).toEqual(Array.from(clean));
+    }
+    const correct = await expectNoLeak(() => correctPredictions(net, x, y), 'correctPredictions');
+    expect(Array.from(correct)).toEqual(Array.from(clean));
     tf.dispose([x, y]);
     net.model.dispose();
   });

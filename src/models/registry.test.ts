@@ -85,12 +85,11 @@ describe('model options', () => {
   });
 });
 
-describe('pooling gradients the zoo relies on agree with central finite differences (cpu)', () => {
+describe('pooling gradients the zoo relies on (cpu)', () => {
   it.each([
     ['maxPool 2×2/2 valid (small-cnn)', (x: tf.Tensor4D) => tf.maxPool(x, 2, 2, 'valid')],
     ['maxPool 3×3/2 same (resnet-18 stem)', (x: tf.Tensor4D) => tf.maxPool(x, 3, 2, 'same')],
-    ['global average pooling (resnets)', (x: tf.Tensor4D) => tf.mean(x, [1, 2])],
-  ])('%s', (_name, pool) => {
+  ])('%s: central finite differences', (_name, pool) => {
     // Distinct values spaced ≥ 0.01 apart, so a ±h step (h = 1e-3) never changes which input is the max.
     const n = 1 * 5 * 5 * 2;
     const vals = new Rng01(3).perm(n).map((v) => v * 0.01);
@@ -104,6 +103,18 @@ describe('pooling gradients the zoo relies on agree with central finite differen
       return (at(h) - at(-h)) / (2 * h);
     });
     expectClose(g, fd, { atol: 2e-3, rtol: 1e-2, label: 'grad vs FD' });
+    tf.dispose([x, w]);
+  });
+
+  it('global average pooling (resnets): the closed form ∂/∂x[b,h,w,c] Σ_c w_c·mean_hw x = w_c / (H·W)', () => {
+    const [H, W, C] = [5, 5, 2];
+    const x = tf.tensor4d(new Rng01(3).perm(H * W * C).map((v) => v * 0.01), [1, H, W, C]);
+    const w = tf.randomNormal([1, C], 0, 1, 'float32', 5);
+    const g = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.mean(xi, [1, 2]), w)))(x).dataSync();
+    const wc = w.dataSync();
+    const expected = Array.from({ length: H * W * C }, (_, i) => wc[i % C]! / (H * W)); // NHWC: c is the fastest axis
+    // float32 rounding only: a wrong normaliser (H·W − 1, H or W alone) is off by 4 % or more
+    expectClose(g, expected, { atol: 0, rtol: 1e-6, label: 'grad vs w_c/(H·W)' });
     tf.dispose([x, w]);
   });
 });

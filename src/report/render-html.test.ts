@@ -12,6 +12,8 @@ const results = () => parseResults(threeRunsJson());
 const stub = (id: string): Figure => ({ id, title: `Title ${id}`, caption: `Caption ${id}`, svg: `<svg xmlns="http://www.w3.org/2000/svg" data-stub="${id}"></svg>` });
 
 describe('renderReport', () => {
+  // A review snapshot, not an oracle (the renderer's own output, reviewed when written; under CI a
+  // missing or changed snapshot fails): the tests after it check what the page must hold.
   it('matches the reviewed HTML for the fixture (figures stubbed)', async () => {
     const html = renderReport(results(), [stub('a'), stub('b')], { scaatVersion: '0.1.0', pngPaths: { a: 'figures/a.png' } });
     await expect(html).toMatchFileSnapshot('./__snapshots__/three-runs.html');

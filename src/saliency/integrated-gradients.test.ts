@@ -1,10 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import type { Classifier } from '../models/classifier.js';
 import { integratedGradients, integratedGradientsGap, riemannNodes } from './integrated-gradients.js';
+import type { RiemannRule } from './integrated-gradients.js';
 import { randomImages, tinyCnn } from './_testing.js';
 
 beforeAll(() => useBackend('cpu'));
+
+/** logit_c = v_c · Σ_p x_p²: ∂logit_c/∂x_p = 2·v_c·x_p, a gradient that changes along the path. */
+const V = [1, -2];
+function quadraticModel(inputShape: readonly [number, number, number]): Classifier {
+  return {
+    inputShape,
+    numClasses: V.length,
+    model: undefined as unknown as tf.LayersModel,
+    logits: (x) => tf.tidy(() => tf.mul(tf.reshape(tf.sum(tf.square(x), [1, 2, 3]), [-1, 1]), tf.tensor2d([V])) as tf.Tensor2D),
+    trainableVariables: () => [],
+  };
+}
+
+/**
+ * S = Σ_j w_j·α_j of a rule with m intervals, by hand: midpoint (1/m)·Σ_{j<m} (j + ½)/m = ½;
+ * trapezoid (1/m)·Σ_{0<j<m} j/m + (1/2m)·(0 + 1) = (m − 1)/2m + 1/2m = ½; left (1/m)·Σ_{j<m} j/m
+ * = (m − 1)/2m; right (1/m)·Σ_{j<m} (j + 1)/m = (m + 1)/2m.
+ */
+const nodeMean = (rule: RiemannRule, m: number): number =>
+  ({ midpoint: 0.5, trapezoid: 0.5, left: (m - 1) / (2 * m), right: (m + 1) / (2 * m) })[rule];
 
 describe('integratedGradients', () => {
   it('equals (x − x′) ⊙ W[:, c] for a linear model, for every rule and baseline', () => {
@@ -31,6 +53,89 @@ describe('integratedGradients', () => {
       expect(weights.reduce((s, w) => s + w, 0)).toBeCloseTo(1, 12);
       expect(alphas.every((a) => a >= 0 && a <= 1)).toBe(true);
     }
+  });
+
+  it('uses the documented nodes and weights of every rule, exactly (m = 4, and m = 1)', () => {
+    const q = 1 / 4;
+    expect(riemannNodes(4, 'left')).toEqual({ alphas: [0, q, 2 * q, 3 * q], weights: [q, q, q, q] });
+    expect(riemannNodes(4, 'right')).toEqual({ alphas: [q, 2 * q, 3 * q, 1], weights: [q, q, q, q] });
+    expect(riemannNodes(4, 'midpoint')).toEqual({ alphas: [1 / 8, 3 / 8, 5 / 8, 7 / 8], weights: [q, q, q, q] });
+    expect(riemannNodes(4, 'trapezoid')).toEqual({ alphas: [0, q, 2 * q, 3 * q, 1], weights: [1 / 8, q, q, q, 1 / 8] });
+    expect(riemannNodes(1, 'left')).toEqual({ alphas: [0], weights: [1] });
+    expect(riemannNodes(1, 'right')).toEqual({ alphas: [1], weights: [1] });
+    expect(riemannNodes(1, 'midpoint')).toEqual({ alphas: [0.5], weights: [1] });
+    expect(riemannNodes(1, 'trapezoid')).toEqual({ alphas: [0, 1], weights: [0.5, 0.5] });
+  });
+
+  it('integrates a non-constant gradient as each rule’s closed form (logit = v_c·Σ x², m = 4)', () => {
+    // Along x′ + α(x − x′) the gradient is 2v_c(x′ + α(x_p − x′)), so with S = Σ_j w_j α_j and Σ_j w_j = 1:
+    //   A_p = v_c (x_p − x′)(2x′ + 2S (x_p − x′)).
+    // Black baseline: A_p = 2S·v_c·x_p², i.e. v_c·x_p² for midpoint and trapezoid (exact), and
+    // v_c·x_p²·(1 ∓ 1/m) for left/right: the rules give different answers here, unlike on a linear model.
+    const m = 4;
+    const shape = [3, 3, 2] as const;
+    const net = quadraticModel(shape);
+    const x = randomImages([2, ...shape], 30);
+    const classes = [0, 1];
+    const y = tf.tensor1d(classes, 'int32');
+    const xs = tf.tidy(() => x.reshape([2, -1]).arraySync() as number[][]);
+    for (const rule of ['midpoint', 'left', 'right', 'trapezoid'] as const) {
+      const S = nodeMean(rule, m);
+      for (const [baseline, x0] of [['black', 0], ['white', 1], [0.25, 0.25]] as const) {
+        const a = integratedGradients({ steps: m, rule, baseline })(net, x, y);
+        const got = tf.tidy(() => a.reshape([2, -1]).arraySync() as number[][]);
+        classes.forEach((c, b) => {
+          const want = xs[b]!.map((v) => V[c]! * (v - x0) * (2 * x0 + 2 * S * (v - x0)));
+          expectClose(got[b]!, want, { rtol: 1e-5, atol: 1e-6, label: `${rule}, baseline ${baseline}, image ${b}` });
+        });
+        a.dispose();
+      }
+    }
+    // the black-baseline special cases, written out
+    const black = (rule: RiemannRule): number[] => tf.tidy(() => Array.from(integratedGradients({ steps: m, rule })(net, x, y).dataSync()));
+    const d = xs[0]!.length;
+    const sq = Array.from(x.dataSync(), (v, i) => V[classes[Math.floor(i / d)]!]! * v * v);
+    expectClose(black('midpoint'), sq, { label: 'midpoint: v·x²' });
+    expectClose(black('trapezoid'), sq, { label: 'trapezoid: v·x²' });
+    expectClose(black('left'), sq.map((v) => v * (1 - 1 / m)), { label: 'left: v·x²·(1 − 1/m)' });
+    expectClose(black('right'), sq.map((v) => v * (1 + 1 / m)), { label: 'right: v·x²·(1 + 1/m)' });
+    tf.dispose([x, y]);
+  });
+
+  it('measures the completeness gap Σ A − (logit_c(x) − logit_c(x′)), and leaks nothing', async () => {
+    // On v_c·Σ x²: logit_c(x) − logit_c(x′) = v_c Σ_p (x_p² − x′²), and Σ_p A_p = v_c Σ_p [(x_p² − x′²)
+    // + (2S − 1)(x_p − x′)²], so the gap is v_c (2S − 1) Σ_p (x_p − x′)²: 0 for midpoint and
+    // trapezoid, ∓v_c Σ_p (x_p − x′)²/m for left/right.
+    const m = 4;
+    const shape = [3, 3, 2] as const;
+    const net = quadraticModel(shape);
+    const x = randomImages([2, ...shape], 31);
+    const classes = [1, 0];
+    const y = tf.tensor1d(classes, 'int32');
+    const xs = tf.tidy(() => x.reshape([2, -1]).arraySync() as number[][]);
+    for (const [baseline, x0] of [['black', 0], ['white', 1], [0.25, 0.25]] as const) {
+      const dist2 = xs.map((row) => row.reduce((s, v) => s + (v - x0) ** 2, 0));
+      const rise = xs.map((row, b) => V[classes[b]!]! * row.reduce((s, v) => s + v * v - x0 * x0, 0));
+      // the gap's values, read back inside the leak check (no tidy around the call: it would hide a leak)
+      const gapOf = (a: tf.Tensor4D, what: string): Promise<number[]> =>
+        expectNoLeak(() => {
+          const g = integratedGradientsGap(net, x, y, a, baseline);
+          const v = Array.from(g.dataSync());
+          g.dispose();
+          return v;
+        }, `integratedGradientsGap ${what}, baseline ${baseline}`);
+      // a zero attribution: the gap is minus the rise of the target logit
+      const zero = tf.zerosLike(x);
+      expectClose(await gapOf(zero, 'zero'), rise.map((r) => -r), { label: `gap of a zero attribution, baseline ${baseline}` });
+      zero.dispose();
+      for (const rule of ['midpoint', 'left', 'right', 'trapezoid'] as const) {
+        const a = integratedGradients({ steps: m, rule, baseline })(net, x, y);
+        const want = dist2.map((d, b) => V[classes[b]!]! * (2 * nodeMean(rule, m) - 1) * d);
+        expectClose(await gapOf(a, rule), want, { rtol: 1e-5, atol: 2e-5, label: `${rule} gap, baseline ${baseline}` });
+        a.dispose();
+      }
+    }
+    tf.dispose([x, y]);
   });
 
   it('satisfies completeness with an error that shrinks as the steps grow (small CNN)', () => {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectClose, linearClassifier, useBackend } from '../../test/helpers/index.js';
+import { expectClose, expectNoLeak, linearClassifier, useBackend } from '../../test/helpers/index.js';
 import { smoothGrad } from './smooth-grad.js';
 import { vanillaGradient } from './vanilla-gradient.js';
+import { integratedGradients } from './integrated-gradients.js';
 import { randomImages, tinyCnn } from './_testing.js';
 import type { SaliencyFn } from './types.js';
 
@@ -62,6 +63,32 @@ describe('smoothGrad', () => {
     // the call's seed overrides the factory's
     const viaCall = tf.tidy(() => smoothGrad(vanillaGradient(), { samples: 5, seed: 9 })(net, x, y, { seed: 1 }).dataSync());
     expect(Array.from(viaCall)).toEqual(Array.from(a));
+    tf.dispose([x, y]);
+    net.model.dispose();
+  });
+
+  it('squared: averages W[:, c]² for a linear model at any σ (constant gradient)', () => {
+    const lin = linearClassifier([3, 3, 1], 2);
+    const x = randomImages([2, 3, 3, 1], 15);
+    const classes = [1, 0];
+    const y = tf.tensor1d(classes, 'int32');
+    const W = lin.W.arraySync() as number[][];
+    const sg = smoothGrad(vanillaGradient(), { samples: 4, noiseLevel: 0.5, squared: true, seed: 2 })(lin, x, y);
+    const got = tf.tidy(() => sg.reshape([2, -1]).arraySync() as number[][]);
+    classes.forEach((c, b) => expectClose(got[b]!, W.map((row) => row[c]! ** 2), { rtol: 1e-5, label: `image ${b}` }));
+    tf.dispose([x, y, sg]);
+  });
+
+  it('leaks no tensors when squared, or around another base method, in one pass or in chunks', async () => {
+    const net = tinyCnn([4, 4, 1], 2);
+    const x = randomImages([3, 4, 4, 1], 16);
+    const y = tf.tensor1d([1, 0, 1], 'int32');
+    const ig = integratedGradients({ steps: 3, internalBatchSize: 4 });
+    for (const rows of [64, 6, 2]) {
+      await expectNoLeak(() => smoothGrad(vanillaGradient(), { samples: 4, squared: true, internalBatchSize: rows })(net, x, y), `squared, rows=${rows}`);
+      await expectNoLeak(() => smoothGrad(ig, { samples: 4, internalBatchSize: rows })(net, x, y), `base IG, rows=${rows}`);
+      await expectNoLeak(() => smoothGrad(ig, { samples: 4, squared: true, internalBatchSize: rows })(net, x, y), `base IG squared, rows=${rows}`);
+    }
     tf.dispose([x, y]);
     net.model.dispose();
   });

@@ -64,18 +64,55 @@ describe('vanillaGradient', () => {
     tf.dispose([x, y, whole]);
   });
 
-  it('explains the predicted class on request', () => {
-    const lin = linearClassifier([2, 2, 1], 3);
-    const x = randomImages([4, 2, 2, 1], 5);
-    const y = tf.tensor1d([0, 0, 0, 0], 'int32');
+  it('explains the predicted class on request: the float64 argmax of x·W + b, not the label', () => {
+    const K = 3;
+    const lin = linearClassifier([2, 2, 1], K);
+    const B = 6;
+    const x = randomImages([B, 2, 2, 1], 5);
+    // the oracle: logits x·W + b in float64 from the model's own weights, argmax by hand
+    const W = lin.W.arraySync() as number[][]; // [d, K]
+    const bias = lin.b.arraySync() as number[];
+    const xs = tf.tidy(() => x.reshape([B, -1]).arraySync() as number[][]);
+    const logits = xs.map((row) => bias.map((bk, k) => row.reduce((s, v, i) => s + v * W[i]![k]!, bk)));
+    const hand = logits.map((z) => z.indexOf(Math.max(...z)));
+    // preconditions: a clear winner everywhere (float32 cannot flip it), and not one class for all
+    logits.forEach((z, b) => {
+      const [top, second] = [...z].sort((p, q) => q - p);
+      expect(top! - second!, `image ${b}: margin of the top logit`).toBeGreaterThan(1e-3);
+    });
+    expect(new Set(hand).size, 'predicted classes').toBeGreaterThan(1);
+    // labels: the prediction on odd images, another class on even ones
+    const labels = hand.map((c, b) => (b % 2 === 0 ? (c + 1) % K : c));
+    const y = tf.tensor1d(labels, 'int32');
     const pred = predictedClass(lin, x);
-    const expected = tf.tidy(() => tf.argMax(lin.logits(x), 1));
-    expect(Array.from(pred.dataSync())).toEqual(Array.from(expected.dataSync()));
+    expect(pred.shape).toEqual([B]);
+    expect(pred.dtype).toBe('int32');
+    expect(Array.from(pred.dataSync())).toEqual(hand);
     const t = resolveTarget(lin, x, y, 'predicted');
     const l = resolveTarget(lin, x, y, 'label');
-    expect(Array.from(t.dataSync())).toEqual(Array.from(pred.dataSync()));
-    expect(Array.from(l.dataSync())).toEqual([0, 0, 0, 0]);
-    tf.dispose([x, y, pred, expected, t, l]);
+    expect(Array.from(t.dataSync())).toEqual(hand);
+    expect(Array.from(l.dataSync())).toEqual(labels);
+    // where the label is not the prediction the two targets differ, and so do the gradients they explain
+    const pt = Array.from(t.dataSync());
+    const lt = Array.from(l.dataSync());
+    [0, 2, 4].forEach((b) => expect(pt[b], `image ${b}: 'predicted' vs 'label'`).not.toBe(lt[b]));
+    [1, 3, 5].forEach((b) => expect(pt[b], `image ${b}: 'predicted' vs 'label'`).toBe(lt[b]));
+    const a = vanillaGradient()(lin, x, t);
+    const got = tf.tidy(() => a.reshape([B, -1]).arraySync() as number[][]);
+    hand.forEach((c, b) => expectClose(got[b]!, W.map((row) => row[c]!), { label: `image ${b}: W[:, predicted]` }));
+    tf.dispose([x, y, pred, t, l, a]);
+  });
+
+  it('leaks no tensors in predictedClass and resolveTarget (either mode)', async () => {
+    const net = tinyCnn([4, 4, 1], 3);
+    const x = randomImages([3, 4, 4, 1], 6);
+    const y = tf.tensor1d([2, 0, 1], 'int32');
+    await expectNoLeak(() => predictedClass(net, x), 'predictedClass');
+    await expectNoLeak(() => resolveTarget(net, x, y, 'predicted'), "resolveTarget 'predicted'");
+    await expectNoLeak(() => resolveTarget(net, x, y, 'label'), "resolveTarget 'label'");
+    expect(y.isDisposed, 'y is not disposed').toBe(false);
+    tf.dispose([x, y]);
+    net.model.dispose();
   });
 
   it('rejects a target of the wrong length with a ShapeError', () => {

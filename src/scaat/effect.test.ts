@@ -7,11 +7,11 @@
  * binary patterns, on-pixels U(0.8, 1), off-pixels U(0, 0.1)) at one of 4 positions; the object's
  * 4×4 box is the relevance mask (16 of 256 pixels, 6.25 %).
  *
- * Measured with exactly this test (wasm backend, 2026-11-25; MLP with 64 hidden units, 512
- * images, 10 epochs, Adam 0.01, SCAAT ε = 0.3, K = 3, no warm-up), model seeds 3 / 1 / 5:
- * regular 0.1447 / 0.1426 / 0.1474 of the mass inside the object, SCAAT 0.1939 / 0.1818 / 0.1978
- * (+0.049 / +0.039 / +0.050); test accuracy 1.00 vs 0.965 / 0.992 / 0.996.
- * The assertion asks for +0.02 (about half the smallest measured gain) at seed 3.
+ * The claim is tested as a paired sign test over five model initialisations (MLP with 64 hidden
+ * units, 512 images, 10 epochs, Adam 0.01, SCAAT ε = 0.3, K = 3, no warm-up): SCAAT's mass inside
+ * the object exceeds regular training's for every seed, with no margin tuned to measured values.
+ * With no effect, each seed's sign would be a coin toss: all five positive has probability 1/32.
+ * The accuracy bounds say only that both models learn the task (4 classes: chance is 0.25).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,8 +45,8 @@ function relevanceMass(clf: Classifier, test: Synthetic): { inside: number; acc:
 }
 
 /** Trains with the 'regular' (train/regular.ts) or 'scaat' trainer on identical batches and initialisation. */
-function train(mode: 'regular' | 'scaat', data: Synthetic, epochs: number): Classifier {
-  const clf = mlp({ inputShape: [H, H, 1], numClasses: K, width: 0.25, seed: 3 });
+function train(mode: 'regular' | 'scaat', data: Synthetic, epochs: number, seed: number): Classifier {
+  const clf = mlp({ inputShape: [H, H, 1], numClasses: K, width: 0.25, seed });
   const optimizer = tf.train.adam(0.01);
   const trainer: Trainer =
     mode === 'regular' ? regularTrainer() : createScaatTrainer({ trainSize: data.n, config: { epsilon: 0.3, steps: 3, warmupEpochs: 0 } });
@@ -77,17 +77,22 @@ function train(mode: 'regular' | 'scaat', data: Synthetic, epochs: number): Clas
 describe('SCAAT on ground-truth data', () => {
   beforeAll(() => useBackend('wasm'));
 
-  it('moves saliency mass onto the relevant object compared with regular training (fixed seed)', () => {
+  it('moves saliency mass onto the relevant object compared with regular training, for every one of five seeds', () => {
     const trainSet = synthetic(512, 1);
     const testSet = synthetic(256, 2);
-    const regular = train('regular', trainSet, 10);
-    const scaat = train('scaat', trainSet, 10);
-    const r = relevanceMass(regular, testSet);
-    const s = relevanceMass(scaat, testSet);
-    regular.model.dispose();
-    scaat.model.dispose();
-    expect(r.acc).toBeGreaterThan(0.95);
-    expect(s.acc).toBeGreaterThan(0.9); // accuracy kept
-    expect(s.inside - r.inside, `mass inside the object: regular ${r.inside.toFixed(4)}, SCAAT ${s.inside.toFixed(4)}`).toBeGreaterThan(0.02);
+    const gains: string[] = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const regular = train('regular', trainSet, 10, seed);
+      const scaat = train('scaat', trainSet, 10, seed);
+      const r = relevanceMass(regular, testSet);
+      const s = relevanceMass(scaat, testSet);
+      regular.model.dispose();
+      scaat.model.dispose();
+      gains.push(`seed ${seed}: regular ${r.inside.toFixed(4)} (acc ${r.acc.toFixed(3)}), SCAAT ${s.inside.toFixed(4)} (acc ${s.acc.toFixed(3)})`);
+      expect(r.acc, gains.at(-1)).toBeGreaterThan(0.9);
+      expect(s.acc, gains.at(-1)).toBeGreaterThan(0.9);
+      expect(s.inside, gains.join('; ')).toBeGreaterThan(r.inside);
+    }
+    expect(gains).toHaveLength(5);
   });
 });

@@ -22,20 +22,37 @@ export async function useBackend(name: 'cpu' | 'wasm' = 'cpu'): Promise<void> {
   await setupBackend({ backend: name });
 }
 
-/** Asserts max|a − b| ≤ atol + rtol·max|b| elementwise, with a message that says where. */
+/**
+ * Asserts max|a − b| ≤ atol + rtol·max|b| elementwise, with a message that says where.
+ * The lengths must be equal, and every value on both sides finite: a NaN or ±∞ fails at once,
+ * even where the other side holds the same NaN or ∞ (a comparison with NaN is false, so without
+ * this check a loop of `d ≤ worst` can forget a NaN that an element after it hides).
+ */
 export function expectClose(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   { rtol = 1e-5, atol = 1e-6, label = 'value' }: { rtol?: number; atol?: number; label?: string } = {},
 ): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
+  let bad = 0;
+  let firstBad = -1;
+  for (let i = 0; i < expected.length; i++) {
+    if (!Number.isFinite(actual[i]!) || !Number.isFinite(expected[i]!)) {
+      bad++;
+      if (firstBad < 0) firstBad = i;
+    }
+  }
+  expect(
+    bad,
+    `${label}: ${bad} non-finite value(s), the first at ${firstBad} (actual ${actual[firstBad]}, expected ${expected[firstBad]})`,
+  ).toBe(0);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
   let worst = 0;
   let at = -1;
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs(actual[i]! - expected[i]!);
-    if (!(d <= worst)) {
+    if (d > worst) {
       worst = d;
       at = i;
     }
@@ -47,8 +64,12 @@ export function expectClose(
   ).toBe(true);
 }
 
-/** Relative error ‖a − b‖∞ / max(‖b‖∞, tiny). */
+/**
+ * Relative error ‖a − b‖∞ / max(‖b‖∞, tiny). Asserts that a and b have the same length. NaN
+ * (or ∞) wherever either side holds a non-finite value, so every `<` / `≤` bound on it fails.
+ */
 export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length, 'relError: length').toBe(b.length);
   let num = 0;
   let den = 0;
   for (let i = 0; i < b.length; i++) {

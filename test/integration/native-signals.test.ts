@@ -28,11 +28,10 @@ describe('native kernels under signals', () => {
     let running = true;
     void exited.then(() => (running = false));
     while (running && !out.includes('ready')) await new Promise((r) => setTimeout(r, 10));
-    let sent = 0;
-    // until the child says it is done (after that, exiting, it no longer handles the signal)
+    // until the child says it is done (after that, exiting, it no longer handles the signal); how
+    // many go out depends on the machine's speed, so only the child's count below is asserted
     while (running && !out.includes('done')) {
       child.kill('SIGUSR2');
-      sent++;
       await new Promise((r) => setTimeout(r, 1));
     }
     const { code, signal } = await exited;
@@ -42,7 +41,8 @@ describe('native kernels under signals', () => {
     expect(done, out).not.toBeNull();
     expect(Number(done![1])).toBe(250);
     expect(Number(done![2])).toBe(0); // no product changed
-    expect(sent).toBeGreaterThan(50);
-    expect(Number(done![3])).toBeGreaterThan(0); // the handler ran: the signals were delivered
+    // the handler ran: signals were delivered while the loop of native calls ran (the child counts
+    // only those handled at its yields inside the loop, before it prints "done")
+    expect(Number(done![3])).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -39,7 +39,11 @@ describe('a run folder has one writer, and what is computed from it names its we
 
   it('refuses a second writer (exit 4, owner named); a killed holder leaves a stale lock that the next resume takes over', async () => {
     const a = startCli(['train', '--model', 'mlp', '--data', DATA, '--epochs', '2', '--backend', 'wasm', '--out', run, ...['batchSize=8', 'logEvery=1', 'checkpointEvery=5', 'evalEvery=0'].flatMap((s) => ['--set', s])]);
+    let exited = false;
+    void a.done.then(() => (exited = true));
     while (!records(run).some((r) => r['type'] === 'step' && (r['step'] as number) >= 6)) {
+      // a writer that died early fails here with its stderr, instead of a wait until the timeout
+      if (exited) expect.fail(`the training process ended before it logged step 6; stderr:\n${a.stderr()}`);
       expect(a.stderr()).not.toMatch(/scaat: .*Error/);
       await new Promise((r) => setTimeout(r, 20));
     }

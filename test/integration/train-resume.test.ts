@@ -29,10 +29,9 @@ const records = (dir: string) =>
     : [];
 const timeless = (rs: Array<Record<string, unknown>>) =>
   rs.filter((r) => r['type'] === 'step' || r['type'] === 'epoch').map(({ seconds: _s, samplesPerSecond: _p, ...r }) => r);
-const latestState = (dir: string) => {
-  const { name } = JSON.parse(readFileSync(path.join(dir, 'checkpoints', 'latest.json'), 'utf8')) as { name: string };
-  return JSON.parse(readFileSync(path.join(dir, 'checkpoints', name, 'state.json'), 'utf8')) as { step: number; epoch: number; batch: number };
-};
+const latestName = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'checkpoints', 'latest.json'), 'utf8')) as { name: string }).name;
+const latestState = (dir: string) =>
+  JSON.parse(readFileSync(path.join(dir, 'checkpoints', latestName(dir), 'state.json'), 'utf8')) as { step: number; epoch: number; batch: number };
 const weights = async (dir: string) => (await loadClassifier(dir)).model.getWeights().map((t) => Array.from(t.dataSync()));
 
 /** Sends `sig` once the run has logged step ≥ `step`; resolves with how the process ended. */
@@ -48,7 +47,7 @@ async function stopAtStep(dir: string, step: number, sig: NodeJS.Signals) {
 }
 
 describe('scaat train --resume', () => {
-  it('after SIGKILL mid-epoch and after Ctrl-C, ends with the weights of an uninterrupted run', async () => {
+  it('after SIGKILL and after Ctrl-C during training, ends with the weights of an uninterrupted run', async () => {
     // Reference: the same resolved config, trained in this process without interruption.
     const refDir = path.join(tmp, 'reference');
     const { config } = resolveRun(FLAGS);
@@ -65,17 +64,25 @@ describe('scaat train --resume', () => {
     const interrupted = path.join(tmp, 'interrupted');
     const [k, i] = await Promise.all([stopAtStep(killed, 3, 'SIGKILL'), stopAtStep(interrupted, 3, 'SIGINT')]);
 
+    // Where the signals land depends on the machine's load; the resume oracle below holds wherever
+    // they do, so only what it needs is asserted: each run stopped before its last step (at or after
+    // the checkpoint of step 2, written before step 3 is logged), so each resume has steps to run.
     expect(k.signal).toBe('SIGKILL');
     const ks = latestState(killed);
-    expect(ks.epoch).toBe(0); // the last checkpoint is mid-epoch 1 (batch 2 or 4 of 6)
-    expect(ks.batch).toBeGreaterThan(0);
+    expect(ks.step).toBeGreaterThanOrEqual(2);
+    expect(ks.step).toBeLessThan(12);
 
     expect(i.code, i.stderr).toBe(130);
     expect(i.stderr).toMatch(/SIGINT: finishing the current step/);
-    expect(i.stderr).toMatch(/interrupted at epoch 1, batch \d, step \d; checkpoint step-0000000\d written; continue with: scaat train --resume/);
     const is = latestState(interrupted);
+    expect(is.step).toBeGreaterThanOrEqual(3);
+    expect(is.step).toBeLessThan(12);
     const lastLogged = Math.max(...records(interrupted).filter((r) => r['type'] === 'step').map((r) => r['step'] as number));
     expect(is.step).toBe(lastLogged); // Ctrl-C checkpointed the step it finished: nothing lost
+    // and says so, naming that checkpoint (epochs counted from 1 in the message, from 0 in the state)
+    expect(i.stderr).toContain(
+      `interrupted at epoch ${is.epoch + 1}, batch ${is.batch}, step ${is.step}; checkpoint ${latestName(interrupted)} written; continue with: scaat train --resume`,
+    );
 
     // Resume in this process (same code path as the CLI binary, without another start-up).
     const rk = await runCli(['train', '--resume', killed]);

@@ -6,15 +6,19 @@
  *    strides, dilations, explicit padding, row tails (OW not a multiple of 4) and Co of 8k + 4,
  *    the rows split between two calls as threads split them;
  * 2. on 2 threads (a helper worker) the same bits as on 1;
- * 3. it is what wasm's Conv2D takes for Co a multiple of 4, and declines otherwise.
+ * 3. it is what wasm's Conv2D takes for Co a multiple of 4, and declines otherwise: counted on the
+ *    backend's SIMD kernels, on pure wasm (this process runs with SCAAT_NATIVE=0; with the
+ *    accelerator, its own kernel takes Conv2D).
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
 import { simdConv2d } from './_conv-fwd.js';
-import { simdExportsOn, simdKernelsOn } from './_simd.js';
+import { simdExportsOn, simdKernelsFor, simdKernelsOn } from './_simd.js';
 import type { BackendWasm } from './_wasm.js';
+
+process.env['SCAAT_NATIVE'] = '0';
 
 interface Geometry {
   B: number; H: number; W: number; Ci: number; Co: number; kh: number; kw: number;
@@ -113,7 +117,8 @@ describe('the SIMD forward convolution', () => {
   });
 
   it("is what wasm's Conv2D takes when Co is a multiple of 4, and declines otherwise", async () => {
-    await setupBackend({ backend: 'wasm' });
+    const { accelerator } = await setupBackend({ backend: 'wasm' });
+    expect(accelerator).toBe('none'); // SCAAT_NATIVE=0: wasm's Conv2D is scaat's pure-wasm kernel
     await tf.setBackend('wasm');
     const backend = tf.backend() as unknown as BackendWasm;
     const geometry = (co: number) => tf.backend_util.computeConv2DInfo([1, 4, 4, 2], [3, 3, 2, co], 1, 1, 'same');
@@ -129,9 +134,21 @@ describe('the SIMD forward convolution', () => {
     backend.disposeData(out!.dataId);
     expect(simdConv2d(backend, x, f3, geometry(3))).toBeUndefined();
     expect(tf.memory().numTensors).toBe(before);
-    // through the registry: the same values as the simd call, and the stock kernel for Co = 3
-    expect(Array.from(tf.conv2d(x as tf.Tensor4D, f4 as tf.Tensor4D, 1, 'same').dataSync().slice(0, 2))).toEqual([8, 8]);
-    expect(Array.from(tf.conv2d(x as tf.Tensor4D, f3 as tf.Tensor4D, 1, 'same').dataSync().slice(0, 2))).toEqual([8, 8]);
+    // through the registry: the SIMD kernel runs (once) for Co = 4, and not at all for Co = 3 (the
+    // stock kernel), each giving the values above
+    const run = vi.spyOn(simdKernelsFor(backend)!, 'run');
+    try {
+      const registry = (f: tf.Tensor) => tf.tidy(() => Array.from(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same').dataSync()));
+      const y4 = registry(f4);
+      expect(run.mock.calls.map((c) => c[0])).toEqual(['conv_fwd']);
+      expect([y4[0], y4[(1 * 4 + 1) * 4]]).toEqual([8, 18]);
+      run.mockClear();
+      const y3 = registry(f3);
+      expect(run).not.toHaveBeenCalled();
+      expect([y3[0], y3[(1 * 4 + 1) * 3]]).toEqual([8, 18]);
+    } finally {
+      run.mockRestore();
+    }
     tf.dispose([x, f4, f3]);
   });
 });

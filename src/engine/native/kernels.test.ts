@@ -5,22 +5,23 @@
  * modes, non-square kernels, dilation, transposes and batch broadcasting.
  *
  * The kernels under test are built with NO fallbacks, so a call the native path does not handle
- * throws instead of silently running on wasm. Skipped only when the addon is not built and CI is
- * unset; under CI=true a missing addon fails the suite (CI must test the accelerated path).
+ * throws instead of silently running on wasm. Skipped when the addon is not built and CI is unset
+ * (under CI=true a missing addon fails the suite: CI must test the accelerated path), and under
+ * SCAAT_NATIVE=0, the user's switch (the backend then takes the threaded wasm build, whose shared
+ * heap the addon refuses).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeUnless, inCi, nativeSkip, relError } from '../../../test/helpers/index.js';
+import { describeUnless, itUnless, NATIVE_SWITCHED_OFF, nativeSkip, relError } from '../../../test/helpers/index.js';
 import { setupBackend } from '../backend.js';
 import { Rng } from '../random.js';
-import { loadAddon } from './_addon.js';
+import { loadAddon, switchedOff } from './_addon.js';
 import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { reluGradConfig } from './gradients.js';
 import { nativeKernels } from './kernels.js';
 
 const load = loadAddon({ ...process.env, SCAAT_NATIVE: '1', SCAAT_NATIVE_THREADS: '2' });
-const underCi = inCi();
 const TOL = 1e-5;
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -113,12 +114,15 @@ const CONV_CASES: ConvCase[] = [
   { name: 'dilation [2,1] valid', x: [1, 8, 7, 2], f: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: [2, 1] },
 ];
 
-const describeNative = describeUnless(nativeSkip(load));
+// SCAAT_NATIVE=0 turns the accelerator off on purpose: skipped, even under CI.
+const skip = switchedOff(process.env['SCAAT_NATIVE']) ? NATIVE_SWITCHED_OFF : nativeSkip(load);
+const describeNative = describeUnless(skip);
 
+// Runs where the addon loaded or CI is set (so a missing addon fails under CI); skipped, with the
+// reason in its name for the skip summary, elsewhere and under SCAAT_NATIVE=0.
 describe('native addon availability', () => {
-  it(underCi ? 'is built (required under CI)' : 'is built, or the native tests are skipped', () => {
-    if (underCi) expect(load.ok, load.ok ? '' : load.reason).toBe(true);
-    else if (!load.ok) console.warn(`native kernel tests skipped: ${load.reason}`);
+  itUnless(skip)('is built and loads (required under CI)', () => {
+    expect(load.ok, load.ok ? '' : load.reason).toBe(true);
   });
 });
 
