@@ -29,7 +29,7 @@
 # (the same resolved config and evaluation; from its folder in $OUT, and from $SCAAT_RESULTS when
 # set): cifar10-epsilon's regular, SGT and ε = 8/255 FGSM-RS SCAAT and PGD-AT cells are
 # cifar10-length's 4-epoch cells; cifar10-eps16's seed-0 regular and SGT cells (4 and 8 epochs) are
-# cifar10-length's, its seed-0 4-epoch SCAAT and PGD-AT cells cifar10-epsilon's (ε = 16/255 FGSM-RS).
+# cifar10-length's, its seed-0 4-epoch SCAAT and PGD-AT cells cifar10-epsilon's (ε = 16/255, FGSM-RS and PGD-7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

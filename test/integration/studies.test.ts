@@ -46,7 +46,7 @@ describe('studies/*.json', () => {
     }
   });
 
-  it('cifar10-eps16.json: each 8-epoch cell continues its seed\'s 4-epoch cell of the same trainer, at the stated eps', () => {
+  it('cifar10-eps16.json: each 8-epoch cell continues its seed\'s 4-epoch cell of the same trainer and attack, at the stated eps', () => {
     const cells = expandGrid(readGrid(path.join(STUDIES, 'cifar10-eps16.json'), ALL_TRAINERS), { out: 'runs/x', trainers: ALL_TRAINERS });
     const chains = cells.map((c) => [c.name, c.continues ?? null]);
     for (const seed of [0, 1, 2]) {
@@ -55,9 +55,16 @@ describe('studies/*.json', () => {
         expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
       }
     }
-    for (const c of cells.filter((x) => x.config.trainer === 'scaat' || x.config.trainer === 'pgd-at')) {
-      const opts = c.config.trainerOptions[c.config.trainer] as { epsilon?: number };
+    for (const t of ['scaat', 'pgd-at']) {
+      const at = (e: number) => `seed=0__trainer=${t}__epochs=${e}__attack=pgd`;
+      expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
+    }
+    const adversarial = cells.filter((x) => x.config.trainer === 'scaat' || x.config.trainer === 'pgd-at');
+    expect(adversarial).toHaveLength(16);
+    for (const c of adversarial) {
+      const opts = c.config.trainerOptions[c.config.trainer] as { epsilon?: number; attack?: string };
       expect(opts.epsilon).toBeCloseTo(16 / 255, 12);
+      expect(opts.attack, c.name).toBe(c.name.endsWith('attack=pgd') ? 'pgd' : 'fgsm-rs');
     }
   });
 });
