@@ -28,7 +28,8 @@
 # Grids whose cells are another grid's runs under other names take them with `scaat sweep --reuse`
 # (the same resolved config and evaluation; from its folder in $OUT, and from $SCAAT_RESULTS when
 # set): cifar10-epsilon's regular, SGT and ε = 8/255 FGSM-RS SCAAT and PGD-AT cells are
-# cifar10-length's 4-epoch cells; cifar10-eps16's seed-0 regular and SGT cells (4 and 8 epochs) are
+# cifar10-length's 4-epoch cells (and its ε = 16/255 cells cifar10-eps16's, when that grid, run
+# beside it, has them first); cifar10-eps16's seed-0 regular and SGT cells (4 and 8 epochs) are
 # cifar10-length's, its seed-0 4-epoch SCAAT and PGD-AT cells cifar10-epsilon's (ε = 16/255, FGSM-RS and PGD-7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,7 +77,7 @@ for arg in "${grids[@]}"; do
   esac
   reuse=()
   case "$g" in
-    cifar10-epsilon) from=(cifar10-length) ;;
+    cifar10-epsilon) from=(cifar10-length cifar10-eps16) ;;
     cifar10-eps16) from=(cifar10-epsilon cifar10-length) ;;
     *) from=() ;;
   esac
