@@ -60,13 +60,25 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/**
+ * A straight run of `settings`, trained once into tmp/<name> by whichever test asks for it first,
+ * so that every test also runs alone (vitest -t) and none depends on another having run.
+ */
+function straightRun(name: string, settings?: Record<string, unknown>): () => Promise<{ dir: string; weights: number[][] }> {
+  let run: Promise<{ dir: string; weights: number[][] }> | undefined;
+  return () =>
+    (run ??= (async () => {
+      const dir = path.join(tmp, name);
+      const r = await train({ config: config(settings), data: data(), runDir: dir, trainers: REGISTRY });
+      return { dir, weights: weightsOf(r.classifier.model) };
+    })());
+}
+
 describe('SCAAT on the shared loop', () => {
-  let straight: { dir: string; weights: number[][] };
+  const straightOf = straightRun('straight');
 
   it('logs the q_i distribution and adversarial accuracy every epoch', async () => {
-    const dir = path.join(tmp, 'straight');
-    const r = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY });
-    straight = { dir, weights: weightsOf(r.classifier.model) };
+    const { dir } = await straightOf();
     const es = epochs(dir);
     expect(es).toHaveLength(3);
     const summaries = es.map((e) => e['trainer'] as Record<string, unknown>);
@@ -96,6 +108,7 @@ describe('SCAAT on the shared loop', () => {
     const err = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, signal: abort.signal, progress }).catch((e: unknown) => e);
     expect((err as ScaatError).code).toBe('INTERRUPTED');
     const r = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
+    const straight = await straightOf();
     expect(weightsOf(r.classifier.model)).toEqual(straight.weights);
     expect(epochs(dir)).toEqual(epochs(straight.dir));
   });
@@ -121,15 +134,13 @@ describe('SCAAT on the shared loop', () => {
 
 describe("SCAAT on the shared loop with ratioSearch 'bisect'", () => {
   const BISECT = { ratioSearch: 'bisect' };
-  let straight: { dir: string; weights: number[][] };
+  const straightOf = straightRun('bisect', BISECT);
 
   // The blobs overlap (noise 0.2 around 3 random means), so after one epoch of a tiny MLP some
   // samples resist the masked attack and others do not: the ramp could only spread them over
   // 0.5 ± 2γ in the 2 epochs after warm-up; bisection sends them to 4 different bins.
   it('spreads q_i over the histogram, keeps q during warm-up and writes the brackets as qLow.npy / qHigh.npy', async () => {
-    const dir = path.join(tmp, 'bisect');
-    const r = await train({ config: config(BISECT), data: data(), runDir: dir, trainers: REGISTRY });
-    straight = { dir, weights: weightsOf(r.classifier.model) };
+    const { dir } = await straightOf();
     const summaries = epochs(dir).map((e) => e['trainer'] as { q: RatioSummary; warmup: boolean });
     expect(summaries.map((s) => s.warmup)).toEqual([true, false, false]);
     expect(summaries[0]!.q.histogram.counts[10]).toBe(48); // warm-up: every q_i still 0.5
@@ -155,6 +166,7 @@ describe("SCAAT on the shared loop with ratioSearch 'bisect'", () => {
     const err = await train({ config: config(BISECT), data: data(), runDir: dir, trainers: REGISTRY, signal: abort.signal, progress }).catch((e: unknown) => e);
     expect((err as ScaatError).code).toBe('INTERRUPTED');
     const r = await train({ config: config(BISECT), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
+    const straight = await straightOf();
     expect(weightsOf(r.classifier.model)).toEqual(straight.weights);
     expect(epochs(dir)).toEqual(epochs(straight.dir));
     for (const name of ['q', 'qLow', 'qHigh']) {

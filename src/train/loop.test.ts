@@ -76,24 +76,29 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('train', () => {
-  let straightDir: string;
-  let straightWeights: number[][];
+  // The straight run, trained once by whichever test asks for it first, so that every test also
+  // runs alone (vitest -t) and none depends on another having run.
+  let straightRun: Promise<{ steps: number; weights: number[][] }> | undefined;
+  const straightDir = (): string => path.join(tmp, 'straight');
+  const straight = (): Promise<{ steps: number; weights: number[][] }> =>
+    (straightRun ??= train({ config: config(), data: data(), runDir: straightDir(), trainers: REGISTRY }).then((r) => ({
+      steps: r.steps,
+      weights: weightsOf(r.classifier.model),
+    })));
 
   it('trains, logs start/step/epoch/end records, evaluates, keeps 2 checkpoints and saves a loadable model', async () => {
-    straightDir = path.join(tmp, 'straight');
-    const r = await train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY });
-    expect(r.steps).toBe(8);
-    straightWeights = weightsOf(r.classifier.model);
-    const rs = records(straightDir);
+    const { steps, weights: straightWeights } = await straight();
+    expect(steps).toBe(8);
+    const rs = records(straightDir());
     expect(rs.map((x) => x['type'])).toEqual(['start', 'step', 'step', 'step', 'step', 'epoch', 'step', 'step', 'step', 'step', 'epoch', 'end']);
     const epoch1 = rs[10]!;
     expect(epoch1['test']).toMatchObject({ samples: 30 });
     expect(epoch1['trainer']).toEqual({ totalVisits: 128 }); // epochSummary after 2 epochs of 64 samples
     expect(epoch1['backend']).toBe('cpu');
-    expect(readdirSync(path.join(straightDir, 'checkpoints')).sort()).toEqual(['latest.json', 'step-00000004', 'step-00000008']);
-    const back = await loadClassifier(straightDir);
+    expect(readdirSync(path.join(straightDir(), 'checkpoints')).sort()).toEqual(['latest.json', 'step-00000004', 'step-00000008']);
+    const back = await loadClassifier(straightDir());
     expect(weightsOf(back.model)).toEqual(straightWeights);
-    const cfg = JSON.parse(readFileSync(path.join(straightDir, 'config.json'), 'utf8'));
+    const cfg = JSON.parse(readFileSync(path.join(straightDir(), 'config.json'), 'utf8'));
     expect(cfg.trainer).toBe('counting');
   });
 
@@ -195,24 +200,25 @@ describe('train', () => {
     expect((err as Error).message).toMatch(/epoch 1, batch 3, step 3; checkpoint step-00000003 written; continue with: scaat train --resume/);
     const r = await train({ config: config(), data: data(), runDir: dir, trainers: REGISTRY, resume: true });
     expect(r.steps).toBe(8);
-    expect(weightsOf(r.classifier.model)).toEqual(straightWeights);
-    expect(timeless(records(dir))).toEqual(timeless(records(straightDir)));
+    expect(weightsOf(r.classifier.model)).toEqual((await straight()).weights);
+    expect(timeless(records(dir))).toEqual(timeless(records(straightDir())));
     expect(records(dir).map((x) => x['type'])).toContain('resume');
   });
 
   it('refuses to overwrite a run, and reports a corrupted checkpoint, leaving every file untouched', async () => {
-    const before = snapshot(straightDir);
-    await expect(train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY })).rejects.toThrow(ConfigError);
-    await expect(train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY })).rejects.toThrow(/already holds a run .*--resume/);
-    const w = path.join(straightDir, 'checkpoints', 'step-00000008', 'weights.bin');
+    await straight();
+    const before = snapshot(straightDir());
+    await expect(train({ config: config(), data: data(), runDir: straightDir(), trainers: REGISTRY })).rejects.toThrow(ConfigError);
+    await expect(train({ config: config(), data: data(), runDir: straightDir(), trainers: REGISTRY })).rejects.toThrow(/already holds a run .*--resume/);
+    const w = path.join(straightDir(), 'checkpoints', 'step-00000008', 'weights.bin');
     const bytes = readFileSync(w);
     bytes[5] = bytes[5]! ^ 0xff;
     writeFileSync(w, bytes);
-    const corrupted = snapshot(straightDir);
-    const err = await train({ config: config(), data: data(), runDir: straightDir, trainers: REGISTRY, resume: true }).catch((e: unknown) => e);
+    const corrupted = snapshot(straightDir());
+    const err = await train({ config: config(), data: data(), runDir: straightDir(), trainers: REGISTRY, resume: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
     expect((err as Error).message).toMatch(/step-00000008 is corrupted or incomplete: weights\.bin does not match its SHA-256/);
-    expect(snapshot(straightDir)).toEqual(corrupted);
+    expect(snapshot(straightDir())).toEqual(corrupted);
     expect(Object.keys(corrupted).sort()).toEqual(Object.keys(before).sort());
   });
 

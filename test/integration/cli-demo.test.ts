@@ -19,10 +19,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('scaat demo (toy size)', () => {
   const out = path.join(dir, 'demo');
   const argv = ['demo', '--quick', '--train-size', '128', '--epochs', '1', '--eval-size', '4', '--backend', 'wasm', '--out', out];
-  let run: Awaited<ReturnType<typeof runCli>>;
+  // The demo, run once by whichever test asks first, so each test also runs alone (vitest -t).
+  let demo: ReturnType<typeof runCli> | undefined;
+  const ran = (): ReturnType<typeof runCli> => (demo ??= runCli(argv));
 
   it('trains, evaluates, reports and prints the table', async () => {
-    run = await runCli(argv);
+    const run = await ran();
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`report: ${path.resolve(out, 'report', 'report.html')}`);
     expect(run.stdout).toMatch(/method\s+metric\s+Regular\s+SCAAT/);
@@ -30,7 +32,8 @@ describe('scaat demo (toy size)', () => {
     expect(run.stderr).toMatch(/\[1\/5\] training regular/);
   });
 
-  it('writes run folders, evaluations, samples and a report that says how it was made', () => {
+  it('writes run folders, evaluations, samples and a report that says how it was made', async () => {
+    expect((await ran()).code).toBe(0);
     for (const t of ['regular', 'scaat']) {
       for (const f of ['config.json', 'log.jsonl', 'eval.json', 'model/model.json']) expect(existsSync(path.join(out, t, f)), `${t}/${f}`).toBe(true);
     }
@@ -54,6 +57,7 @@ describe('scaat demo (toy size)', () => {
   });
 
   it('refuses to overwrite a previous demo without --force (exit 2)', async () => {
+    expect((await ran()).code).toBe(0);
     const again = await runCli(argv);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/holds a previous demo .*--force/);
