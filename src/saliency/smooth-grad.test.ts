@@ -36,7 +36,6 @@ describe('smoothGrad', () => {
     // variant the mean of its squares, so E[sq] − E[plain]² estimates σ² per image.
     const identity: SaliencyFn = (_c, x) => tf.clone(x);
     const dummy = linearClassifier([8, 8, 1], 2);
-    const lo = tf.zeros([1, 8, 8, 1]);
     const x = tf.tidy(() => tf.concat([tf.fill([1, 8, 8, 1], 0.5), tf.pad(tf.fill([1, 8, 7, 1], 2), [[0, 0], [0, 0], [1, 0], [0, 0]])]) as tf.Tensor4D);
     const y = tf.tensor1d([0, 0], 'int32');
     const n = 400;
@@ -46,7 +45,7 @@ describe('smoothGrad', () => {
     // image 0 is constant → range 0 → σ = 0; image 1 spans [0, 2] → σ = 0.2, σ² = 0.04
     expect(varPer[0]).toBeCloseTo(0, 10);
     expect(Math.abs(varPer[1]! - 0.04)).toBeLessThan(0.04 * 0.05);
-    tf.dispose([lo, x, y, plain, sq]);
+    tf.dispose([x, y, plain, sq]);
   });
 
   it('is deterministic under a seed, differs across seeds, and does not depend on internalBatchSize', () => {
