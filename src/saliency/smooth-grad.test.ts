@@ -21,6 +21,24 @@ describe('smoothGrad', () => {
     net.model.dispose();
   });
 
+  it('draws its noise per image: two copies of one image in a batch get different maps, each its own draw', () => {
+    // On a CNN (the gradient depends on the input) identical images with shared noise would get
+    // identical maps; each image's draw is seeded by its position, so the copies differ.
+    const net = tinyCnn([5, 5, 2], 3, { seed: 2 });
+    const one = randomImages([1, 5, 5, 2], 14);
+    const x = tf.concat([one, one]) as tf.Tensor4D;
+    const y = tf.tensor1d([1, 1], 'int32');
+    const sg = smoothGrad(vanillaGradient(), { samples: 3, noiseLevel: 0.3 })(net, x, y, { seed: 4 });
+    const [a, b] = tf.tidy(() => (sg.reshape([2, -1]).arraySync() as number[][]));
+    expect(a!.some((v, i) => v !== b![i]), 'the two copies got the same noise').toBe(true);
+    // and without noise the copies agree exactly (so the difference above is the noise's)
+    const flat = smoothGrad(vanillaGradient(), { samples: 3, noiseLevel: 0 })(net, x, y, { seed: 4 });
+    const [c, d] = tf.tidy(() => (flat.reshape([2, -1]).arraySync() as number[][]));
+    expect(c).toEqual(d);
+    tf.dispose([one, x, y, sg, flat]);
+    net.model.dispose();
+  });
+
   it('equals the vanilla gradient for a linear model at any σ (constant gradient)', () => {
     const lin = linearClassifier([3, 3, 1], 2);
     const x = randomImages([2, 3, 3, 1], 13);
