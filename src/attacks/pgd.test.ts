@@ -311,18 +311,13 @@ describe('fgsm', () => {
     const gt = tf.tensor4d(g, x.shape);
     const mt = tf.tensor4d(Float32Array.from(m), [B, SHAPE[0], SHAPE[1], 1]);
     const options = { epsilon: EPS, alpha, randomStart: true, validBox: 'project' as const, seed };
-    const host = await expectNoLeak(() => {
-      const t = fgsmFromGradient(x, gt, { ...options, mask: m });
-      const v = t.dataSync().slice();
+    const valuesOf = (t: tf.Tensor): Float32Array => {
+      const v = t.dataSync().slice() as Float32Array;
       t.dispose();
       return v;
-    }, 'fgsmFromGradient');
-    const backend = await expectNoLeak(() => {
-      const t = fgsmAlong(x, gt, { ...options, mask: mt });
-      const v = t.dataSync().slice();
-      t.dispose();
-      return v;
-    }, 'fgsmAlong');
+    };
+    const host = await expectNoLeak(() => valuesOf(fgsmFromGradient(x, gt, { ...options, mask: m })), 'fgsmFromGradient');
+    const backend = await expectNoLeak(() => valuesOf(fgsmAlong(x, gt, { ...options, mask: mt })), 'fgsmAlong');
     expectClose(host, expected, { atol: 1e-6, rtol: 0, label: 'fgsmFromGradient x_adv' });
     expectClose(backend, expected, { atol: 1e-6, rtol: 0, label: 'fgsmAlong x_adv' });
     // masked-out pixels are x exactly, the others moved

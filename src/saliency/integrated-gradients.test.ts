@@ -67,18 +67,21 @@ describe('integratedGradients', () => {
     expect(riemannNodes(1, 'trapezoid')).toEqual({ alphas: [0, 1], weights: [0.5, 0.5] });
   });
 
+  /** Two images of the quadratic model's input shape, with their targets, and the images as rows. */
+  const quadraticCase = (seed: number, classes: number[]) => {
+    const shape = [3, 3, 2] as const;
+    const x = randomImages([2, ...shape], seed);
+    const xs = tf.tidy(() => x.reshape([2, -1]).arraySync() as number[][]);
+    return { net: quadraticModel(shape), x, classes, y: tf.tensor1d(classes, 'int32'), xs };
+  };
+
   it('integrates a non-constant gradient as each rule’s closed form (logit = v_c·Σ x², m = 4)', () => {
     // Along x′ + α(x − x′) the gradient is 2v_c(x′ + α(x_p − x′)), so with S = Σ_j w_j α_j and Σ_j w_j = 1:
     //   A_p = v_c (x_p − x′)(2x′ + 2S (x_p − x′)).
     // Black baseline: A_p = 2S·v_c·x_p², i.e. v_c·x_p² for midpoint and trapezoid (exact), and
     // v_c·x_p²·(1 ∓ 1/m) for left/right: the rules give different answers here, unlike on a linear model.
     const m = 4;
-    const shape = [3, 3, 2] as const;
-    const net = quadraticModel(shape);
-    const x = randomImages([2, ...shape], 30);
-    const classes = [0, 1];
-    const y = tf.tensor1d(classes, 'int32');
-    const xs = tf.tidy(() => x.reshape([2, -1]).arraySync() as number[][]);
+    const { net, x, classes, y, xs } = quadraticCase(30, [0, 1]);
     for (const rule of ['midpoint', 'left', 'right', 'trapezoid'] as const) {
       const S = nodeMean(rule, m);
       for (const [baseline, x0] of [['black', 0], ['white', 1], [0.25, 0.25]] as const) {
@@ -107,12 +110,7 @@ describe('integratedGradients', () => {
     // + (2S − 1)(x_p − x′)²], so the gap is v_c (2S − 1) Σ_p (x_p − x′)²: 0 for midpoint and
     // trapezoid, ∓v_c Σ_p (x_p − x′)²/m for left/right.
     const m = 4;
-    const shape = [3, 3, 2] as const;
-    const net = quadraticModel(shape);
-    const x = randomImages([2, ...shape], 31);
-    const classes = [1, 0];
-    const y = tf.tensor1d(classes, 'int32');
-    const xs = tf.tidy(() => x.reshape([2, -1]).arraySync() as number[][]);
+    const { net, x, classes, y, xs } = quadraticCase(31, [1, 0]);
     for (const [baseline, x0] of [['black', 0], ['white', 1], [0.25, 0.25]] as const) {
       const dist2 = xs.map((row) => row.reduce((s, v) => s + (v - x0) ** 2, 0));
       const rise = xs.map((row, b) => V[classes[b]!]! * row.reduce((s, v) => s + v * v - x0 * x0, 0));
