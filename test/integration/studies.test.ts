@@ -55,12 +55,15 @@ describe('studies/*.json', () => {
         expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
       }
     }
-    for (const t of ['scaat', 'pgd-at']) {
-      const at = (e: number) => `seed=0__trainer=${t}__epochs=${e}__attack=pgd`;
-      expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
+    // PGD-7: SCAAT for seed 0, the control for every seed
+    for (const [t, seeds] of [['scaat', [0]], ['pgd-at', [0, 1, 2]]] as const) {
+      for (const seed of seeds) {
+        const at = (e: number) => `seed=${seed}__trainer=${t}__epochs=${e}__attack=pgd`;
+        expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
+      }
     }
     const adversarial = cells.filter((x) => x.config.trainer === 'scaat' || x.config.trainer === 'pgd-at');
-    expect(adversarial).toHaveLength(16);
+    expect(adversarial).toHaveLength(20);
     for (const c of adversarial) {
       const opts = c.config.trainerOptions[c.config.trainer] as { epsilon?: number; attack?: string };
       expect(opts.epsilon).toBeCloseTo(16 / 255, 12);
