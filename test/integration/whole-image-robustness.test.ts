@@ -1,0 +1,64 @@
+// scripts/whole-image-robustness.ts, run as a user runs it on a folder of real (tiny) runs: one row
+// per run of a trainer with an ε, at that run's own ε, with the values `scaat evaluate` gives for
+// the same attack at q = 0 and q = 1; runs without an ε left out; bad input named, no stack.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli } from '../fixtures/cli.js';
+
+const DATA = 'synthetic:count=24,imageSize=16,channels=1,numClasses=3';
+const COMMON = ['--model', 'mlp', '--data', DATA, '--epochs', '1', '--seed', '1', '--backend', 'wasm', '--set', 'width=0.25', '--set', 'batchSize=8', '--set', 'evalEvery=0'];
+
+let dir: string;
+let runs: string;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'scaat-whole-image-'));
+  runs = path.join(dir, 'runs');
+  mkdirSync(runs);
+  for (const [name, extra] of [['control', ['--trainer', 'pgd-at', '--set', 'pgd-at.epsilon=0.3']], ['plain', ['--trainer', 'regular']]] as const) {
+    const r = await runCli(['train', ...COMMON, ...extra, '--out', path.join(runs, name)]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/whole-image-robustness.ts', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('scripts/whole-image-robustness.ts', () => {
+  it("one row per run with an ε, attacked at the run's own ε: the values scaat evaluate gives at q = 0 and 1", async () => {
+    const r = script(runs, '--limit', '12');
+    expect(r.stderr).toBe('');
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('| control'));
+    expect(r.stdout).not.toContain('| plain');
+    expect(rows).toHaveLength(1);
+    const cells = rows[0]!.split('|').map((c) => c.trim());
+    expect(cells.slice(1, 5)).toEqual(['control', 'pgd-at', 'pgd', '0.3']);
+    // the reference: the evaluation itself, at ε = 0.3 (read from the run's config.json by the script)
+    const out = path.join(dir, 'reference.json');
+    const ref = await runCli(['evaluate', '-m', path.join(runs, 'control'), '-d', DATA, '--limit', '12', '--methods', 'vanilla-gradient',
+      '--metrics', 'robustness-attack', '--ratios', '0,1', '--epsilon', '0.3', '-q', '-o', out]);
+    expect(ref.code, ref.stderr).toBe(0);
+    const curve = (JSON.parse(readFileSync(out, 'utf8')) as { methods: Array<{ robustness: Array<{ kind: string; accuracy: number[] }> }> })
+      .methods[0]!.robustness.find((c) => c.kind === 'attack')!;
+    expect(cells.slice(5, 7)).toEqual(curve.accuracy.map((v) => `${(100 * v).toFixed(1)} %`));
+  });
+
+  it('names a folder without runs, no run with an ε and a bad --limit (exit 3 / 3 / 2), without a stack', () => {
+    const empty = path.join(dir, 'empty');
+    mkdirSync(empty);
+    const none = script(empty);
+    expect(none.status).toBe(3);
+    expect(none.stderr).toBe(`whole-image-robustness.ts: ${empty}: neither a run folder (config.json and model/model.json) nor a folder of runs\n`);
+    const noEps = script(path.join(runs, 'plain'));
+    expect(noEps.status).toBe(3);
+    expect(noEps.stderr).toMatch(/^whole-image-robustness\.ts: no run of a trainer in --trainers \(pgd-at, scaat\) with an ε\n$/);
+    const bad = script(runs, '--limit', '0');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("whole-image-robustness.ts: --limit: expected an integer ≥ 1, got '0'\n");
+  });
+});
