@@ -64,6 +64,18 @@ export function defaultAlpha(attack: AttackName, epsilon: number): number {
   return attack === 'fgsm-rs' ? FGSM_RS_ALPHA_FACTOR * epsilon : attack === 'noise' ? 0 : epsilon / 4;
 }
 
+/**
+ * Why `attack` cannot run without its random start (`fgsm-rs` is FGSM with one; `noise` is nothing
+ * else), or undefined where it can. SCAAT's config and the pgd-at trainer both check here, so the
+ * whole-image control refuses what SCAAT refuses.
+ */
+export function randomStartIssue(attack: AttackName, randomStart: boolean): string | undefined {
+  if (randomStart) return undefined;
+  if (attack === 'fgsm-rs') return "'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false";
+  if (attack === 'noise') return "'randomStart' must be true with attack 'noise' (the random start is all it adds), got false";
+  return undefined;
+}
+
 /** The gradient steps `attack` takes: K = `steps` for `pgd`, 1 for `fgsm-rs`, 0 for `noise`. */
 export function attackSteps(attack: AttackName, steps: number): number {
   return attack === 'fgsm-rs' ? 1 : attack === 'noise' ? 0 : steps;

@@ -10,7 +10,7 @@
  * resolveScaatConfig({ epsilom: 1 });   // ConfigError: scaat config: unknown key 'epsilom' …
  */
 import { z } from 'zod';
-import { ATTACKS, attackSteps, defaultAlpha } from '../attacks/registry.js';
+import { ATTACKS, attackSteps, defaultAlpha, randomStartIssue } from '../attacks/registry.js';
 import type { AttackName } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
@@ -165,8 +165,8 @@ export const SCAAT_CONFIG_SCHEMA = z
       ctx.addIssue({ code: 'custom', message });
     };
     if (c.ratioMin > c.ratioMax) fail(`'ratioMin' (${c.ratioMin}) must be ≤ 'ratioMax' (${c.ratioMax})`);
-    if (c.attack === 'fgsm-rs' && !c.randomStart) fail("'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false");
-    if (c.attack === 'noise' && !c.randomStart) fail("'randomStart' must be true with attack 'noise' (the random start is all it adds), got false");
+    const start = randomStartIssue(c.attack, c.randomStart);
+    if (start) fail(start);
     if (c.sharedBackward) {
       const needs: ReadonlyArray<[keyof typeof c, unknown, string]> = [
         ['attack', 'fgsm-rs', "takes one attack step along the clean backward's input gradient"],

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { ATTACKS, defaultAlpha } from '../attacks/registry.js';
+import { ATTACKS, defaultAlpha, randomStartIssue } from '../attacks/registry.js';
 import { VALID_BOX_MODES } from '../attacks/types.js';
 import type { AttackFn } from '../attacks/types.js';
 import { ConfigError } from '../errors.js';
@@ -95,12 +95,8 @@ export const PGD_AT_SCHEMA = z.strictObject({
         : `'attackGradient' 'train-backward' gives FGSM-RS its direction; it needs 'attack' 'fgsm-rs', got '${o.attack}'`,
     });
   }
-  if (o.attack === 'fgsm-rs' && !o.randomStart) {
-    ctx.addIssue({ code: 'custom', message: "'randomStart' must be true with attack 'fgsm-rs' (FGSM with random start), got false" });
-  }
-  if (o.attack === 'noise' && !o.randomStart) {
-    ctx.addIssue({ code: 'custom', message: "'randomStart' must be true with attack 'noise' (the random start is all it adds), got false" });
-  }
+  const start = randomStartIssue(o.attack, o.randomStart);
+  if (start) ctx.addIssue({ code: 'custom', message: start });
   if (o.sharedBackward && (o.attack !== 'fgsm-rs' || o.loss !== 'clean+adv')) {
     ctx.addIssue({
       code: 'custom',
