@@ -8,7 +8,13 @@
  * overfitted catastrophically (Wong et al. 2020): it is a weak control. SCAAT is not meant to be
  * robust on the whole image; its row is there for reference.
  *
- *   npx tsx scripts/whole-image-robustness.ts studies-out/cifar10-epsilon [--limit 500] [--trainers pgd-at] [--data SPEC]
+ * --ratio q (default 1) confines the attack to the q lowest-saliency pixels of each image by the
+ * run's vanilla-gradient map (the mask rule of SCAAT's training, method.md §4.5): at q = 0.5, SCAAT's
+ * q_init, it asks the same of SCAAT inside its mask (a run trained with FGSM-RS that keeps almost
+ * nothing under masked PGD-7, while its PGD-7-trained twin keeps much more, has overfitted inside
+ * the mask).
+ *
+ *   npx tsx scripts/whole-image-robustness.ts studies-out/cifar10-epsilon [--limit 500] [--trainers pgd-at] [--ratio 0.5] [--data SPEC]
  *
  * --data replaces the runs' own `data` (e.g. where the dataset's relative path does not resolve).
  */
@@ -19,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs } from './_args.js';
 
-const USAGE = 'npx tsx scripts/whole-image-robustness.ts RUN_OR_SWEEP_DIR... [--limit N] [--trainers pgd-at,scaat] [--data SPEC]';
+const USAGE = 'npx tsx scripts/whole-image-robustness.ts RUN_OR_SWEEP_DIR... [--limit N] [--trainers pgd-at,scaat] [--ratio Q] [--data SPEC]';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = scriptArgs(
   {
@@ -27,6 +33,7 @@ const { values, positionals } = scriptArgs(
     options: {
       limit: { type: 'string', default: '500' },
       trainers: { type: 'string', default: 'pgd-at,scaat' },
+      ratio: { type: 'string', default: '1' },
       data: { type: 'string' },
     },
   },
@@ -38,6 +45,8 @@ const fail = (message: string, code = 3): never => {
 };
 if (positionals.length === 0) fail(`no run or sweep folder given\nusage: ${USAGE}`, 2);
 if (!/^[1-9]\d*$/.test(values.limit!)) fail(`--limit: expected an integer ≥ 1, got '${values.limit}'`, 2);
+const ratio = Number(values.ratio);
+if (!/^\s*[\d.]+\s*$/.test(values.ratio!) || !(ratio > 0 && ratio <= 1)) fail(`--ratio: expected a number in (0, 1], got '${values.ratio}'`, 2);
 const trainers = new Set(values.trainers!.split(',').map((t) => t.trim()).filter(Boolean));
 
 interface RunConfig {
@@ -60,7 +69,7 @@ for (const given of positionals) {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-whole-image-'));
 const rows = [
-  `| run | trainer | attack | ε | clean accuracy | accuracy under whole-image PGD-7 at ε |`,
+  `| run | trainer | attack | ε | clean accuracy | accuracy under ${ratio === 1 ? 'whole-image PGD-7' : `PGD-7 on the ${ratio} least salient pixels`} at ε |`,
   '|---|---|---|---:|---:|---:|',
 ];
 try {
@@ -70,12 +79,12 @@ try {
     if (!trainers.has(config.trainer) || typeof options?.epsilon !== 'number') continue;
     const out = path.join(tmp, `${rows.length}.json`);
     const args = [path.join(ROOT, 'bin', 'scaat.js'), 'evaluate', '-m', run, '-d', values.data ?? config.data, '--limit', values.limit!,
-      '--methods', 'vanilla-gradient', '--metrics', 'robustness-attack', '--ratios', '0,1', '--epsilon', String(options.epsilon), '-q', '-o', out];
+      '--methods', 'vanilla-gradient', '--metrics', 'robustness-attack', '--ratios', `0,${ratio}`, '--epsilon', String(options.epsilon), '-q', '-o', out];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) fail(`${run}: scaat evaluate failed (exit ${r.status}):\n${r.stderr.trim()}`);
     const result = JSON.parse(readFileSync(out, 'utf8')) as { methods: Array<{ robustness?: Array<{ kind: string; accuracy: number[] }> }> };
     const curve = result.methods[0]?.robustness?.find((c) => c.kind === 'attack');
-    if (!curve || curve.accuracy.length !== 2) fail(`${run}: no attack robustness curve at q = 0 and 1 in the evaluation`);
+    if (!curve || curve.accuracy.length !== 2) fail(`${run}: no attack robustness curve at q = 0 and ${ratio} in the evaluation`);
     const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
     rows.push(`| ${path.basename(run)} | ${config.trainer} | ${options.attack ?? '—'} | ${Number(options.epsilon.toPrecision(4))} | ${pct(curve!.accuracy[0]!)} | ${pct(curve!.accuracy[1]!)} |`);
   }
@@ -83,4 +92,4 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 if (rows.length === 2) fail(`no run of a trainer in --trainers (${[...trainers].join(', ')}) with an ε`);
-process.stdout.write(`${rows.join('\n')}\n\n${values.limit} class-stratified test images; PGD-7 with α = 2.5ε/7, random start, valid box; q = 1 attacks every pixel.\n`);
+process.stdout.write(`${rows.join('\n')}\n\n${values.limit} class-stratified test images; PGD-7 with α = 2.5ε/7, random start, valid box; ${ratio === 1 ? 'q = 1 attacks every pixel' : `q = ${ratio}: the ${ratio} lowest-saliency pixels of each image by its vanilla-gradient map`}.\n`);

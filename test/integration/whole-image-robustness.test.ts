@@ -1,6 +1,7 @@
 // scripts/whole-image-robustness.ts, run as a user runs it on a folder of real (tiny) runs: one row
 // per run of a trainer with an ε, at that run's own ε, with the values `scaat evaluate` gives for
-// the same attack at q = 0 and q = 1; runs without an ε left out; bad input named, no stack.
+// the same attack at q = 0 and q = 1 (or the --ratio given); runs without an ε left out; bad input
+// named, no stack.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,21 @@ describe('scripts/whole-image-robustness.ts', () => {
     expect(cells.slice(5, 7)).toEqual(curve.accuracy.map((v) => `${(100 * v).toFixed(1)} %`));
   });
 
-  it('names a folder without runs, no run with an ε and a bad --limit (exit 3 / 3 / 2), without a stack', () => {
+  it('--ratio 0.5 attacks the least salient half of the pixels: the value scaat evaluate gives at q = 0.5', async () => {
+    const r = script(path.join(runs, 'control'), '--limit', '12', '--ratio', '0.5');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('| accuracy under PGD-7 on the 0.5 least salient pixels at ε |');
+    const row = r.stdout.split('\n').find((l) => l.startsWith('| control'))!;
+    const out = path.join(dir, 'reference-half.json');
+    const ref = await runCli(['evaluate', '-m', path.join(runs, 'control'), '-d', DATA, '--limit', '12', '--methods', 'vanilla-gradient',
+      '--metrics', 'robustness-attack', '--ratios', '0,0.5', '--epsilon', '0.3', '-q', '-o', out]);
+    expect(ref.code, ref.stderr).toBe(0);
+    const curve = (JSON.parse(readFileSync(out, 'utf8')) as { methods: Array<{ robustness: Array<{ kind: string; accuracy: number[] }> }> })
+      .methods[0]!.robustness.find((c) => c.kind === 'attack')!;
+    expect(row.split('|').map((c) => c.trim())[6]).toBe(`${(100 * curve.accuracy[1]!).toFixed(1)} %`);
+  });
+
+  it('names a folder without runs, no run with an ε, a bad --limit and a bad --ratio (exit 3 / 3 / 2 / 2), without a stack', () => {
     const empty = path.join(dir, 'empty');
     mkdirSync(empty);
     const none = script(empty);
@@ -60,5 +75,10 @@ describe('scripts/whole-image-robustness.ts', () => {
     const bad = script(runs, '--limit', '0');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("whole-image-robustness.ts: --limit: expected an integer ≥ 1, got '0'\n");
+    for (const given of ['0', '1.5', 'half']) {
+      const badRatio = script(runs, '--ratio', given);
+      expect(badRatio.status).toBe(2);
+      expect(badRatio.stderr).toBe(`whole-image-robustness.ts: --ratio: expected a number in (0, 1], got '${given}'\n`);
+    }
   });
 });
