@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSweep } from './from-sweep.js';
 import { loadResults, readTrainLog } from './load-results.js';
 import { buildSweepTable, formatSweepTableMarkdown, formatSweepTableText } from './sweep-table.js';
-import { buildTable, tableCaveats } from './table.js';
+import { buildTable, describeTrainingWarning, tableCaveats } from './table.js';
 
 /** An evaluation file of `scaat evaluate` (model.source 'in-memory': its folder is the run folder); the golden file predates `provenance`. */
 const EVALUATION = JSON.stringify({ ...(JSON.parse(readFileSync(new URL('../../test/fixtures/evaluation-golden/black-fill.json', import.meta.url), 'utf8')) as object), provenance: {} });
@@ -74,6 +74,10 @@ describe('training warnings from a run folder', () => {
     const caveats = tableCaveats(buildTable(results), results);
     expect(caveats).toContain('training warning (Saliency guided): constant predictor at epochs 3–6 (last: epoch 5: the model predicts class 0 for all 8 test samples (a constant predictor, test accuracy 0.2500))');
     expect(caveats).toContain('training warning (Saliency guided): slow epoch at epoch 2 (last: epoch 2: slow)');
+    // the known codes in words: train/loop.ts's overfitted-attack warning
+    expect(describeTrainingWarning({ code: 'attack-overfit', epochs: [1, 2, 3], message: 'epoch 4: …' })).toBe(
+      'training attack overfitted (advAcc above clean accuracy) at epochs 2–4 (last: epoch 4: …)',
+    );
   });
 
   it('carries them into a sweep cell evaluated from its run folder, its group marked and the cell named under the table', async () => {

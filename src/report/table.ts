@@ -247,6 +247,7 @@ export function tableCaveats(table: TableModel, results: RunResults): string[] {
 /** What the report says of the known training warning codes (others: the code, dashes as spaces). */
 const TRAINING_WARNING_GLOSS: Readonly<Record<string, string>> = {
   'constant-predictor': 'constant predictor',
+  'attack-overfit': 'training attack overfitted (advAcc above clean accuracy)',
 };
 
 /**

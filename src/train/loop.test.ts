@@ -10,7 +10,7 @@ import { loadClassifier, saveClassifier } from '../models/io.js';
 import { MODELS } from '../models/registry.js';
 import { resolveConfig } from './config.js';
 import type { TrainConfig } from './config.js';
-import { constantPredictorWarning, train } from './loop.js';
+import { ATTACK_OVERFIT_MARGIN, attackOverfitWarning, constantPredictorWarning, train } from './loop.js';
 import { SILENT_PROGRESS } from './progress.js';
 import { optionsResolver, BASELINE_TRAINERS, withTrainers } from './registry.js';
 import { lockRunDir } from './run-dir.js';
@@ -152,6 +152,35 @@ describe('train', () => {
     );
     expect(constantPredictorWarning(all, 1, { trainer: 'pgd-at', cleanEpochs: 1 })).toMatch(/: the pgd-at step took it there after 1 clean epoch; lower ε or the learning rate$/);
     expect(constantPredictorWarning(all, 0, { trainer: 'sgt', cleanEpochs: 0 })).toMatch(/: saliency guided training from random weights can settle there; .*cleanEpochs.* or lower its masked share or KL weight/);
+  });
+
+  it("warns when the training attack's accuracy exceeds the clean accuracy (an overfitted attack), in the log and on the progress sink, not in clean epochs", async () => {
+    // a trainer whose attack 'fails': its examples are classified better than the clean inputs
+    const failing = (advAcc: number): TrainerSpec => ({
+      ...COUNTING,
+      create: (init) => {
+        const inner = COUNTING.create(init);
+        return { ...inner, step: (input, ctx) => ({ ...(inner.step(input, ctx) as Record<string, number>), acc: 0.5, advAcc }) };
+      },
+    });
+    const run = async (name: string, advAcc: number, extra: Record<string, unknown> = {}) => {
+      const messages: string[] = [];
+      const dir = path.join(tmp, name);
+      await train({ config: config({ epochs: 2, ...extra }), data: data(), runDir: dir, trainers: withTrainers(REGISTRY, [['counting', failing(advAcc)]]), progress: { ...SILENT_PROGRESS, message: (t) => messages.push(t) } });
+      return { warnings: records(dir).filter((r) => r['type'] === 'warning' && r['code'] === 'attack-overfit'), messages: messages.filter((m) => m.includes('advAcc')) };
+    };
+    const over = await run('overfit', 0.9);
+    expect(over.warnings.map((w) => w['epoch'])).toEqual([0, 1]);
+    expect(over.warnings[1]!['message']).toBe(attackOverfitWarning({ acc: 0.5, advAcc: 0.9 }, 1));
+    expect(over.messages).toEqual(over.warnings.map((w) => `warning: ${String(w['message'])}`));
+    // below the margin: nothing; a clean epoch (the regular step, no attack): nothing for it
+    expect((await run('sound', 0.5 + ATTACK_OVERFIT_MARGIN / 2)).warnings).toHaveLength(0);
+    expect((await run('clean-first', 0.9, { cleanEpochs: 1 })).warnings.map((w) => w['epoch'])).toEqual([1]);
+    // the rule itself: strictly above acc + margin; no advAcc (regular, SGT) or a non-finite one: no warning
+    expect(attackOverfitWarning({ acc: 0.7, advAcc: 0.7 + ATTACK_OVERFIT_MARGIN }, 0)).toBeUndefined();
+    expect(attackOverfitWarning({ acc: 0.703, advAcc: 0.775 }, 3)).toMatch(/^epoch 4: the accuracy on the training attack's examples \(advAcc 0\.7750\) is above the clean accuracy \(0\.7030\): .*catastrophic overfitting.*'pgd'/);
+    expect(attackOverfitWarning({ acc: 0.7 }, 0)).toBeUndefined();
+    expect(attackOverfitWarning({ acc: 0.5, advAcc: Number.NaN }, 0)).toBeUndefined();
   });
 
   it('trains and tests on class-stratified trainLimit / evalLimit samples, recorded in the log', async () => {

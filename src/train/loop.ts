@@ -287,6 +287,7 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
     const test = evalNow ? await evaluateClean(classifier, testSet, { batchSize: config.evalBatchSize, indices: testSample!.indices }) : undefined;
     if (test) lastTest = test;
     const constant = test ? constantPredictorWarning(test, epoch, config) : undefined;
+    const overfit = epoch < config.cleanEpochs ? undefined : attackOverfitWarning(trainMeans, epoch);
     const secs = seconds();
     log.write({
       type: 'epoch',
@@ -304,6 +305,10 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
     if (constant) {
       log.write({ type: 'warning', epoch, code: 'constant-predictor', message: constant });
       progress.message(`warning: ${constant}`);
+    }
+    if (overfit) {
+      log.write({ type: 'warning', epoch, code: 'attack-overfit', message: overfit });
+      progress.message(`warning: ${overfit}`);
     }
     progress.epochEnd(
       `train ${Object.entries(trainMeans).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}` +
@@ -399,6 +404,31 @@ export async function buildClassifier(config: TrainConfig, info: Pick<Dataset, '
     );
   }
   return clf;
+}
+
+/** How far the training attack's accuracy may exceed the clean accuracy before `attackOverfitWarning` speaks. */
+export const ATTACK_OVERFIT_MARGIN = 0.02;
+
+/**
+ * The training attack has stopped working: the epoch's accuracy on its adversarial examples
+ * (`advAcc`, SCAAT's masked or PGD-AT's whole-image attack) exceeds the clean accuracy (`acc`) by more
+ * than ATTACK_OVERFIT_MARGIN. An attack that works leaves a model less accurate on its examples than
+ * on clean inputs; FGSM-RS at a large ε stops working once it overfits catastrophically (Wong et al.
+ * 2020), and the run's saliency effect is lost with it. On the CIFAR-10 ε axis (docs/results.md) the
+ * runs past the margin (by 0.07–0.21 in some epoch) were all overfitted (0–0.4 % accuracy under PGD-7
+ * at their ε), and in no epoch of any other run of the study's logs then at hand (233 epochs: MNIST,
+ * CIFAR-10, synthetic) was advAcc above acc. The converse does not hold (an overfitted run can stay
+ * below the margin), so a run without the warning is not shown robust. undefined where the trainer
+ * logs no `advAcc` or the margin is not passed.
+ */
+export function attackOverfitWarning(train: Readonly<Record<string, number>>, epoch: number): string | undefined {
+  const { acc, advAcc } = train;
+  if (acc === undefined || advAcc === undefined || !Number.isFinite(acc) || !Number.isFinite(advAcc) || !(advAcc > acc + ATTACK_OVERFIT_MARGIN)) return undefined;
+  return (
+    `epoch ${epoch + 1}: the accuracy on the training attack's examples (advAcc ${advAcc.toFixed(4)}) is above the clean accuracy (${acc.toFixed(4)}): ` +
+    `the attack no longer finds adversarial examples, the mark of catastrophic overfitting (FGSM-RS at a large ε); ` +
+    `check the run's robustness at its ε (scaat evaluate --metrics robustness-attack) and prefer attack 'pgd' or a smaller ε`
+  );
 }
 
 /**
