@@ -2,7 +2,7 @@
  * Exact, order-independent accumulation and the summaries the metric rows share (no registry
  * here: the rows import it): fixed-point sums, means, the per-image accumulator, AOPC_rel.
  */
-import type { MetricSummary } from './evaluation-result.js';
+import type { EvaluationConfig, MetricSummary } from './evaluation-result.js';
 import { AOPC_REL_MIN_LERF } from './evaluation-result.js';
 import type { Accumulator, MethodBatch, MethodParts, SummaryContext } from './types.js';
 
@@ -57,6 +57,21 @@ export function entropyHistogram(values: ReadonlyArray<number | null>): { edges:
   const counts = new Array<number>(32).fill(0);
   for (const v of values) if (v !== null) counts[Math.min(31, Math.max(0, Math.floor(v / 0.25)))]! += 1;
   return { edges, counts };
+}
+
+/**
+ * The warnings of a per-image sparsity metric (entropy, size) whose value is null for a constant map
+ * (isConstantMap): per method with such maps, how many, and that the mean leaves them out.
+ */
+export function constantMapWarnings(label: string, state: ReadonlyArray<ReadonlyArray<number | null>>, config: EvaluationConfig): string[] {
+  return state.flatMap((values, mi) => {
+    const constant = values.filter((v) => v === null).length;
+    if (constant === 0) return [];
+    return [
+      `${label}, ${config.methods[mi]?.name ?? `method ${mi}`}: ${constant} of ${values.length} maps are constant (every score equal, e.g. a gradient ` +
+        `that is zero everywhere): no pixel is ranked above another, so the value is undefined for them and the mean is over the other ${values.length - constant}`,
+    ];
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import { saliencyMethods } from '../saliency/registry.js';
 import { Rng } from '../engine/random.js';
 import { ConfigError, DataError } from '../errors.js';
 import { saliencyEntropy } from './saliency-entropy.js';
+import { toUint8Map } from './uint8-map.js';
 import { stratifiedSubset } from '../datasets/subset.js';
 import { exampleIndices } from './evaluation-examples.js';
 import { readFileSync } from 'node:fs';
@@ -112,6 +113,42 @@ describe('evaluate', () => {
     const none = await evaluate(net, ds, { ...options(), metrics: ['entropy'], examples: 0 });
     expect(none.examples).toBeUndefined();
     expect(() => resolveEvaluationConfig({ ...options(), examples: -1 }, ds)).toThrow(/examples/);
+  });
+
+  it('leaves a constant map (a gradient zero everywhere) out of entropy and size, with a warning counting them', async () => {
+    // logits = [1, 2, 3]·relu(w·x − 1): where w·x < 1 the gradient is zero on every pixel (a constant
+    // map); elsewhere it is ∝ w, a map that ranks the pixels
+    const rng = new Rng(2);
+    const w = Float32Array.from({ length: 64 }, () => rng.next());
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [8, 8, 1] }),
+        tf.layers.dense({ units: 1, activation: 'relu', weights: [tf.tensor2d(w, [64, 1]), tf.tensor1d([-1])] }),
+        tf.layers.dense({ units: 3, weights: [tf.tensor2d([[1, 2, 3]]), tf.zeros([3])] }),
+      ],
+    });
+    const clf = asClassifier(model, 3);
+    // images 0, 2, 4: all 0.01 (w·x ≤ 0.64 < 1: dead); 1, 3, 5: all 0.9 (w·x ≈ 29 > 1: alive)
+    const x = Float32Array.from({ length: 6 * 64 }, (_, i) => (Math.floor(i / 64) % 2 === 0 ? 0.01 : 0.9));
+    const ds = arrayDataset(x, Int32Array.from([0, 1, 2, 0, 1, 2]), [8, 8, 1], 3);
+    const r = await evaluate(clf, ds, { methods: saliencyMethods(['vanilla-gradient']), metrics: ['entropy', 'size'], batchSize: 4, seed: 1, examples: 0 });
+    const m = r.methods[0]!;
+    const entropy = m.perImage['entropy']!;
+    const size = m.perImage['size']!;
+    expect(entropy.map((v) => v === null)).toEqual([true, false, true, false, true, false]);
+    expect(size.map((v) => v === null)).toEqual([true, false, true, false, true, false]);
+    // the live maps are w's 8-bit map (|∂logit/∂x| ∝ w); the metric's mean is over them alone
+    const live = saliencyEntropy(toUint8Map(w));
+    for (const k of [1, 3, 5]) expect(entropy[k]).toBeCloseTo(live, 12);
+    const value = (name: string) => m.metrics.find((s) => s.name === name)!;
+    expect(value('entropy').value).toBeCloseTo(live, 12);
+    expect(value('entropy').n).toBe(3);
+    expect(value('size').n).toBe(3);
+    expect(r.warnings).toEqual([
+      'entropy, vanilla-gradient: 3 of 6 maps are constant (every score equal, e.g. a gradient that is zero everywhere): no pixel is ranked above another, so the value is undefined for them and the mean is over the other 3',
+      'size, vanilla-gradient: 3 of 6 maps are constant (every score equal, e.g. a gradient that is zero everywhere): no pixel is ranked above another, so the value is undefined for them and the mean is over the other 3',
+    ]);
+    model.dispose();
   });
 
   it('limits to a class-stratified sample whose shards merge into exactly the unsharded result', async () => {

@@ -7,7 +7,7 @@ export type {
   Accumulator, Direction, EvaluationBatch, MethodBatch, MethodParts, MetricCategory, MetricCompute, MetricSpec, RunSetup, SummaryContext,
 } from './types.js';
 export { METRICS, getMetric } from './registry.js';
-export { percentile, toUint8Map } from './uint8-map.js';
+export { isConstantMap, percentile, toUint8Map } from './uint8-map.js';
 export type { Uint8MapOptions } from './uint8-map.js';
 export { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 export { saliencySize, encodeSaliencyMap, SIZE_FORMATS } from './saliency-size.js';

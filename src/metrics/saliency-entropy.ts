@@ -7,7 +7,8 @@
  * @example
  * saliencyEntropy(new Uint8Array([0, 0, 255, 255]))   // 1 (two equal halves)
  */
-import { entropyHistogram, meanSummary, perImageAccumulator } from './_summary.js';
+import { constantMapWarnings, entropyHistogram, meanSummary, perImageAccumulator } from './_summary.js';
+import { isConstantMap } from './uint8-map.js';
 import type { MetricCompute } from './types.js';
 
 /** Counts of each value 0..255. */
@@ -33,12 +34,18 @@ export function saliencyEntropy(u8: ArrayLike<number>): number {
   return e === 0 ? 0 : e; // no −0
 }
 
-/** The 'entropy' row: per-image entropy of each method's 8-bit map, and their histogram. */
+/**
+ * The 'entropy' row: per-image entropy of each method's 8-bit map (null for a constant map: every
+ * score equal, no pixel ranked, e.g. a zero gradient; a warning counts them), and their histogram.
+ */
 export const ENTROPY: MetricCompute<Array<Array<number | null>>> = {
-  accumulator: perImageAccumulator(
-    'entropy',
-    (b) => Array.from({ length: b.shape[0] }, (_, i) => saliencyEntropy(b.u8(i))),
-    (values) => ({ entropyHistogram: entropyHistogram(values) }),
-  ),
+  accumulator: {
+    ...perImageAccumulator(
+      'entropy',
+      (b) => Array.from({ length: b.shape[0] }, (_, i) => (isConstantMap(b.u8(i)) ? null : saliencyEntropy(b.u8(i)))),
+      (values) => ({ entropyHistogram: entropyHistogram(values) }),
+    ),
+    warnings: (state, config) => constantMapWarnings('entropy', state, config),
+  },
   summarise: (state, at) => meanSummary(at, state[at.method]!),
 };

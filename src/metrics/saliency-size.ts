@@ -11,7 +11,8 @@
 import { PNG } from 'pngjs';
 import { ConfigError, ShapeError } from '../errors.js';
 import { encodeGrayJpeg } from './_jpeg-gray.js';
-import { meanSummary, perImageAccumulator } from './_summary.js';
+import { constantMapWarnings, meanSummary, perImageAccumulator } from './_summary.js';
+import { isConstantMap } from './uint8-map.js';
 import type { MetricCompute } from './types.js';
 
 export type SizeFormat = 'jpeg' | 'png';
@@ -48,12 +49,15 @@ export function saliencySize(u8: Uint8Array, width: number, height: number, opti
   return encodeSaliencyMap(u8, width, height, options).length / 1024;
 }
 
-/** The 'size' row: per-image size of each method's 8-bit map in config.size's codec. */
+/** The 'size' row: per-image size of each method's 8-bit map in config.size's codec (null for a constant map, as entropy's). */
 export const SIZE: MetricCompute<Array<Array<number | null>>> = {
-  accumulator: perImageAccumulator('size', (b) => {
-    const [n, h, w] = b.shape;
-    return Array.from({ length: n }, (_, i) => saliencySize(b.u8(i), w, h, b.config.size));
-  }),
+  accumulator: {
+    ...perImageAccumulator('size', (b) => {
+      const [n, h, w] = b.shape;
+      return Array.from({ length: n }, (_, i) => (isConstantMap(b.u8(i)) ? null : saliencySize(b.u8(i), w, h, b.config.size)));
+    }),
+    warnings: (state, config) => constantMapWarnings('size', state, config),
+  },
   summarise: (state, at) =>
     meanSummary(at, state[at.method]!, { variant: at.config.size.format === 'jpeg' ? `jpeg q${at.config.size.quality}` : 'png', params: { ...at.config.size } }),
 };

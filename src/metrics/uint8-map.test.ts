@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { Rng } from '../engine/random.js';
-import { percentile, toUint8Map } from './uint8-map.js';
+import { isConstantMap, percentile, toUint8Map } from './uint8-map.js';
 import { saliencyEntropy, histogram256 } from './saliency-entropy.js';
 import { ConfigError } from '../errors.js';
 import { itRequires, REQUIREMENTS, SYSTEM_PYTHON } from '../../test/helpers/index.js';
@@ -86,6 +86,12 @@ describe('saliencyEntropy', () => {
     expect(saliencyEntropy(Uint8Array.from([0, 0, 255, 255]))).toBe(1);
     expect(saliencyEntropy(Uint8Array.from([0, 1, 2, 3, 0, 1, 2, 3]))).toBe(2);
     expect(saliencyEntropy(Uint8Array.from({ length: 256 }, (_, i) => i))).toBe(8);
+  });
+  it('isConstantMap: true exactly when every score of the image was equal', () => {
+    expect(isConstantMap(toUint8Map([0, 0, 0, 0]))).toBe(true);
+    expect(isConstantMap(toUint8Map([0.3, 0.3, 0.3]))).toBe(true);
+    expect(isConstantMap(toUint8Map([0, 0, 0, 1e-9]))).toBe(false);
+    expect(isConstantMap(new Uint8Array(0))).toBe(true);
   });
   it('is 0 for a constant map and −Σp·log2(p) otherwise', () => {
     expect(saliencyEntropy(new Uint8Array(10))).toBe(0);

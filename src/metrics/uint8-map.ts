@@ -60,3 +60,14 @@ export function toUint8Map(scores: ArrayLike<number>, { clipPercentile = 99 }: U
   }
   return out;
 }
+
+/**
+ * Whether an 8-bit map is constant: every score of the image was equal (toUint8Map maps them all to
+ * 0), e.g. a gradient that is zero everywhere. Such a map ranks no pixel above another, so its
+ * entropy and size (method.md §4.2–4.3) are undefined, not "as sparse as can be".
+ * @example isConstantMap(toUint8Map([0, 0, 0]))   // true
+ */
+export function isConstantMap(u8: ArrayLike<number>): boolean {
+  for (let i = 1; i < u8.length; i++) if (u8[i] !== u8[0]) return false;
+  return true;
+}
