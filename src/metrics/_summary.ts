@@ -1,10 +1,11 @@
 /**
  * Exact, order-independent accumulation and the summaries the metric rows share (no registry
- * here: the rows import it): fixed-point sums, means, the per-image accumulator, AOPC_rel.
+ * here: the rows import it): fixed-point sums, means, the per-image and sparsity accumulators, AOPC_rel.
  */
 import type { EvaluationConfig, MetricSummary } from './evaluation-result.js';
 import { AOPC_REL_MIN_LERF } from './evaluation-result.js';
 import type { Accumulator, MethodBatch, MethodParts, SummaryContext } from './types.js';
+import { isConstantMap } from './uint8-map.js';
 
 /** 2^32: fixed-point scale of the AOPC curve sums. */
 const FIXED_SCALE = 4294967296;
@@ -60,21 +61,6 @@ export function entropyHistogram(values: ReadonlyArray<number | null>): { edges:
 }
 
 /**
- * The warnings of a per-image sparsity metric (entropy, size) whose value is null for a constant map
- * (isConstantMap): per method with such maps, how many, and that the mean leaves them out.
- */
-export function constantMapWarnings(label: string, state: ReadonlyArray<ReadonlyArray<number | null>>, config: EvaluationConfig): string[] {
-  return state.flatMap((values, mi) => {
-    const constant = values.filter((v) => v === null).length;
-    if (constant === 0) return [];
-    return [
-      `${label}, ${config.methods[mi]?.name ?? `method ${mi}`}: ${constant} of ${values.length} maps are constant (every score equal, e.g. a gradient ` +
-        `that is zero everywhere): no pixel is ranked above another, so the value is undefined for them and the mean is over the other ${values.length - constant}`,
-    ];
-  });
-}
-
-/**
  * The accumulator of a metric with one value per image (`perImage[name]`, per method):
  * `perBatch` gives the batch's values; merging concatenates in index order.
  * @example perImageAccumulator('entropy', (b) => Array.from({ length: b.shape[0] }, (_, i) => saliencyEntropy(b.u8(i))))
@@ -90,6 +76,42 @@ export function perImageAccumulator(
     merge: (state, next) => next.forEach((v, mi) => state[mi]!.push(...v)),
     methodParts: (state, mi) => ({ perImage: { [name]: state[mi]! }, ...(fields ? { fields: fields(state[mi]!) } : {}) }),
     read: (r) => r.methods.map((m) => [...(m.perImage[name] ?? [])]),
+  };
+}
+
+/**
+ * The warnings of a per-image sparsity metric (entropy, size) whose value is null for a constant map
+ * (isConstantMap): per method with such maps, how many, and that the mean leaves them out.
+ */
+function constantMapWarnings(label: string, state: ReadonlyArray<ReadonlyArray<number | null>>, config: EvaluationConfig): string[] {
+  return state.flatMap((values, mi) => {
+    const constant = values.filter((v) => v === null).length;
+    if (constant === 0) return [];
+    return [
+      `${label}, ${config.methods[mi]?.name ?? `method ${mi}`}: ${constant} of ${values.length} maps are constant (every score equal, e.g. a gradient ` +
+        `that is zero everywhere): no pixel is ranked above another, so the value is undefined for them and the mean is over the other ${values.length - constant}`,
+    ];
+  });
+}
+
+/**
+ * The accumulator of a per-image sparsity metric (entropy, size; method.md §4.2): `value` of each
+ * image's 8-bit map, or null for a constant map (isConstantMap: every score equal, no pixel ranked,
+ * e.g. a gradient zero everywhere), with a warning per method counting them.
+ * @example sparsityAccumulator('entropy', (u8) => saliencyEntropy(u8))
+ */
+export function sparsityAccumulator(
+  name: string,
+  value: (u8: Uint8Array, batch: MethodBatch) => number,
+  fields?: (values: ReadonlyArray<number | null>) => NonNullable<MethodParts['fields']>,
+): Accumulator<Array<Array<number | null>>> {
+  return {
+    ...perImageAccumulator(
+      name,
+      (b) => Array.from({ length: b.shape[0] }, (_, i) => (isConstantMap(b.u8(i)) ? null : value(b.u8(i), b))),
+      fields,
+    ),
+    warnings: (state, config) => constantMapWarnings(name, state, config),
   };
 }
 

@@ -7,8 +7,7 @@
  * @example
  * saliencyEntropy(new Uint8Array([0, 0, 255, 255]))   // 1 (two equal halves)
  */
-import { constantMapWarnings, entropyHistogram, meanSummary, perImageAccumulator } from './_summary.js';
-import { isConstantMap } from './uint8-map.js';
+import { entropyHistogram, meanSummary, sparsityAccumulator } from './_summary.js';
 import type { MetricCompute } from './types.js';
 
 /** Counts of each value 0..255. */
@@ -39,13 +38,6 @@ export function saliencyEntropy(u8: ArrayLike<number>): number {
  * score equal, no pixel ranked, e.g. a zero gradient; a warning counts them), and their histogram.
  */
 export const ENTROPY: MetricCompute<Array<Array<number | null>>> = {
-  accumulator: {
-    ...perImageAccumulator(
-      'entropy',
-      (b) => Array.from({ length: b.shape[0] }, (_, i) => (isConstantMap(b.u8(i)) ? null : saliencyEntropy(b.u8(i)))),
-      (values) => ({ entropyHistogram: entropyHistogram(values) }),
-    ),
-    warnings: (state, config) => constantMapWarnings('entropy', state, config),
-  },
+  accumulator: sparsityAccumulator('entropy', (u8) => saliencyEntropy(u8), (values) => ({ entropyHistogram: entropyHistogram(values) })),
   summarise: (state, at) => meanSummary(at, state[at.method]!),
 };

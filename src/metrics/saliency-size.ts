@@ -11,8 +11,7 @@
 import { PNG } from 'pngjs';
 import { ConfigError, ShapeError } from '../errors.js';
 import { encodeGrayJpeg } from './_jpeg-gray.js';
-import { constantMapWarnings, meanSummary, perImageAccumulator } from './_summary.js';
-import { isConstantMap } from './uint8-map.js';
+import { meanSummary, sparsityAccumulator } from './_summary.js';
 import type { MetricCompute } from './types.js';
 
 export type SizeFormat = 'jpeg' | 'png';
@@ -51,13 +50,7 @@ export function saliencySize(u8: Uint8Array, width: number, height: number, opti
 
 /** The 'size' row: per-image size of each method's 8-bit map in config.size's codec (null for a constant map, as entropy's). */
 export const SIZE: MetricCompute<Array<Array<number | null>>> = {
-  accumulator: {
-    ...perImageAccumulator('size', (b) => {
-      const [n, h, w] = b.shape;
-      return Array.from({ length: n }, (_, i) => (isConstantMap(b.u8(i)) ? null : saliencySize(b.u8(i), w, h, b.config.size)));
-    }),
-    warnings: (state, config) => constantMapWarnings('size', state, config),
-  },
+  accumulator: sparsityAccumulator('size', (u8, b) => saliencySize(u8, b.shape[2], b.shape[1], b.config.size)),
   summarise: (state, at) =>
     meanSummary(at, state[at.method]!, { variant: at.config.size.format === 'jpeg' ? `jpeg q${at.config.size.quality}` : 'png', params: { ...at.config.size } }),
 };

@@ -302,13 +302,10 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
       ...(epoch < config.cleanEpochs ? { clean: true } : {}),
       backend: backend.name,
     });
-    if (constant) {
-      log.write({ type: 'warning', epoch, code: 'constant-predictor', message: constant });
-      progress.message(`warning: ${constant}`);
-    }
-    if (overfit) {
-      log.write({ type: 'warning', epoch, code: 'attack-overfit', message: overfit });
-      progress.message(`warning: ${overfit}`);
+    for (const [code, message] of [['constant-predictor', constant], ['attack-overfit', overfit]] as const) {
+      if (!message) continue;
+      log.write({ type: 'warning', epoch, code, message });
+      progress.message(`warning: ${message}`);
     }
     progress.epochEnd(
       `train ${Object.entries(trainMeans).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}` +
@@ -423,7 +420,7 @@ export const ATTACK_OVERFIT_MARGIN = 0.02;
  */
 export function attackOverfitWarning(train: Readonly<Record<string, number>>, epoch: number): string | undefined {
   const { acc, advAcc } = train;
-  if (acc === undefined || advAcc === undefined || !Number.isFinite(acc) || !Number.isFinite(advAcc) || !(advAcc > acc + ATTACK_OVERFIT_MARGIN)) return undefined;
+  if (acc === undefined || advAcc === undefined || !(advAcc > acc + ATTACK_OVERFIT_MARGIN)) return undefined; // NaN compares false
   return (
     `epoch ${epoch + 1}: the accuracy on the training attack's examples (advAcc ${advAcc.toFixed(4)}) is above the clean accuracy (${acc.toFixed(4)}): ` +
     `the attack no longer finds adversarial examples, the mark of catastrophic overfitting (FGSM-RS at a large ε); ` +
