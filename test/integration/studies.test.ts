@@ -55,15 +55,17 @@ describe('studies/*.json', () => {
         expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
       }
     }
-    // PGD-7: SCAAT for seed 0, the control for every seed
-    for (const [t, seeds] of [['scaat', [0]], ['pgd-at', [0, 1, 2]]] as const) {
+    // PGD-7: SCAAT and the control for every seed (SCAAT's seeds 1 and 2 in a fourth block, after the earlier cells)
+    for (const [t, seeds] of [['scaat', [0, 1, 2]], ['pgd-at', [0, 1, 2]]] as const) {
       for (const seed of seeds) {
         const at = (e: number) => `seed=${seed}__trainer=${t}__epochs=${e}__attack=pgd`;
         expect(chains).toEqual(expect.arrayContaining([[at(4), null], [at(8), at(4)]]));
       }
     }
     const adversarial = cells.filter((x) => x.config.trainer === 'scaat' || x.config.trainer === 'pgd-at');
-    expect(adversarial).toHaveLength(20);
+    expect(adversarial).toHaveLength(24);
+    // the fourth block appends: the first 32 cells keep their numbers (running queues select cells by number)
+    expect(cells.slice(32).map((c) => c.name)).toEqual([1, 2].flatMap((seed) => [4, 8].map((e) => `seed=${seed}__trainer=scaat__epochs=${e}__attack=pgd`)));
     for (const c of adversarial) {
       const opts = c.config.trainerOptions[c.config.trainer] as { epsilon?: number; attack?: string };
       expect(opts.epsilon).toBeCloseTo(16 / 255, 12);
