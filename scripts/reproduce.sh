@@ -16,7 +16,9 @@
 #                                      # one queue (docs/benchmarks.md)
 #   SCAAT_RESULTS=studies/results bash scripts/reproduce.sh     # also keep each done cell's results
 #                                      # (no model) in $SCAAT_RESULTS/<grid>/ (scaat sweep --results):
-#                                      # on a new machine, the cells found there are restored, not run
+#                                      # on a new machine, the cells found there are restored, not run;
+#                                      # a cell stopped by Ctrl-C or SIGTERM (pkill -TERM -f 'scaat.js sweep')
+#                                      # is parked there with its latest checkpoint, and resumed
 #
 # CIFAR-10 grids read ../shared/data/cifar10-jpg (their 'data' key; edit it to where your copy is).
 # Grids that share cells with an earlier grid, config for config, get them copied in when that grid

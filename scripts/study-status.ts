@@ -3,7 +3,7 @@
  * any other), its cells, how many are kept in the results folder with an evaluation made with the
  * grid's current settings (studies/results/<grid>/, what `scaat sweep --results` saves and
  * `scaat report` reads), and which cells are still to run, numbered as `scaat sweep --dry-run`
- * numbers them (for `--cells` or reproduce.sh's GRID:CELLS). Reads files only; trains nothing.
+ * numbers them, those parked part-way among them (for `--cells` or reproduce.sh's GRID:CELLS). Reads files only; trains nothing.
  *
  *   npx tsx scripts/study-status.ts                       # every grid, results in studies/results
  *   npx tsx scripts/study-status.ts cifar10-length --results /big/results
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ALL_TRAINERS } from '../src/scaat/registry.js';
 import { expandGrid, readGrid } from '../src/sweep/grid.js';
-import { keptWhole } from '../src/sweep/results.js';
+import { keptWhole, parkedDir } from '../src/sweep/results.js';
 import { scriptArgs } from './_args.js';
 
 const USAGE = 'npx tsx scripts/study-status.ts [GRID...] [--results DIR] [--docs DIR]';
@@ -42,7 +42,7 @@ export function ranges(ns: readonly number[]): string {
 const all = readdirSync(path.join(ROOT, 'studies')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
 const order = reproduceOrder();
 const grids = positionals.length > 0 ? positionals : [...order.filter((g) => all.includes(g)), ...all.filter((g) => !order.includes(g) && g !== 'smoke').sort()];
-const rows = ['| grid | cells | kept | published | not kept (cell numbers) |', '|---|---:|---:|---|---|'];
+const rows = ['| grid | cells | kept | published | not kept (cell numbers) | parked |', '|---|---:|---:|---|---|---|'];
 for (const g of grids) {
   const file = path.join(ROOT, 'studies', `${g}.json`);
   if (!existsSync(file)) {
@@ -54,15 +54,17 @@ for (const g of grids) {
   // kept: what a sweep on a machine without the cell would restore
   const kept = cells.map((c) => keptWhole(path.join(values.results!, g, c.name), grid.evaluation));
   const missing = cells.flatMap((_, i) => (kept[i] ? [] : [i + 1]));
+  // parked: stopped part-way, resumed from their checkpoint by the next sweep with --results
+  const parked = missing.filter((n) => existsSync(path.join(parkedDir(path.join(values.results!, g), cells[n - 1]!.name), 'config.json')));
   // docs/results/<grid>/table.md: how many cells its published report had evaluated (summed over its partitions)
   const table = path.join(values.docs!, g, 'table.md');
   const counts = existsSync(table) ? [...readFileSync(table, 'utf8').matchAll(/(\d+) of (\d+) cells evaluated/g)] : [];
   const sum = (k: 1 | 2) => counts.reduce((t, m) => t + Number(m[k]), 0);
   const published = counts.length > 0 ? `${sum(1)} of ${sum(2)}` : '—';
-  rows.push(`| ${g} | ${cells.length} | ${cells.length - missing.length} | ${published} | ${missing.length === 0 ? '—' : ranges(missing)} |`);
+  rows.push(`| ${g} | ${cells.length} | ${cells.length - missing.length} | ${published} | ${missing.length === 0 ? '—' : ranges(missing)} | ${parked.length === 0 ? '—' : ranges(parked)} |`);
 }
 process.stdout.write(
-  `${rows.join('\n')}\n\nKept: cells with an evaluation made with the grid's current settings in ${path.relative(process.cwd(), values.results!) || '.'}/<grid>/<cell>. ` +
+  `${rows.join('\n')}\n\nKept: cells with an evaluation made with the grid's current settings in ${path.relative(process.cwd(), values.results!) || '.'}/<grid>/<cell>; parked: cells stopped part-way whose checkpoint is kept there (<grid>/parked/<cell>), resumed by the next sweep. ` +
     `Published: the cells evaluated in ${path.relative(process.cwd(), values.docs!) || '.'}/<grid>/table.md. Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ` +
     `their not-kept cells are to run only where the published count falls short.\n`,
 );

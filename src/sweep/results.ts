@@ -13,13 +13,24 @@
  * a fresh machine skips what an earlier machine finished. A restored cell is done without its
  * model: a cell that fine-tunes or continues from it needs the model, so a sweep trains such a
  * source again instead of restoring it (run.ts keptToRetrain); one restored earlier says so.
+ *
+ * A cell stopped part-way (Ctrl-C, or a scheduler's SIGTERM at the end of a machine's time) is
+ * parked there too, so that the next machine resumes it instead of starting it over:
+ *
+ *   <results>/parked/<cell>/     config.json, log.jsonl, checkpoints/latest.json and the checkpoint
+ *                                it names, model/ when training had finished (stopped evaluating)
+ *
+ * megabytes rather than kilobytes, and only while the cell is unfinished: a sweep moves it into an
+ * --out that has no folder for the cell (the run then resumes from that checkpoint, bit for bit the
+ * uninterrupted run) and removes it once the cell's results are saved.
  */
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../errors.js';
 import { makeDir } from '../io/atomic.js';
 import { canonicalJson } from '../io/canonical-json.js';
-import { RUN_FILES } from '../train/run-dir.js';
+import { MODEL_JSON, readLatestName } from '../models/io.js';
+import { RUN_FILES, runPaths } from '../train/run-dir.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES } from './sweep-files.js';
 import type { SweepCellFile } from './sweep-files.js';
 
@@ -95,4 +106,92 @@ export async function restoreCellResults(results: string, out: string, cell: str
     throw new DataError(`cannot restore the results of cell ${cell} from ${results} into ${out}: ${(err as Error).message}`, { cause: err });
   }
   return true;
+}
+
+/** The folder of a results folder that holds the cells stopped part-way (module header). */
+export const PARKED_DIR = 'parked';
+
+/** Where `results` parks `cell`. */
+export function parkedDir(results: string, cell: string): string {
+  return path.join(results, PARKED_DIR, cell);
+}
+
+/**
+ * What of a stopped cell's folder its resumption needs, relative to the folder: config.json,
+ * log.jsonl, the latest checkpoint (with latest.json) and the final model where there is one.
+ * Undefined when the cell has nothing to resume from (not started, or no checkpoint yet).
+ */
+function resumeParts(dir: string): string[] | undefined {
+  const p = runPaths(dir);
+  const hasModel = existsSync(path.join(p.model, MODEL_JSON));
+  if (!existsSync(p.config) || (!existsSync(p.latest) && !hasModel)) return undefined;
+  const checkpoint = existsSync(p.latest) ? [path.join(RUN_FILES.checkpoints, RUN_FILES.latest), path.join(RUN_FILES.checkpoints, readLatestName(p.latest))] : [];
+  return [RUN_FILES.config, ...(existsSync(p.log) ? [RUN_FILES.log] : []), ...checkpoint, ...(hasModel ? [RUN_FILES.model] : [])];
+}
+
+/** Copies `parts` (files or folders, relative) of `from` into a new folder `to`, staged in a hidden sibling and renamed into place, replacing what was there. */
+async function copyParts(from: string, to: string, parts: readonly string[], what: string): Promise<void> {
+  const staged = path.join(path.dirname(to), `.${path.basename(to)}.${what}-${process.pid}`);
+  const old = path.join(path.dirname(to), `.${path.basename(to)}.old-${process.pid}`);
+  await fsp.mkdir(path.dirname(to), { recursive: true });
+  try {
+    await fsp.rm(staged, { recursive: true, force: true });
+    for (const part of parts) await fsp.cp(path.join(from, part), path.join(staged, part), { recursive: true });
+    if (existsSync(to)) await fsp.rename(to, old);
+    await fsp.rename(staged, to);
+    await fsp.rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Parks the stopped cell `cell` of the sweep folder `out` in the results folder (module header),
+ * replacing an earlier parked copy. Returns false, parking nothing, when it has nothing to resume
+ * from yet (no checkpoint written).
+ * @throws DataError naming the folder when it cannot be written.
+ */
+export async function parkCell(out: string, results: string, cell: string): Promise<boolean> {
+  const parts = resumeParts(path.join(out, cell));
+  if (parts === undefined) return false;
+  try {
+    await copyParts(path.join(out, cell), parkedDir(results, cell), parts, 'parking');
+  } catch (err) {
+    throw new DataError(`cannot park the stopped cell ${cell} in ${path.join(results, PARKED_DIR)}: ${(err as Error).message}`, { cause: err });
+  }
+  return true;
+}
+
+/**
+ * The cells of `cells` that a sweep moves from the results folder's parked cells into `out`: parked,
+ * with no folder in `out`, and not kept whole (a cell kept done needs no resuming).
+ */
+export function parkedToResume(results: string | undefined, out: string, cells: readonly string[], evaluation: unknown): Set<string> {
+  if (results === undefined) return new Set();
+  return new Set(cells.filter((c) => existsSync(runPaths(parkedDir(results, c)).config) && !existsSync(path.join(out, c)) && !keptWhole(path.join(results, c), evaluation)));
+}
+
+/**
+ * Copies a parked cell into `<out>/<cell>` (which must not exist), staged and renamed into place;
+ * the parked copy stays until the cell's results are saved ({@link dropParked}).
+ * @throws DataError naming both folders when it cannot.
+ */
+export async function unparkCell(results: string, out: string, cell: string): Promise<void> {
+  const from = parkedDir(results, cell);
+  try {
+    const parts = (await fsp.readdir(from)).filter((f) => !f.startsWith('.'));
+    await copyParts(from, path.join(out, cell), parts, 'unparking');
+  } catch (err) {
+    throw new DataError(`cannot resume the parked cell ${cell} from ${from} into ${out}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Removes a cell's parked copy (its results are saved), and the parked folder once it is empty. */
+export async function dropParked(results: string, cell: string): Promise<void> {
+  const dir = parkedDir(results, cell);
+  if (!existsSync(dir)) return;
+  await fsp.rm(dir, { recursive: true, force: true });
+  const parent = path.dirname(dir);
+  if ((await fsp.readdir(parent)).length === 0) await fsp.rm(parent, { recursive: true, force: true });
 }

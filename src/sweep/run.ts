@@ -2,7 +2,9 @@
  * Running a sweep (grid.ts describes the grid). For each cell of this shard (and of the `cells`
  * selection, when given), in run order:
  *
- *   0. with a results folder (results.ts): a cell whose folder is missing here but whose results are
+ *   0. with a results folder (results.ts): a cell parked there when a sweep was stopped part-way,
+ *      whose folder is missing here, is moved in (its config checked against the grid first) and
+ *      resumes from its parked checkpoint; a cell whose folder is missing here but whose results are
  *      there, made with the grid's evaluation, is restored (without its model), unless a cell
  *      still to train continues or fine-tunes from it: then it trains again (keptToRetrain);
  *      then, with --reuse folders (reuse.ts): a cell still without a folder that is the same run as
@@ -22,7 +24,8 @@
  * evaluation split) is checked before anything is written. A cell that fails with a ScaatError
  * (bad data, divergence…) is recorded in its error.json and the sweep goes on; the next sitting
  * retries it. Abort (Ctrl-C): the running train() writes a checkpoint, or the running evaluation
- * stops after its batch; sweep.json is written; ScaatError 'INTERRUPTED' is thrown.
+ * stops after its batch; with a results folder the stopped cell is parked there; sweep.json is
+ * written; ScaatError 'INTERRUPTED' is thrown.
  *
  * Several processes may run one sweep at once when each takes its own shard (`--shard i/n`): cell
  * folders are disjoint and sweep.json is only ever replaced whole.
@@ -45,7 +48,7 @@ import type { TrainerRegistry } from '../train/registry.js';
 import { lockRunDir, runPaths } from '../train/run-dir.js';
 import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
-import { evaluationCurrent, restorable, restoreCellResults, saveCellResults } from './results.js';
+import { dropParked, evaluationCurrent, parkCell, parkedDir, parkedToResume, restorable, restoreCellResults, saveCellResults, unparkCell } from './results.js';
 import { configDifferences, FREE_KEYS, planReuse, reuseCell, reuseSources, runValue, savedConfig } from './reuse.js';
 import type { ReuseSource } from './reuse.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
@@ -119,15 +122,23 @@ export function planSweep(
  * source; a fine-tuning cell that has not finished training does (its source's weights are checked
  * on every start). A cell with an evaluation but no model trains nothing (MODEL_NOT_KEPT). Keyed by
  * cell name: the dependant that needs it. Cells in `reused` (copied from a --reuse folder, reuse.ts)
- * train nothing.
+ * train nothing; cells in `parked` (to be moved in from the results folder's parked cells) are read
+ * there.
  */
-export function keptToRetrain(mine: readonly Cell[], out: string, results: string | undefined, evaluation: GridEvaluation, reused: ReadonlySet<string> = new Set()): Map<string, string> {
+export function keptToRetrain(
+  mine: readonly Cell[],
+  out: string,
+  results: string | undefined,
+  evaluation: GridEvaluation,
+  reused: ReadonlySet<string> = new Set(),
+  parked: ReadonlySet<string> = new Set(),
+): Map<string, string> {
   const retrain = new Map<string, string>();
   if (results === undefined) return retrain;
   const names = new Set(mine.map((c) => c.name));
   const kept = (name: string) => restorable(results, out, name, evaluation);
-  const hasModel = (name: string) => existsSync(path.join(runPaths(path.join(out, name)).model, MODEL_JSON));
-  const dir = (name: string) => path.join(out, name);
+  const dir = (name: string) => (parked.has(name) ? parkedDir(results, name) : path.join(out, name));
+  const hasModel = (name: string) => existsSync(path.join(runPaths(dir(name)).model, MODEL_JSON));
   // trains in this sweep: retrained, or neither trained, evaluated (now or with other settings) nor kept
   const trains = (c: Cell) => retrain.has(c.name) || (!reused.has(c.name) && !hasModel(c.name) && !existsSync(path.join(dir(c.name), SWEEP_FILES.evaluation)) && !kept(c.name));
   for (let changed = true; changed; ) {
@@ -155,6 +166,8 @@ export interface StartPlan {
   readonly restore: ReadonlySet<string>;
   /** Cells copied from a --reuse folder (reuse.ts), with their source. */
   readonly reuse: ReadonlyMap<string, ReuseSource>;
+  /** Cells moved in from the results folder's parked cells (results.ts parkedToResume), resumed. */
+  readonly parked: ReadonlySet<string>;
 }
 
 /**
@@ -162,7 +175,8 @@ export interface StartPlan {
  * first), except those that a cell still to train continues or fine-tunes from (trained again); then
  * the cells still without a folder that are the same runs as --reuse sources are copied from them (a
  * cell trained again among them, where a source has its model). A cell that will be copied trains
- * nothing, so its kept source is restored, not trained again.
+ * nothing, so its kept source is restored, not trained again. Parked cells (moved in first, and
+ * resumed) are started cells: never copied, never restored.
  */
 export function planStart(
   mine: readonly Cell[],
@@ -170,12 +184,13 @@ export function planStart(
   o: { results?: string | undefined; sources: readonly ReuseSource[]; evaluation: GridEvaluation; configOf: (cell: Cell) => TrainConfig },
 ): StartPlan {
   const results = o.results;
+  const parked = parkedToResume(results, out, mine.map((c) => c.name), o.evaluation);
   const kept = new Set(results === undefined ? [] : mine.filter((c) => restorable(results, out, c.name, o.evaluation)).map((c) => c.name));
-  const early = planReuse(mine, out, o.sources, o.configOf, kept);
-  const retrain = keptToRetrain(mine, out, results, o.evaluation, new Set(early.keys()));
+  const early = planReuse(mine, out, o.sources, o.configOf, new Set([...kept, ...parked]));
+  const retrain = keptToRetrain(mine, out, results, o.evaluation, new Set(early.keys()), parked);
   const restore = new Set([...kept].filter((n) => !retrain.has(n)));
-  const reuse = planReuse(mine, out, o.sources, o.configOf, restore);
-  return { retrain: new Map([...retrain].filter(([n]) => !reuse.has(n))), restore, reuse };
+  const reuse = planReuse(mine, out, o.sources, o.configOf, new Set([...restore, ...parked]));
+  return { retrain: new Map([...retrain].filter(([n]) => !reuse.has(n))), restore, reuse, parked };
 }
 
 /** Runs the sweep (module header). */
@@ -201,7 +216,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const sources = o.reuse !== undefined && o.reuse.length > 0 ? reuseSources(o.reuse, grid.evaluation, o.trainers) : [];
   const plan = planStart(mine, out, { results: o.results, sources, evaluation: grid.evaluation, configOf });
   if (o.results !== undefined) {
+    // a parked cell started under other settings means the grid changed: refuse before writing anything
+    for (const cell of mine) if (plan.parked.has(cell.name)) checkCellConfig(cell, parkedDir(o.results, cell.name), configOf(cell), o.trainers, grid.file);
     await fsp.mkdir(out, { recursive: true });
+    for (const cell of mine) {
+      if (!plan.parked.has(cell.name)) continue;
+      await unparkCell(o.results, out, cell.name);
+      log(`${cell.name}: moved in from ${parkedDir(o.results, cell.name)} (parked when a sweep stopped it): it resumes from there`);
+    }
     for (const cell of mine) {
       const needs = plan.retrain.get(cell.name);
       if (needs !== undefined) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
@@ -253,6 +275,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
         log(`${where}: failed: ${err.name}: ${err.message}`);
         failed.push({ name: cell.name, message: `${err.name}: ${err.message}` });
       } else {
+        if (o.results !== undefined && err instanceof ScaatError) await parkStopped(o.results, out, cell, log);
         await writeSweepFile(out, grid, cells, command);
         throw err;
       }
@@ -262,10 +285,22 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   return { cells, mine, skipped, ran, failed };
 }
 
-/** Saves a done cell's results and rewrites the results folder's sweep.json. */
+/** Saves a done cell's results (dropping its parked copy, if any) and rewrites the results folder's sweep.json. */
 async function saveResults(results: string, out: string, grid: Grid, cells: readonly Cell[], cell: Cell, command: string): Promise<void> {
   await saveCellResults(out, results, cell.name);
+  await dropParked(results, cell.name);
   await writeSweepFile(results, grid, cells, command);
+}
+
+/** Parks the cell a stop interrupted (results.ts parkCell); a failure to park is said, not thrown over the interruption. */
+async function parkStopped(results: string, out: string, cell: Cell, log: (line: string) => void): Promise<void> {
+  try {
+    log(await parkCell(out, results, cell.name)
+      ? `${cell.name}: parked in ${parkedDir(results, cell.name)}: a sweep with --results ${results} resumes it from there, on this machine or another`
+      : `${cell.name}: not parked (no checkpoint yet)`);
+  } catch (err) {
+    log(`${cell.name}: ${(err as Error).message}`);
+  }
 }
 
 interface CellContext extends SweepOptions {

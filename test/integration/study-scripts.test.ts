@@ -97,6 +97,9 @@ describe('scripts/study-status.ts', () => {
       for (const f of i === 3 ? ['config.json', 'eval.json'] : ['config.json', 'log.jsonl', 'eval.json']) writeFileSync(path.join(results, 'mnist-pgd7', c.name, f), '{}');
       writeFileSync(path.join(results, 'mnist-pgd7', c.name, 'cell.json'), JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation: i === 1 ? { ...grid.evaluation, limit: 1 } : grid.evaluation }));
     });
+    // cell 5 parked part-way (its config.json and checkpoint in <grid>/parked/<cell>): still not kept, listed as parked
+    mkdirSync(path.join(results, 'mnist-pgd7', 'parked', cells[4]!.name), { recursive: true });
+    writeFileSync(path.join(results, 'mnist-pgd7', 'parked', cells[4]!.name, 'config.json'), '{}');
     // a published table.md of two partitions (2 of 3 and 4 of 4 cells evaluated)
     const docs = path.join(dir, 'docs');
     mkdirSync(path.join(docs, 'mnist-epsilon'), { recursive: true });
@@ -104,10 +107,10 @@ describe('scripts/study-status.ts', () => {
     const r = script('study-status.ts', 'mnist-pgd7', 'mnist-epsilon', '--results', results, '--docs', docs);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('| grid | cells | kept | published | not kept (cell numbers) |');
-    expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | — | 2,4-6 |');
+    expect(lines[0]).toBe('| grid | cells | kept | published | not kept (cell numbers) | parked |');
+    expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | — | 2,4-6 | 5 |');
     // nothing kept in this folder for mnist-epsilon; its (hand-made) published report: 6 of 7
-    expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 6 of 7 | 1-20 |');
+    expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 6 of 7 | 1-20 | — |');
     // the footnote is one plain sentence per term (no quoting left over from its source)
     expect(lines[5]).toMatch(/^Kept: cells with an evaluation .* the published count falls short\.$/);
     expect(lines[5]).not.toMatch(/['`]\s*\+/);

@@ -41,8 +41,8 @@ const evaluation = (dir: string) => {
 };
 
 /** Starts a real `scaat sweep` and sends `sig` once `cell` has logged step ≥ `step`. */
-async function stopInCell(out: string, cell: string, step: number, sig: NodeJS.Signals) {
-  const child = startCli(['sweep', SMOKE, '--out', out, '-q']);
+async function stopInCell(out: string, cell: string, step: number, sig: NodeJS.Signals, extra: readonly string[] = ['-q']) {
+  const child = startCli(['sweep', SMOKE, '--out', out, ...extra]);
   let exited = false;
   void child.done.then(() => (exited = true));
   while (!exited && !records(path.join(out, cell)).some((r) => r['type'] === 'step' && (r['step'] as number) >= step)) {
@@ -226,6 +226,50 @@ describe('scaat sweep', () => {
     expect(JSON.parse(readFileSync(path.join(fresh, CELLS[0]!, 'error.json'), 'utf8'))).toMatchObject({ code: 'MODEL_NOT_KEPT' });
     expect(again.stderr).toContain(`delete ${path.join(fresh, CELLS[0]!)} to train it again`);
   }, 150_000);
+
+  it('--results parks a cell stopped part-way; a fresh folder resumes it from the parked checkpoint to the uninterrupted results, and the parked copy goes', async () => {
+    const results = path.join(tmp, 'park-results');
+    const cell = CELLS[2]!;
+    const parked = path.join(results, 'parked', cell);
+    const stopped = await stopInCell(path.join(tmp, 'park-first'), cell, 3, 'SIGINT', ['--results', results, '--no-report']);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`sweep: ${cell}: parked in ${parked}: a sweep with --results ${results} resumes it from there`);
+    // its config, log and latest checkpoint only (not the older checkpoints)
+    const latest = (JSON.parse(readFileSync(path.join(parked, 'checkpoints', 'latest.json'), 'utf8')) as { name: string }).name;
+    expect(readdirSync(parked).sort()).toEqual(['checkpoints', 'config.json', 'log.jsonl']);
+    expect(readdirSync(path.join(parked, 'checkpoints')).sort()).toEqual([latest, 'latest.json'].sort());
+    expect(readdirSync(results).sort()).toEqual([...CELLS.slice(0, 2), 'parked', 'sweep.json'].sort());
+
+    // A grid changed since the cell was parked: refused naming the parked config, nothing written.
+    const changed = path.join(tmp, 'park-changed');
+    const configFile = path.join(parked, 'config.json');
+    const config = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, JSON.stringify({ ...(JSON.parse(config) as object), lr: 0.5 }));
+    const refused = await runCli(['sweep', SMOKE, '--out', changed, '--results', results, '--no-report', '-q']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`cell ${cell}: ${configFile} differs from the grid in 'lr' (0.5 there`);
+    expect(existsSync(changed)).toBe(false);
+    writeFileSync(configFile, config);
+
+    // A new machine: the done cells are restored, the parked one moved in and resumed, the last trained.
+    const fresh = path.join(tmp, 'park-fresh');
+    const dry = await runCli(['sweep', SMOKE, '--out', fresh, '--results', results, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`3  parked    ${path.join(fresh, cell)}`));
+    expect(existsSync(fresh)).toBe(false);
+    const r = await runCli(['sweep', SMOKE, '--out', fresh, '--results', results, '--no-report']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sweep: ${cell}: moved in from ${parked} (parked when a sweep stopped it): it resumes from there`);
+    expect(r.stderr).toContain('sweep: 2 cells run, 2 already done, 0 failed');
+    expect(records(path.join(fresh, cell)).find((x) => x['type'] === 'resume')?.['checkpoint']).toBe(latest);
+    for (const c of CELLS.slice(2)) {
+      expect(await weights(path.join(fresh, c)), `${c}: weights`).toEqual(await weights(path.join(ref, c)));
+      expect(evaluation(path.join(fresh, c)), `${c}: eval.json`).toEqual(evaluation(path.join(ref, c)));
+      expect(timeless(records(path.join(fresh, c))), `${c}: log`).toEqual(timeless(records(path.join(ref, c))));
+      expect(evaluation(path.join(results, c)), `${c}: kept`).toEqual(evaluation(path.join(ref, c)));
+    }
+    expect(readdirSync(results).sort()).toEqual([...CELLS, 'sweep.json'].sort()); // the parked copy is gone
+  }, 180_000);
 
   it('a fine-tuning cell starts from its source cell\'s final weights (SHA-256 in its config.json)', async () => {
     const grid = path.join(tmp, 'finetune.json');

@@ -74,6 +74,12 @@ scaat report <dir> makes the table from them. A restored cell has no model, so a
 cell still to train fine-tunes or continues from is not restored but trained again (the same run,
 bit for bit on the same backend); one restored by an earlier sweep stops its dependant with
 SOURCE_NOT_READY (delete the cell's folder in --out to train it again). With --dry-run, restored cells show as 'kept'.
+A cell stopped part-way (Ctrl-C, or SIGTERM when a machine's time ends) is parked in
+<dir>/parked/<cell>/: its config, log and latest checkpoint (megabytes: the weights and optimizer
+state), so that the next sweep with --results, on this machine or a new one, moves it into an --out
+that lacks it and resumes it from that checkpoint (bit for bit the uninterrupted run) instead of
+starting over; the parked copy is removed once the cell's results are saved. A SIGKILL parks
+nothing. With --dry-run: 'parked'.
 
 --reuse <dir> (repeatable): another sweep's folder, or its --results folder. A cell of this grid that
 has no folder yet and is the same run as a done cell there (the same resolved config, comparing of
@@ -126,9 +132,9 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
     // still to train starts from it (keptToRetrain): then it trains again; a cell still without a
     // folder that is the same run as a done cell of a --reuse folder: 'reused' (run.ts planStart)
     const plan = planStart(mine, opts.out, { results: opts.results, sources: reuseSources(opts.reuse ?? [], grid.evaluation, ALL_TRAINERS), evaluation: grid.evaluation, configOf: (c) => cellConfigOf(c, undefined) });
-    const [kept, reused, retrain] = [plan.restore, plan.reuse, plan.retrain];
+    const [kept, reused, retrain, parked] = [plan.restore, plan.reuse, plan.retrain, plan.parked];
     const lines = mine.map((c) => {
-      const { status } = kept.has(c.name) ? { status: 'kept' } : reused.has(c.name) ? { status: 'reused' } : cellStatus(opts.out, c, grid.evaluation);
+      const { status } = kept.has(c.name) ? { status: 'kept' } : reused.has(c.name) ? { status: 'reused' } : parked.has(c.name) ? { status: 'parked' } : cellStatus(opts.out, c, grid.evaluation);
       const again = retrain.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
       return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}${again}${reused.has(c.name) ? `  (the same run as ${reused.get(c.name)!.dir})` : ''}`;
     });
