@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_TRAINERS } from '../scaat/registry.js';
 import { expandGrid, parseGrid } from './grid.js';
-import { dropParked, parkCell, parkedDir, parkedToResume, unparkCell } from './results.js';
+import { dropParked, parkCell, parkedDir, parkedCells, unparkCell } from './results.js';
 import { planStart } from './run.js';
 import { SWEEP_CELL_KIND } from './sweep-files.js';
 
@@ -60,7 +60,7 @@ describe('parking a stopped cell in the results folder', () => {
     expect(readdirSync(path.join(results, 'parked')).sort()).toEqual(['c1', 'c2']); // no staged leftovers
   });
 
-  it('is moved into an --out without the cell, never over one there nor for a cell kept done; dropped once saved', async () => {
+  it('is moved into an --out without the cell, never over one there; dropped once saved', async () => {
     const out = path.join(root, 'b', 'out');
     const results = path.join(root, 'b', 'results');
     put(parkedDir(results, 'p'), { 'config.json': '{}', 'checkpoints/latest.json': '{"name":"s"}', 'checkpoints/s/weights.bin': 'w' });
@@ -69,13 +69,14 @@ describe('parking a stopped cell in the results folder', () => {
     put(parkedDir(results, 'done'), { 'config.json': '{}' });
     const evaluation = { limit: 8 };
     put(path.join(results, 'done'), { 'config.json': '{}', 'log.jsonl': '', 'eval.json': '{}', 'cell.json': JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation }) });
-    expect([...parkedToResume(results, out, ['p', 'here', 'done', 'none'], evaluation)]).toEqual(['p']);
-    expect(parkedToResume(undefined, out, ['p'], evaluation).size).toBe(0);
+    // 'done' is parked and kept: run.ts planStart decides (below)
+    expect([...parkedCells(results, out, ['p', 'here', 'done', 'none'])]).toEqual(['p', 'done']);
+    expect(parkedCells(undefined, out, ['p']).size).toBe(0);
 
     await unparkCell(results, out, 'p');
     expect(files(path.join(out, 'p'))).toEqual(['checkpoints/latest.json', 'checkpoints/s/weights.bin', 'config.json']);
     expect(existsSync(parkedDir(results, 'p'))).toBe(true); // kept until the cell's results are saved
-    expect(parkedToResume(results, out, ['p'], evaluation).size).toBe(0); // --out has it now
+    expect(parkedCells(results, out, ['p']).size).toBe(0); // --out has it now
 
     await dropParked(results, 'p');
     await dropParked(results, 'here');
@@ -85,7 +86,7 @@ describe('parking a stopped cell in the results folder', () => {
     await dropParked(results, 'never-parked'); // nothing to do
   });
 
-  it('a parked cell that continues a kept shorter run is a started cell: the shorter run is restored, not trained again', () => {
+  it('planStart: a parked cell is a started cell (a kept shorter run it continues is restored); a kept one resumes only where it must train again', () => {
     const grid = parseGrid(
       { base: { data: 'synthetic', model: 'mlp', schedule: 'constant' }, axes: { trainer: ['regular'], epochs: [1, 2], seed: [0] }, evaluation: { limit: 8, methods: ['vanilla-gradient'] } },
       'g.json',
@@ -106,5 +107,19 @@ describe('parking a stopped cell in the results folder', () => {
     expect([...p.parked]).toEqual([long!.name]);
     expect(p.retrain.size).toBe(0);
     expect([...p.restore]).toEqual([short!.name]);
+
+    // the kept shorter run, stopped while it trained again for the longer one: resumed from its parked checkpoint
+    rmSync(parkedDir(results, long!.name), { recursive: true });
+    put(parkedDir(results, short!.name), { 'config.json': '{}', 'checkpoints/latest.json': '{"name":"s"}' });
+    const q = plan();
+    expect([...q.parked]).toEqual([short!.name]);
+    expect([...q.retrain]).toEqual([[short!.name, long!.name]]);
+    expect(q.restore.size).toBe(0);
+    // once the longer cell is kept too, nothing needs the shorter run's model: restored, its parked copy ignored
+    put(path.join(results, long!.name), { 'config.json': '{}', 'log.jsonl': '', 'eval.json': '{}', 'cell.json': JSON.stringify({ kind: SWEEP_CELL_KIND, evaluation: grid.evaluation }) });
+    const k = plan();
+    expect(k.parked.size).toBe(0);
+    expect(k.retrain.size).toBe(0);
+    expect([...k.restore].sort()).toEqual([short!.name, long!.name].sort());
   });
 });

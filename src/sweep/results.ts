@@ -164,12 +164,12 @@ export async function parkCell(out: string, results: string, cell: string): Prom
 }
 
 /**
- * The cells of `cells` that a sweep moves from the results folder's parked cells into `out`: parked,
- * with no folder in `out`, and not kept whole (a cell kept done needs no resuming).
+ * The cells of `cells` parked in the results folder that `out` has no folder for: those a sweep may
+ * move in (run.ts planStart decides: not a cell kept done, unless it trains again).
  */
-export function parkedToResume(results: string | undefined, out: string, cells: readonly string[], evaluation: unknown): Set<string> {
+export function parkedCells(results: string | undefined, out: string, cells: readonly string[]): Set<string> {
   if (results === undefined) return new Set();
-  return new Set(cells.filter((c) => existsSync(runPaths(parkedDir(results, c)).config) && !existsSync(path.join(out, c)) && !keptWhole(path.join(results, c), evaluation)));
+  return new Set(cells.filter((c) => existsSync(runPaths(parkedDir(results, c)).config) && !existsSync(path.join(out, c))));
 }
 
 /**

@@ -48,7 +48,7 @@ import type { TrainerRegistry } from '../train/registry.js';
 import { lockRunDir, runPaths } from '../train/run-dir.js';
 import { expandGrid, selectCells, shardCells } from './grid.js';
 import type { Cell, Grid, GridEvaluation } from './grid.js';
-import { dropParked, evaluationCurrent, parkCell, parkedDir, parkedToResume, restorable, restoreCellResults, saveCellResults, unparkCell } from './results.js';
+import { dropParked, evaluationCurrent, parkCell, parkedDir, parkedCells, restorable, restoreCellResults, saveCellResults, unparkCell } from './results.js';
 import { configDifferences, FREE_KEYS, planReuse, reuseCell, reuseSources, runValue, savedConfig } from './reuse.js';
 import type { ReuseSource } from './reuse.js';
 import { SWEEP_CELL_KIND, SWEEP_FILES, SWEEP_KIND, SWEEP_SCHEMA_VERSION } from './sweep-files.js';
@@ -166,7 +166,7 @@ export interface StartPlan {
   readonly restore: ReadonlySet<string>;
   /** Cells copied from a --reuse folder (reuse.ts), with their source. */
   readonly reuse: ReadonlyMap<string, ReuseSource>;
-  /** Cells moved in from the results folder's parked cells (results.ts parkedToResume), resumed. */
+  /** Cells moved in from the results folder's parked cells (results.ts), resumed from their checkpoint. */
   readonly parked: ReadonlySet<string>;
 }
 
@@ -175,8 +175,10 @@ export interface StartPlan {
  * first), except those that a cell still to train continues or fine-tunes from (trained again); then
  * the cells still without a folder that are the same runs as --reuse sources are copied from them (a
  * cell trained again among them, where a source has its model). A cell that will be copied trains
- * nothing, so its kept source is restored, not trained again. Parked cells (moved in first, and
- * resumed) are started cells: never copied, never restored.
+ * nothing, so its kept source is restored, not trained again. A parked cell (moved in first, and
+ * resumed) is a started cell, never copied nor restored: one that is not kept, and a kept one that
+ * trains again (a sweep stopped it while it trained again); a kept one that need not train again
+ * is restored, its parked copy left until its results are saved again.
  */
 export function planStart(
   mine: readonly Cell[],
@@ -184,10 +186,12 @@ export function planStart(
   o: { results?: string | undefined; sources: readonly ReuseSource[]; evaluation: GridEvaluation; configOf: (cell: Cell) => TrainConfig },
 ): StartPlan {
   const results = o.results;
-  const parked = parkedToResume(results, out, mine.map((c) => c.name), o.evaluation);
   const kept = new Set(results === undefined ? [] : mine.filter((c) => restorable(results, out, c.name, o.evaluation)).map((c) => c.name));
-  const early = planReuse(mine, out, o.sources, o.configOf, new Set([...kept, ...parked]));
-  const retrain = keptToRetrain(mine, out, results, o.evaluation, new Set(early.keys()), parked);
+  const parkedAll = parkedCells(results, out, mine.map((c) => c.name));
+  const early = planReuse(mine, out, o.sources, o.configOf, new Set([...kept, ...parkedAll]));
+  // a parked cell that trains resumes from its parked checkpoint: it needs no shorter run's model
+  const retrain = keptToRetrain(mine, out, results, o.evaluation, new Set(early.keys()), parkedAll);
+  const parked = new Set([...parkedAll].filter((n) => !kept.has(n) || retrain.has(n)));
   const restore = new Set([...kept].filter((n) => !retrain.has(n)));
   const reuse = planReuse(mine, out, o.sources, o.configOf, new Set([...restore, ...parked]));
   return { retrain: new Map([...retrain].filter(([n]) => !reuse.has(n))), restore, reuse, parked };
@@ -226,7 +230,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     }
     for (const cell of mine) {
       const needs = plan.retrain.get(cell.name);
-      if (needs !== undefined) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
+      if (needs !== undefined && !plan.parked.has(cell.name)) log(`${cell.name}: kept in ${o.results} without its model, which ${needs} starts from: trained again`);
       else if (plan.restore.has(cell.name) && (await restoreCellResults(o.results, out, cell.name, grid.evaluation))) log(`${cell.name}: results restored from ${o.results} (no model)`);
     }
   }

@@ -135,7 +135,7 @@ export async function runSweepCommand(gridFile: string, opts: SweepCommandOption
     const [kept, reused, retrain, parked] = [plan.restore, plan.reuse, plan.retrain, plan.parked];
     const lines = mine.map((c) => {
       const { status } = kept.has(c.name) ? { status: 'kept' } : reused.has(c.name) ? { status: 'reused' } : parked.has(c.name) ? { status: 'parked' } : cellStatus(opts.out, c, grid.evaluation);
-      const again = retrain.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: trained again)` : '';
+      const again = retrain.has(c.name) ? `  (kept without its model, which ${retrain.get(c.name)!} starts from: ${parked.has(c.name) ? 'resumed from its parked checkpoint' : 'trained again'})` : '';
       return `${String(all.indexOf(c) + 1).padStart(4)}  ${status.padEnd(8)}  ${path.join(opts.out, c.name)}${c.source ? `  (fine-tunes ${c.source})` : ''}${c.continues ? `  (continues ${c.continues})` : ''}${again}${reused.has(c.name) ? `  (the same run as ${reused.get(c.name)!.dir})` : ''}`;
     });
     process.stdout.write(
