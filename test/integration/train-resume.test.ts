@@ -34,15 +34,18 @@ const latestState = (dir: string) =>
   JSON.parse(readFileSync(path.join(dir, 'checkpoints', latestName(dir), 'state.json'), 'utf8')) as { step: number; epoch: number; batch: number };
 const weights = async (dir: string) => (await loadClassifier(dir)).model.getWeights().map((t) => Array.from(t.dataSync()));
 
-/** Sends `sig` once the run has logged step ≥ `step`; resolves with how the process ended. */
-async function stopAtStep(dir: string, step: number, sig: NodeJS.Signals) {
+/** Sends `sig` (`times` times, 20 ms apart) once the run has logged step ≥ `step`; resolves with how the process ended. */
+async function stopAtStep(dir: string, step: number, sig: NodeJS.Signals, times = 1) {
   const child = startCli(argv(dir));
   let exited = false;
   void child.done.then(() => (exited = true));
   while (!exited && !records(dir).some((r) => r['type'] === 'step' && (r['step'] as number) >= step)) {
     await new Promise((r) => setTimeout(r, 10));
   }
-  child.kill(sig);
+  for (let k = 0; k < times; k++) {
+    if (k > 0) await new Promise((r) => setTimeout(r, 20)); // a moment apart: delivered separately, not merged by the kernel
+    child.kill(sig);
+  }
   return child.done;
 }
 
@@ -94,6 +97,17 @@ describe('scaat train --resume', () => {
     expect(await weights(interrupted)).toEqual(refW);
     expect(timeless(records(killed))).toEqual(timeless(records(refDir)));
     expect(timeless(records(interrupted))).toEqual(timeless(records(refDir)));
+  });
+
+  it('a stop delivered twice within a second (coreutils timeout signals the command and its process group) is one stop: the checkpoint is written', async () => {
+    const dir = path.join(tmp, 'twice');
+    const r = await stopAtStep(dir, 3, 'SIGTERM', 2);
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toMatch(/SIGTERM: finishing the current step/);
+    const state = latestState(dir);
+    expect(state.step).toBe(Math.max(...records(dir).filter((x) => x['type'] === 'step').map((x) => x['step'] as number)));
+    expect(r.stderr).toContain(`checkpoint ${latestName(dir)} written`);
+    expect(records(dir).at(-1)?.['type']).toBe('interrupted');
   });
 
   it('refuses config changes on resume and bad options, naming them (exit 2), leaving the run untouched', async () => {
