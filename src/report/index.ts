@@ -40,7 +40,7 @@ export type { Figure, FigureSpec } from './figures.js';
 export { exampleGridSvg } from './example-grid.js';
 export { renderReport, renderSweepReport, formatSeconds } from './render-html.js';
 export type { RenderOptions, SweepRenderOptions, SweepFigures } from './render-html.js';
-export { BEST_RULE, TRAIN_SECONDS, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, sweepTrainingWarnings, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText, formatSweepTableMarkdown } from './sweep-table.js';
+export { BEST_RULE, TRAIN_SECONDS, EVALUATION_WARNING_MARK, EVALUATION_WARNINGS_NOTE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, sweepEvaluationWarnings, sweepTrainingWarnings, buildSweepTable, seedStat, separatedBest, formatSeedStat, formatSweepTableText, formatSweepTableMarkdown } from './sweep-table.js';
 export type { SweepTableModel, SweepTableCell, SweepPartition, SweepGroup, SweepColumn, SeedStat, SweepCellWarnings } from './sweep-table.js';
 export { sweepFrontSpecs, renderSweepFigures } from './sweep-front.js';
 export type { FrontRow } from './sweep-front.js';

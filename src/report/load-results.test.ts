@@ -85,10 +85,10 @@ describe('training warnings from a run folder', () => {
     expect(sweep.cells.map((c) => c.run?.trainingWarnings?.map((w) => w.code))).toEqual([['slow-epoch', 'constant-predictor'], undefined]);
     const table = buildSweepTable(sweep, { metrics: 'headline' });
     const text = formatSweepTableText(table);
-    expect(text).toMatch(/\n {2}trainer=sgt ⚠\s+2\s/);
+    expect(text).toMatch(/\n {2}trainer=sgt ⚠ ‡\s+2\s/); // ‡: the black fill equals this data's background (an evaluation warning)
     expect(text).toContain('- seed=0__trainer=sgt (group trainer=sgt): constant predictor at epochs 3–6 (last: epoch 5:');
     expect(text).toContain('- seed=0__trainer=sgt (group trainer=sgt): slow epoch at epoch 2 (last: epoch 2: slow); its group\'s mean includes it');
-    expect(formatSweepTableMarkdown(table)).toContain('\n| trainer=sgt ⚠ | 2 |');
+    expect(formatSweepTableMarkdown(table)).toContain('\n| trainer=sgt ⚠ ‡ | 2 |');
   });
 
   it('leaves a sweep without warnings as it was', async () => {

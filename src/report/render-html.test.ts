@@ -169,7 +169,13 @@ describe('renderSweepReport', () => {
     expect(html.indexOf('id="training-warnings"')).toBeGreaterThan(html.indexOf('class="metrics sweep"'));
     expect(html.indexOf('id="training-warnings"')).toBeLessThan(html.indexOf('id="poster"'));
     const plain = renderSweepReport(sweep, buildSweepTable(sweep), { defaultTitle: 'Sweep s' });
-    expect(plain).not.toMatch(/⚠|training-warnings/);
+    expect(plain).not.toMatch(/⚠|‡|training-warnings|evaluation-warnings/);
+    // an evaluation's warning: its own mark and list, after the training warnings
+    const evalWarned: SweepResults = { ...warned, cells: warned.cells.map((c) => (c.name === 'trainer=regular__seed=0' ? { ...c, run: { ...c.run!, evaluation: { ...c.run!.evaluation!, warnings: ['entropy, vanilla-gradient: 2 of 8 maps are constant <y>'] } } } : c)) };
+    const both = renderSweepReport(evalWarned, buildSweepTable(evalWarned), { defaultTitle: 'Sweep s' });
+    expect(both).toMatch(/<td class="l">trainer=regular <span class="warn" title="[^"]*evaluation[^"]*">‡<\/span><\/td><td>2<\/td>/);
+    expect(both).toContain('<li>trainer=regular__seed=0 (group trainer=regular): entropy, vanilla-gradient: 2 of 8 maps are constant &lt;y&gt;; its group&#39;s mean includes it</li>');
+    expect(both.indexOf('id="evaluation-warnings"')).toBeGreaterThan(both.indexOf('id="training-warnings"'));
   });
 
   it("shows SCAAT's q_i figures after the fronts", () => {

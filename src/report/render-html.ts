@@ -25,7 +25,7 @@ import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, post
 import type { PosterComparison } from './poster-comparison.js';
 import { buildControlComparison, CONTROL_HEADER, CONTROL_HEADING, CONTROL_RULE, controlRowCells, controlSummary, controlTitle } from './control-comparison.js';
 import type { ControlComparison } from './control-comparison.js';
-import { BEST_RULE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, buildSweepTable, columnMethodLabel, formatColumnStat, sweepTrainingWarnings } from './sweep-table.js';
+import { BEST_RULE, EVALUATION_WARNING_MARK, EVALUATION_WARNINGS_NOTE, TRAINING_WARNING_MARK, TRAINING_WARNINGS_NOTE, buildSweepTable, columnMethodLabel, formatColumnStat, sweepEvaluationWarnings, sweepTrainingWarnings } from './sweep-table.js';
 import type { SweepTableModel } from './sweep-table.js';
 import { arrow, buildTable, formatPercent, formatValue, orderRuns, tableCaveats, uniqueLabels } from './table.js';
 import type { TableModel, TableRow } from './table.js';
@@ -331,17 +331,18 @@ function renderSweepPartition(t: SweepTableModel, pi: number): string {
       return `<td${best ? ' class="best" title="best: separated from the runner-up by more than the seed spread"' : ''} data-column="${escapeHtml(c.key)}">${escapeHtml(formatColumnStat(p.stats[gi]![j]!, c.key))}</td>`;
     });
     const seeds = g.evaluated === g.cells.length ? String(g.cells.length) : `${g.evaluated}/${g.cells.length}`;
-    const mark = g.warnings ? ` <span class="warn" title="its mean includes a cell whose training logged a warning (listed under the table)">${TRAINING_WARNING_MARK}</span>` : '';
+    const mark = (g.warnings ? ` <span class="warn" title="its mean includes a cell whose training logged a warning (listed under the table)">${TRAINING_WARNING_MARK}</span>` : '') +
+      (g.evaluationWarnings ? ` <span class="warn" title="its mean includes a cell whose evaluation warned (listed under the table)">${EVALUATION_WARNING_MARK}</span>` : '');
     return `<tr><td class="l">${escapeHtml(g.label)}${mark}</td><td>${escapeHtml(seeds)}</td>${cells.join('')}</tr>`;
   });
   return `<table class="metrics sweep" data-partition="${escapeHtml(p.title)}"><thead>${head1}${head2}</thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** The cells' training warnings under the sweep's table; '' when none. */
+/** The cells' training and evaluation warnings under the sweep's table; '' when none. */
 function renderSweepTrainingWarnings(t: SweepTableModel): string {
-  const lines = sweepTrainingWarnings(t);
-  if (lines.length === 0) return '';
-  return `<p class="legend" id="training-warnings">${escapeHtml(TRAINING_WARNINGS_NOTE)}</p><ul class="caveats training-warnings">${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`;
+  const list = (id: string, note: string, lines: readonly string[]) =>
+    lines.length === 0 ? '' : `<p class="legend" id="${id}">${escapeHtml(note)}</p><ul class="caveats ${id}">${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`;
+  return list('training-warnings', TRAINING_WARNINGS_NOTE, sweepTrainingWarnings(t)) + list('evaluation-warnings', EVALUATION_WARNINGS_NOTE, sweepEvaluationWarnings(t));
 }
 
 function renderPosterComparison(c: PosterComparison): string {

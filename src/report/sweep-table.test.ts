@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from './run-results.js';
 import { buildPosterComparison } from './poster-comparison.js';
-import { BEST_RULE, TRAINING_WARNINGS_NOTE, buildSweepTable, formatSeedStat, formatSweepTableMarkdown, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
+import { BEST_RULE, EVALUATION_WARNINGS_NOTE, TRAINING_WARNINGS_NOTE, buildSweepTable, formatSeedStat, formatSweepTableMarkdown, formatSweepTableText, seedStat, separatedBest } from './sweep-table.js';
 import type { SweepTableCell, SweepTableModel } from './sweep-table.js';
 
 /** A run with clean accuracy and vanilla-gradient entropy (↓) and AOPC_rel (↑). */
@@ -306,5 +306,47 @@ describe('training warnings in the sweep table', () => {
     expect(formatSweepTableMarkdown(sweep(empty))).toBe(formatSweepTableMarkdown(t));
     expect(formatSweepTableText(t)).not.toMatch(/⚠|Training warnings/);
     expect(formatSweepTableMarkdown(t)).not.toMatch(/⚠|Training warnings/);
+  });
+});
+
+describe('evaluation warnings in the sweep table', () => {
+  const constant = 'entropy, vanilla-gradient: 3 of 8 maps are constant (every score equal): the mean is over the other 5';
+  const base = [cell('mnist', 'regular', 0, [0.98, 6.0, 2]), cell('mnist', 'regular', 1, [0.96, 6.2, 4]), cell('mnist', 'sgt', 0, [0.25, 1.0, 1]), cell('mnist', 'sgt', 1, [0.95, 5.0, 3])];
+  const warnedRun = (c: SweepTableCell): SweepTableCell => ({ ...c, run: { ...c.run!, evaluation: { ...c.run!.evaluation!, warnings: [constant] } } });
+  const warned = base.map((c) => (c.name === 'data=mnist__trainer=sgt__seed=1' ? warnedRun(c) : c));
+  const sweep = (cells: SweepTableCell[]) => buildSweepTable({ cells, seedAxis: 'seed', partitionAxis: 'data' }, { metrics: 'headline' });
+
+  it('records the cell on its group only, its values kept in the statistics', () => {
+    const t = sweep(warned);
+    const [regular, sgt] = t.partitions[0]!.groups;
+    expect(regular!.evaluationWarnings).toBeUndefined();
+    expect(sgt!.evaluationWarnings).toEqual([{ cell: 'data=mnist__trainer=sgt__seed=1', warnings: [constant] }]);
+    expect(sgt!.warnings).toBeUndefined(); // not a training warning
+    expect(t.partitions[0]!.stats[1]![0]!.mean).toBeCloseTo(0.6, 12);
+  });
+
+  it('marks the group with its own mark and lists the warning under the text and Markdown tables, after the training warnings', () => {
+    const both = warned.map((c) => (c.name === 'data=mnist__trainer=sgt__seed=0' ? { ...c, run: { ...c.run!, trainingWarnings: [{ code: 'constant-predictor', epochs: [1], message: 'm' }] } } : c));
+    const text = formatSweepTableText(sweep(both));
+    expect(text).toMatch(/\n {2}trainer=sgt ⚠ ‡\s+2\s+60\.0 ± 49\.5 %/);
+    const line = `data=mnist__trainer=sgt__seed=1 (group trainer=sgt, data = mnist): ${constant}; its group's mean includes it`;
+    expect(text).toContain(`${EVALUATION_WARNINGS_NOTE}\n  - ${line}\n\n${BEST_RULE}`);
+    expect(text.indexOf(TRAINING_WARNINGS_NOTE)).toBeLessThan(text.indexOf(EVALUATION_WARNINGS_NOTE));
+    const md = formatSweepTableMarkdown(sweep(warned));
+    expect(md).toContain('\n| trainer=sgt ‡ | 2 | 60.0 ± 49.5 % |');
+    expect(md).toContain('\n\n- `data=mnist__trainer=sgt__seed=1` (group trainer=sgt, data = mnist): entropy, vanilla-gradient: 3 of 8 maps');
+    expect(md).not.toContain('Training warnings');
+  });
+
+  it('lists a warning that several cells of a group share once, naming them all', () => {
+    const t = sweep(base.map((c) => (c.name.includes('sgt') ? warnedRun(c) : c)));
+    expect(formatSweepTableText(t)).toContain(`  - data=mnist__trainer=sgt__seed=0, data=mnist__trainer=sgt__seed=1 (group trainer=sgt, data = mnist): ${constant}; its group's mean includes it\n`);
+    expect(formatSweepTableMarkdown(t)).toContain('\n- `data=mnist__trainer=sgt__seed=0`, `data=mnist__trainer=sgt__seed=1` (group trainer=sgt, data = mnist): entropy');
+  });
+
+  it('changes nothing when no evaluation warned', () => {
+    const empty = base.map((c) => ({ ...c, run: { ...c.run!, evaluation: { ...c.run!.evaluation!, warnings: [] } } }));
+    expect(formatSweepTableMarkdown(sweep(empty))).toBe(formatSweepTableMarkdown(sweep(base)));
+    expect(formatSweepTableText(sweep(base))).not.toMatch(/‡|Evaluation warnings/);
   });
 });

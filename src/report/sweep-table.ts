@@ -61,6 +61,19 @@ export const TRAINING_WARNING_MARK = '⚠';
 export const TRAINING_WARNINGS_NOTE =
   `Training warnings (${TRAINING_WARNING_MARK} after a group: its mean ± std includes a cell whose training logged a warning; read its spread with that in mind):`;
 
+/** An evaluated cell whose evaluation warned (eval.json's `warnings`: e.g. constant maps left out of a mean). */
+export interface SweepCellEvaluationWarnings {
+  readonly cell: string;
+  readonly warnings: readonly string[];
+}
+
+/** Shown after the label of a group whose statistics include a cell whose evaluation warned. */
+export const EVALUATION_WARNING_MARK = '‡';
+
+/** The heading of the list of evaluation warnings under a sweep's table. */
+export const EVALUATION_WARNINGS_NOTE =
+  `Evaluation warnings (${EVALUATION_WARNING_MARK} after a group: its mean ± std includes a cell whose evaluation warned, e.g. of maps left out of a metric; read its values with that in mind):`;
+
 /** Cells that differ only in their seed. */
 export interface SweepGroup {
   /** The group's parameters (the seed and partition axes left out), e.g. "trainer=scaat epsilon=0.3"; '(all)' when none. */
@@ -73,6 +86,8 @@ export interface SweepGroup {
   readonly missing: readonly string[];
   /** The evaluated cells whose training logged warnings, in grid order; absent when none. */
   readonly warnings?: readonly SweepCellWarnings[];
+  /** The evaluated cells whose evaluation warned, in grid order; absent when none. */
+  readonly evaluationWarnings?: readonly SweepCellEvaluationWarnings[];
 }
 
 /** The groups of one partition value and their statistics. */
@@ -153,6 +168,7 @@ export function buildSweepTable(
       title: value === '' ? '' : `${partitionAxis} = ${value}`,
       groups: list.map((g) => {
         const warnings = g.cells.flatMap((c): SweepCellWarnings[] => (c.run?.trainingWarnings?.length ? [{ cell: c.name, warnings: c.run.trainingWarnings }] : []));
+        const evaluationWarnings = g.cells.flatMap((c): SweepCellEvaluationWarnings[] => (c.run?.evaluation?.warnings?.length ? [{ cell: c.name, warnings: c.run.evaluation.warnings }] : []));
         return {
           label: Object.entries(g.params).map(([k, v]) => `${k}=${v}`).join(' ') || '(all)',
           params: g.params,
@@ -160,6 +176,7 @@ export function buildSweepTable(
           evaluated: g.cells.filter((c) => c.run).length,
           missing: g.cells.filter((c) => !c.run).map((c) => c.name),
           ...(warnings.length > 0 ? { warnings } : {}),
+          ...(evaluationWarnings.length > 0 ? { evaluationWarnings } : {}),
         };
       }),
       stats,
@@ -255,12 +272,21 @@ interface WarningEntry {
   readonly text: string;
 }
 
-function warningEntries(t: SweepTableModel): WarningEntry[] {
+function warningEntries(t: SweepTableModel, kind: 'training' | 'evaluation' = 'training'): WarningEntry[] {
   return t.partitions.flatMap((p) =>
     p.groups.flatMap((g) =>
-      (g.warnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cell: c.cell, group: g.label, partition: p.title, text: describeTrainingWarning(w) }))),
+      kind === 'training'
+        ? (g.warnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cell: c.cell, group: g.label, partition: p.title, text: describeTrainingWarning(w) })))
+        : sameWarnings((g.evaluationWarnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cell: c.cell, group: g.label, partition: p.title, text: w })))),
     ),
   );
+}
+
+/** One entry per warning text of a group, its cells joined (`a, b`): an evaluation setting that warns warns for every seed alike. */
+function sameWarnings(entries: readonly WarningEntry[]): WarningEntry[] {
+  const byText = new Map<string, WarningEntry[]>();
+  for (const e of entries) byText.set(e.text, [...(byText.get(e.text) ?? []), e]);
+  return [...byText.values()].map((es) => ({ ...es[0]!, cell: es.map((e) => e.cell).join(', ') }));
 }
 
 const INCLUDED = "its group's mean includes it";
@@ -274,9 +300,14 @@ export function sweepTrainingWarnings(t: SweepTableModel): string[] {
   return warningEntries(t).map((e) => `${e.cell} (group ${e.group}${e.partition ? `, ${e.partition}` : ''}): ${e.text}; ${INCLUDED}`);
 }
 
-/** A group's label with {@link TRAINING_WARNING_MARK} when it has cells with training warnings. */
+/** The table's evaluation warnings as text lines, as {@link sweepTrainingWarnings}'s. Empty when no cell has one. */
+export function sweepEvaluationWarnings(t: SweepTableModel): string[] {
+  return warningEntries(t, 'evaluation').map((e) => `${e.cell} (group ${e.group}${e.partition ? `, ${e.partition}` : ''}): ${e.text}; ${INCLUDED}`);
+}
+
+/** A group's label with {@link TRAINING_WARNING_MARK} when it has cells with training warnings, {@link EVALUATION_WARNING_MARK} with evaluation warnings. */
 export function groupLabel(g: SweepGroup): string {
-  return g.warnings ? `${g.label} ${TRAINING_WARNING_MARK}` : g.label;
+  return `${g.label}${g.warnings ? ` ${TRAINING_WARNING_MARK}` : ''}${g.evaluationWarnings ? ` ${EVALUATION_WARNING_MARK}` : ''}`;
 }
 
 /** 'mean ± std' (three significant digits; accuracy in percent), the mean alone for one seed, '—' for none. */
@@ -295,7 +326,8 @@ export function columnMethodLabel(col: SweepColumn): string {
 /**
  * The table as plain text: per partition and saliency method, groups as rows, clean accuracy and
  * the method's metrics as columns, '*' after a best value; when cells have training warnings,
- * {@link TRAINING_WARNING_MARK} after their groups' labels and the warnings listed; the rule last.
+ * {@link TRAINING_WARNING_MARK} after their groups' labels and the warnings listed (evaluation
+ * warnings likewise, {@link EVALUATION_WARNING_MARK}); the rule last.
  * `brief`: the tables alone (no warnings list, no rule), for a table that follows another of the
  * same sweep (the further fills after the headline table).
  */
@@ -324,6 +356,8 @@ export function formatSweepTableText(t: SweepTableModel, { brief = false }: { re
   if (brief) return out.join('\n').trimEnd();
   const warnings = sweepTrainingWarnings(t);
   if (warnings.length > 0) out.push(TRAINING_WARNINGS_NOTE, ...warnings.map((w) => `  - ${w}`), '');
+  const evaluationWarnings = sweepEvaluationWarnings(t);
+  if (evaluationWarnings.length > 0) out.push(EVALUATION_WARNINGS_NOTE, ...evaluationWarnings.map((w) => `  - ${w}`), '');
   out.push(BEST_RULE);
   return out.join('\n');
 }
@@ -333,7 +367,8 @@ export function formatSweepTableText(t: SweepTableModel, { brief = false }: { re
  * without a partition axis), the counts, one table (group, seeds, clean accuracy, training time,
  * then each saliency method's metrics, headed by the method's short name), best values in bold,
  * and the cells without a current evaluation; the cells' training warnings (their groups marked
- * {@link TRAINING_WARNING_MARK}), the methods' names and the rule last. The values and marks are
+ * {@link TRAINING_WARNING_MARK}) and evaluation warnings ({@link EVALUATION_WARNING_MARK}), the
+ * methods' names and the rule last. The values and marks are
  * those of {@link formatSweepTableText}. `brief`: the tables alone (partition titles in bold, not as
  * headings; no counts, no list of cells without an evaluation, no warnings, methods or rule), for a
  * table that follows another of the same sweep.
@@ -368,8 +403,12 @@ export function formatSweepTableMarkdown(t: SweepTableModel, { brief = false }: 
     out.push('');
   }
   if (brief) return `${out.join('\n').trimEnd()}\n`;
-  const warnings = warningEntries(t).map((e) => `- \`${e.cell}\` (group ${markdownText(e.group)}${e.partition ? `, ${markdownText(e.partition)}` : ''}): ${markdownText(e.text)}; ${INCLUDED}`);
+  const entries = (kind: 'training' | 'evaluation') =>
+    warningEntries(t, kind).map((e) => `- ${e.cell.split(', ').map((c) => `\`${c}\``).join(', ')} (group ${markdownText(e.group)}${e.partition ? `, ${markdownText(e.partition)}` : ''}): ${markdownText(e.text)}; ${INCLUDED}`);
+  const warnings = entries('training');
   if (warnings.length > 0) out.push(markdownText(TRAINING_WARNINGS_NOTE), '', ...warnings, '');
+  const evaluationWarnings = entries('evaluation');
+  if (evaluationWarnings.length > 0) out.push(markdownText(EVALUATION_WARNINGS_NOTE), '', ...evaluationWarnings, '');
   if (methods.length > 0) out.push(`Saliency methods: ${methods.map((m) => columnMethodLabel(t.columns.find((c) => c.method === m)!)).join(', ')}.`, '');
   out.push(BEST_RULE);
   return `${out.join('\n')}\n`;
