@@ -140,5 +140,17 @@ describe('scripts/headline-table.ts', () => {
     const missing = script('headline-table.ts', 'c', '--docs', docs);
     expect(missing.status).toBe(3);
     expect(missing.stderr).toContain(`${path.join(docs, 'c', 'table.md')}: no published table`);
+
+    // GRID::PATTERN: the rows whose group matches the regular expression
+    const some = script('headline-table.ts', 'a::scaat$', 'b', '--docs', docs, '--columns', 'Clean accuracy');
+    expect(some.stderr).toBe('');
+    expect(some.stdout.split('\n').slice(2, 4)).toEqual(['| a | trainer=scaat | 3 | 99.1 ± 0.1 % |', '| b | trainer=regular | 2/3 | 71.2 ± 1.3 % |']);
+    expect(some.stdout).toContain('(among all of its groups, also those not shown)');
+    const none = script('headline-table.ts', 'a::sgt', '--docs', docs);
+    expect(none.status).toBe(3);
+    expect(none.stderr).toContain("no group matches 'sgt'");
+    const bad = script('headline-table.ts', 'a::(', '--docs', docs);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^headline-table\.ts: a::\(: not a regular expression after '::'/);
   });
 });
