@@ -178,7 +178,7 @@ export interface StartPlan {
  * nothing, so its kept source is restored, not trained again. A parked cell (moved in first, and
  * resumed) is a started cell, never copied nor restored: one that is not kept, and a kept one that
  * trains again (a sweep stopped it while it trained again); a kept one that need not train again
- * is restored, its parked copy left until its results are saved again.
+ * is restored, and its parked copy dropped when the sweep reaches it.
  */
 export function planStart(
   mine: readonly Cell[],
@@ -262,6 +262,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     if (status === 'done') {
       log(`${where}: done, skipped`);
       skipped.push(cell.name);
+      if (o.results !== undefined) await dropParked(o.results, cell.name); // a parked copy of a done cell resumes nothing
       if (o.results !== undefined && !evaluationCurrent(path.join(o.results, cell.name), grid.evaluation)) await saveResults(o.results, out, grid, cells, cell, command);
       continue;
     }

@@ -269,6 +269,14 @@ describe('scaat sweep', () => {
       expect(evaluation(path.join(results, c)), `${c}: kept`).toEqual(evaluation(path.join(ref, c)));
     }
     expect(readdirSync(results).sort()).toEqual([...CELLS, 'sweep.json'].sort()); // the parked copy is gone
+
+    // A parked copy of a cell that is done (stopped while it trained again, finished elsewhere) resumes nothing: dropped.
+    const stale = path.join(results, 'parked', CELLS[0]!);
+    cpSync(path.join(fresh, CELLS[2]!, 'config.json'), path.join(stale, 'config.json'));
+    const again = await runCli(['sweep', SMOKE, '--out', fresh, '--results', results, '--no-report']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('sweep: 0 cells run, 4 already done, 0 failed');
+    expect(existsSync(path.join(results, 'parked'))).toBe(false);
   }, 180_000);
 
   it('a fine-tuning cell starts from its source cell\'s final weights (SHA-256 in its config.json)', async () => {
