@@ -266,7 +266,8 @@ function columnValue(run: RunResult, col: SweepColumn): number | null {
 
 /** One training warning of an evaluated cell, with where the cell sits in the table. */
 interface WarningEntry {
-  readonly cell: string;
+  /** The cells that gave this warning (several where a group's seeds warned alike). */
+  readonly cells: readonly string[];
   readonly group: string;
   readonly partition: string;
   readonly text: string;
@@ -276,8 +277,8 @@ function warningEntries(t: SweepTableModel, kind: 'training' | 'evaluation' = 't
   return t.partitions.flatMap((p) =>
     p.groups.flatMap((g) =>
       kind === 'training'
-        ? (g.warnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cell: c.cell, group: g.label, partition: p.title, text: describeTrainingWarning(w) })))
-        : sameWarnings((g.evaluationWarnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cell: c.cell, group: g.label, partition: p.title, text: w })))),
+        ? (g.warnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cells: [c.cell], group: g.label, partition: p.title, text: describeTrainingWarning(w) })))
+        : sameWarnings((g.evaluationWarnings ?? []).flatMap((c) => c.warnings.map((w) => ({ cells: [c.cell], group: g.label, partition: p.title, text: w })))),
     ),
   );
 }
@@ -286,7 +287,7 @@ function warningEntries(t: SweepTableModel, kind: 'training' | 'evaluation' = 't
 function sameWarnings(entries: readonly WarningEntry[]): WarningEntry[] {
   const byText = new Map<string, WarningEntry[]>();
   for (const e of entries) byText.set(e.text, [...(byText.get(e.text) ?? []), e]);
-  return [...byText.values()].map((es) => ({ ...es[0]!, cell: es.map((e) => e.cell).join(', ') }));
+  return [...byText.values()].map((es) => ({ ...es[0]!, cells: es.flatMap((e) => e.cells) }));
 }
 
 const INCLUDED = "its group's mean includes it";
@@ -297,12 +298,17 @@ const INCLUDED = "its group's mean includes it";
  * (last: …); its group's mean includes it". Empty when no cell has one.
  */
 export function sweepTrainingWarnings(t: SweepTableModel): string[] {
-  return warningEntries(t).map((e) => `${e.cell} (group ${e.group}${e.partition ? `, ${e.partition}` : ''}): ${e.text}; ${INCLUDED}`);
+  return warningLines(t, 'training');
+}
+
+/** A kind of warning of the table's cells as text lines, one per entry (warningEntries). */
+function warningLines(t: SweepTableModel, kind: 'training' | 'evaluation'): string[] {
+  return warningEntries(t, kind).map((e) => `${e.cells.join(', ')} (group ${e.group}${e.partition ? `, ${e.partition}` : ''}): ${e.text}; ${INCLUDED}`);
 }
 
 /** The table's evaluation warnings as text lines, as {@link sweepTrainingWarnings}'s. Empty when no cell has one. */
 export function sweepEvaluationWarnings(t: SweepTableModel): string[] {
-  return warningEntries(t, 'evaluation').map((e) => `${e.cell} (group ${e.group}${e.partition ? `, ${e.partition}` : ''}): ${e.text}; ${INCLUDED}`);
+  return warningLines(t, 'evaluation');
 }
 
 /** A group's label with {@link TRAINING_WARNING_MARK} when it has cells with training warnings, {@link EVALUATION_WARNING_MARK} with evaluation warnings. */
@@ -404,7 +410,7 @@ export function formatSweepTableMarkdown(t: SweepTableModel, { brief = false }: 
   }
   if (brief) return `${out.join('\n').trimEnd()}\n`;
   const entries = (kind: 'training' | 'evaluation') =>
-    warningEntries(t, kind).map((e) => `- ${e.cell.split(', ').map((c) => `\`${c}\``).join(', ')} (group ${markdownText(e.group)}${e.partition ? `, ${markdownText(e.partition)}` : ''}): ${markdownText(e.text)}; ${INCLUDED}`);
+    warningEntries(t, kind).map((e) => `- ${e.cells.map((c) => `\`${c}\``).join(', ')} (group ${markdownText(e.group)}${e.partition ? `, ${markdownText(e.partition)}` : ''}): ${markdownText(e.text)}; ${INCLUDED}`);
   const warnings = entries('training');
   if (warnings.length > 0) out.push(markdownText(TRAINING_WARNINGS_NOTE), '', ...warnings, '');
   const evaluationWarnings = entries('evaluation');

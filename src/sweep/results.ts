@@ -63,25 +63,37 @@ export function restorable(results: string, out: string, cell: string, evaluatio
 }
 
 /**
+ * Copies `parts` (files or folders, relative) of `from` into the folder `to`, staged in a hidden
+ * sibling and swapped into place, so `to` holds either what it held or the new copy, never a
+ * mixture: how results are saved and restored, and cells parked and moved back.
+ */
+async function copyParts(from: string, to: string, parts: readonly string[], what: string): Promise<void> {
+  const staged = path.join(path.dirname(to), `.${path.basename(to)}.${what}-${process.pid}`);
+  const old = path.join(path.dirname(to), `.${path.basename(to)}.old-${process.pid}`);
+  await fsp.mkdir(path.dirname(to), { recursive: true });
+  try {
+    await fsp.rm(staged, { recursive: true, force: true });
+    for (const part of parts) await fsp.cp(path.join(from, part), path.join(staged, part), { recursive: true });
+    if (existsSync(to)) await fsp.rename(to, old);
+    await fsp.rename(staged, to);
+    await fsp.rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/**
  * Copies a done cell's result files from the sweep folder into `<results>/<cell>/`, replacing what
  * was there: staged in a hidden sibling folder, then swapped in, so the results folder holds either
  * the old files or the new ones, never a mixture.
  * @throws DataError naming the folder when it cannot be written.
  */
 export async function saveCellResults(out: string, results: string, cell: string): Promise<void> {
-  const staged = path.join(results, `.${cell}.saving-${process.pid}`);
-  const target = path.join(results, cell);
   await makeDir(results, 'results folder');
   try {
-    await fsp.rm(staged, { recursive: true, force: true });
-    await fsp.mkdir(staged);
-    for (const f of RESULT_FILES) await fsp.copyFile(path.join(out, cell, f), path.join(staged, f));
-    const old = path.join(results, `.${cell}.old-${process.pid}`);
-    if (existsSync(target)) await fsp.rename(target, old);
-    await fsp.rename(staged, target);
-    await fsp.rm(old, { recursive: true, force: true });
+    await copyParts(path.join(out, cell), path.join(results, cell), RESULT_FILES, 'saving');
   } catch (err) {
-    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
     throw new DataError(`cannot save the results of cell ${cell} in ${results}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -92,17 +104,10 @@ export async function saveCellResults(out: string, results: string, cell: string
  * hidden sibling, then renamed into place.
  */
 export async function restoreCellResults(results: string, out: string, cell: string, evaluation: unknown): Promise<boolean> {
-  const from = path.join(results, cell);
-  const to = path.join(out, cell);
   if (!restorable(results, out, cell, evaluation)) return false;
-  const staged = path.join(out, `.${cell}.restoring-${process.pid}`);
   try {
-    await fsp.rm(staged, { recursive: true, force: true });
-    await fsp.mkdir(staged, { recursive: true });
-    for (const f of RESULT_FILES) await fsp.copyFile(path.join(from, f), path.join(staged, f));
-    await fsp.rename(staged, to);
+    await copyParts(path.join(results, cell), path.join(out, cell), RESULT_FILES, 'restoring');
   } catch (err) {
-    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
     throw new DataError(`cannot restore the results of cell ${cell} from ${results} into ${out}: ${(err as Error).message}`, { cause: err });
   }
   return true;
@@ -129,22 +134,6 @@ function resumeParts(dir: string): string[] | undefined {
   return [RUN_FILES.config, ...(existsSync(p.log) ? [RUN_FILES.log] : []), ...checkpoint, ...(hasModel ? [RUN_FILES.model] : [])];
 }
 
-/** Copies `parts` (files or folders, relative) of `from` into a new folder `to`, staged in a hidden sibling and renamed into place, replacing what was there. */
-async function copyParts(from: string, to: string, parts: readonly string[], what: string): Promise<void> {
-  const staged = path.join(path.dirname(to), `.${path.basename(to)}.${what}-${process.pid}`);
-  const old = path.join(path.dirname(to), `.${path.basename(to)}.old-${process.pid}`);
-  await fsp.mkdir(path.dirname(to), { recursive: true });
-  try {
-    await fsp.rm(staged, { recursive: true, force: true });
-    for (const part of parts) await fsp.cp(path.join(from, part), path.join(staged, part), { recursive: true });
-    if (existsSync(to)) await fsp.rename(to, old);
-    await fsp.rename(staged, to);
-    await fsp.rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await fsp.rm(staged, { recursive: true, force: true }).catch(() => {});
-    throw err;
-  }
-}
 
 /**
  * Parks the stopped cell `cell` of the sweep folder `out` in the results folder (module header),
