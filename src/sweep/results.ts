@@ -134,7 +134,6 @@ function resumeParts(dir: string): string[] | undefined {
   return [RUN_FILES.config, ...(existsSync(p.log) ? [RUN_FILES.log] : []), ...checkpoint, ...(hasModel ? [RUN_FILES.model] : [])];
 }
 
-
 /**
  * Parks the stopped cell `cell` of the sweep folder `out` in the results folder (module header),
  * replacing an earlier parked copy. Returns false, parking nothing, when it has nothing to resume
