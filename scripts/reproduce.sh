@@ -23,8 +23,7 @@
 # CIFAR-10 grids read ../shared/data/cifar10-jpg (their 'data' key; edit it to where your copy is).
 # Grids that share cells with an earlier grid, config for config, get them copied in when that grid
 # has them evaluated (the sweep checks each copied config against the grid), so only their own
-# cells train: mnist-finetune's six from-scratch cells are mnist-headline's, cifar10-finetune's
-# three regular cells cifar10-headline's; cifar10-onepass-long's
+# cells train: mnist-finetune's six from-scratch cells are mnist-headline's; cifar10-onepass-long's
 # 4-epoch cells are cifar10-headline's regular and cifar10-cheap's one-pass cells (its 8-epoch
 # cells then continue them).
 # Grids whose cells are another grid's runs under other names take them with `scaat sweep --reuse`
@@ -32,7 +31,9 @@
 # set): cifar10-epsilon's regular, SGT and ε = 8/255 FGSM-RS SCAAT and PGD-AT cells are
 # cifar10-length's 4-epoch cells (and its ε = 16/255 cells cifar10-eps16's, when that grid, run
 # beside it, has them first); cifar10-eps16's seed-0 regular and SGT cells (4 and 8 epochs) are
-# cifar10-length's, its seed-0 4-epoch SCAAT and PGD-AT cells cifar10-epsilon's (ε = 16/255, FGSM-RS and PGD-7).
+# cifar10-length's, its seed-0 4-epoch SCAAT and PGD-AT cells cifar10-epsilon's (ε = 16/255, FGSM-RS and PGD-7);
+# cifar10-finetune's regular cells are cifar10-eps16's 4-epoch regular cells (reused only where they
+# have their models: the fine-tuning cells start from them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,7 +73,6 @@ for arg in "${grids[@]}"; do
   [ "$arg" = "$g" ] || cells=(--cells "${arg#*:}")
   case "$g" in
     mnist-finetune) copy_cells mnist-finetune mnist-headline 'trainer=regular__seed=*' 'trainer=scaat__seed=*' ;;
-    cifar10-finetune) copy_cells cifar10-finetune cifar10-headline 'seed=*__trainer=regular' ;;
     cifar10-onepass-long)
       copy_cells cifar10-onepass-long cifar10-headline 'seed=*__trainer=regular'
       copy_cells cifar10-onepass-long cifar10-cheap 'seed=*__trainer=scaat__scaat.attackGradient=train-backward__scaat.loss=adv-only__scaat.saliencySource=train-backward' ;;
@@ -81,6 +81,7 @@ for arg in "${grids[@]}"; do
   case "$g" in
     cifar10-epsilon) from=(cifar10-length cifar10-eps16) ;;
     cifar10-eps16) from=(cifar10-epsilon cifar10-length) ;;
+    cifar10-finetune) from=(cifar10-eps16) ;;
     *) from=() ;;
   esac
   for f in "${from[@]}"; do
