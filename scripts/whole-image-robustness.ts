@@ -16,6 +16,14 @@
  *
  *   npx tsx scripts/whole-image-robustness.ts studies-out/cifar10-epsilon [--limit 500] [--trainers pgd-at] [--ratio 0.5] [--data SPEC]
  *
+ * --ratio takes a list (`--ratio 0.5,1`: one column per ratio, from one evaluation of each run; the
+ * attack's random start is seeded by a ratio's place in the list, so a ratio's value depends, within
+ * the sampling noise, on the list it came in). --epsilon E attacks every run at E rather than at its
+ * own training ε, which also brings in runs of trainers without one (`--trainers
+ * regular,scaat,pgd-at,sgt --epsilon 16/255`: a regular model's robustness as the reference).
+ *
+ *   npx tsx scripts/whole-image-robustness.ts studies-out/cifar10-resnet20 --trainers regular,scaat,pgd-at,sgt --ratio 0.5,1 --epsilon 16/255
+ *
  * --data replaces the runs' own `data` (e.g. where the dataset's relative path does not resolve).
  */
 import { spawnSync } from 'node:child_process';
@@ -24,8 +32,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs } from './_args.js';
+import { readNumber } from '../src/io/numbers.js';
 
-const USAGE = 'npx tsx scripts/whole-image-robustness.ts RUN_OR_SWEEP_DIR... [--limit N] [--trainers pgd-at,scaat] [--ratio Q] [--data SPEC]';
+const USAGE = 'npx tsx scripts/whole-image-robustness.ts RUN_OR_SWEEP_DIR... [--limit N] [--trainers pgd-at,scaat] [--ratio Q[,Q...]] [--epsilon E] [--data SPEC]';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = scriptArgs(
   {
@@ -34,6 +43,7 @@ const { values, positionals } = scriptArgs(
       limit: { type: 'string', default: '500' },
       trainers: { type: 'string', default: 'pgd-at,scaat' },
       ratio: { type: 'string', default: '1' },
+      epsilon: { type: 'string' },
       data: { type: 'string' },
     },
   },
@@ -45,8 +55,14 @@ const fail = (message: string, code = 3): never => {
 };
 if (positionals.length === 0) fail(`no run or sweep folder given\nusage: ${USAGE}`, 2);
 if (!/^[1-9]\d*$/.test(values.limit!)) fail(`--limit: expected an integer ≥ 1, got '${values.limit}'`, 2);
-const ratio = Number(values.ratio);
-if (!/^\s*[\d.]+\s*$/.test(values.ratio!) || !(ratio > 0 && ratio <= 1)) fail(`--ratio: expected a number in (0, 1], got '${values.ratio}'`, 2);
+const ratios = values.ratio!.split(',').map((given) => {
+  const q = Number(given);
+  if (!/^\s*[\d.]+\s*$/.test(given) || !(q > 0 && q <= 1)) fail(`--ratio: expected a number in (0, 1] or a list of them, got '${values.ratio}'`, 2);
+  return q;
+});
+if (new Set(ratios).size !== ratios.length) fail(`--ratio: a ratio is listed twice in '${values.ratio}'`, 2);
+const epsilon = values.epsilon === undefined ? undefined : readNumber(values.epsilon);
+if (values.epsilon !== undefined && !(epsilon !== undefined && epsilon > 0)) fail(`--epsilon: expected a number > 0 (or a fraction such as 16/255), got '${values.epsilon}'`, 2);
 const trainers = new Set(values.trainers!.split(',').map((t) => t.trim()).filter(Boolean));
 
 interface RunConfig {
@@ -67,29 +83,34 @@ for (const given of positionals) {
   }
 }
 
+const columnOf = (q: number): string => `accuracy under ${q === 1 ? 'whole-image PGD-7' : `PGD-7 on the ${q} least salient pixels`} at ε`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-whole-image-'));
 const rows = [
-  `| run | trainer | attack | ε | clean accuracy | accuracy under ${ratio === 1 ? 'whole-image PGD-7' : `PGD-7 on the ${ratio} least salient pixels`} at ε |`,
-  '|---|---|---|---:|---:|---:|',
+  `| run | trainer | attack | ε | clean accuracy | ${ratios.map(columnOf).join(' | ')} |`,
+  `|---|---|---|---:|---:|${ratios.map(() => '---:|').join('')}`,
 ];
 try {
   for (const run of runs) {
     const config = JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8')) as RunConfig;
     const options = config.trainerOptions?.[config.trainer];
-    if (!trainers.has(config.trainer) || typeof options?.epsilon !== 'number') continue;
+    const own = typeof options?.epsilon === 'number' ? options.epsilon : undefined;
+    const at = epsilon ?? own;
+    if (!trainers.has(config.trainer) || at === undefined) continue;
     const out = path.join(tmp, `${rows.length}.json`);
     const args = [path.join(ROOT, 'bin', 'scaat.js'), 'evaluate', '-m', run, '-d', values.data ?? config.data, '--limit', values.limit!,
-      '--methods', 'vanilla-gradient', '--metrics', 'robustness-attack', '--ratios', `0,${ratio}`, '--epsilon', String(options.epsilon), '-q', '-o', out];
+      '--methods', 'vanilla-gradient', '--metrics', 'robustness-attack', '--ratios', [0, ...ratios].join(','), '--epsilon', String(at), '-q', '-o', out];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) fail(`${run}: scaat evaluate failed (exit ${r.status}):\n${r.stderr.trim()}`);
     const result = JSON.parse(readFileSync(out, 'utf8')) as { methods: Array<{ robustness?: Array<{ kind: string; accuracy: number[] }> }> };
     const curve = result.methods[0]?.robustness?.find((c) => c.kind === 'attack');
-    if (!curve || curve.accuracy.length !== 2) fail(`${run}: no attack robustness curve at q = 0 and ${ratio} in the evaluation`);
+    if (!curve || curve.accuracy.length !== ratios.length + 1) fail(`${run}: no attack robustness curve at q = ${[0, ...ratios].join(', ')} in the evaluation`);
     const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
-    rows.push(`| ${path.basename(run)} | ${config.trainer} | ${options.attack ?? '—'} | ${Number(options.epsilon.toPrecision(4))} | ${pct(curve!.accuracy[0]!)} | ${pct(curve!.accuracy[1]!)} |`);
+    rows.push(`| ${path.basename(run)} | ${config.trainer} | ${(own !== undefined && options?.attack) || '—'} | ${Number(at.toPrecision(4))} | ${curve!.accuracy.map(pct).join(' | ')} |`);
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-if (rows.length === 2) fail(`no run of a trainer in --trainers (${[...trainers].join(', ')}) with an ε`);
-process.stdout.write(`${rows.join('\n')}\n\n${values.limit} class-stratified test images; PGD-7 with α = 2.5ε/7, random start, valid box; ${ratio === 1 ? 'q = 1 attacks every pixel' : `q = ${ratio}: the ${ratio} lowest-saliency pixels of each image by its vanilla-gradient map`}.\n`);
+if (rows.length === 2) fail(`no run of a trainer in --trainers (${[...trainers].join(', ')}) with an ε${epsilon === undefined ? ' (--epsilon E attacks runs without one)' : ''}`);
+const described = ratios.map((q) => (q === 1 ? 'q = 1 attacks every pixel' : `q = ${q}: the ${q} lowest-saliency pixels of each image by its vanilla-gradient map`));
+const at = epsilon === undefined ? "each run's own training ε" : `ε = ${Number(epsilon.toPrecision(4))} for every run`;
+process.stdout.write(`${rows.join('\n')}\n\n${values.limit} class-stratified test images; PGD-7 at ${at} with α = 2.5ε/7, random start, valid box; ${described.join('; ')}.\n`);

@@ -1,7 +1,7 @@
 // scripts/whole-image-robustness.ts, run as a user runs it on a folder of real (tiny) runs: one row
 // per run of a trainer with an ε, at that run's own ε, with the values `scaat evaluate` gives for
-// the same attack at q = 0 and q = 1 (or the --ratio given); runs without an ε left out; bad input
-// named, no stack.
+// the same attack at q = 0 and q = 1 (or the --ratio given, or a list of them); runs without an ε
+// left out unless --epsilon gives one for every run; bad input named, no stack.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -30,11 +30,11 @@ function script(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The reference: `scaat evaluate`'s own attack curve of the control run at ε = 0.3 (the ε the script reads from its config.json), as the table prints it. */
-async function evaluatedCurve(ratios: string): Promise<string[]> {
-  const out = path.join(dir, `reference-${ratios}.json`);
-  const ref = await runCli(['evaluate', '-m', path.join(runs, 'control'), '-d', DATA, '--limit', '12', '--methods', 'vanilla-gradient',
-    '--metrics', 'robustness-attack', '--ratios', ratios, '--epsilon', '0.3', '-q', '-o', out]);
+/** The reference: `scaat evaluate`'s own attack curve of a run (by default the control at ε = 0.3, the ε the script reads from its config.json), as the table prints it. */
+async function evaluatedCurve(ratios: string, run = 'control', epsilon = '0.3'): Promise<string[]> {
+  const out = path.join(dir, `reference-${run}-${epsilon}-${ratios}.json`);
+  const ref = await runCli(['evaluate', '-m', path.join(runs, run), '-d', DATA, '--limit', '12', '--methods', 'vanilla-gradient',
+    '--metrics', 'robustness-attack', '--ratios', ratios, '--epsilon', epsilon, '-q', '-o', out]);
   expect(ref.code, ref.stderr).toBe(0);
   const curve = (JSON.parse(readFileSync(out, 'utf8')) as { methods: Array<{ robustness: Array<{ kind: string; accuracy: number[] }> }> })
     .methods[0]!.robustness.find((c) => c.kind === 'attack')!;
@@ -62,7 +62,21 @@ describe('scripts/whole-image-robustness.ts', () => {
     expect(row.split('|').map((c) => c.trim()).slice(5, 7)).toEqual(await evaluatedCurve('0,0.5'));
   });
 
-  it('names a folder without runs, no run with an ε, a bad --limit and a bad --ratio (exit 3 / 3 / 2 / 2), without a stack', () => {
+  it('--ratio 0.5,1 --epsilon 0.2: a column per ratio, every listed trainer (the regular run too) attacked at 0.2, as scaat evaluate gives them', async () => {
+    const r = script(runs, '--limit', '12', '--ratio', '0.5,1', '--epsilon', '1/5', '--trainers', 'regular,pgd-at');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('| clean accuracy | accuracy under PGD-7 on the 0.5 least salient pixels at ε | accuracy under whole-image PGD-7 at ε |');
+    expect(r.stdout).toContain('PGD-7 at ε = 0.2 for every run');
+    const cellsOf = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`| ${name} `))!.split('|').map((c) => c.trim());
+    const control = cellsOf('control');
+    expect(control.slice(1, 5)).toEqual(['control', 'pgd-at', 'pgd', '0.2']);
+    expect(control.slice(5, 8)).toEqual(await evaluatedCurve('0,0.5,1', 'control', '0.2'));
+    const plain = cellsOf('plain');
+    expect(plain.slice(1, 5)).toEqual(['plain', 'regular', '—', '0.2']);
+    expect(plain.slice(5, 8)).toEqual(await evaluatedCurve('0,0.5,1', 'plain', '0.2'));
+  });
+
+  it('names a folder without runs, no run with an ε, a bad --limit, --ratio and --epsilon (exit 3 / 3 / 2 / 2 / 2), without a stack', () => {
     const empty = path.join(dir, 'empty');
     mkdirSync(empty);
     const none = script(empty);
@@ -70,14 +84,22 @@ describe('scripts/whole-image-robustness.ts', () => {
     expect(none.stderr).toBe(`whole-image-robustness.ts: ${empty}: neither a run folder (config.json and model/model.json) nor a folder of runs\n`);
     const noEps = script(path.join(runs, 'plain'));
     expect(noEps.status).toBe(3);
-    expect(noEps.stderr).toMatch(/^whole-image-robustness\.ts: no run of a trainer in --trainers \(pgd-at, scaat\) with an ε\n$/);
+    expect(noEps.stderr).toBe('whole-image-robustness.ts: no run of a trainer in --trainers (pgd-at, scaat) with an ε (--epsilon E attacks runs without one)\n');
     const bad = script(runs, '--limit', '0');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("whole-image-robustness.ts: --limit: expected an integer ≥ 1, got '0'\n");
-    for (const given of ['0', '1.5', 'half']) {
+    for (const given of ['0', '1.5', 'half', '0.5,', '0.5,2']) {
       const badRatio = script(runs, '--ratio', given);
       expect(badRatio.status).toBe(2);
-      expect(badRatio.stderr).toBe(`whole-image-robustness.ts: --ratio: expected a number in (0, 1], got '${given}'\n`);
+      expect(badRatio.stderr).toBe(`whole-image-robustness.ts: --ratio: expected a number in (0, 1] or a list of them, got '${given}'\n`);
+    }
+    const twice = script(runs, '--ratio', '0.5,0.5');
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toBe("whole-image-robustness.ts: --ratio: a ratio is listed twice in '0.5,0.5'\n");
+    for (const given of ['0', '-1', 'x', '1/0']) {
+      const badEps = script(runs, `--epsilon=${given}`);
+      expect(badEps.status).toBe(2);
+      expect(badEps.stderr).toBe(`whole-image-robustness.ts: --epsilon: expected a number > 0 (or a fraction such as 16/255), got '${given}'\n`);
     }
   });
 });
