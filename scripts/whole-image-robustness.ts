@@ -112,5 +112,5 @@ try {
 }
 if (rows.length === 2) fail(`no run of a trainer in --trainers (${[...trainers].join(', ')}) with an ε${epsilon === undefined ? ' (--epsilon E attacks runs without one)' : ''}`);
 const described = ratios.map((q) => (q === 1 ? 'q = 1 attacks every pixel' : `q = ${q}: the ${q} lowest-saliency pixels of each image by its vanilla-gradient map`));
-const at = epsilon === undefined ? "each run's own training ε" : `ε = ${Number(epsilon.toPrecision(4))} for every run`;
-process.stdout.write(`${rows.join('\n')}\n\n${values.limit} class-stratified test images; PGD-7 at ${at} with α = 2.5ε/7, random start, valid box; ${described.join('; ')}.\n`);
+const attackedAt = epsilon === undefined ? "each run's own training ε" : `ε = ${Number(epsilon.toPrecision(4))} for every run`;
+process.stdout.write(`${rows.join('\n')}\n\n${values.limit} class-stratified test images; PGD-7 at ${attackedAt} with α = 2.5ε/7, random start, valid box; ${described.join('; ')}.\n`);
