@@ -47,6 +47,17 @@ export class LockedError extends ScaatError {
   }
 }
 
+/**
+ * A step needs more memory than the backend can give: on wasm, more than its 4 GiB heap (wasm32
+ * addresses no more). A setting causes it (the batch, the image size, a chunk), so it is a
+ * ConfigError (exit code 2); the message names the step, the setting and a value that fits better.
+ * The process must not go on computing after it: the heap may be left corrupted.
+ */
+export class HeapLimitError extends ConfigError {
+  override name = 'HeapLimitError';
+  override readonly code = 'HEAP_LIMIT';
+}
+
 /** Throws `ErrorClass(message())` when `cond` is false; the message is built lazily (hot paths). */
 export function check(
   cond: unknown,

@@ -16,7 +16,8 @@
  *        checkpoint, the other commands at once, removing their partial output (signals.ts)
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, DataError, LockedError, ScaatError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, HeapLimitError, LockedError, ScaatError, ShapeError } from '../errors.js';
+import { isWasmHeapExhausted, WASM_HEAP_LIMIT_BYTES } from '../engine/memory.js';
 import { registerCommands } from './commands/index.js';
 import { scaatVersion } from '../io/package-version.js';
 import { installSignalHandlers, receivedSignal, signalExitCode } from './signals.js';
@@ -64,6 +65,18 @@ function reportError(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') {
       return EXIT.ok;
     }
+    return EXIT.usage;
+  }
+  if (err instanceof HeapLimitError) {
+    process.stderr.write(`scaat: ${err.name}: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  if (isWasmHeapExhausted(err)) {
+    // a step outside training (explain, evaluate, a metric) ran out of the wasm heap
+    process.stderr.write(
+      `scaat: HeapLimitError: the wasm backend's ${WASM_HEAP_LIMIT_BYTES / 1024 ** 3} GiB heap (wasm32's limit) is full: ${(err as Error).message}; ` +
+        'run it again with fewer images at a time (--batch-size for explain and evaluate, batchSize for training)\n',
+    );
     return EXIT.usage;
   }
   if (err instanceof ConfigError) {

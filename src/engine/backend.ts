@@ -19,6 +19,7 @@ import type * as WasmModule from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from '../errors.js';
 import { registerTrainingKernels } from './kernels/index.js';
 import { nativeAvailable, nativeInfo } from './native/index.js';
+import { guardWasmAllocations } from './memory.js';
 
 /** The backends scaat can run on. */
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
@@ -71,7 +72,10 @@ export async function setupBackend(
   // The cpu backend greets its first write in Node with an advert for tfjs-node, which cannot be
   // installed offline; scaat chose 'cpu' on purpose (the exact reference), so skip the banner.
   if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  if (name === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  if (name === 'wasm') {
+    threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+    guardWasmAllocations(tf.backend()); // a full heap: a named error, not a corrupted one
+  }
   const accelerator = registerTrainingKernels(name);
   if (name === 'wasm') threads = nativeInfo()?.threads ?? threads;
   current = {

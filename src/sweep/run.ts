@@ -33,7 +33,7 @@
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupBackend } from '../engine/backend.js';
-import { ConfigError, DataError, ScaatError } from '../errors.js';
+import { ConfigError, DataError, HeapLimitError, ScaatError } from '../errors.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { evaluate, resolveEvaluationConfig } from '../metrics/evaluate.js';
@@ -274,13 +274,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       ran.push(cell.name);
       if (o.results !== undefined) await saveResults(o.results, out, grid, cells, cell, command);
     } catch (err) {
-      if (err instanceof ScaatError && err.code !== 'INTERRUPTED') {
+      if (err instanceof ScaatError && err.code !== 'INTERRUPTED' && err.code !== 'HEAP_LIMIT') {
         const record: SweepCellError = { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() };
         await writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), record);
         log(`${where}: failed: ${err.name}: ${err.message}`);
         failed.push({ name: cell.name, message: `${err.name}: ${err.message}` });
       } else {
-        if (o.results !== undefined && err instanceof ScaatError) await parkStopped(o.results, out, cell, log);
+        // a full heap stops the sweep (the heap may be corrupted), recorded as a failure of its cell
+        if (err instanceof HeapLimitError) await writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() } satisfies SweepCellError);
+        else if (o.results !== undefined && err instanceof ScaatError) await parkStopped(o.results, out, cell, log);
         await writeSweepFile(out, grid, cells, command);
         throw err;
       }

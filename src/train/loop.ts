@@ -25,8 +25,9 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { setupBackend } from '../engine/backend.js';
 import type { BackendInfo } from '../engine/backend.js';
+import { isWasmHeapExhausted, WASM_HEAP_LIMIT_BYTES } from '../engine/memory.js';
 import { deriveSeed, Rng } from '../engine/random.js';
-import { ConfigError, DataError, ScaatError, ShapeError } from '../errors.js';
+import { ConfigError, DataError, HeapLimitError, ScaatError, ShapeError } from '../errors.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { writeNpy } from '../io/npy.js';
 import path from 'node:path';
@@ -252,6 +253,10 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
         const index = position ? Int32Array.from(batch.index, (i) => position[i]!) : batch.index;
         const stepper = epoch < config.cleanEpochs ? cleanTrainer : trainer;
         metrics = stepper.step({ x, y, index }, { classifier, optimizer, epoch, step, rng });
+      } catch (e) {
+        if (!isWasmHeapExhausted(e)) throw e;
+        progress.stop();
+        throw heapLimitError(e, { trainer: epoch < config.cleanEpochs ? `${trainer.name} run's clean` : trainer.name, batchSize: config.batchSize, inputShape: x.shape.slice(1), epoch, step, latest: existsSync(paths.latest) ? path.join(paths.checkpoints, readLatestName(paths.latest)) : undefined });
       } finally {
         tf.dispose([x, y]);
       }
@@ -443,4 +448,33 @@ export function constantPredictorWarning(test: CleanEvaluation, epoch: number, c
       ? `: the ${config.trainer} step took it there after ${config.cleanEpochs} clean epoch${config.cleanEpochs > 1 ? 's' : ''}; lower ${strength} or the learning rate`
       : `: ${config.trainer === 'sgt' ? 'saliency guided' : 'adversarial'} training from random weights can settle there; start every compared trainer with clean epochs (cleanEpochs, docs/method.md §7) or lower ${strength} or the learning rate`;
   return `epoch ${epoch + 1}: the model predicts class ${test.mode.label} for all ${test.samples} test samples (a constant predictor, test accuracy ${test.acc.toFixed(4)})${hint}`;
+}
+
+/** Where a training step ran out of the wasm heap: what {@link heapLimitError} names. */
+export interface HeapLimitContext {
+  readonly trainer: string;
+  readonly batchSize: number;
+  /** One sample's shape, e.g. [96, 96, 3]. */
+  readonly inputShape: readonly number[];
+  /** 0-based, as the loop counts. */
+  readonly epoch: number;
+  readonly step: number;
+  /** The run's latest checkpoint, if one was written. */
+  readonly latest?: string | undefined;
+}
+
+/**
+ * The named error for a training step that needed more than the wasm backend's heap: the step,
+ * the batch and a batch that needs half the memory (activations grow with it), the checkpoint left.
+ */
+export function heapLimitError(cause: unknown, c: HeapLimitContext): HeapLimitError {
+  const gib = WASM_HEAP_LIMIT_BYTES / 1024 ** 3;
+  const half = Math.max(1, Math.floor(c.batchSize / 2));
+  return new HeapLimitError(
+    `epoch ${c.epoch + 1}, step ${c.step + 1}: the ${c.trainer} training step at batchSize ${c.batchSize} on ${c.inputShape.join('×')} inputs needs more memory than ` +
+      `the wasm backend's ${gib} GiB heap (wasm32's limit); train with a smaller batch (e.g. --set batchSize=${half}, or batchSize in the config or the grid's base) in a new run: ` +
+      `a resume keeps the run's batchSize. ` +
+      (c.latest ? `The last checkpoint before it is ${c.latest}` : 'No checkpoint was written before it'),
+    { cause },
+  );
 }

@@ -1,0 +1,82 @@
+/**
+ * A sweep whose cell runs out of the wasm heap stops there: the cell's error.json names the step and
+ * the batch (HeapLimitError, exit 2 from the CLI), and no further cell runs on a heap that may be
+ * corrupted. The heap really fills: the stand-in trainer's step asks the wasm backend for two
+ * 2.5 GiB outputs (address space only; nothing is written), as a too-large batch would.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDataSource } from '../cli/commands/_inputs.js';
+import { setupBackend } from '../engine/backend.js';
+import { HeapLimitError } from '../errors.js';
+import { ALL_TRAINERS } from '../scaat/registry.js';
+import type { TrainerRegistry, TrainerSpec } from '../train/registry.js';
+import { parseGrid } from './grid.js';
+import { runSweep } from './run.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-heap-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// 'regular' whose step, after its first, allocates more than the heap can hold
+const regular = ALL_TRAINERS.get('regular')!;
+const hog: TrainerSpec = {
+  ...regular,
+  label: 'heap hog (test)',
+  create: (init) => {
+    const inner = regular.create(init);
+    let steps = 0;
+    return {
+      name: 'heap-hog',
+      step: (input, ctx) => {
+        if (steps++ === 1) {
+          const backend = tf.backend() as unknown as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; disposeData(id: object, force?: boolean): boolean };
+          const n = (2.5 * 1024 ** 3) / 4;
+          const first = backend.makeOutput([n], 'float32');
+          try {
+            backend.makeOutput([n], 'float32');
+          } finally {
+            backend.disposeData(first.dataId, true);
+          }
+        }
+        return inner.step(input, ctx);
+      },
+    };
+  },
+};
+const trainers: TrainerRegistry = new Map([...ALL_TRAINERS, ['heap-hog', hog]]);
+
+describe('a sweep cell that runs out of the wasm heap', () => {
+  beforeAll(async () => {
+    await setupBackend({ backend: 'wasm' });
+  });
+
+  it('stops the sweep with a HeapLimitError recorded in its error.json; the next cell does not run', async () => {
+    const grid = parseGrid(
+      {
+        base: { data: 'synthetic:count=64,imageSize=16', model: 'mlp', width: 0.25, epochs: 1, batchSize: 16, evalLimit: 16, logEvery: 1, checkpointEvery: 1, backend: 'wasm' },
+        axes: { trainer: ['heap-hog', 'regular'], seed: [0] },
+        evaluation: { limit: 8, batchSize: 8, methods: ['vanilla-gradient'], metrics: ['entropy'], examples: 0 },
+      },
+      path.join(tmp, 'grid.json'),
+      trainers,
+    );
+    const out = path.join(tmp, 'out');
+    const lines: string[] = [];
+    const run = runSweep({ grid, out, trainers, openData: (spec, split, where) => openDataSource(spec, { option: where, split }), log: (l) => lines.push(l) });
+    const err = await run.then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(HeapLimitError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/^epoch 1, step 2: the heap-hog training step at batchSize 16 on 16×16×3 inputs needs more memory than the wasm backend's 4 GiB heap/);
+    expect(message).toMatch(/--set batchSize=8/);
+    expect(message).toMatch(/The last checkpoint before it is .*step-0+1$/);
+    const error = JSON.parse(readFileSync(path.join(out, 'trainer=heap-hog__seed=0', 'error.json'), 'utf8')) as Record<string, unknown>;
+    expect(error).toMatchObject({ error: 'HeapLimitError', code: 'HEAP_LIMIT', message });
+    // the regular cell after it never started
+    expect(existsSync(path.join(out, 'trainer=regular__seed=0', 'config.json'))).toBe(false);
+    const sweep = JSON.parse(readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { cells: Array<{ name: string; status: string }> };
+    expect(sweep.cells.map((c) => c.status)).toEqual(['failed', 'pending']);
+  }, 60_000);
+});
