@@ -472,7 +472,7 @@ export function heapLimitError(cause: unknown, c: HeapLimitContext): HeapLimitEr
   const half = Math.max(1, Math.floor(c.batchSize / 2));
   return new HeapLimitError(
     `epoch ${c.epoch + 1}, step ${c.step + 1}: the ${c.trainer} training step at batchSize ${c.batchSize} on ${c.inputShape.join('×')} inputs needs more memory than ` +
-      `the wasm backend's ${gib} GiB heap (wasm32's limit); train with a smaller batch (e.g. --set batchSize=${half}, or batchSize in the config or the grid's base) in a new run: ` +
+      `the wasm backend's ${gib} GiB heap (wasm32's limit; wasm said: ${cause instanceof Error ? cause.message : String(cause)}); train with a smaller batch (e.g. --set batchSize=${half}, or batchSize in the config or the grid's base) in a new run: ` +
       `a resume keeps the run's batchSize. ` +
       (c.latest ? `The last checkpoint before it is ${c.latest}` : 'No checkpoint was written before it'),
     { cause },
