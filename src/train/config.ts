@@ -74,7 +74,7 @@ export const TRAIN_CONFIG_SCHEMA = z
      */
     cleanEpochs: setting(amount({ integer: true, min: 0 }), 0, 'the first N epochs take the regular step (clean cross-entropy), whatever the trainer'),
     /** Samples per training step. @default 128 */
-    batchSize: setting(amount({ integer: true, min: 1 }), 128, 'samples per step'),
+    batchSize: setting(amount({ integer: true, min: 1 }), 128, 'samples per step (on wasm one step must fit the backend\'s 4 GiB heap: a larger step stops with HeapLimitError)'),
     /** Drop the last incomplete batch of each epoch. @default false */
     dropLast: setting(flag(), false, 'drop the last incomplete batch'),
     /** Dataset augmentation (random crop + flip, as the dataset defines it). @default false */
