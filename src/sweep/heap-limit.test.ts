@@ -20,6 +20,18 @@ import { runSweep } from './run.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-heap-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** Asks the wasm backend for two 2.5 GiB outputs: the second cannot fit (a recognised RuntimeError). */
+function fillHeap(): void {
+  const backend = tf.backend() as unknown as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; disposeData(id: object, force?: boolean): boolean };
+  const n = (2.5 * 1024 ** 3) / 4;
+  const first = backend.makeOutput([n], 'float32');
+  try {
+    backend.makeOutput([n], 'float32');
+  } finally {
+    backend.disposeData(first.dataId, true);
+  }
+}
+
 // 'regular' whose step, after its first, allocates more than the heap can hold
 const regular = ALL_TRAINERS.get('regular')!;
 const hog: TrainerSpec = {
@@ -31,16 +43,7 @@ const hog: TrainerSpec = {
     return {
       name: 'heap-hog',
       step: (input, ctx) => {
-        if (steps++ === 1) {
-          const backend = tf.backend() as unknown as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; disposeData(id: object, force?: boolean): boolean };
-          const n = (2.5 * 1024 ** 3) / 4;
-          const first = backend.makeOutput([n], 'float32');
-          try {
-            backend.makeOutput([n], 'float32');
-          } finally {
-            backend.disposeData(first.dataId, true);
-          }
-        }
+        if (steps++ === 1) fillHeap();
         return inner.step(input, ctx);
       },
     };
@@ -78,5 +81,30 @@ describe('a sweep cell that runs out of the wasm heap', () => {
     expect(existsSync(path.join(out, 'trainer=regular__seed=0', 'config.json'))).toBe(false);
     const sweep = JSON.parse(readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { cells: Array<{ name: string; status: string }> };
     expect(sweep.cells.map((c) => c.status)).toEqual(['failed', 'pending']);
+  }, 60_000);
+
+  it('out of heap while a cell is evaluated: the same stop, named for the cell and the evaluation batch', async () => {
+    const grid = parseGrid(
+      {
+        base: { data: 'synthetic:count=64,imageSize=16', model: 'mlp', width: 0.25, epochs: 1, batchSize: 16, evalEvery: 0, logEvery: 1, checkpointEvery: 0, backend: 'wasm' },
+        axes: { seed: [0, 1] },
+        evaluation: { limit: 8, batchSize: 8, methods: ['vanilla-gradient'], metrics: ['entropy'], examples: 0 },
+      },
+      path.join(tmp, 'grid-eval.json'),
+      trainers,
+    );
+    const out = path.join(tmp, 'out-eval');
+    // with evalEvery 0 a cell's training reads only the train split: its test split is the evaluation's
+    const openData = async (spec: string, split: string, where: string) => {
+      if (split === 'test' && where.includes('cell seed=0:')) fillHeap();
+      return openDataSource(spec, { option: where, split });
+    };
+    const err = await runSweep({ grid, out, trainers, openData, log: () => {} }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(HeapLimitError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/^cell seed=0: the wasm backend's 4 GiB heap \(wasm32's limit\) is full outside a training step \(wasm said: an allocation of 2684354560 bytes failed .*\); lower the grid's evaluation\.batchSize \(8 now\)$/);
+    expect(JSON.parse(readFileSync(path.join(out, 'seed=0', 'error.json'), 'utf8'))).toMatchObject({ error: 'HeapLimitError', code: 'HEAP_LIMIT', message });
+    expect(existsSync(path.join(out, 'seed=0', 'model', 'model.json'))).toBe(true); // trained; evaluation failed
+    expect(existsSync(path.join(out, 'seed=1', 'config.json'))).toBe(false);
   }, 60_000);
 });

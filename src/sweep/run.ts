@@ -33,6 +33,7 @@
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setupBackend } from '../engine/backend.js';
+import { isWasmHeapExhausted, WASM_HEAP_LIMIT_BYTES } from '../engine/memory.js';
 import { ConfigError, DataError, HeapLimitError, ScaatError } from '../errors.js';
 import type { Dataset } from '../datasets/dataset.js';
 import { writeJsonAtomic } from '../io/atomic.js';
@@ -273,7 +274,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       await runCell(cell, { ...o, where, log, command, methods, evalOptions });
       ran.push(cell.name);
       if (o.results !== undefined) await saveResults(o.results, out, grid, cells, cell, command);
-    } catch (err) {
+    } catch (caught) {
+      // training names its own (train/loop.ts); the heap can also run out while the cell is evaluated
+      const err = !(caught instanceof ScaatError) && isWasmHeapExhausted(caught) ? heapFullInCell(cell.name, grid.evaluation.batchSize, caught) : caught;
       if (err instanceof ScaatError && err.code !== 'INTERRUPTED' && err.code !== 'HEAP_LIMIT') {
         const record: SweepCellError = { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() };
         await writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), record);
@@ -541,4 +544,14 @@ function inGrid<T>(file: string, section: string, f: () => T): T {
     if (err instanceof ConfigError) throw new ConfigError(`${file}: ${section}: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+/** A cell that ran out of the wasm heap outside a training step (its evaluation): the named error. */
+function heapFullInCell(cell: string, evalBatchSize: number | undefined, cause: unknown): HeapLimitError {
+  return new HeapLimitError(
+    `cell ${cell}: the wasm backend's ${WASM_HEAP_LIMIT_BYTES / 1024 ** 3} GiB heap (wasm32's limit) is full outside a training step ` +
+      `(wasm said: ${cause instanceof Error ? cause.message : String(cause)}); lower the grid's evaluation.batchSize` +
+      (evalBatchSize !== undefined ? ` (${evalBatchSize} now)` : ''),
+    { cause },
+  );
 }
