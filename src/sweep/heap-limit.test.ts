@@ -4,11 +4,11 @@
  * corrupted. The heap really fills: the stand-in trainer's step asks the wasm backend for two
  * 2.5 GiB outputs (address space only; nothing is written), as a too-large batch would.
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillWasmHeap } from '../../test/helpers/index.js';
 import { openDataSource } from '../cli/commands/_inputs.js';
 import { setupBackend } from '../engine/backend.js';
 import { HeapLimitError } from '../errors.js';
@@ -19,18 +19,6 @@ import { runSweep } from './run.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'scaat-heap-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Asks the wasm backend for two 2.5 GiB outputs: the second cannot fit (a recognised RuntimeError). */
-function fillHeap(): void {
-  const backend = tf.backend() as unknown as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; disposeData(id: object, force?: boolean): boolean };
-  const n = (2.5 * 1024 ** 3) / 4;
-  const first = backend.makeOutput([n], 'float32');
-  try {
-    backend.makeOutput([n], 'float32');
-  } finally {
-    backend.disposeData(first.dataId, true);
-  }
-}
 
 // 'regular' whose step, after its first, allocates more than the heap can hold
 const regular = ALL_TRAINERS.get('regular')!;
@@ -43,7 +31,7 @@ const hog: TrainerSpec = {
     return {
       name: 'heap-hog',
       step: (input, ctx) => {
-        if (steps++ === 1) fillHeap();
+        if (steps++ === 1) fillWasmHeap();
         return inner.step(input, ctx);
       },
     };
@@ -67,8 +55,7 @@ describe('a sweep cell that runs out of the wasm heap', () => {
       trainers,
     );
     const out = path.join(tmp, 'out');
-    const lines: string[] = [];
-    const run = runSweep({ grid, out, trainers, openData: (spec, split, where) => openDataSource(spec, { option: where, split }), log: (l) => lines.push(l) });
+    const run = runSweep({ grid, out, trainers, openData: (spec, split, where) => openDataSource(spec, { option: where, split }), log: () => {} });
     const err = await run.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(HeapLimitError);
     const message = (err as Error).message;
@@ -96,7 +83,7 @@ describe('a sweep cell that runs out of the wasm heap', () => {
     const out = path.join(tmp, 'out-eval');
     // with evalEvery 0 a cell's training reads only the train split: its test split is the evaluation's
     const openData = async (spec: string, split: string, where: string) => {
-      if (split === 'test' && where.includes('cell seed=0:')) fillHeap();
+      if (split === 'test' && where.includes('cell seed=0:')) fillWasmHeap();
       return openDataSource(spec, { option: where, split });
     };
     const err = await runSweep({ grid, out, trainers, openData, log: () => {} }).then(() => undefined, (e: unknown) => e);

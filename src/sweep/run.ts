@@ -277,14 +277,15 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     } catch (caught) {
       // training names its own (train/loop.ts); the heap can also run out while the cell is evaluated
       const err = !(caught instanceof ScaatError) && isWasmHeapExhausted(caught) ? heapFullInCell(cell.name, grid.evaluation.batchSize, caught) : caught;
+      const recordError = (e: ScaatError) =>
+        writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), { error: e.name, code: e.code, message: e.message, time: new Date().toISOString() } satisfies SweepCellError);
       if (err instanceof ScaatError && err.code !== 'INTERRUPTED' && err.code !== 'HEAP_LIMIT') {
-        const record: SweepCellError = { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() };
-        await writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), record);
+        await recordError(err);
         log(`${where}: failed: ${err.name}: ${err.message}`);
         failed.push({ name: cell.name, message: `${err.name}: ${err.message}` });
       } else {
         // a full heap stops the sweep (the heap may be corrupted), recorded as a failure of its cell
-        if (err instanceof HeapLimitError) await writeJsonAtomic(path.join(out, cell.name, SWEEP_FILES.error), { error: err.name, code: err.code, message: err.message, time: new Date().toISOString() } satisfies SweepCellError);
+        if (err instanceof HeapLimitError) await recordError(err);
         else if (o.results !== undefined && err instanceof ScaatError) await parkStopped(o.results, out, cell, log);
         await writeSweepFile(out, grid, cells, command);
         throw err;

@@ -225,6 +225,9 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
     });
     return name;
   };
+  // the run's latest checkpoint on disk (for the errors that stop training: what is left to go back to)
+  const latestCheckpoint = (): string | undefined =>
+    existsSync(paths.latest) ? path.join(paths.checkpoints, readLatestName(paths.latest)) : undefined;
   const interrupt = async (epoch: number, batch: number, state: Omit<LoopState, 'rng' | 'logBytes' | 'step'>): Promise<never> => {
     const name = await checkpoint(state);
     log.write({ type: 'interrupted', time: new Date().toISOString(), epoch, batch, step, checkpoint: name });
@@ -256,16 +259,15 @@ async function trainHolding(options: TrainOptions, held: RunLock[]): Promise<Tra
       } catch (e) {
         if (!isWasmHeapExhausted(e)) throw e;
         progress.stop();
-        throw heapLimitError(e, { trainer: epoch < config.cleanEpochs ? `${trainer.name} run's clean` : trainer.name, batchSize: config.batchSize, inputShape: x.shape.slice(1), epoch, step, latest: existsSync(paths.latest) ? path.join(paths.checkpoints, readLatestName(paths.latest)) : undefined });
+        throw heapLimitError(e, { trainer: epoch < config.cleanEpochs ? `${trainer.name} run's clean` : trainer.name, batchSize: config.batchSize, inputShape: x.shape.slice(1), epoch, step, latest: latestCheckpoint() });
       } finally {
         tf.dispose([x, y]);
       }
       if (!Number.isFinite(metrics['loss'])) {
         progress.stop();
-        const last = existsSync(paths.latest) ? path.join(paths.checkpoints, readLatestName(paths.latest)) : undefined;
         throw new ConfigError(
           `epoch ${epoch + 1}, step ${step + 1}: the loss is ${metrics['loss']}; training diverged at lr ${lr} (try a lower lr in a new run: a resume would repeat the same steps). ` +
-            (last ? `The last checkpoint before it is ${last}` : 'No checkpoint was written before it'),
+            checkpointBefore(latestCheckpoint()),
         );
       }
       const b = batch.y.length;
@@ -474,7 +476,12 @@ export function heapLimitError(cause: unknown, c: HeapLimitContext): HeapLimitEr
     `epoch ${c.epoch + 1}, step ${c.step + 1}: the ${c.trainer} training step at batchSize ${c.batchSize} on ${c.inputShape.join('×')} inputs needs more memory than ` +
       `the wasm backend's ${gib} GiB heap (wasm32's limit; wasm said: ${cause instanceof Error ? cause.message : String(cause)}); train with a smaller batch (e.g. --set batchSize=${half}, or batchSize in the config or the grid's base) in a new run: ` +
       `a resume keeps the run's batchSize. ` +
-      (c.latest ? `The last checkpoint before it is ${c.latest}` : 'No checkpoint was written before it'),
+      checkpointBefore(c.latest),
     { cause },
   );
+}
+
+/** The sentence that ends a stopped run's error: the checkpoint it can go back to, if any. */
+function checkpointBefore(latest: string | undefined): string {
+  return latest ? `The last checkpoint before it is ${latest}` : 'No checkpoint was written before it';
 }

@@ -17,6 +17,24 @@ import type { AddonLoad } from '../../src/engine/native/_addon.js';
 import { DEBIAN_FASHION_MNIST } from '../../src/datasets/mnist.js';
 import type { Classifier } from '../../src/models/classifier.js';
 
+/**
+ * Fills the active wasm backend's heap as a too-large step would: asks it for two 2.5 GiB outputs
+ * (makeOutput allocates without writing: Emscripten grows the heap's address space, no page is
+ * touched), the second of which cannot fit, and frees the first whatever happens. With scaat's
+ * guard (engine/memory.ts) the second throws a recognised WebAssembly.RuntimeError; unguarded,
+ * malloc returns 0 and TF.js would hand out address 0, over the allocator's own data.
+ */
+export function fillWasmHeap(): void {
+  const backend = tf.backend() as unknown as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo; disposeData(id: object, force?: boolean): boolean };
+  const n = (2.5 * 1024 ** 3) / 4;
+  const first = backend.makeOutput([n], 'float32');
+  try {
+    backend.makeOutput([n], 'float32');
+  } finally {
+    backend.disposeData(first.dataId, true);
+  }
+}
+
 /** Sets up a backend for a test file ('cpu' is the exact reference; 'wasm' the default engine). */
 export async function useBackend(name: 'cpu' | 'wasm' = 'cpu'): Promise<void> {
   await setupBackend({ backend: name });
