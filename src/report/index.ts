@@ -50,6 +50,8 @@ export {
   POSTER_RULE,
   buildPosterComparison,
   trainerOptionParams,
+  fineTuningParams,
+  posterOneSidedParams,
   formatPosterComparisonText,
   formatPosterComparisonMarkdown,
 } from './poster-comparison.js';

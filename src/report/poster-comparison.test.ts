@@ -6,6 +6,8 @@ import {
   POSTER_EXPECTED,
   POSTER_RULE,
   SPREAD_NOTE,
+  fineTuningParams,
+  posterOneSidedParams,
   trainerOptionParams,
 } from './poster-comparison.js';
 import { buildSweepTable } from './sweep-table.js';
@@ -79,6 +81,52 @@ describe('trainerOptionParams', () => {
     expect(trainerOptionParams({ axes: [{ 'scaat.steps': [3], lr: [1] }, { '*.attack': ['pgd'] }, { 'scaat.steps': [5] }] })).toEqual(['scaat.steps', 'attack']);
     expect(trainerOptionParams({ axes: { trainer: ['regular'] } })).toEqual([]);
     expect(trainerOptionParams(undefined)).toEqual([]);
+  });
+});
+
+describe('fineTuningParams', () => {
+  // studies/mnist-finetune.json's axes: from scratch, then SCAAT from the regular cell's weights
+  const FINETUNE = {
+    axes: [
+      { trainer: ['regular', 'scaat'], seed: [0, 1, 2] },
+      { trainer: ['scaat'], seed: [0, 1, 2], model: { 'from-regular': { cell: { trainer: 'regular' } } }, epochs: [1, 3], 'scaat.warmupEpochs': [0] },
+    ],
+  };
+
+  it('names every axis but trainer and seed of an axes object whose model axis fine-tunes from a cell', () => {
+    expect(fineTuningParams(FINETUNE)).toEqual(['model', 'epochs', 'scaat.warmupEpochs']);
+    expect(posterOneSidedParams(FINETUNE)).toEqual(['scaat.warmupEpochs', 'model', 'epochs']);
+    // a model axis of paths (no cell reference) and grids without one fine-tune nothing
+    expect(fineTuningParams({ axes: { trainer: ['scaat'], model: { a: 'runs/a', b: 'runs/b' }, epochs: [1] } })).toEqual([]);
+    expect(fineTuningParams({ axes: { trainer: ['regular', 'scaat'], epochs: [4, 8] } })).toEqual([]);
+    expect(fineTuningParams(undefined)).toEqual([]);
+  });
+
+  it('lets a fine-tuned SCAAT group meet the regular group it starts from, the from-scratch pair unchanged', () => {
+    const ft: SweepTableModel = {
+      seedAxis: 'seed',
+      partitionAxis: '',
+      columns: COLUMNS,
+      partitions: [{
+        title: '',
+        groups: [
+          group({ trainer: 'regular' }, 3),
+          group({ trainer: 'scaat' }, 3),
+          group({ trainer: 'scaat', model: 'from-regular', epochs: '1', 'scaat.warmupEpochs': '0' }, 3),
+        ],
+        stats: [stats(3, 0.99, 100, 20, 2, 0.004, 50, 0.2, 40), stats(3, 0.98, 300, 16, 1.6, 0.0004, 500, 0.2, 400), stats(3, 0.99, 150, 17, 1.8, 0.002, 100, 0.2, 80)],
+        best: COLUMNS.map(() => null),
+      }],
+    };
+    expect(buildPosterComparison(ft, posterOneSidedParams(FINETUNE)).map((c) => [c.scaat.label, c.regular.label])).toEqual([
+      ['trainer=scaat', 'trainer=regular'],
+      ['trainer=scaat model=from-regular epochs=1 scaat.warmupEpochs=0', 'trainer=regular'],
+    ]);
+    // entropy 20 → 17 (−15 %), AOPC_rel 50 → 100 (×2), from the regular group's means
+    const rows = buildPosterComparison(ft, posterOneSidedParams(FINETUNE))[1]!.rows;
+    expect(rows.map((r) => r.measured).slice(0, 4)).toEqual(['−15.0 %', '−10.0 %', '÷2.00', '×2.00']);
+    // with the trainer options alone the fine-tuned group has no partner
+    expect(buildPosterComparison(ft, trainerOptionParams(FINETUNE)).map((c) => c.scaat.label)).toEqual(['trainer=scaat']);
   });
 });
 

@@ -122,8 +122,35 @@ export function trainerOptionParams(grid: unknown): string[] {
 }
 
 /**
+ * The parameter names of a grid's fine-tuning axes: in an axes object whose `model` axis starts
+ * cells from another cell's final weights (`{"cell": {...}}`, src/sweep/grid.ts), every axis but
+ * `trainer` and `seed` (`model`, and e.g. the fine-tuning's `epochs`). A fine-tuned SCAAT group has
+ * them and the regular group it starts from does not, so the poster comparison may pair the two:
+ * how far fine-tuning moves the trained model the poster's way.
+ */
+export function fineTuningParams(grid: unknown): string[] {
+  const axes = typeof grid === 'object' && grid !== null ? (grid as { axes?: unknown }).axes : undefined;
+  const list: unknown[] = Array.isArray(axes) ? axes : [axes];
+  const isCellRef = (v: unknown) => typeof v === 'object' && v !== null && 'cell' in v;
+  const keys = list.flatMap((a) => {
+    if (typeof a !== 'object' || a === null) return [];
+    const model = (a as Record<string, unknown>)['model'];
+    const fineTunes = typeof model === 'object' && model !== null && !Array.isArray(model) && Object.values(model).some(isCellRef);
+    return fineTunes ? Object.keys(a).filter((k) => k !== 'trainer' && k !== 'seed') : [];
+  });
+  return [...new Set(keys.map((k) => (k.startsWith('*.') ? k.slice(2) : k)))];
+}
+
+/** The parameters a SCAAT group may have and its regular group lack, for {@link buildPosterComparison}: trainer options and fine-tuning axes. */
+export function posterOneSidedParams(grid: unknown): string[] {
+  return [...new Set([...trainerOptionParams(grid), ...fineTuningParams(grid)])];
+}
+
+/**
  * Every SCAAT group against the regular group of its partition with the same other parameters
- * (`trainerOptions`: parameters that may be present on one side only, {@link trainerOptionParams});
+ * (`trainerOptions`: parameters that may be present on one side only, {@link posterOneSidedParams}:
+ * trainer options, and the fine-tuning axes, so a fine-tuned SCAAT group meets the regular group it
+ * starts from);
  * empty when the sweep has no `trainer` parameter or no such pair. A measure with several columns
  * for a method (AOPC with several fills) is compared in its first (the first fill).
  */

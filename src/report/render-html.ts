@@ -21,7 +21,7 @@ import { methodLabel, metricKey, runLabel, TRAINER_INFO } from './run-results.js
 import type { RunResult, RunResults } from './run-results.js';
 import { wholeGridCommand } from './from-sweep.js';
 import type { SweepResults } from './from-sweep.js';
-import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, trainerOptionParams } from './poster-comparison.js';
+import { buildPosterComparison, POSTER_HEADER, POSTER_HEADING, POSTER_RULE, posterComparisonTitle, posterRowCells, SPREAD_NOTE, posterOneSidedParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
 import { buildControlComparison, CONTROL_HEADER, CONTROL_HEADING, CONTROL_RULE, controlRowCells, controlSummary, controlTitle } from './control-comparison.js';
 import type { ControlComparison } from './control-comparison.js';
@@ -276,7 +276,7 @@ export function renderSweepReport(
 ): string {
   const { fronts = [], q = [] } = figures;
   const headline = comparisons === undefined ? buildSweepTable(sweep, { metrics: 'headline' }) : undefined;
-  const poster = comparisons?.poster ?? buildPosterComparison(headline!, trainerOptionParams(sweep.grid));
+  const poster = comparisons?.poster ?? buildPosterComparison(headline!, posterOneSidedParams(sweep.grid));
   const control = comparisons?.control ?? buildControlComparison(headline!, sweep);
   const title = sweep.title ?? options.defaultTitle;
   const evaluated = sweep.cells.filter((c) => c.run).length;

@@ -20,7 +20,7 @@ import { renderReport, renderSweepReport } from './render-html.js';
 import type { RenderOptions, SweepRenderOptions } from './render-html.js';
 import { RESULTS_SCHEMA_VERSION } from './run-results.js';
 import type { RunResults } from './run-results.js';
-import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, trainerOptionParams } from './poster-comparison.js';
+import { buildPosterComparison, formatPosterComparisonMarkdown, formatPosterComparisonText, POSTER_EXPECTED, POSTER_RULE, posterOneSidedParams } from './poster-comparison.js';
 import type { PosterComparison } from './poster-comparison.js';
 import { buildControlComparison, CONTROL_RULE, formatControlComparisonMarkdown, formatControlComparisonText } from './control-comparison.js';
 import type { ControlComparison } from './control-comparison.js';
@@ -118,7 +118,7 @@ export function sweepReportParts(sweep: SweepResults): SweepReportParts {
     table,
     headline,
     further: buildSweepTable(sweep, { metrics: 'further-variants' }),
-    poster: buildPosterComparison(headline, trainerOptionParams(sweep.grid)),
+    poster: buildPosterComparison(headline, posterOneSidedParams(sweep.grid)),
     control: buildControlComparison(headline, sweep),
     qRows: sweepQRows(sweep, table),
     fronts: sweepFrontSpecs(sweep, table),
