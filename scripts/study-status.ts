@@ -56,15 +56,20 @@ for (const g of grids) {
   const missing = cells.flatMap((_, i) => (kept[i] ? [] : [i + 1]));
   // parked: stopped part-way, resumed from their checkpoint by the next sweep with --results
   const parked = missing.filter((n) => existsSync(path.join(parkedDir(path.join(values.results!, g), cells[n - 1]!.name), 'config.json')));
-  // docs/results/<grid>/table.md: how many cells its published report had evaluated (summed over its partitions)
-  const table = path.join(values.docs!, g, 'table.md');
-  const counts = existsSync(table) ? [...readFileSync(table, 'utf8').matchAll(/(\d+) of (\d+) cells evaluated/g)] : [];
-  const sum = (k: 1 | 2) => counts.reduce((t, m) => t + Number(m[k]), 0);
-  const published = counts.length > 0 ? `${sum(1)} of ${sum(2)}` : '—';
+  // docs/results/<grid>/table.md: how many cells its published report had evaluated (summed over its
+  // partitions), plus those of the reports in its subfolders (a grid published in parts: cells run
+  // before results were kept, and the kept rest), each of the whole grid
+  const gridDocs = path.join(values.docs!, g);
+  const tables = [path.join(gridDocs, 'table.md'), ...(existsSync(gridDocs) ? readdirSync(gridDocs, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(gridDocs, e.name, 'table.md')) : [])]
+    .filter((t) => existsSync(t))
+    .map((t) => [...readFileSync(t, 'utf8').matchAll(/(\d+) of (\d+) cells evaluated/g)])
+    .filter((counts) => counts.length > 0);
+  const sum = (counts: RegExpMatchArray[], k: 1 | 2) => counts.reduce((t, m) => t + Number(m[k]), 0);
+  const published = tables.length > 0 ? `${tables.reduce((t, c) => t + sum(c, 1), 0)} of ${Math.max(...tables.map((c) => sum(c, 2)))}` : '—';
   rows.push(`| ${g} | ${cells.length} | ${cells.length - missing.length} | ${published} | ${missing.length === 0 ? '—' : ranges(missing)} | ${parked.length === 0 ? '—' : ranges(parked)} |`);
 }
 process.stdout.write(
   `${rows.join('\n')}\n\nKept: cells with an evaluation made with the grid's current settings in ${path.relative(process.cwd(), values.results!) || '.'}/<grid>/<cell>; parked: cells stopped part-way whose checkpoint is kept there (<grid>/parked/<cell>), resumed by the next sweep. ` +
-    `Published: the cells evaluated in ${path.relative(process.cwd(), values.docs!) || '.'}/<grid>/table.md. Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ` +
+    `Published: the cells evaluated in ${path.relative(process.cwd(), values.docs!) || '.'}/<grid>/table.md and in the table.md of its subfolders (a grid published in parts). Grids published before results were kept (2026-12-05 23:30 UTC) have published cells but none kept; ` +
     `their not-kept cells are to run only where the published count falls short.\n`,
 );

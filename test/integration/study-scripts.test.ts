@@ -104,11 +104,15 @@ describe('scripts/study-status.ts', () => {
     const docs = path.join(dir, 'docs');
     mkdirSync(path.join(docs, 'mnist-epsilon'), { recursive: true });
     writeFileSync(path.join(docs, 'mnist-epsilon', 'table.md'), 'data = a: 1 group, 2 of 3 cells evaluated.\n\ndata = b: 2 groups, 4 of 4 cells evaluated.\n');
+    // a grid published in parts: its main table (2 of 6) and an earlier part's in a subfolder (3 of 6)
+    mkdirSync(path.join(docs, 'mnist-pgd7', 'cells-1-3'), { recursive: true });
+    writeFileSync(path.join(docs, 'mnist-pgd7', 'table.md'), '2 groups, 2 of 6 cells evaluated.\n');
+    writeFileSync(path.join(docs, 'mnist-pgd7', 'cells-1-3', 'table.md'), '2 groups, 3 of 6 cells evaluated.\n');
     const r = script('study-status.ts', 'mnist-pgd7', 'mnist-epsilon', '--results', results, '--docs', docs);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('| grid | cells | kept | published | not kept (cell numbers) | parked |');
-    expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | — | 2,4-6 | 5 |');
+    expect(lines[2]).toBe('| mnist-pgd7 | 6 | 2 | 5 of 6 | 2,4-6 | 5 |');
     // nothing kept in this folder for mnist-epsilon; its (hand-made) published report: 6 of 7
     expect(lines[3]).toBe('| mnist-epsilon | 20 | 0 | 6 of 7 | 1-20 | — |');
     // the footnote is one plain sentence per term (no quoting left over from its source)
