@@ -109,16 +109,24 @@ export interface PosterComparison {
   readonly rows: readonly PosterRow[];
 }
 
+/** The axes objects of a grid (its `axes` is one object or a list of them), from the grid JSON as sweep.json records it. */
+function axesObjects(grid: unknown): Array<Record<string, unknown>> {
+  const axes = typeof grid === 'object' && grid !== null ? (grid as { axes?: unknown }).axes : undefined;
+  return (Array.isArray(axes) ? axes : [axes]).filter((a): a is Record<string, unknown> => typeof a === 'object' && a !== null);
+}
+
+/** Axis keys as parameter names, once each (`*.epsilon` → 'epsilon', as src/sweep/grid.ts names them). */
+function paramNames(keys: readonly string[]): string[] {
+  return [...new Set(keys.map((k) => (k.startsWith('*.') ? k.slice(2) : k)))];
+}
+
 /**
  * The parameter names of a grid's trainer-option axes (`scaat.steps` → 'scaat.steps', `*.epsilon`
- * → 'epsilon', as src/sweep/grid.ts names them): the parameters that drop out of the cells of
- * trainers without the option. `grid` is the grid JSON as sweep.json records it.
+ * → 'epsilon'): the parameters that drop out of the cells of trainers without the option. `grid`
+ * is the grid JSON as sweep.json records it.
  */
 export function trainerOptionParams(grid: unknown): string[] {
-  const axes = typeof grid === 'object' && grid !== null ? (grid as { axes?: unknown }).axes : undefined;
-  const list: unknown[] = Array.isArray(axes) ? axes : [axes];
-  const keys = list.flatMap((a) => (typeof a === 'object' && a !== null ? Object.keys(a) : [])).filter((k) => k.indexOf('.') > 0);
-  return [...new Set(keys.map((k) => (k.startsWith('*.') ? k.slice(2) : k)))];
+  return paramNames(axesObjects(grid).flatMap((a) => Object.keys(a)).filter((k) => k.indexOf('.') > 0));
 }
 
 /**
@@ -129,16 +137,9 @@ export function trainerOptionParams(grid: unknown): string[] {
  * how far fine-tuning moves the trained model the poster's way.
  */
 export function fineTuningParams(grid: unknown): string[] {
-  const axes = typeof grid === 'object' && grid !== null ? (grid as { axes?: unknown }).axes : undefined;
-  const list: unknown[] = Array.isArray(axes) ? axes : [axes];
   const isCellRef = (v: unknown) => typeof v === 'object' && v !== null && 'cell' in v;
-  const keys = list.flatMap((a) => {
-    if (typeof a !== 'object' || a === null) return [];
-    const model = (a as Record<string, unknown>)['model'];
-    const fineTunes = typeof model === 'object' && model !== null && !Array.isArray(model) && Object.values(model).some(isCellRef);
-    return fineTunes ? Object.keys(a).filter((k) => k !== 'trainer' && k !== 'seed') : [];
-  });
-  return [...new Set(keys.map((k) => (k.startsWith('*.') ? k.slice(2) : k)))];
+  const fineTunes = (model: unknown) => typeof model === 'object' && model !== null && !Array.isArray(model) && Object.values(model).some(isCellRef);
+  return paramNames(axesObjects(grid).flatMap((a) => (fineTunes(a['model']) ? Object.keys(a).filter((k) => k !== 'trainer' && k !== 'seed') : [])));
 }
 
 /** The parameters a SCAAT group may have and its regular group lack, for {@link buildPosterComparison}: trainer options and fine-tuning axes. */
