@@ -96,7 +96,10 @@ describe('fineTuningParams', () => {
   it('names every axis but trainer and seed of an axes object whose model axis fine-tunes from a cell', () => {
     expect(fineTuningParams(FINETUNE)).toEqual(['model', 'epochs', 'scaat.warmupEpochs']);
     expect(posterOneSidedParams(FINETUNE)).toEqual(['scaat.warmupEpochs', 'model', 'epochs']);
+    // the model axis as a list of values, as grid.ts also takes it
+    expect(fineTuningParams({ axes: [{ trainer: ['scaat'], seed: [0], model: [{ cell: { trainer: 'regular' } }], epochs: [2] }] })).toEqual(['model', 'epochs']);
     // a model axis of paths (no cell reference) and grids without one fine-tune nothing
+    expect(fineTuningParams({ axes: { trainer: ['scaat'], model: ['runs/a'], epochs: [1] } })).toEqual([]);
     expect(fineTuningParams({ axes: { trainer: ['scaat'], model: { a: 'runs/a', b: 'runs/b' }, epochs: [1] } })).toEqual([]);
     expect(fineTuningParams({ axes: { trainer: ['regular', 'scaat'], epochs: [4, 8] } })).toEqual([]);
     expect(fineTuningParams(undefined)).toEqual([]);

@@ -138,7 +138,8 @@ export function trainerOptionParams(grid: unknown): string[] {
  */
 export function fineTuningParams(grid: unknown): string[] {
   const isCellRef = (v: unknown) => typeof v === 'object' && v !== null && 'cell' in v;
-  const fineTunes = (model: unknown) => typeof model === 'object' && model !== null && !Array.isArray(model) && Object.values(model).some(isCellRef);
+  // a model axis is a list of values or an object of labelled values (src/sweep/grid.ts)
+  const fineTunes = (model: unknown) => typeof model === 'object' && model !== null && Object.values(model).some(isCellRef);
   return paramNames(axesObjects(grid).flatMap((a) => (fineTunes(a['model']) ? Object.keys(a).filter((k) => k !== 'trainer' && k !== 'seed') : [])));
 }
 
